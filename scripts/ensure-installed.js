@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// Installs dependencies when node_modules is missing or older than package-lock.json, so the
+// README's two commands work on a fresh clone. `npm ci` honours allowScripts in package.json.
+const { existsSync, statSync } = require('node:fs');
+const { execSync } = require('node:child_process');
+const { join } = require('node:path');
+
+const root = join(__dirname, '..');
+const marker = join(root, 'node_modules', '.package-lock.json');
+const lock = join(root, 'package-lock.json');
+const stale = !existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs;
+if (stale) {
+  process.stdout.write('Installing dependencies (npm ci)…\n');
+  execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
+}

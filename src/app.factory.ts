@@ -1,0 +1,65 @@
+import { RequestMethod } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import express from 'express';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { AppModule, AppModuleOptions } from './app.module';
+import { bodyParserErrors } from './common/http/body-parser-errors.middleware';
+import { publicUrl } from './config/load-settings';
+import { Settings } from './config/settings.schema';
+
+export const API_PREFIX = 'api/v1';
+
+/** Routes that keep their well-known paths outside /api/v1. */
+const UNPREFIXED = ['health/live', 'health/ready', 'metrics'];
+
+export function buildOpenApiDocument(app: NestExpressApplication, settings: Settings): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Campus Access')
+    .setDescription(
+      'Identity and access for universities: organizations, course projects, groups and roles, ' +
+        'service tokens, course accounts, program enrollments and LTI.\n\n' +
+        'Errors have the shape `{ "error": "snake_code", "message": "…", "details": {…} }`; ' +
+        'lists are paginated with `?page=&page_size=` (max 500) and answer `{ count, next, previous, results }`.',
+    )
+    .setVersion(process.env.npm_package_version ?? '0.1.0')
+    .addServer(publicUrl(settings))
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .build();
+  return SwaggerModule.createDocument(app, config, { operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });
+}
+
+/** Builds the HTTP application exactly as production runs it; tests use the same function. */
+export async function createApp(options: AppModuleOptions): Promise<NestExpressApplication> {
+  const { settings } = options;
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
+    bufferLogs: true,
+    bodyParser: false,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { 'img-src': ["'self'", 'data:'], 'script-src': ["'self'", "'unsafe-inline'"] },
+      },
+    }),
+  );
+  const limit = settings.BODY_LIMIT_BYTES;
+  app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
+  app.use(express.urlencoded({ extended: false, limit }));
+  app.use(bodyParserErrors);
+  if (settings.CORS_ORIGINS.length > 0) {
+    const any = settings.CORS_ORIGINS.includes('*');
+    app.enableCors({ origin: any ? '*' : settings.CORS_ORIGINS, credentials: !any, exposedHeaders: ['X-Request-Id'] });
+  }
+  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED.map((path) => ({ path, method: RequestMethod.ALL })) });
+  if (settings.DOCS_ENABLED) {
+    const document = buildOpenApiDocument(app, settings);
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', customSiteTitle: 'Campus Access API' });
+  }
+  return app;
+}

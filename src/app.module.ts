@@ -1,0 +1,44 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { createValidationPipe } from './common/http/validation.pipe';
+import { loggerParams } from './common/logging/logging';
+import { SettingsModule } from './config/settings.module';
+import { Settings } from './config/settings.schema';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
+
+export interface AppModuleOptions {
+  settings: Settings;
+  /** DATABASE_URL, or the URL of the embedded server started for this process. */
+  databaseUrl: string;
+  /** Where JSON logs go (default stdout); tests capture them here. */
+  logStream?: DestinationStream;
+  /** Further modules to mount (tests mount probe routes here). */
+  extraImports?: (Type | DynamicModule)[];
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    const { settings } = options;
+    return {
+      module: AppModule,
+      imports: [
+        SettingsModule.forRoot(settings),
+        LoggerModule.forRoot(loggerParams(settings.LOG_LEVEL, options.logStream)),
+        DatabaseModule.forRoot(options.databaseUrl),
+        HealthModule,
+        ...(settings.METRICS_ENABLED ? [MetricsModule] : []),
+        ...(options.extraImports ?? []),
+      ],
+      providers: [
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,26 @@
+/** SQLSTATE classes and driver messages that mean "the database is not reachable right now". */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Connection terminated unexpectedly',
+  'Client has encountered a connection error',
+  'Cannot use a pool after calling end',
+];
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: string; message?: string; driverError?: unknown; cause?: unknown };
+  if (e.code && (UNAVAILABLE_SQLSTATES.has(e.code) || UNAVAILABLE_NODE_CODES.has(e.code))) return true;
+  if (e.message && UNAVAILABLE_MESSAGES.some((m) => e.message!.includes(m))) return true;
+  if (e.driverError && e.driverError !== error) return isDatabaseUnavailable(e.driverError);
+  if (e.cause && e.cause !== error) return isDatabaseUnavailable(e.cause);
+  return false;
+}
+
+/** PostgreSQL unique_violation. */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string } };
+  return e?.code === '23505' || e?.driverError?.code === '23505';
+}

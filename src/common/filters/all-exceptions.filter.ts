@@ -1,0 +1,73 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { PinoLogger } from 'nestjs-pino';
+import { AppError, isSelfRendering } from '../errors/app-error';
+import { CODE_BY_STATUS } from '../errors/common.errors';
+import { isDatabaseUnavailable, isUniqueViolation } from '../errors/database-errors';
+
+interface ErrorBody {
+  error: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+function fromHttpException(e: HttpException): [number, ErrorBody] {
+  const status = e.getStatus();
+  const response = e.getResponse();
+  const raw = typeof response === 'string' ? response : (response as { message?: unknown }).message;
+  let message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : e.message;
+  if (status === 404 && /^Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)/.test(message)) message = 'No such route.';
+  return [status, { error: CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'bad_request'), message }];
+}
+
+/** Renders every error as `{ error, message, details }`; never leaks a stack trace. */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  constructor(private readonly logger: PinoLogger) {
+    this.logger.setContext('http');
+  }
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request & { id?: string }>();
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+
+    if (isSelfRendering(exception)) {
+      const { body, headers } = exception.render();
+      for (const [k, v] of Object.entries(headers ?? {})) res.setHeader(k, v);
+      res.status(exception.status).json(body);
+      return;
+    }
+
+    let status: number;
+    let body: ErrorBody;
+    if (exception instanceof AppError) {
+      status = exception.status;
+      body = { error: exception.code, message: exception.message, details: exception.details };
+    } else if (exception instanceof HttpException) {
+      [status, body] = fromHttpException(exception);
+    } else if (isDatabaseUnavailable(exception)) {
+      status = HttpStatus.SERVICE_UNAVAILABLE;
+      body = { error: 'database_unavailable', message: 'The database is not reachable; try again shortly.' };
+      res.setHeader('Retry-After', '5');
+      this.logger.warn({ err: exception }, 'database unavailable');
+    } else if (isUniqueViolation(exception)) {
+      status = HttpStatus.CONFLICT;
+      body = { error: 'conflict', message: 'An object with the same unique values already exists.' };
+    } else {
+      status = HttpStatus.INTERNAL_SERVER_ERROR;
+      body = { error: 'internal_error', message: 'Internal error.', details: { request_id: req.id } };
+      this.logger.error({ err: exception }, 'unhandled error');
+    }
+    if (status >= 500 && body.error !== 'internal_error' && body.error !== 'database_unavailable') {
+      this.logger.warn({ code: body.error }, body.message);
+    }
+    if (body.details === undefined) delete body.details;
+    res.status(status).json(body);
+  }
+}

@@ -1,0 +1,55 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import type { Request } from 'express';
+
+export const MAX_PAGE_SIZE = 500;
+export const DEFAULT_PAGE_SIZE = 50;
+
+/** `?page=&page_size=`; extend it for list filters. */
+export class PageQuery {
+  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  page?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  page_size?: number;
+}
+
+export interface Page<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+export function pageWindow(q: PageQuery): { page: number; pageSize: number; offset: number } {
+  const page = q.page ?? 1;
+  const pageSize = q.page_size ?? DEFAULT_PAGE_SIZE;
+  return { page, pageSize, offset: (page - 1) * pageSize };
+}
+
+function linkTo(req: Request, page: number): string {
+  const url = new URL(req.originalUrl, `${req.protocol}://${req.get('host') ?? 'localhost'}`);
+  url.searchParams.set('page', String(page));
+  return url.toString();
+}
+
+/** Wraps one page of results with the total count and absolute next/previous links. */
+export function toPage<T>(req: Request, q: PageQuery, results: T[], count: number): Page<T> {
+  const { page, pageSize } = pageWindow(q);
+  return {
+    count,
+    next: page * pageSize < count ? linkTo(req, page + 1) : null,
+    previous: page > 1 ? linkTo(req, Math.min(page - 1, Math.max(1, Math.ceil(count / pageSize)))) : null,
+    results,
+  };
+}

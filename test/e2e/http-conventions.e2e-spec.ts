@@ -1,0 +1,86 @@
+import { createTestApp, TestApp } from '../utils/test-app';
+import { ProbeModule } from '../utils/probe.module';
+
+describe('HTTP conventions', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ imports: [ProbeModule], settings: { BODY_LIMIT_BYTES: '2048', CORS_ORIGINS: 'https://lms.example.edu' } });
+  });
+  afterAll(() => t.close());
+
+  it('serves routes under /api/v1 and echoes a valid body', async () => {
+    const res = await t.http.post('/api/v1/probe/echo').send({ name: 'a', level: 3 }).expect(201);
+    expect(res.body).toEqual({ name: 'a', level: 3 });
+  });
+
+  it('answers malformed JSON with 400 invalid_json', async () => {
+    const res = await t.http.post('/api/v1/probe/echo').set('Content-Type', 'application/json').send('{"name":').expect(400);
+    expect(res.body).toEqual({ error: 'invalid_json', message: expect.any(String) });
+  });
+
+  it('answers an unknown field with 400 validation_failed naming it', async () => {
+    const res = await t.http.post('/api/v1/probe/echo').send({ name: 'a', admin: true }).expect(400);
+    expect(res.body.error).toBe('validation_failed');
+    expect(res.body.details.unknown_fields).toEqual(['admin']);
+  });
+
+  it('answers a wrong type with 400 validation_failed naming the field', async () => {
+    const res = await t.http.post('/api/v1/probe/echo').send({ name: 'a', level: 'high', email: 'nope' }).expect(400);
+    expect(res.body.error).toBe('validation_failed');
+    expect(res.body.details.fields.map((f: { field: string }) => f.field).sort()).toEqual(['email', 'level']);
+  });
+
+  it('answers a body over the limit with 413 payload_too_large', async () => {
+    const res = await t.http.post('/api/v1/probe/echo').send({ name: 'x'.repeat(5000) }).expect(413);
+    expect(res.body.error).toBe('payload_too_large');
+  });
+
+  it('answers an unknown route with 404 not_found', async () => {
+    const res = await t.http.get('/api/v1/no/such/thing').expect(404);
+    expect(res.body).toEqual({ error: 'not_found', message: 'No such route.' });
+  });
+
+  it('answers an unhandled error with 500 internal_error, a request id and no internals', async () => {
+    const res = await t.http.get('/api/v1/probe/boom').set('X-Request-Id', 'req-boom-1').expect(500);
+    expect(res.body).toEqual({ error: 'internal_error', message: 'Internal error.', details: { request_id: 'req-boom-1' } });
+    expect(JSON.stringify(res.body)).not.toMatch(/secret internal detail|at .*\.ts/);
+    expect(t.logs.some((l) => l.includes('secret internal detail') && l.includes('req-boom-1'))).toBe(true);
+  });
+
+  it('echoes a well-formed X-Request-Id and replaces a malformed one', async () => {
+    const ok = await t.http.get('/health/live').set('X-Request-Id', 'abc-123').expect(200);
+    expect(ok.headers['x-request-id']).toBe('abc-123');
+    const bad = await t.http.get('/health/live').set('X-Request-Id', 'no spaces allowed').expect(200);
+    expect(bad.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('paginates with count, next and previous', async () => {
+    const first = await t.http.get('/api/v1/probe/numbers?page_size=10').expect(200);
+    expect(first.body.count).toBe(23);
+    expect(first.body.results).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(first.body.previous).toBeNull();
+    expect(first.body.next).toMatch(/page=2/);
+    const last = await t.http.get('/api/v1/probe/numbers?page_size=10&page=3').expect(200);
+    expect(last.body.results).toEqual([21, 22, 23]);
+    expect(last.body.next).toBeNull();
+    expect(last.body.previous).toMatch(/page=2/);
+  });
+
+  it('refuses a page size over 500', async () => {
+    const res = await t.http.get('/api/v1/probe/numbers?page_size=501').expect(400);
+    expect(res.body.error).toBe('validation_failed');
+  });
+
+  it('sends helmet security headers', async () => {
+    const res = await t.http.get('/health/live').expect(200);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('allows CORS only for configured origins', async () => {
+    const allowed = await t.http.get('/health/live').set('Origin', 'https://lms.example.edu');
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://lms.example.edu');
+    const other = await t.http.get('/health/live').set('Origin', 'https://evil.example.com');
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
