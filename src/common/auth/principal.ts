@@ -1,0 +1,21 @@
+/** Who is calling. Built by the authentication guard from a verified token; routes read it with @CurrentPrincipal(). */
+export type PrincipalType = 'user' | 'service_account';
+
+/** Which kind of token proved it: each kind has its own checks and reach. */
+export type TokenKind = 'user' | 'service' | 'activation' | 'external';
+
+export interface Principal {
+  type: PrincipalType;
+  /** users.id or service_accounts.id */
+  id: string;
+  /** username, or the service account's client_id */
+  name: string;
+  tokenKind: TokenKind;
+  /** OAuth2 scopes granted to the token (activation tokens carry only `account:activate`). */
+  scopes: string[];
+  /** Global flags (users only): staff may do everything, support may read everything. */
+  isStaff: boolean;
+  isSupport: boolean;
+  /** The organization a service account belongs to. */
+  organizationId?: string;
+}
