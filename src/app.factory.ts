@@ -1,4 +1,4 @@
-import { RequestMethod } from '@nestjs/common';
+import { INestApplication, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
@@ -14,6 +14,11 @@ export const API_PREFIX = 'api/v1';
 
 /** Routes that keep their well-known paths outside /api/v1. */
 const UNPREFIXED = ['health/live', 'health/ready', 'metrics'];
+
+/** Mounts routes under /api/v1 except the well-known ones; scripts/write-openapi.ts applies the same rule. */
+export function setApiPrefix(app: INestApplication): void {
+  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED.map((path) => ({ path, method: RequestMethod.ALL })) });
+}
 
 export function buildOpenApiDocument(app: NestExpressApplication, settings: Settings): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -56,7 +61,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
     const any = settings.CORS_ORIGINS.includes('*');
     app.enableCors({ origin: any ? '*' : settings.CORS_ORIGINS, credentials: !any, exposedHeaders: ['X-Request-Id'] });
   }
-  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED.map((path) => ({ path, method: RequestMethod.ALL })) });
+  setApiPrefix(app);
   if (settings.DOCS_ENABLED) {
     const document = buildOpenApiDocument(app, settings);
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', customSiteTitle: 'Campus Access API' });
