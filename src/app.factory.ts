@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { INestApplication, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
@@ -12,8 +14,29 @@ import { Settings } from './config/settings.schema';
 
 export const API_PREFIX = 'api/v1';
 
+/** The version in package.json, found from src/ and from dist/ alike. */
+function packageVersion(): string {
+  for (const candidate of [join(__dirname, '..', 'package.json'), join(__dirname, '..', '..', 'package.json')]) {
+    try {
+      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'campus-access' && pkg.version) return pkg.version;
+    } catch {
+      // try the next location
+    }
+  }
+  return '0.0.0';
+}
+
 /** Routes that keep their well-known paths outside /api/v1. */
-const UNPREFIXED = ['health/live', 'health/ready', 'metrics'];
+const UNPREFIXED = [
+  'health/live',
+  'health/ready',
+  'metrics',
+  'oauth/token',
+  'token',
+  '.well-known/jwks.json',
+  '.well-known/oauth-authorization-server',
+];
 
 /** Mounts routes under /api/v1 except the well-known ones; scripts/write-openapi.ts applies the same rule. */
 export function setApiPrefix(app: INestApplication): void {
@@ -29,7 +52,7 @@ export function buildOpenApiDocument(app: NestExpressApplication, settings: Sett
         'Errors have the shape `{ "error": "snake_code", "message": "…", "details": {…} }`; ' +
         'lists are paginated with `?page=&page_size=` (max 500) and answer `{ count, next, previous, results }`.',
     )
-    .setVersion(process.env.npm_package_version ?? '0.1.0')
+    .setVersion(packageVersion())
     .addServer(publicUrl(settings))
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
@@ -46,6 +69,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  if (settings.TRUST_PROXY > 0) app.set('trust proxy', settings.TRUST_PROXY);
   app.use(
     helmet({
       contentSecurityPolicy: {

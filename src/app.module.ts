@@ -1,6 +1,8 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { LoggerModule } from 'nestjs-pino';
+import { AccountsModule } from './accounts/accounts.module';
 import type { DestinationStream } from 'pino';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { createValidationPipe } from './common/http/validation.pipe';
@@ -31,7 +33,9 @@ export class AppModule {
         SettingsModule.forRoot(settings),
         LoggerModule.forRoot(loggerParams(settings.LOG_LEVEL, options.logStream)),
         DatabaseModule.forRoot(options.databaseUrl),
+        EventEmitterModule.forRoot(),
         HealthModule,
+        AccountsModule,
         ...(settings.METRICS_ENABLED ? [MetricsModule] : []),
         ...(options.extraImports ?? []),
       ],

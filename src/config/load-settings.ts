@@ -36,8 +36,9 @@ function isSettingName(name: string): name is SettingName {
 /** A YAML value as the string the environment would carry. */
 function yamlValueToString(value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (Array.isArray(value)) return value.map((v) => String(v)).join(',');
-  if (typeof value === 'object') throw new Error('expected a scalar or a list, got a mapping');
+  // Structured values (e.g. TRUSTED_ISSUERS) travel as JSON, which is also valid YAML.
+  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) return value.map(String).join(',');
+  if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
 
@@ -53,6 +54,14 @@ function redactUrl(url: string): string {
   }
 }
 
+function safeHref(url: string): string | undefined {
+  try {
+    return new URL(url).href;
+  } catch {
+    return undefined;
+  }
+}
+
 function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '');
   if (host === 'localhost') return true;
@@ -60,8 +69,25 @@ function isLoopback(hostname: string): boolean {
   return host === '::1';
 }
 
-async function fetchHttpDocument(url: string, timeoutMs: number): Promise<string> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+async function fetchHttpDocument(ref: string, timeoutMs: number): Promise<string> {
+  const url = new URL(ref);
+  const headers: Record<string, string> = {};
+  // fetch refuses credentials in the URL (and would print them in its error); they are sent as Basic auth.
+  if (url.username || url.password) {
+    const user = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    headers.authorization = `Basic ${Buffer.from(user).toString('base64')}`;
+    url.username = '';
+    url.password = '';
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+  } catch (e) {
+    // fetch only says "fetch failed"; the cause says why (ECONNREFUSED, a TLS error, an unknown host…).
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    if (!cause) throw e;
+    throw Object.assign(new Error(cause.message ?? 'fetch failed'), { code: cause.code });
+  }
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   return res.text();
 }
@@ -76,12 +102,14 @@ async function fetchS3Document(url: URL, layer: RawSettings, timeoutMs: number):
     endpoint: layer.S3_ENDPOINT?.value || undefined,
     forcePathStyle: /^(1|true|yes|on)$/i.test(layer.S3_FORCE_PATH_STYLE?.value ?? ''),
   });
+  const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
-      abortSignal: AbortSignal.timeout(timeoutMs),
-    });
+    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
     if (!out.Body) throw new Error('empty object');
     return await out.Body.transformToString('utf8');
+  } catch (e) {
+    // The SDK reports "Request aborted"; the reason is the timeout.
+    throw signal.aborted ? signal.reason : e;
   } finally {
     client.destroy();
   }
@@ -224,7 +252,9 @@ export async function loadSettings(options: LoadSettingsOptions = {}): Promise<S
     } catch (e) {
       if (e instanceof SettingsError) throw e;
       const err = e as Error & { code?: string };
-      const why = err.name === 'TimeoutError' ? 'timed out' : err.code ?? err.message;
+      let why = err.name === 'TimeoutError' ? 'timed out' : err.code ?? err.message;
+      // A library's message may repeat the URL; only the redacted form is ever shown.
+      for (const raw of [ref, safeHref(ref)]) if (raw) why = why.split(raw).join(redactUrl(ref));
       throw new SettingsError(`${source}: cannot be read (${why})`);
     }
     applyDocument(fromDocuments, text, source);

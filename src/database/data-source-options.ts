@@ -24,6 +24,7 @@ export interface DatabaseOptions {
 export function dataSourceOptions(db: DatabaseOptions): DataSourceOptions {
   return {
     type: 'postgres',
+    uuidExtension: 'pgcrypto',
     url: db.url,
     entities: [ENTITY_GLOB],
     migrations: [MIGRATION_GLOB],

@@ -49,7 +49,8 @@ let counter = 0;
 export async function createTestDatabase(): Promise<{ name: string; url: string }> {
   const runId = process.env.CA_TEST_RUN_ID;
   if (!runId) throw new Error('CA_TEST_RUN_ID is not set: e2e tests need the global setup');
-  const name = `ca_test_${runId}_${process.env.JEST_WORKER_ID ?? '0'}_${process.pid}_${++counter}`;
+  // Each test file has its own module registry (and counter), so a random part keeps names apart.
+  const name = `ca_test_${runId}_${process.env.JEST_WORKER_ID ?? '0'}_${++counter}_${Math.random().toString(36).slice(2, 10)}`;
   await withAdminClient(async (c) => {
     for (let attempt = 0; ; attempt++) {
       try {

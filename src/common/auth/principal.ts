@@ -18,4 +18,6 @@ export interface Principal {
   isSupport: boolean;
   /** The organization a service account belongs to. */
   organizationId?: string;
+  /** Activation tokens: the activation record they may spend. */
+  activationRecordId?: string;
 }

@@ -1,0 +1,73 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { SETTINGS } from '../config/settings.module';
+import { Settings } from '../config/settings.schema';
+import { ActivationRecord } from './activation/activation-record.entity';
+import { ActivationController } from './activation/activation.controller';
+import { ActivationService } from './activation/activation.service';
+import { AuditEvent } from './audit/audit-event.entity';
+import { AuditEventsController } from './audit/audit-events.controller';
+import { AuditService } from './audit/audit.service';
+import { AuthController } from './auth/auth.controller';
+import { AuthService } from './auth/auth.service';
+import { AuthenticationGuard } from './auth/authentication.guard';
+import { RateLimiter } from './auth/rate-limiter';
+import { RefreshToken } from './auth/refresh-token.entity';
+import { TokenIssuer } from './auth/token-issuer.service';
+import { TokenVerifier } from './auth/token-verifier.service';
+import { ExternalIdentity } from './external/external-identity.entity';
+import { ExternalUsersService } from './external/external-users.service';
+import { SigningKey } from './keys/signing-key.entity';
+import { SigningKeysService } from './keys/signing-keys.service';
+import { OAuthController } from './oauth/oauth.controller';
+import { OAuthService } from './oauth/oauth.service';
+import { Organization } from './organizations/organization.entity';
+import { OrganizationsController } from './organizations/organizations.controller';
+import { OrganizationsService } from './organizations/organizations.service';
+import { Project } from './projects/project.entity';
+import { ProjectsController } from './projects/projects.controller';
+import { ProjectsService } from './projects/projects.service';
+import { ServiceAccount, ServiceAccountSecret } from './service-accounts/service-account.entity';
+import { ServiceAccountsController } from './service-accounts/service-accounts.controller';
+import { ServiceAccountsService } from './service-accounts/service-accounts.service';
+import { BootstrapAdminService } from './users/bootstrap-admin.service';
+import { User } from './users/user.entity';
+import { UsersController } from './users/users.controller';
+import { UsersService } from './users/users.service';
+
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([Organization, Project, User, ExternalIdentity, ServiceAccount, ServiceAccountSecret, SigningKey, RefreshToken, ActivationRecord, AuditEvent]),
+    // Attempt counters live in Redis when it is configured, so limits hold across replicas.
+    ThrottlerModule.forRootAsync({
+      inject: [SETTINGS],
+      useFactory: (settings: Settings) => ({
+        throttlers: [{ name: 'default', ttl: 60_000, limit: 1_000_000 }],
+        storage: settings.REDIS_URL ? new ThrottlerStorageRedisService(settings.REDIS_URL) : undefined,
+      }),
+    }),
+  ],
+  controllers: [AuthController, OAuthController, OrganizationsController, ProjectsController, UsersController, ServiceAccountsController, ActivationController, AuditEventsController],
+  providers: [
+    SigningKeysService,
+    TokenIssuer,
+    TokenVerifier,
+    AuditService,
+    RateLimiter,
+    UsersService,
+    OrganizationsService,
+    ProjectsService,
+    ServiceAccountsService,
+    ExternalUsersService,
+    AuthService,
+    OAuthService,
+    ActivationService,
+    BootstrapAdminService,
+    { provide: APP_GUARD, useClass: AuthenticationGuard },
+  ],
+  exports: [UsersService, OrganizationsService, ProjectsService, ServiceAccountsService, AuditService, SigningKeysService, TokenIssuer, BootstrapAdminService],
+})
+export class AccountsModule {}

@@ -1,0 +1,35 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Principal } from '../../common/auth/principal';
+import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
+import { RequirePermission } from '../../common/decorators/require-permission.decorator';
+import { AccountsError } from '../accounts.errors';
+import { ActivationOnly } from '../auth/activation-only.decorator';
+import { ActivateDto, CreateActivationRecordsDto } from './activation.dto';
+import { ActivationRowResult, ActivationService } from './activation.service';
+
+@ApiTags('activation')
+@ApiBearerAuth()
+@Controller()
+export class ActivationController {
+  constructor(private readonly activation: ActivationService) {}
+
+  /** Creates activation records (1–1,000); every row is reported, with its code shown once. */
+  @Post('activation-records')
+  @RequirePermission('create', 'ActivationRecord')
+  async create(@CurrentPrincipal() who: Principal, @Body() dto: CreateActivationRecordsDto): Promise<{ results: ActivationRowResult[] }> {
+    return { results: await this.activation.createMany(who, dto.organization, dto.records) };
+  }
+
+  /** With an activation token (new-user-credentials grant): set the password and activate the account. */
+  @Post('accounts/activate')
+  @HttpCode(204)
+  @ActivationOnly()
+  @RequirePermission('activate', 'Self')
+  async activate(@CurrentPrincipal() who: Principal, @Body() dto: ActivateDto): Promise<void> {
+    if (!dto.accept_terms) throw new AccountsError('terms_not_accepted', 'accept_terms must be true.');
+    const recordId = who.activationRecordId;
+    if (!recordId) throw new AccountsError('activation_used', 'This activation token carries no activation.');
+    await this.activation.activate(who, recordId, dto.password);
+  }
+}

@@ -1,0 +1,146 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomInt } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import type { Principal } from '../../common/auth/principal';
+import { InjectSettings } from '../../config/settings.module';
+import { Settings } from '../../config/settings.schema';
+import { assertCanWrite } from '../access';
+import { AccountsError } from '../accounts.errors';
+import { AuditService } from '../audit/audit.service';
+import { digestsEqual, sha256Hex } from '../auth/secrets';
+import { Organization } from '../organizations/organization.entity';
+import { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { ActivationRecord } from './activation-record.entity';
+import { NewActivationRecordDto } from './activation.dto';
+
+/** Unambiguous characters (no 0/O, 1/I/L) so codes survive being read out or printed. */
+const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+const CODE_LENGTH = 12;
+const NO_MATCH = sha256Hex('campus-access:no-activation-record');
+
+export function newActivationCode(): string {
+  return Array.from({ length: CODE_LENGTH }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
+}
+
+/** Codes are compared without separators or case, as people type them. */
+function normalizeCode(code: string): string {
+  return code.replace(/[\s-]/g, '').toUpperCase();
+}
+
+export interface ActivationRowResult {
+  row: number;
+  status: 'created' | 'error';
+  id?: string;
+  user?: string;
+  code?: string;
+  error?: string;
+  message?: string;
+}
+
+@Injectable()
+export class ActivationService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+    private readonly audit: AuditService,
+    @InjectSettings() private readonly settings: Settings,
+  ) {}
+
+  /**
+   * Finds the unused, unexpired, unlocked record matching the identity and code. A wrong code on a
+   * matching identity counts an attempt and locks the record after ACTIVATION_MAX_ATTEMPTS.
+   */
+  async match(input: { crsid?: string; lastName?: string; dateOfBirth: string; code: string }): Promise<ActivationRecord | null> {
+    const presented = sha256Hex(normalizeCode(input.code));
+    return this.dataSource.transaction(async (tx) => {
+      const qb = tx
+        .createQueryBuilder(ActivationRecord, 'a')
+        .addSelect('a.codeHash')
+        .setLock('pessimistic_write')
+        .where('a.date_of_birth = :dob', { dob: input.dateOfBirth })
+        .andWhere('a.used_at IS NULL AND a.expires_at > now()');
+      if (input.crsid !== undefined) qb.andWhere('a.crsid = :crsid', { crsid: input.crsid.toLowerCase() });
+      else qb.andWhere('a.last_name = :ln', { ln: input.lastName!.trim().toLowerCase() });
+      const candidates = await qb.getMany();
+      let found: ActivationRecord | null = null;
+      for (const c of candidates) if (digestsEqual(presented, c.codeHash) && !found) found = c;
+      if (!candidates.length) digestsEqual(presented, NO_MATCH);
+      const now = new Date();
+      if (found && (!found.lockedUntil || found.lockedUntil <= now)) {
+        if (found.failedAttempts) await tx.update(ActivationRecord, { id: found.id }, { failedAttempts: 0, lockedUntil: null });
+        return found;
+      }
+      // Count the failed attempt on every record the identity matched (locked ones stay locked).
+      for (const c of candidates) {
+        if (c.lockedUntil && c.lockedUntil > now) continue;
+        const attempts = c.failedAttempts + 1;
+        const lock = attempts >= this.settings.ACTIVATION_MAX_ATTEMPTS ? new Date(now.getTime() + this.settings.ACTIVATION_LOCK_SECONDS * 1000) : null;
+        await tx.update(ActivationRecord, { id: c.id }, { failedAttempts: lock ? 0 : attempts, lockedUntil: lock });
+      }
+      return null;
+    });
+  }
+
+  /** Sets the password and activates the user; the code is spent in the same transaction. */
+  async activate(who: Principal, recordId: string, password: string): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      const spent = await tx
+        .createQueryBuilder()
+        .update(ActivationRecord)
+        .set({ usedAt: () => 'now()' })
+        .where('id = :id AND user_id = :user AND used_at IS NULL AND expires_at > now()', { id: recordId, user: who.id })
+        .returning(['organization_id'])
+        .execute();
+      if (!spent.affected) throw new AccountsError('activation_used', 'This activation has already been used or has expired.');
+      await this.users.setPassword(who.id, password, tx);
+      await this.audit.record({ action: 'user.activated', actor: who, subjectType: 'User', subjectId: who.id, organizationId: spent.raw[0]?.organization_id ?? null }, tx);
+    });
+  }
+
+  /** Creates records row by row; each row is reported and a bad row never blocks the others. */
+  async createMany(who: Principal, organizationId: string, rows: NewActivationRecordDto[]): Promise<ActivationRowResult[]> {
+    const org = await this.dataSource.manager.findOneBy(Organization, { id: organizationId });
+    assertCanWrite(who, org?.id ?? null, 'Organization');
+    const results: ActivationRowResult[] = [];
+    for (const [row, input] of rows.entries()) {
+      try {
+        results.push({ row, ...(await this.createOne(who, organizationId, input)) });
+      } catch (e) {
+        if (!(e instanceof AccountsError)) throw e;
+        results.push({ row, status: 'error', error: e.code, message: e.message });
+      }
+    }
+    return results;
+  }
+
+  private async createOne(who: Principal, organizationId: string, input: NewActivationRecordDto): Promise<Omit<ActivationRowResult, 'row'>> {
+    const code = newActivationCode();
+    return this.dataSource.transaction(async (tx) => {
+      const username = input.crsid.toLowerCase();
+      let user = await tx.createQueryBuilder(User, 'u').where('lower(u.username) = :u', { u: username }).getOne();
+      if (user && user.organizationId !== organizationId) {
+        throw new AccountsError('duplicate_username', `The username "${username}" belongs to another organization.`);
+      }
+      user ??= await this.users.insert(
+        { username, email: input.email ?? null, firstName: input.first_name ?? '', lastName: input.last_name, organizationId, isActive: false },
+        tx,
+      );
+      const record = await tx.save(
+        ActivationRecord,
+        tx.create(ActivationRecord, {
+          organizationId,
+          userId: user.id,
+          crsid: username,
+          lastName: input.last_name.trim().toLowerCase(),
+          dateOfBirth: input.date_of_birth,
+          codeHash: sha256Hex(code),
+          expiresAt: new Date(Date.now() + this.settings.ACTIVATION_CODE_TTL_DAYS * 86400_000),
+        }),
+      );
+      await this.audit.record({ action: 'activation_record.created', actor: who, subjectType: 'ActivationRecord', subjectId: record.id, organizationId, data: { crsid: username } }, tx);
+      return { status: 'created' as const, id: record.id, user: user.id, code };
+    });
+  }
+}

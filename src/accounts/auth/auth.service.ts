@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { InjectSettings } from '../../config/settings.module';
+import { Settings } from '../../config/settings.schema';
+import { AccountsError } from '../accounts.errors';
+import { AuditService } from '../audit/audit.service';
+import { verifyPassword } from '../users/passwords';
+import { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { RateLimiter } from './rate-limiter';
+import { RefreshToken } from './refresh-token.entity';
+import { randomSecret, sha256Hex } from './secrets';
+import { TokenIssuer } from './token-issuer.service';
+
+export interface TokenPair {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+}
+
+const BAD_LOGIN = 'Wrong username or password.';
+
+@Injectable()
+export class AuthService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+    private readonly issuer: TokenIssuer,
+    private readonly audit: AuditService,
+    private readonly limiter: RateLimiter,
+    @InjectSettings() private readonly settings: Settings,
+  ) {}
+
+  private async issuePair(user: User, familyId: string, tx: EntityManager): Promise<TokenPair> {
+    const refresh = randomSecret(32);
+    await tx.insert(RefreshToken, {
+      tokenHash: sha256Hex(refresh),
+      familyId,
+      userId: user.id,
+      expiresAt: new Date(Date.now() + this.settings.REFRESH_TOKEN_TTL_SECONDS * 1000),
+    });
+    const access = await this.issuer.userAccessToken(user.id, user.username);
+    return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, refresh_token: refresh };
+  }
+
+  /** Same 401 body and similar time for an unknown user, a wrong password and an inactive account. */
+  async login(login: string, password: string, ip: string): Promise<TokenPair> {
+    await this.limiter.hit([`login:ip:${ip}`, `login:account:${login.toLowerCase()}`]);
+    const user = await this.users.findForLogin(login);
+    const ok = await verifyPassword(user?.passwordHash, password);
+    if (!user || !ok || !user.isActive) {
+      await this.audit.record({ action: 'auth.login_failed', actor: { type: 'anonymous' }, subjectType: 'User', subjectId: user?.id, organizationId: user?.organizationId, data: { login }, ip });
+      throw new AccountsError('invalid_credentials', BAD_LOGIN);
+    }
+    return this.dataSource.transaction(async (tx) => {
+      const pair = await this.issuePair(user, randomUUID(), tx);
+      await tx.update(User, { id: user.id }, { lastLoginAt: new Date() });
+      await this.audit.record({ action: 'auth.login', actor: { type: 'user', id: user.id } as never, subjectType: 'User', subjectId: user.id, organizationId: user.organizationId, ip }, tx);
+      return pair;
+    });
+  }
+
+  /**
+   * Rotates a refresh token. Presenting one that was already rotated means it leaked: the whole
+   * family is revoked and the event audited.
+   */
+  async refresh(token: string, ip: string): Promise<TokenPair> {
+    const hash = sha256Hex(token);
+    const outcome = await this.dataSource.transaction(async (tx) => {
+      const row = await tx.createQueryBuilder(RefreshToken, 'r').setLock('pessimistic_write').where('r.token_hash = :hash', { hash }).getOne();
+      if (!row || row.revokedAt || row.expiresAt <= new Date()) return { error: 'invalid' as const };
+      if (row.rotatedAt) {
+        await tx.createQueryBuilder().update(RefreshToken).set({ revokedAt: () => 'now()' }).where('family_id = :f AND revoked_at IS NULL', { f: row.familyId }).execute();
+        await this.audit.record({ action: 'auth.refresh_reuse_detected', actor: { type: 'anonymous' }, subjectType: 'User', subjectId: row.userId, data: { family_id: row.familyId }, ip }, tx);
+        return { error: 'reused' as const };
+      }
+      const user = await tx.findOneBy(User, { id: row.userId });
+      if (!user?.isActive) return { error: 'invalid' as const };
+      await tx.update(RefreshToken, { id: row.id }, { rotatedAt: new Date() });
+      return { pair: await this.issuePair(user, row.familyId, tx) };
+    });
+    if ('pair' in outcome && outcome.pair) return outcome.pair;
+    throw new AccountsError('invalid_refresh_token', 'The refresh token is not valid.');
+  }
+
+  /** Revokes the token's whole family (this login on every device that shares it). */
+  async logout(token: string): Promise<void> {
+    const hash = sha256Hex(token);
+    await this.dataSource.query(
+      `UPDATE refresh_tokens SET revoked_at = now()
+        WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)`,
+      [hash],
+    );
+  }
+}

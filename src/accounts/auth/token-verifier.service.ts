@@ -1,0 +1,119 @@
+import { Injectable } from '@nestjs/common';
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  importJWK,
+  importSPKI,
+  JWTPayload,
+  JWTVerifyGetKey,
+  jwtVerify,
+} from 'jose';
+import { InjectSettings } from '../../config/settings.module';
+import { Settings } from '../../config/settings.schema';
+import { parseTrustedIssuers, TrustedIssuerConfig } from '../external/trusted-issuers';
+import { SigningKeysService } from '../keys/signing-keys.service';
+import { BearerError } from './bearer-errors';
+import { OwnTokenKind, TokenIssuer } from './token-issuer.service';
+
+export type VerifiedToken =
+  | { source: 'own'; kind: OwnTokenKind; payload: JWTPayload & Record<string, unknown> }
+  | { source: 'external'; issuer: TrustedIssuerConfig; payload: JWTPayload & Record<string, unknown> };
+
+type VerifyKey = Awaited<ReturnType<typeof importJWK>>;
+
+const OWN_ALGORITHMS = ['RS256', 'ES256'];
+const OWN_KINDS: readonly string[] = ['user', 'service', 'activation'];
+
+function invalid(message: string): BearerError {
+  return new BearerError(401, 'invalid_token', message);
+}
+
+function describeJoseError(e: unknown): string {
+  if (e instanceof joseErrors.JWTExpired) return 'The token has expired.';
+  if (e instanceof joseErrors.JWTClaimValidationFailed) return `The token's ${e.claim} claim is not acceptable.`;
+  if (e instanceof joseErrors.JWSSignatureVerificationFailed) return 'The token signature is not valid.';
+  if (e instanceof joseErrors.JOSEAlgNotAllowed) return 'The token algorithm is not allowed.';
+  if (e instanceof joseErrors.JWKSNoMatchingKey) return 'The token was signed with an unknown key.';
+  if (e instanceof joseErrors.JWKSTimeout) return 'The issuer keys could not be fetched in time.';
+  if (e instanceof BearerError) return e.message;
+  return 'The token is not valid.';
+}
+
+/**
+ * Verifies bearer tokens: ours (pinned algorithms, iss, aud, exp, typ at+jwt, known kid) and those of
+ * trusted external issuers (their JWKS, cached, refetched at most once per interval on an unknown kid).
+ */
+@Injectable()
+export class TokenVerifier {
+  private readonly trusted = new Map<string, { config: TrustedIssuerConfig; key: JWTVerifyGetKey | VerifyKey | Promise<VerifyKey> }>();
+  private readonly importedOwnKeys = new Map<string, VerifyKey | Uint8Array>();
+
+  constructor(
+    private readonly keys: SigningKeysService,
+    private readonly issuerInfo: TokenIssuer,
+    @InjectSettings() private readonly settings: Settings,
+  ) {
+    for (const config of parseTrustedIssuers(settings.TRUSTED_ISSUERS)) {
+      const key = config.jwksUri
+        ? createRemoteJWKSet(new URL(config.jwksUri), {
+            cacheMaxAge: settings.JWKS_CACHE_TTL_SECONDS * 1000,
+            cooldownDuration: settings.JWKS_REFETCH_INTERVAL_SECONDS * 1000,
+            timeoutDuration: 5000,
+          })
+        : importSPKI(config.publicKeyPem!, config.algorithms[0]);
+      this.trusted.set(config.issuer, { config, key });
+    }
+  }
+
+  private ownKey = async (header: { kid?: string; alg?: string }) => {
+    if (!header.kid) throw invalid('The token has no key id.');
+    const cached = this.importedOwnKeys.get(header.kid);
+    if (cached) return cached;
+    const found = await this.keys.publicJwk(header.kid);
+    if (!found) throw invalid('The token was signed with an unknown key.');
+    if (found.alg !== header.alg) throw invalid('The token algorithm does not match its key.');
+    const key = await importJWK(found.jwk, found.alg);
+    this.importedOwnKeys.set(header.kid, key);
+    return key;
+  };
+
+  async verify(token: string): Promise<VerifiedToken> {
+    let iss: string | undefined;
+    try {
+      decodeProtectedHeader(token);
+      iss = decodeJwt(token).iss;
+    } catch {
+      throw invalid('The token is malformed.');
+    }
+    try {
+      if (iss === this.issuerInfo.issuer) {
+        const { payload } = await jwtVerify(token, this.ownKey, {
+          issuer: this.issuerInfo.issuer,
+          audience: this.issuerInfo.audience,
+          algorithms: OWN_ALGORITHMS,
+          typ: 'at+jwt',
+          clockTolerance: this.settings.JWT_CLOCK_SKEW_SECONDS,
+          requiredClaims: ['sub', 'exp', 'iat', 'jti', 'client_id'],
+        });
+        const kind = payload.kind;
+        if (typeof kind !== 'string' || !OWN_KINDS.includes(kind)) throw invalid('The token kind is not acceptable.');
+        return { source: 'own', kind: kind as OwnTokenKind, payload };
+      }
+      const trusted = iss ? this.trusted.get(iss) : undefined;
+      if (!trusted) throw invalid('The token issuer is not trusted.');
+      const key = await trusted.key;
+      const { payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
+        issuer: trusted.config.issuer,
+        audience: trusted.config.audience,
+        algorithms: trusted.config.algorithms,
+        clockTolerance: this.settings.JWT_CLOCK_SKEW_SECONDS,
+        requiredClaims: ['sub', 'exp', 'aud'],
+      });
+      return { source: 'external', issuer: trusted.config, payload };
+    } catch (e) {
+      throw invalid(describeJoseError(e));
+    }
+  }
+}

@@ -1,0 +1,22 @@
+import { SelfRenderingError } from '../../common/errors/app-error';
+
+export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope' | 'temporarily_unavailable';
+
+/** RFC 6749 §5.2 error response: `{ error, error_description }`, never cached. */
+export class OAuthError extends Error implements SelfRenderingError {
+  constructor(
+    readonly code: OAuthErrorCode,
+    message: string,
+    readonly status: number = code === 'invalid_client' ? 401 : code === 'temporarily_unavailable' ? 503 : 400,
+    private readonly extraHeaders: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  render() {
+    return {
+      body: { error: this.code, error_description: this.message },
+      headers: { 'Cache-Control': 'no-store', Pragma: 'no-cache', ...this.extraHeaders },
+    };
+  }
+}

@@ -1,0 +1,82 @@
+import { All, Body, Controller, Get, Header, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiConsumes, ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { Public } from '../../common/decorators/public.decorator';
+import { SigningKeysService } from '../keys/signing-keys.service';
+import { TokenIssuer } from '../auth/token-issuer.service';
+import { InjectSettings } from '../../config/settings.module';
+import { Settings } from '../../config/settings.schema';
+import { OAuthError } from './oauth-error';
+import { OAuthService, TokenResponse } from './oauth.service';
+
+/** OAuth2 token endpoint (RFC 6749) and discovery documents (RFC 8414, RFC 7517). */
+@ApiTags('oauth')
+@Controller()
+export class OAuthController {
+  constructor(
+    private readonly oauth: OAuthService,
+    private readonly keys: SigningKeysService,
+    private readonly issuer: TokenIssuer,
+    @InjectSettings() private readonly settings: Settings,
+  ) {}
+
+  private async issue(req: Request, body: Record<string, unknown>): Promise<TokenResponse> {
+    if (!req.is('application/x-www-form-urlencoded')) {
+      throw new OAuthError('invalid_request', 'The token endpoint accepts application/x-www-form-urlencoded only.');
+    }
+    return this.oauth.token(req.headers.authorization, body ?? {}, req.ip ?? 'unknown');
+  }
+
+  @Public()
+  @Post('oauth/token')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiOkResponse({ description: '`{ access_token, token_type: "bearer", expires_in, scope? }`' })
+  token(@Req() req: Request, @Body() body: Record<string, unknown>): Promise<TokenResponse> {
+    return this.issue(req, body);
+  }
+
+  /** The same endpoint at /token, where clients of the activation flow expect it. */
+  @Public()
+  @Post('token')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  @ApiExcludeEndpoint()
+  tokenAlias(@Req() req: Request, @Body() body: Record<string, unknown>): Promise<TokenResponse> {
+    return this.issue(req, body);
+  }
+
+  @Public()
+  @All(['oauth/token', 'token'])
+  @ApiExcludeEndpoint()
+  wrongMethod(): never {
+    throw new OAuthError('invalid_request', 'Use POST.', 405, { Allow: 'POST' });
+  }
+
+  @Public()
+  @Get('.well-known/jwks.json')
+  @Header('Cache-Control', 'public, max-age=300')
+  jwks() {
+    return this.keys.jwks();
+  }
+
+  @Public()
+  @Get('.well-known/oauth-authorization-server')
+  @Header('Cache-Control', 'public, max-age=300')
+  metadata() {
+    const iss = this.issuer.issuer;
+    return {
+      issuer: iss,
+      token_endpoint: `${iss}/oauth/token`,
+      jwks_uri: `${iss}/.well-known/jwks.json`,
+      grant_types_supported: ['client_credentials', ...this.settings.NEW_USER_GRANT_TYPES],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      response_types_supported: ['token'],
+      token_endpoint_auth_signing_alg_values_supported: ['RS256', 'ES256'],
+      service_documentation: `${iss}/docs`,
+    };
+  }
+}

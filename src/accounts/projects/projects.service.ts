@@ -1,0 +1,113 @@
+import { Injectable } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, Repository } from 'typeorm';
+import type { Principal } from '../../common/auth/principal';
+import { isUniqueViolation } from '../../common/errors/database-errors';
+import { pageWindow } from '../../common/pagination/pagination';
+import { TransactionRunner } from '../../database/transaction';
+import { assertCanRead, assertCanWrite, visibleOrganizationIds } from '../access';
+import { AccountsError } from '../accounts.errors';
+import { AuditService } from '../audit/audit.service';
+import { Organization } from '../organizations/organization.entity';
+import { CreateProjectDto, ProjectQuery, UpdateProjectDto } from './project.dto';
+import { Project, ProjectKind } from './project.entity';
+import { PROJECT_DELETED, ProjectDeletedEvent } from './project.events';
+
+function checkDates(kind: ProjectKind, start: string | null, end: string | null): void {
+  if (kind === 'course' && !end) throw new AccountsError('end_date_required', 'A course project needs an end_date.');
+  if (start && end && end < start) throw new AccountsError('invalid_dates', 'end_date must not be before start_date.', { start_date: start, end_date: end });
+}
+
+@Injectable()
+export class ProjectsService {
+  constructor(
+    @InjectRepository(Project) private readonly projects: Repository<Project>,
+    private readonly tx: TransactionRunner,
+    private readonly audit: AuditService,
+    private readonly events: EventEmitter2,
+  ) {}
+
+  async list(who: Principal, q: ProjectQuery): Promise<[Project[], number]> {
+    const { offset, pageSize } = pageWindow(q);
+    const qb = this.projects
+      .createQueryBuilder('p')
+      .where('p.deleted_at IS NULL')
+      .orderBy('p.created_at', 'ASC')
+      .addOrderBy('p.id', 'ASC')
+      .skip(offset)
+      .take(pageSize);
+    const visible = visibleOrganizationIds(who);
+    if (visible !== 'all') qb.andWhere(visible.length ? 'p.organization_id IN (:...visible)' : '1=0', { visible });
+    if (q.organization) qb.andWhere('p.organization_id = :org', { org: q.organization });
+    if (q.kind) qb.andWhere('p.kind = :kind', { kind: q.kind });
+    if (q.search) qb.andWhere('(p.key ILIKE :s OR p.name ILIKE :s)', { s: `%${q.search.replace(/[%_\\]/g, '\\$&')}%` });
+    return qb.getManyAndCount();
+  }
+
+  /** A live (not deleted) project the caller can see, else 404. */
+  async get(who: Principal, id: string): Promise<Project> {
+    const p = await this.projects.findOneBy({ id, deletedAt: IsNull() });
+    assertCanRead(who, p?.organizationId ?? null, 'Project');
+    return p!;
+  }
+
+  async create(who: Principal, dto: CreateProjectDto): Promise<Project> {
+    const org = await this.tx.run((tx) => tx.findOneBy(Organization, { id: dto.organization }));
+    assertCanWrite(who, org?.id ?? null, 'Organization');
+    const kind = dto.kind ?? 'default';
+    checkDates(kind, dto.start_date ?? null, dto.end_date ?? null);
+    try {
+      return await this.tx.run(async (tx) => {
+        const p = await tx.save(
+          Project,
+          tx.create(Project, { organizationId: org!.id, key: dto.key, name: dto.name, kind, startDate: dto.start_date ?? null, endDate: dto.end_date ?? null }),
+        );
+        await this.audit.record({ action: 'project.created', actor: who, subjectType: 'Project', subjectId: p.id, organizationId: p.organizationId, data: { key: p.key, kind } }, tx);
+        return p;
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new AccountsError('duplicate_key', `A project with key "${dto.key}" exists in this organization.`, { key: dto.key });
+      throw e;
+    }
+  }
+
+  async update(who: Principal, id: string, dto: UpdateProjectDto): Promise<Project> {
+    const p = await this.get(who, id);
+    assertCanWrite(who, p.organizationId, 'Project');
+    const next = {
+      ...p,
+      name: dto.name ?? p.name,
+      kind: dto.kind ?? p.kind,
+      startDate: dto.start_date !== undefined ? dto.start_date : p.startDate,
+      endDate: dto.end_date !== undefined ? dto.end_date : p.endDate,
+    };
+    checkDates(next.kind, next.startDate, next.endDate);
+    return this.tx.run(async (tx) => {
+      const saved = await tx.save(Project, next);
+      await this.audit.record({ action: 'project.updated', actor: who, subjectType: 'Project', subjectId: id, organizationId: p.organizationId, data: { ...dto } }, tx);
+      return saved;
+    });
+  }
+
+  /** Soft delete; `project.deleted` is emitted after the commit. */
+  async remove(who: Principal, id: string): Promise<void> {
+    const p = await this.get(who, id);
+    assertCanWrite(who, p.organizationId, 'Project');
+    const moved = await this.tx.run(async (tx) => {
+      const r = await tx
+        .createQueryBuilder()
+        .update(Project)
+        .set({ deletedAt: () => 'now()' })
+        .where('id = :id AND deleted_at IS NULL', { id })
+        .execute();
+      if (r.affected) {
+        await this.audit.record({ action: 'project.deleted', actor: who, subjectType: 'Project', subjectId: id, organizationId: p.organizationId }, tx);
+      }
+      return r.affected ?? 0;
+    });
+    if (!moved) throw new AccountsError('not_found', 'Project not found.');
+    const event: ProjectDeletedEvent = { projectId: id, organizationId: p.organizationId, actor: { type: who.type, id: who.id } };
+    await this.events.emitAsync(PROJECT_DELETED, event);
+  }
+}

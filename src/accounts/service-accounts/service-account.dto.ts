@@ -1,0 +1,75 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { PageQuery } from '../../common/pagination/pagination';
+import { ServiceAccount, ServiceAccountSecret } from './service-account.entity';
+
+export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+export class CreateServiceAccountDto {
+  @ApiProperty({ format: 'uuid' }) @IsUUID() organization: string;
+  @ApiProperty() @IsString() @Length(1, 255) name: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 2000) description?: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'Scopes the client may request (RFC 6749 scope tokens).' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @Matches(SCOPE_TOKEN, { each: true, message: 'each scope must be an RFC 6749 scope token' })
+  allowed_scopes?: string[];
+}
+
+export class UpdateServiceAccountDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 255) name?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 2000) description?: string;
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @Matches(SCOPE_TOKEN, { each: true, message: 'each scope must be an RFC 6749 scope token' })
+  allowed_scopes?: string[];
+}
+
+export class ServiceAccountQuery extends PageQuery {
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() organization?: string;
+}
+
+export class SecretView {
+  @ApiProperty() id: string;
+  @ApiProperty({ description: 'First characters of the secret, to tell secrets apart.' }) prefix: string;
+  @ApiProperty() created: string;
+  @ApiProperty({ nullable: true, type: String }) expires_at: string | null;
+
+  static of(s: ServiceAccountSecret): SecretView {
+    return { id: s.id, prefix: s.prefix, created: s.createdAt.toISOString(), expires_at: s.expiresAt?.toISOString() ?? null };
+  }
+}
+
+export class ServiceAccountView {
+  @ApiProperty() id: string;
+  @ApiProperty() organization: string;
+  @ApiProperty() client_id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() description: string;
+  @ApiProperty({ type: [String] }) allowed_scopes: string[];
+  @ApiProperty() is_active: boolean;
+  @ApiProperty({ type: [SecretView], description: 'Live secrets (never their values).' }) secrets: SecretView[];
+  @ApiProperty() created: string;
+
+  static of(a: ServiceAccount, secrets: ServiceAccountSecret[]): ServiceAccountView {
+    return {
+      id: a.id,
+      organization: a.organizationId,
+      client_id: a.clientId,
+      name: a.name,
+      description: a.description,
+      allowed_scopes: a.allowedScopes,
+      is_active: a.isActive,
+      secrets: secrets.map(SecretView.of),
+      created: a.createdAt.toISOString(),
+    };
+  }
+}
+
+export class ServiceAccountWithSecretView extends ServiceAccountView {
+  @ApiProperty({ description: 'Shown once; store it now. Only its SHA-256 hash is kept.' }) client_secret: string;
+}

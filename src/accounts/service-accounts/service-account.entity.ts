@@ -1,0 +1,50 @@
+import { Column, Entity, Index } from 'typeorm';
+import { BaseEntity } from '../../database/base.entity';
+
+/** A machine client of an organization; authenticates with client credentials at /oauth/token. */
+@Entity('service_accounts')
+export class ServiceAccount extends BaseEntity {
+  @Index('ix_service_accounts_organization')
+  @Column({ type: 'uuid' })
+  organizationId: string;
+
+  @Index('uq_service_accounts_client_id', { unique: true })
+  @Column({ type: 'varchar', length: 64 })
+  clientId: string;
+
+  @Column({ type: 'varchar', length: 255 })
+  name: string;
+
+  @Column({ type: 'text', default: '' })
+  description: string;
+
+  /** Scopes this client may request; an empty request gets all of them. */
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  allowedScopes: string[];
+
+  @Column({ type: 'boolean', default: true })
+  isActive: boolean;
+}
+
+/** One secret of a service account. Several can be live at once while a rotation overlaps. */
+@Entity('service_account_secrets')
+export class ServiceAccountSecret extends BaseEntity {
+  @Index('ix_service_account_secrets_account')
+  @Column({ type: 'uuid' })
+  serviceAccountId: string;
+
+  /** SHA-256 of the secret (hex). The secret itself is never stored. */
+  @Column({ type: 'char', length: 64, select: false })
+  secretHash: string;
+
+  /** The first characters of the secret, to tell secrets apart in listings. */
+  @Column({ type: 'varchar', length: 16 })
+  prefix: string;
+
+  /** Null: valid until revoked or rotated. */
+  @Column({ type: 'timestamptz', nullable: true })
+  expiresAt: Date | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
+}

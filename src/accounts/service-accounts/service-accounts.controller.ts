@@ -1,0 +1,63 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import type { Principal } from '../../common/auth/principal';
+import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
+import { RequirePermission } from '../../common/decorators/require-permission.decorator';
+import { Page, toPage } from '../../common/pagination/pagination';
+import { CreateServiceAccountDto, ServiceAccountQuery, ServiceAccountView, ServiceAccountWithSecretView, UpdateServiceAccountDto } from './service-account.dto';
+import { ServiceAccountsService } from './service-accounts.service';
+import { ServiceAccount } from './service-account.entity';
+
+@ApiTags('service-accounts')
+@ApiBearerAuth()
+@Controller('service-accounts')
+export class ServiceAccountsController {
+  constructor(private readonly accounts: ServiceAccountsService) {}
+
+  private async view(a: ServiceAccount): Promise<ServiceAccountView> {
+    return ServiceAccountView.of(a, await this.accounts.liveSecrets([a.id]));
+  }
+
+  @Get()
+  @RequirePermission('read', 'ServiceAccount')
+  async list(@CurrentPrincipal() who: Principal, @Query() q: ServiceAccountQuery, @Req() req: Request): Promise<Page<ServiceAccountView>> {
+    const [rows, count] = await this.accounts.list(who, q);
+    const secrets = await this.accounts.liveSecrets(rows.map((r) => r.id));
+    return toPage(req, q, rows.map((r) => ServiceAccountView.of(r, secrets.filter((s) => s.serviceAccountId === r.id))), count);
+  }
+
+  @Get(':id')
+  @RequirePermission('read', 'ServiceAccount')
+  async get(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<ServiceAccountView> {
+    return this.view(await this.accounts.get(who, id));
+  }
+
+  @Post()
+  @RequirePermission('create', 'ServiceAccount')
+  async create(@CurrentPrincipal() who: Principal, @Body() dto: CreateServiceAccountDto): Promise<ServiceAccountWithSecretView> {
+    const { account, secret } = await this.accounts.create(who, dto);
+    return { ...(await this.view(account)), client_secret: secret };
+  }
+
+  @Patch(':id')
+  @RequirePermission('update', 'ServiceAccount')
+  async update(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateServiceAccountDto): Promise<ServiceAccountView> {
+    return this.view(await this.accounts.update(who, id, dto));
+  }
+
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  @RequirePermission('rotate_secret', 'ServiceAccount')
+  async rotate(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<ServiceAccountWithSecretView> {
+    const { account, secret } = await this.accounts.rotateSecret(who, id);
+    return { ...(await this.view(account)), client_secret: secret };
+  }
+
+  @Post(':id/deactivate')
+  @HttpCode(200)
+  @RequirePermission('update', 'ServiceAccount')
+  async deactivate(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<ServiceAccountView> {
+    return this.view(await this.accounts.deactivate(who, id));
+  }
+}

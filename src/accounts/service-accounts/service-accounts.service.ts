@@ -1,0 +1,158 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomBytes } from 'node:crypto';
+import { Brackets, EntityManager, In, IsNull, Repository } from 'typeorm';
+import type { Principal } from '../../common/auth/principal';
+import { pageWindow } from '../../common/pagination/pagination';
+import { InjectSettings } from '../../config/settings.module';
+import { Settings } from '../../config/settings.schema';
+import { TransactionRunner } from '../../database/transaction';
+import { assertCanRead, assertCanWrite, visibleOrganizationIds } from '../access';
+import { AccountsError } from '../accounts.errors';
+import { AuditService } from '../audit/audit.service';
+import { digestsEqual, randomSecret, sha256Hex } from '../auth/secrets';
+import { Organization } from '../organizations/organization.entity';
+import { CreateServiceAccountDto, ServiceAccountQuery, UpdateServiceAccountDto } from './service-account.dto';
+import { ServiceAccount, ServiceAccountSecret } from './service-account.entity';
+
+const PREFIX_LENGTH = 8;
+/** A digest nobody can match: compared against when the client is unknown, so timing does not tell. */
+const NO_MATCH = sha256Hex('campus-access:no-such-client');
+
+@Injectable()
+export class ServiceAccountsService {
+  constructor(
+    @InjectRepository(ServiceAccount) private readonly accounts: Repository<ServiceAccount>,
+    @InjectRepository(ServiceAccountSecret) private readonly secrets: Repository<ServiceAccountSecret>,
+    private readonly tx: TransactionRunner,
+    private readonly audit: AuditService,
+    @InjectSettings() private readonly settings: Settings,
+  ) {}
+
+  private async addSecret(tx: EntityManager, accountId: string): Promise<string> {
+    const secret = `cas_${randomSecret(32)}`;
+    await tx.insert(ServiceAccountSecret, { serviceAccountId: accountId, secretHash: sha256Hex(secret), prefix: secret.slice(0, PREFIX_LENGTH + 4), expiresAt: null });
+    return secret;
+  }
+
+  liveSecrets(accountIds: string[]): Promise<ServiceAccountSecret[]> {
+    if (!accountIds.length) return Promise.resolve([]);
+    return this.secrets
+      .createQueryBuilder('s')
+      .where('s.service_account_id IN (:...ids)', { ids: accountIds })
+      .andWhere('s.revoked_at IS NULL')
+      .andWhere(new Brackets((b) => b.where('s.expires_at IS NULL').orWhere('s.expires_at > now()')))
+      .orderBy('s.created_at', 'ASC')
+      .getMany();
+  }
+
+  async list(who: Principal, q: ServiceAccountQuery): Promise<[ServiceAccount[], number]> {
+    const { offset, pageSize } = pageWindow(q);
+    const qb = this.accounts.createQueryBuilder('a').orderBy('a.created_at', 'ASC').addOrderBy('a.id', 'ASC').skip(offset).take(pageSize);
+    const visible = visibleOrganizationIds(who);
+    if (visible !== 'all') qb.andWhere(visible.length ? 'a.organization_id IN (:...visible)' : '1=0', { visible });
+    if (q.organization) qb.andWhere('a.organization_id = :org', { org: q.organization });
+    return qb.getManyAndCount();
+  }
+
+  async get(who: Principal, id: string): Promise<ServiceAccount> {
+    const a = await this.accounts.findOneBy({ id });
+    assertCanRead(who, a?.organizationId ?? null, 'Service account');
+    return a!;
+  }
+
+  async create(who: Principal, dto: CreateServiceAccountDto): Promise<{ account: ServiceAccount; secret: string }> {
+    const org = await this.accounts.manager.findOneBy(Organization, { id: dto.organization });
+    assertCanWrite(who, org?.id ?? null, 'Organization');
+    return this.tx.run(async (tx) => {
+      const account = await tx.save(
+        ServiceAccount,
+        tx.create(ServiceAccount, {
+          organizationId: org!.id,
+          clientId: `ca-${randomBytes(12).toString('hex')}`,
+          name: dto.name,
+          description: dto.description ?? '',
+          allowedScopes: dto.allowed_scopes ?? [],
+        }),
+      );
+      const secret = await this.addSecret(tx, account.id);
+      await this.audit.record({ action: 'service_account.created', actor: who, subjectType: 'ServiceAccount', subjectId: account.id, organizationId: account.organizationId, data: { client_id: account.clientId } }, tx);
+      return { account, secret };
+    });
+  }
+
+  async update(who: Principal, id: string, dto: UpdateServiceAccountDto): Promise<ServiceAccount> {
+    const a = await this.get(who, id);
+    assertCanWrite(who, a.organizationId, 'Service account');
+    return this.tx.run(async (tx) => {
+      const saved = await tx.save(ServiceAccount, {
+        ...a,
+        name: dto.name ?? a.name,
+        description: dto.description ?? a.description,
+        allowedScopes: dto.allowed_scopes ?? a.allowedScopes,
+      });
+      await this.audit.record({ action: 'service_account.updated', actor: who, subjectType: 'ServiceAccount', subjectId: id, organizationId: a.organizationId, data: { ...dto } }, tx);
+      return saved;
+    });
+  }
+
+  /** A new secret; the previous ones stay valid for SECRET_ROTATION_OVERLAP_SECONDS (0: invalid at once). */
+  async rotateSecret(who: Principal, id: string): Promise<{ account: ServiceAccount; secret: string }> {
+    const a = await this.get(who, id);
+    assertCanWrite(who, a.organizationId, 'Service account');
+    if (!a.isActive) throw new AccountsError('inactive', 'The service account is deactivated.');
+    const overlap = this.settings.SECRET_ROTATION_OVERLAP_SECONDS;
+    return this.tx.run(async (tx) => {
+      await tx
+        .createQueryBuilder()
+        .update(ServiceAccountSecret)
+        .set({ expiresAt: () => `LEAST(COALESCE(expires_at, 'infinity'), now() + make_interval(secs => ${Number(overlap)}))` })
+        .where('service_account_id = :id AND revoked_at IS NULL', { id })
+        .execute();
+      const secret = await this.addSecret(tx, id);
+      await this.audit.record({ action: 'service_account.secret_rotated', actor: who, subjectType: 'ServiceAccount', subjectId: id, organizationId: a.organizationId, data: { overlap_seconds: overlap } }, tx);
+      return { account: a, secret };
+    });
+  }
+
+  /** Deactivates the account and revokes every secret; its tokens stop working at once. */
+  async deactivate(who: Principal, id: string): Promise<ServiceAccount> {
+    const a = await this.get(who, id);
+    assertCanWrite(who, a.organizationId, 'Service account');
+    return this.tx.run(async (tx) => {
+      await tx.update(ServiceAccount, { id }, { isActive: false });
+      await tx.update(ServiceAccountSecret, { serviceAccountId: id, revokedAt: IsNull() }, { revokedAt: new Date() });
+      await this.audit.record({ action: 'service_account.deactivated', actor: who, subjectType: 'ServiceAccount', subjectId: id, organizationId: a.organizationId }, tx);
+      return { ...a, isActive: false };
+    });
+  }
+
+  /** Client authentication for /oauth/token: constant-time against every live secret. */
+  async authenticate(clientId: string, secret: string): Promise<ServiceAccount | null> {
+    const account = await this.accounts.findOneBy({ clientId, isActive: true });
+    const presented = sha256Hex(secret);
+    if (!account) {
+      digestsEqual(presented, NO_MATCH);
+      return null;
+    }
+    const live = await this.secrets
+      .createQueryBuilder('s')
+      .addSelect('s.secretHash')
+      .where('s.service_account_id = :id', { id: account.id })
+      .andWhere('s.revoked_at IS NULL')
+      .andWhere(new Brackets((b) => b.where('s.expires_at IS NULL').orWhere('s.expires_at > now()')))
+      .getMany();
+    let ok = false;
+    for (const s of live) ok = digestsEqual(presented, s.secretHash) || ok;
+    return ok ? account : null;
+  }
+
+  /** For the authentication guard: an active service account, or null. */
+  findActive(id: string): Promise<ServiceAccount | null> {
+    return this.accounts.findOneBy({ id, isActive: true });
+  }
+
+  findByIds(ids: string[]): Promise<ServiceAccount[]> {
+    return ids.length ? this.accounts.findBy({ id: In(ids) }) : Promise.resolve([]);
+  }
+}

@@ -1,0 +1,41 @@
+import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import type { Principal } from '../../common/auth/principal';
+import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
+import { RequirePermission } from '../../common/decorators/require-permission.decorator';
+import { Page, toPage } from '../../common/pagination/pagination';
+import { CreateUserDto, UpdateUserDto, UserQuery, UserView } from './user.dto';
+import { UsersService } from './users.service';
+
+@ApiTags('users')
+@ApiBearerAuth()
+@Controller('users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @RequirePermission('read', 'User')
+  async list(@CurrentPrincipal() who: Principal, @Query() q: UserQuery, @Req() req: Request): Promise<Page<UserView>> {
+    const [rows, count] = await this.users.list(who, q);
+    return toPage(req, q, rows.map(UserView.of), count);
+  }
+
+  @Get(':id')
+  @RequirePermission('read', 'User')
+  async get(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<UserView> {
+    return UserView.of(await this.users.get(who, id));
+  }
+
+  @Post()
+  @RequirePermission('create', 'User')
+  async create(@CurrentPrincipal() who: Principal, @Body() dto: CreateUserDto): Promise<UserView> {
+    return UserView.of(await this.users.create(who, dto));
+  }
+
+  @Patch(':id')
+  @RequirePermission('update', 'User')
+  async update(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateUserDto): Promise<UserView> {
+    return UserView.of(await this.users.update(who, id, dto));
+  }
+}

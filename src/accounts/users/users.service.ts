@@ -1,0 +1,161 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import type { Principal } from '../../common/auth/principal';
+import { isUniqueViolation } from '../../common/errors/database-errors';
+import { pageWindow } from '../../common/pagination/pagination';
+import { TransactionRunner } from '../../database/transaction';
+import { assertCanRead, assertCanWrite, visibleOrganizationIds } from '../access';
+import { AccountsError } from '../accounts.errors';
+import { AuditService } from '../audit/audit.service';
+import { Organization } from '../organizations/organization.entity';
+import { hashPassword } from './passwords';
+import { CreateUserDto, UpdateUserDto, UserQuery } from './user.dto';
+import { User, UserKind } from './user.entity';
+
+export interface NewUser {
+  username: string;
+  email?: string | null;
+  firstName?: string;
+  lastName?: string;
+  organizationId?: string | null;
+  kind?: UserKind;
+  source?: string;
+  password?: string;
+  isStaff?: boolean;
+  isSupport?: boolean;
+  isActive?: boolean;
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly tx: TransactionRunner,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Inserts a user (used by admins, the bootstrap, external issuers, course accounts and LTI). */
+  async insert(data: NewUser, tx?: EntityManager): Promise<User> {
+    const manager = tx ?? this.users.manager;
+    try {
+      return await manager.save(
+        User,
+        manager.create(User, {
+          username: data.username,
+          email: data.email ?? null,
+          firstName: data.firstName ?? '',
+          lastName: data.lastName ?? '',
+          organizationId: data.organizationId ?? null,
+          kind: data.kind ?? 'person',
+          source: data.source ?? 'local',
+          passwordHash: data.password ? await hashPassword(data.password) : null,
+          isStaff: data.isStaff ?? false,
+          isSupport: data.isSupport ?? false,
+          isActive: data.isActive ?? true,
+        }),
+      );
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new AccountsError('duplicate_username', `The username "${data.username}" is taken.`, { username: data.username });
+      throw e;
+    }
+  }
+
+  /** For password login: by username or e-mail, case-insensitively, with the password hash. */
+  findForLogin(login: string): Promise<User | null> {
+    return this.users
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where('lower(u.username) = lower(:login)', { login })
+      .orWhere('lower(u.email) = lower(:login)', { login })
+      .orderBy('(lower(u.username) = lower(:login))', 'DESC')
+      .limit(1)
+      .getOne();
+  }
+
+  findById(id: string): Promise<User | null> {
+    return this.users.findOneBy({ id });
+  }
+
+  count(): Promise<number> {
+    return this.users.count();
+  }
+
+  async setPassword(userId: string, password: string, tx?: EntityManager): Promise<void> {
+    await (tx ?? this.users.manager).update(User, { id: userId }, { passwordHash: await hashPassword(password), isActive: true });
+  }
+
+  async touchLogin(userId: string): Promise<void> {
+    await this.users.update({ id: userId }, { lastLoginAt: () => 'now()' } as never);
+  }
+
+  async list(who: Principal, q: UserQuery): Promise<[User[], number]> {
+    const { offset, pageSize } = pageWindow(q);
+    const qb = this.users.createQueryBuilder('u').orderBy('lower(u.username)', 'ASC').addOrderBy('u.id', 'ASC').offset(offset).limit(pageSize);
+    const visible = visibleOrganizationIds(who);
+    if (visible !== 'all') qb.andWhere(visible.length ? '(u.organization_id IN (:...visible) OR u.id = :self)' : 'u.id = :self', { visible, self: who.id });
+    if (q.organization) qb.andWhere('u.organization_id = :org', { org: q.organization });
+    if (q.kind) qb.andWhere('u.kind = :kind', { kind: q.kind });
+    if (q.search) {
+      qb.andWhere("(u.username ILIKE :s OR u.email ILIKE :s OR (u.first_name || ' ' || u.last_name) ILIKE :s)", {
+        s: `%${q.search.replace(/[%_\\]/g, '\\$&')}%`,
+      });
+    }
+    return qb.getManyAndCount();
+  }
+
+  async get(who: Principal, id: string): Promise<User> {
+    const u = await this.users.findOneBy({ id });
+    if (u && who.type === 'user' && who.id === u.id) return u;
+    assertCanRead(who, u?.organizationId ?? null, 'User');
+    return u!;
+  }
+
+  async create(who: Principal, dto: CreateUserDto): Promise<User> {
+    if ((dto.is_staff || dto.is_support) && !who.isStaff) throw new AccountsError('forbidden', 'Only staff may create staff or support users.');
+    if (dto.organization) {
+      const org = await this.users.manager.findOneBy(Organization, { id: dto.organization });
+      assertCanWrite(who, org?.id ?? null, 'Organization');
+    } else if (!who.isStaff) {
+      throw new AccountsError('forbidden', 'Only staff may create users outside an organization.');
+    }
+    return this.tx.run(async (tx) => {
+      const user = await this.insert(
+        {
+          username: dto.username,
+          email: dto.email,
+          firstName: dto.first_name,
+          lastName: dto.last_name,
+          organizationId: dto.organization ?? null,
+          password: dto.password,
+          isStaff: dto.is_staff,
+          isSupport: dto.is_support,
+        },
+        tx,
+      );
+      await this.audit.record({ action: 'user.created', actor: who, subjectType: 'User', subjectId: user.id, organizationId: user.organizationId, data: { username: user.username } }, tx);
+      return user;
+    });
+  }
+
+  async update(who: Principal, id: string, dto: UpdateUserDto): Promise<User> {
+    const u = await this.users.findOneBy({ id });
+    assertCanWrite(who, u?.organizationId ?? (who.isStaff ? id : null), 'User');
+    if ((dto.is_staff !== undefined || dto.is_support !== undefined) && !who.isStaff) {
+      throw new AccountsError('forbidden', 'Only staff may change staff or support flags.');
+    }
+    return this.tx.run(async (tx) => {
+      const saved = await tx.save(User, {
+        ...u!,
+        email: dto.email ?? u!.email,
+        firstName: dto.first_name ?? u!.firstName,
+        lastName: dto.last_name ?? u!.lastName,
+        isActive: dto.is_active ?? u!.isActive,
+        isStaff: dto.is_staff ?? u!.isStaff,
+        isSupport: dto.is_support ?? u!.isSupport,
+      });
+      await this.audit.record({ action: 'user.updated', actor: who, subjectType: 'User', subjectId: id, organizationId: u!.organizationId, data: { ...dto } }, tx);
+      return saved;
+    });
+  }
+}

@@ -1,0 +1,73 @@
+import { createOrganization, createServiceAccount, createStaff, createUser, unique } from '../factories/accounts';
+import { createTestApp, TestApp } from '../utils/test-app';
+
+describe('Authentication', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ settings: { LOGIN_RATE_LIMIT: '1000' } });
+  });
+  afterAll(() => t.close());
+
+  const login = (body: object) => t.http.post('/api/v1/auth/login').send(body);
+
+  it('logs in with username or e-mail and returns a token pair', async () => {
+    const { row } = await createUser(t, { password: 'correct horse battery', email: `${unique('m')}@example.edu` });
+    const byName = await login({ username: row.username.toUpperCase(), password: 'correct horse battery' }).expect(200);
+    expect(byName.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 900, refresh_token: expect.any(String) });
+    await login({ email: row.email, password: 'correct horse battery' }).expect(200);
+    const me = await t.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${byName.body.access_token}`).expect(200);
+    expect(me.body).toMatchObject({ type: 'user', id: row.id, token_kind: 'user', is_staff: false });
+  });
+
+  it('gives the same 401 for an unknown user and a wrong password', async () => {
+    const { row } = await createUser(t, { password: 'correct horse battery' });
+    const wrong = await login({ username: row.username, password: 'nope nope nope' }).expect(401);
+    const unknown = await login({ username: unique('ghost'), password: 'nope nope nope' }).expect(401);
+    expect(wrong.body).toEqual(unknown.body);
+    expect(wrong.body.error).toBe('invalid_credentials');
+  });
+
+  it('refuses an inactive user', async () => {
+    const { row } = await createUser(t, { password: 'correct horse battery', isActive: false });
+    await login({ username: row.username, password: 'correct horse battery' }).expect(401);
+  });
+
+  it('rotates refresh tokens and revokes the family when a rotated token is reused', async () => {
+    const { row } = await createUser(t, { password: 'correct horse battery' });
+    const first = (await login({ username: row.username, password: 'correct horse battery' }).expect(200)).body;
+    const second = (await t.http.post('/api/v1/auth/refresh').send({ refresh_token: first.refresh_token }).expect(200)).body;
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    const reuse = await t.http.post('/api/v1/auth/refresh').send({ refresh_token: first.refresh_token }).expect(401);
+    expect(reuse.body.error).toBe('invalid_refresh_token');
+    // The legitimate holder's newer token is revoked too.
+    await t.http.post('/api/v1/auth/refresh').send({ refresh_token: second.refresh_token }).expect(401);
+    const staff = await createStaff(t);
+    const audit = await t.http.get(`/api/v1/audit-events?action=auth.refresh_reuse_detected&subject_id=${row.id}`).set(staff.auth).expect(200);
+    expect(audit.body.count).toBe(1);
+  });
+
+  it('logout revokes the refresh token', async () => {
+    const { row } = await createUser(t, { password: 'correct horse battery' });
+    const pair = (await login({ username: row.username, password: 'correct horse battery' }).expect(200)).body;
+    await t.http.post('/api/v1/auth/logout').send({ refresh_token: pair.refresh_token }).expect(204);
+    await t.http.post('/api/v1/auth/refresh').send({ refresh_token: pair.refresh_token }).expect(401);
+  });
+
+  it('answers a missing token with 401 and a Bearer challenge', async () => {
+    const res = await t.http.get('/api/v1/auth/me').expect(401);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(res.body.error).toBe('unauthorized');
+  });
+
+  it('answers a garbage token with 401 invalid_token', async () => {
+    const res = await t.http.get('/api/v1/auth/me').set('Authorization', 'Bearer not.a.jwt').expect(401);
+    expect(res.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+  });
+
+  it('lets a service account see itself through /auth/me', async () => {
+    const org = await createOrganization(t);
+    const sa = await createServiceAccount(t, org.id);
+    const me = await t.http.get('/api/v1/auth/me').set(sa.auth).expect(200);
+    expect(me.body).toMatchObject({ type: 'service_account', id: sa.row.id, token_kind: 'service', organizations: [{ id: org.id, key: org.key, name: org.name }] });
+  });
+});
