@@ -1,0 +1,45 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { Principal } from '../common/auth/principal';
+import { AppAbility, buildAbility, Grant } from './ability';
+import { findRole, roleProblems } from './roles';
+import { isScopeType } from './subjects';
+
+/** Live memberships of one principal with their groups: one indexed query per request. */
+const GRANTS_SQL = `
+  SELECT g.role, g.scope_type AS "scopeType", g.scope_id AS "scopeId", g.organization_id AS "organizationId"
+  FROM group_memberships m
+  JOIN groups g ON g.id = m.group_id
+  WHERE m.principal_type = $1 AND m.principal_id = $2 AND (m.expires_at IS NULL OR m.expires_at > now())`;
+
+/** Builds the CASL ability of a principal from its live group memberships. */
+@Injectable()
+export class AbilityFactory {
+  private readonly logger = new Logger(AbilityFactory.name);
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    const problems = roleProblems();
+    if (problems.length > 0) throw new Error(`Invalid roles in src/permissions/roles.ts:\n${problems.join('\n')}`);
+  }
+
+  /**
+   * The principal's ability. Staff and activation tokens need no query; everyone else costs one.
+   * Expired memberships are filtered in SQL, so they grant nothing without any clean-up.
+   */
+  async for(principal: Principal, manager?: EntityManager): Promise<AppAbility> {
+    if (principal.isStaff || principal.tokenKind === 'activation') return buildAbility(principal, []);
+    return buildAbility(principal, await this.grantsOf(principal, manager));
+  }
+
+  async grantsOf(principal: Principal, manager: EntityManager = this.dataSource.manager): Promise<Grant[]> {
+    const rows: Grant[] = await manager.query(GRANTS_SQL, [principal.type, principal.id]);
+    return rows.filter((row) => {
+      const role = findRole(row.role);
+      if (role && isScopeType(row.scopeType) && role.scopeType === row.scopeType) return true;
+      // A role removed from the code (or a hand-edited row) grants nothing; say so once per request.
+      this.logger.warn({ role: row.role, scopeType: row.scopeType, principal: principal.id }, 'membership with an unknown role ignored');
+      return false;
+    });
+  }
+}

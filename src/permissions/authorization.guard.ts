@@ -1,0 +1,66 @@
+import { CanActivate, ClassProvider, ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { APP_GUARD, Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import type { Principal } from '../common/auth/principal';
+import { PRINCIPAL_KEY } from '../common/decorators/current-principal.decorator';
+import { IS_PUBLIC } from '../common/decorators/public.decorator';
+import { REQUIRED_PERMISSION, RequiredPermission } from '../common/decorators/require-permission.decorator';
+import { CommonError } from '../common/errors/common.errors';
+import type { AppAbility } from './ability';
+import { AbilityFactory } from './ability.factory';
+import { ABILITY_KEY } from './current-ability.decorator';
+
+type AuthorizedRequest = Request & { [PRINCIPAL_KEY]?: Principal; [ABILITY_KEY]?: AppAbility };
+
+/** What a route declares: public, a permission, or nothing (which is refused). */
+export function routeDeclaration(reflector: Reflector, handler: object, controller: object): 'public' | RequiredPermission | null {
+  const targets = [handler, controller] as Parameters<Reflector['getAllAndOverride']>[1];
+  if (reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return 'public';
+  return reflector.getAllAndOverride<RequiredPermission | undefined>(REQUIRED_PERMISSION, targets) ?? null;
+}
+
+/**
+ * Global, after authentication: may the caller do this? Deny by default — a route must carry
+ * @RequirePermission(action, subject) or @Public(); one with neither is refused and logged.
+ * The ability is built once per request and kept on it (see @CurrentAbility()). The check here is
+ * per subject type ("in at least one scope"); services check the object with assertCan().
+ */
+@Injectable()
+export class AuthorizationGuard implements CanActivate {
+  private readonly logger = new Logger(AuthorizationGuard.name);
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly abilities: AbilityFactory,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (ctx.getType() !== 'http') return true;
+    const declared = routeDeclaration(this.reflector, ctx.getHandler(), ctx.getClass());
+    if (declared === 'public') return true;
+    const req = ctx.switchToHttp().getRequest<AuthorizedRequest>();
+    if (declared === null) {
+      this.logger.error(
+        { method: req.method, path: req.originalUrl, handler: `${ctx.getClass().name}.${ctx.getHandler().name}` },
+        'route has neither @RequirePermission() nor @Public(): refused',
+      );
+      throw new CommonError('forbidden', 'This route declares no permission and is refused.');
+    }
+    const principal = req[PRINCIPAL_KEY];
+    if (!principal) throw new CommonError('unauthorized', 'Authentication required.');
+    const ability = (req[ABILITY_KEY] ??= await this.abilities.for(principal));
+    if (!ability.can(declared.action, declared.subject)) {
+      throw new CommonError('forbidden', `You may not ${declared.action.replace(/_/g, ' ')} ${declared.subject} objects.`, {
+        action: declared.action,
+        subject: declared.subject,
+      });
+    }
+    return true;
+  }
+}
+
+/**
+ * The global registration of the guard; AuthorizationModule holds it. Nest runs APP_GUARD providers
+ * in registration order, so wherever it is placed it must come after the authentication guard's.
+ */
+export const AUTHORIZATION_GUARD: ClassProvider = { provide: APP_GUARD, useClass: AuthorizationGuard };

@@ -1,0 +1,109 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import type { Principal } from '../../common/auth/principal';
+import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
+import { RequirePermission } from '../../common/decorators/require-permission.decorator';
+import { Page, toPage } from '../../common/pagination/pagination';
+import type { AppAbility } from '../ability';
+import { CurrentAbility } from '../current-ability.decorator';
+import { CreateGroupDto, GroupQuery, GroupView, UpdateGroupDto } from './dto/group.dto';
+import { AddMemberDto, MemberPath, MemberQuery, MemberView, UpdateMemberDto } from './dto/membership.dto';
+import { GroupsService } from './groups.service';
+
+@ApiTags('groups')
+@ApiBearerAuth()
+@Controller('groups')
+export class GroupsController {
+  constructor(private readonly groups: GroupsService) {}
+
+  /** Groups the caller may read, filtered by organization, scope and role. */
+  @Get()
+  @RequirePermission('read', 'Group')
+  async list(@CurrentAbility() ability: AppAbility, @Query() q: GroupQuery, @Req() req: Request): Promise<Page<GroupView>> {
+    const [rows, count] = await this.groups.list(ability, q);
+    return toPage(req, q, rows.map(GroupView.of), count);
+  }
+
+  @Post()
+  @RequirePermission('create', 'Group')
+  @ApiCreatedResponse({ type: GroupView })
+  async create(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Body() dto: CreateGroupDto): Promise<GroupView> {
+    return GroupView.of(await this.groups.create(who, ability, dto));
+  }
+
+  @Get(':id')
+  @RequirePermission('read', 'Group')
+  @ApiOkResponse({ type: GroupView })
+  async get(@CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<GroupView> {
+    return GroupView.of(await this.groups.get(ability, id));
+  }
+
+  @Patch(':id')
+  @RequirePermission('update', 'Group')
+  @ApiOkResponse({ type: GroupView })
+  async update(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: UpdateGroupDto,
+  ): Promise<GroupView> {
+    return GroupView.of(await this.groups.update(who, ability, id, dto));
+  }
+
+  /** Deletes the group and with it every membership (each revocation is in the audit event). */
+  @Delete(':id')
+  @HttpCode(204)
+  @RequirePermission('delete', 'Group')
+  @ApiNoContentResponse()
+  async remove(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.groups.remove(who, ability, id);
+  }
+
+  @Get(':id/members')
+  @RequirePermission('read', 'Group')
+  async members(
+    @CurrentAbility() ability: AppAbility,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query() q: MemberQuery,
+    @Req() req: Request,
+  ): Promise<Page<MemberView>> {
+    const [rows, count] = await this.groups.members(ability, id, q);
+    const now = new Date();
+    return toPage(req, q, rows.map((m) => MemberView.of(m, now)), count);
+  }
+
+  /** Grants the group's role to a user or service account, optionally until `expires_at`. */
+  @Post(':id/members')
+  @RequirePermission('manage_members', 'Group')
+  @ApiCreatedResponse({ type: MemberView })
+  async addMember(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: AddMemberDto,
+  ): Promise<MemberView> {
+    return MemberView.of(await this.groups.addMember(who, ability, id, dto));
+  }
+
+  /** Changes when a membership expires (null: never). */
+  @Patch(':id/members/:principalType/:principalId')
+  @RequirePermission('manage_members', 'Group')
+  @ApiOkResponse({ type: MemberView })
+  async updateMember(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Param() path: MemberPath,
+    @Body() dto: UpdateMemberDto,
+  ): Promise<MemberView> {
+    return MemberView.of(await this.groups.updateMember(who, ability, path.id, path.principalType, path.principalId, dto.expires_at));
+  }
+
+  @Delete(':id/members/:principalType/:principalId')
+  @HttpCode(204)
+  @RequirePermission('manage_members', 'Group')
+  @ApiNoContentResponse()
+  async removeMember(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param() path: MemberPath): Promise<void> {
+    await this.groups.removeMember(who, ability, path.id, path.principalType, path.principalId);
+  }
+}

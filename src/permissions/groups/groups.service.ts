@@ -1,0 +1,287 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
+import type { Principal, PrincipalType } from '../../common/auth/principal';
+import { pageWindow } from '../../common/pagination/pagination';
+import { TransactionRunner } from '../../database/transaction';
+import { AppAbility, asSubject, missingForRole, Scope } from '../ability';
+import { scopeToAbility } from '../ability-to-sql';
+import { assertCan } from '../assert-can';
+import { PermissionsError } from '../permissions.errors';
+import { PERMISSIONS_AUDIT_EVENT, PermissionsAuditAction, PermissionsAuditEvent } from '../permissions.events';
+import { findRole, Role, ROLES } from '../roles';
+import { SubjectDirectory } from '../subject-directory.service';
+import { scopeToUserHasPerm } from '../user-has-perm';
+import { CreateGroupDto, GroupQuery, UpdateGroupDto } from './dto/group.dto';
+import { AddMemberDto, MemberQuery } from './dto/membership.dto';
+import { GroupMembership } from './group-membership.entity';
+import { Group } from './group.entity';
+
+const scopeOf = (g: Group): Scope => ({ type: g.scopeType, id: g.scopeId, organizationId: g.organizationId });
+const groupFields = (g: Group) => ({ id: g.id, organizationId: g.organizationId, scopeType: g.scopeType, scopeId: g.scopeId });
+
+/**
+ * Groups and memberships. Every change checks two things: the caller may do the action on the
+ * group (CASL, 404 before 403), and the caller holds every permission of the group's role at its
+ * scope — nobody hands out, joins or edits more than they have. Each change emits
+ * `permissions.audit` inside its transaction.
+ */
+@Injectable()
+export class GroupsService implements OnModuleInit {
+  constructor(
+    @InjectRepository(Group) private readonly groups: Repository<Group>,
+    private readonly transactions: TransactionRunner,
+    private readonly directory: SubjectDirectory,
+    private readonly events: EventEmitter2,
+  ) {}
+
+  onModuleInit(): void {
+    this.directory.register('Group', async (id) => {
+      const g = await this.groups.findOneBy({ id });
+      return g ? groupFields(g) : null;
+    });
+  }
+
+  async list(ability: AppAbility, q: GroupQuery): Promise<[Group[], number]> {
+    const qb = this.groups.createQueryBuilder('g');
+    scopeToAbility(qb, ability, 'read', 'Group', 'g');
+    scopeToUserHasPerm(qb, ability, q.user_has_perm, 'Group', 'g');
+    if (q.organization) qb.andWhere('g.organization_id = :organization', { organization: q.organization });
+    if (q.scope_type) qb.andWhere('g.scope_type = :scopeType', { scopeType: q.scope_type });
+    if (q.scope_id) qb.andWhere('g.scope_id = :scopeId', { scopeId: q.scope_id });
+    if (q.role) qb.andWhere('g.role = :role', { role: q.role });
+    qb.orderBy('g.created_at', 'ASC').addOrderBy('g.id', 'ASC');
+    return pageWithCount(qb, q);
+  }
+
+  async get(ability: AppAbility, id: string): Promise<Group> {
+    const group = await this.groups.findOneBy({ id });
+    if (!group) throw new PermissionsError('not_found', 'Group not found.');
+    assertCan(ability, 'read', 'Group', groupFields(group));
+    return group;
+  }
+
+  async create(who: Principal, ability: AppAbility, dto: CreateGroupDto): Promise<Group> {
+    const role = this.roleFor(dto.role, dto.scope_type);
+    const scope = await this.directory.resolveScope(dto.scope_type, dto.scope_id);
+    const candidate = scope && asSubject('Group', { organizationId: scope.organizationId, scopeType: scope.type, scopeId: scope.id });
+    // A scope the caller cannot see answers like one that does not exist.
+    if (!scope || !candidate || !ability.can('read', candidate)) {
+      throw new PermissionsError('unknown_scope', `No ${dto.scope_type} ${dto.scope_id}.`, { scope_type: dto.scope_type, scope_id: dto.scope_id });
+    }
+    if (!ability.can('create', candidate)) throw new PermissionsError('forbidden', `You may not create groups in this ${scope.type}.`);
+    this.assertHoldsRole(ability, role, scope);
+    return this.transactions.run(async (tx) => {
+      const group = await tx.getRepository(Group).save(
+        tx.getRepository(Group).create({
+          organizationId: scope.organizationId,
+          name: dto.name,
+          scopeType: scope.type,
+          scopeId: scope.id,
+          role: role.name,
+          description: dto.description ?? '',
+        }),
+      );
+      await this.audit(tx, who, 'group.created', group, { name: group.name });
+      return group;
+    });
+  }
+
+  async update(who: Principal, ability: AppAbility, id: string, dto: UpdateGroupDto): Promise<Group> {
+    return this.transactions.run(async (tx) => {
+      const group = await this.lockForChange(tx, ability, id, 'update');
+      const changes: Record<string, { from: string; to: string }> = {};
+      if (dto.role !== undefined && dto.role !== group.role) {
+        const role = this.roleFor(dto.role, group.scopeType);
+        this.assertHoldsRole(ability, role, scopeOf(group));
+        changes.role = { from: group.role, to: role.name };
+        group.role = role.name;
+      }
+      if (dto.name !== undefined && dto.name !== group.name) {
+        changes.name = { from: group.name, to: dto.name };
+        group.name = dto.name;
+      }
+      if (dto.description !== undefined && dto.description !== group.description) {
+        changes.description = { from: group.description, to: dto.description };
+        group.description = dto.description;
+      }
+      if (Object.keys(changes).length === 0) return group;
+      const saved = await tx.getRepository(Group).save(group);
+      await this.audit(tx, who, 'group.updated', saved, { changes });
+      return saved;
+    });
+  }
+
+  async remove(who: Principal, ability: AppAbility, id: string): Promise<void> {
+    await this.transactions.run(async (tx) => {
+      const group = await this.lockForChange(tx, ability, id, 'delete');
+      const members = await tx.getRepository(GroupMembership).find({ where: { groupId: id }, order: { createdAt: 'ASC' } });
+      await tx.getRepository(Group).delete({ id });
+      await this.audit(tx, who, 'group.deleted', group, {
+        name: group.name,
+        revoked: members.map((m) => ({ principal_type: m.principalType, principal_id: m.principalId })),
+      });
+    });
+  }
+
+  async members(ability: AppAbility, id: string, q: MemberQuery): Promise<[GroupMembership[], number]> {
+    await this.get(ability, id);
+    const qb = this.groups.manager
+      .getRepository(GroupMembership)
+      .createQueryBuilder('m')
+      .where('m.group_id = :id', { id })
+      .orderBy('m.created_at', 'ASC')
+      .addOrderBy('m.id', 'ASC');
+    return pageWithCount(qb, q);
+  }
+
+  async addMember(who: Principal, ability: AppAbility, id: string, dto: AddMemberDto): Promise<GroupMembership> {
+    const principal = await this.directory.accounts().resolvePrincipal(dto.principal_type, dto.principal_id);
+    return this.transactions.run(async (tx) => {
+      const group = await this.lockForChange(tx, ability, id, 'manage_members');
+      if (!principal) {
+        throw new PermissionsError('unknown_principal', `No ${dto.principal_type} ${dto.principal_id}.`, {
+          principal_type: dto.principal_type,
+          principal_id: dto.principal_id,
+        });
+      }
+      if (dto.principal_type === 'service_account' && principal.organizationId !== group.organizationId) {
+        throw new PermissionsError('principal_outside_organization', "A service account may only join groups of its own organization.");
+      }
+      const expiresAt = dto.expires_at ? new Date(dto.expires_at) : null;
+      const inserted = await tx
+        .createQueryBuilder()
+        .insert()
+        .into(GroupMembership)
+        .values({ groupId: id, principalType: dto.principal_type, principalId: dto.principal_id, expiresAt })
+        .orIgnore()
+        .returning('*')
+        .execute();
+      if (inserted.raw.length === 0) {
+        throw new PermissionsError('already_member', 'Already a member; change the expiry with PATCH.', {
+          principal_type: dto.principal_type,
+          principal_id: dto.principal_id,
+        });
+      }
+      await this.audit(tx, who, 'group.member_added', group, {
+        principal_type: dto.principal_type,
+        principal_id: dto.principal_id,
+        expires_at: expiresAt,
+      });
+      return tx.getRepository(GroupMembership).findOneByOrFail({ groupId: id, principalType: dto.principal_type, principalId: dto.principal_id });
+    });
+  }
+
+  async updateMember(
+    who: Principal,
+    ability: AppAbility,
+    id: string,
+    principalType: PrincipalType,
+    principalId: string,
+    expiresAtIso: string | null,
+  ): Promise<GroupMembership> {
+    return this.transactions.run(async (tx) => {
+      const group = await this.lockForChange(tx, ability, id, 'manage_members');
+      const repo = tx.getRepository(GroupMembership);
+      const membership = await repo.findOneBy({ groupId: id, principalType, principalId });
+      if (!membership) throw new PermissionsError('not_found', 'Membership not found.');
+      const expiresAt = expiresAtIso === null ? null : new Date(expiresAtIso);
+      const from = membership.expiresAt;
+      if ((from?.getTime() ?? null) === (expiresAt?.getTime() ?? null)) return membership;
+      membership.expiresAt = expiresAt;
+      const saved = await repo.save(membership);
+      await this.audit(tx, who, 'group.member_expiry_changed', group, {
+        principal_type: principalType,
+        principal_id: principalId,
+        from,
+        to: expiresAt,
+      });
+      return saved;
+    });
+  }
+
+  async removeMember(who: Principal, ability: AppAbility, id: string, principalType: PrincipalType, principalId: string): Promise<void> {
+    await this.transactions.run(async (tx) => {
+      const group = await this.lockForChange(tx, ability, id, 'manage_members');
+      const deleted = await tx
+        .createQueryBuilder()
+        .delete()
+        .from(GroupMembership)
+        .where('group_id = :id AND principal_type = :principalType AND principal_id = :principalId', { id, principalType, principalId })
+        .returning(['expires_at'])
+        .execute();
+      if (!deleted.raw.length) throw new PermissionsError('not_found', 'Membership not found.');
+      await this.audit(tx, who, 'group.member_removed', group, {
+        principal_type: principalType,
+        principal_id: principalId,
+        expires_at: (deleted.raw[0] as { expires_at: Date | null }).expires_at,
+      });
+    });
+  }
+
+  /**
+   * Removes every membership of a principal (its account is being deleted). Not audited per group:
+   * the caller audits the deletion of the account.
+   */
+  async removePrincipal(principalType: PrincipalType, principalId: string, tx?: EntityManager): Promise<number> {
+    const result = await (tx ?? this.groups.manager).getRepository(GroupMembership).delete({ principalType, principalId });
+    return result.affected ?? 0;
+  }
+
+  /** Loads the group FOR UPDATE (so concurrent role changes and grants serialize) and checks the caller may change it. */
+  private async lockForChange(tx: EntityManager, ability: AppAbility, id: string, action: string): Promise<Group> {
+    const group = await tx.getRepository(Group).createQueryBuilder('g').setLock('pessimistic_write').where('g.id = :id', { id }).getOne();
+    if (!group) throw new PermissionsError('not_found', 'Group not found.');
+    assertCan(ability, action, 'Group', groupFields(group));
+    const role = findRole(group.role);
+    if (role) this.assertHoldsRole(ability, role, scopeOf(group));
+    return group;
+  }
+
+  private roleFor(name: string, scopeType: Scope['type']): Role {
+    const role = findRole(name);
+    const fitting = ROLES.filter((r) => r.scopeType === scopeType).map((r) => r.name);
+    if (!role) throw new PermissionsError('unknown_role', `No role "${name}".`, { roles: fitting });
+    if (role.scopeType !== scopeType) {
+      throw new PermissionsError('role_scope_mismatch', `${role.name} is a ${role.scopeType} role; a ${scopeType} group needs one of its own scope.`, {
+        role: role.name,
+        role_scope_type: role.scopeType,
+        scope_type: scopeType,
+        roles: fitting,
+      });
+    }
+    return role;
+  }
+
+  private assertHoldsRole(ability: AppAbility, role: Role, scope: Scope): void {
+    const missing = missingForRole(ability, role, scope);
+    if (missing.length > 0) {
+      throw new PermissionsError('role_escalation', `You do not hold every permission of ${role.name} here, so you cannot hand it out or manage its groups.`, {
+        role: role.name,
+        missing,
+      });
+    }
+  }
+
+  private async audit(tx: EntityManager, actor: Principal, action: PermissionsAuditAction, group: Group, data: Record<string, unknown>): Promise<void> {
+    const event: PermissionsAuditEvent = {
+      action,
+      actor,
+      subjectType: 'Group',
+      subjectId: group.id,
+      organizationId: group.organizationId,
+      data: { role: group.role, scope_type: group.scopeType, scope_id: group.scopeId, ...data },
+      manager: tx,
+    };
+    await this.events.emitAsync(PERMISSIONS_AUDIT_EVENT, event);
+  }
+}
+
+/** One page and the total in one query (a window count); a page past the end costs a second, counting query. */
+async function pageWithCount<T extends object>(qb: SelectQueryBuilder<T>, q: { page?: number; page_size?: number }): Promise<[T[], number]> {
+  const { offset, pageSize } = pageWindow(q);
+  const { entities, raw } = await qb.clone().addSelect('count(*) OVER()', 'total_count').offset(offset).limit(pageSize).getRawAndEntities();
+  if (raw.length > 0) return [entities, Number((raw[0] as { total_count: string }).total_count)];
+  return [[], offset === 0 ? 0 : await qb.clone().getCount()];
+}

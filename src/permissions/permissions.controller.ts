@@ -1,0 +1,68 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsIn, IsUUID } from 'class-validator';
+import { RequirePermission } from '../common/decorators/require-permission.decorator';
+import type { AppAbility } from './ability';
+import { allowedActions } from './assert-can';
+import { CurrentAbility } from './current-ability.decorator';
+import { PermissionsError } from './permissions.errors';
+import { ROLES } from './roles';
+import { ACTIONS, Action, SCOPE_TYPES, ScopeType, SUBJECT_TYPES, SubjectType } from './subjects';
+import { SubjectDirectory } from './subject-directory.service';
+
+const OBJECT_TYPES = SUBJECT_TYPES.filter((t) => t !== 'Self');
+
+class PermissionsQuery {
+  @ApiProperty({ enum: OBJECT_TYPES })
+  @IsIn(OBJECT_TYPES)
+  object_type: SubjectType;
+
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  object_id: string;
+}
+
+class ObjectPermissionsView {
+  @ApiProperty({ enum: OBJECT_TYPES }) object_type: SubjectType;
+  @ApiProperty({ format: 'uuid' }) object_id: string;
+  @ApiProperty({ enum: ACTIONS, isArray: true, description: 'What the caller may do on the object.' }) actions: Action[];
+}
+
+class RoleView {
+  @ApiProperty() name: string;
+  @ApiProperty() description: string;
+  @ApiProperty({ enum: SCOPE_TYPES }) scope_type: ScopeType;
+  @ApiProperty({ description: '`action subject` pairs; `all` is every subject of the scope.', isArray: true, type: String })
+  permissions: string[];
+}
+
+@ApiTags('permissions')
+@ApiBearerAuth()
+@Controller()
+export class PermissionsController {
+  constructor(private readonly directory: SubjectDirectory) {}
+
+  /** The actions the caller has on one object; 404 when it may not read it. */
+  @Get('permissions')
+  @RequirePermission('read', 'Self')
+  @ApiOkResponse({ type: ObjectPermissionsView })
+  async forObject(@CurrentAbility() ability: AppAbility, @Query() q: PermissionsQuery): Promise<ObjectPermissionsView> {
+    const fields = await this.directory.load(q.object_type, q.object_id);
+    const actions = fields ? allowedActions(ability, q.object_type, fields) : [];
+    if (!actions.includes('read')) throw new PermissionsError('not_found', `${q.object_type} not found.`);
+    return { object_type: q.object_type, object_id: q.object_id, actions };
+  }
+
+  /** The roles a group can hold (roles are code: src/permissions/roles.ts). */
+  @Get('roles')
+  @RequirePermission('read', 'Self')
+  @ApiOkResponse({ type: RoleView, isArray: true })
+  roles(): RoleView[] {
+    return ROLES.map((r) => ({
+      name: r.name,
+      description: r.description,
+      scope_type: r.scopeType,
+      permissions: r.permissions.map((p) => `${p.action} ${p.subject}`),
+    }));
+  }
+}
