@@ -11,6 +11,7 @@ import { SettingsModule } from './config/settings.module';
 import { Settings } from './config/settings.schema';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
 import { MetricsModule } from './metrics/metrics.module';
 
 export interface AppModuleOptions {
@@ -36,6 +37,7 @@ export class AppModule {
         EventEmitterModule.forRoot(),
         HealthModule,
         AccountsModule,
+        JobsModule,
         ...(settings.METRICS_ENABLED ? [MetricsModule] : []),
         ...(options.extraImports ?? []),
       ],

@@ -1,0 +1,193 @@
+import { Readable } from 'node:stream';
+import type { DataSource } from 'typeorm';
+import type { JobOwnerType } from './job.entity';
+import { queryRows } from './jobs.sql';
+import type { ArtifactInfo, JobContext } from './processors/job-processor';
+import { ARTIFACT_NAME } from './storage/artifact-storage';
+import type { ArtifactStore } from './storage/artifact-store';
+
+/** A claimed job as the runner loaded it. */
+export interface ClaimedJob {
+  id: string;
+  name: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+  max_attempts: number;
+  owner_type: JobOwnerType;
+  owner_id: string;
+  organization_id: string | null;
+  total_steps: number | null;
+}
+
+/** Thrown into a processor to end the run as Canceled. */
+export class JobCanceledSignal extends Error {
+  constructor() {
+    super('The job was canceled');
+    this.name = 'JobCanceledSignal';
+  }
+}
+
+/** This run no longer owns the job (the sweeper gave it to another run); it must stop without writing. */
+export class JobLostSignal extends Error {
+  constructor() {
+    super('This run no longer owns the job');
+    this.name = 'JobLostSignal';
+  }
+}
+
+/** The worker is shutting down; the job goes back to waiting. */
+export class JobInterruptedSignal extends Error {
+  constructor() {
+    super('The worker is shutting down');
+    this.name = 'JobInterruptedSignal';
+  }
+}
+
+const TEXTUAL = /^(text\/|application\/(json|csv|xml|x-ndjson)\b)/i;
+
+/**
+ * One run of one job. Every write is fenced by the run's attempt number, so a run the sweeper gave
+ * away cannot touch the job any more.
+ */
+export class JobRunContext<P extends object> implements JobContext<P> {
+  private readonly abort = new AbortController();
+  private cancelSeen = false;
+  private interrupted = false;
+  private lost = false;
+
+  constructor(
+    private readonly job: ClaimedJob,
+    private readonly db: DataSource,
+    private readonly store: ArtifactStore,
+    private readonly inlineMaxBytes: number,
+  ) {}
+
+  get jobId(): string {
+    return this.job.id;
+  }
+  get name(): string {
+    return this.job.name;
+  }
+  get payload(): P {
+    return this.job.payload as P;
+  }
+  get attempt(): number {
+    return this.job.attempts;
+  }
+  get maxAttempts(): number {
+    return this.job.max_attempts;
+  }
+  get owner(): { type: JobOwnerType; id: string } {
+    return { type: this.job.owner_type, id: this.job.owner_id };
+  }
+  get organizationId(): string | null {
+    return this.job.organization_id;
+  }
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** Called by the heartbeat when the row shows a cancel request. */
+  markCancelRequested(): void {
+    if (this.cancelSeen) return;
+    this.cancelSeen = true;
+    this.abort.abort(new JobCanceledSignal());
+  }
+
+  markLost(): void {
+    if (this.lost) return;
+    this.lost = true;
+    this.abort.abort(new JobLostSignal());
+  }
+
+  markInterrupted(): void {
+    if (this.interrupted) return;
+    this.interrupted = true;
+    this.abort.abort(new JobInterruptedSignal());
+  }
+
+  private throwIfStopped(): void {
+    if (this.lost) throw new JobLostSignal();
+    if (this.interrupted) throw new JobInterruptedSignal();
+  }
+
+  async progress(completedSteps: number, totalSteps?: number): Promise<void> {
+    this.throwIfStopped();
+    const rows = await queryRows<{ cancel_requested_at: Date | null }>(
+      this.db,
+      `UPDATE jobs SET completed_steps = $3, total_steps = COALESCE($4, total_steps), heartbeat_at = now(), updated_at = now()
+        WHERE id = $1 AND attempts = $2 AND state = 'In Progress'
+        RETURNING cancel_requested_at`,
+      [this.job.id, this.job.attempts, Math.max(0, Math.floor(completedSteps)), totalSteps ?? null],
+    );
+    this.check(rows);
+  }
+
+  async throwIfCanceled(): Promise<void> {
+    this.throwIfStopped();
+    const rows = await queryRows<{ cancel_requested_at: Date | null }>(
+      this.db,
+      `SELECT cancel_requested_at FROM jobs WHERE id = $1 AND attempts = $2 AND state = 'In Progress'`,
+      [this.job.id, this.job.attempts],
+    );
+    this.check(rows);
+  }
+
+  private check(rows: { cancel_requested_at: Date | null }[]): void {
+    if (rows.length === 0) {
+      this.markLost();
+      throw new JobLostSignal();
+    }
+    if (rows[0].cancel_requested_at) {
+      this.markCancelRequested();
+      throw new JobCanceledSignal();
+    }
+  }
+
+  async writeArtifact(
+    name: string,
+    body: string | Buffer | Readable,
+    options: { contentType?: string } = {},
+  ): Promise<ArtifactInfo> {
+    if (!ARTIFACT_NAME.test(name)) throw new Error(`Invalid artifact name "${name}" (letters, digits, ".", "_", "-")`);
+    this.throwIfStopped();
+    const contentType =
+      options.contentType ?? (typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
+    let text: string | null = null;
+    let stream: Readable;
+    let size: number;
+    if (typeof body === 'string' || Buffer.isBuffer(body)) {
+      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      size = bytes.length;
+      if (size <= this.inlineMaxBytes && TEXTUAL.test(contentType)) text = bytes.toString('utf8');
+      stream = Readable.from([bytes]);
+    } else {
+      stream = body;
+      size = 0;
+    }
+    let storage: 'fs' | 's3' | null = null;
+    let key: string | null = null;
+    if (text === null) {
+      const writer = this.store.writer;
+      key = writer.keyFor(this.job.id, name);
+      ({ size } = await writer.write(key, stream, contentType));
+      storage = writer.kind;
+    }
+    const rows = await queryRows<{ id: string }>(
+      this.db,
+      `INSERT INTO job_artifacts (job_id, name, storage, key, content_type, size, text)
+       SELECT $1, $2, $3, $4, $5, $6, $7
+        WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND attempts = $8 AND state = 'In Progress')
+       ON CONFLICT (job_id, name) DO UPDATE
+         SET storage = EXCLUDED.storage, key = EXCLUDED.key, content_type = EXCLUDED.content_type,
+             size = EXCLUDED.size, text = EXCLUDED.text, updated_at = now()
+       RETURNING id`,
+      [this.job.id, name, storage, key, contentType, size, text, this.job.attempts],
+    );
+    if (rows.length === 0) {
+      this.markLost();
+      throw new JobLostSignal();
+    }
+    return { name, storage: storage ?? 'inline', contentType, size };
+  }
+}

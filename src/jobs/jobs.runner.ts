@@ -1,0 +1,216 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { InjectSettings } from '../config/settings.module';
+import { Settings } from '../config/settings.schema';
+import { ClaimedJob, JobCanceledSignal, JobInterruptedSignal, JobLostSignal, JobRunContext } from './job-run-context';
+import type { JobState } from './job.entity';
+import { JobDispatcher } from './jobs.dispatcher';
+import { queryRows } from './jobs.sql';
+import { JobProcessorRegistry } from './processors/job-processor.registry';
+import { ArtifactStore } from './storage/artifact-store';
+
+const MAX_BACKOFF_MS = 3_600_000;
+const MAX_ERROR_LENGTH = 4000;
+
+interface Running {
+  job: ClaimedJob;
+  context: JobRunContext<object>;
+  done: Promise<void>;
+}
+
+export function errorText(e: unknown): string {
+  const text = e instanceof Error ? e.message || e.name : String(e);
+  return (text || 'The job failed without a message').slice(0, MAX_ERROR_LENGTH);
+}
+
+/** Delay before the retry that follows run `attempt` (1-based): base, 2×base, 4×base… up to an hour. */
+export function retryBackoffMs(baseMs: number, attempt: number): number {
+  return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, attempt - 1));
+}
+
+/**
+ * Runs deliveries: claims the row atomically (a job delivered twice runs once), runs its processor,
+ * keeps its heartbeat, and records the outcome on the row.
+ */
+@Injectable()
+export class JobRunner {
+  private readonly logger = new Logger('Jobs');
+  private readonly running = new Map<string, Running>();
+  private heartbeat?: NodeJS.Timeout;
+  private stopping = false;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly registry: JobProcessorRegistry,
+    private readonly store: ArtifactStore,
+    private readonly dispatcher: JobDispatcher,
+    @InjectSettings() private readonly settings: Settings,
+  ) {}
+
+  /** Runs a delivered job if it is still waiting; never throws. */
+  async run(jobId: string): Promise<void> {
+    if (this.stopping) return;
+    let job: ClaimedJob | undefined;
+    try {
+      [job] = await queryRows<ClaimedJob>(
+        this.db,
+        `UPDATE jobs SET state = 'In Progress', attempts = attempts + 1, started_at = COALESCE(started_at, now()),
+                heartbeat_at = now(), updated_at = now()
+          WHERE id = $1 AND state IN ('Pending', 'Retrying')
+          RETURNING id, name, payload, attempts, max_attempts, owner_type, owner_id, organization_id, total_steps`,
+        [jobId],
+      );
+    } catch (e) {
+      this.logger.warn(`Could not claim job ${jobId}: ${errorText(e)}`);
+      return;
+    }
+    // Someone else ran it, or it was canceled: the row says so.
+    if (!job) return;
+    const context = new JobRunContext<object>(job, this.db, this.store, this.settings.JOB_ARTIFACT_INLINE_MAX_BYTES);
+    const done = this.execute(job, context);
+    this.running.set(job.id, { job, context, done });
+    this.startHeartbeat();
+    try {
+      await done;
+    } finally {
+      this.running.delete(job.id);
+      if (this.running.size === 0) this.stopHeartbeat();
+    }
+  }
+
+  private async execute(job: ClaimedJob, context: JobRunContext<object>): Promise<void> {
+    try {
+      const registered = this.registry.get(job.name);
+      if (!registered) throw new Error(`No processor is registered for job ${job.name}`);
+      await registered.processor.process(context);
+      await this.finish(job, 'Succeeded');
+    } catch (e) {
+      try {
+        if (e instanceof JobLostSignal) {
+          this.logger.warn(`Job ${job.id} attempt ${job.attempts} stopped: another run owns the job now`);
+        } else if (e instanceof JobCanceledSignal) {
+          await this.finish(job, 'Canceled');
+        } else if (e instanceof JobInterruptedSignal) {
+          await this.release(job);
+        } else {
+          await this.fail(job, e);
+        }
+      } catch (recordError) {
+        // The row keeps its heartbeat-less In Progress state; the sweeper takes it back.
+        this.logger.error(`Could not record the outcome of job ${job.id}: ${errorText(recordError)}`);
+      }
+    }
+  }
+
+  private async finish(job: ClaimedJob, state: Extract<JobState, 'Succeeded' | 'Canceled'>): Promise<void> {
+    const outcome =
+      state === 'Succeeded'
+        ? `state = 'Succeeded', error = NULL, completed_steps = COALESCE(total_steps, completed_steps)`
+        : `state = 'Canceled'`;
+    await this.db.query(
+      `UPDATE jobs SET ${outcome}, finished_at = now(), heartbeat_at = NULL, updated_at = now()
+        WHERE id = $1 AND attempts = $2 AND state = 'In Progress'`,
+      [job.id, job.attempts],
+    );
+  }
+
+  /** A failed run: Retrying with backoff while attempts remain, else Failed; Canceled if a cancel came meanwhile. */
+  private async fail(job: ClaimedJob, e: unknown): Promise<void> {
+    const message = errorText(e);
+    const backoff = retryBackoffMs(this.settings.JOB_RETRY_BACKOFF_MS, job.attempts);
+    const [row] = await queryRows<{ state: JobState }>(
+      this.db,
+      `UPDATE jobs SET
+              state = (CASE WHEN cancel_requested_at IS NOT NULL THEN 'Canceled'
+                            WHEN attempts < max_attempts THEN 'Retrying' ELSE 'Failed' END)::job_state,
+              error = $3,
+              available_at = now() + $4 * interval '1 millisecond',
+              finished_at = CASE WHEN cancel_requested_at IS NULL AND attempts < max_attempts THEN NULL ELSE now() END,
+              heartbeat_at = NULL, updated_at = now()
+        WHERE id = $1 AND attempts = $2 AND state = 'In Progress'
+        RETURNING state`,
+      [job.id, job.attempts, message, backoff],
+    );
+    if (!row) return;
+    this.logger.warn(`Job ${job.id} (${job.name}) attempt ${job.attempts}/${job.max_attempts} failed: ${message} → ${row.state}`);
+    if (row.state === 'Retrying') {
+      const queue = this.registry.get(job.name)?.definition.queue;
+      if (queue) await this.dispatcher.dispatch(queue, { jobId: job.id, attempt: job.attempts }, backoff);
+    }
+  }
+
+  /** An interrupted run hands the job back as Pending; the sweeper dispatches it again. */
+  private async release(job: ClaimedJob): Promise<void> {
+    await this.db.query(
+      `UPDATE jobs SET state = 'Pending', heartbeat_at = NULL, available_at = now(), updated_at = now()
+        WHERE id = $1 AND attempts = $2 AND state = 'In Progress'`,
+      [job.id, job.attempts],
+    );
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeat) return;
+    this.heartbeat = setInterval(() => void this.beat(), this.settings.JOB_HEARTBEAT_INTERVAL_MS);
+    this.heartbeat.unref();
+  }
+
+  private stopHeartbeat(): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  /** One statement for every running job: refresh heartbeats, learn of cancels and of runs given away. */
+  async beat(): Promise<void> {
+    const runs = [...this.running.values()];
+    if (runs.length === 0) return;
+    try {
+      const rows = await queryRows<{ id: string; cancel_requested_at: Date | null }>(
+        this.db,
+        `UPDATE jobs j SET heartbeat_at = now()
+           FROM unnest($1::uuid[], $2::int[]) AS r(id, attempts)
+          WHERE j.id = r.id AND j.attempts = r.attempts AND j.state = 'In Progress'
+          RETURNING j.id, j.cancel_requested_at`,
+        [runs.map((r) => r.job.id), runs.map((r) => r.job.attempts)],
+      );
+      const alive = new Map(rows.map((r) => [r.id, r]));
+      for (const run of runs) {
+        const row = alive.get(run.job.id);
+        if (!row) {
+          if (this.running.get(run.job.id) === run) run.context.markLost();
+        } else if (row.cancel_requested_at) {
+          run.context.markCancelRequested();
+        }
+      }
+    } catch (e) {
+      this.logger.warn(`Job heartbeat failed: ${errorText(e)}`);
+    }
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /**
+   * Stops taking jobs and lets running ones finish for up to `graceMs`; then interrupts them (they
+   * stop at their next step) and hands back to Pending whatever still runs.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    const settle = (ms: number) =>
+      Promise.race([
+        Promise.allSettled([...this.running.values()].map((r) => r.done)),
+        new Promise((resolve) => setTimeout(resolve, ms).unref()),
+      ]);
+    if (this.running.size > 0) await settle(graceMs);
+    if (this.running.size > 0) {
+      for (const run of this.running.values()) run.context.markInterrupted();
+      await settle(Math.min(graceMs, 2000) || 100);
+    }
+    for (const run of [...this.running.values()]) {
+      run.context.markLost();
+      await this.release(run.job).catch((e) => this.logger.warn(`Could not hand back job ${run.job.id}: ${errorText(e)}`));
+    }
+    this.stopHeartbeat();
+  }
+}

@@ -1,0 +1,115 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { InjectSettings } from '../config/settings.module';
+import { Settings } from '../config/settings.schema';
+import type { JobState } from './job.entity';
+import { JobDispatcher } from './jobs.dispatcher';
+import { errorText } from './jobs.runner';
+import { queryRows } from './jobs.sql';
+import { JobProcessorRegistry } from './processors/job-processor.registry';
+
+const BATCH = 500;
+
+export interface SweepResult {
+  /** Waiting jobs dispatched again. */
+  redispatched: number;
+  /** Running jobs whose worker stopped heartbeating, by the state they were moved to. */
+  recovered: Partial<Record<JobState, number>>;
+}
+
+/**
+ * Repairs what the queue cannot: waiting jobs whose dispatch failed or was lost are dispatched
+ * again, and running jobs whose worker stopped heartbeating go back to Retrying (or Failed when out
+ * of attempts, Canceled when a cancel was asked). Every process runs it; the statements lock with
+ * SKIP LOCKED, so sweepers never fight.
+ */
+@Injectable()
+export class JobsSweeper implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Jobs');
+  private timer?: NodeJS.Timeout;
+  private sweeping?: Promise<SweepResult>;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly dispatcher: JobDispatcher,
+    private readonly registry: JobProcessorRegistry,
+    @InjectSettings() private readonly settings: Settings,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const every = this.settings.JOB_SWEEP_INTERVAL_MS;
+    if (every <= 0) return;
+    this.timer = setInterval(() => {
+      if (!this.sweeping) void this.sweep().catch((e) => this.logger.warn(`Job sweep failed: ${errorText(e)}`));
+    }, every);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.sweeping?.catch(() => undefined);
+  }
+
+  /** One sweep; tests call it directly. */
+  sweep(): Promise<SweepResult> {
+    this.sweeping ??= this.sweepOnce().finally(() => (this.sweeping = undefined));
+    return this.sweeping;
+  }
+
+  private async sweepOnce(): Promise<SweepResult> {
+    const recovered = await this.recoverAbandoned();
+    const redispatched = await this.redispatchWaiting();
+    return { redispatched, recovered };
+  }
+
+  private async recoverAbandoned(): Promise<Partial<Record<JobState, number>>> {
+    const rows = await queryRows<{ id: string; name: string; state: JobState; attempts: number }>(
+      this.db,
+      `UPDATE jobs j SET
+              state = (CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'Canceled'
+                            WHEN j.attempts < j.max_attempts THEN 'Retrying' ELSE 'Failed' END)::job_state,
+              error = CASE WHEN j.cancel_requested_at IS NOT NULL THEN j.error
+                           ELSE 'The worker running attempt ' || j.attempts || ' stopped responding (no heartbeat since '
+                                || to_char(j.heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ')' END,
+              finished_at = CASE WHEN j.cancel_requested_at IS NULL AND j.attempts < j.max_attempts THEN NULL ELSE now() END,
+              available_at = now(), heartbeat_at = NULL, updated_at = now()
+         FROM (SELECT id FROM jobs
+                WHERE state = 'In Progress' AND heartbeat_at < now() - $1 * interval '1 millisecond'
+                ORDER BY heartbeat_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED) stale
+        WHERE j.id = stale.id
+        RETURNING j.id, j.name, j.state, j.attempts`,
+      [this.settings.JOB_HEARTBEAT_TIMEOUT_MS],
+    );
+    const counts: Partial<Record<JobState, number>> = {};
+    for (const row of rows) {
+      counts[row.state] = (counts[row.state] ?? 0) + 1;
+      this.logger.warn(`Job ${row.id} (${row.name}) lost its worker during attempt ${row.attempts} → ${row.state}`);
+      if (row.state === 'Retrying') await this.dispatch(row);
+    }
+    return counts;
+  }
+
+  private async redispatchWaiting(): Promise<number> {
+    const rows = await queryRows<{ id: string; name: string; attempts: number }>(
+      this.db,
+      `UPDATE jobs j SET available_at = now()
+         FROM (SELECT id FROM jobs
+                WHERE state IN ('Pending', 'Retrying') AND available_at < now() - $1 * interval '1 millisecond'
+                ORDER BY available_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED) due
+        WHERE j.id = due.id
+        RETURNING j.id, j.name, j.attempts`,
+      [this.settings.JOB_REDISPATCH_AFTER_MS],
+    );
+    let dispatched = 0;
+    for (const row of rows) if (await this.dispatch(row)) dispatched++;
+    return dispatched;
+  }
+
+  private async dispatch(row: { id: string; name: string; attempts: number }): Promise<boolean> {
+    const queue = this.registry.get(row.name)?.definition.queue;
+    if (!queue) return false;
+    return this.dispatcher.dispatch(queue, { jobId: row.id, attempt: row.attempts });
+  }
+}

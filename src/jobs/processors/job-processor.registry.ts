@@ -1,0 +1,46 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, Reflector } from '@nestjs/core';
+import type { JobDefinition } from './job-definition';
+import { JOB_PROCESSOR, JobProcessor } from './job-processor';
+
+interface Registered {
+  definition: JobDefinition<object>;
+  processor: JobProcessor<object>;
+}
+
+/** Every `@ProcessesJob` provider of the application, by job name. */
+@Injectable()
+export class JobProcessorRegistry implements OnModuleInit {
+  private readonly byName = new Map<string, Registered>();
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly reflector: Reflector,
+  ) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getProviders()) {
+      if (!wrapper.metatype || !wrapper.instance) continue;
+      const definition = this.reflector.get<JobDefinition<object> | undefined>(JOB_PROCESSOR, wrapper.metatype);
+      if (!definition) continue;
+      const existing = this.byName.get(definition.name);
+      if (existing && existing.processor !== wrapper.instance) {
+        throw new Error(`Two processors are registered for job ${definition.name}`);
+      }
+      this.byName.set(definition.name, { definition, processor: wrapper.instance as JobProcessor<object> });
+    }
+  }
+
+  get(name: string): Registered | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The queues some processor runs on. */
+  queues(): string[] {
+    return [...new Set([...this.byName.values()].map((r) => r.definition.queue))].sort();
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()].sort();
+  }
+}

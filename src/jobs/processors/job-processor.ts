@@ -1,0 +1,56 @@
+import { applyDecorators, Injectable, SetMetadata } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import type { JobOwnerType } from '../job.entity';
+import type { JobDefinition } from './job-definition';
+
+export const JOB_PROCESSOR = 'campus-access:job-processor';
+
+/** What a stored artifact looks like to its job. */
+export interface ArtifactInfo {
+  name: string;
+  storage: 'inline' | 'fs' | 's3';
+  contentType: string;
+  size: number;
+}
+
+/** What a processor gets for one run of a job. */
+export interface JobContext<P extends object> {
+  readonly jobId: string;
+  readonly name: string;
+  readonly payload: P;
+  /** This run's number, from 1. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly owner: { type: JobOwnerType; id: string };
+  readonly organizationId: string | null;
+  /** Aborted when a cancel is seen or the worker shuts down; pass it to long I/O. */
+  readonly signal: AbortSignal;
+  /**
+   * Records progress on the job row and checks the cancel flag: call it between steps. It throws
+   * (ending the run as Canceled) when a cancel was requested.
+   */
+  progress(completedSteps: number, totalSteps?: number): Promise<void>;
+  /** Checks the cancel flag without recording progress. */
+  throwIfCanceled(): Promise<void>;
+  /**
+   * Stores an artifact under a file-like name. The same name always overwrites (so a re-run never
+   * duplicates); small text goes inline, anything else (and every stream) to the artifact storage.
+   */
+  writeArtifact(
+    name: string,
+    body: string | Buffer | Readable,
+    options?: { contentType?: string },
+  ): Promise<ArtifactInfo>;
+}
+
+/**
+ * Runs one job type. A processor does one thing and is idempotent: a run may be repeated after a
+ * crash, so it overwrites rather than appends.
+ */
+export interface JobProcessor<P extends object> {
+  process(context: JobContext<P>): Promise<void>;
+}
+
+/** Marks a provider as the processor of a job definition; the registry finds it at start-up. */
+export const ProcessesJob = (definition: JobDefinition<object>): ClassDecorator =>
+  applyDecorators(Injectable(), SetMetadata(JOB_PROCESSOR, definition));

@@ -1,0 +1,112 @@
+import Bull from 'bull';
+import { Delivery, QueueAdapter } from './queue-adapter';
+
+export interface BullQueueAdapterOptions {
+  redisUrl: string;
+  prefix: string;
+  /** How long a dispatch may wait for Redis before giving up (the sweeper dispatches again later). */
+  dispatchTimeoutMs?: number;
+  onError?: (queue: string, error: Error) => void;
+}
+
+export interface BullDeliveryData {
+  jobId: string;
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Bull queues carrying only job ids. Retries are scheduled by the row (attempts, backoff) and carried
+ * by Bull as delayed deliveries, so a retry survives Redis losing a job: the sweeper sees the row.
+ * Each delivery's Bull id is `<job id>-<attempt>`, so dispatching the same run twice adds it once.
+ */
+export class BullQueueAdapter implements QueueAdapter {
+  readonly kind = 'bull' as const;
+  private readonly queues = new Map<string, Bull.Queue<BullDeliveryData>>();
+  private readonly consumed = new Set<string>();
+  private readonly dispatchTimeoutMs: number;
+
+  constructor(private readonly options: BullQueueAdapterOptions) {
+    this.dispatchTimeoutMs = options.dispatchTimeoutMs ?? 2000;
+  }
+
+  /** The Bull queue of a name (created on first use); the dashboard shows these. */
+  queue(name: string): Bull.Queue<BullDeliveryData> {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Bull<BullDeliveryData>(name, this.options.redisUrl, {
+        prefix: this.options.prefix,
+        settings: { lockDuration: 30_000, stalledInterval: 30_000, maxStalledCount: 1 },
+      });
+      queue.on('error', (e: Error) => this.options.onError?.(name, e));
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  allQueues(): Bull.Queue<BullDeliveryData>[] {
+    return [...this.queues.values()];
+  }
+
+  async dispatch(queueName: string, delivery: Delivery, delayMs: number): Promise<void> {
+    const queue = this.queue(queueName);
+    const client = queue.client;
+    if (client.status !== 'ready') {
+      // While Redis is down, fail fast instead of stacking commands in the client's offline queue.
+      if (client.status === 'reconnecting' || client.status === 'end' || client.status === 'close') {
+        throw new Error(`Redis is not reachable (connection ${client.status})`);
+      }
+      await withTimeout(
+        new Promise<void>((resolve) => client.once('ready', () => resolve())),
+        Math.min(this.dispatchTimeoutMs, 1000),
+        'Connecting to Redis',
+      );
+    }
+    await withTimeout(
+      queue.add(
+        { jobId: delivery.jobId },
+        {
+          jobId: `${delivery.jobId}-${delivery.attempt}`,
+          delay: delayMs > 0 ? delayMs : undefined,
+          attempts: 1,
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      ),
+      this.dispatchTimeoutMs,
+      'Adding to the queue',
+    );
+  }
+
+  consume(queues: string[], concurrency: number, handler: (jobId: string) => Promise<void>): void {
+    for (const name of queues) {
+      if (this.consumed.has(name)) continue;
+      this.consumed.add(name);
+      this.queue(name)
+        .process(concurrency, (job: Bull.Job<BullDeliveryData>) => handler(job.data.jobId))
+        .catch((e: Error) => this.options.onError?.(name, e));
+    }
+  }
+
+  async stopConsuming(): Promise<void> {
+    // Local pause: this process stops fetching; running handlers are not awaited here.
+    await Promise.all(
+      [...this.consumed].map((name) =>
+        withTimeout(this.queue(name).pause(true, true), 2000, 'Pausing the queue').catch(() => undefined),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => withTimeout(q.close(true), 5000, 'Closing the queue').catch(() => undefined)));
+    this.queues.clear();
+    this.consumed.clear();
+  }
+}

@@ -1,0 +1,90 @@
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Readable, Transform } from 'node:stream';
+import { ArtifactMissingError, ArtifactStorage } from './artifact-storage';
+
+export interface S3ArtifactStorageOptions {
+  bucket: string;
+  prefix: string;
+  region: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+}
+
+/** Artifacts in an S3 bucket; streams of unknown length go up as multipart uploads, never whole in memory. */
+export class S3ArtifactStorage implements ArtifactStorage {
+  readonly kind = 's3' as const;
+  readonly client: S3Client;
+
+  constructor(private readonly options: S3ArtifactStorageOptions) {
+    this.client = new S3Client({
+      region: options.region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.forcePathStyle,
+    });
+  }
+
+  keyFor(jobId: string, name: string): string {
+    return `${this.options.prefix}jobs/${jobId}/${name}`;
+  }
+
+  async write(key: string, body: Readable, contentType: string): Promise<{ size: number }> {
+    let size = 0;
+    const counted = body.pipe(
+      new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          size += chunk.length;
+          done(null, chunk);
+        },
+      }),
+    );
+    body.once('error', (e) => counted.destroy(e));
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.options.bucket, Key: key, Body: counted, ContentType: contentType },
+      queueSize: 2,
+      partSize: 8 * 1024 * 1024,
+    });
+    await upload.done();
+    return { size };
+  }
+
+  async read(key: string): Promise<Readable> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: key }));
+      if (!out.Body) throw new ArtifactMissingError(key);
+      return out.Body as Readable;
+    } catch (e) {
+      if (e instanceof NoSuchKey || (e instanceof S3ServiceException && e.$metadata.httpStatusCode === 404)) {
+        throw new ArtifactMissingError(key);
+      }
+      throw e;
+    }
+  }
+
+  async deleteJob(jobId: string): Promise<void> {
+    const prefix = `${this.options.prefix}jobs/${jobId}/`;
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+      if (keys.length > 0) {
+        await this.client.send(new DeleteObjectsCommand({ Bucket: this.options.bucket, Delete: { Objects: keys, Quiet: true } }));
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,119 @@
+import { Body, Controller, Module, Post } from '@nestjs/common';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Max, Min } from 'class-validator';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Public } from '../../src/common/decorators/public.decorator';
+import { TransactionRunner } from '../../src/database/transaction';
+import { JobsModule } from '../../src/jobs/jobs.module';
+import { JobsService } from '../../src/jobs/jobs.service';
+import { defineJob } from '../../src/jobs/processors/job-definition';
+import { JobContext, JobProcessor, ProcessesJob } from '../../src/jobs/processors/job-processor';
+
+export const TEST_QUEUE = 'test';
+
+export interface StepsPayload {
+  steps: number;
+  stepMs?: number;
+  /** The first `failTimes` runs throw after their steps. */
+  failTimes?: number;
+  failMessage?: string;
+  /** A stored artifact of `bytes` deterministic bytes, written at step `atStep` (default: after the last step). */
+  file?: { name: string; bytes: number; atStep?: number };
+  /** Inline text written as the `result` artifact at the end. */
+  result?: string;
+}
+
+export const STEPS_JOB = defineJob<StepsPayload>('test.steps', { queue: TEST_QUEUE });
+export const NOOP_JOB = defineJob<Record<string, never>>('test.noop');
+
+/** Deterministic content: line i is "line <i>" padded, so a truncated or doubled file is easy to spot. */
+export function fileContent(bytes: number): Readable {
+  return Readable.from(
+    (function* () {
+      const chunk = 64 * 1024;
+      for (let offset = 0; offset < bytes; offset += chunk) {
+        const n = Math.min(chunk, bytes - offset);
+        const b = Buffer.alloc(n);
+        for (let i = 0; i < n; i++) b[i] = 97 + ((offset + i) % 26);
+        yield b;
+      }
+    })(),
+  );
+}
+
+/** Runs of each job seen in this process, for "runs once" checks. */
+export const runsByJob = new Map<string, number>();
+
+@ProcessesJob(STEPS_JOB)
+export class StepsProcessor implements JobProcessor<StepsPayload> {
+  async process(ctx: JobContext<StepsPayload>): Promise<void> {
+    runsByJob.set(ctx.jobId, (runsByJob.get(ctx.jobId) ?? 0) + 1);
+    const { steps, stepMs = 0, failTimes = 0, file, result } = ctx.payload;
+    await ctx.progress(0, steps);
+    for (let step = 1; step <= steps; step++) {
+      if (stepMs > 0) await sleep(stepMs);
+      if (file && file.atStep === step) await ctx.writeArtifact(file.name, fileContent(file.bytes), { contentType: 'text/plain' });
+      await ctx.progress(step);
+    }
+    if (ctx.attempt <= failTimes) throw new Error(`${ctx.payload.failMessage ?? 'planned failure'} (attempt ${ctx.attempt})`);
+    if (file && file.atStep === undefined) await ctx.writeArtifact(file.name, fileContent(file.bytes), { contentType: 'text/plain' });
+    if (result !== undefined) await ctx.writeArtifact('result', result);
+  }
+}
+
+@ProcessesJob(NOOP_JOB)
+export class NoopProcessor implements JobProcessor<Record<string, never>> {
+  async process(): Promise<void> {}
+}
+
+export const TEST_OWNER = { type: 'user' as const, id: '00000000-0000-4000-8000-00000000a11c' };
+
+class EnqueueBody {
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  steps: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  stepMs?: number;
+
+  @IsOptional()
+  @IsString()
+  result?: string;
+
+  @IsOptional()
+  @IsObject()
+  file?: { name: string; bytes: number; atStep?: number };
+
+  /** Throw after enqueueing, inside the transaction. */
+  @IsOptional()
+  @IsBoolean()
+  rollback?: boolean;
+}
+
+/** Enqueues a test job inside a request's transaction, as a domain service would. */
+@Controller('test-jobs')
+class TestJobsController {
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly transactions: TransactionRunner,
+  ) {}
+
+  @Public()
+  @Post()
+  enqueue(@Body() body: EnqueueBody): Promise<{ id: string }> {
+    const { rollback, ...payload } = body;
+    return this.transactions.run(async (tx) => {
+      const job = await this.jobs.enqueue(STEPS_JOB, payload, { owner: TEST_OWNER }, tx);
+      if (rollback) throw new Error('rolled back on purpose');
+      return job;
+    });
+  }
+}
+
+/** Test processors (and a route enqueueing one); mounted by job tests and by the test worker entry point. */
+@Module({ imports: [JobsModule], controllers: [TestJobsController], providers: [StepsProcessor, NoopProcessor] })
+export class JobsTestModule {}
