@@ -42,6 +42,20 @@ function describeJoseError(e: unknown): string {
 }
 
 /**
+ * A `public_key_pem` issuer's key, imported for the algorithm the token names (jose has already checked
+ * it against the issuer's allow-list): importing it for the first listed algorithm would fail for an EC
+ * key under the default `[RS256, ES256]`.
+ */
+function staticKeyResolver(pem: string): JWTVerifyGetKey {
+  const imported = new Map<string, Promise<VerifyKey>>();
+  return (header) => {
+    let key = imported.get(header.alg);
+    if (!key) imported.set(header.alg, (key = importSPKI(pem, header.alg)));
+    return key;
+  };
+}
+
+/**
  * Verifies bearer tokens: ours (pinned algorithms, iss, aud, exp, typ at+jwt, known kid) and those of
  * trusted external issuers (their JWKS, cached, refetched at most once per interval on an unknown kid).
  */
@@ -62,7 +76,7 @@ export class TokenVerifier {
             cooldownDuration: settings.JWKS_REFETCH_INTERVAL_SECONDS * 1000,
             timeoutDuration: 5000,
           })
-        : importSPKI(config.publicKeyPem!, config.algorithms[0]);
+        : staticKeyResolver(config.publicKeyPem!);
       this.trusted.set(config.issuer, { config, key });
     }
   }
