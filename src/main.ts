@@ -67,6 +67,8 @@ async function main(): Promise<void> {
       `  Docs:   ${base}/docs  (OpenAPI JSON: ${base}/openapi.json)`,
       `  Health: ${base}/health/ready`,
       `  Database: ${embedded ? `embedded PostgreSQL in ${embedded.dataDir}` : 'DATABASE_URL'}`,
+      `  Log in:   POST ${base}/api/v1/auth/login {"username":"${settings.BOOTSTRAP_ADMIN_USERNAME}","password":"…"}`,
+      `            (the admin password is BOOTSTRAP_ADMIN_PASSWORD, or the one printed above on first start)`,
       '',
     ].join('\n') + '\n',
   );

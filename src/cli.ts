@@ -1,0 +1,53 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { parseArgs } from 'node:util';
+import { AppModule } from './app.module';
+import { BootstrapAdminService } from './accounts/users/bootstrap-admin.service';
+import { SigningKeysService } from './accounts/keys/signing-keys.service';
+import { loadSettings, SettingsError } from './config/load-settings';
+import { EmbeddedPostgresHandle, startEmbeddedPostgres } from './database/embedded-postgres';
+import { describeStartupError } from './startup-errors';
+
+const USAGE = `Usage: npm run cli -- <command>
+
+Commands:
+  create-admin --username NAME [--password PASSWORD]   create a staff admin (password generated and printed when omitted)
+  rotate-signing-key                                   make a new signing key active; the old one retires after its tokens expire
+
+With DATABASE_URL unset the command uses the embedded PostgreSQL in DATA_DIR (stop the server first).`;
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (!command || command === '--help' || command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  if (command !== 'create-admin' && command !== 'rotate-signing-key') throw new Error(`unknown command "${command}"\n${USAGE}`);
+  const { values } = parseArgs({ args: rest, options: { username: { type: 'string' }, password: { type: 'string' } } });
+
+  const settings = await loadSettings({ overrides: { MIGRATIONS_RUN: 'true', LOG_LEVEL: 'warn', BOOTSTRAP_ADMIN_PASSWORD: undefined } });
+  let embedded: EmbeddedPostgresHandle | undefined;
+  const quiet = { info: () => undefined, debug: () => undefined, warn: () => undefined };
+  const databaseUrl = settings.DATABASE_URL ?? (embedded = await startEmbeddedPostgres(settings.DATA_DIR, quiet)).url;
+  Logger.overrideLogger(false);
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ settings, databaseUrl }), { logger: false });
+  try {
+    if (command === 'create-admin') {
+      if (!values.username) throw new Error('create-admin needs --username');
+      const { username, generated } = await app.get(BootstrapAdminService).createAdmin(values.username, values.password);
+      if (!generated) process.stdout.write(`Created the staff admin "${username}".\n`);
+    } else {
+      const { kid, retiring } = await app.get(SigningKeysService).rotate();
+      process.stdout.write(`New active signing key ${kid}; retiring: ${retiring.join(', ') || 'none'}.\n`);
+    }
+  } finally {
+    await app.close();
+    await embedded?.stop();
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`campus-access: ${e instanceof SettingsError ? e.message : describeStartupError(e)}\n`);
+  process.exit(1);
+});
