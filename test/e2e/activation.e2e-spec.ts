@@ -1,0 +1,324 @@
+import { createHash } from 'node:crypto';
+import { decodeJwt } from 'jose';
+import type { Response } from 'supertest';
+import { DataSource } from 'typeorm';
+import { createOrganization, createStaff, createUser } from '../factories/accounts';
+import {
+  activationGrant,
+  ActivationIdentity,
+  activationRow,
+  activationToken,
+  newActivation,
+  postActivationRecords,
+} from '../utils/activation';
+import { NEW_USER_GRANT, UIS_NEW_USER_GRANT } from '../utils/oauth';
+import { createTestApp, TestApp } from '../utils/test-app';
+
+const MAX_ATTEMPTS = 3;
+const LOCK_S = 2;
+
+function expectOAuthError(res: Response, status: number, error: string): void {
+  expect({ status: res.status, body: res.body }).toEqual({
+    status,
+    body: { error, error_description: expect.any(String) },
+  });
+}
+
+describe('Activation', () => {
+  let t: TestApp;
+  let staff: { Authorization: string };
+  beforeAll(async () => {
+    t = await createTestApp({
+      settings: {
+        LOGIN_RATE_LIMIT: '10000',
+        ACTIVATION_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+        ACTIVATION_LOCK_SECONDS: String(LOCK_S),
+      },
+    });
+    staff = (await createStaff(t)).auth;
+  });
+  afterAll(() => t.close());
+
+  const byCrsid = (who: ActivationIdentity, changes: Record<string, string | undefined> = {}) => {
+    const params: Record<string, string | undefined> = {
+      crsid: who.crsid,
+      date_of_birth: who.dateOfBirth,
+      code: who.code,
+      ...changes,
+    };
+    return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  };
+
+  describe('POST /api/v1/activation-records', () => {
+    it('creates each row with a code shown once and keeps only its hash', async () => {
+      const org = await createOrganization(t);
+      const rows = [activationRow(), activationRow({ email: 'new.student@example.edu' }), activationRow()];
+      const res = await postActivationRecords(t, staff, org.id, rows).expect(201);
+      expect(res.body.results).toEqual(
+        rows.map((_, row) => ({
+          row,
+          status: 'created',
+          id: expect.any(String),
+          user: expect.any(String),
+          code: expect.stringMatching(/^[A-Z2-9]{12}$/),
+        })),
+      );
+      const codes = res.body.results.map((r: { code: string }) => r.code);
+      expect(new Set(codes).size).toBe(3);
+
+      const stored = await t.app
+        .get(DataSource)
+        .query('SELECT * FROM activation_records WHERE organization_id = $1', [org.id]);
+      expect(stored).toHaveLength(3);
+      for (const r of res.body.results) {
+        const row = stored.find((s: { id: string }) => s.id === r.id);
+        expect(JSON.stringify(row)).not.toContain(r.code);
+        expect(row.code_hash).toBe(createHash('sha256').update(r.code).digest('hex'));
+      }
+      // The users exist, inactive, until they activate.
+      const user = await t.http.get(`/api/v1/users/${res.body.results[0].user}`).set(staff).expect(200);
+      expect(user.body).toMatchObject({ username: rows[0].crsid, is_active: false, organization: org.id });
+    });
+
+    it('reports a bad row without blocking the others', async () => {
+      const orgA = await createOrganization(t);
+      const orgB = await createOrganization(t);
+      const taken = await createUser(t, { organizationId: orgB.id });
+      const rows = [activationRow(), activationRow({ crsid: taken.row.username }), activationRow()];
+      const res = await postActivationRecords(t, staff, orgA.id, rows).expect(201);
+      expect(res.body.results.map((r: { status: string }) => r.status)).toEqual(['created', 'error', 'created']);
+      expect(res.body.results[1]).toEqual({
+        row: 1,
+        status: 'error',
+        error: 'duplicate_username',
+        message: expect.any(String),
+      });
+      expect(res.body.results[1].code).toBeUndefined();
+    });
+
+    it('refuses the whole body when a row has invalid fields', async () => {
+      const org = await createOrganization(t);
+      for (const bad of [
+        { date_of_birth: '1996-02-30' },
+        { date_of_birth: '1996-12-19T00:00:00Z' },
+        { crsid: 'no spaces' },
+        { last_name: '' },
+      ]) {
+        const rows = [activationRow(), activationRow(bad)];
+        const res = await postActivationRecords(t, staff, org.id, rows).expect(400);
+        expect(res.body.error).toBe('validation_failed');
+        expect(res.body.details.fields.map((f: { field: string }) => f.field).join(' ')).toMatch(/^records\.1\./);
+      }
+      const count = await t.app
+        .get(DataSource)
+        .query('SELECT count(*)::int AS n FROM activation_records WHERE organization_id = $1', [org.id]);
+      expect(count[0].n).toBe(0);
+    });
+
+    it('accepts 1000 rows in one request and refuses 1001', async () => {
+      const org = await createOrganization(t);
+      const rows = Array.from({ length: 1000 }, () => activationRow());
+      const ok = await postActivationRecords(t, staff, org.id, rows).expect(201);
+      expect(ok.body.results).toHaveLength(1000);
+      expect(ok.body.results.every((r: { status: string }) => r.status === 'created')).toBe(true);
+      const tooMany = await postActivationRecords(t, staff, org.id, [...rows, activationRow()]).expect(400);
+      expect(tooMany.body.error).toBe('validation_failed');
+    }, 120_000);
+
+    it('is for staff only', async () => {
+      const org = await createOrganization(t);
+      const user = await createUser(t, { organizationId: org.id });
+      const res = await postActivationRecords(t, user.auth, org.id, [activationRow()]);
+      expect([403, 404]).toContain(res.status);
+      await postActivationRecords(t, {} as { Authorization: string }, org.id, [activationRow()]).expect(401);
+    });
+  });
+
+  describe('the new-user-credentials grant', () => {
+    it('issues an activation token for crsid or last name, date of birth and code, under either grant type URN', async () => {
+      const org = await createOrganization(t);
+      for (const grantType of [NEW_USER_GRANT, UIS_NEW_USER_GRANT]) {
+        for (const by of ['crsid', 'last_name'] as const) {
+          const who = await newActivation(t, staff, org.id);
+          const params =
+            by === 'crsid' ? byCrsid(who) : { last_name: who.lastName, date_of_birth: who.dateOfBirth, code: who.code };
+          const res = await activationGrant(t, params, grantType).expect(200);
+          expect(res.headers['cache-control']).toBe('no-store');
+          expect(res.body).toEqual({
+            access_token: expect.any(String),
+            token_type: 'bearer',
+            expires_in: 900,
+            scope: 'account:activate',
+          });
+          expect(decodeJwt(res.body.access_token)).toMatchObject({
+            sub: who.userId,
+            scope: 'account:activate',
+            kind: 'activation',
+            act: who.recordId,
+          });
+        }
+      }
+    });
+
+    it('matches crsid and last name case-insensitively and the code without case or separators', async () => {
+      const org = await createOrganization(t);
+      const a = await newActivation(t, staff, org.id);
+      await activationGrant(
+        t,
+        byCrsid(a, {
+          crsid: a.crsid.toUpperCase(),
+          code: `${a.code.slice(0, 4)}-${a.code.slice(4, 8)} ${a.code.slice(8)}`.toLowerCase(),
+        }),
+      ).expect(200);
+      const b = await newActivation(t, staff, org.id);
+      await activationGrant(t, {
+        last_name: b.lastName.toUpperCase(),
+        date_of_birth: b.dateOfBirth,
+        code: b.code,
+      }).expect(200);
+    });
+
+    it('refuses malformed requests with invalid_request', async () => {
+      const org = await createOrganization(t);
+      const who = await newActivation(t, staff, org.id);
+      const cases: Record<string, string>[] = [
+        { ...byCrsid(who), last_name: who.lastName },
+        { date_of_birth: who.dateOfBirth, code: who.code },
+        byCrsid(who, { date_of_birth: `${who.dateOfBirth}T00:00:00Z` }),
+        byCrsid(who, { date_of_birth: '1996-02-30' }),
+        byCrsid(who, { date_of_birth: '19961219' }),
+        byCrsid(who, { date_of_birth: undefined }),
+        byCrsid(who, { code: undefined }),
+        byCrsid(who, { code: '' }),
+      ];
+      for (const params of cases) expectOAuthError(await activationGrant(t, params), 400, 'invalid_request');
+      // None of them counted as a failed attempt: the right details still work.
+      await activationGrant(t, byCrsid(who)).expect(200);
+    });
+
+    it('answers a wrong code, date of birth or crsid with the same invalid_grant', async () => {
+      const org = await createOrganization(t);
+      const who = await newActivation(t, staff, org.id);
+      const wrongCode = await activationGrant(t, byCrsid(who, { code: 'ABCDEFGHJKMN' }));
+      const wrongDob = await activationGrant(
+        t,
+        byCrsid(who, { date_of_birth: who.dateOfBirth === '1990-01-01' ? '1990-01-02' : '1990-01-01' }),
+      );
+      const wrongCrsid = await activationGrant(t, byCrsid(who, { crsid: `${who.crsid}x` }));
+      const wrongName = await activationGrant(t, {
+        last_name: `${who.lastName}x`,
+        date_of_birth: who.dateOfBirth,
+        code: who.code,
+      });
+      expectOAuthError(wrongCode, 400, 'invalid_grant');
+      for (const res of [wrongDob, wrongCrsid, wrongName]) {
+        expect(res.status).toBe(400);
+        expect(res.body).toEqual(wrongCode.body);
+      }
+    });
+
+    it('locks a record after too many wrong codes, refusing even the right one until the lock expires', async () => {
+      const org = await createOrganization(t);
+      const who = await newActivation(t, staff, org.id);
+      for (let i = 0; i < MAX_ATTEMPTS; i++)
+        expectOAuthError(await activationGrant(t, byCrsid(who, { code: 'ABCDEFGHJKMN' })), 400, 'invalid_grant');
+      const lockedAt = Date.now();
+      const refused = await activationGrant(t, byCrsid(who));
+      expectOAuthError(refused, 400, 'invalid_grant');
+
+      let acceptedAfterMs: number | undefined;
+      while (Date.now() - lockedAt < (LOCK_S + 5) * 1000) {
+        await new Promise((r) => setTimeout(r, 250));
+        const res = await activationGrant(t, byCrsid(who));
+        if (res.status === 200) {
+          acceptedAfterMs = Date.now() - lockedAt;
+          break;
+        }
+        expectOAuthError(res, 400, 'invalid_grant');
+      }
+      expect(acceptedAfterMs).toBeDefined();
+      expect(acceptedAfterMs!).toBeGreaterThanOrEqual(LOCK_S * 1000 - 500);
+    });
+
+    it('counts wrong codes only against the record they were aimed at', async () => {
+      const org = await createOrganization(t);
+      const target = await newActivation(t, staff, org.id);
+      const bystander = await newActivation(t, staff, org.id);
+      for (let i = 0; i < MAX_ATTEMPTS; i++)
+        await activationGrant(t, byCrsid(target, { code: 'ABCDEFGHJKMN' })).expect(400);
+      await activationGrant(t, byCrsid(bystander)).expect(200);
+    });
+  });
+
+  describe('POST /api/v1/accounts/activate', () => {
+    it('sets the password and activates the account, spending the code', async () => {
+      const org = await createOrganization(t);
+      const who = await newActivation(t, staff, org.id);
+      const token = await activationToken(t, who);
+      const auth = { Authorization: `Bearer ${token}` };
+      await t.http
+        .post('/api/v1/auth/login')
+        .send({ username: who.crsid, password: 'a fine long password' })
+        .expect(401);
+
+      await t.http
+        .post('/api/v1/accounts/activate')
+        .set(auth)
+        .send({ password: 'a fine long password', accept_terms: true })
+        .expect(204);
+
+      const login = await t.http
+        .post('/api/v1/auth/login')
+        .send({ username: who.crsid, password: 'a fine long password' })
+        .expect(200);
+      const me = await t.http
+        .get('/api/v1/auth/me')
+        .set('Authorization', `Bearer ${login.body.access_token}`)
+        .expect(200);
+      expect(me.body).toMatchObject({ id: who.userId, token_kind: 'user' });
+
+      expectOAuthError(await activationGrant(t, byCrsid(who)), 400, 'invalid_grant');
+      const again = await t.http
+        .post('/api/v1/accounts/activate')
+        .set(auth)
+        .send({ password: 'another long password', accept_terms: true })
+        .expect(409);
+      expect(again.body.error).toBe('activation_used');
+      // The second attempt did not change the password.
+      await t.http
+        .post('/api/v1/auth/login')
+        .send({ username: who.crsid, password: 'a fine long password' })
+        .expect(200);
+      await t.http
+        .post('/api/v1/auth/login')
+        .send({ username: who.crsid, password: 'another long password' })
+        .expect(401);
+
+      const audit = await t.http
+        .get(`/api/v1/audit-events?action=user.activated&subject_id=${who.userId}`)
+        .set(staff)
+        .expect(200);
+      expect(audit.body.count).toBe(1);
+    });
+
+    it('requires accepting the terms and a long enough password', async () => {
+      const org = await createOrganization(t);
+      const who = await newActivation(t, staff, org.id);
+      const auth = { Authorization: `Bearer ${await activationToken(t, who)}` };
+      for (const body of [
+        { password: 'a fine long password', accept_terms: false },
+        { password: 'a fine long password' },
+        { password: 'short', accept_terms: true },
+      ]) {
+        const res = await t.http.post('/api/v1/accounts/activate').set(auth).send(body).expect(400);
+        expect(res.body.error).toBe('validation_failed');
+      }
+      // Nothing was spent by the refused requests.
+      await t.http
+        .post('/api/v1/accounts/activate')
+        .set(auth)
+        .send({ password: 'a fine long password', accept_terms: true })
+        .expect(204);
+    });
+  });
+});

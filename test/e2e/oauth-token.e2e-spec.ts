@@ -1,0 +1,261 @@
+import { decodeJwt } from 'jose';
+import type { Response } from 'supertest';
+import { createOrganization, createServiceAccount, createStaff, unique } from '../factories/accounts';
+import { basicAuth, tokenRequest } from '../utils/oauth';
+import { createTestApp, TestApp } from '../utils/test-app';
+
+/** RFC 6749 §5.2: exactly `{ error, error_description }`, never cached. */
+function expectOAuthError(res: Response, status: number, error: string): void {
+  expect({ status: res.status, body: res.body }).toEqual({
+    status,
+    body: { error, error_description: expect.any(String) },
+  });
+  expect(res.headers['cache-control']).toBe('no-store');
+  expect(res.headers['pragma']).toBe('no-cache');
+}
+
+describe('POST /oauth/token', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ settings: { LOGIN_RATE_LIMIT: '10000' } });
+  });
+  afterAll(() => t.close());
+
+  async function client(scopes: string[] = []) {
+    const org = await createOrganization(t);
+    const sa = await createServiceAccount(t, org.id, { scopes });
+    return { org, sa, clientId: sa.row.clientId, secret: sa.clientSecret };
+  }
+
+  it('issues a client_credentials token to a client authenticating with HTTP Basic', async () => {
+    const { org, sa, clientId, secret } = await client();
+    const res = await tokenRequest(
+      t,
+      { grant_type: 'client_credentials' },
+      { authorization: basicAuth(clientId, secret) },
+    ).expect(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['pragma']).toBe('no-cache');
+    expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 600 });
+    expect(decodeJwt(res.body.access_token)).toMatchObject({
+      sub: sa.row.id,
+      client_id: clientId,
+      kind: 'service',
+      org: org.id,
+    });
+    const me = await t.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${res.body.access_token}`).expect(200);
+    expect(me.body).toMatchObject({ type: 'service_account', id: sa.row.id, token_kind: 'service' });
+  });
+
+  it('issues a token to a client sending its credentials in the body, at /oauth/token and /token', async () => {
+    const { sa, clientId, secret } = await client();
+    for (const path of ['/oauth/token', '/token']) {
+      const res = await tokenRequest(
+        t,
+        { grant_type: 'client_credentials', client_id: clientId, client_secret: secret },
+        { path },
+      ).expect(200);
+      expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 600 });
+      expect(res.headers['cache-control']).toBe('no-store');
+      const me = await t.http
+        .get('/api/v1/auth/me')
+        .set('Authorization', `Bearer ${res.body.access_token}`)
+        .expect(200);
+      expect(me.body.id).toBe(sa.row.id);
+    }
+  });
+
+  it('grants all allowed scopes by default, a requested subset, and refuses a scope outside them', async () => {
+    const { clientId, secret } = await client(['courses:read', 'courses:write', 'reports:read']);
+    const auth = { authorization: basicAuth(clientId, secret) };
+    const all = await tokenRequest(t, { grant_type: 'client_credentials' }, auth).expect(200);
+    expect(all.body.scope).toBe('courses:read courses:write reports:read');
+    const subset = await tokenRequest(
+      t,
+      { grant_type: 'client_credentials', scope: 'courses:read reports:read' },
+      auth,
+    ).expect(200);
+    expect(subset.body).toEqual({
+      access_token: expect.any(String),
+      token_type: 'bearer',
+      expires_in: 600,
+      scope: 'courses:read reports:read',
+    });
+    expect(decodeJwt(subset.body.access_token).scope).toBe('courses:read reports:read');
+    const me = await t.http
+      .get('/api/v1/auth/me')
+      .set('Authorization', `Bearer ${subset.body.access_token}`)
+      .expect(200);
+    expect(me.body.scopes).toEqual(['courses:read', 'reports:read']);
+
+    expectOAuthError(
+      await tokenRequest(t, { grant_type: 'client_credentials', scope: 'courses:read admin' }, auth),
+      400,
+      'invalid_scope',
+    );
+    expectOAuthError(
+      await tokenRequest(t, { grant_type: 'client_credentials', scope: '"quoted"' }, auth),
+      400,
+      'invalid_scope',
+    );
+  });
+
+  it('refuses a client that authenticates both with Basic and in the body', async () => {
+    const { clientId, secret } = await client();
+    const res = await tokenRequest(
+      t,
+      { grant_type: 'client_credentials', client_id: clientId, client_secret: secret },
+      { authorization: basicAuth(clientId, secret) },
+    );
+    expectOAuthError(res, 400, 'invalid_request');
+  });
+
+  it('answers a wrong secret over Basic with 401 invalid_client and a Basic challenge', async () => {
+    const { clientId, secret } = await client();
+    const res = await tokenRequest(
+      t,
+      { grant_type: 'client_credentials' },
+      { authorization: basicAuth(clientId, `${secret}x`) },
+    );
+    expectOAuthError(res, 401, 'invalid_client');
+    expect(res.headers['www-authenticate']).toMatch(/^Basic /);
+  });
+
+  it('answers a wrong secret in the body with 401 invalid_client and no challenge', async () => {
+    const { clientId, secret } = await client();
+    const res = await tokenRequest(t, {
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: secret.slice(0, -1),
+    });
+    expectOAuthError(res, 401, 'invalid_client');
+    expect(res.headers['www-authenticate']).toBeUndefined();
+  });
+
+  it('answers an unknown client exactly as a wrong secret', async () => {
+    const { clientId, secret } = await client();
+    const wrong = await tokenRequest(t, {
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: 'cas_wrong',
+    });
+    const unknown = await tokenRequest(t, {
+      grant_type: 'client_credentials',
+      client_id: unique('ca'),
+      client_secret: secret,
+    });
+    expectOAuthError(unknown, 401, 'invalid_client');
+    expect(unknown.body).toEqual(wrong.body);
+    const unknownBasic = await tokenRequest(
+      t,
+      { grant_type: 'client_credentials' },
+      { authorization: basicAuth(unique('ca'), secret) },
+    );
+    expectOAuthError(unknownBasic, 401, 'invalid_client');
+    expect(unknownBasic.body).toEqual(wrong.body);
+  });
+
+  it('refuses a deactivated client', async () => {
+    const { sa, clientId, secret } = await client();
+    const staff = await createStaff(t);
+    await t.http.post(`/api/v1/service-accounts/${sa.row.id}/deactivate`).set(staff.auth).expect(200);
+    expectOAuthError(
+      await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret) }),
+      401,
+      'invalid_client',
+    );
+    expectOAuthError(
+      await tokenRequest(t, { grant_type: 'client_credentials', client_id: clientId, client_secret: secret }),
+      401,
+      'invalid_client',
+    );
+  });
+
+  it('refuses a JSON body with invalid_request', async () => {
+    const { clientId, secret } = await client();
+    const res = await t.http
+      .post('/oauth/token')
+      .set('Authorization', basicAuth(clientId, secret))
+      .send({ grant_type: 'client_credentials' });
+    expectOAuthError(res, 400, 'invalid_request');
+  });
+
+  it('answers GET with 405 and Allow: POST', async () => {
+    const res = await t.http.get('/oauth/token');
+    expectOAuthError(res, 405, 'invalid_request');
+    expect(res.headers['allow']).toBe('POST');
+    expect((await t.http.get('/token')).status).toBe(405);
+  });
+
+  it('requires grant_type and refuses unknown grants', async () => {
+    const { clientId, secret } = await client();
+    const auth = { authorization: basicAuth(clientId, secret) };
+    expectOAuthError(await tokenRequest(t, {}, auth), 400, 'invalid_request');
+    expectOAuthError(await tokenRequest(t, { grant_type: '' }, auth), 400, 'invalid_request');
+    expectOAuthError(
+      await tokenRequest(t, { grant_type: 'password', username: 'a', password: 'b' }, auth),
+      400,
+      'unsupported_grant_type',
+    );
+    expectOAuthError(
+      await tokenRequest(t, { grant_type: 'authorization_code', code: 'x' }, auth),
+      400,
+      'unsupported_grant_type',
+    );
+  });
+
+  it('refuses a repeated parameter and a client_credentials request without client authentication', async () => {
+    const { clientId, secret } = await client();
+    const repeated = await t.http
+      .post('/oauth/token')
+      .type('form')
+      .set('Authorization', basicAuth(clientId, secret))
+      .send('grant_type=client_credentials&grant_type=client_credentials');
+    expectOAuthError(repeated, 400, 'invalid_request');
+    const anonymous = await tokenRequest(t, { grant_type: 'client_credentials' });
+    expectOAuthError(anonymous, 401, 'invalid_client');
+  });
+
+  it('records each issued token as an oauth.token_issued audit event', async () => {
+    const { org, sa, clientId, secret } = await client(['reports:read']);
+    await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret) }).expect(
+      200,
+    );
+    const staff = await createStaff(t);
+    const res = await t.http
+      .get(`/api/v1/audit-events?action=oauth.token_issued&subject_id=${sa.row.id}`)
+      .set(staff.auth)
+      .expect(200);
+    expect(res.body.count).toBe(1);
+    expect(res.body.results[0]).toMatchObject({
+      action: 'oauth.token_issued',
+      actor_type: 'service_account',
+      actor_id: sa.row.id,
+      subject_type: 'ServiceAccount',
+      organization: org.id,
+      data: { grant_type: 'client_credentials', scope: 'reports:read' },
+    });
+    expect(JSON.stringify(res.body)).not.toContain(secret);
+  });
+});
+
+describe('POST /oauth/token rate limit', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ settings: { LOGIN_RATE_LIMIT: '3', LOGIN_RATE_WINDOW_SECONDS: '60' } });
+  });
+  afterAll(() => t.close());
+
+  it('answers 429 in the OAuth error shape with Retry-After once a client is over the limit', async () => {
+    const org = await createOrganization(t);
+    const sa = await createServiceAccount(t, org.id);
+    const auth = { authorization: basicAuth(sa.row.clientId, 'cas_wrong') };
+    for (let i = 0; i < 3; i++)
+      expectOAuthError(await tokenRequest(t, { grant_type: 'client_credentials' }, auth), 401, 'invalid_client');
+    const limited = await tokenRequest(t, { grant_type: 'client_credentials' }, auth);
+    expect(limited.status).toBe(429);
+    expect(limited.body).toEqual({ error: expect.any(String), error_description: expect.any(String) });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,191 @@
+import { createOrganization, createServiceAccount, createStaff, unique } from '../factories/accounts';
+import { basicAuth, tokenRequest } from '../utils/oauth';
+import { createTestApp, TestApp } from '../utils/test-app';
+
+/** 200 when the secret gets a client_credentials token, otherwise the status of the refusal. */
+async function tokenStatus(t: TestApp, clientId: string, secret: string): Promise<number> {
+  const res = await tokenRequest(
+    t,
+    { grant_type: 'client_credentials' },
+    { authorization: basicAuth(clientId, secret) },
+  );
+  if (res.status !== 200) expect(res.body.error).toBe('invalid_client');
+  return res.status;
+}
+
+async function createThroughApi(t: TestApp, auth: { Authorization: string }, organization: string) {
+  const res = await t.http
+    .post('/api/v1/service-accounts')
+    .set(auth)
+    .send({ organization, name: unique('svc'), allowed_scopes: ['reports:read'] })
+    .expect(201);
+  return res.body as {
+    id: string;
+    client_id: string;
+    client_secret: string;
+    secrets: { id: string; prefix: string }[];
+  };
+}
+
+async function rotate(t: TestApp, auth: { Authorization: string }, id: string): Promise<string> {
+  const res = await t.http.post(`/api/v1/service-accounts/${id}/rotate-secret`).set(auth).expect(200);
+  return res.body.client_secret as string;
+}
+
+describe('Service accounts', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ settings: { LOGIN_RATE_LIMIT: '10000', SECRET_ROTATION_OVERLAP_SECONDS: '86400' } });
+  });
+  afterAll(() => t.close());
+
+  it('shows the client secret once, at creation; reads show only its prefix', async () => {
+    const staff = await createStaff(t);
+    const org = await createOrganization(t);
+    const created = await createThroughApi(t, staff.auth, org.id);
+    expect(created).toMatchObject({
+      client_id: expect.any(String),
+      client_secret: expect.any(String),
+      organization: org.id,
+      is_active: true,
+    });
+    expect(created.secrets).toHaveLength(1);
+    expect(created.client_secret.startsWith(created.secrets[0].prefix)).toBe(true);
+
+    const one = await t.http.get(`/api/v1/service-accounts/${created.id}`).set(staff.auth).expect(200);
+    const list = await t.http.get(`/api/v1/service-accounts?organization=${org.id}`).set(staff.auth).expect(200);
+    for (const body of [one.body, list.body]) {
+      const text = JSON.stringify(body);
+      expect(text).not.toContain(created.client_secret);
+      expect(text).not.toContain('client_secret');
+      expect(text).toContain(created.secrets[0].prefix);
+    }
+    expect(one.body.secrets).toEqual([
+      { id: created.secrets[0].id, prefix: created.secrets[0].prefix, created: expect.any(String), expires_at: null },
+    ]);
+  });
+
+  it('makes secrets of at least 128 random bits, of which the shown prefix gives little away', async () => {
+    const staff = await createStaff(t);
+    const org = await createOrganization(t);
+    const a = await createThroughApi(t, staff.auth, org.id);
+    const b = await createThroughApi(t, staff.auth, org.id);
+    for (const s of [a, b]) {
+      const m = /^cas_([A-Za-z0-9_-]+)$/.exec(s.client_secret);
+      expect(m).not.toBeNull();
+      // base64url: 6 bits a character.
+      expect(m![1].length * 6).toBeGreaterThanOrEqual(128);
+      const hidden = s.client_secret.length - s.secrets[0].prefix.length;
+      expect(hidden * 6).toBeGreaterThanOrEqual(128);
+    }
+    expect(a.client_secret).not.toBe(b.client_secret);
+    expect(a.client_id).not.toBe(b.client_id);
+  });
+
+  it('keeps both the old and the new secret working during a long rotation overlap', async () => {
+    const staff = await createStaff(t);
+    const org = await createOrganization(t);
+    const created = await createThroughApi(t, staff.auth, org.id);
+    const fresh = await rotate(t, staff.auth, created.id);
+    expect(fresh).not.toBe(created.client_secret);
+    expect(await tokenStatus(t, created.client_id, created.client_secret)).toBe(200);
+    expect(await tokenStatus(t, created.client_id, fresh)).toBe(200);
+    const view = await t.http.get(`/api/v1/service-accounts/${created.id}`).set(staff.auth).expect(200);
+    expect(view.body.secrets).toHaveLength(2);
+    const old = view.body.secrets.find((s: { prefix: string }) => created.client_secret.startsWith(s.prefix));
+    expect(Date.parse(old.expires_at) - Date.now()).toBeGreaterThan(86000 * 1000);
+  });
+
+  it('stops the tokens and secrets of a deactivated service account', async () => {
+    const staff = await createStaff(t);
+    const org = await createOrganization(t);
+    const created = await createThroughApi(t, staff.auth, org.id);
+    const token = (
+      await tokenRequest(
+        t,
+        { grant_type: 'client_credentials' },
+        { authorization: basicAuth(created.client_id, created.client_secret) },
+      ).expect(200)
+    ).body.access_token;
+    await t.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${token}`).expect(200);
+
+    const res = await t.http.post(`/api/v1/service-accounts/${created.id}/deactivate`).set(staff.auth).expect(200);
+    expect(res.body).toMatchObject({ is_active: false, secrets: [] });
+
+    const me = await t.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${token}`).expect(401);
+    expect(me.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+    expect(await tokenStatus(t, created.client_id, created.client_secret)).toBe(401);
+    // A deactivated account cannot be given a fresh secret either.
+    await t.http.post(`/api/v1/service-accounts/${created.id}/rotate-secret`).set(staff.auth).expect(409);
+  });
+
+  it("does not show one organization's service account to another organization's service account", async () => {
+    const orgA = await createOrganization(t);
+    const orgB = await createOrganization(t);
+    const a = await createServiceAccount(t, orgA.id);
+    const b = await createServiceAccount(t, orgB.id);
+    const res = await t.http.get(`/api/v1/service-accounts/${b.row.id}`).set(a.auth).expect(404);
+    expect(res.body.error).toBe('not_found');
+    await t.http.get(`/api/v1/service-accounts/${a.row.id}`).set(a.auth).expect(200);
+    const list = await t.http.get('/api/v1/service-accounts').set(a.auth).expect(200);
+    expect(list.body.results.map((r: { id: string }) => r.id)).toEqual([a.row.id]);
+    const filtered = await t.http.get(`/api/v1/service-accounts?organization=${orgB.id}`).set(a.auth).expect(200);
+    expect(filtered.body.count).toBe(0);
+    await t.http.post(`/api/v1/service-accounts/${b.row.id}/rotate-secret`).set(a.auth).expect(404);
+    await t.http.post(`/api/v1/service-accounts/${b.row.id}/deactivate`).set(a.auth).expect(404);
+  });
+});
+
+describe('Service account secret rotation without overlap', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ settings: { LOGIN_RATE_LIMIT: '10000', SECRET_ROTATION_OVERLAP_SECONDS: '0' } });
+  });
+  afterAll(() => t.close());
+
+  it('invalidates the old secret at once', async () => {
+    const staff = await createStaff(t);
+    const org = await createOrganization(t);
+    const created = await createThroughApi(t, staff.auth, org.id);
+    expect(await tokenStatus(t, created.client_id, created.client_secret)).toBe(200);
+    const fresh = await rotate(t, staff.auth, created.id);
+    expect(await tokenStatus(t, created.client_id, created.client_secret)).toBe(401);
+    expect(await tokenStatus(t, created.client_id, fresh)).toBe(200);
+    const view = await t.http.get(`/api/v1/service-accounts/${created.id}`).set(staff.auth).expect(200);
+    expect(view.body.secrets).toHaveLength(1);
+    expect(fresh.startsWith(view.body.secrets[0].prefix)).toBe(true);
+  });
+});
+
+describe('Service account secret rotation with a short overlap', () => {
+  const OVERLAP_S = 2;
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({
+      settings: { LOGIN_RATE_LIMIT: '10000', SECRET_ROTATION_OVERLAP_SECONDS: String(OVERLAP_S) },
+    });
+  });
+  afterAll(() => t.close());
+
+  it('accepts the old secret during the overlap and refuses it once the overlap has passed', async () => {
+    const staff = await createStaff(t);
+    const org = await createOrganization(t);
+    const created = await createThroughApi(t, staff.auth, org.id);
+    const rotatedAt = Date.now();
+    const fresh = await rotate(t, staff.auth, created.id);
+    expect(await tokenStatus(t, created.client_id, created.client_secret)).toBe(200);
+
+    let refusedAfterMs: number | undefined;
+    while (Date.now() - rotatedAt < (OVERLAP_S + 5) * 1000) {
+      if ((await tokenStatus(t, created.client_id, created.client_secret)) === 401) {
+        refusedAfterMs = Date.now() - rotatedAt;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(refusedAfterMs).toBeDefined();
+    // Refused no earlier than the overlap allows (the server's clock starts at the rotation, after rotatedAt).
+    expect(refusedAfterMs!).toBeGreaterThanOrEqual(OVERLAP_S * 1000);
+    expect(await tokenStatus(t, created.client_id, fresh)).toBe(200);
+  });
+});
