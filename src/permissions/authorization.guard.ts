@@ -23,7 +23,9 @@ export function routeDeclaration(reflector: Reflector, handler: object, controll
  * Global, after authentication: may the caller do this? Deny by default — a route must carry
  * @RequirePermission(action, subject) or @Public(); one with neither is refused and logged.
  * The ability is built once per request and kept on it (see @CurrentAbility()). The check here is
- * per subject type ("in at least one scope"); services check the object with assertCan().
+ * per subject type ("in at least one scope"); services check the object with assertCan(), which
+ * every route on one object must call — the guard lets such a route through when the caller reads
+ * objects of the type, so that the service answers 404 or 403 for that object.
  */
 @Injectable()
 export class AuthorizationGuard implements CanActivate {
@@ -49,13 +51,18 @@ export class AuthorizationGuard implements CanActivate {
     const principal = req[PRINCIPAL_KEY];
     if (!principal) throw new CommonError('unauthorized', 'Authentication required.');
     const ability = (req[ABILITY_KEY] ??= await this.abilities.for(principal));
-    if (!ability.can(declared.action, declared.subject)) {
-      throw new CommonError('forbidden', `You may not ${declared.action.replace(/_/g, ' ')} ${declared.subject} objects.`, {
-        action: declared.action,
-        subject: declared.subject,
-      });
+    if (ability.can(declared.action, declared.subject)) return true;
+    // A route on one object (it has path parameters) must not answer 403 for an object the caller
+    // cannot see. If the caller reads some objects of the type, only the service's assertCan() can
+    // tell "unseen" (404) from "seen, not allowed" (403); if it reads none, the object is unseen.
+    if (Object.keys(req.params ?? {}).length > 0) {
+      if (ability.can('read', declared.subject)) return true;
+      throw new CommonError('not_found', `${declared.subject} not found.`);
     }
-    return true;
+    throw new CommonError('forbidden', `You may not ${declared.action.replace(/_/g, ' ')} ${declared.subject} objects.`, {
+      action: declared.action,
+      subject: declared.subject,
+    });
   }
 }
 

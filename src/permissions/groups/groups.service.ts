@@ -209,9 +209,9 @@ export class GroupsService implements OnModuleInit {
         .delete()
         .from(GroupMembership)
         .where('group_id = :id AND principal_type = :principalType AND principal_id = :principalId', { id, principalType, principalId })
-        .returning(['expires_at'])
+        .returning('*')
         .execute();
-      if (!deleted.raw.length) throw new PermissionsError('not_found', 'Membership not found.');
+      if (!deleted.affected) throw new PermissionsError('not_found', 'Membership not found.');
       await this.audit(tx, who, 'group.member_removed', group, {
         principal_type: principalType,
         principal_id: principalId,
