@@ -147,7 +147,7 @@ describe('Groups API', () => {
   it('validates the scope, the role and the principal', async () => {
     const { org, project, manager } = await projectWithManager();
     const staff = await createStaff(t);
-    const send = (auth: object, body: object) => t.http.post('/api/v1/groups').set(auth).send(body);
+    const send = (auth: Record<string, string>, body: object) => t.http.post('/api/v1/groups').set(auth).send(body);
     const ghost = '00000000-0000-4000-8000-000000000001';
 
     expect((await send(staff.auth, { name: 'g', scope_type: 'project', scope_id: ghost, role: 'project_member' }).expect(400)).body.error).toBe('unknown_scope');
