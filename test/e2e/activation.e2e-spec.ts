@@ -240,6 +240,15 @@ describe('Activation', () => {
       expect(acceptedAfterMs!).toBeGreaterThanOrEqual(LOCK_S * 1000 - 500);
     });
 
+    it('refuses an expired code', async () => {
+      const org = await createOrganization(t);
+      const who = await newActivation(t, staff, org.id);
+      await t.app
+        .get(DataSource)
+        .query("UPDATE activation_records SET expires_at = now() - interval '1 second' WHERE id = $1", [who.recordId]);
+      expectOAuthError(await activationGrant(t, byCrsid(who)), 400, 'invalid_grant');
+    });
+
     it('counts wrong codes only against the record they were aimed at', async () => {
       const org = await createOrganization(t);
       const target = await newActivation(t, staff, org.id);
@@ -299,6 +308,39 @@ describe('Activation', () => {
         .set(staff)
         .expect(200);
       expect(audit.body.count).toBe(1);
+    });
+
+    it("voids the person's other outstanding codes once the account is activated", async () => {
+      const org = await createOrganization(t);
+      const first = await newActivation(t, staff, org.id);
+      // A second letter for the same person (say the first was thought lost).
+      const second = await newActivation(t, staff, org.id, {
+        crsid: first.crsid,
+        last_name: first.lastName,
+        date_of_birth: first.dateOfBirth,
+      });
+      expect(second.userId).toBe(first.userId);
+      const pendingToken = await activationToken(t, first);
+
+      const auth = { Authorization: `Bearer ${await activationToken(t, second)}` };
+      await t.http
+        .post('/api/v1/accounts/activate')
+        .set(auth)
+        .send({ password: 'the chosen password', accept_terms: true })
+        .expect(204);
+
+      // Whoever holds the other letter can no longer set the password of the active account.
+      expectOAuthError(await activationGrant(t, byCrsid(first)), 400, 'invalid_grant');
+      const late = await t.http
+        .post('/api/v1/accounts/activate')
+        .set('Authorization', `Bearer ${pendingToken}`)
+        .send({ password: 'an intruder password', accept_terms: true })
+        .expect(409);
+      expect(late.body.error).toBe('activation_used');
+      await t.http
+        .post('/api/v1/auth/login')
+        .send({ username: first.crsid, password: 'the chosen password' })
+        .expect(200);
     });
 
     it('requires accepting the terms and a long enough password', async () => {

@@ -83,7 +83,10 @@ export class ActivationService {
     });
   }
 
-  /** Sets the password and activates the user; the code is spent in the same transaction. */
+  /**
+   * Sets the password and activates the user; the code is spent in the same transaction, and so are the
+   * user's other outstanding codes, so an older letter cannot reset the password of the active account.
+   */
   async activate(who: Principal, recordId: string, password: string): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
       const spent = await tx
@@ -94,6 +97,7 @@ export class ActivationService {
         .returning(['organization_id'])
         .execute();
       if (!spent.affected) throw new AccountsError('activation_used', 'This activation has already been used or has expired.');
+      await tx.createQueryBuilder().update(ActivationRecord).set({ usedAt: () => 'now()' }).where('user_id = :user AND used_at IS NULL', { user: who.id }).execute();
       await this.users.setPassword(who.id, password, tx);
       await this.audit.record({ action: 'user.activated', actor: who, subjectType: 'User', subjectId: who.id, organizationId: spent.raw[0]?.organization_id ?? null }, tx);
     });
