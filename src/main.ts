@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       `  Health: ${base}/health/ready`,
       `  Database: ${embedded ? `embedded PostgreSQL in ${embedded.dataDir}` : 'DATABASE_URL'}`,
       `  Log in:   POST ${base}/api/v1/auth/login {"username":"${settings.BOOTSTRAP_ADMIN_USERNAME}","password":"…"}`,
-      `            (the admin password is BOOTSTRAP_ADMIN_PASSWORD, or the one printed above on first start)`,
+      `            (password: BOOTSTRAP_ADMIN_PASSWORD, or the generated one printed when the admin was created)`,
       '',
     ].join('\n') + '\n',
   );
