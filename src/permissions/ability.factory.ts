@@ -1,5 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { PinoLogger } from 'nestjs-pino';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Principal } from '../common/auth/principal';
 import { AppAbility, buildAbility, Grant } from './ability';
@@ -16,9 +17,11 @@ const GRANTS_SQL = `
 /** Builds the CASL ability of a principal from its live group memberships. */
 @Injectable()
 export class AbilityFactory {
-  private readonly logger = new Logger(AbilityFactory.name);
-
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly logger: PinoLogger,
+  ) {
+    this.logger.setContext(AbilityFactory.name);
     const problems = roleProblems();
     if (problems.length > 0) throw new Error(`Invalid roles in src/permissions/roles.ts:\n${problems.join('\n')}`);
   }
@@ -37,7 +40,7 @@ export class AbilityFactory {
     return rows.filter((row) => {
       const role = findRole(row.role);
       if (role && isScopeType(row.scopeType) && role.scopeType === row.scopeType) return true;
-      // A role removed from the code (or a hand-edited row) grants nothing; say so once per request.
+      // A role removed from the code (or a hand-edited row) grants nothing.
       this.logger.warn({ role: row.role, scopeType: row.scopeType, principal: principal.id }, 'membership with an unknown role ignored');
       return false;
     });

@@ -1,6 +1,7 @@
-import { CanActivate, ClassProvider, ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { CanActivate, ClassProvider, ExecutionContext, Injectable } from '@nestjs/common';
 import { APP_GUARD, Reflector } from '@nestjs/core';
 import type { Request } from 'express';
+import { PinoLogger } from 'nestjs-pino';
 import type { Principal } from '../common/auth/principal';
 import { PRINCIPAL_KEY } from '../common/decorators/current-principal.decorator';
 import { IS_PUBLIC } from '../common/decorators/public.decorator';
@@ -29,12 +30,13 @@ export function routeDeclaration(reflector: Reflector, handler: object, controll
  */
 @Injectable()
 export class AuthorizationGuard implements CanActivate {
-  private readonly logger = new Logger(AuthorizationGuard.name);
-
   constructor(
     private readonly reflector: Reflector,
     private readonly abilities: AbilityFactory,
-  ) {}
+    private readonly logger: PinoLogger,
+  ) {
+    this.logger.setContext(AuthorizationGuard.name);
+  }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
