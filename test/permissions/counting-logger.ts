@@ -1,0 +1,22 @@
+import type { Logger } from 'typeorm';
+
+/** A TypeORM logger that counts (and keeps) the SQL statements a data source sends. */
+export class CountingLogger implements Logger {
+  readonly queries: string[] = [];
+
+  logQuery(query: string): void {
+    this.queries.push(query);
+  }
+  logQueryError(): void {}
+  logQuerySlow(): void {}
+  logSchemaBuild(): void {}
+  logMigration(): void {}
+  log(): void {}
+
+  /** Runs `work` and returns its result with the statements it sent. */
+  async during<T>(work: () => Promise<T>): Promise<{ result: T; queries: string[] }> {
+    const start = this.queries.length;
+    const result = await work();
+    return { result, queries: this.queries.slice(start) };
+  }
+}
