@@ -1,0 +1,194 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { AuditEntry, AuditService } from '../accounts/audit/audit.service';
+import { User } from '../accounts/users/user.entity';
+import { CourseAccount, CourseAccountOperation, CourseAccountState } from './course-account.entity';
+import { CourseAccountError } from './course-accounts.errors';
+import { selectRows } from './course-accounts.sql';
+
+/**
+ * The allowed moves. PENDING → OK/ERRED (created upstream, or not); OK → CLOSED, or ERRED when the
+ * close failed (the account may still work upstream, so it must not look closed); ERRED → PENDING
+ * (retry) or CLOSED. CLOSED is final.
+ */
+export const ALLOWED_TRANSITIONS: Readonly<Record<CourseAccountState, readonly CourseAccountState[]>> = {
+  PENDING: ['OK', 'ERRED'],
+  OK: ['CLOSED', 'ERRED'],
+  ERRED: ['PENDING', 'CLOSED'],
+  CLOSED: [],
+};
+
+export function isAllowedTransition(from: CourseAccountState, to: CourseAccountState): boolean {
+  return ALLOWED_TRANSITIONS[from]?.includes(to) ?? false;
+}
+
+/** Who moved the account: the caller of a route, or the owner of the job doing the work. */
+export type TransitionActor = NonNullable<AuditEntry['actor']>;
+
+/** What a move writes besides the state. ERRED needs an error message and the failed operation. */
+export interface TransitionChanges {
+  username?: string | null;
+  backendId?: string | null;
+  idempotencyKey?: string;
+  errorMessage?: string;
+  errorTraceback?: string | null;
+  failedOperation?: CourseAccountOperation;
+}
+
+export interface Transition {
+  from: CourseAccountState;
+  to: CourseAccountState;
+  actor: TransitionActor;
+  changes?: TransitionChanges;
+  /** Recorded with the audit event. */
+  data?: Record<string, unknown>;
+}
+
+const COLUMNS: Record<keyof CourseAccount, string> = {
+  id: 'id',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  projectId: 'project_id',
+  project: '',
+  organizationId: 'organization_id',
+  organization: '',
+  userId: 'user_id',
+  user: '',
+  username: 'username',
+  email: 'email',
+  description: 'description',
+  state: 'state',
+  backendId: 'backend_id',
+  idempotencyKey: 'idempotency_key',
+  errorMessage: 'error_message',
+  errorTraceback: 'error_traceback',
+  failedOperation: 'failed_operation',
+  expiresAt: 'expires_at',
+  closedAt: 'closed_at',
+};
+
+/** A `RETURNING *` row as an entity. */
+export function accountFromRow(row: Record<string, unknown>): CourseAccount {
+  const account = new CourseAccount();
+  for (const [property, column] of Object.entries(COLUMNS)) {
+    if (column && column in row) (account as unknown as Record<string, unknown>)[property] = row[column];
+  }
+  return account;
+}
+
+/** What the move itself sets, by target state: closing stamps closed_at, leaving ERRED forgets the error. */
+function assignments(t: Transition): { sql: string[]; params: unknown[] } {
+  const sql: string[] = [];
+  const params: unknown[] = [];
+  const set = (column: string, value: unknown) => {
+    params.push(value);
+    sql.push(`${column} = $${params.length + 3}`);
+  };
+  const c = t.changes ?? {};
+  if (c.username !== undefined) set('username', c.username);
+  if (c.backendId !== undefined) set('backend_id', c.backendId);
+  if (c.idempotencyKey !== undefined) set('idempotency_key', c.idempotencyKey);
+  switch (t.to) {
+    case 'ERRED':
+      if (!c.errorMessage || !c.failedOperation) throw new Error('A move to ERRED needs errorMessage and failedOperation');
+      set('error_message', c.errorMessage);
+      set('error_traceback', c.errorTraceback ?? null);
+      set('failed_operation', c.failedOperation);
+      break;
+    case 'OK':
+      sql.push('error_message = NULL', 'error_traceback = NULL', 'failed_operation = NULL');
+      break;
+    case 'PENDING':
+      // The failed operation stays: it is what the retry runs again.
+      sql.push('error_message = NULL', 'error_traceback = NULL');
+      break;
+    case 'CLOSED':
+      sql.push('closed_at = now()', 'error_message = NULL', 'error_traceback = NULL', 'failed_operation = NULL');
+      break;
+  }
+  return { sql, params };
+}
+
+/**
+ * Owns every state change of a course account. A move is one guarded
+ * `UPDATE … WHERE id = $1 AND state = $from` with its audit event in one transaction (closing also
+ * deactivates the account's user there). A forbidden move or a lost race is 409
+ * `invalid_transition`: two concurrent attempts never both move the row.
+ */
+@Injectable()
+export class CourseAccountStateMachine {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Moves one account or throws 409 `invalid_transition` (404 `not_found` when there is no such account). */
+  async transition(id: string, t: Transition, tx?: EntityManager): Promise<CourseAccount> {
+    this.assertAllowed(t);
+    const [moved] = await this.inTransaction(tx, (m) => this.move(m, [id], t));
+    if (moved) return moved;
+    const current = await (tx ?? this.db.manager).findOneBy(CourseAccount, { id });
+    if (!current) throw new CourseAccountError('not_found', 'Course account not found.', { id });
+    throw invalidTransition(id, current.state, t);
+  }
+
+  /**
+   * Moves every listed account that is in `t.from`; the others are left alone (they were moved by
+   * someone else). Returns the moved accounts.
+   */
+  async transitionMany(ids: readonly string[], t: Transition, tx?: EntityManager): Promise<CourseAccount[]> {
+    this.assertAllowed(t);
+    if (ids.length === 0) return [];
+    return this.inTransaction(tx, (m) => this.move(m, ids, t));
+  }
+
+  private assertAllowed(t: Transition): void {
+    if (!isAllowedTransition(t.from, t.to)) throw invalidTransition(null, t.from, t);
+  }
+
+  private inTransaction<T>(tx: EntityManager | undefined, work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return tx ? work(tx) : this.db.transaction(work);
+  }
+
+  private async move(m: EntityManager, ids: readonly string[], t: Transition): Promise<CourseAccount[]> {
+    const { sql, params } = assignments(t);
+    const rows = await selectRows<Record<string, unknown>>(
+      m,
+      `UPDATE course_accounts SET state = $2, updated_at = now()${sql.map((s) => `, ${s}`).join('')}
+        WHERE id = ANY($1::uuid[]) AND state = $3
+        RETURNING *`,
+      [ids, t.to, t.from, ...params],
+    );
+    const moved = rows.map(accountFromRow);
+    if (moved.length === 0) return moved;
+    if (t.to === 'CLOSED') await m.getRepository(User).update({ id: In(moved.map((a) => a.userId)) }, { isActive: false });
+    for (const account of moved) {
+      await this.audit.record(
+        {
+          action: 'course_account.state_changed',
+          actor: t.actor,
+          subjectType: 'CourseAccount',
+          subjectId: account.id,
+          organizationId: account.organizationId,
+          data: {
+            from: t.from,
+            to: t.to,
+            ...(t.to === 'ERRED' ? { error: account.errorMessage, failed_operation: account.failedOperation } : {}),
+            ...t.data,
+          },
+        },
+        m,
+      );
+    }
+    return moved;
+  }
+}
+
+function invalidTransition(id: string | null, current: CourseAccountState, t: Transition) {
+  const message =
+    current === t.from
+      ? `A course account cannot go from ${t.from} to ${t.to}.`
+      : `The course account is ${current}, not ${t.from}: it cannot go to ${t.to}.`;
+  return new CourseAccountError('invalid_transition', message, { ...(id ? { id } : {}), state: current, from: t.from, to: t.to });
+}
