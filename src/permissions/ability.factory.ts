@@ -7,12 +7,18 @@ import { AppAbility, buildAbility, Grant } from './ability';
 import { findRole, roleProblems } from './roles';
 import { isScopeType } from './subjects';
 
-/** Live memberships of one principal with their groups: one indexed query per request. */
+/**
+ * Live memberships of one principal with their groups: one query per request. The memberships are
+ * collected into an array first so that PostgreSQL looks the groups up by primary key; as a plain
+ * join it preferred hashing the whole groups table (3× slower at 10,000 groups, see the bench).
+ */
 const GRANTS_SQL = `
   SELECT g.role, g.scope_type AS "scopeType", g.scope_id AS "scopeId", g.organization_id AS "organizationId"
-  FROM group_memberships m
-  JOIN groups g ON g.id = m.group_id
-  WHERE m.principal_type = $1 AND m.principal_id = $2 AND (m.expires_at IS NULL OR m.expires_at > now())`;
+  FROM groups g
+  WHERE g.id = ANY(ARRAY(
+    SELECT m.group_id FROM group_memberships m
+    WHERE m.principal_type = $1 AND m.principal_id = $2 AND (m.expires_at IS NULL OR m.expires_at > now())
+  ))`;
 
 /** Builds the CASL ability of a principal from its live group memberships. */
 @Injectable()
