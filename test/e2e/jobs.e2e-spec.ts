@@ -15,6 +15,8 @@ import { jobSettings, JobsAdapterName, principal, waitFor } from '../utils/jobs-
 import { JobsTestModule, NOOP_JOB, runsByJob, STEPS_JOB, TEST_OWNER, TEST_QUEUE } from '../utils/jobs-test.module';
 import { createTestApp, TestApp } from '../utils/test-app';
 
+jest.setTimeout(60_000);
+
 describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s queue', (adapter) => {
   let t: TestApp;
   let jobs: JobsService;

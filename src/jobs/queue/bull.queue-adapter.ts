@@ -1,4 +1,5 @@
 import Bull from 'bull';
+import type { RedisOptions } from 'ioredis';
 import { Delivery, QueueAdapter } from './queue-adapter';
 
 export interface BullQueueAdapterOptions {
@@ -11,6 +12,20 @@ export interface BullQueueAdapterOptions {
 
 export interface BullDeliveryData {
   jobId: string;
+}
+
+/** Connection options from REDIS_URL, reconnecting quickly (at most every 2 s) once Redis is back. */
+export function redisOptions(url: string): RedisOptions {
+  const u = new URL(url);
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(u.port || 6379),
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: Number(u.pathname.replace(/^\//, '') || 0),
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+    retryStrategy: (times: number) => Math.min(100 * times, 2000),
+  };
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
@@ -41,7 +56,8 @@ export class BullQueueAdapter implements QueueAdapter {
   queue(name: string): Bull.Queue<BullDeliveryData> {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Bull<BullDeliveryData>(name, this.options.redisUrl, {
+      queue = new Bull<BullDeliveryData>(name, {
+        redis: redisOptions(this.options.redisUrl),
         prefix: this.options.prefix,
         settings: { lockDuration: 30_000, stalledInterval: 30_000, maxStalledCount: 1 },
       });

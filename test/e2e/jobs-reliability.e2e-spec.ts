@@ -1,0 +1,156 @@
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DataSource } from 'typeorm';
+import { Job } from '../../src/jobs/job.entity';
+import { JobsService } from '../../src/jobs/jobs.service';
+import { jobSettings, waitFor } from '../utils/jobs-helpers';
+import { fileContent, JobsTestModule, STEPS_JOB, TEST_OWNER } from '../utils/jobs-test.module';
+import { TcpProxy } from '../utils/tcp-proxy';
+import { createTestApp, TestApp } from '../utils/test-app';
+import { TEST_REDIS_URL } from '../utils/test-databases';
+
+jest.setTimeout(120_000);
+
+const ROOT = resolve(__dirname, '..', '..');
+
+interface WorkerProcess {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts a worker process with the given settings; resolves once it has started. */
+async function spawnWorker(entry: string, env: Record<string, string>): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', entry], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'warn', ENV_FILE: '/nonexistent/.env', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const worker = { child, output: () => out, exited };
+  await Promise.race([
+    waitFor(async () => out.includes('worker started'), 60_000, 'the worker to start'),
+    exited.then((code) => Promise.reject(new Error(`worker exited with ${code}: ${out}`))),
+  ]);
+  return worker;
+}
+
+describe('Jobs reliability (Bull)', () => {
+  describe('with separate worker processes', () => {
+    let t: TestApp;
+    let settings: ReturnType<typeof jobSettings>;
+    const workers: WorkerProcess[] = [];
+
+    beforeAll(async () => {
+      // The API process runs no workers here: every run happens in a worker process.
+      settings = jobSettings('bull', {
+        JOB_WORKERS_ENABLED: 'false',
+        JOB_SWEEP_INTERVAL_MS: '300',
+        // Workers and API share the signing keys, so they share the secret that encrypts them.
+        KEY_ENCRYPTION_SECRET: 'jobs-reliability-test-key-encryption-secret',
+      });
+      t = await createTestApp({ imports: [JobsTestModule], settings });
+    });
+    afterAll(async () => {
+      for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+      await t?.close();
+    });
+
+    const workerEnv = () => ({
+      DATABASE_URL: t.database.url,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'ca-worker-')),
+      ...Object.fromEntries(Object.entries(settings).filter(([k]) => k !== 'JOB_WORKERS_ENABLED')),
+    });
+
+    it('retries the job of a SIGKILLed worker, which then finishes once, with one artifact and nothing stuck', async () => {
+      const first = await spawnWorker('test/utils/jobs-worker.main.ts', workerEnv());
+      workers.push(first);
+      const jobs = t.app.get(JobsService);
+      const db = t.app.get<DataSource>(getDataSourceToken());
+      const bytes = 300_000;
+      const { id } = await jobs.enqueue(STEPS_JOB, { steps: 12, stepMs: 150, file: { name: 'out.txt', bytes, atStep: 2 } }, { owner: TEST_OWNER });
+      await waitFor(async () => {
+        const job = await db.getRepository(Job).findOneByOrFail({ id });
+        return job.state === 'In Progress' && job.completedSteps >= 4;
+      }, 30_000, 'the first run to write its artifact');
+      first.child.kill('SIGKILL');
+      expect(await first.exited).toBeNull();
+      expect((await db.getRepository(Job).findOneByOrFail({ id })).state).toBe('In Progress');
+
+      workers.push(await spawnWorker('test/utils/jobs-worker.main.ts', workerEnv()));
+      const done = await waitFor(async () => {
+        const job = await db.getRepository(Job).findOneByOrFail({ id });
+        return job.state !== 'In Progress' && job.state !== 'Retrying' && job.state !== 'Pending' && job;
+      }, 40_000, 'the retry to finish');
+      expect(done).toMatchObject({ state: 'Succeeded', attempts: 2, completedSteps: 12 });
+      const artifacts = await db.query(`SELECT name, size, key FROM job_artifacts WHERE job_id = $1`, [id]);
+      expect(artifacts).toEqual([{ name: 'out.txt', size: String(bytes), key: `jobs/${id}/out.txt` }]);
+      const stored = readFileSync(join(settings.JOB_ARTIFACT_DIR, artifacts[0].key));
+      const expected = Buffer.concat(await fileContent(bytes).toArray());
+      expect(stored.equals(expected)).toBe(true);
+      expect(await db.query(`SELECT count(*)::int AS n FROM jobs WHERE state = 'In Progress'`)).toEqual([{ n: 0 }]);
+    });
+
+    it('stops a worker cleanly on SIGTERM', async () => {
+      const worker = workers[workers.length - 1];
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+    });
+  });
+
+  describe('npm run worker', () => {
+    it('refuses to start without REDIS_URL, saying why', async () => {
+      const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/worker.ts'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test', ENV_FILE: '/nonexistent/.env' },
+      });
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      const code = await new Promise((r) => child.once('exit', r));
+      expect(code).toBe(1);
+      expect(err).toContain('The worker needs REDIS_URL');
+    });
+  });
+
+  describe('with Redis unreachable at enqueue', () => {
+    let t: TestApp;
+    const proxy = TcpProxy.forUrl(TEST_REDIS_URL);
+
+    beforeAll(async () => {
+      await proxy.start();
+      t = await createTestApp({
+        imports: [JobsTestModule],
+        settings: jobSettings('bull', { REDIS_URL: proxy.rewrite(TEST_REDIS_URL), JOB_SWEEP_INTERVAL_MS: '300' }),
+      });
+    });
+    afterAll(async () => {
+      await t?.close();
+      await proxy.close();
+    });
+
+    const state = async (id: string) => (await t.app.get<DataSource>(getDataSourceToken()).getRepository(Job).findOneByOrFail({ id })).state;
+
+    it('answers the request, keeps the job Pending, and runs it once Redis is back', async () => {
+      const warm = await t.http.post('/api/v1/test-jobs').send({ steps: 1 }).expect(201);
+      await waitFor(async () => (await state(warm.body.id)) === 'Succeeded', 15_000, 'the warm-up job');
+
+      await proxy.cut();
+      const started = Date.now();
+      const res = await t.http.post('/api/v1/test-jobs').send({ steps: 1, result: 'ran after the outage' }).expect(201);
+      expect(Date.now() - started).toBeLessThan(3000);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await state(res.body.id)).toBe('Pending');
+
+      await proxy.restore();
+      await waitFor(async () => (await state(res.body.id)) === 'Succeeded', 30_000, 'the job to run after the outage');
+      const job = await t.app.get(JobsService).get({ ...TEST_OWNER, name: 'owner', tokenKind: 'user', scopes: [], isStaff: false, isSupport: false }, res.body.id);
+      expect(job).toMatchObject({ attempts: 1, text: 'ran after the outage' });
+    });
+  });
+});
