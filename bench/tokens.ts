@@ -1,0 +1,395 @@
+/**
+ * Token issuance and verification throughput of the real app, each against a baseline measured in the
+ * same run on the same machine:
+ *
+ *   (a) POST /oauth/token (client_credentials, HTTP Basic) tokens per second
+ *       vs raw jose signing of an equivalent token in-process            goal ≥ 50 %
+ *   (b) GET /api/v1/auth/me with a valid user token, requests per second
+ *       vs GET /health/live of the same app                               goal ≥ 40 %
+ *
+ *   npm run bench:tokens
+ *
+ * Needs the PostgreSQL the tests use (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test):
+ * a fresh database is created and migrated, and dropped at the end (also on Ctrl-C; one left by a crash
+ * is dropped by a later test run as stale). The app runs in this process on a free loopback port;
+ * autocannon runs in a child process so the load generator does not share the app's event loop.
+ * Each measure runs BENCH_ROUNDS times (1–9, default 3), interleaved, so a burst of other work on the
+ * machine hits both sides of a ratio; medians are reported. Ratios are also given on CPU time per
+ * request (all of the app process's threads), which other load on the machine disturbs much less.
+ * BENCH_DURATION_S (1–30, default 5) sets each run's length, BENCH_CONNECTIONS (1–100, default 10)
+ * the concurrent connections (and the concurrency of the raw signing baseline).
+ */
+import 'reflect-metadata';
+import { spawn, ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
+import { generateKeyPair, SignJWT } from 'jose';
+import { DataSource } from 'typeorm';
+import { TokenIssuer } from '../src/accounts/auth/token-issuer.service';
+import { Organization } from '../src/accounts/organizations/organization.entity';
+import { ServiceAccountsService } from '../src/accounts/service-accounts/service-accounts.service';
+import { UsersService } from '../src/accounts/users/users.service';
+import { createApp } from '../src/app.factory';
+import type { Principal } from '../src/common/auth/principal';
+import { loadSettings } from '../src/config/load-settings';
+import { databaseUrl, newRunId, withAdminClient } from '../test/utils/test-databases';
+import { basicAuth } from '../test/utils/oauth';
+
+const ROOT = join(__dirname, '..');
+const AUTOCANNON = join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
+const clamp = (v: unknown, min: number, max: number, dflt: number) => Math.min(max, Math.max(min, Number(v) || dflt));
+const DURATION_S = clamp(process.env.BENCH_DURATION_S, 1, 30, 5);
+const CONNECTIONS = clamp(process.env.BENCH_CONNECTIONS, 1, 100, 10);
+const ROUNDS = clamp(process.env.BENCH_ROUNDS, 1, 9, 3);
+const WARMUP_S = 2;
+
+interface Run {
+  label: string;
+  rps: number;
+  p50?: number;
+  p99?: number;
+  total: number;
+  bad: number;
+  /** App process CPU time (all threads) per request. */
+  cpuMsPerRequest?: number;
+  /** Share of the run the app's event loop was busy. */
+  eventLoopBusy?: number;
+}
+
+/** The part of autocannon's JSON result used here. */
+interface AutocannonJson {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  '2xx': number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+const children = new Set<ChildProcess>();
+
+function autocannon(
+  url: string,
+  seconds: number,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<AutocannonJson> {
+  const args = [AUTOCANNON, '-j', '-c', String(CONNECTIONS), '-d', String(seconds), '-m', options.method ?? 'GET'];
+  for (const [k, v] of Object.entries(options.headers ?? {})) args.push('-H', `${k}=${v}`);
+  if (options.body !== undefined) args.push('-b', options.body);
+  args.push(url);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    child.once('exit', (code) => {
+      children.delete(child);
+      if (code !== 0) return reject(new Error(`autocannon exited with ${code}: ${err.slice(-500)}`));
+      try {
+        resolve(JSON.parse(out) as AutocannonJson);
+      } catch {
+        reject(new Error(`autocannon printed no JSON: ${out.slice(-500)} ${err.slice(-500)}`));
+      }
+    });
+  });
+}
+
+async function httpRun(label: string, url: string, options: Parameters<typeof autocannon>[2] = {}): Promise<Run> {
+  const cpu = process.cpuUsage();
+  const elu = performance.eventLoopUtilization();
+  const r = await autocannon(url, DURATION_S, options);
+  const used = process.cpuUsage(cpu);
+  return {
+    label,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    total: r.requests.total,
+    bad: r.non2xx + r.errors + r.timeouts,
+    cpuMsPerRequest: (used.user + used.system) / 1000 / Math.max(1, r.requests.total),
+    eventLoopBusy: performance.eventLoopUtilization(elu).utilization,
+  };
+}
+
+/** Signs tokens for `seconds` with `concurrency` signings in flight. */
+async function signingRun(
+  label: string,
+  concurrency: number,
+  sign: () => Promise<string>,
+  seconds = DURATION_S,
+): Promise<Run> {
+  const loop = async (until: number) => {
+    let n = 0;
+    while (Date.now() < until) {
+      await sign();
+      n++;
+    }
+    return n;
+  };
+  const cpu = process.cpuUsage();
+  const started = Date.now();
+  const counts = await Promise.all(Array.from({ length: concurrency }, () => loop(started + seconds * 1000)));
+  const used = process.cpuUsage(cpu);
+  const total = counts.reduce((a, b) => a + b, 0);
+  return {
+    label,
+    rps: total / ((Date.now() - started) / 1000),
+    total,
+    bad: 0,
+    cpuMsPerRequest: (used.user + used.system) / 1000 / Math.max(1, total),
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+/** One row from several rounds of the same measure: the round with the median req/s, totals summed. */
+function summarize(rounds: Run[]): Run & { rpsRange: string } {
+  const mid = [...rounds].sort((a, b) => a.rps - b.rps)[Math.floor((rounds.length - 1) / 2)];
+  const cpu = rounds.map((r) => r.cpuMsPerRequest).filter((c): c is number => c !== undefined);
+  return {
+    ...mid,
+    total: rounds.reduce((a, r) => a + r.total, 0),
+    bad: rounds.reduce((a, r) => a + r.bad, 0),
+    cpuMsPerRequest: cpu.length ? median(cpu) : undefined,
+    rpsRange:
+      rounds.length > 1
+        ? `${Math.min(...rounds.map((r) => r.rps)).toFixed(0)}–${Math.max(...rounds.map((r) => r.rps)).toFixed(0)}`
+        : '–',
+  };
+}
+
+function table(runs: (Run & { rpsRange?: string })[]): string {
+  const rows = [
+    [
+      'Measure',
+      'req/s (median)',
+      'range',
+      'p50 ms',
+      'p99 ms',
+      'total',
+      'non-2xx/errors',
+      'CPU ms/req',
+      'event loop busy',
+    ],
+    ...runs.map((r) => [
+      r.label,
+      r.rps.toFixed(0),
+      r.rpsRange ?? '–',
+      r.p50?.toString() ?? '–',
+      r.p99?.toString() ?? '–',
+      String(r.total),
+      String(r.bad),
+      r.cpuMsPerRequest?.toFixed(2) ?? '–',
+      r.eventLoopBusy === undefined ? '–' : `${(r.eventLoopBusy * 100).toFixed(0)} %`,
+    ]),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  const line = (row: string[]) =>
+    `| ${row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  return [
+    line(rows[0]),
+    `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    ...rows.slice(1).map(line),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const dbName = `ca_test_${newRunId()}_bench`;
+  let app: Awaited<ReturnType<typeof createApp>> | undefined;
+  let dropped = false;
+  const cleanup = async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await app?.close().catch(() => undefined);
+    app = undefined;
+    if (!dropped) {
+      dropped = true;
+      await withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
+    }
+  };
+  process.once('SIGINT', () => {
+    console.error('\ninterrupted; cleaning up');
+    void cleanup().finally(() => process.exit(130));
+  });
+
+  try {
+    await withAdminClient((c) => c.query(`CREATE DATABASE "${dbName}"`));
+    const settings = await loadSettings({
+      env: {},
+      envFile: '/nonexistent/.env',
+      overrides: {
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: databaseUrl(dbName),
+        MIGRATIONS_RUN: 'true',
+        KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url'),
+        BOOTSTRAP_ADMIN_PASSWORD: randomBytes(24).toString('base64url'),
+        // The endpoints are measured, not the attempt limits.
+        LOGIN_RATE_LIMIT: '1000000000',
+      },
+    });
+    app = await createApp({ settings, databaseUrl: databaseUrl(dbName) });
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    const origin = `http://127.0.0.1:${port}`;
+
+    const ds = app.get(DataSource);
+    const org = await ds
+      .getRepository(Organization)
+      .save({ key: `bench-${randomBytes(4).toString('hex')}`, name: 'Benchmark' });
+    const staff: Principal = {
+      type: 'user',
+      id: randomUUID(),
+      name: 'bench',
+      tokenKind: 'user',
+      scopes: [],
+      isStaff: true,
+      isSupport: false,
+    };
+    const { account, secret } = await app
+      .get(ServiceAccountsService)
+      .create(staff, { organization: org.id, name: 'bench client' });
+    const user = await app
+      .get(UsersService)
+      .insert({ username: `bench-${randomBytes(4).toString('hex')}`, organizationId: org.id });
+    const issuer = app.get(TokenIssuer);
+    const { token: userToken } = await issuer.userAccessToken(user.id, user.username);
+
+    // Correctness before speed: each measured request must succeed.
+    const check = async (path: string, init: RequestInit) => {
+      const res = await fetch(`${origin}${path}`, init);
+      if (res.status !== 200)
+        throw new Error(`${init.method ?? 'GET'} ${path} answered ${res.status}: ${await res.text()}`);
+    };
+    const tokenRequest = {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: basicAuth(account.clientId, secret),
+      },
+      body: 'grant_type=client_credentials',
+    };
+    await check('/oauth/token', tokenRequest);
+    await check('/api/v1/auth/me', { headers: { authorization: `Bearer ${userToken}` } });
+    await check('/health/live', {});
+    await check('/.well-known/jwks.json', {});
+
+    // An equivalent token: same algorithm, header and claims as a client_credentials token.
+    const { privateKey } = await generateKeyPair(settings.JWT_ALG);
+    const kid = randomUUID();
+    const rawSign = () =>
+      new SignJWT({
+        iss: issuer.issuer,
+        aud: issuer.audience,
+        sub: account.id,
+        client_id: account.clientId,
+        scope: '',
+        kind: 'service',
+        org: org.id,
+      })
+        .setProtectedHeader({ alg: settings.JWT_ALG, kid, typ: 'at+jwt' })
+        .setIssuedAt()
+        .setExpirationTime(`${settings.SERVICE_TOKEN_TTL_SECONDS}s`)
+        .setJti(randomUUID())
+        .sign(privateKey);
+
+    const load = () =>
+      loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ');
+    console.log(
+      `Campus Access token benchmark: ${ROUNDS} rounds of ${DURATION_S} s per measure, ${CONNECTIONS} connections, loopback, ${settings.JWT_ALG}, LOG_LEVEL=warn`,
+    );
+    console.log(
+      `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}; load average before: ${load()}`,
+    );
+
+    const measures = {
+      issue: () =>
+        httpRun('POST /oauth/token (client_credentials, Basic)', `${origin}/oauth/token`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: tokenRequest.headers.authorization,
+          },
+          body: tokenRequest.body,
+        }),
+      sign: () => signingRun(`raw jose SignJWT ${settings.JWT_ALG}, ${CONNECTIONS} in flight`, CONNECTIONS, rawSign),
+      me: () =>
+        httpRun('GET /api/v1/auth/me (valid user token)', `${origin}/api/v1/auth/me`, {
+          headers: { authorization: `Bearer ${userToken}` },
+        }),
+      live: () => httpRun('GET /health/live (no auth)', `${origin}/health/live`),
+      // For reading the gap in (b): a public route with the usual request logging and metrics but no token and no database.
+      jwks: () => httpRun('GET /.well-known/jwks.json (public, no database)', `${origin}/.well-known/jwks.json`),
+    };
+    type Name = keyof typeof measures;
+    const names = Object.keys(measures) as Name[];
+    // Warm-up: JIT, connection pools, key caches.
+    await autocannon(`${origin}/oauth/token`, WARMUP_S, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: tokenRequest.headers.authorization,
+      },
+      body: tokenRequest.body,
+    });
+    await signingRun('warm-up', CONNECTIONS, rawSign, WARMUP_S);
+    await autocannon(`${origin}/api/v1/auth/me`, WARMUP_S, { headers: { authorization: `Bearer ${userToken}` } });
+    await autocannon(`${origin}/health/live`, WARMUP_S);
+    await autocannon(`${origin}/.well-known/jwks.json`, WARMUP_S);
+
+    const rounds: Record<Name, Run>[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const round = {} as Record<Name, Run>;
+      for (const name of names) round[name] = await measures[name]();
+      rounds.push(round);
+      console.log(`round ${i + 1}/${ROUNDS}: ${names.map((n) => `${n} ${round[n].rps.toFixed(0)}/s`).join(', ')}`);
+    }
+    const sequential = await signingRun(`raw jose SignJWT ${settings.JWT_ALG}, one at a time`, 1, rawSign);
+    const row = Object.fromEntries(names.map((n) => [n, summarize(rounds.map((r) => r[n]))])) as Record<
+      Name,
+      ReturnType<typeof summarize>
+    >;
+
+    console.log(`\n${table([row.issue, row.sign, sequential, row.me, row.live, row.jwks])}\n`);
+    console.log(`Load average after: ${load()}\n`);
+    const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
+    const verdict = (x: number, goal: number) => `${pct(x)} (goal ≥ ${pct(goal)}: ${x >= goal ? 'met' : 'NOT met'})`;
+    const ratios = (a: Name, b: Name) => rounds.map((r) => r[a].rps / r[b].rps);
+    const range = (xs: number[]) => (xs.length > 1 ? `; rounds ${xs.map(pct).join(', ')}` : '');
+    const a = ratios('issue', 'sign');
+    const b = ratios('me', 'live');
+    console.log(`(a) token endpoint / raw signing, req/s:    ${verdict(median(a), 0.5)}${range(a)}`);
+    console.log(
+      `    the same on CPU time per token:         ${pct(row.sign.cpuMsPerRequest! / row.issue.cpuMsPerRequest!)}`,
+    );
+    console.log(`    token endpoint / raw signing one at a time: ${pct(row.issue.rps / sequential.rps)}`);
+    console.log(`(b) /api/v1/auth/me / /health/live, req/s: ${verdict(median(b), 0.4)}${range(b)}`);
+    console.log(
+      `    the same on CPU time per request:       ${pct(row.live.cpuMsPerRequest! / row.me.cpuMsPerRequest!)}`,
+    );
+    console.log(
+      `    /.well-known/jwks.json / /health/live:  ${pct(row.jwks.rps / row.live.rps)} (an ordinary public route: request logging, metrics, routing; no token, no database)`,
+    );
+    const bad = [row.issue, row.me, row.live].filter((r) => r.bad > 0);
+    if (bad.length) {
+      console.log(
+        `\nWARNING: failed responses in ${bad.map((r) => r.label).join(', ')}; the figures above include them.`,
+      );
+      process.exitCode = 1;
+    }
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
