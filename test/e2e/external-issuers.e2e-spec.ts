@@ -137,6 +137,19 @@ describe('Trusted external issuers', () => {
     expect(orgs.body.count).toBe(0);
   });
 
+  it('keeps a deactivated external user deactivated when a new token arrives', async () => {
+    const sub = randomUUID();
+    const first = await me(await idp.sign(sub, AUDIENCE, { claims: person() }));
+    expect(first.status).toBe(200);
+    await t.http.patch(`/api/v1/users/${first.body.id}`).set(staff).send({ is_active: false }).expect(200);
+    expectInvalidToken(
+      await me(await idp.sign(sub, AUDIENCE, { claims: person({ given: 'Changed' }) })),
+      /deactivated/,
+    );
+    const user = await t.http.get(`/api/v1/users/${first.body.id}`).set(staff).expect(200);
+    expect(user.body.is_active).toBe(false);
+  });
+
   it('keeps the same subject at two issuers apart', async () => {
     const sub = randomUUID();
     const a = await me(await idp.sign(sub, AUDIENCE, { claims: person() }));

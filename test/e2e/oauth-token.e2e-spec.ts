@@ -109,6 +109,17 @@ describe('POST /oauth/token', () => {
       { authorization: basicAuth(clientId, secret) },
     );
     expectOAuthError(res, 400, 'invalid_request');
+    // A body client_id naming another client than the Basic credentials.
+    const other = await client();
+    const mismatch = await tokenRequest(
+      t,
+      { grant_type: 'client_credentials', client_id: other.clientId },
+      { authorization: basicAuth(clientId, secret) },
+    );
+    expectOAuthError(mismatch, 400, 'invalid_request');
+    // Only Basic is accepted in the Authorization header.
+    const bearer = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: `Bearer ${secret}` });
+    expectOAuthError(bearer, 400, 'invalid_request');
   });
 
   it('answers a wrong secret over Basic with 401 invalid_client and a Basic challenge', async () => {
