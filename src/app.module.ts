@@ -6,6 +6,7 @@ import { AccountsModule } from './accounts/accounts.module';
 import type { DestinationStream } from 'pino';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { createValidationPipe } from './common/http/validation.pipe';
+import { CourseAccountsModule } from './course-accounts/course-accounts.module';
 import { loggerParams } from './common/logging/logging';
 import { SettingsModule } from './config/settings.module';
 import { Settings } from './config/settings.schema';
@@ -38,6 +39,7 @@ export class AppModule {
         HealthModule,
         AccountsModule,
         JobsModule,
+        CourseAccountsModule,
         ...(settings.METRICS_ENABLED ? [MetricsModule] : []),
         ...(options.extraImports ?? []),
       ],

@@ -143,6 +143,43 @@ export class CourseAccountStateMachine {
     return this.inTransaction(tx, (m) => this.move(m, ids, t));
   }
 
+  /**
+   * A new error for an account that stays ERRED (a retried close failed again): not a move, but
+   * guarded the same way and audited.
+   */
+  async recordError(
+    id: string,
+    changes: Required<Pick<TransitionChanges, 'errorMessage' | 'failedOperation'>> & Pick<TransitionChanges, 'errorTraceback'>,
+    actor: TransitionActor,
+  ): Promise<CourseAccount> {
+    return this.db.transaction(async (m) => {
+      const [row] = await selectRows<Record<string, unknown>>(
+        m,
+        `UPDATE course_accounts SET error_message = $2, error_traceback = $3, failed_operation = $4, updated_at = now()
+          WHERE id = $1 AND state = 'ERRED' RETURNING *`,
+        [id, changes.errorMessage, changes.errorTraceback ?? null, changes.failedOperation],
+      );
+      if (!row) {
+        const current = await m.findOneBy(CourseAccount, { id });
+        if (!current) throw new CourseAccountError('not_found', 'Course account not found.', { id });
+        throw invalidTransition(id, current.state, { from: 'ERRED', to: 'ERRED', actor });
+      }
+      const account = accountFromRow(row);
+      await this.audit.record(
+        {
+          action: 'course_account.error_recorded',
+          actor,
+          subjectType: 'CourseAccount',
+          subjectId: id,
+          organizationId: account.organizationId,
+          data: { error: changes.errorMessage, failed_operation: changes.failedOperation },
+        },
+        m,
+      );
+      return account;
+    });
+  }
+
   private assertAllowed(t: Transition): void {
     if (!isAllowedTransition(t.from, t.to)) throw invalidTransition(null, t.from, t);
   }

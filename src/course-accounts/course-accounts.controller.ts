@@ -1,0 +1,145 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiExcludeEndpoint,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import type { Principal } from '../common/auth/principal';
+import { CurrentPrincipal } from '../common/decorators/current-principal.decorator';
+import { RequirePermission } from '../common/decorators/require-permission.decorator';
+import { toPage } from '../common/pagination/pagination';
+import { CourseAccountAbilities } from './course-account.abilities';
+import { CourseAccountError } from './course-accounts.errors';
+import { CourseAccountsService } from './course-accounts.service';
+import {
+  BulkCreateCourseAccountsDto,
+  BulkCreateResult,
+  CourseAccountJobView,
+  CourseAccountPage,
+  CourseAccountQuery,
+  CourseAccountView,
+  CreateCourseAccountDto,
+  JobStarted,
+} from './dto/course-account.dto';
+
+/** A malformed id names no account: 404 like any other unknown id. */
+const AccountId = new ParseUUIDPipe({ exceptionFactory: () => new CourseAccountError('not_found', 'Course account not found.') });
+
+@ApiTags('course-accounts')
+@ApiBearerAuth()
+@Controller('course-accounts')
+export class CourseAccountsController {
+  constructor(
+    private readonly courseAccounts: CourseAccountsService,
+    private readonly abilities: CourseAccountAbilities,
+  ) {}
+
+  @Get()
+  @RequirePermission('read', 'CourseAccount')
+  @ApiOperation({ summary: 'Course accounts the caller may read, filtered and ordered' })
+  @ApiOkResponse({ type: CourseAccountPage })
+  async list(@Query() q: CourseAccountQuery, @Req() req: Request) {
+    const [rows, count] = await this.courseAccounts.list(await this.abilities.of(req), q);
+    return toPage(req, q, rows.map((a) => CourseAccountView.of(a)), count);
+  }
+
+  @Post()
+  @RequirePermission('create', 'CourseAccount')
+  @ApiOperation({
+    summary: 'Create a course account in a course project',
+    description: 'The account is created upstream within the request: 201 with state OK, or 201 with state ERRED and error_message when the backend failed (retry it later).',
+  })
+  @ApiCreatedResponse({ type: CourseAccountView })
+  async create(@Body() dto: CreateCourseAccountDto, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<CourseAccountView> {
+    return CourseAccountView.of(await this.courseAccounts.create(who, await this.abilities.of(req), dto));
+  }
+
+  @Post('bulk')
+  @HttpCode(202)
+  @RequirePermission('create', 'CourseAccount')
+  @ApiOperation({
+    summary: 'Create up to 1,000 course accounts in one course project',
+    description: 'Rows are validated first (nothing is created when one is invalid); duplicates are skipped and reported. The accounts are created PENDING and one job creates them upstream; each ends OK or ERRED.',
+  })
+  @ApiAcceptedResponse({ type: BulkCreateResult })
+  async bulk(@Body() dto: BulkCreateCourseAccountsDto, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<BulkCreateResult> {
+    const result = await this.courseAccounts.bulkCreate(who, await this.abilities.of(req), dto);
+    return { job_id: result.jobId, course_accounts: result.accounts.map((a) => CourseAccountView.of(a)), skipped: result.skipped };
+  }
+
+  @Post('close-expired')
+  @HttpCode(202)
+  @RequirePermission('close', 'CourseAccount')
+  @ApiOperation({ summary: 'Staff: close expired course accounts now (otherwise done daily)' })
+  @ApiAcceptedResponse({ type: JobStarted })
+  async closeExpired(@CurrentPrincipal() who: Principal): Promise<JobStarted> {
+    return { job_id: await this.courseAccounts.startCloseExpired(who) };
+  }
+
+  @Post('reconcile')
+  @HttpCode(202)
+  @RequirePermission('update', 'CourseAccount')
+  @ApiOperation({ summary: 'Staff: check OK course accounts upstream; those missing there become ERRED' })
+  @ApiQuery({ name: 'project', required: false, description: 'Only this project.' })
+  @ApiAcceptedResponse({ type: JobStarted })
+  async reconcile(@CurrentPrincipal() who: Principal, @Query('project', new ParseUUIDPipe({ optional: true })) project?: string): Promise<JobStarted> {
+    return { job_id: await this.courseAccounts.startReconcile(who, project) };
+  }
+
+  @Get(':id')
+  @RequirePermission('read', 'CourseAccount')
+  @ApiOperation({ summary: 'A course account' })
+  @ApiOkResponse({ type: CourseAccountView })
+  async get(@Param('id', AccountId) id: string, @Req() req: Request): Promise<CourseAccountView> {
+    return CourseAccountView.of(await this.courseAccounts.get(await this.abilities.of(req), id));
+  }
+
+  @Put(':id')
+  @RequirePermission('read', 'CourseAccount')
+  @ApiExcludeEndpoint()
+  replace(@Res({ passthrough: true }) res: Response): never {
+    return notAllowed(res);
+  }
+
+  @Patch(':id')
+  @RequirePermission('read', 'CourseAccount')
+  @ApiExcludeEndpoint()
+  update(@Res({ passthrough: true }) res: Response): never {
+    return notAllowed(res);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequirePermission('close', 'CourseAccount')
+  @ApiOperation({
+    summary: 'Close a course account',
+    description: 'Closes it upstream and deactivates its user. 409 when it is already CLOSED (or still PENDING); 502 when the backend refuses, the account is then ERRED with the error.',
+  })
+  @ApiNoContentResponse()
+  async close(@Param('id', AccountId) id: string, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<void> {
+    await this.courseAccounts.close(who, await this.abilities.of(req), id);
+  }
+
+  @Post(':id/retry')
+  @HttpCode(202)
+  @RequirePermission('retry', 'CourseAccount')
+  @ApiOperation({ summary: 'Retry an ERRED course account: PENDING, and a job runs the failed step (create or close) again' })
+  @ApiAcceptedResponse({ type: CourseAccountJobView })
+  async retry(@Param('id', AccountId) id: string, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<CourseAccountJobView> {
+    const { account, jobId } = await this.courseAccounts.retry(who, await this.abilities.of(req), id);
+    return { ...CourseAccountView.of(account), job_id: jobId };
+  }
+}
+
+/** Course accounts are not edited: they are created, retried and closed. */
+function notAllowed(res: Response): never {
+  res.setHeader('Allow', 'GET, DELETE');
+  throw new CourseAccountError('method_not_allowed', 'Course accounts cannot be changed; close one and create another.');
+}

@@ -1,0 +1,36 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { PROJECT_DELETED, ProjectDeletedEvent } from '../accounts/projects/project.events';
+import { JobOwner, JobsService } from '../jobs/jobs.service';
+import { selectRows } from './course-accounts.sql';
+import { CLOSE_PROJECT_COURSE_ACCOUNTS_JOB, SYSTEM_JOB_OWNER } from './jobs/course-account.jobs';
+
+/**
+ * A deleted project's live accounts are closed by a job, started here. Failing to start it does not
+ * fail the deletion: the daily expiry job also closes accounts left open in deleted projects.
+ */
+@Injectable()
+export class CourseAccountsListener {
+  private readonly logger = new Logger('CourseAccounts');
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly jobs: JobsService,
+  ) {}
+
+  @OnEvent(PROJECT_DELETED)
+  async onProjectDeleted(event: ProjectDeletedEvent): Promise<void> {
+    try {
+      const live = await selectRows(this.db, `SELECT 1 FROM course_accounts WHERE project_id = $1 AND state <> 'CLOSED' LIMIT 1`, [event.projectId]);
+      if (live.length === 0) return;
+      const { type, id: actorId } = event.actor;
+      const owner: JobOwner = type === 'user' || type === 'service_account' ? { type, id: actorId } : SYSTEM_JOB_OWNER;
+      const { id } = await this.jobs.enqueue(CLOSE_PROJECT_COURSE_ACCOUNTS_JOB, { projectId: event.projectId }, { owner, organizationId: event.organizationId });
+      this.logger.log(`Closing the course accounts of deleted project ${event.projectId} (job ${id})`);
+    } catch (e) {
+      this.logger.error(`Could not start closing the course accounts of deleted project ${event.projectId}: ${(e as Error).message}`);
+    }
+  }
+}

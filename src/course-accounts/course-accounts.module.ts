@@ -1,0 +1,48 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AccountsModule } from '../accounts/accounts.module';
+import { JobsModule } from '../jobs/jobs.module';
+import { AbilityFactory } from '../permissions/ability.factory';
+import { COURSE_ACCOUNT_BACKEND_PROVIDER } from './backends/course-account-backend.provider';
+import { MockBackendAccount } from './backends/mock-backend-account.entity';
+import { CourseAccountAbilities } from './course-account.abilities';
+import { CourseAccount } from './course-account.entity';
+import { CourseAccountProvisioner } from './course-account.provisioner';
+import { CourseAccountStateMachine } from './course-account.state-machine';
+import { CourseAccountsController } from './course-accounts.controller';
+import { CourseAccountsListener } from './course-accounts.listener';
+import { CourseAccountsScheduler } from './course-accounts.scheduler';
+import { CourseAccountsService } from './course-accounts.service';
+import { CourseAccountLifecycle } from './jobs/course-account.lifecycle';
+import {
+  CloseExpiredCourseAccountsProcessor,
+  CloseProjectCourseAccountsProcessor,
+  CreateCourseAccountsProcessor,
+  ReconcileCourseAccountsProcessor,
+  RetryCourseAccountsProcessor,
+} from './jobs/course-account.processors';
+
+/** Course accounts: temporary accounts of course projects on an external system. See README.md here. */
+@Module({
+  imports: [TypeOrmModule.forFeature([CourseAccount, MockBackendAccount]), AccountsModule, JobsModule],
+  controllers: [CourseAccountsController],
+  providers: [
+    // Stateless (it only reads memberships); provided here so this module does not mount the groups API.
+    AbilityFactory,
+    COURSE_ACCOUNT_BACKEND_PROVIDER,
+    CourseAccountStateMachine,
+    CourseAccountProvisioner,
+    CourseAccountsService,
+    CourseAccountAbilities,
+    CourseAccountLifecycle,
+    CourseAccountsListener,
+    CourseAccountsScheduler,
+    CreateCourseAccountsProcessor,
+    RetryCourseAccountsProcessor,
+    CloseExpiredCourseAccountsProcessor,
+    CloseProjectCourseAccountsProcessor,
+    ReconcileCourseAccountsProcessor,
+  ],
+  exports: [CourseAccountsService, CourseAccountStateMachine],
+})
+export class CourseAccountsModule {}

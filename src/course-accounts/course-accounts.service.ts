@@ -1,0 +1,334 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from '../accounts/audit/audit.service';
+import { Project } from '../accounts/projects/project.entity';
+import { UsersService } from '../accounts/users/users.service';
+import type { Principal } from '../common/auth/principal';
+import { isUniqueViolation } from '../common/errors/database-errors';
+import { pageWindow } from '../common/pagination/pagination';
+import { JobsService } from '../jobs/jobs.service';
+import { AppAbility, asSubject } from '../permissions/ability';
+import { scopeToAbility } from '../permissions/ability-to-sql';
+import { assertCan } from '../permissions/assert-can';
+import { CourseAccount } from './course-account.entity';
+import { backendProject, CourseAccountProvisioner } from './course-account.provisioner';
+import { CourseAccountStateMachine } from './course-account.state-machine';
+import { CourseAccountError } from './course-accounts.errors';
+import { selectRows } from './course-accounts.sql';
+import { BulkCreateCourseAccountsDto, CourseAccountQuery, CreateCourseAccountDto, SkippedRow } from './dto/course-account.dto';
+import {
+  CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB,
+  CREATE_COURSE_ACCOUNTS_JOB,
+  RECONCILE_COURSE_ACCOUNTS_JOB,
+  RETRY_COURSE_ACCOUNTS_JOB,
+} from './jobs/course-account.jobs';
+
+const DAY_MS = 86_400_000;
+/** Rows per multi-row INSERT: 12 parameters a row stays far under PostgreSQL's 65,535. */
+const INSERT_CHUNK = 500;
+
+const ORDER_COLUMNS = {
+  created: 'ca.created_at',
+  username: 'ca.username',
+  state: 'ca.state',
+  project_end_date: 'p.end_date',
+} as const;
+
+const escapeLike = (s: string) => `%${s.replace(/[%_\\]/g, '\\$&')}%`;
+
+/** The instant an account of a project ending on `endDate` expires by default: the end of that day (UTC). */
+export function defaultExpiry(endDate: string): Date {
+  return new Date(Date.parse(`${endDate}T00:00:00Z`) + DAY_MS);
+}
+
+export interface BulkCreated {
+  jobId: string | null;
+  accounts: CourseAccount[];
+  project: Project;
+  skipped: SkippedRow[];
+}
+
+/**
+ * Course accounts as callers see them: object checks with the request's ability, lists scoped in
+ * SQL, creation (single within the request, bulk as a job), close, retry and the on-demand
+ * lifecycle jobs. Every state change goes through CourseAccountStateMachine.
+ */
+@Injectable()
+export class CourseAccountsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly users: UsersService,
+    private readonly audit: AuditService,
+    private readonly jobs: JobsService,
+    private readonly machine: CourseAccountStateMachine,
+    private readonly provisioner: CourseAccountProvisioner,
+  ) {}
+
+  async list(ability: AppAbility, q: CourseAccountQuery): Promise<[CourseAccount[], number]> {
+    const { offset, pageSize } = pageWindow(q);
+    const qb = this.db.getRepository(CourseAccount).createQueryBuilder('ca').innerJoinAndSelect('ca.project', 'p');
+    scopeToAbility(qb, ability, 'read', 'CourseAccount', 'ca');
+    if (q.username) qb.andWhere(`ca.username ILIKE :username`, { username: escapeLike(q.username) });
+    if (q.email) qb.andWhere(`ca.email ILIKE :email`, { email: escapeLike(q.email) });
+    if (q.state?.length) qb.andWhere('ca.state IN (:...states)', { states: q.state });
+    if (q.project) qb.andWhere('ca.project_id = :project', { project: q.project });
+    if (q.organization) qb.andWhere('ca.organization_id = :organization', { organization: q.organization });
+    if (q.project_start_date_after) qb.andWhere('p.start_date >= :startAfter', { startAfter: q.project_start_date_after });
+    if (q.project_start_date_before) qb.andWhere('p.start_date <= :startBefore', { startBefore: q.project_start_date_before });
+    if (q.project_end_date_after) qb.andWhere('p.end_date >= :endAfter', { endAfter: q.project_end_date_after });
+    if (q.project_end_date_before) qb.andWhere('p.end_date <= :endBefore', { endBefore: q.project_end_date_before });
+    const ordering = q.ordering ?? '-created';
+    const direction = ordering.startsWith('-') ? 'DESC' : 'ASC';
+    const column = ORDER_COLUMNS[ordering.replace(/^-/, '') as keyof typeof ORDER_COLUMNS];
+    qb.orderBy(column, direction, direction === 'ASC' ? 'NULLS LAST' : 'NULLS FIRST').addOrderBy('ca.id', direction);
+    return qb.offset(offset).limit(pageSize).getManyAndCount();
+  }
+
+  /** An account the caller may read, with its project; 404 otherwise. */
+  async get(ability: AppAbility, id: string): Promise<CourseAccount> {
+    const account = await this.db.getRepository(CourseAccount).findOne({ where: { id }, relations: { project: true } });
+    if (!account) throw new CourseAccountError('not_found', 'Course account not found.', { id });
+    assertCan(ability, 'read', 'CourseAccount', account);
+    return account;
+  }
+
+  /** Creates the account and its user, then the account upstream within the request: OK, or ERRED with the backend's error. */
+  async create(who: Principal, ability: AppAbility, dto: CreateCourseAccountDto): Promise<CourseAccount> {
+    const project = await this.usableProject(ability, dto.project);
+    const expiresAt = this.expiry(project, dto.expires_at);
+    const email = dto.email?.trim() || null;
+    const account = await this.insertInTransaction(async (tx) => {
+      await this.lockProject(tx, project.id);
+      if (email) {
+        const [existing] = await this.liveAccountsWithEmails(tx, project.id, [email]);
+        if (existing) {
+          throw new CourseAccountError('duplicate_account', `The project already has a live course account for ${email}.`, { account: existing.id, email });
+        }
+      }
+      const [created] = await this.insertAccounts(tx, project, [{ email, description: dto.description ?? '' }], expiresAt);
+      await this.audit.record(
+        { action: 'course_account.requested', actor: who, subjectType: 'CourseAccount', subjectId: created.id, organizationId: project.organizationId, data: { project: project.id, email } },
+        tx,
+      );
+      return created;
+    });
+    const { account: after } = await this.provisioner.create(account, backendProject(project), { actor: who, ownerUsername: who.name });
+    after.project = project;
+    return after;
+  }
+
+  /**
+   * Validated rows (the DTO refuses an invalid body whole) become PENDING accounts in one
+   * transaction with the job that creates them upstream; duplicates are skipped and reported.
+   */
+  async bulkCreate(who: Principal, ability: AppAbility, dto: BulkCreateCourseAccountsDto): Promise<BulkCreated> {
+    const project = await this.usableProject(ability, dto.project);
+    const expiresAt = this.expiry(project, dto.expires_at);
+    const skipped: SkippedRow[] = [];
+    const firstRow = new Map<string, number>();
+    const wanted: { row: number; email: string; description: string }[] = [];
+    dto.course_accounts.forEach((r, row) => {
+      const email = r.email.trim();
+      const earlier = firstRow.get(email.toLowerCase());
+      if (earlier !== undefined) {
+        skipped.push({ row, email, reason: 'duplicate_in_request', duplicate_of: earlier });
+        return;
+      }
+      firstRow.set(email.toLowerCase(), row);
+      wanted.push({ row, email, description: r.description ?? '' });
+    });
+    return this.insertInTransaction(async (tx) => {
+      await this.lockProject(tx, project.id);
+      const live = new Map((await this.liveAccountsWithEmails(tx, project.id, wanted.map((w) => w.email))).map((a) => [a.email.toLowerCase(), a.id]));
+      const fresh = wanted.filter((w) => {
+        const existing = live.get(w.email.toLowerCase());
+        if (existing) skipped.push({ row: w.row, email: w.email, reason: 'account_exists', account: existing });
+        return !existing;
+      });
+      skipped.sort((a, b) => a.row - b.row);
+      if (fresh.length === 0) return { jobId: null, accounts: [], project, skipped };
+      const accounts = await this.insertAccounts(tx, project, fresh, expiresAt);
+      const { id: jobId } = await this.jobs.enqueue(
+        CREATE_COURSE_ACCOUNTS_JOB,
+        { accountIds: accounts.map((a) => a.id), ownerUsername: who.name },
+        { owner: who, organizationId: project.organizationId, totalSteps: accounts.length },
+        tx,
+      );
+      await this.audit.record(
+        {
+          action: 'course_account.bulk_requested',
+          actor: who,
+          subjectType: 'Project',
+          subjectId: project.id,
+          organizationId: project.organizationId,
+          data: { job_id: jobId, accounts: accounts.map((a) => a.id), skipped: skipped.length },
+        },
+        tx,
+      );
+      return { jobId, accounts, project, skipped };
+    });
+  }
+
+  /** Closes upstream, deactivates the user: CLOSED. A refused close leaves the account ERRED and answers 502. */
+  async close(who: Principal, ability: AppAbility, id: string): Promise<void> {
+    const account = await this.get(ability, id);
+    assertCan(ability, 'close', 'CourseAccount', account);
+    const { error } = await this.provisioner.close(account, { actor: who });
+    if (error) {
+      throw new CourseAccountError('backend_error', `The backend could not close the account: ${error.message}`, {
+        id,
+        state: 'ERRED',
+        upstream_status: error.details.status ?? null,
+      });
+    }
+  }
+
+  /** ERRED → PENDING, and a job that runs the failed step again. */
+  async retry(who: Principal, ability: AppAbility, id: string): Promise<{ account: CourseAccount; jobId: string }> {
+    const account = await this.get(ability, id);
+    assertCan(ability, 'retry', 'CourseAccount', account);
+    if (account.state === 'ERRED' && account.failedOperation !== 'close') this.assertProjectOpen(account.project!);
+    return this.db.transaction(async (tx) => {
+      const moved = await this.machine.transition(id, { from: 'ERRED', to: 'PENDING', actor: who, data: { retry: account.failedOperation } }, tx);
+      const { id: jobId } = await this.jobs.enqueue(
+        RETRY_COURSE_ACCOUNTS_JOB,
+        { accountIds: [id], ownerUsername: who.name, closeIds: account.failedOperation === 'close' ? [id] : [] },
+        { owner: who, organizationId: account.organizationId, totalSteps: 1 },
+        tx,
+      );
+      moved.project = account.project;
+      return { account: moved, jobId };
+    });
+  }
+
+  /** Staff: closes expired accounts now instead of at the next daily run. */
+  async startCloseExpired(who: Principal): Promise<string> {
+    this.assertStaff(who);
+    return (await this.jobs.enqueue(CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB, {}, { owner: who })).id;
+  }
+
+  /** Staff: checks every OK account upstream. */
+  async startReconcile(who: Principal, projectId?: string): Promise<string> {
+    this.assertStaff(who);
+    return (await this.jobs.enqueue(RECONCILE_COURSE_ACCOUNTS_JOB, projectId ? { projectId } : {}, { owner: who })).id;
+  }
+
+  private assertStaff(who: Principal): void {
+    if (!who.isStaff) throw new CourseAccountError('forbidden', 'Only staff may start this job.');
+  }
+
+  /**
+   * The project for a new account: 404 when the caller cannot see it, 403 when it may not create
+   * accounts in it, 400 when it cannot hold accounts (not a course, no end date, ended, deleted).
+   */
+  private async usableProject(ability: AppAbility, projectId: string): Promise<Project> {
+    const project = await this.db.getRepository(Project).findOneBy({ id: projectId });
+    if (!project || !ability.can('read', asSubject('Project', { id: project.id, organizationId: project.organizationId }))) {
+      throw new CourseAccountError('project_not_found', 'Project not found.', { project: projectId });
+    }
+    if (!ability.can('create', asSubject('CourseAccount', { organizationId: project.organizationId, projectId: project.id }))) {
+      throw new CourseAccountError('forbidden', 'You may not create course accounts in this project.', { project: projectId });
+    }
+    this.assertProjectOpen(project);
+    return project;
+  }
+
+  private assertProjectOpen(project: Project): void {
+    const details = { project: project.id };
+    if (project.deletedAt) throw new CourseAccountError('project_deleted', 'The project is deleted.', details);
+    if (project.kind !== 'course') throw new CourseAccountError('project_not_course', 'Course accounts need a project of kind course.', details);
+    if (!project.endDate) throw new CourseAccountError('project_without_end_date', 'The course project has no end date.', details);
+    if (defaultExpiry(project.endDate).getTime() <= Date.now()) {
+      throw new CourseAccountError('project_ended', `The course ended on ${project.endDate}.`, { ...details, end_date: project.endDate });
+    }
+  }
+
+  private expiry(project: Project, requested: string | undefined): Date {
+    const latest = defaultExpiry(project.endDate!);
+    if (requested === undefined) return latest;
+    const at = new Date(requested);
+    if (at.getTime() <= Date.now() || at.getTime() > latest.getTime()) {
+      throw new CourseAccountError('invalid_expiry', `expires_at must be in the future and no later than the end of ${project.endDate}.`, {
+        expires_at: requested,
+        latest: latest.toISOString(),
+      });
+    }
+    return at;
+  }
+
+  /** Serializes creations in one project, so the duplicate check and the insert see the same rows. */
+  private async lockProject(tx: EntityManager, projectId: string): Promise<void> {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('course_accounts:' || $1))`, [projectId]);
+  }
+
+  private liveAccountsWithEmails(tx: EntityManager, projectId: string, emails: string[]): Promise<{ id: string; email: string }[]> {
+    if (emails.length === 0) return Promise.resolve([]);
+    return selectRows(
+      tx,
+      `SELECT id, email FROM course_accounts WHERE project_id = $1 AND state <> 'CLOSED' AND lower(email) = ANY($2::text[])`,
+      [projectId, emails.map((e) => e.toLowerCase())],
+    );
+  }
+
+  /** A user of kind course_account per account, then the PENDING accounts in multi-row inserts. */
+  private async insertAccounts(
+    tx: EntityManager,
+    project: Project,
+    rows: { email: string | null; description: string }[],
+    expiresAt: Date,
+  ): Promise<CourseAccount[]> {
+    const accounts: CourseAccount[] = [];
+    for (const row of rows) {
+      const id = randomUUID();
+      const user = await this.users.insert(
+        {
+          username: `course-account-${id}`,
+          email: row.email,
+          firstName: 'Course',
+          lastName: 'Account',
+          organizationId: project.organizationId,
+          kind: 'course_account',
+          source: 'course-accounts',
+        },
+        tx,
+      );
+      accounts.push(
+        tx.create(CourseAccount, {
+          id,
+          projectId: project.id,
+          organizationId: project.organizationId,
+          userId: user.id,
+          username: null,
+          email: row.email,
+          description: row.description,
+          state: 'PENDING',
+          backendId: null,
+          idempotencyKey: id,
+          errorMessage: null,
+          errorTraceback: null,
+          failedOperation: null,
+          expiresAt,
+          closedAt: null,
+        }),
+      );
+    }
+    for (let i = 0; i < accounts.length; i += INSERT_CHUNK) {
+      await tx.createQueryBuilder().insert().into(CourseAccount).values(accounts.slice(i, i + INSERT_CHUNK)).execute();
+    }
+    for (const a of accounts) a.project = project;
+    return accounts;
+  }
+
+  /** Runs inserting work; the partial unique index's violation (a race the lock did not cover) is a 409. */
+  private async insertInTransaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction(work);
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new CourseAccountError('duplicate_account', 'The project already has a live course account for this e-mail.');
+      throw e;
+    }
+  }
+}
+

@@ -1,0 +1,265 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In } from 'typeorm';
+import type { Project } from '../../accounts/projects/project.entity';
+import { InjectSettings } from '../../config/settings.module';
+import { Settings } from '../../config/settings.schema';
+import type { JobContext } from '../../jobs/processors/job-processor';
+import { CourseAccountBackendError } from '../backends/course-account-backend';
+import { CourseAccount } from '../course-account.entity';
+import { backendProject, CourseAccountProvisioner, OperationContext, Outcome } from '../course-account.provisioner';
+import { CourseAccountStateMachine } from '../course-account.state-machine';
+import { selectRows } from '../course-accounts.sql';
+import { defaultExpiry } from '../course-accounts.service';
+import type {
+  CloseExpiredCourseAccountsPayload,
+  CloseProjectCourseAccountsPayload,
+  CreateCourseAccountsPayload,
+  ReconcileCourseAccountsPayload,
+  RetryCourseAccountsPayload,
+} from './course-account.jobs';
+import { forEachBounded, isJobCanceled, jobActor, MAX_LISTED_FAILURES, ProgressReporter } from './job-helpers';
+
+/** How many accounts the close and reconcile jobs load at a time. */
+const BATCH = 500;
+
+export interface AccountFailure {
+  id: string;
+  email: string | null;
+  username: string | null;
+  error: string;
+}
+
+/** What a job reports as its `result` artifact. */
+export interface LifecycleResult {
+  accounts: number;
+  ok?: number;
+  erred?: number;
+  closed?: number;
+  missing?: number;
+  failed: AccountFailure[];
+  failed_count: number;
+}
+
+class Tally {
+  readonly counts: Record<string, number> = {};
+  readonly failed: AccountFailure[] = [];
+  failedCount = 0;
+
+  add(key: string, n = 1): void {
+    this.counts[key] = (this.counts[key] ?? 0) + n;
+  }
+
+  fail(a: Pick<CourseAccount, 'id' | 'email' | 'username'>, error: string): void {
+    this.failedCount++;
+    if (this.failed.length < MAX_LISTED_FAILURES) this.failed.push({ id: a.id, email: a.email, username: a.username, error });
+  }
+
+  result(accounts: number): LifecycleResult {
+    return { accounts, ...this.counts, failed: this.failed, failed_count: this.failedCount };
+  }
+}
+
+function projectClosedReason(project: Project): string | null {
+  if (project.deletedAt) return 'The project was deleted before the account was created.';
+  if (project.endDate && defaultExpiry(project.endDate).getTime() <= Date.now()) return `The course ended on ${project.endDate} before the account was created.`;
+  return null;
+}
+
+/**
+ * The work of the course-account jobs: creating PENDING accounts upstream (bulk, retries, stuck
+ * ones), closing expired accounts and those of deleted projects, and reconciling with the backend.
+ * Each run is idempotent: it works only on accounts still in the state it expects, so a job run
+ * again after a crash finishes what the first run left.
+ */
+@Injectable()
+export class CourseAccountLifecycle {
+  private readonly logger = new Logger('CourseAccounts');
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly provisioner: CourseAccountProvisioner,
+    private readonly machine: CourseAccountStateMachine,
+    @InjectSettings() private readonly settings: Settings,
+  ) {}
+
+  private get concurrency(): number {
+    return this.settings.COURSE_ACCOUNTS_CONCURRENCY;
+  }
+
+  /** Creates the job's PENDING accounts upstream; for retries, then closes those whose close had failed. */
+  async createAccounts(ctx: JobContext<CreateCourseAccountsPayload | RetryCourseAccountsPayload>): Promise<LifecycleResult> {
+    const { accountIds, ownerUsername } = ctx.payload;
+    const closeAfter = new Set('closeIds' in ctx.payload ? ctx.payload.closeIds : []);
+    const op: OperationContext = { actor: jobActor(ctx), ownerUsername, signal: ctx.signal };
+    const accounts = await this.db.getRepository(CourseAccount).find({ where: { id: In(accountIds) }, relations: { project: true }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const todo = accounts.filter((a) => a.state === 'PENDING' || (a.state === 'OK' && closeAfter.has(a.id)));
+    const tally = new Tally();
+    const progress = new ProgressReporter(ctx, accountIds.length, accountIds.length - todo.length);
+    await progress.start();
+
+    // Accounts of a project deleted (or ended) meanwhile are not created.
+    const blocked = todo.filter((a) => a.state === 'PENDING' && !closeAfter.has(a.id) && projectClosedReason(a.project!));
+    for (const a of blocked) {
+      await this.machine.transitionMany([a.id], {
+        from: 'PENDING',
+        to: 'ERRED',
+        actor: op.actor,
+        changes: { errorMessage: projectClosedReason(a.project!)!, failedOperation: 'create' },
+      });
+      tally.add('erred');
+      tally.fail(a, projectClosedReason(a.project!)!);
+    }
+    await progress.step(blocked.length);
+    const work = todo.filter((a) => !blocked.includes(a));
+
+    // Without a token no creation can succeed: the rows not yet tried end ERRED with the token error.
+    let tokenFailure: CourseAccountBackendError | undefined;
+    const untried: CourseAccount[] = [];
+    try {
+      await forEachBounded(work, this.concurrency, async (account) => {
+        if (tokenFailure && account.state === 'PENDING') {
+          untried.push(account);
+          return;
+        }
+        let outcome: Outcome = { account };
+        if (account.state === 'PENDING') {
+          outcome = await this.provisioner.create(account, backendProject(account.project!), op);
+          if (outcome.error?.details.stage === 'token') tokenFailure ??= outcome.error;
+        }
+        if (!outcome.error && outcome.account.state === 'OK' && closeAfter.has(account.id)) {
+          outcome = await this.provisioner.close(outcome.account, op);
+        }
+        this.count(tally, outcome);
+        await progress.step();
+      });
+      if (tokenFailure && untried.length) {
+        const moved = await this.machine.transitionMany(
+          untried.map((a) => a.id),
+          {
+            from: 'PENDING',
+            to: 'ERRED',
+            actor: op.actor,
+            changes: { errorMessage: tokenFailure.message, errorTraceback: tokenFailure.traceback, failedOperation: 'create' },
+          },
+        );
+        for (const a of moved) {
+          tally.add('erred');
+          tally.fail(a, tokenFailure.message);
+        }
+        await progress.step(untried.length);
+      }
+    } catch (e) {
+      if (isJobCanceled(e)) await this.abandonPending(accountIds, op, 'The creation job was canceled before this account was created.');
+      throw e;
+    }
+    await progress.finish();
+    return tally.result(accountIds.length);
+  }
+
+  /** Closes every OK or ERRED account past its expiry, or left open in a deleted project. */
+  async closeExpired(ctx: JobContext<CloseExpiredCourseAccountsPayload>): Promise<LifecycleResult> {
+    const before = ctx.payload.before ? new Date(ctx.payload.before) : new Date();
+    return this.closeWhere(
+      ctx,
+      `ca.state IN ('OK', 'ERRED') AND (ca.expires_at <= $1 OR EXISTS (SELECT 1 FROM projects p WHERE p.id = ca.project_id AND p.deleted_at IS NOT NULL))`,
+      [before],
+    );
+  }
+
+  /** Closes every live account of a deleted project; accounts still PENDING are stopped first. */
+  async closeProject(ctx: JobContext<CloseProjectCourseAccountsPayload>): Promise<LifecycleResult> {
+    const { projectId } = ctx.payload;
+    const pending = await selectRows<{ id: string }>(this.db, `SELECT id FROM course_accounts WHERE project_id = $1 AND state = 'PENDING'`, [projectId]);
+    await this.machine.transitionMany(
+      pending.map((r) => r.id),
+      {
+        from: 'PENDING',
+        to: 'ERRED',
+        actor: jobActor(ctx),
+        changes: { errorMessage: 'The project was deleted before the account was created.', failedOperation: 'create' },
+      },
+    );
+    return this.closeWhere(ctx, `ca.project_id = $1 AND ca.state IN ('OK', 'ERRED')`, [projectId]);
+  }
+
+  /** OK accounts the backend no longer has become ERRED "missing on backend". */
+  async reconcile(ctx: JobContext<ReconcileCourseAccountsPayload>): Promise<LifecycleResult> {
+    const where = ctx.payload.projectId ? `ca.state = 'OK' AND ca.project_id = $1` : `ca.state = 'OK' AND $1::uuid IS NULL`;
+    const tally = new Tally();
+    const op = { actor: jobActor(ctx), signal: ctx.signal };
+    const total = await this.eachBatch(ctx, where, [ctx.payload.projectId ?? null], async (account, progress) => {
+      try {
+        const found = await this.provisioner.reconcile(account, op);
+        tally.add(found === 'missing' ? 'missing' : 'ok');
+        if (found === 'missing') tally.fail(account, 'missing on backend');
+      } catch (e) {
+        if (!(e instanceof CourseAccountBackendError) || ctx.signal.aborted) throw e;
+        tally.fail(account, `Could not check the account: ${e.message}`);
+      }
+      await progress.step();
+    });
+    return tally.result(total);
+  }
+
+  /** Closes the accounts matching `where` (on alias `ca`), going on past failures, which the result lists. */
+  private async closeWhere(ctx: JobContext<object>, where: string, params: unknown[]): Promise<LifecycleResult> {
+    const tally = new Tally();
+    const op = { actor: jobActor(ctx), signal: ctx.signal };
+    const total = await this.eachBatch(ctx, where, params, async (account, progress) => {
+      try {
+        const outcome = await this.provisioner.close(account, op);
+        this.count(tally, outcome);
+      } catch (e) {
+        // Moved by someone else meanwhile (closed by a user, retried): nothing left to do here.
+        if (!(e instanceof Error && 'code' in e && e.code === 'invalid_transition')) throw e;
+      }
+      await progress.step();
+    });
+    return tally.result(total);
+  }
+
+  /**
+   * Calls `work` for every account matching `where`, in id order and batches of BATCH, with
+   * COURSE_ACCOUNTS_CONCURRENCY at once. Accounts a failure leaves matching are not visited twice.
+   */
+  private async eachBatch(
+    ctx: JobContext<object>,
+    where: string,
+    params: unknown[],
+    work: (account: CourseAccount, progress: ProgressReporter) => Promise<void>,
+  ): Promise<number> {
+    const [{ n }] = await selectRows<{ n: number }>(this.db, `SELECT count(*)::int AS n FROM course_accounts ca WHERE ${where}`, params);
+    const progress = new ProgressReporter(ctx, n);
+    await progress.start();
+    let after = '00000000-0000-0000-0000-000000000000';
+    for (;;) {
+      const ids = await selectRows<{ id: string }>(
+        this.db,
+        `SELECT ca.id FROM course_accounts ca WHERE ${where} AND ca.id > $${params.length + 1} ORDER BY ca.id LIMIT ${BATCH}`,
+        [...params, after],
+      );
+      if (ids.length === 0) break;
+      after = ids[ids.length - 1].id;
+      const accounts = await this.db.getRepository(CourseAccount).find({ where: { id: In(ids.map((r) => r.id)) }, order: { id: 'ASC' } });
+      await forEachBounded(accounts, this.concurrency, (account) => work(account, progress));
+    }
+    await progress.finish();
+    return n;
+  }
+
+  private count(tally: Tally, outcome: Outcome): void {
+    const state = outcome.account.state;
+    tally.add(state === 'OK' ? 'ok' : state === 'CLOSED' ? 'closed' : state === 'ERRED' ? 'erred' : 'pending');
+    if (outcome.error) tally.fail(outcome.account, outcome.error.message);
+  }
+
+  /** A canceled creation leaves no account PENDING: those not created yet end ERRED (and can be retried). */
+  private async abandonPending(ids: string[], op: OperationContext, message: string): Promise<void> {
+    try {
+      await this.machine.transitionMany(ids, { from: 'PENDING', to: 'ERRED', actor: op.actor, changes: { errorMessage: message, failedOperation: 'create' } });
+    } catch (e) {
+      this.logger.warn(`Could not mark the accounts of a canceled creation ERRED: ${(e as Error).message}`);
+    }
+  }
+}
