@@ -11,11 +11,15 @@ export interface FakeFailures {
   /** Answer creations with this status … */
   createStatus?: number;
   createTimes?: number;
-  /** Answer closes with this status (e.g. 404) even though the account exists. */
+  /** Answer closes with this status (e.g. 404) even though the account exists … */
   closeStatus?: number;
+  /** … only for these usernames (default: all). */
+  closeFailUsernames?: string[];
   /** Never answer creations (the client must time out) this many times (default: until cleared). */
   hangCreates?: boolean;
   hangCreateTimes?: number;
+  /** Make the account, then never answer (the answer is lost), this many times. */
+  loseCreateAnswers?: number;
   /** Added to every answer. */
   delayMs?: number;
 }
@@ -147,7 +151,9 @@ export class FakeCourseBackend {
     }
     if (req.method === 'PUT' && rest.length === 2 && rest[1] === 'close') {
       this.counts.closes++;
-      if (this.fail.closeStatus) return send(res, this.fail.closeStatus, { detail: 'No such temporary account.' });
+      if (this.fail.closeStatus && (!this.fail.closeFailUsernames || this.fail.closeFailUsernames.includes(rest[0]))) {
+        return send(res, this.fail.closeStatus, { detail: 'No such temporary account.' });
+      }
       const account = this.accounts.get(rest[0]);
       if (!account) return send(res, 404, { detail: 'Not found.' });
       account.closed = true;
@@ -208,6 +214,12 @@ export class FakeCourseBackend {
     this.accounts.set(account.username, account);
     if (key) this.byKey.set(key, account.username);
     this.counts.creations++;
+    if (this.fail.loseCreateAnswers && this.fail.loseCreateAnswers > 0) {
+      this.fail.loseCreateAnswers--;
+      this.hanging.add(res);
+      res.once('close', () => this.hanging.delete(res));
+      return;
+    }
     send(res, 201, { tempAccount: account });
   }
 }
