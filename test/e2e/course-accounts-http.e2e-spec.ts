@@ -4,6 +4,8 @@ import { FakeCourseBackend, startFakeCourseBackend } from '../utils/fake-course-
 import { jobSettings } from '../utils/jobs-helpers';
 import { createTestApp, TestApp } from '../utils/test-app';
 
+jest.setTimeout(60_000);
+
 const BASE = '/api/v1/course-accounts';
 
 describe('Course accounts on the HTTP backend (fake temporary-accounts API)', () => {

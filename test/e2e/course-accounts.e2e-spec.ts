@@ -20,6 +20,8 @@ import {
 import { jobSettings, waitFor } from '../utils/jobs-helpers';
 import type { TestApp } from '../utils/test-app';
 
+jest.setTimeout(60_000);
+
 const BASE = '/api/v1/course-accounts';
 
 describe('Course accounts API (mock backend)', () => {
