@@ -5,6 +5,7 @@ import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import { ClaimedJob, JobCanceledSignal, JobInterruptedSignal, JobLostSignal, JobRunContext } from './job-run-context';
 import type { JobState } from './job.entity';
+import { MicroBatcher } from './jobs.batcher';
 import { JobDispatcher } from './jobs.dispatcher';
 import { queryRows } from './jobs.sql';
 import { JobProcessorRegistry } from './processors/job-processor.registry';
@@ -40,6 +41,43 @@ export class JobRunner {
   private heartbeat?: NodeJS.Timeout;
   private stopping = false;
 
+  /**
+   * Claims of deliveries arriving together share one statement. Rows lock in id order and skip rows
+   * another process is claiming (it will run them), so claimers never deadlock or wait.
+   */
+  private readonly claims = new MicroBatcher<string, ClaimedJob | undefined>(async (ids) => {
+    const rows = await queryRows<ClaimedJob>(
+      this.db,
+      `UPDATE jobs j SET state = 'In Progress', attempts = j.attempts + 1, started_at = COALESCE(j.started_at, now()),
+              heartbeat_at = now(), updated_at = now()
+         FROM (SELECT id FROM jobs WHERE id = ANY($1::uuid[]) AND state IN ('Pending', 'Retrying')
+                ORDER BY id FOR UPDATE SKIP LOCKED) claimable
+        WHERE j.id = claimable.id
+        RETURNING j.id, j.name, j.payload, j.attempts, j.max_attempts, j.owner_type, j.owner_id, j.organization_id, j.total_steps`,
+      [[...new Set(ids)]],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    // A job delivered twice in one batch goes to the first delivery only.
+    return ids.map((id) => {
+      const row = byId.get(id);
+      byId.delete(id);
+      return row;
+    });
+  });
+
+  /** Successful runs finishing together share one statement (and one commit). */
+  private readonly successes = new MicroBatcher<ClaimedJob, void>(async (jobs) => {
+    await this.db.query(
+      `WITH locked AS (SELECT id FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
+       UPDATE jobs j SET state = 'Succeeded', error = NULL, completed_steps = COALESCE(j.total_steps, j.completed_steps),
+              finished_at = now(), heartbeat_at = NULL, updated_at = now()
+         FROM unnest($1::uuid[], $2::int[]) AS r(id, attempts), locked
+        WHERE j.id = r.id AND locked.id = r.id AND j.attempts = r.attempts AND j.state = 'In Progress'`,
+      [jobs.map((j) => j.id), jobs.map((j) => j.attempts)],
+    );
+    return jobs.map(() => undefined);
+  });
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly registry: JobProcessorRegistry,
@@ -53,14 +91,7 @@ export class JobRunner {
     if (this.stopping) return;
     let job: ClaimedJob | undefined;
     try {
-      [job] = await queryRows<ClaimedJob>(
-        this.db,
-        `UPDATE jobs SET state = 'In Progress', attempts = attempts + 1, started_at = COALESCE(started_at, now()),
-                heartbeat_at = now(), updated_at = now()
-          WHERE id = $1 AND state IN ('Pending', 'Retrying')
-          RETURNING id, name, payload, attempts, max_attempts, owner_type, owner_id, organization_id, total_steps`,
-        [jobId],
-      );
+      job = await this.claims.add(jobId);
     } catch (e) {
       this.logger.warn(`Could not claim job ${jobId}: ${errorText(e)}`);
       return;
@@ -104,12 +135,9 @@ export class JobRunner {
   }
 
   private async finish(job: ClaimedJob, state: Extract<JobState, 'Succeeded' | 'Canceled'>): Promise<void> {
-    const outcome =
-      state === 'Succeeded'
-        ? `state = 'Succeeded', error = NULL, completed_steps = COALESCE(total_steps, completed_steps)`
-        : `state = 'Canceled'`;
+    if (state === 'Succeeded') return this.successes.add(job);
     await this.db.query(
-      `UPDATE jobs SET ${outcome}, finished_at = now(), heartbeat_at = NULL, updated_at = now()
+      `UPDATE jobs SET state = 'Canceled', finished_at = now(), heartbeat_at = NULL, updated_at = now()
         WHERE id = $1 AND attempts = $2 AND state = 'In Progress'`,
       [job.id, job.attempts],
     );
@@ -167,9 +195,10 @@ export class JobRunner {
     try {
       const rows = await queryRows<{ id: string; cancel_requested_at: Date | null }>(
         this.db,
-        `UPDATE jobs j SET heartbeat_at = now()
-           FROM unnest($1::uuid[], $2::int[]) AS r(id, attempts)
-          WHERE j.id = r.id AND j.attempts = r.attempts AND j.state = 'In Progress'
+        `WITH locked AS (SELECT id FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
+         UPDATE jobs j SET heartbeat_at = now()
+           FROM unnest($1::uuid[], $2::int[]) AS r(id, attempts), locked
+          WHERE j.id = r.id AND locked.id = r.id AND j.attempts = r.attempts AND j.state = 'In Progress'
           RETURNING j.id, j.cancel_requested_at`,
         [runs.map((r) => r.job.id), runs.map((r) => r.job.attempts)],
       );

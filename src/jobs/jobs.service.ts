@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DataSource, EntityManager, In } from 'typeorm';
 import type { Principal } from '../common/auth/principal';
@@ -10,6 +11,7 @@ import { Settings } from '../config/settings.schema';
 import { JobArtifactDto, JobDto } from './dto/job.dto';
 import { JobArtifact } from './job-artifact.entity';
 import { Job, JobOwnerType, JobState } from './job.entity';
+import { MicroBatcher } from './jobs.batcher';
 import { JobDispatcher } from './jobs.dispatcher';
 import { JobsError } from './jobs.errors';
 import { queryRows } from './jobs.sql';
@@ -35,6 +37,17 @@ export interface EnqueueOptions {
   maxAttempts?: number;
 }
 
+interface NewJobRow {
+  id: string;
+  name: string;
+  ownerType: JobOwnerType;
+  ownerId: string;
+  organizationId: string | null;
+  payload: string;
+  totalSteps: number | null;
+  maxAttempts: number;
+}
+
 export interface JobListFilter extends PageQuery {
   state?: JobState;
   name?: string;
@@ -53,6 +66,25 @@ export interface ArtifactDownload {
 @Injectable()
 export class JobsService {
   private readonly apiBase: string;
+
+  /** Jobs enqueued outside a transaction at the same time are inserted by one statement. */
+  private readonly inserts = new MicroBatcher<NewJobRow, void>(async (rows) => {
+    await this.db.query(
+      `INSERT INTO jobs (id, name, owner_type, owner_id, organization_id, payload, total_steps, max_attempts)
+       SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::uuid[], $5::uuid[], $6::jsonb[], $7::int[], $8::int[])`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.name),
+        rows.map((r) => r.ownerType),
+        rows.map((r) => r.ownerId),
+        rows.map((r) => r.organizationId),
+        rows.map((r) => r.payload),
+        rows.map((r) => r.totalSteps),
+        rows.map((r) => r.maxAttempts),
+      ],
+    );
+    return rows.map(() => undefined);
+  });
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -75,21 +107,25 @@ export class JobsService {
     const name = typeof job === 'string' ? job : job.name;
     const registered = this.registry.get(name);
     if (!registered) throw new JobsError('unknown_job', `No processor is registered for job ${name}`, { name });
-    const maxAttempts = options.maxAttempts ?? this.settings.JOB_MAX_ATTEMPTS;
-    const [row] = await queryRows<{ id: string }>(
-      tx ?? this.db,
-      `INSERT INTO jobs (name, owner_type, owner_id, organization_id, payload, total_steps, max_attempts)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-      [
-        name,
-        options.owner.type,
-        options.owner.id,
-        options.organizationId ?? null,
-        JSON.stringify(payload ?? {}),
-        options.totalSteps ?? null,
-        Math.max(1, maxAttempts),
-      ],
-    );
+    const row: NewJobRow = {
+      id: randomUUID(),
+      name,
+      ownerType: options.owner.type,
+      ownerId: options.owner.id,
+      organizationId: options.organizationId ?? null,
+      payload: JSON.stringify(payload ?? {}),
+      totalSteps: options.totalSteps ?? null,
+      maxAttempts: Math.max(1, options.maxAttempts ?? this.settings.JOB_MAX_ATTEMPTS),
+    };
+    if (tx) {
+      await tx.query(
+        `INSERT INTO jobs (id, name, owner_type, owner_id, organization_id, payload, total_steps, max_attempts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [row.id, row.name, row.ownerType, row.ownerId, row.organizationId, row.payload, row.totalSteps, row.maxAttempts],
+      );
+    } else {
+      await this.inserts.add(row);
+    }
     await this.dispatcher.dispatchAfterCommit(tx, registered.definition.queue, { jobId: row.id, attempt: 0 });
     return { id: row.id };
   }

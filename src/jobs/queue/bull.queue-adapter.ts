@@ -1,5 +1,6 @@
 import Bull from 'bull';
 import type { RedisOptions } from 'ioredis';
+import { MicroBatcher } from '../jobs.batcher';
 import { Delivery, QueueAdapter } from './queue-adapter';
 
 export interface BullQueueAdapterOptions {
@@ -46,6 +47,8 @@ export class BullQueueAdapter implements QueueAdapter {
   readonly kind = 'bull' as const;
   private readonly queues = new Map<string, Bull.Queue<BullDeliveryData>>();
   private readonly consumed = new Set<string>();
+  private readonly batchers = new Map<string, MicroBatcher<Delivery, void>>();
+  private readonly connecting = new Map<Bull.Queue<BullDeliveryData>, Promise<void>>();
   private readonly dispatchTimeoutMs: number;
 
   constructor(private readonly options: BullQueueAdapterOptions) {
@@ -73,32 +76,51 @@ export class BullQueueAdapter implements QueueAdapter {
 
   async dispatch(queueName: string, delivery: Delivery, delayMs: number): Promise<void> {
     const queue = this.queue(queueName);
-    const client = queue.client;
-    if (client.status !== 'ready') {
-      // While Redis is down, fail fast instead of stacking commands in the client's offline queue.
-      if (client.status === 'reconnecting' || client.status === 'end' || client.status === 'close') {
-        throw new Error(`Redis is not reachable (connection ${client.status})`);
-      }
-      await withTimeout(
-        new Promise<void>((resolve) => client.once('ready', () => resolve())),
-        Math.min(this.dispatchTimeoutMs, 1000),
-        'Connecting to Redis',
-      );
+    await this.ready(queue);
+    if (delayMs > 0) {
+      await withTimeout(queue.add({ jobId: delivery.jobId }, this.jobOptions(delivery, delayMs)), this.dispatchTimeoutMs, 'Adding to the queue');
+      return;
     }
-    await withTimeout(
-      queue.add(
-        { jobId: delivery.jobId },
-        {
-          jobId: `${delivery.jobId}-${delivery.attempt}`,
-          delay: delayMs > 0 ? delayMs : undefined,
-          attempts: 1,
-          removeOnComplete: true,
-          removeOnFail: true,
-        },
-      ),
-      this.dispatchTimeoutMs,
-      'Adding to the queue',
-    );
+    let batcher = this.batchers.get(queueName);
+    if (!batcher) {
+      // Deliveries dispatched together go to Redis in one pipeline.
+      batcher = new MicroBatcher<Delivery, void>(async (deliveries) => {
+        await withTimeout(
+          queue.addBulk(deliveries.map((d) => ({ data: { jobId: d.jobId }, opts: this.jobOptions(d, 0) }))),
+          this.dispatchTimeoutMs,
+          'Adding to the queue',
+        );
+        return deliveries.map(() => undefined);
+      });
+      this.batchers.set(queueName, batcher);
+    }
+    await batcher.add(delivery);
+  }
+
+  private jobOptions(delivery: Delivery, delayMs: number): Bull.JobOptions {
+    return {
+      jobId: `${delivery.jobId}-${delivery.attempt}`,
+      delay: delayMs > 0 ? delayMs : undefined,
+      attempts: 1,
+      removeOnComplete: true,
+      removeOnFail: true,
+    };
+  }
+
+  private async ready(queue: Bull.Queue<BullDeliveryData>): Promise<void> {
+    const client = queue.client;
+    if (client.status === 'ready') return;
+    // While Redis is down, fail fast instead of stacking commands in the client's offline queue.
+    if (client.status === 'reconnecting' || client.status === 'end' || client.status === 'close') {
+      throw new Error(`Redis is not reachable (connection ${client.status})`);
+    }
+    // One wait per connection, however many dispatches are waiting on it.
+    let connected = this.connecting.get(queue);
+    if (!connected) {
+      connected = new Promise<void>((resolve) => client.once('ready', () => resolve())).finally(() => this.connecting.delete(queue));
+      this.connecting.set(queue, connected);
+    }
+    await withTimeout(connected, Math.min(this.dispatchTimeoutMs, 1000), 'Connecting to Redis');
   }
 
   consume(queues: string[], concurrency: number, handler: (jobId: string) => Promise<void>): void {
@@ -124,5 +146,6 @@ export class BullQueueAdapter implements QueueAdapter {
     await Promise.all([...this.queues.values()].map((q) => withTimeout(q.close(true), 5000, 'Closing the queue').catch(() => undefined)));
     this.queues.clear();
     this.consumed.clear();
+    this.batchers.clear();
   }
 }

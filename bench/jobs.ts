@@ -1,0 +1,234 @@
+/**
+ * Job throughput: 10,000 no-op jobs enqueued and completed through JobsService (a durable row per
+ * job: insert, atomic claim, outcome) against the bare queue doing the same work with no rows:
+ *
+ *   - Bull: JobsService + Bull workers  vs  bare Bull (add + process, no database)
+ *   - in-process: JobsService + the in-process runner  vs  the same runner calling a no-op (no database)
+ *
+ *   npm run bench:jobs
+ *
+ * Needs PostgreSQL (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test; a scratch
+ * database is created and dropped) and Redis (TEST_REDIS_URL, default redis://127.0.0.1:6379; keys
+ * under a unique prefix, removed afterwards). BENCH_JOBS sets the job count (default 10000).
+ */
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import Bull from 'bull';
+import Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../src/app.module';
+import { loadSettings } from '../src/config/load-settings';
+import { dataSourceOptions } from '../src/database/data-source-options';
+import { JobsService } from '../src/jobs/jobs.service';
+import { defineJob } from '../src/jobs/processors/job-definition';
+import { JobProcessor, ProcessesJob } from '../src/jobs/processors/job-processor';
+import { InProcessQueueAdapter } from '../src/jobs/queue/in-process.queue-adapter';
+import { redisOptions } from '../src/jobs/queue/bull.queue-adapter';
+
+const JOBS = Math.max(100, Number(process.env.BENCH_JOBS ?? 10_000) || 10_000);
+/** Jobs run at once per queue, the same for both sides of each comparison; the comparison is made at each. */
+const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '16,64,128')
+  .split(',')
+  .map((c) => Math.max(1, Number(c) || 16));
+/** Callers enqueueing at once (as concurrent requests would). */
+const PRODUCERS = 32;
+const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const BENCH_NOOP = defineJob<Record<string, never>>('bench.noop');
+
+@ProcessesJob(BENCH_NOOP)
+class BenchNoopProcessor implements JobProcessor<Record<string, never>> {
+  async process(): Promise<void> {}
+}
+
+@Module({ providers: [BenchNoopProcessor] })
+class BenchModule {}
+
+/** Runs `work(i)` for i in [0, count) with `parallel` callers. */
+async function inParallel(count: number, parallel: number, work: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) await work(next++);
+    }),
+  );
+}
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function withDatabase(name: string): string {
+  const url = new URL(DATABASE_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function admin<T>(work: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ connectionString: DATABASE_URL });
+  await c.connect();
+  try {
+    return await work(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A fresh migrated database per measured app, so both runs start from empty tables. */
+async function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `ca_bench_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`;
+  await admin((c) => c.query(`CREATE DATABASE "${name}"`));
+  const ds = new DataSource(dataSourceOptions({ url: withDatabase(name), poolSize: 1 }));
+  await ds.initialize();
+  await ds.runMigrations({ transaction: 'each' });
+  await ds.destroy();
+  return { url: withDatabase(name), drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined) };
+}
+
+/** Jobs per second through JobsService: enqueue everything, wait until every row is Succeeded. */
+async function throughJobsService(redisUrl: string | undefined, prefix: string, concurrency: number): Promise<number> {
+  const db = await createDatabase();
+  const dataDir = mkdtempSync(join(tmpdir(), 'ca-bench-'));
+  const settings = await loadSettings({
+    env: {},
+    envFile: '/nonexistent/.env',
+    overrides: {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      MIGRATIONS_RUN: 'false',
+      DATABASE_URL: db.url,
+      DATABASE_POOL_SIZE: '24',
+      DATA_DIR: dataDir,
+      REDIS_URL: redisUrl ?? '',
+      JOB_QUEUE_PREFIX: prefix,
+      JOB_CONCURRENCY: String(concurrency),
+    },
+  });
+  const app = await NestFactory.createApplicationContext(
+    AppModule.forRoot({ settings, databaseUrl: db.url, extraImports: [BenchModule] }),
+    { logger: ['error', 'warn'] },
+  );
+  await app.init();
+  try {
+    const jobs = app.get(JobsService);
+    const ds = app.get<DataSource>(getDataSourceToken());
+    const owner = { type: 'user' as const, id: randomUUID() };
+    const started = process.hrtime.bigint();
+    await inParallel(JOBS, PRODUCERS, () => jobs.enqueue(BENCH_NOOP, {}, { owner }));
+    await until(async () => {
+      const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM jobs WHERE state = 'Succeeded'`);
+      return n >= JOBS;
+    }, `${JOBS} jobs to succeed`);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const [{ n: others }] = await ds.query(`SELECT count(*)::int AS n FROM jobs WHERE state <> 'Succeeded'`);
+    if (others > 0) throw new Error(`${others} jobs did not succeed`);
+    return JOBS / seconds;
+  } finally {
+    await app.close();
+    await db.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Jobs per second through bare Bull: the same adds and no-op processing, no database. */
+async function throughBareBull(prefix: string, concurrency: number): Promise<number> {
+  const queue = new Bull<{ n: number }>('bare', { redis: redisOptions(REDIS_URL), prefix });
+  await queue.isReady();
+  let completed = 0;
+  let done!: () => void;
+  const allDone = new Promise<void>((r) => (done = r));
+  void queue.process(concurrency, async () => {
+    if (++completed === JOBS) done();
+  });
+  const started = process.hrtime.bigint();
+  await inParallel(JOBS, PRODUCERS, (i) => queue.add({ n: i }, { removeOnComplete: true, removeOnFail: true, attempts: 1 }));
+  await allDone;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await queue.close();
+  return JOBS / seconds;
+}
+
+/** Jobs per second through the in-process runner calling a no-op: the queue machinery alone. */
+async function throughBareInProcess(concurrency: number): Promise<number> {
+  const adapter = new InProcessQueueAdapter();
+  let completed = 0;
+  let done!: () => void;
+  const allDone = new Promise<void>((r) => (done = r));
+  adapter.consume(['bare'], concurrency, async () => {
+    if (++completed === JOBS) done();
+  });
+  const started = process.hrtime.bigint();
+  await inParallel(JOBS, PRODUCERS, (i) => adapter.dispatch('bare', { jobId: String(i), attempt: 0 }, 0));
+  await allDone;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await adapter.close();
+  return JOBS / seconds;
+}
+
+async function removeKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} jobs/s`;
+const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)} %`;
+
+async function main(): Promise<void> {
+  const prefix = `ca-bench-${randomUUID()}`;
+  console.log(`${JOBS.toLocaleString('en-US')} no-op jobs per run, ${PRODUCERS} producers, concurrency ${CONCURRENCIES.join(', ')}\n`);
+  const rows: string[] = [];
+  const best = { bareBull: 0, serviceBull: 0, bareLocal: 0, serviceLocal: 0 };
+  try {
+    for (const c of CONCURRENCIES) {
+      const bareBull = await throughBareBull(`${prefix}-bare-${c}`, c);
+      const serviceBull = await throughJobsService(REDIS_URL, `${prefix}-jobs-${c}`, c);
+      const bareLocal = await throughBareInProcess(c);
+      const serviceLocal = await throughJobsService(undefined, prefix, c);
+      best.bareBull = Math.max(best.bareBull, bareBull);
+      best.serviceBull = Math.max(best.serviceBull, serviceBull);
+      best.bareLocal = Math.max(best.bareLocal, bareLocal);
+      best.serviceLocal = Math.max(best.serviceLocal, serviceLocal);
+      rows.push(`| ${c} | ${fmt(bareBull)} | ${fmt(serviceBull)} | ${pct(serviceBull, bareBull)} | ${fmt(bareLocal)} | ${fmt(serviceLocal)} | ${pct(serviceLocal, bareLocal)} |`);
+    }
+    console.log('| Concurrency | Bare Bull | JobsService + Bull | Ratio | Bare in-process | JobsService + in-process | Ratio |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const row of rows) console.log(row);
+    console.log(
+      `| best of each | ${fmt(best.bareBull)} | ${fmt(best.serviceBull)} | ${pct(best.serviceBull, best.bareBull)} | ${fmt(best.bareLocal)} | ${fmt(best.serviceLocal)} | ${pct(best.serviceLocal, best.bareLocal)} |`,
+    );
+    const met = best.serviceBull >= best.bareBull / 2;
+    console.log(`\nGoal, JobsService + Bull ≥ 50 % of bare Bull (best of each): ${met ? 'met' : 'NOT met'} (${pct(best.serviceBull, best.bareBull)})`);
+    console.log('The bare in-process runner calls a no-op in memory; its ratio shows the price of a durable row per job, not a goal.');
+  } finally {
+    await removeKeys(prefix);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
