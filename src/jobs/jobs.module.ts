@@ -1,8 +1,12 @@
 import { Logger, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AccountsModule } from '../accounts/accounts.module';
 import { SETTINGS } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
+import { PermissionsModule } from '../permissions/permissions.module';
+import { UsersExportController } from './exports/users-export.controller';
+import { UsersExportProcessor } from './exports/users-export.processor';
 import { JobDispatcher } from './jobs.dispatcher';
 import { JobsController } from './jobs.controller';
 import { JobsRetention } from './jobs.retention';
@@ -38,8 +42,8 @@ function createQueueAdapter(settings: Settings): QueueAdapter {
 
 /** Durable jobs: records, queues (Bull or in-process), workers, sweeper, artifacts and retention. */
 @Module({
-  imports: [DiscoveryModule, ScheduleModule.forRoot()],
-  controllers: [JobsController],
+  imports: [DiscoveryModule, ScheduleModule.forRoot(), AccountsModule, PermissionsModule],
+  controllers: [JobsController, UsersExportController],
   providers: [
     { provide: QUEUE_ADAPTER, inject: [SETTINGS], useFactory: createQueueAdapter },
     JobProcessorRegistry,
@@ -50,6 +54,7 @@ function createQueueAdapter(settings: Settings): QueueAdapter {
     JobsSweeper,
     JobsRetention,
     JobWorkers,
+    UsersExportProcessor,
   ],
   exports: [JobsService, JobsRetention, JobsSweeper, QUEUE_ADAPTER],
 })

@@ -81,6 +81,27 @@ export class UsersService {
     return this.users.count();
   }
 
+  countInOrganization(organizationId: string): Promise<number> {
+    return this.users.countBy({ organizationId });
+  }
+
+  /**
+   * An organization's users a page at a time, in id order (keyset pagination: every page is one
+   * index range scan), for exports that must never hold all rows in memory. No access check: callers
+   * check the organization first.
+   */
+  async *pagesInOrganization(organizationId: string, pageSize = 1000): AsyncGenerator<User[]> {
+    let after: string | undefined;
+    for (;;) {
+      const qb = this.users.createQueryBuilder('u').where('u.organization_id = :organizationId', { organizationId }).orderBy('u.id', 'ASC').limit(pageSize);
+      if (after) qb.andWhere('u.id > :after', { after });
+      const page = await qb.getMany();
+      if (page.length > 0) yield page;
+      if (page.length < pageSize) return;
+      after = page[page.length - 1].id;
+    }
+  }
+
   async setPassword(userId: string, password: string, tx?: EntityManager): Promise<void> {
     await (tx ?? this.users.manager).update(User, { id: userId }, { passwordHash: await hashPassword(password), isActive: true });
   }

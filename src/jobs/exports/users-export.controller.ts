@@ -1,0 +1,54 @@
+import { Controller, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Principal } from '../../common/auth/principal';
+import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
+import { RequirePermission } from '../../common/decorators/require-permission.decorator';
+import type { Request } from 'express';
+import type { AppAbility } from '../../permissions/ability';
+import { AbilityFactory } from '../../permissions/ability.factory';
+import { assertCan } from '../../permissions/assert-can';
+import { ABILITY_KEY } from '../../permissions/current-ability.decorator';
+import { SubjectDirectory } from '../../permissions/subject-directory.service';
+import { JobDto } from '../dto/job.dto';
+import { JobsError } from '../jobs.errors';
+import { JobsService } from '../jobs.service';
+import { USERS_EXPORT } from './users-export.job';
+
+@ApiTags('users')
+@ApiBearerAuth()
+@Controller('organizations/:id/users/export')
+export class UsersExportController {
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly subjects: SubjectDirectory,
+    private readonly abilities: AbilityFactory,
+  ) {}
+
+  @Post()
+  @RequirePermission('export', 'User')
+  @HttpCode(202)
+  @ApiOperation({ summary: "Start a CSV export of an organization's users; follow it at /jobs/{job_id}" })
+  @ApiAcceptedResponse({ type: JobDto })
+  async export(
+    @Param('id', new ParseUUIDPipe({ exceptionFactory: () => new JobsError('not_found', 'Organization not found.') })) organizationId: string,
+    @CurrentPrincipal() who: Principal,
+    @Req() req: Request & { [ABILITY_KEY]?: AppAbility },
+  ): Promise<JobDto> {
+    // The request's ability, as the authorization guard built it (or built here, the same way).
+    const ability = (req[ABILITY_KEY] ??= await this.abilities.for(who));
+    if (!(await this.organizationExists(organizationId))) throw new JobsError('not_found', 'Organization not found.');
+    assertCan(ability, 'export', 'User', { organizationId });
+    const { id } = await this.jobs.enqueue(USERS_EXPORT, { organizationId }, { owner: who, organizationId });
+    return this.jobs.get(who, id);
+  }
+
+  /** Unknown organizations are 404 even for staff; until accounts registers its scope resolver, the ability check alone decides. */
+  private async organizationExists(id: string): Promise<boolean> {
+    try {
+      return (await this.subjects.load('Organization', id)) !== null;
+    } catch (e) {
+      if ((e as { code?: string }).code === 'scope_resolution_unavailable') return true;
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { parse } from 'csv-parse/sync';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { Job } from '../../src/jobs/job.entity';
+import { USERS_EXPORT_COLUMNS } from '../../src/jobs/exports/users-export.job';
+import { createOrganization, createStaff, createUser } from '../factories/accounts';
+import { grantRole, orgScope } from '../permissions/grants';
+import { jobSettings, waitFor } from '../utils/jobs-helpers';
+import { createTestApp, TestApp } from '../utils/test-app';
+
+jest.setTimeout(60_000);
+
+describe.each([['in-process' as const], ['bull' as const]])('users.export with the %s queue', (adapter) => {
+  let t: TestApp;
+  let db: DataSource;
+
+  beforeAll(async () => {
+    t = await createTestApp({ settings: jobSettings(adapter) });
+    db = t.app.get<DataSource>(getDataSourceToken());
+  });
+  afterAll(() => t?.close());
+
+  const settled = (id: string) =>
+    waitFor(async () => {
+      const job = await db.getRepository(Job).findOneByOrFail({ id });
+      return ['Succeeded', 'Failed', 'Canceled'].includes(job.state) && job;
+    }, 30_000, `job ${id}`);
+
+  async function addUsers(organizationId: string, count: number): Promise<void> {
+    await db.query(
+      `INSERT INTO users (username, email, first_name, last_name, organization_id)
+       SELECT 'u' || $2 || '-' || g, 'u' || g || '@example.edu', 'First, "quoted"', 'Last ' || g, $1
+         FROM generate_series(1, $3) AS g`,
+      [organizationId, randomUUID().slice(0, 8), count],
+    );
+  }
+
+  it("exports an organization's users as CSV to the staff member who asked, with progress and a summary", async () => {
+    const staff = await createStaff(t);
+    const org = await createOrganization(t);
+    const other = await createOrganization(t);
+    await addUsers(org.id, 2500);
+    await addUsers(other.id, 3);
+
+    const res = await t.http.post(`/api/v1/organizations/${org.id}/users/export`).set(staff.auth).expect(202);
+    expect(res.body).toMatchObject({ name: 'users.export', state: expect.stringMatching(/Pending|In Progress|Succeeded/) });
+    const job = await settled(res.body.job_id);
+    expect(job).toMatchObject({ state: 'Succeeded', completedSteps: 2500, totalSteps: 2500, organizationId: org.id, ownerId: staff.row.id });
+
+    const status = await t.http.get(`/api/v1/jobs/${job.id}`).set(staff.auth).expect(200);
+    expect(status.body.text).toBe('Exported 2500 users.');
+    const csvArtifact = status.body.artifacts.find((a: { name: string }) => a.name === 'users.csv');
+    expect(csvArtifact.content_type).toBe('text/csv; charset=utf-8');
+    const download = await t.http.get(`/api/v1/jobs/${job.id}/artifacts/users.csv`).set(staff.auth).buffer(true).expect(200);
+    expect(Number(download.headers['content-length'])).toBe(csvArtifact.size);
+    const rows: Record<string, string>[] = parse(download.text, { columns: true });
+    expect(Object.keys(rows[0])).toEqual([...USERS_EXPORT_COLUMNS]);
+    expect(rows).toHaveLength(2500);
+    expect(new Set(rows.map((r) => r.id)).size).toBe(2500);
+    expect(rows[0].first_name).toBe('First, "quoted"');
+    const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM users WHERE organization_id = $1 AND id = ANY($2::uuid[])`, [
+      org.id,
+      rows.map((r) => r.id),
+    ]);
+    expect(n).toBe(2500);
+  });
+
+  it('lets an organization admin export their organization, and hides other organizations as 404', async () => {
+    const org = await createOrganization(t);
+    const other = await createOrganization(t);
+    await addUsers(org.id, 5);
+    const admin = await createUser(t, { organizationId: org.id });
+    await grantRole(t, admin.principal, 'organization_admin', orgScope(org));
+
+    const res = await t.http.post(`/api/v1/organizations/${org.id}/users/export`).set(admin.auth).expect(202);
+    const job = await settled(res.body.job_id);
+    expect(job.state).toBe('Succeeded');
+    await t.http.get(`/api/v1/jobs/${job.id}/artifacts/users.csv`).set(admin.auth).expect(200);
+
+    const hidden = await t.http.post(`/api/v1/organizations/${other.id}/users/export`).set(admin.auth).expect(404);
+    expect(hidden.body.error).toBe('not_found');
+    await t.http.post(`/api/v1/organizations/${randomUUID()}/users/export`).set(admin.auth).expect(404);
+  });
+
+  it("hides the organization's users from a member without the export permission", async () => {
+    const org = await createOrganization(t);
+    const plain = await createUser(t, { organizationId: org.id });
+    const res = await t.http.post(`/api/v1/organizations/${org.id}/users/export`).set(plain.auth).expect(404);
+    expect(res.body.error).toBe('not_found');
+    await t.http.post(`/api/v1/organizations/${org.id}/users/export`).expect(401);
+  });
+});
