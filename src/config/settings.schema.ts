@@ -277,7 +277,7 @@ export const SETTINGS_SCHEMA = {
     default: '8',
     min: 1,
     max: 64,
-    description: 'Backend calls a bulk creation, expiry, project-deletion or reconciliation job makes at once.',
+    description: 'Backend calls a bulk creation, expiry, project-deletion or reconciliation job makes at once (at least 64 with the mock backend, which batches them into single statements).',
   },
   COURSE_ACCOUNTS_EXPIRY_INTERVAL_MS: {
     kind: 'duration_ms',

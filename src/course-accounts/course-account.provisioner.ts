@@ -15,11 +15,22 @@ import { CourseAccount } from './course-account.entity';
 import { CourseAccountStateMachine, TransitionActor } from './course-account.state-machine';
 import { selectRows } from './course-accounts.sql';
 
+export interface CreatedAccount {
+  id: string;
+  username: string;
+  backendId: string;
+}
+
 export interface OperationContext {
   actor: TransitionActor;
   /** Who asks for the account upstream (`ownerUsername`). */
   ownerUsername: string;
   signal?: AbortSignal;
+  /**
+   * Records PENDING → OK for an account created upstream; undefined when the account was no longer
+   * PENDING. Default: one move of its own; bulk jobs pass a group commit (see GroupCommit).
+   */
+  commitCreated?: (created: CreatedAccount) => Promise<CourseAccount | undefined>;
 }
 
 /** The account after an upstream step, and the backend's error when the step failed. */
@@ -71,19 +82,9 @@ export class CourseAccountProvisioner {
       if (!error || ctx.signal?.aborted) throw e;
       return { account: await this.fail(account, 'create', error, ctx), error };
     }
-    try {
-      const moved = await this.machine.transition(account.id, {
-        from: 'PENDING',
-        to: 'OK',
-        actor: ctx.actor,
-        changes: { username: created.username, backendId: created.backendId },
-        data: { username: created.username },
-      });
-      return { account: moved };
-    } catch (e) {
-      if (!isInvalidTransition(e)) throw e;
-      return { account: await this.afterLostCreation(account.id, created, ctx) };
-    }
+    const commit = ctx.commitCreated ?? (async (c: CreatedAccount) => (await this.machine.markCreated([c], ctx.actor))[0]);
+    const moved = await commit({ id: account.id, username: created.username, backendId: created.backendId });
+    return { account: moved ?? (await this.afterLostCreation(account.id, created, ctx)) };
   }
 
   /**

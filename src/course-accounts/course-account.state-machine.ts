@@ -144,6 +144,30 @@ export class CourseAccountStateMachine {
   }
 
   /**
+   * PENDING → OK for several accounts created upstream, each with its own username: one guarded
+   * UPDATE and one audit event per moved account, in one transaction. Accounts no longer PENDING
+   * are left alone and missing from the answer (their race was lost).
+   */
+  async markCreated(created: readonly { id: string; username: string; backendId: string }[], actor: TransitionActor): Promise<CourseAccount[]> {
+    if (created.length === 0) return [];
+    return this.db.transaction(async (m) => {
+      const rows = await selectRows<Record<string, unknown>>(
+        m,
+        `UPDATE course_accounts ca
+            SET state = 'OK', updated_at = now(), username = v.username, backend_id = v.backend_id,
+                error_message = NULL, error_traceback = NULL, failed_operation = NULL
+           FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(id, username, backend_id)
+          WHERE ca.id = v.id AND ca.state = 'PENDING'
+          RETURNING ca.*`,
+        [created.map((c) => c.id), created.map((c) => c.username), created.map((c) => c.backendId)],
+      );
+      const moved = rows.map(accountFromRow);
+      await this.recordMoves(m, moved, { from: 'PENDING', to: 'OK', actor }, (a) => ({ username: a.username }));
+      return moved;
+    });
+  }
+
+  /**
    * A new error for an account that stays ERRED (a retried close failed again): not a move, but
    * guarded the same way and audited.
    */
@@ -200,6 +224,16 @@ export class CourseAccountStateMachine {
     const moved = rows.map(accountFromRow);
     if (moved.length === 0) return moved;
     if (t.to === 'CLOSED') await m.getRepository(User).update({ id: In(moved.map((a) => a.userId)) }, { isActive: false });
+    await this.recordMoves(m, moved, t, () => t.data ?? {});
+    return moved;
+  }
+
+  private async recordMoves(
+    m: EntityManager,
+    moved: CourseAccount[],
+    t: Pick<Transition, 'from' | 'to' | 'actor'>,
+    data: (a: CourseAccount) => Record<string, unknown>,
+  ): Promise<void> {
     for (const account of moved) {
       await this.audit.record(
         {
@@ -212,13 +246,12 @@ export class CourseAccountStateMachine {
             from: t.from,
             to: t.to,
             ...(t.to === 'ERRED' ? { error: account.errorMessage, failed_operation: account.failedOperation } : {}),
-            ...t.data,
+            ...data(account),
           },
         },
         m,
       );
     }
-    return moved;
   }
 }
 

@@ -9,6 +9,39 @@ import {
   CourseAccountBackendError,
 } from './course-account-backend';
 
+/** Items submitted while a statement runs go together in the next one. */
+class Batch<T, R> {
+  private waiting: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  private running = false;
+
+  constructor(private readonly run: (items: T[]) => Promise<R[]>) {}
+
+  submit(item: T): Promise<R> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, 200);
+        try {
+          const results = await this.run(batch.map((b) => b.item));
+          batch.forEach((b, i) => b.resolve(results[i]));
+        } catch (e) {
+          batch.forEach((b) => b.reject(e));
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
+
 /**
  * The same idempotency key always gives the same username: the project's key (shortened) and a
  * hash of the key, e.g. `engl-101-2026-3f9a0c2b1d`.
@@ -28,16 +61,31 @@ export class MockCourseAccountBackend implements CourseAccountBackend {
 
   constructor(private readonly db: DataSource) {}
 
-  async create(account: BackendAccountRequest, project: BackendProject): Promise<BackendAccount> {
-    const [row] = await selectRows<{ username: string; backend_id: string }>(
+  /** Concurrent creations share one statement (and one commit), as a bulk job makes them. */
+  private readonly creations = new Batch<{ account: BackendAccountRequest; project: BackendProject }, BackendAccount>(async (items) => {
+    // One row per key: a key twice in a batch is one account.
+    const unique = [...new Map(items.map((i) => [i.account.idempotencyKey, i])).values()];
+    const rows = await selectRows<{ username: string; backend_id: string; idempotency_key: string }>(
       this.db,
       `INSERT INTO course_account_mock_backend (username, backend_id, idempotency_key, email, scope_slug, valid_to)
-       VALUES ($1, $2, $3, $4, $5, $6)
+       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::date[])
        ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
-       RETURNING username, backend_id`,
-      [mockUsername(project.key, account.idempotencyKey), randomUUID(), account.idempotencyKey, account.email, project.key, account.validTo],
+       RETURNING username, backend_id, idempotency_key`,
+      [
+        unique.map((i) => mockUsername(i.project.key, i.account.idempotencyKey)),
+        unique.map(() => randomUUID()),
+        unique.map((i) => i.account.idempotencyKey),
+        unique.map((i) => i.account.email),
+        unique.map((i) => i.project.key),
+        unique.map((i) => i.account.validTo),
+      ],
     );
-    return { username: row.username, backendId: row.backend_id };
+    const byKey = new Map(rows.map((r) => [r.idempotency_key, { username: r.username, backendId: r.backend_id }]));
+    return items.map((i) => byKey.get(i.account.idempotencyKey)!);
+  });
+
+  async create(account: BackendAccountRequest, project: BackendProject): Promise<BackendAccount> {
+    return this.creations.submit({ account, project });
   }
 
   async get(username: string): Promise<boolean> {

@@ -7,7 +7,7 @@ import { Settings } from '../../config/settings.schema';
 import type { JobContext } from '../../jobs/processors/job-processor';
 import { CourseAccountBackendError } from '../backends/course-account-backend';
 import { CourseAccount } from '../course-account.entity';
-import { backendProject, CourseAccountProvisioner, OperationContext, Outcome } from '../course-account.provisioner';
+import { backendProject, CourseAccountProvisioner, CreatedAccount, OperationContext, Outcome } from '../course-account.provisioner';
 import { CourseAccountStateMachine } from '../course-account.state-machine';
 import { selectRows } from '../course-accounts.sql';
 import { defaultExpiry } from '../course-accounts.service';
@@ -18,10 +18,12 @@ import type {
   ReconcileCourseAccountsPayload,
   RetryCourseAccountsPayload,
 } from './course-account.jobs';
-import { forEachBounded, isJobCanceled, jobActor, MAX_LISTED_FAILURES, ProgressReporter } from './job-helpers';
+import { forEachBounded, GroupCommit, isJobCanceled, jobActor, MAX_LISTED_FAILURES, ProgressReporter } from './job-helpers';
 
 /** How many accounts the close and reconcile jobs load at a time. */
 const BATCH = 500;
+/** Lanes with the mock backend (see `concurrency`). */
+const MOCK_LANES = 64;
 
 export interface AccountFailure {
   id: string;
@@ -83,15 +85,25 @@ export class CourseAccountLifecycle {
     @InjectSettings() private readonly settings: Settings,
   ) {}
 
+  /**
+   * Accounts worked on at once. The mock backend makes no network calls and batches concurrent
+   * creations into one statement, so more lanes only mean bigger batches.
+   */
   private get concurrency(): number {
-    return this.settings.COURSE_ACCOUNTS_CONCURRENCY;
+    const configured = this.settings.COURSE_ACCOUNTS_CONCURRENCY;
+    return this.provisioner.backend.kind === 'mock' ? Math.max(configured, MOCK_LANES) : configured;
   }
 
   /** Creates the job's PENDING accounts upstream; for retries, then closes those whose close had failed. */
   async createAccounts(ctx: JobContext<CreateCourseAccountsPayload | RetryCourseAccountsPayload>): Promise<LifecycleResult> {
     const { accountIds, ownerUsername } = ctx.payload;
     const closeAfter = new Set('closeIds' in ctx.payload ? ctx.payload.closeIds : []);
-    const op: OperationContext = { actor: jobActor(ctx), ownerUsername, signal: ctx.signal };
+    const actor = jobActor(ctx);
+    const created = new GroupCommit<CreatedAccount, CourseAccount>(async (items) => {
+      const moved = new Map((await this.machine.markCreated(items, actor)).map((a) => [a.id, a]));
+      return items.map((c) => moved.get(c.id));
+    });
+    const op: OperationContext = { actor, ownerUsername, signal: ctx.signal, commitCreated: (c) => created.submit(c) };
     const accounts = await this.db.getRepository(CourseAccount).find({ where: { id: In(accountIds) }, relations: { project: true }, order: { createdAt: 'ASC', id: 'ASC' } });
     const todo = accounts.filter((a) => a.state === 'PENDING' || (a.state === 'OK' && closeAfter.has(a.id)));
     const tally = new Tally();

@@ -71,3 +71,42 @@ export function jobActor(ctx: JobContext<object>): Principal {
 
 /** Failures a job's result lists; the first ones in full, the rest counted. */
 export const MAX_LISTED_FAILURES = 200;
+
+/**
+ * Group commit: items submitted while a flush runs wait and go together in the next one, so N
+ * concurrent callers cost about one statement per round instead of N transactions.
+ */
+export class GroupCommit<T, R> {
+  private waiting: { item: T; resolve: (r: R | undefined) => void; reject: (e: unknown) => void }[] = [];
+  private running = false;
+
+  constructor(
+    private readonly flush: (items: T[]) => Promise<(R | undefined)[]>,
+    private readonly max = 100,
+  ) {}
+
+  submit(item: T): Promise<R | undefined> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      void this.run();
+    });
+  }
+
+  private async run(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, this.max);
+        try {
+          const results = await this.flush(batch.map((b) => b.item));
+          batch.forEach((b, i) => b.resolve(results[i]));
+        } catch (e) {
+          batch.forEach((b) => b.reject(e));
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+}
