@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from '../accounts/accounts.module';
 import { JobsModule } from '../jobs/jobs.module';
-import { AbilityFactory } from '../permissions/ability.factory';
+import { PermissionsModule } from '../permissions/permissions.module';
 import { COURSE_ACCOUNT_BACKEND_PROVIDER } from './backends/course-account-backend.provider';
 import { MockBackendAccount } from './backends/mock-backend-account.entity';
 import { CourseAccountAbilities } from './course-account.abilities';
@@ -24,11 +24,9 @@ import {
 
 /** Course accounts: temporary accounts of course projects on an external system. See README.md here. */
 @Module({
-  imports: [TypeOrmModule.forFeature([CourseAccount, MockBackendAccount]), AccountsModule, JobsModule],
+  imports: [TypeOrmModule.forFeature([CourseAccount, MockBackendAccount]), AccountsModule, PermissionsModule, JobsModule],
   controllers: [CourseAccountsController],
   providers: [
-    // Stateless (it only reads memberships); provided here so this module does not mount the groups API.
-    AbilityFactory,
     COURSE_ACCOUNT_BACKEND_PROVIDER,
     CourseAccountStateMachine,
     CourseAccountProvisioner,
