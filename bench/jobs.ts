@@ -9,7 +9,13 @@
  *
  * Needs PostgreSQL (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test; a scratch
  * database is created and dropped) and Redis (TEST_REDIS_URL, default redis://127.0.0.1:6379; keys
- * under a unique prefix, removed afterwards). BENCH_JOBS sets the job count (default 10000).
+ * under a unique prefix, removed afterwards). BENCH_JOBS sets the job count (default 10000),
+ * BENCH_CONCURRENCY the concurrencies compared (default 16,64,128).
+ *
+ * Then the memory of users.export: peak RSS of a streamed CSV export of BENCH_EXPORT_ROWS users
+ * (default 1,000,000; 0 skips) against one a tenth the size — flat means the same peak. The npm
+ * script caps the V8 heap (192 MB) so the collector runs instead of the heap growing into free
+ * memory: RSS then shows what the export keeps alive, not garbage not yet collected.
  */
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
@@ -26,6 +32,7 @@ import { DataSource } from 'typeorm';
 import { AppModule } from '../src/app.module';
 import { loadSettings } from '../src/config/load-settings';
 import { dataSourceOptions } from '../src/database/data-source-options';
+import { USERS_EXPORT } from '../src/jobs/exports/users-export.job';
 import { JobsService } from '../src/jobs/jobs.service';
 import { defineJob } from '../src/jobs/processors/job-definition';
 import { JobProcessor, ProcessesJob } from '../src/jobs/processors/job-processor';
@@ -39,6 +46,8 @@ const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '16,64,128')
   .map((c) => Math.max(1, Number(c) || 16));
 /** Callers enqueueing at once (as concurrent requests would). */
 const PRODUCERS = 32;
+/** Users in the export memory measure (0 skips it). */
+const EXPORT_ROWS = Math.max(0, Number(process.env.BENCH_EXPORT_ROWS ?? 1_000_000) || 0);
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -97,8 +106,8 @@ async function createDatabase(): Promise<{ url: string; drop: () => Promise<void
   return { url: withDatabase(name), drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined) };
 }
 
-/** Jobs per second through JobsService: enqueue everything, wait until every row is Succeeded. */
-async function throughJobsService(redisUrl: string | undefined, prefix: string, concurrency: number): Promise<number> {
+/** The application (no HTTP) on a fresh database; `close` removes everything it made. */
+async function bootApp(redisUrl: string | undefined, prefix: string, concurrency: number) {
   const db = await createDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'ca-bench-'));
   const settings = await loadSettings({
@@ -121,6 +130,19 @@ async function throughJobsService(redisUrl: string | undefined, prefix: string, 
     { logger: ['error', 'warn'] },
   );
   await app.init();
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Jobs per second through JobsService: enqueue everything, wait until every row is Succeeded. */
+async function throughJobsService(redisUrl: string | undefined, prefix: string, concurrency: number): Promise<number> {
+  const { app, close } = await bootApp(redisUrl, prefix, concurrency);
   try {
     const jobs = app.get(JobsService);
     const ds = app.get<DataSource>(getDataSourceToken());
@@ -136,9 +158,59 @@ async function throughJobsService(redisUrl: string | undefined, prefix: string, 
     if (others > 0) throw new Error(`${others} jobs did not succeed`);
     return JOBS / seconds;
   } finally {
-    await app.close();
-    await db.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
+  }
+}
+
+interface ExportMeasure {
+  rows: number;
+  seconds: number;
+  baselineMb: number;
+  peakMb: number;
+  csvMb: number;
+}
+
+/**
+ * Runs users.export over `sizes` organizations (users inserted with generate_series) in one process
+ * with the in-process runner, sampling RSS every 20 ms: a streamed export keeps the same peak
+ * whatever the row count.
+ */
+async function exportMemory(sizes: number[]): Promise<ExportMeasure[]> {
+  const { app, close } = await bootApp(undefined, 'unused', 4);
+  try {
+    const ds = app.get<DataSource>(getDataSourceToken());
+    const jobs = app.get(JobsService);
+    const out: ExportMeasure[] = [];
+    for (const rows of sizes) {
+      const [org] = await ds.query(`INSERT INTO organizations (key, name) VALUES ($1, 'Bench') RETURNING id`, [`bench-${randomUUID().slice(0, 8)}`]);
+      for (let from = 1; from <= rows; from += 250_000) {
+        await ds.query(
+          `INSERT INTO users (username, email, first_name, last_name, organization_id)
+           SELECT $2 || g, $2 || g || '@example.edu', 'First ' || g, 'Last ' || g, $1 FROM generate_series($3::int, $4::int) AS g`,
+          [org.id, `u${org.id.slice(0, 8)}-`, from, Math.min(rows, from + 249_999)],
+        );
+      }
+      await ds.query('ANALYZE users');
+      (global as { gc?: () => void }).gc?.();
+      await new Promise((r) => setTimeout(r, 200));
+      const baseline = process.memoryUsage().rss;
+      let peak = baseline;
+      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+      const started = process.hrtime.bigint();
+      const { id } = await jobs.enqueue(USERS_EXPORT, { organizationId: org.id }, { owner: { type: 'user', id: randomUUID() }, organizationId: org.id });
+      await until(async () => {
+        const [job] = await ds.query(`SELECT state, error FROM jobs WHERE id = $1`, [id]);
+        if (job.state === 'Failed') throw new Error(`export failed: ${job.error}`);
+        return job.state === 'Succeeded';
+      }, 'the export', 1_800_000);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      clearInterval(sampler);
+      const [artifact] = await ds.query(`SELECT size FROM job_artifacts WHERE job_id = $1 AND name = 'users.csv'`, [id]);
+      out.push({ rows, seconds, baselineMb: baseline / 2 ** 20, peakMb: peak / 2 ** 20, csvMb: Number(artifact.size) / 2 ** 20 });
+    }
+    return out;
+  } finally {
+    await close();
   }
 }
 
@@ -220,6 +292,18 @@ async function main(): Promise<void> {
     const met = best.serviceBull >= best.bareBull / 2;
     console.log(`\nGoal, JobsService + Bull ≥ 50 % of bare Bull (best of each): ${met ? 'met' : 'NOT met'} (${pct(best.serviceBull, best.bareBull)})`);
     console.log('The bare in-process runner calls a no-op in memory; its ratio shows the price of a durable row per job, not a goal.');
+
+    if (EXPORT_ROWS > 0) {
+      const sizes = [Math.max(1000, Math.round(EXPORT_ROWS / 10)), EXPORT_ROWS];
+      console.log(`\nusers.export memory (${sizes.map((n) => n.toLocaleString('en-US')).join(' and ')} users, one process, RSS sampled every 20 ms)\n`);
+      console.log('| Users | Time | Rows/s | CSV | RSS before | Peak RSS | Peak − before |');
+      console.log('|---|---|---|---|---|---|---|');
+      for (const m of await exportMemory(sizes)) {
+        console.log(
+          `| ${m.rows.toLocaleString('en-US')} | ${m.seconds.toFixed(1)} s | ${Math.round(m.rows / m.seconds).toLocaleString('en-US')} | ${m.csvMb.toFixed(0)} MB | ${m.baselineMb.toFixed(0)} MB | ${m.peakMb.toFixed(0)} MB | ${(m.peakMb - m.baselineMb).toFixed(0)} MB |`,
+        );
+      }
+    }
   } finally {
     await removeKeys(prefix);
   }
