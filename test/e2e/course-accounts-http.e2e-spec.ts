@@ -1,7 +1,7 @@
 import { createUser } from '../factories/accounts';
 import { account, auditActions, courseWithManager, ds, jobDone, jobResult } from '../utils/course-accounts';
 import { FakeCourseBackend, startFakeCourseBackend } from '../utils/fake-course-backend';
-import { jobSettings } from '../utils/jobs-helpers';
+import { jobSettings, waitFor } from '../utils/jobs-helpers';
 import { createTestApp, TestApp } from '../utils/test-app';
 
 jest.setTimeout(60_000);
@@ -106,6 +106,21 @@ describe('Course accounts on the HTTP backend (fake temporary-accounts API)', ()
       expect(fake.counts.creations).toBe(1);
     });
 
+    it('closes on retry an account whose close failed and which is gone upstream since, creating nothing', async () => {
+      const { project, manager } = await courseWithManager(t);
+      const created = (await t.http.post(BASE).set(manager.auth).send({ project: project.id }).expect(201)).body;
+      fake.fail = { closeStatus: 500 };
+      await t.http.delete(`${BASE}/${created.id}`).set(manager.auth).expect(502);
+      fake.fail = {};
+      fake.forget(created.username);
+      const retried = await t.http.post(`${BASE}/${created.id}/retry`).set(manager.auth).expect(202);
+      await jobDone(t, retried.body.job_id);
+      expect(await account(t, created.id)).toMatchObject({ state: 'CLOSED', username: created.username });
+      expect(fake.counts.creations).toBe(1);
+      const [user] = await ds(t).query('SELECT is_active FROM users WHERE id = $1', [created.user]);
+      expect(user.is_active).toBe(false);
+    });
+
     it('treats a close answered 404 as a failure while the account still exists upstream', async () => {
       const { project, manager } = await courseWithManager(t);
       const created = (await t.http.post(BASE).set(manager.auth).send({ project: project.id }).expect(201)).body;
@@ -143,6 +158,25 @@ describe('Course accounts on the HTTP backend (fake temporary-accounts API)', ()
       expect(fake.counts.creations).toBe(40);
       expect([...fake.creationsByKey().values()].every((n) => n === 1)).toBe(true);
       expect(fake.counts.tokenRequests).toBe(0);
+    });
+
+    it('leaves no account PENDING when the job is canceled midway', async () => {
+      const { project, manager } = await courseWithManager(t);
+      fake.fail = { delayMs: 100 };
+      const rows = Array.from({ length: 40 }, (_, i) => ({ email: `x${i}@example.edu` }));
+      const res = await t.http.post(`${BASE}/bulk`).set(manager.auth).send({ project: project.id, course_accounts: rows }).expect(202);
+      await waitFor(async () => (await ds(t).query(`SELECT 1 FROM course_accounts WHERE project_id = $1 AND state = 'OK' LIMIT 1`, [project.id])).length > 0);
+      await t.http.post(`/api/v1/jobs/${res.body.job_id}/cancel`).set(manager.auth).expect(200);
+      expect((await jobDone(t, res.body.job_id)).state).toBe('Canceled');
+      const states: { state: string; error_message: string | null; n: number }[] = await ds(t).query(
+        `SELECT state, error_message, count(*)::int AS n FROM course_accounts WHERE project_id = $1 GROUP BY 1, 2 ORDER BY 1`,
+        [project.id],
+      );
+      expect(states.map((r) => r.state)).toEqual(['ERRED', 'OK']);
+      expect(states[0].error_message).toBe('The job was canceled before this account was done.');
+      expect(states.reduce((n, r) => n + r.n, 0)).toBe(40);
+      // Every OK account exists upstream, and nothing was made for the ERRED ones.
+      expect(fake.counts.creations).toBe(states[1].n);
     });
 
     it('marks the rows ERRED with the token error when the token endpoint fails, without hammering it', async () => {

@@ -103,7 +103,9 @@ export class CourseAccountLifecycle {
       const moved = new Map((await this.machine.markCreated(items, actor)).map((a) => [a.id, a]));
       return items.map((c) => moved.get(c.id));
     });
-    const op: OperationContext = { actor, ownerUsername, signal: ctx.signal, commitCreated: (c) => created.submit(c) };
+    // No abort signal: a canceled or stopping job lets the calls in flight finish (each bounded by
+    // COURSE_ACCOUNTS_TIMEOUT_MS) and records what they did, so nothing exists upstream unrecorded.
+    const op: OperationContext = { actor, ownerUsername, commitCreated: (c) => created.submit(c) };
     const accounts = await this.db.getRepository(CourseAccount).find({ where: { id: In(accountIds) }, relations: { project: true }, order: { createdAt: 'ASC', id: 'ASC' } });
     const todo = accounts.filter((a) => a.state === 'PENDING' || (a.state === 'OK' && closeAfter.has(a.id)));
     const tally = new Tally();
@@ -135,7 +137,12 @@ export class CourseAccountLifecycle {
           return;
         }
         let outcome: Outcome = { account };
-        if (account.state === 'PENDING') {
+        if (account.state === 'PENDING' && closeAfter.has(account.id) && account.username) {
+          // A retried close: the account was made upstream before; back to OK without creating
+          // anything, and the close below finds out whether it is still there.
+          const [moved] = await this.machine.markCreated([{ id: account.id, username: account.username, backendId: account.backendId ?? account.username }], op.actor);
+          outcome = { account: moved ?? (await this.db.manager.findOneByOrFail(CourseAccount, { id: account.id })) };
+        } else if (account.state === 'PENDING') {
           outcome = await this.provisioner.create(account, backendProject(account.project!), op);
           if (outcome.error?.details.stage === 'token') tokenFailure ??= outcome.error;
         }
@@ -162,7 +169,7 @@ export class CourseAccountLifecycle {
         await progress.step(untried.length);
       }
     } catch (e) {
-      if (isJobCanceled(e)) await this.abandonPending(accountIds, op, 'The creation job was canceled before this account was created.');
+      if (isJobCanceled(e)) await this.abandonPending(accountIds, closeAfter, op);
       throw e;
     }
     await progress.finish();
@@ -199,14 +206,14 @@ export class CourseAccountLifecycle {
   async reconcile(ctx: JobContext<ReconcileCourseAccountsPayload>): Promise<LifecycleResult> {
     const where = ctx.payload.projectId ? `ca.state = 'OK' AND ca.project_id = $1` : `ca.state = 'OK' AND $1::uuid IS NULL`;
     const tally = new Tally();
-    const op = { actor: jobActor(ctx), signal: ctx.signal };
+    const op = { actor: jobActor(ctx) };
     const total = await this.eachBatch(ctx, where, [ctx.payload.projectId ?? null], async (account, progress) => {
       try {
         const found = await this.provisioner.reconcile(account, op);
         tally.add(found === 'missing' ? 'missing' : 'ok');
         if (found === 'missing') tally.fail(account, 'missing on backend');
       } catch (e) {
-        if (!(e instanceof CourseAccountBackendError) || ctx.signal.aborted) throw e;
+        if (!(e instanceof CourseAccountBackendError)) throw e;
         tally.fail(account, `Could not check the account: ${e.message}`);
       }
       await progress.step();
@@ -217,7 +224,7 @@ export class CourseAccountLifecycle {
   /** Closes the accounts matching `where` (on alias `ca`), going on past failures, which the result lists. */
   private async closeWhere(ctx: JobContext<object>, where: string, params: unknown[]): Promise<LifecycleResult> {
     const tally = new Tally();
-    const op = { actor: jobActor(ctx), signal: ctx.signal };
+    const op = { actor: jobActor(ctx) };
     const total = await this.eachBatch(ctx, where, params, async (account, progress) => {
       try {
         const outcome = await this.provisioner.close(account, op);
@@ -267,9 +274,13 @@ export class CourseAccountLifecycle {
   }
 
   /** A canceled creation leaves no account PENDING: those not created yet end ERRED (and can be retried). */
-  private async abandonPending(ids: string[], op: OperationContext, message: string): Promise<void> {
+  private async abandonPending(ids: string[], closeAfter: Set<string>, op: OperationContext): Promise<void> {
+    const message = 'The job was canceled before this account was done.';
     try {
-      await this.machine.transitionMany(ids, { from: 'PENDING', to: 'ERRED', actor: op.actor, changes: { errorMessage: message, failedOperation: 'create' } });
+      const closing = ids.filter((id) => closeAfter.has(id));
+      const creating = ids.filter((id) => !closeAfter.has(id));
+      await this.machine.transitionMany(creating, { from: 'PENDING', to: 'ERRED', actor: op.actor, changes: { errorMessage: message, failedOperation: 'create' } });
+      await this.machine.transitionMany(closing, { from: 'PENDING', to: 'ERRED', actor: op.actor, changes: { errorMessage: message, failedOperation: 'close' } });
     } catch (e) {
       this.logger.warn(`Could not mark the accounts of a canceled creation ERRED: ${(e as Error).message}`);
     }
