@@ -223,6 +223,27 @@ describe('Course accounts API (mock backend)', () => {
       expect(again.body).toMatchObject({ error: 'invalid_transition', details: { state: 'CLOSED' } });
     });
 
+    it('gives one 204 and 409s to concurrent closes of one account, with one move audited', async () => {
+      const { project, manager } = await courseWithManager(t);
+      const created = (await t.http.post(BASE).set(manager.auth).send({ project: project.id }).expect(201)).body;
+      const answers = await Promise.all(Array.from({ length: 6 }, () => t.http.delete(`${BASE}/${created.id}`).set(manager.auth)));
+      expect(answers.map((r) => r.status).sort()).toEqual([204, 409, 409, 409, 409, 409]);
+      const moves = (await auditActions(t, created.id)).filter((e) => e.action === 'course_account.state_changed' && e.data.to === 'CLOSED');
+      expect(moves).toHaveLength(1);
+    });
+
+    it('gives one 202 and one job to concurrent retries of one account', async () => {
+      const { project, manager } = await courseWithManager(t);
+      const created = (await t.http.post(BASE).set(manager.auth).send({ project: project.id }).expect(201)).body;
+      await ds(t).query(`UPDATE course_accounts SET state = 'ERRED', error_message = 'x', failed_operation = 'create' WHERE id = $1`, [created.id]);
+      const answers = await Promise.all(Array.from({ length: 6 }, () => t.http.post(`${BASE}/${created.id}/retry`).set(manager.auth)));
+      expect(answers.map((r) => r.status).sort()).toEqual([202, 409, 409, 409, 409, 409]);
+      const jobs = await ds(t).query(`SELECT id FROM jobs WHERE name = 'course-accounts.retry' AND payload->'accountIds' ? $1`, [created.id]);
+      expect(jobs).toHaveLength(1);
+      await jobDone(t, jobs[0].id);
+      expect((await account(t, created.id)).state).toBe('OK');
+    });
+
     it('retries only ERRED accounts: 409 otherwise', async () => {
       const { project, manager } = await courseWithManager(t);
       const created = await t.http.post(BASE).set(manager.auth).send({ project: project.id }).expect(201);
