@@ -5,6 +5,7 @@ import { GroupsService } from '../../src/permissions/groups/groups.service';
 import { PERMISSIONS_AUDIT_EVENT, PermissionsAuditEvent } from '../../src/permissions/permissions.events';
 import { createOrganization, createProject, createServiceAccount, createStaff, createUser } from '../factories/accounts';
 import { grantRole, orgScope, projectScope } from '../permissions/grants';
+import { AuditListenerModule, AuditRowWriter } from '../permissions/audit-listener.module';
 import { createPermissionsTestApp } from '../permissions/permissions-test-app';
 import type { TestApp } from '../utils/test-app';
 
@@ -12,7 +13,7 @@ describe('Groups API', () => {
   let t: TestApp;
   const events: PermissionsAuditEvent[] = [];
   beforeAll(async () => {
-    t = await createPermissionsTestApp();
+    t = await createPermissionsTestApp({ imports: [AuditListenerModule] });
     t.app.get(EventEmitter2).on(PERMISSIONS_AUDIT_EVENT, (e: PermissionsAuditEvent) => void events.push(e));
   });
   afterAll(() => t.close());
@@ -238,20 +239,30 @@ describe('Groups API', () => {
     ]);
   });
 
-  it('rolls the change back when the audit listener fails', async () => {
+  it('writes the audit row in the transaction of the change, and rolls the change back when the audit write fails', async () => {
     const { project, manager } = await projectWithManager();
-    const emitter = t.app.get(EventEmitter2);
-    const failing = () => {
-      throw new Error('audit store down');
-    };
-    emitter.on(PERMISSIONS_AUDIT_EVENT, failing);
-    try {
-      await t.http.post('/api/v1/groups').set(manager.auth).send({ name: 'lost', scope_type: 'project', scope_id: project.id, role: 'project_member' }).expect(500);
-    } finally {
-      emitter.off(PERMISSIONS_AUDIT_EVENT, failing);
-    }
-    const [row] = await t.app.get(DataSource).query("SELECT count(*)::int AS n FROM groups WHERE scope_id = $1 AND name = 'lost'", [project.id]);
+    const ds = t.app.get(DataSource);
+    const kept = await t.http.post('/api/v1/groups').set(manager.auth).send({ name: 'kept', scope_type: 'project', scope_id: project.id, role: 'project_member' }).expect(201);
+    const audit = await ds.query('SELECT actor_id, action, organization_id, data FROM audit_events WHERE subject_id = $1', [kept.body.id]);
+    expect(audit).toEqual([
+      { actor_id: manager.row.id, action: 'permissions.group.created', organization_id: project.organizationId, data: expect.objectContaining({ role: 'project_member' }) },
+    ]);
+
+    t.app.get(AuditRowWriter).failNext = true;
+    await t.http.post('/api/v1/groups').set(manager.auth).send({ name: 'lost', scope_type: 'project', scope_id: project.id, role: 'project_member' }).expect(500);
+    const [row] = await ds.query("SELECT count(*)::int AS n FROM groups WHERE scope_id = $1 AND name = 'lost'", [project.id]);
     expect(row.n).toBe(0);
+  });
+
+  it('lets support read every group and change none', async () => {
+    const { project } = await projectWithManager();
+    const support = await createUser(t, { isSupport: true });
+    const groupId = await grantRole(t, (await createUser(t)).principal, 'project_member', projectScope(project));
+    await t.http.get(`/api/v1/groups/${groupId}`).set(support.auth).expect(200);
+    await t.http.get(`/api/v1/groups/${groupId}/members`).set(support.auth).expect(200);
+    expect((await t.http.patch(`/api/v1/groups/${groupId}`).set(support.auth).send({ name: 'x' }).expect(403)).body.error).toBe('forbidden');
+    expect((await t.http.post(`/api/v1/groups/${groupId}/members`).set(support.auth).send({ principal_type: 'user', principal_id: support.row.id }).expect(403)).body.error).toBe('forbidden');
+    await t.http.post('/api/v1/groups').set(support.auth).send({ name: 'x', scope_type: 'project', scope_id: project.id, role: 'project_member' }).expect(403);
   });
 
   it('refuses to hand out a role whose permissions the caller lacks (role_escalation)', async () => {
