@@ -1,13 +1,13 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsUUID } from 'class-validator';
 import { RequirePermission } from '../common/decorators/require-permission.decorator';
-import type { AppAbility } from './ability';
+import type { Request } from 'express';
 import { allowedActions } from './assert-can';
-import { CurrentAbility } from './current-ability.decorator';
 import { PermissionsError } from './permissions.errors';
 import { ROLES } from './roles';
 import { ACTIONS, Action, SCOPE_TYPES, ScopeType, SUBJECT_TYPES, SubjectType } from './subjects';
+import { RequestAbilities } from './request-abilities.service';
 import { SubjectDirectory } from './subject-directory.service';
 
 const OBJECT_TYPES = SUBJECT_TYPES.filter((t) => t !== 'Self');
@@ -40,13 +40,17 @@ class RoleView {
 @ApiBearerAuth()
 @Controller()
 export class PermissionsController {
-  constructor(private readonly directory: SubjectDirectory) {}
+  constructor(
+    private readonly directory: SubjectDirectory,
+    private readonly abilities: RequestAbilities,
+  ) {}
 
   /** The actions the caller has on one object; 404 when it may not read it. */
   @Get('permissions')
   @RequirePermission('read', 'Self')
   @ApiOkResponse({ type: ObjectPermissionsView })
-  async forObject(@CurrentAbility() ability: AppAbility, @Query() q: PermissionsQuery): Promise<ObjectPermissionsView> {
+  async forObject(@Req() req: Request, @Query() q: PermissionsQuery): Promise<ObjectPermissionsView> {
+    const ability = await this.abilities.of(req);
     const fields = await this.directory.load(q.object_type, q.object_id);
     const actions = fields ? allowedActions(ability, q.object_type, fields) : [];
     if (!actions.includes('read')) throw new PermissionsError('not_found', `${q.object_type} not found.`);

@@ -7,7 +7,8 @@ import { createOrganization, createProject, createServiceAccount, createStaff, c
 import { grantRole, orgScope, projectScope } from '../permissions/grants';
 import { AuditListenerModule, AuditRowWriter } from '../permissions/audit-listener.module';
 import { createPermissionsTestApp } from '../permissions/permissions-test-app';
-import type { TestApp } from '../utils/test-app';
+import { SqlScopeResolverModule } from '../permissions/sql-scope-resolver.module';
+import { createTestApp, TestApp } from '../utils/test-app';
 
 describe('Groups API', () => {
   let t: TestApp;
@@ -302,5 +303,27 @@ describe('Groups API', () => {
     const me = await t.http.get(`/api/v1/permissions?object_type=User&object_id=${manager.row.id}`).set(manager.auth).expect(200);
     expect(me.body.actions).toEqual(['read']);
     await t.http.get(`/api/v1/permissions?object_type=Self&object_id=${manager.row.id}`).set(manager.auth).expect(400);
+  });
+});
+
+describe('Groups API on the application as AppModule mounts it', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ imports: [SqlScopeResolverModule] });
+  });
+  afterAll(() => t.close());
+
+  it('checks every object in the service, with or without the authorization guard in front', async () => {
+    const org = await createOrganization(t);
+    const [mine, theirs] = [await createProject(t, org.id), await createProject(t, org.id)];
+    const member = await createUser(t);
+    const own = await grantRole(t, member.principal, 'project_member', projectScope(mine));
+    const other = await grantRole(t, (await createUser(t)).principal, 'project_member', projectScope(theirs));
+    await t.http.get(`/api/v1/groups/${own}`).set(member.auth).expect(200);
+    await t.http.get(`/api/v1/groups/${other}`).set(member.auth).expect(404);
+    await t.http.post(`/api/v1/groups/${own}/members`).set(member.auth).send({ principal_type: 'user', principal_id: member.row.id }).expect(403);
+    const list = await t.http.get('/api/v1/groups').set(member.auth).expect(200);
+    expect(list.body.results.map((g: { id: string }) => g.id)).toEqual([own]);
+    await t.http.get('/api/v1/groups').expect(401);
   });
 });

@@ -5,8 +5,7 @@ import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
 import { RequirePermission } from '../../common/decorators/require-permission.decorator';
 import { Page, toPage } from '../../common/pagination/pagination';
-import type { AppAbility } from '../ability';
-import { CurrentAbility } from '../current-ability.decorator';
+import { RequestAbilities } from '../request-abilities.service';
 import { CreateGroupDto, GroupQuery, GroupView, UpdateGroupDto } from './dto/group.dto';
 import { AddMemberDto, MemberPath, MemberQuery, MemberView, UpdateMemberDto } from './dto/membership.dto';
 import { GroupsService } from './groups.service';
@@ -15,28 +14,31 @@ import { GroupsService } from './groups.service';
 @ApiBearerAuth()
 @Controller('groups')
 export class GroupsController {
-  constructor(private readonly groups: GroupsService) {}
+  constructor(
+    private readonly groups: GroupsService,
+    private readonly abilities: RequestAbilities,
+  ) {}
 
   /** Groups the caller may read, filtered by organization, scope and role. */
   @Get()
   @RequirePermission('read', 'Group')
-  async list(@CurrentAbility() ability: AppAbility, @Query() q: GroupQuery, @Req() req: Request): Promise<Page<GroupView>> {
-    const [rows, count] = await this.groups.list(ability, q);
+  async list(@Query() q: GroupQuery, @Req() req: Request): Promise<Page<GroupView>> {
+    const [rows, count] = await this.groups.list(await this.abilities.of(req), q);
     return toPage(req, q, rows.map(GroupView.of), count);
   }
 
   @Post()
   @RequirePermission('create', 'Group')
   @ApiCreatedResponse({ type: GroupView })
-  async create(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Body() dto: CreateGroupDto): Promise<GroupView> {
-    return GroupView.of(await this.groups.create(who, ability, dto));
+  async create(@CurrentPrincipal() who: Principal, @Req() req: Request, @Body() dto: CreateGroupDto): Promise<GroupView> {
+    return GroupView.of(await this.groups.create(who, await this.abilities.of(req), dto));
   }
 
   @Get(':id')
   @RequirePermission('read', 'Group')
   @ApiOkResponse({ type: GroupView })
-  async get(@CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<GroupView> {
-    return GroupView.of(await this.groups.get(ability, id));
+  async get(@Req() req: Request, @Param('id', ParseUUIDPipe) id: string): Promise<GroupView> {
+    return GroupView.of(await this.groups.get(await this.abilities.of(req), id));
   }
 
   @Patch(':id')
@@ -44,11 +46,11 @@ export class GroupsController {
   @ApiOkResponse({ type: GroupView })
   async update(
     @CurrentPrincipal() who: Principal,
-    @CurrentAbility() ability: AppAbility,
+    @Req() req: Request,
     @Param('id', ParseUUIDPipe) id: string,
     @Body() dto: UpdateGroupDto,
   ): Promise<GroupView> {
-    return GroupView.of(await this.groups.update(who, ability, id, dto));
+    return GroupView.of(await this.groups.update(who, await this.abilities.of(req), id, dto));
   }
 
   /** Deletes the group and with it every membership (each revocation is in the audit event). */
@@ -56,19 +58,14 @@ export class GroupsController {
   @HttpCode(204)
   @RequirePermission('delete', 'Group')
   @ApiNoContentResponse()
-  async remove(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    await this.groups.remove(who, ability, id);
+  async remove(@CurrentPrincipal() who: Principal, @Req() req: Request, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.groups.remove(who, await this.abilities.of(req), id);
   }
 
   @Get(':id/members')
   @RequirePermission('read', 'Group')
-  async members(
-    @CurrentAbility() ability: AppAbility,
-    @Param('id', ParseUUIDPipe) id: string,
-    @Query() q: MemberQuery,
-    @Req() req: Request,
-  ): Promise<Page<MemberView>> {
-    const [rows, count] = await this.groups.members(ability, id, q);
+  async members(@Param('id', ParseUUIDPipe) id: string, @Query() q: MemberQuery, @Req() req: Request): Promise<Page<MemberView>> {
+    const [rows, count] = await this.groups.members(await this.abilities.of(req), id, q);
     const now = new Date();
     return toPage(req, q, rows.map((m) => MemberView.of(m, now)), count);
   }
@@ -79,11 +76,11 @@ export class GroupsController {
   @ApiCreatedResponse({ type: MemberView })
   async addMember(
     @CurrentPrincipal() who: Principal,
-    @CurrentAbility() ability: AppAbility,
+    @Req() req: Request,
     @Param('id', ParseUUIDPipe) id: string,
     @Body() dto: AddMemberDto,
   ): Promise<MemberView> {
-    return MemberView.of(await this.groups.addMember(who, ability, id, dto));
+    return MemberView.of(await this.groups.addMember(who, await this.abilities.of(req), id, dto));
   }
 
   /** Changes when a membership expires (null: never). */
@@ -92,18 +89,18 @@ export class GroupsController {
   @ApiOkResponse({ type: MemberView })
   async updateMember(
     @CurrentPrincipal() who: Principal,
-    @CurrentAbility() ability: AppAbility,
+    @Req() req: Request,
     @Param() path: MemberPath,
     @Body() dto: UpdateMemberDto,
   ): Promise<MemberView> {
-    return MemberView.of(await this.groups.updateMember(who, ability, path.id, path.principalType, path.principalId, dto.expires_at));
+    return MemberView.of(await this.groups.updateMember(who, await this.abilities.of(req), path.id, path.principalType, path.principalId, dto.expires_at));
   }
 
   @Delete(':id/members/:principalType/:principalId')
   @HttpCode(204)
   @RequirePermission('manage_members', 'Group')
   @ApiNoContentResponse()
-  async removeMember(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param() path: MemberPath): Promise<void> {
-    await this.groups.removeMember(who, ability, path.id, path.principalType, path.principalId);
+  async removeMember(@CurrentPrincipal() who: Principal, @Req() req: Request, @Param() path: MemberPath): Promise<void> {
+    await this.groups.removeMember(who, await this.abilities.of(req), path.id, path.principalType, path.principalId);
   }
 }
