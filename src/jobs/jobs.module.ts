@@ -12,6 +12,7 @@ import { JobsController } from './jobs.controller';
 import { JobsRetention } from './jobs.retention';
 import { JobRunner } from './jobs.runner';
 import { JobsService } from './jobs.service';
+import { JobSubjects } from './jobs.subjects';
 import { JobsSweeper } from './jobs.sweeper';
 import { JobWorkers } from './jobs.workers';
 import { JobProcessorRegistry } from './processors/job-processor.registry';
@@ -55,6 +56,7 @@ function createQueueAdapter(settings: Settings): QueueAdapter {
     JobsRetention,
     JobWorkers,
     UsersExportProcessor,
+    JobSubjects,
   ],
   exports: [JobsService, JobsRetention, JobsSweeper, QUEUE_ADAPTER],
 })

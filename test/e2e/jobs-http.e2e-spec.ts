@@ -76,6 +76,13 @@ describe('Jobs API', () => {
     await t.http.get(`/api/v1/jobs/${id}`).expect(401);
   });
 
+  it('answers permission introspection for a job: the owner may read and cancel it, others see nothing', async () => {
+    const id = await run(alice);
+    const mine = await t.http.get(`/api/v1/permissions?object_type=Job&object_id=${id}`).set(alice.auth).expect(200);
+    expect(mine.body.actions).toEqual(expect.arrayContaining(['read', 'cancel']));
+    await t.http.get(`/api/v1/permissions?object_type=Job&object_id=${id}`).set(bob.auth).expect(404);
+  });
+
   it('lets staff see and list every job', async () => {
     const id = await run(bob);
     await t.http.get(`/api/v1/jobs/${id}`).set(staff.auth).expect(200);
