@@ -312,12 +312,17 @@ describe('Course accounts API (mock backend)', () => {
       const expired = (await t.http.post(BASE).set(manager.auth).send({ project: project.id, email: 'old@example.edu' }).expect(201)).body;
       const current = (await t.http.post(BASE).set(manager.auth).send({ project: project.id, email: 'new@example.edu' }).expect(201)).body;
       await ds(t).query(`UPDATE course_accounts SET expires_at = now() - interval '1 minute' WHERE id = $1`, [expired.id]);
+      // A project whose end date moved into the past: its account closes though its expires_at is later.
+      const shortened = await createCourse(t, project.organizationId);
+      const staffMade = (await t.http.post(BASE).set(staff.auth).send({ project: shortened.id }).expect(201)).body;
+      await ds(t).query(`UPDATE projects SET end_date = $2 WHERE id = $1`, [shortened.id, day(-1)]);
       await t.http.post(`${BASE}/close-expired`).set(manager.auth).expect(403);
       const res = await t.http.post(`${BASE}/close-expired`).set(staff.auth).expect(202);
       const job = await jobDone(t, res.body.job_id);
       expect(job.state).toBe('Succeeded');
       expect((await account(t, expired.id)).state).toBe('CLOSED');
       expect((await account(t, current.id)).state).toBe('OK');
+      expect((await account(t, staffMade.id)).state).toBe('CLOSED');
       const [user] = await ds(t).query('SELECT is_active FROM users WHERE id = $1', [expired.user]);
       expect(user.is_active).toBe(false);
     });

@@ -176,12 +176,15 @@ export class CourseAccountLifecycle {
     return tally.result(accountIds.length);
   }
 
-  /** Closes every OK or ERRED account past its expiry, or left open in a deleted project. */
+  /** Closes every OK or ERRED account past its expiry or its project's end, or left open in a deleted project. */
   async closeExpired(ctx: JobContext<CloseExpiredCourseAccountsPayload>): Promise<LifecycleResult> {
     const before = ctx.payload.before ? new Date(ctx.payload.before) : new Date();
     return this.closeWhere(
       ctx,
-      `ca.state IN ('OK', 'ERRED') AND (ca.expires_at <= $1 OR EXISTS (SELECT 1 FROM projects p WHERE p.id = ca.project_id AND p.deleted_at IS NOT NULL))`,
+      // The project's end date counts too: an account never outlives it, even after the date moved earlier.
+      `ca.state IN ('OK', 'ERRED') AND (ca.expires_at <= $1 OR EXISTS (
+         SELECT 1 FROM projects p WHERE p.id = ca.project_id
+            AND (p.deleted_at IS NOT NULL OR ((p.end_date + 1)::timestamp AT TIME ZONE 'UTC') <= $1)))`,
       [before],
     );
   }
