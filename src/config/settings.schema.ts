@@ -230,11 +230,6 @@ export const SETTINGS_SCHEMA = {
     max: 1048576,
     description: 'Text results up to this size are kept inline in the database instead of the artifact storage.',
   },
-  JOB_DASHBOARD_ENABLED: {
-    kind: 'bool',
-    default: 'true',
-    description: 'With REDIS_URL: serve the queue dashboard to staff at `/admin/queues`.',
-  },
   COURSE_ACCOUNTS_BACKEND: {
     kind: 'enum',
     values: ['mock', 'http'],
