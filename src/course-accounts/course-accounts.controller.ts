@@ -15,7 +15,7 @@ import type { Principal } from '../common/auth/principal';
 import { CurrentPrincipal } from '../common/decorators/current-principal.decorator';
 import { RequirePermission } from '../common/decorators/require-permission.decorator';
 import { toPage } from '../common/pagination/pagination';
-import { CourseAccountAbilities } from './course-account.abilities';
+import { RequestAbilities } from '../permissions/request-abilities.service';
 import { CourseAccountError } from './course-accounts.errors';
 import { CourseAccountsService } from './course-accounts.service';
 import {
@@ -38,7 +38,7 @@ const AccountId = new ParseUUIDPipe({ exceptionFactory: () => new CourseAccountE
 export class CourseAccountsController {
   constructor(
     private readonly courseAccounts: CourseAccountsService,
-    private readonly abilities: CourseAccountAbilities,
+    private readonly abilities: RequestAbilities,
   ) {}
 
   @Get()

@@ -5,7 +5,6 @@ import { JobsModule } from '../jobs/jobs.module';
 import { PermissionsModule } from '../permissions/permissions.module';
 import { COURSE_ACCOUNT_BACKEND_PROVIDER } from './backends/course-account-backend.provider';
 import { MockBackendAccount } from './backends/mock-backend-account.entity';
-import { CourseAccountAbilities } from './course-account.abilities';
 import { CourseAccount } from './course-account.entity';
 import { CourseAccountProvisioner } from './course-account.provisioner';
 import { CourseAccountStateMachine } from './course-account.state-machine';
@@ -31,7 +30,6 @@ import {
     CourseAccountStateMachine,
     CourseAccountProvisioner,
     CourseAccountsService,
-    CourseAccountAbilities,
     CourseAccountLifecycle,
     CourseAccountsListener,
     CourseAccountsScheduler,
