@@ -4,10 +4,8 @@ import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
 import { RequirePermission } from '../../common/decorators/require-permission.decorator';
 import type { Request } from 'express';
-import type { AppAbility } from '../../permissions/ability';
-import { AbilityFactory } from '../../permissions/ability.factory';
 import { assertCan } from '../../permissions/assert-can';
-import { ABILITY_KEY } from '../../permissions/current-ability.decorator';
+import { RequestAbilities } from '../../permissions/request-abilities.service';
 import { SubjectDirectory } from '../../permissions/subject-directory.service';
 import { JobDto } from '../dto/job.dto';
 import { JobsError } from '../jobs.errors';
@@ -21,7 +19,7 @@ export class UsersExportController {
   constructor(
     private readonly jobs: JobsService,
     private readonly subjects: SubjectDirectory,
-    private readonly abilities: AbilityFactory,
+    private readonly abilities: RequestAbilities,
   ) {}
 
   @Post()
@@ -32,10 +30,9 @@ export class UsersExportController {
   async export(
     @Param('id', new ParseUUIDPipe({ exceptionFactory: () => new JobsError('not_found', 'Organization not found.') })) organizationId: string,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request & { [ABILITY_KEY]?: AppAbility },
+    @Req() req: Request,
   ): Promise<JobDto> {
-    // The request's ability, as the authorization guard built it (or built here, the same way).
-    const ability = (req[ABILITY_KEY] ??= await this.abilities.for(who));
+    const ability = await this.abilities.of(req);
     if (!(await this.organizationExists(organizationId))) throw new JobsError('not_found', 'Organization not found.');
     assertCan(ability, 'export', 'User', { organizationId });
     const { id } = await this.jobs.enqueue(USERS_EXPORT, { organizationId }, { owner: who, organizationId });
