@@ -30,6 +30,7 @@ import { generateKeyPair, SignJWT } from 'jose';
 import { DataSource } from 'typeorm';
 import { TokenIssuer } from '../src/accounts/auth/token-issuer.service';
 import { Organization } from '../src/accounts/organizations/organization.entity';
+import { AbilityFactory } from '../src/permissions/ability.factory';
 import { ServiceAccountsService } from '../src/accounts/service-accounts/service-accounts.service';
 import { UsersService } from '../src/accounts/users/users.service';
 import { createApp } from '../src/app.factory';
@@ -253,7 +254,7 @@ async function main(): Promise<void> {
     };
     const { account, secret } = await app
       .get(ServiceAccountsService)
-      .create(staff, { organization: org.id, name: 'bench client' });
+      .create(staff, await app.get(AbilityFactory).for(staff), { organization: org.id, name: 'bench client' });
     const user = await app
       .get(UsersService)
       .insert({ username: `bench-${randomBytes(4).toString('hex')}`, organizationId: org.id });

@@ -13,6 +13,7 @@ import { Settings } from './config/settings.schema';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
+import { AuthorizationModule } from './permissions/authorization.module';
 import { MetricsModule } from './metrics/metrics.module';
 
 export interface AppModuleOptions {
@@ -38,6 +39,8 @@ export class AppModule {
         EventEmitterModule.forRoot(),
         HealthModule,
         AccountsModule,
+        // After AccountsModule: global guards run in registration order, authentication first.
+        AuthorizationModule,
         JobsModule,
         CourseAccountsModule,
         ...(settings.METRICS_ENABLED ? [MetricsModule] : []),

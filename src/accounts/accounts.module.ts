@@ -34,12 +34,17 @@ import { ServiceAccount, ServiceAccountSecret } from './service-accounts/service
 import { ServiceAccountsController } from './service-accounts/service-accounts.controller';
 import { ServiceAccountsService } from './service-accounts/service-accounts.service';
 import { BootstrapAdminService } from './users/bootstrap-admin.service';
+import { AccountsScopeResolverModule } from './permissions-bridge/accounts-scope-resolver';
+import { PermissionsAuditListener } from './permissions-bridge/permissions-audit.listener';
+import { PermissionsModule } from '../permissions/permissions.module';
 import { User } from './users/user.entity';
 import { UsersController } from './users/users.controller';
 import { UsersService } from './users/users.service';
 
 @Module({
   imports: [
+    AccountsScopeResolverModule,
+    PermissionsModule,
     TypeOrmModule.forFeature([Organization, Project, User, ExternalIdentity, ServiceAccount, ServiceAccountSecret, SigningKey, RefreshToken, ActivationRecord, AuditEvent]),
     // Attempt counters live in Redis when it is configured, so limits hold across replicas.
     ThrottlerModule.forRootAsync({
@@ -66,6 +71,7 @@ import { UsersService } from './users/users.service';
     OAuthService,
     ActivationService,
     BootstrapAdminService,
+    PermissionsAuditListener,
     { provide: APP_GUARD, useClass: AuthenticationGuard },
   ],
   exports: [UsersService, OrganizationsService, ProjectsService, ServiceAccountsService, AuditService, SigningKeysService, TokenIssuer, BootstrapAdminService],

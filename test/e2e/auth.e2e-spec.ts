@@ -71,3 +71,39 @@ describe('Authentication', () => {
     expect(me.body).toMatchObject({ type: 'service_account', id: sa.row.id, token_kind: 'service', organizations: [{ id: org.id, key: org.key, name: org.name }] });
   });
 });
+
+describe('/auth/me roles', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('lists the live roles of the caller and leaves out expired memberships', async () => {
+    const org = await createOrganization(t);
+    const staff = await createStaff(t);
+    const user = await createUser(t, { organizationId: org.id });
+    const live = await t.http.post('/api/v1/groups').set(staff.auth).send({ name: unique('admins'), scope_type: 'organization', scope_id: org.id, role: 'organization_admin' }).expect(201);
+    await t.http.post(`/api/v1/groups/${live.body.id}/members`).set(staff.auth).send({ principal_type: 'user', principal_id: user.row.id }).expect(201);
+    const old = await t.http.post('/api/v1/groups').set(staff.auth).send({ name: unique('readers'), scope_type: 'organization', scope_id: org.id, role: 'organization_read_reports' }).expect(201);
+    await t.http.post(`/api/v1/groups/${old.body.id}/members`).set(staff.auth).send({ principal_type: 'user', principal_id: user.row.id, expires_at: new Date(Date.now() + 1500).toISOString() }).expect(201);
+    await new Promise((r) => setTimeout(r, 1600));
+    const me = await t.http.get('/api/v1/auth/me').set(user.auth).expect(200);
+    expect(me.body.roles).toEqual([{ role: 'organization_admin', scope_type: 'organization', scope_id: org.id, organization: org.id }]);
+  });
+
+  it('lets an organization admin manage its organization and nothing of another', async () => {
+    const [org, other] = [await createOrganization(t), await createOrganization(t)];
+    const staff = await createStaff(t);
+    const admin = await createUser(t, { organizationId: org.id });
+    const group = await t.http.post('/api/v1/groups').set(staff.auth).send({ name: unique('admins'), scope_type: 'organization', scope_id: org.id, role: 'organization_admin' }).expect(201);
+    await t.http.post(`/api/v1/groups/${group.body.id}/members`).set(staff.auth).send({ principal_type: 'user', principal_id: admin.row.id }).expect(201);
+    const created = await t.http.post('/api/v1/projects').set(admin.auth).send({ organization: org.id, key: unique('p'), name: 'P' }).expect(201);
+    await t.http.post('/api/v1/projects').set(admin.auth).send({ organization: other.id, key: unique('p'), name: 'P' }).expect(404);
+    const list = await t.http.get('/api/v1/organizations').set(admin.auth).expect(200);
+    expect(list.body.results.map((o: { id: string }) => o.id)).toEqual([org.id]);
+    await t.http.get(`/api/v1/organizations/${other.id}`).set(admin.auth).expect(404);
+    await t.http.post('/api/v1/organizations').set(admin.auth).send({ key: unique('o'), name: 'O' }).expect(403);
+    await t.http.delete(`/api/v1/projects/${created.body.id}`).set(admin.auth).expect(204);
+  });
+});

@@ -246,7 +246,7 @@ describe('Groups API', () => {
     const kept = await t.http.post('/api/v1/groups').set(manager.auth).send({ name: 'kept', scope_type: 'project', scope_id: project.id, role: 'project_member' }).expect(201);
     const audit = await ds.query('SELECT actor_id, action, organization_id, data FROM audit_events WHERE subject_id = $1', [kept.body.id]);
     expect(audit).toEqual([
-      { actor_id: manager.row.id, action: 'permissions.group.created', organization_id: project.organizationId, data: expect.objectContaining({ role: 'project_member' }) },
+      { actor_id: manager.row.id, action: 'group.created', organization_id: project.organizationId, data: expect.objectContaining({ role: 'project_member' }) },
     ]);
 
     t.app.get(AuditRowWriter).failNext = true;

@@ -8,6 +8,7 @@ import { ServiceAccountsService } from '../../src/accounts/service-accounts/serv
 import { User } from '../../src/accounts/users/user.entity';
 import { UsersService } from '../../src/accounts/users/users.service';
 import type { Principal } from '../../src/common/auth/principal';
+import { AbilityFactory } from '../../src/permissions/ability.factory';
 import type { TestApp } from '../utils/test-app';
 
 /** A short unique suffix, so tests sharing a database never collide. */
@@ -80,7 +81,7 @@ export async function createServiceAccount(
   options: { scopes?: string[] } = {},
 ): Promise<Authenticated<ServiceAccount> & { clientSecret: string }> {
   const staff: Principal = { type: 'user', id: '00000000-0000-0000-0000-000000000000', name: 'factory', tokenKind: 'user', scopes: [], isStaff: true, isSupport: false };
-  const { account, secret } = await t.app.get(ServiceAccountsService).create(staff, {
+  const { account, secret } = await t.app.get(ServiceAccountsService).create(staff, await t.app.get(AbilityFactory).for(staff), {
     organization: organizationId,
     name: unique('svc'),
     allowed_scopes: options.scopes ?? [],

@@ -5,6 +5,8 @@ import { CurrentPrincipal } from '../../common/decorators/current-principal.deco
 import { RequirePermission } from '../../common/decorators/require-permission.decorator';
 import { AccountsError } from '../accounts.errors';
 import { ActivationOnly } from '../auth/activation-only.decorator';
+import type { AppAbility } from '../../permissions/ability';
+import { CurrentAbility } from '../../permissions/current-ability.decorator';
 import { ActivateDto, CreateActivationRecordsDto } from './activation.dto';
 import { ActivationRowResult, ActivationService } from './activation.service';
 
@@ -17,8 +19,8 @@ export class ActivationController {
   /** Creates activation records (1–1,000); every row is reported, with its code shown once. */
   @Post('activation-records')
   @RequirePermission('create', 'ActivationRecord')
-  async create(@CurrentPrincipal() who: Principal, @Body() dto: CreateActivationRecordsDto): Promise<{ results: ActivationRowResult[] }> {
-    return { results: await this.activation.createMany(who, dto.organization, dto.records) };
+  async create(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Body() dto: CreateActivationRecordsDto): Promise<{ results: ActivationRowResult[] }> {
+    return { results: await this.activation.createMany(who, ability, dto.organization, dto.records) };
   }
 
   /** With an activation token (new-user-credentials grant): set the password and activate the account. */

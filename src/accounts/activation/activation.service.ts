@@ -5,7 +5,8 @@ import { DataSource } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
-import { assertCanWrite } from '../access';
+import type { AppAbility } from '../../permissions/ability';
+import { assertCanCreateIn } from '../access';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { digestsEqual, sha256Hex } from '../auth/secrets';
@@ -104,9 +105,9 @@ export class ActivationService {
   }
 
   /** Creates records row by row; each row is reported and a bad row never blocks the others. */
-  async createMany(who: Principal, organizationId: string, rows: NewActivationRecordDto[]): Promise<ActivationRowResult[]> {
+  async createMany(who: Principal, ability: AppAbility, organizationId: string, rows: NewActivationRecordDto[]): Promise<ActivationRowResult[]> {
     const org = await this.dataSource.manager.findOneBy(Organization, { id: organizationId });
-    assertCanWrite(who, org?.id ?? null, 'Organization');
+    assertCanCreateIn(ability, 'ActivationRecord', organizationId, Boolean(org));
     const results: ActivationRowResult[] = [];
     for (const [row, input] of rows.entries()) {
       try {

@@ -4,11 +4,11 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { IsISO8601, IsOptional, IsString, IsUUID, Length } from 'class-validator';
 import type { Request } from 'express';
 import { Repository } from 'typeorm';
-import type { Principal } from '../../common/auth/principal';
-import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
 import { RequirePermission } from '../../common/decorators/require-permission.decorator';
 import { Page, PageQuery, pageWindow, toPage } from '../../common/pagination/pagination';
-import { visibleOrganizationIds } from '../access';
+import type { AppAbility } from '../../permissions/ability';
+import { scopeToAbility } from '../../permissions/ability-to-sql';
+import { CurrentAbility } from '../../permissions/current-ability.decorator';
 import { AuditEvent } from './audit-event.entity';
 
 export class AuditQuery extends PageQuery {
@@ -57,11 +57,10 @@ export class AuditEventsController {
 
   @Get()
   @RequirePermission('read', 'AuditEvent')
-  async list(@CurrentPrincipal() who: Principal, @Query() q: AuditQuery, @Req() req: Request): Promise<Page<AuditEventView>> {
+  async list(@CurrentAbility() ability: AppAbility, @Query() q: AuditQuery, @Req() req: Request): Promise<Page<AuditEventView>> {
     const { offset, pageSize } = pageWindow(q);
     const qb = this.events.createQueryBuilder('e').orderBy('e.occurred_at', 'DESC').addOrderBy('e.id', 'DESC').skip(offset).take(pageSize);
-    const visible = visibleOrganizationIds(who);
-    if (visible !== 'all' || !who.isStaff && !who.isSupport) qb.andWhere('1=0');
+    scopeToAbility(qb, ability, 'read', 'AuditEvent', 'e');
     if (q.action) qb.andWhere('e.action = :action', { action: q.action });
     if (q.organization) qb.andWhere('e.organization_id = :org', { org: q.organization });
     if (q.actor) qb.andWhere('e.actor_id = :actor', { actor: q.actor });

@@ -7,6 +7,7 @@ import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
 import { Public } from '../../common/decorators/public.decorator';
 import { RequirePermission } from '../../common/decorators/require-permission.decorator';
+import { AbilityFactory } from '../../permissions/ability.factory';
 import { AuthService } from './auth.service';
 import { LoginDto, MeView, RefreshDto, TokenPairView } from './auth.dto';
 
@@ -15,6 +16,7 @@ import { LoginDto, MeView, RefreshDto, TokenPairView } from './auth.dto';
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
+    private readonly abilities: AbilityFactory,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -52,6 +54,7 @@ export class AuthController {
       who.type === 'service_account'
         ? await this.dataSource.query('SELECT id, key, name FROM organizations WHERE id = $1', [who.organizationId])
         : await this.dataSource.query('SELECT o.id, o.key, o.name FROM organizations o JOIN users u ON u.organization_id = o.id WHERE u.id = $1', [who.id]);
+    const grants = await this.abilities.grantsOf(who);
     return {
       type: who.type,
       id: who.id,
@@ -61,7 +64,7 @@ export class AuthController {
       is_support: who.isSupport,
       scopes: who.scopes,
       organizations: orgs,
-      roles: [],
+      roles: grants.map((g) => ({ role: g.role, scope_type: g.scopeType, scope_id: g.scopeId, organization: g.organizationId })),
     };
   }
 }

@@ -39,5 +39,5 @@ export class MeView {
   @ApiProperty() is_support: boolean;
   @ApiProperty({ type: [String] }) scopes: string[];
   @ApiProperty({ type: [Object], description: 'Organizations the principal belongs to.' }) organizations: { id: string; key: string; name: string }[];
-  @ApiProperty({ type: [Object], description: 'Live roles: { role, scope_type, scope_id, expires_at }.' }) roles: Record<string, unknown>[];
+  @ApiProperty({ type: [Object], description: 'Live roles from unexpired group memberships: { role, scope_type, scope_id, organization }.' }) roles: Record<string, unknown>[];
 }

@@ -5,6 +5,8 @@ import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
 import { RequirePermission } from '../../common/decorators/require-permission.decorator';
 import { Page, toPage } from '../../common/pagination/pagination';
+import type { AppAbility } from '../../permissions/ability';
+import { CurrentAbility } from '../../permissions/current-ability.decorator';
 import { CreateOrganizationDto, OrganizationQuery, OrganizationView, UpdateOrganizationDto } from './organization.dto';
 import { OrganizationsService } from './organizations.service';
 
@@ -16,33 +18,33 @@ export class OrganizationsController {
 
   @Get()
   @RequirePermission('read', 'Organization')
-  async list(@CurrentPrincipal() who: Principal, @Query() q: OrganizationQuery, @Req() req: Request): Promise<Page<OrganizationView>> {
-    const [rows, count] = await this.organizations.list(who, q);
+  async list(@CurrentAbility() ability: AppAbility, @Query() q: OrganizationQuery, @Req() req: Request): Promise<Page<OrganizationView>> {
+    const [rows, count] = await this.organizations.list(ability, q);
     return toPage(req, q, rows.map(OrganizationView.of), count);
   }
 
   @Get(':id')
   @RequirePermission('read', 'Organization')
-  async get(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<OrganizationView> {
-    return OrganizationView.of(await this.organizations.get(who, id));
+  async get(@CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<OrganizationView> {
+    return OrganizationView.of(await this.organizations.get(ability, id));
   }
 
   @Post()
   @RequirePermission('create', 'Organization')
-  async create(@CurrentPrincipal() who: Principal, @Body() dto: CreateOrganizationDto): Promise<OrganizationView> {
-    return OrganizationView.of(await this.organizations.create(who, dto));
+  async create(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Body() dto: CreateOrganizationDto): Promise<OrganizationView> {
+    return OrganizationView.of(await this.organizations.create(who, ability, dto));
   }
 
   @Patch(':id')
   @RequirePermission('update', 'Organization')
-  async update(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateOrganizationDto): Promise<OrganizationView> {
-    return OrganizationView.of(await this.organizations.update(who, id, dto));
+  async update(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateOrganizationDto): Promise<OrganizationView> {
+    return OrganizationView.of(await this.organizations.update(who, ability, id, dto));
   }
 
   @Delete(':id')
   @HttpCode(204)
   @RequirePermission('delete', 'Organization')
-  async remove(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    await this.organizations.remove(who, id);
+  async remove(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.organizations.remove(who, ability, id);
   }
 }

@@ -4,7 +4,10 @@ import { Repository } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { isUniqueViolation } from '../../common/errors/database-errors';
 import { TransactionRunner } from '../../database/transaction';
-import { assertCanRead, assertCanWrite, visibleOrganizationIds } from '../access';
+import type { AppAbility } from '../../permissions/ability';
+import { asSubject } from '../../permissions/ability';
+import { scopeToAbility } from '../../permissions/ability-to-sql';
+import { checked } from '../access';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { CreateOrganizationDto, OrganizationQuery, UpdateOrganizationDto } from './organization.dto';
@@ -19,23 +22,20 @@ export class OrganizationsService {
     private readonly audit: AuditService,
   ) {}
 
-  async list(who: Principal, q: OrganizationQuery): Promise<[Organization[], number]> {
+  async list(ability: AppAbility, q: OrganizationQuery): Promise<[Organization[], number]> {
     const { offset, pageSize } = pageWindow(q);
     const qb = this.orgs.createQueryBuilder('o').orderBy('o.key', 'ASC').addOrderBy('o.id', 'ASC').skip(offset).take(pageSize);
-    const visible = visibleOrganizationIds(who);
-    if (visible !== 'all') qb.andWhere(visible.length ? 'o.id IN (:...visible)' : '1=0', { visible });
+    scopeToAbility(qb, ability, 'read', 'Organization', 'o');
     if (q.search) qb.andWhere('(o.key ILIKE :s OR o.name ILIKE :s)', { s: `%${q.search.replace(/[%_\\]/g, '\\$&')}%` });
     return qb.getManyAndCount();
   }
 
-  async get(who: Principal, id: string): Promise<Organization> {
-    const org = await this.orgs.findOneBy({ id });
-    assertCanRead(who, org?.id ?? null, 'Organization');
-    return org!;
+  async get(ability: AppAbility, id: string): Promise<Organization> {
+    return checked(ability, 'read', 'Organization', await this.orgs.findOneBy({ id }), 'Organization');
   }
 
-  async create(who: Principal, dto: CreateOrganizationDto): Promise<Organization> {
-    if (!who.isStaff) throw new AccountsError('forbidden', 'Only staff may create organizations.');
+  async create(who: Principal, ability: AppAbility, dto: CreateOrganizationDto): Promise<Organization> {
+    if (!ability.can('create', asSubject('Organization', {}))) throw new AccountsError('forbidden', 'You may not create organizations.');
     try {
       return await this.tx.run(async (tx) => {
         const org = await tx.save(Organization, tx.create(Organization, dto));
@@ -48,12 +48,11 @@ export class OrganizationsService {
     }
   }
 
-  async update(who: Principal, id: string, dto: UpdateOrganizationDto): Promise<Organization> {
-    const org = await this.orgs.findOneBy({ id });
-    assertCanWrite(who, org?.id ?? null, 'Organization');
+  async update(who: Principal, ability: AppAbility, id: string, dto: UpdateOrganizationDto): Promise<Organization> {
+    const org = checked(ability, 'update', 'Organization', await this.orgs.findOneBy({ id }), 'Organization');
     try {
       return await this.tx.run(async (tx) => {
-        const saved = await tx.save(Organization, { ...org!, ...dto });
+        const saved = await tx.save(Organization, { ...org, ...dto });
         await this.audit.record({ action: 'organization.updated', actor: who, subjectType: 'Organization', subjectId: id, organizationId: id, data: { ...dto } }, tx);
         return saved;
       });
@@ -63,9 +62,8 @@ export class OrganizationsService {
     }
   }
 
-  async remove(who: Principal, id: string): Promise<void> {
-    const org = await this.orgs.findOneBy({ id });
-    assertCanWrite(who, org?.id ?? null, 'Organization');
+  async remove(who: Principal, ability: AppAbility, id: string): Promise<void> {
+    const org = checked(ability, 'delete', 'Organization', await this.orgs.findOneBy({ id }), 'Organization');
     await this.tx.run(async (tx) => {
       const [{ count }] = await tx.query(
         `SELECT (SELECT count(*) FROM projects WHERE organization_id = $1 AND deleted_at IS NULL)
@@ -76,7 +74,7 @@ export class OrganizationsService {
         throw new AccountsError('organization_not_empty', 'Delete its projects and service accounts first.', { id });
       }
       await tx.delete(Organization, { id });
-      await this.audit.record({ action: 'organization.deleted', actor: who, subjectType: 'Organization', subjectId: id, organizationId: null, data: { key: org!.key } }, tx);
+      await this.audit.record({ action: 'organization.deleted', actor: who, subjectType: 'Organization', subjectId: id, organizationId: null, data: { key: org.key } }, tx);
     });
   }
 }

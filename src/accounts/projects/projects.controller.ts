@@ -5,6 +5,8 @@ import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
 import { RequirePermission } from '../../common/decorators/require-permission.decorator';
 import { Page, toPage } from '../../common/pagination/pagination';
+import type { AppAbility } from '../../permissions/ability';
+import { CurrentAbility } from '../../permissions/current-ability.decorator';
 import { CreateProjectDto, ProjectQuery, ProjectView, UpdateProjectDto } from './project.dto';
 import { ProjectsService } from './projects.service';
 
@@ -16,33 +18,33 @@ export class ProjectsController {
 
   @Get()
   @RequirePermission('read', 'Project')
-  async list(@CurrentPrincipal() who: Principal, @Query() q: ProjectQuery, @Req() req: Request): Promise<Page<ProjectView>> {
-    const [rows, count] = await this.projects.list(who, q);
+  async list(@CurrentAbility() ability: AppAbility, @Query() q: ProjectQuery, @Req() req: Request): Promise<Page<ProjectView>> {
+    const [rows, count] = await this.projects.list(ability, q);
     return toPage(req, q, rows.map(ProjectView.of), count);
   }
 
   @Get(':id')
   @RequirePermission('read', 'Project')
-  async get(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<ProjectView> {
-    return ProjectView.of(await this.projects.get(who, id));
+  async get(@CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<ProjectView> {
+    return ProjectView.of(await this.projects.get(ability, id));
   }
 
   @Post()
   @RequirePermission('create', 'Project')
-  async create(@CurrentPrincipal() who: Principal, @Body() dto: CreateProjectDto): Promise<ProjectView> {
-    return ProjectView.of(await this.projects.create(who, dto));
+  async create(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Body() dto: CreateProjectDto): Promise<ProjectView> {
+    return ProjectView.of(await this.projects.create(who, ability, dto));
   }
 
   @Patch(':id')
   @RequirePermission('update', 'Project')
-  async update(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateProjectDto): Promise<ProjectView> {
-    return ProjectView.of(await this.projects.update(who, id, dto));
+  async update(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateProjectDto): Promise<ProjectView> {
+    return ProjectView.of(await this.projects.update(who, ability, id, dto));
   }
 
   @Delete(':id')
   @HttpCode(204)
   @RequirePermission('delete', 'Project')
-  async remove(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
-    await this.projects.remove(who, id);
+  async remove(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.projects.remove(who, ability, id);
   }
 }

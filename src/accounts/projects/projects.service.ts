@@ -6,7 +6,9 @@ import type { Principal } from '../../common/auth/principal';
 import { isUniqueViolation } from '../../common/errors/database-errors';
 import { pageWindow } from '../../common/pagination/pagination';
 import { TransactionRunner } from '../../database/transaction';
-import { assertCanRead, assertCanWrite, visibleOrganizationIds } from '../access';
+import type { AppAbility } from '../../permissions/ability';
+import { scopeToAbility } from '../../permissions/ability-to-sql';
+import { assertCanCreateIn, checked } from '../access';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { Organization } from '../organizations/organization.entity';
@@ -28,7 +30,7 @@ export class ProjectsService {
     private readonly events: EventEmitter2,
   ) {}
 
-  async list(who: Principal, q: ProjectQuery): Promise<[Project[], number]> {
+  async list(ability: AppAbility, q: ProjectQuery): Promise<[Project[], number]> {
     const { offset, pageSize } = pageWindow(q);
     const qb = this.projects
       .createQueryBuilder('p')
@@ -37,8 +39,7 @@ export class ProjectsService {
       .addOrderBy('p.id', 'ASC')
       .skip(offset)
       .take(pageSize);
-    const visible = visibleOrganizationIds(who);
-    if (visible !== 'all') qb.andWhere(visible.length ? 'p.organization_id IN (:...visible)' : '1=0', { visible });
+    scopeToAbility(qb, ability, 'read', 'Project', 'p');
     if (q.organization) qb.andWhere('p.organization_id = :org', { org: q.organization });
     if (q.kind) qb.andWhere('p.kind = :kind', { kind: q.kind });
     if (q.search) qb.andWhere('(p.key ILIKE :s OR p.name ILIKE :s)', { s: `%${q.search.replace(/[%_\\]/g, '\\$&')}%` });
@@ -46,15 +47,13 @@ export class ProjectsService {
   }
 
   /** A live (not deleted) project the caller can see, else 404. */
-  async get(who: Principal, id: string): Promise<Project> {
-    const p = await this.projects.findOneBy({ id, deletedAt: IsNull() });
-    assertCanRead(who, p?.organizationId ?? null, 'Project');
-    return p!;
+  async get(ability: AppAbility, id: string, action = 'read'): Promise<Project> {
+    return checked(ability, action, 'Project', await this.projects.findOneBy({ id, deletedAt: IsNull() }), 'Project');
   }
 
-  async create(who: Principal, dto: CreateProjectDto): Promise<Project> {
-    const org = await this.tx.run((tx) => tx.findOneBy(Organization, { id: dto.organization }));
-    assertCanWrite(who, org?.id ?? null, 'Organization');
+  async create(who: Principal, ability: AppAbility, dto: CreateProjectDto): Promise<Project> {
+    const org = await this.projects.manager.findOneBy(Organization, { id: dto.organization });
+    assertCanCreateIn(ability, 'Project', dto.organization, Boolean(org));
     const kind = dto.kind ?? 'default';
     checkDates(kind, dto.start_date ?? null, dto.end_date ?? null);
     try {
@@ -72,9 +71,8 @@ export class ProjectsService {
     }
   }
 
-  async update(who: Principal, id: string, dto: UpdateProjectDto): Promise<Project> {
-    const p = await this.get(who, id);
-    assertCanWrite(who, p.organizationId, 'Project');
+  async update(who: Principal, ability: AppAbility, id: string, dto: UpdateProjectDto): Promise<Project> {
+    const p = await this.get(ability, id, 'update');
     const next = {
       ...p,
       name: dto.name ?? p.name,
@@ -91,9 +89,8 @@ export class ProjectsService {
   }
 
   /** Soft delete; `project.deleted` is emitted after the commit. */
-  async remove(who: Principal, id: string): Promise<void> {
-    const p = await this.get(who, id);
-    assertCanWrite(who, p.organizationId, 'Project');
+  async remove(who: Principal, ability: AppAbility, id: string): Promise<void> {
+    const p = await this.get(ability, id, 'delete');
     const moved = await this.tx.run(async (tx) => {
       const r = await tx
         .createQueryBuilder()

@@ -5,6 +5,8 @@ import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
 import { RequirePermission } from '../../common/decorators/require-permission.decorator';
 import { Page, toPage } from '../../common/pagination/pagination';
+import type { AppAbility } from '../../permissions/ability';
+import { CurrentAbility } from '../../permissions/current-ability.decorator';
 import { CreateServiceAccountDto, ServiceAccountQuery, ServiceAccountView, ServiceAccountWithSecretView, UpdateServiceAccountDto } from './service-account.dto';
 import { ServiceAccountsService } from './service-accounts.service';
 import { ServiceAccount } from './service-account.entity';
@@ -21,43 +23,43 @@ export class ServiceAccountsController {
 
   @Get()
   @RequirePermission('read', 'ServiceAccount')
-  async list(@CurrentPrincipal() who: Principal, @Query() q: ServiceAccountQuery, @Req() req: Request): Promise<Page<ServiceAccountView>> {
-    const [rows, count] = await this.accounts.list(who, q);
+  async list(@CurrentAbility() ability: AppAbility, @Query() q: ServiceAccountQuery, @Req() req: Request): Promise<Page<ServiceAccountView>> {
+    const [rows, count] = await this.accounts.list(ability, q);
     const secrets = await this.accounts.liveSecrets(rows.map((r) => r.id));
     return toPage(req, q, rows.map((r) => ServiceAccountView.of(r, secrets.filter((s) => s.serviceAccountId === r.id))), count);
   }
 
   @Get(':id')
   @RequirePermission('read', 'ServiceAccount')
-  async get(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<ServiceAccountView> {
-    return this.view(await this.accounts.get(who, id));
+  async get(@CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<ServiceAccountView> {
+    return this.view(await this.accounts.get(ability, id));
   }
 
   @Post()
   @RequirePermission('create', 'ServiceAccount')
-  async create(@CurrentPrincipal() who: Principal, @Body() dto: CreateServiceAccountDto): Promise<ServiceAccountWithSecretView> {
-    const { account, secret } = await this.accounts.create(who, dto);
+  async create(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Body() dto: CreateServiceAccountDto): Promise<ServiceAccountWithSecretView> {
+    const { account, secret } = await this.accounts.create(who, ability, dto);
     return { ...(await this.view(account)), client_secret: secret };
   }
 
   @Patch(':id')
   @RequirePermission('update', 'ServiceAccount')
-  async update(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateServiceAccountDto): Promise<ServiceAccountView> {
-    return this.view(await this.accounts.update(who, id, dto));
+  async update(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateServiceAccountDto): Promise<ServiceAccountView> {
+    return this.view(await this.accounts.update(who, ability, id, dto));
   }
 
   @Post(':id/rotate-secret')
   @HttpCode(200)
   @RequirePermission('rotate_secret', 'ServiceAccount')
-  async rotate(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<ServiceAccountWithSecretView> {
-    const { account, secret } = await this.accounts.rotateSecret(who, id);
+  async rotate(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<ServiceAccountWithSecretView> {
+    const { account, secret } = await this.accounts.rotateSecret(who, ability, id);
     return { ...(await this.view(account)), client_secret: secret };
   }
 
   @Post(':id/deactivate')
   @HttpCode(200)
   @RequirePermission('update', 'ServiceAccount')
-  async deactivate(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<ServiceAccountView> {
-    return this.view(await this.accounts.deactivate(who, id));
+  async deactivate(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<ServiceAccountView> {
+    return this.view(await this.accounts.deactivate(who, ability, id));
   }
 }

@@ -7,7 +7,9 @@ import { pageWindow } from '../../common/pagination/pagination';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { TransactionRunner } from '../../database/transaction';
-import { assertCanRead, assertCanWrite, visibleOrganizationIds } from '../access';
+import type { AppAbility } from '../../permissions/ability';
+import { scopeToAbility } from '../../permissions/ability-to-sql';
+import { assertCanCreateIn, checked } from '../access';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { digestsEqual, randomSecret, sha256Hex } from '../auth/secrets';
@@ -46,24 +48,21 @@ export class ServiceAccountsService {
       .getMany();
   }
 
-  async list(who: Principal, q: ServiceAccountQuery): Promise<[ServiceAccount[], number]> {
+  async list(ability: AppAbility, q: ServiceAccountQuery): Promise<[ServiceAccount[], number]> {
     const { offset, pageSize } = pageWindow(q);
     const qb = this.accounts.createQueryBuilder('a').orderBy('a.created_at', 'ASC').addOrderBy('a.id', 'ASC').skip(offset).take(pageSize);
-    const visible = visibleOrganizationIds(who);
-    if (visible !== 'all') qb.andWhere(visible.length ? 'a.organization_id IN (:...visible)' : '1=0', { visible });
+    scopeToAbility(qb, ability, 'read', 'ServiceAccount', 'a');
     if (q.organization) qb.andWhere('a.organization_id = :org', { org: q.organization });
     return qb.getManyAndCount();
   }
 
-  async get(who: Principal, id: string): Promise<ServiceAccount> {
-    const a = await this.accounts.findOneBy({ id });
-    assertCanRead(who, a?.organizationId ?? null, 'Service account');
-    return a!;
+  async get(ability: AppAbility, id: string, action = 'read'): Promise<ServiceAccount> {
+    return checked(ability, action, 'ServiceAccount', await this.accounts.findOneBy({ id }), 'Service account');
   }
 
-  async create(who: Principal, dto: CreateServiceAccountDto): Promise<{ account: ServiceAccount; secret: string }> {
+  async create(who: Principal, ability: AppAbility, dto: CreateServiceAccountDto): Promise<{ account: ServiceAccount; secret: string }> {
     const org = await this.accounts.manager.findOneBy(Organization, { id: dto.organization });
-    assertCanWrite(who, org?.id ?? null, 'Organization');
+    assertCanCreateIn(ability, 'ServiceAccount', dto.organization, Boolean(org));
     return this.tx.run(async (tx) => {
       const account = await tx.save(
         ServiceAccount,
@@ -81,9 +80,8 @@ export class ServiceAccountsService {
     });
   }
 
-  async update(who: Principal, id: string, dto: UpdateServiceAccountDto): Promise<ServiceAccount> {
-    const a = await this.get(who, id);
-    assertCanWrite(who, a.organizationId, 'Service account');
+  async update(who: Principal, ability: AppAbility, id: string, dto: UpdateServiceAccountDto): Promise<ServiceAccount> {
+    const a = await this.get(ability, id, 'update');
     return this.tx.run(async (tx) => {
       const saved = await tx.save(ServiceAccount, {
         ...a,
@@ -97,9 +95,8 @@ export class ServiceAccountsService {
   }
 
   /** A new secret; the previous ones stay valid for SECRET_ROTATION_OVERLAP_SECONDS (0: invalid at once). */
-  async rotateSecret(who: Principal, id: string): Promise<{ account: ServiceAccount; secret: string }> {
-    const a = await this.get(who, id);
-    assertCanWrite(who, a.organizationId, 'Service account');
+  async rotateSecret(who: Principal, ability: AppAbility, id: string): Promise<{ account: ServiceAccount; secret: string }> {
+    const a = await this.get(ability, id, 'rotate_secret');
     if (!a.isActive) throw new AccountsError('inactive', 'The service account is deactivated.');
     const overlap = this.settings.SECRET_ROTATION_OVERLAP_SECONDS;
     return this.tx.run(async (tx) => {
@@ -116,9 +113,8 @@ export class ServiceAccountsService {
   }
 
   /** Deactivates the account and revokes every secret; its tokens stop working at once. */
-  async deactivate(who: Principal, id: string): Promise<ServiceAccount> {
-    const a = await this.get(who, id);
-    assertCanWrite(who, a.organizationId, 'Service account');
+  async deactivate(who: Principal, ability: AppAbility, id: string): Promise<ServiceAccount> {
+    const a = await this.get(ability, id, 'update');
     return this.tx.run(async (tx) => {
       await tx.update(ServiceAccount, { id }, { isActive: false });
       await tx.update(ServiceAccountSecret, { serviceAccountId: id, revokedAt: IsNull() }, { revokedAt: new Date() });

@@ -5,6 +5,8 @@ import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
 import { RequirePermission } from '../../common/decorators/require-permission.decorator';
 import { Page, toPage } from '../../common/pagination/pagination';
+import type { AppAbility } from '../../permissions/ability';
+import { CurrentAbility } from '../../permissions/current-ability.decorator';
 import { CreateUserDto, UpdateUserDto, UserQuery, UserView } from './user.dto';
 import { UsersService } from './users.service';
 
@@ -16,26 +18,26 @@ export class UsersController {
 
   @Get()
   @RequirePermission('read', 'User')
-  async list(@CurrentPrincipal() who: Principal, @Query() q: UserQuery, @Req() req: Request): Promise<Page<UserView>> {
-    const [rows, count] = await this.users.list(who, q);
+  async list(@CurrentAbility() ability: AppAbility, @Query() q: UserQuery, @Req() req: Request): Promise<Page<UserView>> {
+    const [rows, count] = await this.users.list(ability, q);
     return toPage(req, q, rows.map(UserView.of), count);
   }
 
   @Get(':id')
   @RequirePermission('read', 'User')
-  async get(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<UserView> {
-    return UserView.of(await this.users.get(who, id));
+  async get(@CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<UserView> {
+    return UserView.of(await this.users.get(ability, id));
   }
 
   @Post()
   @RequirePermission('create', 'User')
-  async create(@CurrentPrincipal() who: Principal, @Body() dto: CreateUserDto): Promise<UserView> {
-    return UserView.of(await this.users.create(who, dto));
+  async create(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Body() dto: CreateUserDto): Promise<UserView> {
+    return UserView.of(await this.users.create(who, ability, dto));
   }
 
   @Patch(':id')
   @RequirePermission('update', 'User')
-  async update(@CurrentPrincipal() who: Principal, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateUserDto): Promise<UserView> {
-    return UserView.of(await this.users.update(who, id, dto));
+  async update(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateUserDto): Promise<UserView> {
+    return UserView.of(await this.users.update(who, ability, id, dto));
   }
 }

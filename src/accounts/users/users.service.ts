@@ -5,7 +5,10 @@ import type { Principal } from '../../common/auth/principal';
 import { isUniqueViolation } from '../../common/errors/database-errors';
 import { pageWindow } from '../../common/pagination/pagination';
 import { TransactionRunner } from '../../database/transaction';
-import { assertCanRead, assertCanWrite, visibleOrganizationIds } from '../access';
+import type { AppAbility } from '../../permissions/ability';
+import { scopeToAbility } from '../../permissions/ability-to-sql';
+import { asSubject } from '../../permissions/ability';
+import { assertCanCreateIn, checked } from '../access';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { Organization } from '../organizations/organization.entity';
@@ -110,11 +113,10 @@ export class UsersService {
     await this.users.update({ id: userId }, { lastLoginAt: () => 'now()' } as never);
   }
 
-  async list(who: Principal, q: UserQuery): Promise<[User[], number]> {
+  async list(ability: AppAbility, q: UserQuery): Promise<[User[], number]> {
     const { offset, pageSize } = pageWindow(q);
     const qb = this.users.createQueryBuilder('u').orderBy('lower(u.username)', 'ASC').addOrderBy('u.id', 'ASC').offset(offset).limit(pageSize);
-    const visible = visibleOrganizationIds(who);
-    if (visible !== 'all') qb.andWhere(visible.length ? '(u.organization_id IN (:...visible) OR u.id = :self)' : 'u.id = :self', { visible, self: who.id });
+    scopeToAbility(qb, ability, 'read', 'User', 'u');
     if (q.organization) qb.andWhere('u.organization_id = :org', { org: q.organization });
     if (q.kind) qb.andWhere('u.kind = :kind', { kind: q.kind });
     if (q.search) {
@@ -125,19 +127,16 @@ export class UsersService {
     return qb.getManyAndCount();
   }
 
-  async get(who: Principal, id: string): Promise<User> {
-    const u = await this.users.findOneBy({ id });
-    if (u && who.type === 'user' && who.id === u.id) return u;
-    assertCanRead(who, u?.organizationId ?? null, 'User');
-    return u!;
+  async get(ability: AppAbility, id: string): Promise<User> {
+    return checked(ability, 'read', 'User', await this.users.findOneBy({ id }), 'User');
   }
 
-  async create(who: Principal, dto: CreateUserDto): Promise<User> {
+  async create(who: Principal, ability: AppAbility, dto: CreateUserDto): Promise<User> {
     if ((dto.is_staff || dto.is_support) && !who.isStaff) throw new AccountsError('forbidden', 'Only staff may create staff or support users.');
     if (dto.organization) {
       const org = await this.users.manager.findOneBy(Organization, { id: dto.organization });
-      assertCanWrite(who, org?.id ?? null, 'Organization');
-    } else if (!who.isStaff) {
+      assertCanCreateIn(ability, 'User', dto.organization, Boolean(org));
+    } else if (!ability.can('create', asSubject('User', { organizationId: null }))) {
       throw new AccountsError('forbidden', 'Only staff may create users outside an organization.');
     }
     return this.tx.run(async (tx) => {
@@ -159,23 +158,22 @@ export class UsersService {
     });
   }
 
-  async update(who: Principal, id: string, dto: UpdateUserDto): Promise<User> {
-    const u = await this.users.findOneBy({ id });
-    assertCanWrite(who, u?.organizationId ?? (who.isStaff ? id : null), 'User');
+  async update(who: Principal, ability: AppAbility, id: string, dto: UpdateUserDto): Promise<User> {
+    const u = checked(ability, 'update', 'User', await this.users.findOneBy({ id }), 'User');
     if ((dto.is_staff !== undefined || dto.is_support !== undefined) && !who.isStaff) {
       throw new AccountsError('forbidden', 'Only staff may change staff or support flags.');
     }
     return this.tx.run(async (tx) => {
       const saved = await tx.save(User, {
-        ...u!,
-        email: dto.email ?? u!.email,
-        firstName: dto.first_name ?? u!.firstName,
-        lastName: dto.last_name ?? u!.lastName,
-        isActive: dto.is_active ?? u!.isActive,
-        isStaff: dto.is_staff ?? u!.isStaff,
-        isSupport: dto.is_support ?? u!.isSupport,
+        ...u,
+        email: dto.email ?? u.email,
+        firstName: dto.first_name ?? u.firstName,
+        lastName: dto.last_name ?? u.lastName,
+        isActive: dto.is_active ?? u.isActive,
+        isStaff: dto.is_staff ?? u.isStaff,
+        isSupport: dto.is_support ?? u.isSupport,
       });
-      await this.audit.record({ action: 'user.updated', actor: who, subjectType: 'User', subjectId: id, organizationId: u!.organizationId, data: { ...dto } }, tx);
+      await this.audit.record({ action: 'user.updated', actor: who, subjectType: 'User', subjectId: id, organizationId: u.organizationId, data: { ...dto } }, tx);
       return saved;
     });
   }
