@@ -39,9 +39,18 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('configures the api only with settings that exist and are in .env.example', () => {
-    const names = environmentNames(services.api);
-    expect(names).toEqual(expect.arrayContaining(['DATABASE_URL', 'REDIS_URL', 'HOST', 'PORT', 'PUBLIC_URL']));
+  it('runs a worker from the same image on the same database, Redis, key secret and data volume', () => {
+    const worker = services.worker;
+    expect(worker.build).toEqual(services.api.build);
+    const [apiEnv, workerEnv] = [services.api.environment, worker.environment] as Record<string, string>[];
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'KEY_ENCRYPTION_SECRET']) expect({ name, value: workerEnv[name] }).toEqual({ name, value: apiEnv[name] });
+    expect((worker as { volumes?: string[] }).volumes).toEqual((services.api as { volumes?: string[] }).volumes);
+    expect(apiEnv.JOB_WORKERS_ENABLED).toBe('false');
+  });
+
+  it.each(['api', 'worker'])('configures the %s only with settings that exist and are in .env.example', (service) => {
+    const names = environmentNames(services[service]);
+    if (service === 'api') expect(names).toEqual(expect.arrayContaining(['DATABASE_URL', 'REDIS_URL', 'HOST', 'PORT', 'PUBLIC_URL']));
     const example = read('.env.example');
     for (const name of names) {
       expect({ name, isSetting: Object.prototype.hasOwnProperty.call(SETTINGS_SCHEMA, name) }).toEqual({
