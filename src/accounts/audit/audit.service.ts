@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { Principal } from '../../common/auth/principal';
 import { AuditEvent } from './audit-event.entity';
 
@@ -21,8 +22,8 @@ export class AuditService {
 
   async record(entry: AuditEntry, tx?: EntityManager): Promise<void> {
     const repo = tx ? tx.getRepository(AuditEvent) : this.events;
-    await repo.save(
-      repo.create({
+    // One INSERT, no RETURNING round trip or implicit transaction: this runs on every token issued.
+    await repo.insert({
       action: entry.action,
       actorType: entry.actor?.type ?? 'system',
       actorId: entry.actor && 'id' in entry.actor && entry.actor.id ? entry.actor.id : null,
@@ -31,7 +32,6 @@ export class AuditService {
       organizationId: entry.organizationId ?? null,
       data: entry.data ?? {},
       ip: entry.ip ?? null,
-      }),
-    );
+    } as QueryDeepPartialEntity<AuditEvent>);
   }
 }
