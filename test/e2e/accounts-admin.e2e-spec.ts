@@ -1,0 +1,114 @@
+import { execFile } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { promisify } from 'node:util';
+import { decodeProtectedHeader } from 'jose';
+import { createUser, unique } from '../factories/accounts';
+import { createTestApp, TestApp } from '../utils/test-app';
+import { createTestDatabase, TEST_REDIS_URL } from '../utils/test-databases';
+
+const run = promisify(execFile);
+const randomIp = () => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
+const PASSWORD = 'correct horse battery';
+
+describe('login attempt limits', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ settings: { LOGIN_RATE_LIMIT: '3', LOGIN_RATE_WINDOW_SECONDS: '60', TRUST_PROXY: '1' } });
+  });
+  afterAll(() => t.close());
+
+  const login = (ip: string, username: string, password: string) =>
+    t.http.post('/api/v1/auth/login').set('X-Forwarded-For', ip).send({ username, password });
+
+  it('limits attempts per account, whatever the address', async () => {
+    const { row } = await createUser(t, { password: PASSWORD });
+    for (let i = 0; i < 3; i++) await login(randomIp(), row.username, 'wrong password!').expect(401);
+    const blocked = await login(randomIp(), row.username, PASSWORD).expect(429);
+    expect(blocked.body).toMatchObject({ error: 'too_many_requests', details: { retry_after_seconds: expect.any(Number) } });
+  });
+
+  it('limits attempts per address, whatever the account', async () => {
+    const ip = randomIp();
+    for (let i = 0; i < 3; i++) await login(ip, unique('nobody'), 'wrong password!').expect(401);
+    const { row } = await createUser(t, { password: PASSWORD });
+    await login(ip, row.username, PASSWORD).expect(429);
+    await login(randomIp(), row.username, PASSWORD).expect(200);
+  });
+});
+
+describe('login attempt limits across replicas (Redis)', () => {
+  it('counts attempts made on two API processes together', async () => {
+    const settings = { REDIS_URL: TEST_REDIS_URL, LOGIN_RATE_LIMIT: '3', TRUST_PROXY: '1' };
+    const a = await createTestApp({ settings });
+    const b = await createTestApp({ settings, databaseUrl: a.database.url });
+    try {
+      const { row } = await createUser(a, { password: PASSWORD });
+      const attempt = (app: TestApp) =>
+        app.http.post('/api/v1/auth/login').set('X-Forwarded-For', randomIp()).send({ username: row.username, password: 'wrong password!' });
+      await attempt(a).expect(401);
+      await attempt(b).expect(401);
+      await attempt(a).expect(401);
+      await attempt(b).expect(429);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+});
+
+describe('first-start admin', () => {
+  it('creates a staff admin once, who can log in', async () => {
+    const t = await createTestApp({ settings: { BOOTSTRAP_ADMIN_USERNAME: 'root', BOOTSTRAP_ADMIN_PASSWORD: PASSWORD } });
+    const again = await createTestApp({ settings: { BOOTSTRAP_ADMIN_USERNAME: 'second', BOOTSTRAP_ADMIN_PASSWORD: PASSWORD }, databaseUrl: t.database.url });
+    try {
+      const res = await t.http.post('/api/v1/auth/login').send({ username: 'root', password: PASSWORD }).expect(200);
+      const me = await t.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${res.body.access_token}`).expect(200);
+      expect(me.body).toMatchObject({ name: 'root', is_staff: true });
+      await again.http.post('/api/v1/auth/login').send({ username: 'second', password: PASSWORD }).expect(401);
+      expect(t.logs.join('\n')).not.toContain(PASSWORD);
+    } finally {
+      await again.close();
+      await t.close();
+    }
+  }, 90_000);
+});
+
+describe('ES256 signing keys', () => {
+  it('signs with ES256 when JWT_ALG says so, and verifies those tokens', async () => {
+    const t = await createTestApp({ settings: { JWT_ALG: 'ES256', LOGIN_RATE_LIMIT: '100' } });
+    try {
+      const { row } = await createUser(t, { password: PASSWORD });
+      const res = await t.http.post('/api/v1/auth/login').send({ username: row.username, password: PASSWORD }).expect(200);
+      expect(decodeProtectedHeader(res.body.access_token)).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
+      await t.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${res.body.access_token}`).expect(200);
+      const jwks = await t.http.get('/.well-known/jwks.json').expect(200);
+      expect(jwks.body.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' });
+      expect(jwks.body.keys[0].d).toBeUndefined();
+    } finally {
+      await t.close();
+    }
+  }, 90_000);
+});
+
+describe('command line', () => {
+  it('creates an admin and rotates the signing key on the configured database', async () => {
+    const { url } = await createTestDatabase();
+    const env = { ...process.env, DATABASE_URL: url, NODE_ENV: 'test', ENV_FILE: '/nonexistent/.env' };
+    const cli = (...args: string[]) =>
+      run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli.ts', ...args], { env, cwd: process.cwd(), timeout: 60_000 });
+    const created = await cli('create-admin', '--username', 'operator', '--password', PASSWORD);
+    expect(created.stdout).toContain('Created the staff admin "operator"');
+    const rotated = await cli('rotate-signing-key');
+    expect(rotated.stdout).toMatch(/New active signing key [0-9a-f-]{36}; retiring: [0-9a-f-]{36}/);
+    await expect(cli('no-such-command')).rejects.toMatchObject({ code: 1 });
+
+    const t = await createTestApp({ databaseUrl: url });
+    try {
+      await t.http.post('/api/v1/auth/login').send({ username: 'operator', password: PASSWORD }).expect(200);
+      const jwks = await t.http.get('/.well-known/jwks.json').expect(200);
+      expect(jwks.body.keys).toHaveLength(2);
+    } finally {
+      await t.close();
+    }
+  }, 90_000);
+});
