@@ -23,6 +23,9 @@ const GRANTS_SQL = `
 /** Builds the CASL ability of a principal from its live group memberships. */
 @Injectable()
 export class AbilityFactory {
+  /** The grants each built ability came from, so the same request never queries them twice. */
+  private readonly grantsByAbility = new WeakMap<AppAbility, Grant[]>();
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly logger: PinoLogger,
@@ -38,7 +41,15 @@ export class AbilityFactory {
    */
   async for(principal: Principal, manager?: EntityManager): Promise<AppAbility> {
     if (principal.isStaff || principal.tokenKind === 'activation') return buildAbility(principal, []);
-    return buildAbility(principal, await this.grantsOf(principal, manager));
+    const grants = await this.grantsOf(principal, manager);
+    const ability = buildAbility(principal, grants);
+    this.grantsByAbility.set(ability, grants);
+    return ability;
+  }
+
+  /** The grants behind an ability this factory built from memberships (not for staff or activation tokens). */
+  grantsBehind(ability: AppAbility): Grant[] | undefined {
+    return this.grantsByAbility.get(ability);
   }
 
   async grantsOf(principal: Principal, manager: EntityManager = this.dataSource.manager): Promise<Grant[]> {

@@ -7,7 +7,9 @@ import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
 import { Public } from '../../common/decorators/public.decorator';
 import { RequirePermission } from '../../common/decorators/require-permission.decorator';
+import type { AppAbility } from '../../permissions/ability';
 import { AbilityFactory } from '../../permissions/ability.factory';
+import { CurrentAbility } from '../../permissions/current-ability.decorator';
 import { AuthService } from './auth.service';
 import { LoginDto, MeView, RefreshDto, TokenPairView } from './auth.dto';
 
@@ -49,12 +51,12 @@ export class AuthController {
   @ApiBearerAuth()
   @RequirePermission('read', 'Self')
   @ApiOkResponse({ type: MeView })
-  async me(@CurrentPrincipal() who: Principal): Promise<MeView> {
+  async me(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility): Promise<MeView> {
     const orgs: { id: string; key: string; name: string }[] =
       who.type === 'service_account'
         ? await this.dataSource.query('SELECT id, key, name FROM organizations WHERE id = $1', [who.organizationId])
         : await this.dataSource.query('SELECT o.id, o.key, o.name FROM organizations o JOIN users u ON u.organization_id = o.id WHERE u.id = $1', [who.id]);
-    const grants = await this.abilities.grantsOf(who);
+    const grants = this.abilities.grantsBehind(ability) ?? (await this.abilities.grantsOf(who));
     return {
       type: who.type,
       id: who.id,
