@@ -1,8 +1,9 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
 import { BaseEntity } from '../../database/base.entity';
 import { Organization } from '../organizations/organization.entity';
+import type { ProjectKind } from './project.types';
 
-export type ProjectKind = 'default' | 'course';
+export type { ProjectKind };
 
 /** A project; a `course` project has an end date and can hold course accounts and LTI contexts. */
 @Entity('projects')

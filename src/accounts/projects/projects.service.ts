@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository } from 'typeorm';
+import { EntityManager, In, IsNull, Repository } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { isUniqueViolation } from '../../common/errors/database-errors';
 import { pageWindow } from '../../common/pagination/pagination';
@@ -13,8 +13,15 @@ import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { Organization } from '../organizations/organization.entity';
 import { CreateProjectDto, ProjectQuery, UpdateProjectDto } from './project.dto';
-import { Project, ProjectKind } from './project.entity';
+import { Project } from './project.entity';
 import { PROJECT_DELETED, ProjectDeletedEvent } from './project.events';
+import type { ProjectKind, ProjectSummary } from './project.types';
+
+const SUMMARY_COLUMNS = ['id', 'organizationId', 'key', 'name', 'kind', 'startDate', 'endDate', 'deletedAt'] as const satisfies readonly (keyof ProjectSummary)[];
+
+function summary(p: Project): ProjectSummary {
+  return { id: p.id, organizationId: p.organizationId, key: p.key, name: p.name, kind: p.kind, startDate: p.startDate, endDate: p.endDate, deletedAt: p.deletedAt };
+}
 
 function checkDates(kind: ProjectKind, start: string | null, end: string | null): void {
   if (kind === 'course' && !end) throw new AccountsError('end_date_required', 'A course project needs an end_date.');
@@ -44,6 +51,23 @@ export class ProjectsService {
     if (q.kind) qb.andWhere('p.kind = :kind', { kind: q.kind });
     if (q.search) qb.andWhere('(p.key ILIKE :s OR p.name ILIKE :s)', { s: `%${q.search.replace(/[%_\\]/g, '\\$&')}%` });
     return qb.getManyAndCount();
+  }
+
+  /**
+   * A project for the course-accounts module, deleted or not, with no access check: the caller
+   * checks its ability and the project's kind, dates and deletion itself. Reads in `tx` when given.
+   */
+  async findForCourseAccounts(id: string, tx?: EntityManager): Promise<ProjectSummary | null> {
+    const [found] = await this.findManyForCourseAccounts([id], tx);
+    return found ?? null;
+  }
+
+  /** Several projects as findForCourseAccounts does, in one query; unknown ids are left out. */
+  async findManyForCourseAccounts(ids: readonly string[], tx?: EntityManager): Promise<ProjectSummary[]> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return [];
+    const rows = await (tx ?? this.projects.manager).find(Project, { select: [...SUMMARY_COLUMNS], where: { id: In(unique) } });
+    return rows.map(summary);
   }
 
   /** A live (not deleted) project the caller can see, else 404. */

@@ -1,7 +1,8 @@
 import { Column, Entity, Index } from 'typeorm';
 import { BaseEntity } from '../../database/base.entity';
+import type { UserKind } from './user.types';
 
-export type UserKind = 'person' | 'course_account' | 'lti' | 'external';
+export type { UserKind };
 
 @Entity('users')
 @Index('uq_users_username_ci', { synchronize: false })

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
@@ -14,20 +15,34 @@ import { AuditService } from '../audit/audit.service';
 import { Organization } from '../organizations/organization.entity';
 import { hashPassword } from './passwords';
 import { CreateUserDto, UpdateUserDto, UserQuery } from './user.dto';
-import { User, UserKind } from './user.entity';
+import { User } from './user.entity';
+import type { NewUser } from './user.types';
 
-export interface NewUser {
-  username: string;
-  email?: string | null;
-  firstName?: string;
-  lastName?: string;
-  organizationId?: string | null;
-  kind?: UserKind;
-  source?: string;
-  password?: string;
-  isStaff?: boolean;
-  isSupport?: boolean;
-  isActive?: boolean;
+export type { NewUser };
+
+/** PostgreSQL's limit on the bind parameters of one statement. */
+const MAX_BIND_PARAMETERS = 65_535;
+
+async function userValues(data: NewUser): Promise<Omit<User, 'id' | 'createdAt' | 'updatedAt' | 'lastLoginAt'>> {
+  return {
+    username: data.username,
+    email: data.email ?? null,
+    firstName: data.firstName ?? '',
+    lastName: data.lastName ?? '',
+    organizationId: data.organizationId ?? null,
+    kind: data.kind ?? 'person',
+    source: data.source ?? 'local',
+    passwordHash: data.password ? await hashPassword(data.password) : null,
+    isStaff: data.isStaff ?? false,
+    isSupport: data.isSupport ?? false,
+    isActive: data.isActive ?? true,
+  };
+}
+
+function duplicateUsername(username?: string) {
+  return username
+    ? new AccountsError('duplicate_username', `The username "${username}" is taken.`, { username })
+    : new AccountsError('duplicate_username', 'A username is taken.');
 }
 
 @Injectable()
@@ -42,26 +57,45 @@ export class UsersService {
   async insert(data: NewUser, tx?: EntityManager): Promise<User> {
     const manager = tx ?? this.users.manager;
     try {
-      return await manager.save(
-        User,
-        manager.create(User, {
-          username: data.username,
-          email: data.email ?? null,
-          firstName: data.firstName ?? '',
-          lastName: data.lastName ?? '',
-          organizationId: data.organizationId ?? null,
-          kind: data.kind ?? 'person',
-          source: data.source ?? 'local',
-          passwordHash: data.password ? await hashPassword(data.password) : null,
-          isStaff: data.isStaff ?? false,
-          isSupport: data.isSupport ?? false,
-          isActive: data.isActive ?? true,
-        }),
-      );
+      return await manager.save(User, manager.create(User, await userValues(data)));
     } catch (e) {
-      if (isUniqueViolation(e)) throw new AccountsError('duplicate_username', `The username "${data.username}" is taken.`, { username: data.username });
+      if (isUniqueViolation(e)) throw duplicateUsername(data.username);
       throw e;
     }
+  }
+
+  /**
+   * Inserts many users with one multi-row INSERT (several only past PostgreSQL's bind-parameter
+   * limit), in `tx` when given. Returns their ids in the order of `rows`. A taken username fails the
+   * whole statement (409 `duplicate_username`).
+   */
+  async insertMany(rows: readonly NewUser[], tx?: EntityManager): Promise<string[]> {
+    if (rows.length === 0) return [];
+    const manager = tx ?? this.users.manager;
+    // Ids are made here, not by the database, so they match `rows` without relying on RETURNING order.
+    const values = await Promise.all(rows.map(async (row) => ({ id: randomUUID(), ...(await userValues(row)) })));
+    // Each column of a row is at most one parameter.
+    const chunk = Math.floor(MAX_BIND_PARAMETERS / this.users.metadata.columns.length);
+    try {
+      for (let i = 0; i < values.length; i += chunk) {
+        await manager.createQueryBuilder().insert().into(User).values(values.slice(i, i + chunk)).updateEntity(false).execute();
+      }
+    } catch (e) {
+      if (isUniqueViolation(e)) throw duplicateUsername(values.length === 1 ? values[0].username : undefined);
+      throw e;
+    }
+    return values.map((v) => v.id);
+  }
+
+  /** Deactivates the users in one UPDATE, in `tx` when given (a closed course account's user, say). */
+  async deactivate(ids: readonly string[], tx?: EntityManager): Promise<void> {
+    if (ids.length === 0) return;
+    await (tx ?? this.users.manager)
+      .createQueryBuilder()
+      .update(User)
+      .set({ isActive: false })
+      .where('id = ANY(:ids)', { ids: [...ids] })
+      .execute();
   }
 
   /** For password login: by username or e-mail, case-insensitively, with the password hash. */
