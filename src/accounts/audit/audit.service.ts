@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { Principal } from '../../common/auth/principal';
 import { AuditEvent } from './audit-event.entity';
 
@@ -21,17 +20,20 @@ export class AuditService {
   constructor(@InjectRepository(AuditEvent) private readonly events: Repository<AuditEvent>) {}
 
   async record(entry: AuditEntry, tx?: EntityManager): Promise<void> {
-    const repo = tx ? tx.getRepository(AuditEvent) : this.events;
-    // One INSERT, no RETURNING round trip or implicit transaction: this runs on every token issued.
-    await repo.insert({
-      action: entry.action,
-      actorType: entry.actor?.type ?? 'system',
-      actorId: entry.actor && 'id' in entry.actor && entry.actor.id ? entry.actor.id : null,
-      subjectType: entry.subjectType ?? null,
-      subjectId: entry.subjectId ?? null,
-      organizationId: entry.organizationId ?? null,
-      data: entry.data ?? {},
-      ip: entry.ip ?? null,
-    } as QueryDeepPartialEntity<AuditEvent>);
+    // One plain INSERT: this runs on every login and every token issued.
+    await (tx ?? this.events.manager).query(
+      `INSERT INTO audit_events (action, actor_type, actor_id, subject_type, subject_id, organization_id, data, ip)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        entry.action,
+        entry.actor?.type ?? 'system',
+        entry.actor && 'id' in entry.actor && entry.actor.id ? entry.actor.id : null,
+        entry.subjectType ?? null,
+        entry.subjectId ?? null,
+        entry.organizationId ?? null,
+        JSON.stringify(entry.data ?? {}),
+        entry.ip ?? null,
+      ],
+    );
   }
 }

@@ -6,8 +6,8 @@ import type { Principal } from '../../common/auth/principal';
 import { IS_PUBLIC } from '../../common/decorators/public.decorator';
 import { PRINCIPAL_KEY } from '../../common/decorators/current-principal.decorator';
 import { ExternalUsersService } from '../external/external-users.service';
-import { ServiceAccountsService } from '../service-accounts/service-accounts.service';
-import { UsersService } from '../users/users.service';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { BearerError } from './bearer-errors';
 import { ACTIVATION_SCOPE } from './token-issuer.service';
 import { TokenVerifier } from './token-verifier.service';
@@ -25,8 +25,7 @@ export class AuthenticationGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: TokenVerifier,
-    private readonly users: UsersService,
-    private readonly serviceAccounts: ServiceAccountsService,
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly externalUsers: ExternalUsersService,
   ) {}
 
@@ -56,11 +55,18 @@ export class AuthenticationGuard implements CanActivate {
     }
     const scopes = typeof p.scope === 'string' && p.scope ? p.scope.split(' ') : [];
     if (verified.kind === 'service') {
-      const sa = await this.serviceAccounts.findActive(p.sub!);
+      // Plain queries of the few columns needed: this runs on every request.
+      const [sa] = await this.dataSource.query<{ id: string; clientId: string; organizationId: string }[]>(
+        'SELECT id, client_id AS "clientId", organization_id AS "organizationId" FROM service_accounts WHERE id = $1 AND is_active',
+        [p.sub],
+      );
       if (!sa || sa.clientId !== p.client_id) throw new BearerError(401, 'invalid_token', 'The client is deactivated.');
       return { type: 'service_account', id: sa.id, name: sa.clientId, tokenKind: 'service', scopes, isStaff: false, isSupport: false, organizationId: sa.organizationId };
     }
-    const user = await this.users.findById(p.sub!);
+    const [user] = await this.dataSource.query<{ id: string; username: string; isActive: boolean; isStaff: boolean; isSupport: boolean }[]>(
+      'SELECT id, username, is_active AS "isActive", is_staff AS "isStaff", is_support AS "isSupport" FROM users WHERE id = $1',
+      [p.sub],
+    );
     if (verified.kind === 'activation') {
       if (!user || scopes.join(' ') !== ACTIVATION_SCOPE) throw new BearerError(401, 'invalid_token', 'The activation token is not valid.');
       return { type: 'user', id: user.id, name: user.username, tokenKind: 'activation', scopes, isStaff: false, isSupport: false, activationRecordId: String(p.act ?? '') };

@@ -7,8 +7,7 @@ import { AuditService } from '../audit/audit.service';
 import { RateLimiter } from '../auth/rate-limiter';
 import { TokenIssuer } from '../auth/token-issuer.service';
 import { SCOPE_TOKEN } from '../service-accounts/service-account.dto';
-import { ServiceAccountsService } from '../service-accounts/service-accounts.service';
-import { ServiceAccount } from '../service-accounts/service-account.entity';
+import { AuthenticatedClient, ServiceAccountsService } from '../service-accounts/service-accounts.service';
 import { OAuthError } from './oauth-error';
 
 export interface TokenResponse {
@@ -80,7 +79,7 @@ export class OAuthService {
     return undefined;
   }
 
-  private async authenticateClient(creds: ClientCredentials, ip: string): Promise<ServiceAccount> {
+  private async authenticateClient(creds: ClientCredentials, ip: string): Promise<AuthenticatedClient> {
     await this.limitOr429([`token:ip:${ip}`, `token:client:${creds.clientId}`]);
     const account = await this.serviceAccounts.authenticate(creds.clientId, creds.secret);
     if (!account) {

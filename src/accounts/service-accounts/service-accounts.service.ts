@@ -18,6 +18,14 @@ import { CreateServiceAccountDto, ServiceAccountQuery, UpdateServiceAccountDto }
 import { ServiceAccount, ServiceAccountSecret } from './service-account.entity';
 
 const PREFIX_LENGTH = 8;
+
+/** What the token endpoint needs of an authenticated client. */
+export interface AuthenticatedClient {
+  id: string;
+  clientId: string;
+  organizationId: string;
+  allowedScopes: string[];
+}
 /** A digest nobody can match: compared against when the client is unknown, so timing does not tell. */
 const NO_MATCH = sha256Hex('campus-access:no-such-client');
 
@@ -123,24 +131,27 @@ export class ServiceAccountsService {
     });
   }
 
-  /** Client authentication for /oauth/token: constant-time against every live secret. */
-  async authenticate(clientId: string, secret: string): Promise<ServiceAccount | null> {
-    const account = await this.accounts.findOneBy({ clientId, isActive: true });
+  /**
+   * Client authentication for /oauth/token: constant-time against every live secret. One query
+   * returns the active account with its live secret hashes (it runs on every token request).
+   */
+  async authenticate(clientId: string, secret: string): Promise<AuthenticatedClient | null> {
+    const rows: (AuthenticatedClient & { secretHash: string | null })[] = await this.accounts.query(
+      `SELECT a.id, a.client_id AS "clientId", a.organization_id AS "organizationId", a.allowed_scopes AS "allowedScopes",
+              s.secret_hash AS "secretHash"
+         FROM service_accounts a
+         LEFT JOIN service_account_secrets s
+           ON s.service_account_id = a.id AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > now())
+        WHERE a.client_id = $1 AND a.is_active`,
+      [clientId],
+    );
     const presented = sha256Hex(secret);
-    if (!account) {
-      digestsEqual(presented, NO_MATCH);
-      return null;
-    }
-    const live = await this.secrets
-      .createQueryBuilder('s')
-      .addSelect('s.secretHash')
-      .where('s.service_account_id = :id', { id: account.id })
-      .andWhere('s.revoked_at IS NULL')
-      .andWhere(new Brackets((b) => b.where('s.expires_at IS NULL').orWhere('s.expires_at > now()')))
-      .getMany();
     let ok = false;
-    for (const s of live) ok = digestsEqual(presented, s.secretHash) || ok;
-    return ok ? account : null;
+    for (const row of rows) ok = (row.secretHash !== null && digestsEqual(presented, row.secretHash)) || ok;
+    if (!rows.length) digestsEqual(presented, NO_MATCH);
+    if (!ok) return null;
+    const { id, clientId: cid, organizationId, allowedScopes } = rows[0];
+    return { id, clientId: cid, organizationId, allowedScopes };
   }
 
   /** For the authentication guard: an active service account, or null. */
