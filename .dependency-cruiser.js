@@ -1,6 +1,7 @@
 /**
  * Module boundaries (ARCHITECTURE.md): config → database → common → permissions → accounts → jobs →
- * course-accounts → registrar → lti. A module imports only modules to its left.
+ * course-accounts → registrar → lti. A module imports only modules to its left, and only through
+ * their exported services and types: never another module's entities or repositories.
  */
 const ORDER = ['config', 'database', 'common', 'permissions', 'accounts', 'jobs', 'course-accounts', 'registrar', 'lti'];
 
@@ -15,6 +16,20 @@ const forbidden = ORDER.map((mod, i) => ({
 module.exports = {
   forbidden: [
     ...forbidden,
+    {
+      name: 'no-foreign-entities',
+      comment:
+        "A module reaches another module's tables through that module's exported services and types " +
+        '(type-only imports included). Foreign keys to its tables name the table: ' +
+        "@ForeignKey('projects', …) on a plain uuid column, not a relation to its entity.",
+      severity: 'error',
+      from: { path: '^src/([^/]+)/' },
+      to: {
+        path: '^src/[^/]+/.+[.](entity|repository)[.]ts$',
+        // database/base.entity.ts is the abstract base of every entity (id and timestamps), not a table.
+        pathNot: ['^src/$1/', '^src/database/base[.]entity[.]ts$'],
+      },
+    },
     {
       name: 'no-circular',
       severity: 'error',

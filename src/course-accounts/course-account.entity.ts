@@ -1,7 +1,4 @@
-import { Check, Column, Entity, Index, JoinColumn, ManyToOne, Relation } from 'typeorm';
-import { Organization } from '../accounts/organizations/organization.entity';
-import { Project } from '../accounts/projects/project.entity';
-import { User } from '../accounts/users/user.entity';
+import { Check, Column, Entity, ForeignKey, Index } from 'typeorm';
 import { BaseEntity } from '../database/base.entity';
 
 export const COURSE_ACCOUNT_STATES = ['PENDING', 'OK', 'CLOSED', 'ERRED'] as const;
@@ -14,6 +11,9 @@ export type CourseAccountOperation = 'create' | 'close';
  * A temporary account on the external system for a course project. `state` changes only through
  * CourseAccountStateMachine. At most one account per (project, e-mail) is not CLOSED
  * (`uq_course_accounts_project_email_live`, a partial functional index written in the migration).
+ *
+ * The project, organization and user are plain uuid columns: their foreign keys name the accounts
+ * module's tables, not its entities, and the project is read through ProjectsService.
  */
 @Entity('course_accounts')
 @Index('uq_course_accounts_project_email_live', { synchronize: false })
@@ -25,27 +25,18 @@ export type CourseAccountOperation = 'create' | 'close';
 @Check('ck_course_accounts_failed_operation', `failed_operation IS NULL OR failed_operation IN ('create', 'close')`)
 export class CourseAccount extends BaseEntity {
   @Column({ type: 'uuid' })
+  @ForeignKey('projects', { name: 'FK_5b304c02e6aaad7c9fd2d33f1b0', onDelete: 'RESTRICT' })
   projectId: string;
 
-  @ManyToOne(() => Project, { onDelete: 'RESTRICT' })
-  @JoinColumn({ name: 'project_id' })
-  project?: Relation<Project>;
-
   @Column({ type: 'uuid' })
+  @ForeignKey('organizations', { name: 'FK_f91ee7c25def4f6e2ca38234ee6', onDelete: 'RESTRICT' })
   organizationId: string;
-
-  @ManyToOne(() => Organization, { onDelete: 'RESTRICT' })
-  @JoinColumn({ name: 'organization_id' })
-  organization?: Relation<Organization>;
 
   /** The user of kind `course_account` created with the account; closing deactivates it. */
   @Index('ix_course_accounts_user')
   @Column({ type: 'uuid' })
+  @ForeignKey('users', { name: 'FK_e842699eb87c0740aac97d2ec97', onDelete: 'RESTRICT' })
   userId: string;
-
-  @ManyToOne(() => User, { onDelete: 'RESTRICT' })
-  @JoinColumn({ name: 'user_id' })
-  user?: Relation<User>;
 
   /** The username the backend gave the account; null until it is created there. */
   @Column({ type: 'varchar', length: 150, nullable: true })

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { Project } from '../accounts/projects/project.entity';
+import type { ProjectSummary } from '../accounts/projects/project.types';
 import { AppError } from '../common/errors/app-error';
 import {
   BackendAccount,
@@ -39,7 +39,7 @@ export interface Outcome {
   error?: CourseAccountBackendError;
 }
 
-export function backendProject(p: Pick<Project, 'id' | 'key' | 'name' | 'startDate' | 'endDate'>): BackendProject {
+export function backendProject(p: Pick<ProjectSummary, 'id' | 'key' | 'name' | 'startDate' | 'endDate'>): BackendProject {
   return { id: p.id, key: p.key, name: p.name, startDate: p.startDate, endDate: p.endDate };
 }
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuditEntry, AuditService } from '../accounts/audit/audit.service';
-import { User } from '../accounts/users/user.entity';
+import { UsersService } from '../accounts/users/users.service';
 import { CourseAccount, CourseAccountOperation, CourseAccountState } from './course-account.entity';
 import { CourseAccountError } from './course-accounts.errors';
 import { selectRows } from './course-accounts.sql';
@@ -50,11 +50,8 @@ const COLUMNS: Record<keyof CourseAccount, string> = {
   createdAt: 'created_at',
   updatedAt: 'updated_at',
   projectId: 'project_id',
-  project: '',
   organizationId: 'organization_id',
-  organization: '',
   userId: 'user_id',
-  user: '',
   username: 'username',
   email: 'email',
   description: 'description',
@@ -72,7 +69,7 @@ const COLUMNS: Record<keyof CourseAccount, string> = {
 export function accountFromRow(row: Record<string, unknown>): CourseAccount {
   const account = new CourseAccount();
   for (const [property, column] of Object.entries(COLUMNS)) {
-    if (column && column in row) (account as unknown as Record<string, unknown>)[property] = row[column];
+    if (column in row) (account as unknown as Record<string, unknown>)[property] = row[column];
   }
   return account;
 }
@@ -121,6 +118,7 @@ export class CourseAccountStateMachine {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditService,
+    private readonly users: UsersService,
   ) {}
 
   /** Moves one account or throws 409 `invalid_transition` (404 `not_found` when there is no such account). */
@@ -223,7 +221,7 @@ export class CourseAccountStateMachine {
     );
     const moved = rows.map(accountFromRow);
     if (moved.length === 0) return moved;
-    if (t.to === 'CLOSED') await m.getRepository(User).update({ id: In(moved.map((a) => a.userId)) }, { isActive: false });
+    if (t.to === 'CLOSED') await this.users.deactivate(moved.map((a) => a.userId), m);
     await this.recordMoves(m, moved, t, () => t.data ?? {});
     return moved;
   }

@@ -47,7 +47,7 @@ export class CourseAccountsController {
   @ApiOkResponse({ type: CourseAccountPage })
   async list(@Query() q: CourseAccountQuery, @Req() req: Request) {
     const [rows, count] = await this.courseAccounts.list(await this.abilities.of(req), q);
-    return toPage(req, q, rows.map((a) => CourseAccountView.of(a)), count);
+    return toPage(req, q, rows.map(({ account, project }) => CourseAccountView.of(account, project)), count);
   }
 
   @Post()
@@ -58,7 +58,8 @@ export class CourseAccountsController {
   })
   @ApiCreatedResponse({ type: CourseAccountView })
   async create(@Body() dto: CreateCourseAccountDto, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<CourseAccountView> {
-    return CourseAccountView.of(await this.courseAccounts.create(who, await this.abilities.of(req), dto));
+    const { account, project } = await this.courseAccounts.create(who, await this.abilities.of(req), dto);
+    return CourseAccountView.of(account, project);
   }
 
   @Post('bulk')
@@ -71,7 +72,7 @@ export class CourseAccountsController {
   @ApiAcceptedResponse({ type: BulkCreateResult })
   async bulk(@Body() dto: BulkCreateCourseAccountsDto, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<BulkCreateResult> {
     const result = await this.courseAccounts.bulkCreate(who, await this.abilities.of(req), dto);
-    return { job_id: result.jobId, course_accounts: result.accounts.map((a) => CourseAccountView.of(a)), skipped: result.skipped };
+    return { job_id: result.jobId, course_accounts: result.accounts.map((a) => CourseAccountView.of(a, result.project)), skipped: result.skipped };
   }
 
   @Post('close-expired')
@@ -98,7 +99,8 @@ export class CourseAccountsController {
   @ApiOperation({ summary: 'A course account' })
   @ApiOkResponse({ type: CourseAccountView })
   async get(@Param('id', AccountId) id: string, @Req() req: Request): Promise<CourseAccountView> {
-    return CourseAccountView.of(await this.courseAccounts.get(await this.abilities.of(req), id));
+    const { account, project } = await this.courseAccounts.get(await this.abilities.of(req), id);
+    return CourseAccountView.of(account, project);
   }
 
   @Put(':id')
@@ -133,8 +135,8 @@ export class CourseAccountsController {
   @ApiOperation({ summary: 'Retry an ERRED course account: PENDING, and a job runs the failed step (create or close) again' })
   @ApiAcceptedResponse({ type: CourseAccountJobView })
   async retry(@Param('id', AccountId) id: string, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<CourseAccountJobView> {
-    const { account, jobId } = await this.courseAccounts.retry(who, await this.abilities.of(req), id);
-    return { ...CourseAccountView.of(account), job_id: jobId };
+    const { account, project, jobId } = await this.courseAccounts.retry(who, await this.abilities.of(req), id);
+    return { ...CourseAccountView.of(account, project), job_id: jobId };
   }
 }
 

@@ -3,8 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../accounts/audit/audit.service';
-import { Project } from '../accounts/projects/project.entity';
-import { User } from '../accounts/users/user.entity';
+import type { ProjectSummary } from '../accounts/projects/project.types';
+import { ProjectsService } from '../accounts/projects/projects.service';
 import { UsersService } from '../accounts/users/users.service';
 import type { Principal } from '../common/auth/principal';
 import { isUniqueViolation } from '../common/errors/database-errors';
@@ -44,10 +44,16 @@ export function defaultExpiry(endDate: string): Date {
   return new Date(Date.parse(`${endDate}T00:00:00Z`) + DAY_MS);
 }
 
+/** An account with the project it belongs to (read through ProjectsService). */
+export interface AccountWithProject {
+  account: CourseAccount;
+  project: ProjectSummary;
+}
+
 export interface BulkCreated {
   jobId: string | null;
   accounts: CourseAccount[];
-  project: Project;
+  project: ProjectSummary;
   skipped: SkippedRow[];
 }
 
@@ -61,15 +67,17 @@ export class CourseAccountsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly users: UsersService,
+    private readonly projects: ProjectsService,
     private readonly audit: AuditService,
     private readonly jobs: JobsService,
     private readonly machine: CourseAccountStateMachine,
     private readonly provisioner: CourseAccountProvisioner,
   ) {}
 
-  async list(ability: AppAbility, q: CourseAccountQuery): Promise<[CourseAccount[], number]> {
+  async list(ability: AppAbility, q: CourseAccountQuery): Promise<[AccountWithProject[], number]> {
     const { offset, pageSize } = pageWindow(q);
-    const qb = this.db.getRepository(CourseAccount).createQueryBuilder('ca').innerJoinAndSelect('ca.project', 'p');
+    // The project's dates filter and order in SQL; the page's projects are then read through ProjectsService.
+    const qb = this.db.getRepository(CourseAccount).createQueryBuilder('ca').innerJoin('projects', 'p', 'p.id = ca.project_id');
     scopeToAbility(qb, ability, 'read', 'CourseAccount', 'ca');
     if (q.username) qb.andWhere(`ca.username ILIKE :username`, { username: escapeLike(q.username) });
     if (q.email) qb.andWhere(`ca.email ILIKE :email`, { email: escapeLike(q.email) });
@@ -84,19 +92,21 @@ export class CourseAccountsService {
     const direction = ordering.startsWith('-') ? 'DESC' : 'ASC';
     const column = ORDER_COLUMNS[ordering.replace(/^-/, '') as keyof typeof ORDER_COLUMNS];
     qb.orderBy(column, direction, direction === 'ASC' ? 'NULLS LAST' : 'NULLS FIRST').addOrderBy('ca.id', direction);
-    return qb.offset(offset).limit(pageSize).getManyAndCount();
+    const [accounts, count] = await qb.offset(offset).limit(pageSize).getManyAndCount();
+    return [await this.withProjects(accounts), count];
   }
 
   /** An account the caller may read, with its project; 404 otherwise. */
-  async get(ability: AppAbility, id: string): Promise<CourseAccount> {
-    const account = await this.db.getRepository(CourseAccount).findOne({ where: { id }, relations: { project: true } });
+  async get(ability: AppAbility, id: string): Promise<AccountWithProject> {
+    const account = await this.db.getRepository(CourseAccount).findOneBy({ id });
     if (!account) throw new CourseAccountError('not_found', 'Course account not found.', { id });
     assertCan(ability, 'read', 'CourseAccount', account);
-    return account;
+    const [found] = await this.withProjects([account]);
+    return found;
   }
 
   /** Creates the account and its user, then the account upstream within the request: OK, or ERRED with the backend's error. */
-  async create(who: Principal, ability: AppAbility, dto: CreateCourseAccountDto): Promise<CourseAccount> {
+  async create(who: Principal, ability: AppAbility, dto: CreateCourseAccountDto): Promise<AccountWithProject> {
     const project = await this.usableProject(ability, dto.project);
     const expiresAt = this.expiry(project, dto.expires_at);
     const email = dto.email?.trim() || null;
@@ -116,8 +126,7 @@ export class CourseAccountsService {
       return created;
     });
     const { account: after } = await this.provisioner.create(account, backendProject(project), { actor: who, ownerUsername: who.name });
-    after.project = project;
-    return after;
+    return { account: after, project };
   }
 
   /**
@@ -174,7 +183,7 @@ export class CourseAccountsService {
 
   /** Closes upstream, deactivates the user: CLOSED. A refused close leaves the account ERRED and answers 502. */
   async close(who: Principal, ability: AppAbility, id: string): Promise<void> {
-    const account = await this.get(ability, id);
+    const { account } = await this.get(ability, id);
     assertCan(ability, 'close', 'CourseAccount', account);
     const { error } = await this.provisioner.close(account, { actor: who });
     if (error) {
@@ -187,10 +196,10 @@ export class CourseAccountsService {
   }
 
   /** ERRED → PENDING, and a job that runs the failed step again. */
-  async retry(who: Principal, ability: AppAbility, id: string): Promise<{ account: CourseAccount; jobId: string }> {
-    const account = await this.get(ability, id);
+  async retry(who: Principal, ability: AppAbility, id: string): Promise<AccountWithProject & { jobId: string }> {
+    const { account, project } = await this.get(ability, id);
     assertCan(ability, 'retry', 'CourseAccount', account);
-    if (account.state === 'ERRED' && account.failedOperation !== 'close') this.assertProjectOpen(account.project!);
+    if (account.state === 'ERRED' && account.failedOperation !== 'close') this.assertProjectOpen(project);
     return this.db.transaction(async (tx) => {
       const moved = await this.machine.transition(id, { from: 'ERRED', to: 'PENDING', actor: who, data: { retry: account.failedOperation } }, tx);
       const { id: jobId } = await this.jobs.enqueue(
@@ -199,8 +208,7 @@ export class CourseAccountsService {
         { owner: who, organizationId: account.organizationId, totalSteps: 1 },
         tx,
       );
-      moved.project = account.project;
-      return { account: moved, jobId };
+      return { account: moved, project, jobId };
     });
   }
 
@@ -224,8 +232,8 @@ export class CourseAccountsService {
    * The project for a new account: 404 when the caller cannot see it, 403 when it may not create
    * accounts in it, 400 when it cannot hold accounts (not a course, no end date, ended, deleted).
    */
-  private async usableProject(ability: AppAbility, projectId: string): Promise<Project> {
-    const project = await this.db.getRepository(Project).findOneBy({ id: projectId });
+  private async usableProject(ability: AppAbility, projectId: string): Promise<ProjectSummary> {
+    const project = await this.projects.findForCourseAccounts(projectId);
     if (!project || !ability.can('read', asSubject('Project', { id: project.id, organizationId: project.organizationId }))) {
       throw new CourseAccountError('project_not_found', 'Project not found.', { project: projectId });
     }
@@ -236,7 +244,7 @@ export class CourseAccountsService {
     return project;
   }
 
-  private assertProjectOpen(project: Project): void {
+  private assertProjectOpen(project: ProjectSummary): void {
     const details = { project: project.id };
     if (project.deletedAt) throw new CourseAccountError('project_deleted', 'The project is deleted.', details);
     if (project.kind !== 'course') throw new CourseAccountError('project_not_course', 'Course accounts need a project of kind course.', details);
@@ -246,7 +254,7 @@ export class CourseAccountsService {
     }
   }
 
-  private expiry(project: Project, requested: string | undefined): Date {
+  private expiry(project: ProjectSummary, requested: string | undefined): Date {
     const latest = defaultExpiry(project.endDate!);
     if (requested === undefined) return latest;
     const at = new Date(requested);
@@ -257,6 +265,17 @@ export class CourseAccountsService {
       });
     }
     return at;
+  }
+
+  /** The accounts with their projects, read in one query. */
+  private async withProjects(accounts: CourseAccount[]): Promise<AccountWithProject[]> {
+    const projects = new Map((await this.projects.findManyForCourseAccounts(accounts.map((a) => a.projectId))).map((p) => [p.id, p]));
+    return accounts.map((account) => {
+      const project = projects.get(account.projectId);
+      // The foreign key (ON DELETE RESTRICT) and soft deletion keep every account's project row.
+      if (!project) throw new Error(`Course account ${account.id}: project ${account.projectId} not found`);
+      return { account, project };
+    });
   }
 
   /** Serializes creations in one project, so the duplicate check and the insert see the same rows. */
@@ -273,86 +292,53 @@ export class CourseAccountsService {
     );
   }
 
-  /** A user of kind course_account per account, then the PENDING accounts in multi-row inserts. */
+  /**
+   * A user of kind course_account per account ("Course Account", username
+   * `course-account-<account id>`), then the PENDING accounts: multi-row inserts for both, since a
+   * bulk creation of 1,000 accounts would otherwise spend most of its time on single-row inserts.
+   */
   private async insertAccounts(
     tx: EntityManager,
-    project: Project,
+    project: ProjectSummary,
     rows: { email: string | null; description: string }[],
     expiresAt: Date,
   ): Promise<CourseAccount[]> {
-    const accounts: CourseAccount[] = [];
-    const users = await this.insertUsers(tx, project, rows);
-    for (const [i, row] of rows.entries()) {
-      const { id, userId } = users[i];
-      accounts.push(
-        tx.create(CourseAccount, {
-          id,
-          projectId: project.id,
-          organizationId: project.organizationId,
-          userId,
-          username: null,
-          email: row.email,
-          description: row.description,
-          state: 'PENDING',
-          backendId: null,
-          idempotencyKey: id,
-          errorMessage: null,
-          errorTraceback: null,
-          failedOperation: null,
-          expiresAt,
-          closedAt: null,
-        }),
-      );
-    }
+    const ids = rows.map(() => randomUUID());
+    const userIds = await this.users.insertMany(
+      rows.map((row, i) => ({
+        username: `course-account-${ids[i]}`,
+        email: row.email,
+        firstName: 'Course',
+        lastName: 'Account',
+        organizationId: project.organizationId,
+        kind: 'course_account',
+        source: 'course-accounts',
+      })),
+      tx,
+    );
+    const accounts = rows.map((row, i) =>
+      tx.create(CourseAccount, {
+        id: ids[i],
+        projectId: project.id,
+        organizationId: project.organizationId,
+        userId: userIds[i],
+        username: null,
+        email: row.email,
+        description: row.description,
+        state: 'PENDING',
+        backendId: null,
+        idempotencyKey: ids[i],
+        errorMessage: null,
+        errorTraceback: null,
+        failedOperation: null,
+        expiresAt,
+        closedAt: null,
+      }),
+    );
     for (let i = 0; i < accounts.length; i += INSERT_CHUNK) {
       await tx.createQueryBuilder().insert().into(CourseAccount).values(accounts.slice(i, i + INSERT_CHUNK)).execute();
     }
-    for (const a of accounts) a.project = project;
     return accounts;
-  }
-
-  /**
-   * The users of new accounts (kind course_account, "Course Account"), username
-   * `course-account-<account id>`. One user goes through UsersService; many go in multi-row inserts
-   * of the same values, since a bulk creation of 1,000 accounts would otherwise spend most of its
-   * time on single-row inserts.
-   */
-  private async insertUsers(
-    tx: EntityManager,
-    project: Project,
-    rows: { email: string | null }[],
-  ): Promise<{ id: string; userId: string }[]> {
-    const values = rows.map((row) => {
-      const id = randomUUID();
-      return {
-        id,
-        user: {
-          username: `course-account-${id}`,
-          email: row.email,
-          firstName: 'Course',
-          lastName: 'Account',
-          organizationId: project.organizationId,
-          kind: 'course_account' as const,
-          source: 'course-accounts',
-        },
-      };
-    });
-    if (values.length === 1) {
-      const user = await this.users.insert(values[0].user, tx);
-      return [{ id: values[0].id, userId: user.id }];
-    }
-    const withIds = values.map((v) => ({ id: v.id, userId: randomUUID(), user: v.user }));
-    for (let i = 0; i < withIds.length; i += INSERT_CHUNK) {
-      const chunk = withIds.slice(i, i + INSERT_CHUNK);
-      await tx
-        .createQueryBuilder()
-        .insert()
-        .into(User)
-        .values(chunk.map((v) => ({ id: v.userId, ...v.user, isActive: true, isStaff: false, isSupport: false, passwordHash: null })))
-        .updateEntity(false)
-        .execute();
-    }
-    return withIds.map(({ id, userId }) => ({ id, userId }));
   }
 
   /** Runs inserting work; the partial unique index's violation (a race the lock did not cover) is a 409. */

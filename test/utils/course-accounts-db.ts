@@ -6,10 +6,12 @@ import { AuditService } from '../../src/accounts/audit/audit.service';
 import { Organization } from '../../src/accounts/organizations/organization.entity';
 import { Project } from '../../src/accounts/projects/project.entity';
 import { User } from '../../src/accounts/users/user.entity';
+import { UsersService } from '../../src/accounts/users/users.service';
 import { CourseAccount, CourseAccountState } from '../../src/course-accounts/course-account.entity';
 import { CourseAccountStateMachine } from '../../src/course-accounts/course-account.state-machine';
 import { MockBackendAccount } from '../../src/course-accounts/backends/mock-backend-account.entity';
 import { dataSourceOptions } from '../../src/database/data-source-options';
+import { TransactionRunner } from '../../src/database/transaction';
 import { databaseUrl, withAdminClient } from './test-databases';
 
 /**
@@ -33,7 +35,8 @@ export async function createStateMachineDatabase(poolSize = 20): Promise<{
     entities: [Organization, Project, User, AuditEvent, CourseAccount, MockBackendAccount],
   } as never);
   await ds.initialize();
-  const machine = new CourseAccountStateMachine(ds, new AuditService(ds.getRepository(AuditEvent)));
+  const audit = new AuditService(ds.getRepository(AuditEvent));
+  const machine = new CourseAccountStateMachine(ds, audit, new UsersService(ds.getRepository(User), new TransactionRunner(ds), audit));
   return {
     ds,
     machine,

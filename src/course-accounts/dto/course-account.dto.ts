@@ -14,7 +14,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
-import type { Project } from '../../accounts/projects/project.entity';
+import type { ProjectSummary } from '../../accounts/projects/project.types';
 import { PageQuery } from '../../common/pagination/pagination';
 import { COURSE_ACCOUNT_STATES, CourseAccount, CourseAccountState } from '../course-account.entity';
 
@@ -161,8 +161,7 @@ export class CourseAccountView {
   @ApiProperty({ format: 'date-time' }) created: string;
   @ApiProperty({ format: 'date-time' }) modified: string;
 
-  static of(a: CourseAccount, project?: Pick<Project, 'name' | 'key' | 'startDate' | 'endDate'> | null): CourseAccountView {
-    const p = project ?? a.project ?? null;
+  static of(a: CourseAccount, p: Pick<ProjectSummary, 'name' | 'key' | 'startDate' | 'endDate'> | null): CourseAccountView {
     return {
       id: a.id,
       state: a.state,

@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
-import type { Project } from '../../accounts/projects/project.entity';
+import type { ProjectSummary } from '../../accounts/projects/project.types';
+import { ProjectsService } from '../../accounts/projects/projects.service';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import type { JobContext } from '../../jobs/processors/job-processor';
@@ -62,7 +63,7 @@ class Tally {
   }
 }
 
-function projectClosedReason(project: Project): string | null {
+function projectClosedReason(project: ProjectSummary): string | null {
   if (project.deletedAt) return 'The project was deleted before the account was created.';
   if (project.endDate && defaultExpiry(project.endDate).getTime() <= Date.now()) return `The course ended on ${project.endDate} before the account was created.`;
   return null;
@@ -82,6 +83,7 @@ export class CourseAccountLifecycle {
     @InjectDataSource() private readonly db: DataSource,
     private readonly provisioner: CourseAccountProvisioner,
     private readonly machine: CourseAccountStateMachine,
+    private readonly projects: ProjectsService,
     @InjectSettings() private readonly settings: Settings,
   ) {}
 
@@ -106,23 +108,25 @@ export class CourseAccountLifecycle {
     // No abort signal: a canceled or stopping job lets the calls in flight finish (each bounded by
     // COURSE_ACCOUNTS_TIMEOUT_MS) and records what they did, so nothing exists upstream unrecorded.
     const op: OperationContext = { actor, ownerUsername, commitCreated: (c) => created.submit(c) };
-    const accounts = await this.db.getRepository(CourseAccount).find({ where: { id: In(accountIds) }, relations: { project: true }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const accounts = await this.db.getRepository(CourseAccount).find({ where: { id: In(accountIds) }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const projects = new Map((await this.projects.findManyForCourseAccounts(accounts.map((a) => a.projectId))).map((p) => [p.id, p]));
+    const projectOf = (a: CourseAccount) => projects.get(a.projectId)!;
     const todo = accounts.filter((a) => a.state === 'PENDING' || (a.state === 'OK' && closeAfter.has(a.id)));
     const tally = new Tally();
     const progress = new ProgressReporter(ctx, accountIds.length, accountIds.length - todo.length);
     await progress.start();
 
     // Accounts of a project deleted (or ended) meanwhile are not created.
-    const blocked = todo.filter((a) => a.state === 'PENDING' && !closeAfter.has(a.id) && projectClosedReason(a.project!));
+    const blocked = todo.filter((a) => a.state === 'PENDING' && !closeAfter.has(a.id) && projectClosedReason(projectOf(a)));
     for (const a of blocked) {
       await this.machine.transitionMany([a.id], {
         from: 'PENDING',
         to: 'ERRED',
         actor: op.actor,
-        changes: { errorMessage: projectClosedReason(a.project!)!, failedOperation: 'create' },
+        changes: { errorMessage: projectClosedReason(projectOf(a))!, failedOperation: 'create' },
       });
       tally.add('erred');
-      tally.fail(a, projectClosedReason(a.project!)!);
+      tally.fail(a, projectClosedReason(projectOf(a))!);
     }
     await progress.step(blocked.length);
     const work = todo.filter((a) => !blocked.includes(a));
@@ -143,7 +147,7 @@ export class CourseAccountLifecycle {
           const [moved] = await this.machine.markCreated([{ id: account.id, username: account.username, backendId: account.backendId ?? account.username }], op.actor);
           outcome = { account: moved ?? (await this.db.manager.findOneByOrFail(CourseAccount, { id: account.id })) };
         } else if (account.state === 'PENDING') {
-          outcome = await this.provisioner.create(account, backendProject(account.project!), op);
+          outcome = await this.provisioner.create(account, backendProject(projectOf(account)), op);
           if (outcome.error?.details.stage === 'token') tokenFailure ??= outcome.error;
         }
         if (!outcome.error && outcome.account.state === 'OK' && closeAfter.has(account.id)) {
