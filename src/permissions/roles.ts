@@ -61,7 +61,7 @@ function registrarRoles(scopeType: 'organization' | 'program'): Role[] {
 export const ROLES: readonly Role[] = [
   {
     name: 'organization_admin',
-    description: 'Does everything in the organization: projects, users, service accounts, groups, course accounts, jobs, programs.',
+    description: 'Does everything in the organization: projects, users, service accounts, groups, course accounts, programs.',
     scopeType: 'organization',
     permissions: p('manage', ALL),
   },

@@ -118,7 +118,9 @@ export const SCOPE_LINKS: Record<SubjectType, Partial<Record<ScopeType, ScopeLin
   },
   AuditEvent: { organization: { field: 'organizationId' } },
   ActivationRecord: { organization: { field: 'organizationId' } },
-  Job: { organization: { field: 'organizationId' } },
+  // Jobs and their results belong to whoever started them (plus staff, and support to read): no
+  // organization or project role reaches them, as in ARCHITECTURE.md.
+  Job: {},
   CourseAccount: { organization: { field: 'organizationId' }, project: { field: 'projectId' } },
   Program: { organization: { field: 'organizationId' }, program: { field: 'id' } },
   Self: {},
