@@ -107,3 +107,41 @@ describe('/auth/me roles', () => {
     await t.http.delete(`/api/v1/projects/${created.body.id}`).set(admin.auth).expect(204);
   });
 });
+
+describe('organization admins and global users', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  async function orgAdmin(orgId: string) {
+    const staff = await createStaff(t);
+    const admin = await createUser(t, { organizationId: orgId });
+    const group = await t.http.post('/api/v1/groups').set(staff.auth).send({ name: unique('admins'), scope_type: 'organization', scope_id: orgId, role: 'organization_admin' }).expect(201);
+    await t.http.post(`/api/v1/groups/${group.body.id}/members`).set(staff.auth).send({ principal_type: 'user', principal_id: admin.row.id }).expect(201);
+    return { admin, staff };
+  }
+
+  it('cannot change or deactivate a staff user of its organization', async () => {
+    const org = await createOrganization(t);
+    const { admin } = await orgAdmin(org.id);
+    const staffInOrg = await createUser(t, { organizationId: org.id, isStaff: true });
+    const res = await t.http.patch(`/api/v1/users/${staffInOrg.row.id}`).set(admin.auth).send({ is_active: false }).expect(403);
+    expect(res.body.error).toBe('forbidden');
+    await t.http.get('/api/v1/auth/me').set(staffInOrg.auth).expect(200);
+    const plain = await createUser(t, { organizationId: org.id });
+    await t.http.patch(`/api/v1/users/${plain.row.id}`).set(admin.auth).send({ is_active: false }).expect(200);
+  });
+
+  it('answers 409 organization_not_empty for an organization that has only deleted projects left', async () => {
+    const org = await createOrganization(t);
+    const staff = await createStaff(t);
+    const project = await t.http.post('/api/v1/projects').set(staff.auth).send({ organization: org.id, key: unique('p'), name: 'P' }).expect(201);
+    await t.http.delete(`/api/v1/projects/${project.body.id}`).set(staff.auth).expect(204);
+    const res = await t.http.delete(`/api/v1/organizations/${org.id}`).set(staff.auth).expect(409);
+    expect(res.body.error).toBe('organization_not_empty');
+    const empty = await createOrganization(t);
+    await t.http.delete(`/api/v1/organizations/${empty.id}`).set(staff.auth).expect(204);
+  });
+});

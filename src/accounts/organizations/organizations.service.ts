@@ -66,12 +66,12 @@ export class OrganizationsService {
     const org = checked(ability, 'delete', 'Organization', await this.orgs.findOneBy({ id }), 'Organization');
     await this.tx.run(async (tx) => {
       const [{ count }] = await tx.query(
-        `SELECT (SELECT count(*) FROM projects WHERE organization_id = $1 AND deleted_at IS NULL)
+        `SELECT (SELECT count(*) FROM projects WHERE organization_id = $1)
               + (SELECT count(*) FROM service_accounts WHERE organization_id = $1) AS count`,
         [id],
       );
       if (Number(count) > 0) {
-        throw new AccountsError('organization_not_empty', 'Delete its projects and service accounts first.', { id });
+        throw new AccountsError('organization_not_empty', 'The organization still has projects (deleted ones are kept for their history) or service accounts.', { id });
       }
       await tx.delete(Organization, { id });
       await this.audit.record({ action: 'organization.deleted', actor: who, subjectType: 'Organization', subjectId: id, organizationId: null, data: { key: org.key } }, tx);

@@ -197,6 +197,10 @@ export class UsersService {
     if ((dto.is_staff !== undefined || dto.is_support !== undefined) && !who.isStaff) {
       throw new AccountsError('forbidden', 'Only staff may change staff or support flags.');
     }
+    // An organization role must not reach users who hold global rights (no lock-out of staff).
+    if ((u.isStaff || u.isSupport) && !who.isStaff) {
+      throw new AccountsError('forbidden', 'Only staff may change staff or support users.');
+    }
     return this.tx.run(async (tx) => {
       const saved = await tx.save(User, {
         ...u,

@@ -24,3 +24,9 @@ export function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; driverError?: { code?: string } };
   return e?.code === '23505' || e?.driverError?.code === '23505';
 }
+
+/** PostgreSQL foreign_key_violation: the row is still referenced, or references a missing row. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string } };
+  return e?.code === '23503' || e?.driverError?.code === '23503';
+}

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import { AppError, isSelfRendering } from '../errors/app-error';
 import { CODE_BY_STATUS } from '../errors/common.errors';
-import { isDatabaseUnavailable, isUniqueViolation } from '../errors/database-errors';
+import { isDatabaseUnavailable, isForeignKeyViolation, isUniqueViolation } from '../errors/database-errors';
 
 interface ErrorBody {
   error: string;
@@ -59,6 +59,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     } else if (isUniqueViolation(exception)) {
       status = HttpStatus.CONFLICT;
       body = { error: 'conflict', message: 'An object with the same unique values already exists.' };
+    } else if (isForeignKeyViolation(exception)) {
+      status = HttpStatus.CONFLICT;
+      body = { error: 'conflict', message: 'The object is still referenced by, or refers to, other objects.' };
     } else {
       status = HttpStatus.INTERNAL_SERVER_ERROR;
       body = { error: 'internal_error', message: 'Internal error.', details: { request_id: req.id } };
