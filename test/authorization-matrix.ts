@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 70 routes × 12 callers = 840 cells (CELL_COUNT, checked by the runner). The runner,
+ * 71 routes × 12 callers = 852 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -32,7 +32,7 @@ import { unique } from './factories/accounts';
 import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 
-export const CELL_COUNT = 840;
+export const CELL_COUNT = 852;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -140,6 +140,13 @@ export const MATRIX: MatrixRoute[] = [
 
   // ─── The caller itself ──────────────────────────────────────────────────────────────────────
   { route: 'GET /api/v1/auth/me', request: () => at('/api/v1/auth/me'), expect: signedIn(200) },
+  {
+    // Staff only: an organization admin's `manage all` stops at its organization.
+    route: 'POST /api/v1/auth/dashboard-session',
+    request: () => at('/api/v1/auth/dashboard-session'),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 204, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
+  },
   { route: 'GET /api/v1/roles', request: () => at('/api/v1/roles'), expect: signedIn(200) },
   {
     route: 'GET /api/v1/permissions',

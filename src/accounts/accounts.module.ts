@@ -74,6 +74,6 @@ import { UsersService } from './users/users.service';
     PermissionsAuditListener,
     { provide: APP_GUARD, useClass: AuthenticationGuard },
   ],
-  exports: [UsersService, OrganizationsService, ProjectsService, ServiceAccountsService, AuditService, SigningKeysService, TokenIssuer, BootstrapAdminService],
+  exports: [UsersService, OrganizationsService, ProjectsService, ServiceAccountsService, AuditService, SigningKeysService, TokenIssuer, TokenVerifier, BootstrapAdminService],
 })
 export class AccountsModule {}

@@ -5,6 +5,7 @@ import { AccountsModule } from '../accounts/accounts.module';
 import { SETTINGS } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import { PermissionsModule } from '../permissions/permissions.module';
+import { QueueDashboard } from './dashboard/queue-dashboard';
 import { UsersExportController } from './exports/users-export.controller';
 import { UsersExportProcessor } from './exports/users-export.processor';
 import { JobDispatcher } from './jobs.dispatcher';
@@ -41,7 +42,7 @@ function createQueueAdapter(settings: Settings): QueueAdapter {
   });
 }
 
-/** Durable jobs: records, queues (Bull or in-process), workers, sweeper, artifacts and retention. */
+/** Durable jobs: records, queues (Bull or in-process), workers, sweeper, artifacts, retention and the staff queue dashboard. */
 @Module({
   imports: [DiscoveryModule, ScheduleModule.forRoot(), AccountsModule, PermissionsModule],
   controllers: [JobsController, UsersExportController],
@@ -57,7 +58,8 @@ function createQueueAdapter(settings: Settings): QueueAdapter {
     JobWorkers,
     UsersExportProcessor,
     JobSubjects,
+    QueueDashboard,
   ],
-  exports: [JobsService, JobsRetention, JobsSweeper, QUEUE_ADAPTER],
+  exports: [JobsService, JobsRetention, JobsSweeper, QUEUE_ADAPTER, QueueDashboard],
 })
 export class JobsModule {}

@@ -1,16 +1,19 @@
-import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { Request } from 'express';
-import { DataSource } from 'typeorm';
+import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
 import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
+import { publicUrl } from '../../config/load-settings';
+import { InjectSettings } from '../../config/settings.module';
+import { Settings } from '../../config/settings.schema';
 import { Public } from '../../common/decorators/public.decorator';
 import { RequirePermission } from '../../common/decorators/require-permission.decorator';
 import type { AppAbility } from '../../permissions/ability';
 import { AbilityFactory } from '../../permissions/ability.factory';
 import { CurrentAbility } from '../../permissions/current-ability.decorator';
+import { OrganizationsService } from '../organizations/organizations.service';
 import { AuthService } from './auth.service';
+import { DASHBOARD_SESSION_COOKIE, QUEUE_DASHBOARD_PATH } from './dashboard-session';
 import { LoginDto, MeView, RefreshDto, TokenPairView } from './auth.dto';
 
 @ApiTags('auth')
@@ -19,7 +22,8 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly abilities: AbilityFactory,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly organizations: OrganizationsService,
+    @InjectSettings() private readonly settings: Settings,
   ) {}
 
   @Public()
@@ -47,16 +51,34 @@ export class AuthController {
     await this.auth.logout(dto.refresh_token);
   }
 
+  @Post('dashboard-session')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @RequirePermission('manage', 'all')
+  @ApiNoContentResponse({
+    description: `Staff only. Sets an HttpOnly, SameSite=Strict cookie for \`${QUEUE_DASHBOARD_PATH}\` holding a short-lived access token, so a browser can open the queue dashboard.`,
+  })
+  @ApiForbiddenResponse({ description: '`forbidden`: the caller is not staff.' })
+  async dashboardSession(@CurrentPrincipal() who: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    const { token, expiresIn } = await this.auth.dashboardSession(who);
+    res.cookie(DASHBOARD_SESSION_COOKIE, token, {
+      httpOnly: true,
+      secure: req.secure || new URL(publicUrl(this.settings)).protocol === 'https:',
+      sameSite: 'strict',
+      path: QUEUE_DASHBOARD_PATH,
+      maxAge: expiresIn * 1000,
+    });
+  }
+
   @Get('me')
   @ApiBearerAuth()
   @RequirePermission('read', 'Self')
   @ApiOkResponse({ type: MeView })
   async me(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility): Promise<MeView> {
-    const orgs: { id: string; key: string; name: string }[] =
-      who.type === 'service_account'
-        ? await this.dataSource.query('SELECT id, key, name FROM organizations WHERE id = $1', [who.organizationId])
-        : await this.dataSource.query('SELECT o.id, o.key, o.name FROM organizations o JOIN users u ON u.organization_id = o.id WHERE u.id = $1', [who.id]);
     const grants = this.abilities.grantsBehind(ability) ?? (await this.abilities.grantsOf(who));
+    // Its own organization, then those it holds roles in.
+    const ids = [...new Set([...(who.organizationId ? [who.organizationId] : []), ...grants.map((g) => g.organizationId)])];
+    const orgs = await this.organizations.summaries(ids);
     return {
       type: who.type,
       id: who.id,

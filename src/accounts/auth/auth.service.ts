@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
+import type { Principal } from '../../common/auth/principal';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { AccountsError } from '../accounts.errors';
@@ -12,7 +13,7 @@ import { UsersService } from '../users/users.service';
 import { RateLimiter } from './rate-limiter';
 import { RefreshToken } from './refresh-token.entity';
 import { randomSecret, sha256Hex } from './secrets';
-import { TokenIssuer } from './token-issuer.service';
+import { IssuedToken, TokenIssuer } from './token-issuer.service';
 
 export interface TokenPair {
   access_token: string;
@@ -44,6 +45,16 @@ export class AuthService {
     });
     const access = await this.issuer.userAccessToken(user.id, user.username);
     return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, refresh_token: refresh };
+  }
+
+  /**
+   * An access token for a staff dashboard's cookie (see dashboard-session.ts). Only staff users: the
+   * route's `manage all` also admits organization admins, whose rights stop at their organization.
+   */
+  dashboardSession(who: Principal): Promise<IssuedToken> {
+    if (who.type !== 'user' || !who.isStaff) throw new AccountsError('forbidden', 'Only staff may open the staff dashboards.');
+    // The authentication guard has just checked that the user is active; a principal's name is its username.
+    return this.issuer.userAccessToken(who.id, who.name);
   }
 
   /** Same 401 body and similar time for an unknown user, a wrong password and an inactive account. */
