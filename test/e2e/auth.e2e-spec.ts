@@ -90,6 +90,17 @@ describe('/auth/me roles', () => {
     await new Promise((r) => setTimeout(r, 1600));
     const me = await t.http.get('/api/v1/auth/me').set(user.auth).expect(200);
     expect(me.body.roles).toEqual([{ role: 'organization_admin', scope_type: 'organization', scope_id: org.id, organization: org.id }]);
+    expect(me.body.organizations).toEqual([{ id: org.id, key: org.key, name: org.name }]);
+  });
+
+  it('lists the organizations the caller holds roles in besides its own', async () => {
+    const [home, other] = [await createOrganization(t), await createOrganization(t)];
+    const staff = await createStaff(t);
+    const user = await createUser(t, { organizationId: home.id });
+    const group = await t.http.post('/api/v1/groups').set(staff.auth).send({ name: unique('readers'), scope_type: 'organization', scope_id: other.id, role: 'organization_read_reports' }).expect(201);
+    await t.http.post(`/api/v1/groups/${group.body.id}/members`).set(staff.auth).send({ principal_type: 'user', principal_id: user.row.id }).expect(201);
+    const me = await t.http.get('/api/v1/auth/me').set(user.auth).expect(200);
+    expect(me.body.organizations.map((o: { id: string }) => o.id)).toEqual([home.id, other.id]);
   });
 
   it('lets an organization admin manage its organization and nothing of another', async () => {

@@ -1,8 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
-import { DataSource } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
 import { publicUrl } from '../../config/load-settings';
@@ -13,6 +11,7 @@ import { RequirePermission } from '../../common/decorators/require-permission.de
 import type { AppAbility } from '../../permissions/ability';
 import { AbilityFactory } from '../../permissions/ability.factory';
 import { CurrentAbility } from '../../permissions/current-ability.decorator';
+import { OrganizationsService } from '../organizations/organizations.service';
 import { AuthService } from './auth.service';
 import { DASHBOARD_SESSION_COOKIE, QUEUE_DASHBOARD_PATH } from './dashboard-session';
 import { LoginDto, MeView, RefreshDto, TokenPairView } from './auth.dto';
@@ -23,7 +22,7 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly abilities: AbilityFactory,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly organizations: OrganizationsService,
     @InjectSettings() private readonly settings: Settings,
   ) {}
 
@@ -76,11 +75,10 @@ export class AuthController {
   @RequirePermission('read', 'Self')
   @ApiOkResponse({ type: MeView })
   async me(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility): Promise<MeView> {
-    const orgs: { id: string; key: string; name: string }[] =
-      who.type === 'service_account'
-        ? await this.dataSource.query('SELECT id, key, name FROM organizations WHERE id = $1', [who.organizationId])
-        : await this.dataSource.query('SELECT o.id, o.key, o.name FROM organizations o JOIN users u ON u.organization_id = o.id WHERE u.id = $1', [who.id]);
     const grants = this.abilities.grantsBehind(ability) ?? (await this.abilities.grantsOf(who));
+    // Its own organization, then those it holds roles in.
+    const ids = [...new Set([...(who.organizationId ? [who.organizationId] : []), ...grants.map((g) => g.organizationId)])];
+    const orgs = await this.organizations.summaries(ids);
     return {
       type: who.type,
       id: who.id,

@@ -38,6 +38,6 @@ export class MeView {
   @ApiProperty() is_staff: boolean;
   @ApiProperty() is_support: boolean;
   @ApiProperty({ type: [String] }) scopes: string[];
-  @ApiProperty({ type: [Object], description: 'Organizations the principal belongs to.' }) organizations: { id: string; key: string; name: string }[];
+  @ApiProperty({ type: [Object], description: 'Its own organization, then those it holds roles in: { id, key, name }.' }) organizations: { id: string; key: string; name: string }[];
   @ApiProperty({ type: [Object], description: 'Live roles from unexpired group memberships: { role, scope_type, scope_id, organization }.' }) roles: Record<string, unknown>[];
 }

@@ -63,8 +63,8 @@ export class AuthenticationGuard implements CanActivate {
       if (!sa || sa.clientId !== p.client_id) throw new BearerError(401, 'invalid_token', 'The client is deactivated.');
       return { type: 'service_account', id: sa.id, name: sa.clientId, tokenKind: 'service', scopes, isStaff: false, isSupport: false, organizationId: sa.organizationId };
     }
-    const [user] = await this.dataSource.query<{ id: string; username: string; isActive: boolean; isStaff: boolean; isSupport: boolean }[]>(
-      'SELECT id, username, is_active AS "isActive", is_staff AS "isStaff", is_support AS "isSupport" FROM users WHERE id = $1',
+    const [user] = await this.dataSource.query<{ id: string; username: string; isActive: boolean; isStaff: boolean; isSupport: boolean; organizationId: string | null }[]>(
+      'SELECT id, username, is_active AS "isActive", is_staff AS "isStaff", is_support AS "isSupport", organization_id AS "organizationId" FROM users WHERE id = $1',
       [p.sub],
     );
     if (verified.kind === 'activation') {
@@ -72,6 +72,6 @@ export class AuthenticationGuard implements CanActivate {
       return { type: 'user', id: user.id, name: user.username, tokenKind: 'activation', scopes, isStaff: false, isSupport: false, activationRecordId: String(p.act ?? '') };
     }
     if (!user || !user.isActive) throw new BearerError(401, 'invalid_token', 'The user is deactivated.');
-    return { type: 'user', id: user.id, name: user.username, tokenKind: 'user', scopes, isStaff: user.isStaff, isSupport: user.isSupport };
+    return { type: 'user', id: user.id, name: user.username, tokenKind: 'user', scopes, isStaff: user.isStaff, isSupport: user.isSupport, organizationId: user.organizationId ?? undefined };
   }
 }

@@ -14,8 +14,19 @@ import { CreateOrganizationDto, OrganizationQuery, UpdateOrganizationDto } from 
 import { Organization } from './organization.entity';
 import { pageWindow } from '../../common/pagination/pagination';
 
+export interface OrganizationSummary {
+  id: string;
+  key: string;
+  name: string;
+}
+
+/** Keys and names change rarely; another replica's rename shows here after at most this long. */
+const SUMMARY_TTL_MS = 30_000;
+
 @Injectable()
 export class OrganizationsService {
+  private readonly summaryCache = new Map<string, { value: OrganizationSummary; expires: number }>();
+
   constructor(
     @InjectRepository(Organization) private readonly orgs: Repository<Organization>,
     private readonly tx: TransactionRunner,
@@ -28,6 +39,21 @@ export class OrganizationsService {
     scopeToAbility(qb, ability, 'read', 'Organization', 'o');
     if (q.search) qb.andWhere('(o.key ILIKE :s OR o.name ILIKE :s)', { s: `%${q.search.replace(/[%_\\]/g, '\\$&')}%` });
     return qb.getManyAndCount();
+  }
+
+  /** Key and name of organizations by id (cached briefly: `/auth/me` asks on every call). */
+  async summaries(ids: string[]): Promise<OrganizationSummary[]> {
+    const now = Date.now();
+    const missing = ids.filter((id) => (this.summaryCache.get(id)?.expires ?? 0) <= now);
+    if (missing.length) {
+      const rows: OrganizationSummary[] = await this.orgs.query('SELECT id, key, name FROM organizations WHERE id = ANY($1)', [missing]);
+      for (const row of rows) this.summaryCache.set(row.id, { value: row, expires: now + SUMMARY_TTL_MS });
+      for (const id of missing) if (!rows.some((r) => r.id === id)) this.summaryCache.delete(id);
+    }
+    return ids.flatMap((id) => {
+      const hit = this.summaryCache.get(id);
+      return hit ? [hit.value] : [];
+    });
   }
 
   async get(ability: AppAbility, id: string): Promise<Organization> {
@@ -53,6 +79,7 @@ export class OrganizationsService {
     try {
       return await this.tx.run(async (tx) => {
         const saved = await tx.save(Organization, { ...org, ...dto });
+        this.summaryCache.delete(id);
         await this.audit.record({ action: 'organization.updated', actor: who, subjectType: 'Organization', subjectId: id, organizationId: id, data: { ...dto } }, tx);
         return saved;
       });
@@ -74,6 +101,7 @@ export class OrganizationsService {
         throw new AccountsError('organization_not_empty', 'The organization still has projects (deleted ones are kept for their history) or service accounts.', { id });
       }
       await tx.delete(Organization, { id });
+      this.summaryCache.delete(id);
       await this.audit.record({ action: 'organization.deleted', actor: who, subjectType: 'Organization', subjectId: id, organizationId: null, data: { key: org.key } }, tx);
     });
   }

@@ -16,7 +16,10 @@ export interface Principal {
   /** Global flags (users only): staff may do everything, support may read everything. */
   isStaff: boolean;
   isSupport: boolean;
-  /** The organization a service account belongs to. */
+  /**
+   * The organization a service account belongs to (its rights are bound to it), or the one a user
+   * was created in (informational: a user's rights come only from its memberships and flags).
+   */
   organizationId?: string;
   /** Activation tokens: the activation record they may spend. */
   activationRecordId?: string;
