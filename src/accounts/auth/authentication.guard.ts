@@ -8,6 +8,7 @@ import { PRINCIPAL_KEY } from '../../common/decorators/current-principal.decorat
 import { ExternalUsersService } from '../external/external-users.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { plainQuery } from '../../database/plain-query';
 import { BearerError } from './bearer-errors';
 import { ACTIVATION_SCOPE } from './token-issuer.service';
 import { TokenVerifier } from './token-verifier.service';
@@ -56,14 +57,16 @@ export class AuthenticationGuard implements CanActivate {
     const scopes = typeof p.scope === 'string' && p.scope ? p.scope.split(' ') : [];
     if (verified.kind === 'service') {
       // Plain queries of the few columns needed: this runs on every request.
-      const [sa] = await this.dataSource.query<{ id: string; clientId: string; organizationId: string }[]>(
+      const [sa] = await plainQuery<{ id: string; clientId: string; organizationId: string }>(
+        this.dataSource,
         'SELECT id, client_id AS "clientId", organization_id AS "organizationId" FROM service_accounts WHERE id = $1 AND is_active',
         [p.sub],
       );
       if (!sa || sa.clientId !== p.client_id) throw new BearerError(401, 'invalid_token', 'The client is deactivated.');
       return { type: 'service_account', id: sa.id, name: sa.clientId, tokenKind: 'service', scopes, isStaff: false, isSupport: false, organizationId: sa.organizationId };
     }
-    const [user] = await this.dataSource.query<{ id: string; username: string; isActive: boolean; isStaff: boolean; isSupport: boolean; organizationId: string | null }[]>(
+    const [user] = await plainQuery<{ id: string; username: string; isActive: boolean; isStaff: boolean; isSupport: boolean; organizationId: string | null }>(
+      this.dataSource,
       'SELECT id, username, is_active AS "isActive", is_staff AS "isStaff", is_support AS "isSupport", organization_id AS "organizationId" FROM users WHERE id = $1',
       [p.sub],
     );
