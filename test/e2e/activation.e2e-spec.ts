@@ -343,6 +343,26 @@ describe('Activation', () => {
         .expect(200);
     });
 
+    it('leaves an account that an administrator deactivated after its activation deactivated', async () => {
+      const org = await createOrganization(t);
+      const first = await newActivation(t, staff, org.id);
+      await t.http
+        .post('/api/v1/accounts/activate')
+        .set({ Authorization: `Bearer ${await activationToken(t, first)}` })
+        .send({ password: 'the chosen password', accept_terms: true })
+        .expect(204);
+      await t.http.patch(`/api/v1/users/${first.userId}`).set(staff).send({ is_active: false }).expect(200);
+      // A new letter issued by mistake must not switch the account back on.
+      const again = await newActivation(t, staff, org.id, { crsid: first.crsid, last_name: first.lastName, date_of_birth: first.dateOfBirth });
+      const res = await t.http
+        .post('/api/v1/accounts/activate')
+        .set({ Authorization: `Bearer ${await activationToken(t, again)}` })
+        .send({ password: 'another password!', accept_terms: true })
+        .expect(409);
+      expect(res.body.error).toBe('inactive');
+      await t.http.post('/api/v1/auth/login').send({ username: first.crsid, password: 'another password!' }).expect(401);
+    });
+
     it('requires accepting the terms and a long enough password', async () => {
       const org = await createOrganization(t);
       const who = await newActivation(t, staff, org.id);

@@ -90,6 +90,12 @@ export class ActivationService {
    */
   async activate(who: Principal, recordId: string, password: string): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
+      // An account that was activated once and then deactivated by an administrator stays
+      // deactivated: a leftover code must not switch it back on.
+      const [user] = await tx.query('SELECT is_active, password_hash IS NOT NULL AS activated FROM users WHERE id = $1 FOR UPDATE', [who.id]);
+      if (user && !user.is_active && user.activated) {
+        throw new AccountsError('inactive', 'This account has been deactivated; ask an administrator.');
+      }
       const spent = await tx
         .createQueryBuilder()
         .update(ActivationRecord)
