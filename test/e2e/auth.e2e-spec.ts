@@ -156,3 +156,29 @@ describe('organization admins and global users', () => {
     await t.http.delete(`/api/v1/organizations/${empty.id}`).set(staff.auth).expect(204);
   });
 });
+
+describe('deleting a project', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('deletes its groups, so its former managers keep no rights and the revocation is audited', async () => {
+    const org = await createOrganization(t);
+    const staff = await createStaff(t);
+    const manager = await createUser(t, { organizationId: org.id });
+    const project = await t.http.post('/api/v1/projects').set(staff.auth).send({ organization: org.id, key: unique('p'), name: 'P' }).expect(201);
+    const group = await t.http.post('/api/v1/groups').set(staff.auth).send({ name: unique('managers'), scope_type: 'project', scope_id: project.body.id, role: 'project_manager' }).expect(201);
+    await t.http.post(`/api/v1/groups/${group.body.id}/members`).set(staff.auth).send({ principal_type: 'user', principal_id: manager.row.id }).expect(201);
+    await t.http.get(`/api/v1/groups/${group.body.id}`).set(manager.auth).expect(200);
+
+    await t.http.delete(`/api/v1/projects/${project.body.id}`).set(staff.auth).expect(204);
+
+    await t.http.get(`/api/v1/groups/${group.body.id}`).set(staff.auth).expect(404);
+    const me = await t.http.get('/api/v1/auth/me').set(manager.auth).expect(200);
+    expect(me.body.roles).toEqual([]);
+    const audit = await t.http.get(`/api/v1/audit-events?action=group.deleted&subject_id=${group.body.id}`).set(staff.auth).expect(200);
+    expect(audit.body.results[0].data).toMatchObject({ reason: 'project deleted', revoked: [{ principal_type: 'user', principal_id: manager.row.id }] });
+  });
+});

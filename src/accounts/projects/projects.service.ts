@@ -9,6 +9,7 @@ import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { scopeToAbility } from '../../permissions/ability-to-sql';
 import { assertCanCreateIn, checked } from '../access';
+import { GroupsService } from '../../permissions/groups/groups.service';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { Organization } from '../organizations/organization.entity';
@@ -35,6 +36,7 @@ export class ProjectsService {
     private readonly tx: TransactionRunner,
     private readonly audit: AuditService,
     private readonly events: EventEmitter2,
+    private readonly groups: GroupsService,
   ) {}
 
   async list(ability: AppAbility, q: ProjectQuery): Promise<[Project[], number]> {
@@ -124,6 +126,8 @@ export class ProjectsService {
         .execute();
       if (r.affected) {
         await this.audit.record({ action: 'project.deleted', actor: who, subjectType: 'Project', subjectId: id, organizationId: p.organizationId }, tx);
+        // Its groups go with it, so no membership keeps rights on a deleted project.
+        await this.groups.removeScopeGroups(who, 'project', id, tx);
       }
       return r.affected ?? 0;
     });

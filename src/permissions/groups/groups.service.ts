@@ -125,6 +125,24 @@ export class GroupsService implements OnModuleInit {
     });
   }
 
+  /**
+   * Deletes every group of a scope that is going away (a deleted project), in the caller's
+   * transaction, auditing each revocation: nobody keeps rights on what no longer exists.
+   */
+  async removeScopeGroups(who: Principal, scopeType: Scope['type'], scopeId: string, tx: EntityManager): Promise<number> {
+    const groups = await tx.getRepository(Group).find({ where: { scopeType, scopeId }, order: { createdAt: 'ASC' } });
+    for (const group of groups) {
+      const members = await tx.getRepository(GroupMembership).find({ where: { groupId: group.id }, order: { createdAt: 'ASC' } });
+      await tx.getRepository(Group).delete({ id: group.id });
+      await this.audit(tx, who, 'group.deleted', group, {
+        name: group.name,
+        reason: `${scopeType} deleted`,
+        revoked: members.map((m) => ({ principal_type: m.principalType, principal_id: m.principalId })),
+      });
+    }
+    return groups.length;
+  }
+
   async members(ability: AppAbility, id: string, q: MemberQuery): Promise<[GroupMembership[], number]> {
     await this.get(ability, id);
     const qb = this.groups.manager
