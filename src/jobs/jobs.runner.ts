@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
+import { plainQuery } from '../database/plain-query';
 import { ClaimedJob, JobCanceledSignal, JobInterruptedSignal, JobLostSignal, JobRunContext } from './job-run-context';
 import type { JobState } from './job.entity';
 import { MicroBatcher } from './jobs.batcher';
@@ -46,7 +47,8 @@ export class JobRunner {
    * another process is claiming (it will run them), so claimers never deadlock or wait.
    */
   private readonly claims = new MicroBatcher<string, ClaimedJob | undefined>(async (ids) => {
-    const rows = await queryRows<ClaimedJob>(
+    // Straight on the pool: one statement outside any transaction, run for every delivery.
+    const rows = await plainQuery<ClaimedJob>(
       this.db,
       `UPDATE jobs j SET state = 'In Progress', attempts = j.attempts + 1, started_at = COALESCE(j.started_at, now()),
               heartbeat_at = now(), updated_at = now()
@@ -67,7 +69,8 @@ export class JobRunner {
 
   /** Successful runs finishing together share one statement (and one commit). */
   private readonly successes = new MicroBatcher<ClaimedJob, void>(async (jobs) => {
-    await this.db.query(
+    await plainQuery(
+      this.db,
       `WITH locked AS (SELECT id FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
        UPDATE jobs j SET state = 'Succeeded', error = NULL, completed_steps = COALESCE(j.total_steps, j.completed_steps),
               finished_at = now(), heartbeat_at = NULL, updated_at = now()

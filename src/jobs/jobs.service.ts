@@ -8,6 +8,7 @@ import { Page, PageQuery, pageWindow } from '../common/pagination/pagination';
 import { publicUrl } from '../config/load-settings';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
+import { plainQuery } from '../database/plain-query';
 import { JobArtifactDto, JobDto } from './dto/job.dto';
 import { JobArtifact } from './job-artifact.entity';
 import { Job, JobOwnerType, JobState } from './job.entity';
@@ -69,7 +70,9 @@ export class JobsService {
 
   /** Jobs enqueued outside a transaction at the same time are inserted by one statement. */
   private readonly inserts = new MicroBatcher<NewJobRow, void>(async (rows) => {
-    await this.db.query(
+    // Straight on the pool: these inserts are never part of a caller's transaction.
+    await plainQuery(
+      this.db,
       `INSERT INTO jobs (id, name, owner_type, owner_id, organization_id, payload, total_steps, max_attempts)
        SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::uuid[], $5::uuid[], $6::jsonb[], $7::int[], $8::int[])`,
       [
