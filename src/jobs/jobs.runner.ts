@@ -102,24 +102,29 @@ export class JobRunner {
     // Someone else ran it, or it was canceled: the row says so.
     if (!job) return;
     const context = new JobRunContext<object>(job, this.db, this.store, this.settings.JOB_ARTIFACT_INLINE_MAX_BYTES);
-    const done = this.execute(job, context);
-    this.running.set(job.id, { job, context, done });
-    this.startHeartbeat();
-    try {
-      await done;
-    } finally {
+    let processed!: () => void;
+    const released = new Promise<void>((resolve) => (processed = resolve));
+    const done = this.execute(job, context, processed).finally(() => {
       this.running.delete(job.id);
       if (this.running.size === 0) this.stopHeartbeat();
-    }
+    });
+    this.running.set(job.id, { job, context, done });
+    this.startHeartbeat();
+    // The delivery is done once the processor is: recording the outcome needs no queue slot. Until
+    // it is recorded the run stays in `running` (heartbeat, shutdown), and should this process die
+    // first, the row is still In Progress and the sweeper takes it back.
+    await released;
   }
 
-  private async execute(job: ClaimedJob, context: JobRunContext<object>): Promise<void> {
+  private async execute(job: ClaimedJob, context: JobRunContext<object>, processed: () => void): Promise<void> {
     try {
       const registered = this.registry.get(job.name);
       if (!registered) throw new Error(`No processor is registered for job ${job.name}`);
       await registered.processor.process(context);
+      processed();
       await this.finish(job, 'Succeeded');
     } catch (e) {
+      processed();
       try {
         if (e instanceof JobLostSignal) {
           this.logger.warn(`Job ${job.id} attempt ${job.attempts} stopped: another run owns the job now`);
