@@ -14,6 +14,8 @@ import { ArtifactStore } from './storage/artifact-store';
 
 const MAX_BACKOFF_MS = 3_600_000;
 const MAX_ERROR_LENGTH = 4000;
+/** Claim (and outcome) statements running at once; deliveries arriving meanwhile join the next one. */
+const FLUSHES_IN_FLIGHT = 1;
 
 interface Running {
   job: ClaimedJob;
@@ -65,7 +67,7 @@ export class JobRunner {
       byId.delete(id);
       return row;
     });
-  });
+  }, 200, FLUSHES_IN_FLIGHT);
 
   /** Successful runs finishing together share one statement (and one commit). */
   private readonly successes = new MicroBatcher<ClaimedJob, void>(async (jobs) => {
@@ -79,7 +81,7 @@ export class JobRunner {
       [jobs.map((j) => j.id), jobs.map((j) => j.attempts)],
     );
     return jobs.map(() => undefined);
-  });
+  }, 200, FLUSHES_IN_FLIGHT);
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
