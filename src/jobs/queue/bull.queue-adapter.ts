@@ -1,5 +1,5 @@
 import Bull from 'bull';
-import type { RedisOptions } from 'ioredis';
+import Redis, { type RedisOptions } from 'ioredis';
 import { MicroBatcher } from '../jobs.batcher';
 import { Delivery, QueueAdapter } from './queue-adapter';
 
@@ -50,6 +50,8 @@ export class BullQueueAdapter implements QueueAdapter {
   private readonly batchers = new Map<string, MicroBatcher<Delivery, void>>();
   private readonly connecting = new Map<Bull.Queue<BullDeliveryData>, Promise<void>>();
   private readonly dispatchTimeoutMs: number;
+  /** Connections made for the queues (Bull does not close connections it was handed). */
+  private readonly clients: Redis[] = [];
 
   constructor(private readonly options: BullQueueAdapterOptions) {
     this.dispatchTimeoutMs = options.dispatchTimeoutMs ?? 2000;
@@ -61,6 +63,16 @@ export class BullQueueAdapter implements QueueAdapter {
     if (!queue) {
       queue = new Bull<BullDeliveryData>(name, {
         redis: redisOptions(this.options.redisUrl),
+        // The command connection sends the commands issued in one tick (fetches, acks, dispatches) in
+        // one write; the blocking and subscriber connections stay as Bull makes them.
+        createClient: (type, opts) => {
+          const client =
+            type === 'client'
+              ? new Redis({ ...opts, enableAutoPipelining: true })
+              : new Redis({ ...opts, maxRetriesPerRequest: null, enableReadyCheck: false });
+          this.clients.push(client);
+          return client;
+        },
         prefix: this.options.prefix,
         settings: { lockDuration: 30_000, stalledInterval: 30_000, maxStalledCount: 1 },
       });
@@ -144,6 +156,7 @@ export class BullQueueAdapter implements QueueAdapter {
 
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => withTimeout(q.close(true), 5000, 'Closing the queue').catch(() => undefined)));
+    for (const client of this.clients.splice(0)) client.disconnect();
     this.queues.clear();
     this.consumed.clear();
     this.batchers.clear();
