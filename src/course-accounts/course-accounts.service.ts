@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { containsPattern } from '../common/sql/contains-pattern';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
@@ -37,7 +38,6 @@ const ORDER_COLUMNS = {
   project_end_date: 'p.end_date',
 } as const;
 
-const escapeLike = (s: string) => `%${s.replace(/[%_\\]/g, '\\$&')}%`;
 
 /** The instant an account of a project ending on `endDate` expires by default: the end of that day (UTC). */
 export function defaultExpiry(endDate: string): Date {
@@ -79,8 +79,8 @@ export class CourseAccountsService {
     // The project's dates filter and order in SQL; the page's projects are then read through ProjectsService.
     const qb = this.db.getRepository(CourseAccount).createQueryBuilder('ca').innerJoin('projects', 'p', 'p.id = ca.project_id');
     scopeToAbility(qb, ability, 'read', 'CourseAccount', 'ca');
-    if (q.username) qb.andWhere(`ca.username ILIKE :username`, { username: escapeLike(q.username) });
-    if (q.email) qb.andWhere(`ca.email ILIKE :email`, { email: escapeLike(q.email) });
+    if (q.username) qb.andWhere(`ca.username ILIKE :username`, { username: containsPattern(q.username) });
+    if (q.email) qb.andWhere(`ca.email ILIKE :email`, { email: containsPattern(q.email) });
     if (q.state?.length) qb.andWhere('ca.state IN (:...states)', { states: q.state });
     if (q.project) qb.andWhere('ca.project_id = :project', { project: q.project });
     if (q.organization) qb.andWhere('ca.organization_id = :organization', { organization: q.organization });

@@ -182,3 +182,20 @@ describe('deleting a project', () => {
     expect(audit.body.results[0].data).toMatchObject({ reason: 'project deleted', revoked: [{ principal_type: 'user', principal_id: manager.row.id }] });
   });
 });
+
+describe('list search', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('matches search text literally, so % and _ are not wildcards', async () => {
+    const staff = await createStaff(t);
+    const marker = unique('m');
+    await createOrganization(t, { key: `${marker}-a`, name: `${marker} 100% online` });
+    await createOrganization(t, { key: `${marker}-b`, name: `${marker} 100 online` });
+    const res = await t.http.get(`/api/v1/organizations?search=${encodeURIComponent('100%')}`).set(staff.auth).expect(200);
+    expect(res.body.results.map((o: { key: string }) => o.key)).toEqual([`${marker}-a`]);
+  });
+});

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { containsPattern } from '../../common/sql/contains-pattern';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
@@ -37,7 +38,7 @@ export class OrganizationsService {
     const { offset, pageSize } = pageWindow(q);
     const qb = this.orgs.createQueryBuilder('o').orderBy('o.key', 'ASC').addOrderBy('o.id', 'ASC').skip(offset).take(pageSize);
     scopeToAbility(qb, ability, 'read', 'Organization', 'o');
-    if (q.search) qb.andWhere('(o.key ILIKE :s OR o.name ILIKE :s)', { s: `%${q.search.replace(/[%_\\]/g, '\\$&')}%` });
+    if (q.search) qb.andWhere('(o.key ILIKE :s OR o.name ILIKE :s)', { s: containsPattern(q.search) });
     return qb.getManyAndCount();
   }
 

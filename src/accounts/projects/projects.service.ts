@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { containsPattern } from '../../common/sql/contains-pattern';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, IsNull, Repository } from 'typeorm';
@@ -51,7 +52,7 @@ export class ProjectsService {
     scopeToAbility(qb, ability, 'read', 'Project', 'p');
     if (q.organization) qb.andWhere('p.organization_id = :org', { org: q.organization });
     if (q.kind) qb.andWhere('p.kind = :kind', { kind: q.kind });
-    if (q.search) qb.andWhere('(p.key ILIKE :s OR p.name ILIKE :s)', { s: `%${q.search.replace(/[%_\\]/g, '\\$&')}%` });
+    if (q.search) qb.andWhere('(p.key ILIKE :s OR p.name ILIKE :s)', { s: containsPattern(q.search) });
     return qb.getManyAndCount();
   }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { containsPattern } from '../../common/sql/contains-pattern';
 import { randomUUID } from 'node:crypto';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
@@ -155,7 +156,7 @@ export class UsersService {
     if (q.kind) qb.andWhere('u.kind = :kind', { kind: q.kind });
     if (q.search) {
       qb.andWhere("(u.username ILIKE :s OR u.email ILIKE :s OR (u.first_name || ' ' || u.last_name) ILIKE :s)", {
-        s: `%${q.search.replace(/[%_\\]/g, '\\$&')}%`,
+        s: containsPattern(q.search),
       });
     }
     return qb.getManyAndCount();
