@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import { Brackets, EntityManager, In, IsNull, Repository } from 'typeorm';
+import { Brackets, EntityManager, IsNull, Repository } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { pageWindow } from '../../common/pagination/pagination';
 import { InjectSettings } from '../../config/settings.module';
@@ -152,14 +152,5 @@ export class ServiceAccountsService {
     if (!ok) return null;
     const { id, clientId: cid, organizationId, allowedScopes } = rows[0];
     return { id, clientId: cid, organizationId, allowedScopes };
-  }
-
-  /** For the authentication guard: an active service account, or null. */
-  findActive(id: string): Promise<ServiceAccount | null> {
-    return this.accounts.findOneBy({ id, isActive: true });
-  }
-
-  findByIds(ids: string[]): Promise<ServiceAccount[]> {
-    return ids.length ? this.accounts.findBy({ id: In(ids) }) : Promise.resolve([]);
   }
 }

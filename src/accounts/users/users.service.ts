@@ -144,10 +144,6 @@ export class UsersService {
     await (tx ?? this.users.manager).update(User, { id: userId }, { passwordHash: await hashPassword(password), isActive: true });
   }
 
-  async touchLogin(userId: string): Promise<void> {
-    await this.users.update({ id: userId }, { lastLoginAt: () => 'now()' } as never);
-  }
-
   async list(ability: AppAbility, q: UserQuery): Promise<[User[], number]> {
     const { offset, pageSize } = pageWindow(q);
     const qb = this.users.createQueryBuilder('u').orderBy('lower(u.username)', 'ASC').addOrderBy('u.id', 'ASC').offset(offset).limit(pageSize);
