@@ -23,7 +23,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { Organization } from '../src/accounts/organizations/organization.entity';
 import { Project } from '../src/accounts/projects/project.entity';
@@ -38,11 +37,11 @@ import { defineJob } from '../src/jobs/processors/job-definition';
 import { JobProcessor, ProcessesJob } from '../src/jobs/processors/job-processor';
 import { AbilityFactory } from '../src/permissions/ability.factory';
 import { FakeCourseBackend, startFakeCourseBackend } from '../test/utils/fake-course-backend';
+import { databaseUrl, TEST_DATABASE_URL, withAdminClient } from '../test/utils/test-databases';
 
 const ACCOUNTS = Math.min(1000, Math.max(10, Number(process.env.BENCH_ACCOUNTS ?? 1000) || 1000));
 const HTTP_DELAY_MS = Math.max(0, Number(process.env.BENCH_HTTP_DELAY_MS ?? 20) || 20);
 const PRODUCERS = 16;
-const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** A no-op job on the course-accounts queue: the same queue, runner and concurrency as the bulk job. */
 const BENCH_NOOP = defineJob<Record<string, never>>('bench.course-accounts-noop', { queue: 'course-accounts' });
@@ -56,22 +55,6 @@ class BenchNoopProcessor implements JobProcessor<Record<string, never>> {
 class BenchModule {}
 
 const STAFF: Principal = { type: 'user', id: randomUUID(), name: 'bench', tokenKind: 'user', scopes: [], isStaff: true, isSupport: false };
-
-function withDatabase(name: string): string {
-  const url = new URL(DATABASE_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function admin<T>(work: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: DATABASE_URL });
-  await c.connect();
-  try {
-    return await work(c);
-  } finally {
-    await c.end();
-  }
-}
 
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 600_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -158,8 +141,8 @@ function table(rows: [string, string, string][]): void {
 
 async function main(): Promise<void> {
   const name = `ca_bench_${Math.floor(Date.now() / 1000)}_${randomUUID().slice(0, 6)}`;
-  await admin((c) => c.query(`CREATE DATABASE "${name}"`));
-  const url = withDatabase(name);
+  await withAdminClient((c) => c.query(`CREATE DATABASE "${name}"`));
+  const url = databaseUrl(name);
   let fake: FakeCourseBackend | undefined;
   const cleanups: (() => Promise<void> | void)[] = [];
   try {
@@ -168,7 +151,7 @@ async function main(): Promise<void> {
     await migrate.runMigrations({ transaction: 'each' });
     await migrate.destroy();
 
-    console.log(`Course accounts: bulk creation of ${ACCOUNTS} accounts (in-process jobs, PostgreSQL ${new URL(DATABASE_URL).host})\n`);
+    console.log(`Course accounts: bulk creation of ${ACCOUNTS} accounts (in-process jobs, PostgreSQL ${new URL(TEST_DATABASE_URL).host})\n`);
     const mock = await boot(url, { COURSE_ACCOUNTS_BACKEND: 'mock' });
     cleanups.push(() => mock.app.close(), () => rmSync(mock.artifacts, { recursive: true, force: true }));
     // Warm-up: connections, prepared plans, JIT.
@@ -205,7 +188,7 @@ async function main(): Promise<void> {
   } finally {
     for (const c of cleanups) await c();
     await fake?.close();
-    await admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    await withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
   }
 }
 

@@ -27,7 +27,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../src/app.module';
 import { loadSettings } from '../src/config/load-settings';
@@ -38,6 +37,7 @@ import { defineJob } from '../src/jobs/processors/job-definition';
 import { JobProcessor, ProcessesJob } from '../src/jobs/processors/job-processor';
 import { InProcessQueueAdapter } from '../src/jobs/queue/in-process.queue-adapter';
 import { redisOptions } from '../src/jobs/queue/bull.queue-adapter';
+import { databaseUrl, withAdminClient } from '../test/utils/test-databases';
 
 const JOBS = Math.max(100, Number(process.env.BENCH_JOBS ?? 10_000) || 10_000);
 /** Jobs run at once per queue, the same for both sides of each comparison; the comparison is made at each. */
@@ -48,7 +48,6 @@ const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '16,64,128')
 const PRODUCERS = 32;
 /** Users in the export memory measure (0 skips it). */
 const EXPORT_ROWS = Math.max(0, Number(process.env.BENCH_EXPORT_ROWS ?? 1_000_000) || 0);
-const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const BENCH_NOOP = defineJob<Record<string, never>>('bench.noop');
@@ -79,31 +78,15 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60
   }
 }
 
-function withDatabase(name: string): string {
-  const url = new URL(DATABASE_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function admin<T>(work: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: DATABASE_URL });
-  await c.connect();
-  try {
-    return await work(c);
-  } finally {
-    await c.end();
-  }
-}
-
 /** A fresh migrated database per measured app, so both runs start from empty tables. */
 async function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `ca_bench_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`;
-  await admin((c) => c.query(`CREATE DATABASE "${name}"`));
-  const ds = new DataSource(dataSourceOptions({ url: withDatabase(name), poolSize: 1 }));
+  await withAdminClient((c) => c.query(`CREATE DATABASE "${name}"`));
+  const ds = new DataSource(dataSourceOptions({ url: databaseUrl(name), poolSize: 1 }));
   await ds.initialize();
   await ds.runMigrations({ transaction: 'each' });
   await ds.destroy();
-  return { url: withDatabase(name), drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined) };
+  return { url: databaseUrl(name), drop: () => withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined) };
 }
 
 /** The application (no HTTP) on a fresh database; `close` removes everything it made. */
