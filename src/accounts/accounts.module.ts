@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { MemoryThrottlerStorage } from '../common/throttling/memory-throttler-storage';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SETTINGS } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
@@ -11,6 +12,7 @@ import { ActivationService } from './activation/activation.service';
 import { AuditEvent } from './audit/audit-event.entity';
 import { AuditEventsController } from './audit/audit-events.controller';
 import { AuditService } from './audit/audit.service';
+import { TokenIssuanceAudit } from './audit/token-issuance-audit';
 import { AuthController } from './auth/auth.controller';
 import { AuthService } from './auth/auth.service';
 import { AuthenticationGuard } from './auth/authentication.guard';
@@ -51,7 +53,7 @@ import { UsersService } from './users/users.service';
       inject: [SETTINGS],
       useFactory: (settings: Settings) => ({
         throttlers: [{ name: 'default', ttl: 60_000, limit: 1_000_000 }],
-        storage: settings.REDIS_URL ? new ThrottlerStorageRedisService(settings.REDIS_URL) : undefined,
+        storage: settings.REDIS_URL ? new ThrottlerStorageRedisService(settings.REDIS_URL) : new MemoryThrottlerStorage(),
       }),
     }),
   ],
@@ -61,6 +63,7 @@ import { UsersService } from './users/users.service';
     TokenIssuer,
     TokenVerifier,
     AuditService,
+    TokenIssuanceAudit,
     RateLimiter,
     UsersService,
     OrganizationsService,

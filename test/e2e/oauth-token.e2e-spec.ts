@@ -1,4 +1,6 @@
 import { decodeJwt } from 'jose';
+import { DataSource } from 'typeorm';
+import { TokenIssuanceAudit } from '../../src/accounts/audit/token-issuance-audit';
 import type { Response } from 'supertest';
 import { createOrganization, createServiceAccount, createStaff, unique } from '../factories/accounts';
 import { basicAuth, tokenRequest } from '../utils/oauth';
@@ -228,16 +230,17 @@ describe('POST /oauth/token', () => {
     expectOAuthError(anonymous, 401, 'invalid_client');
   });
 
-  it('records each issued token as an oauth.token_issued audit event', async () => {
+  it('audits issued tokens as one oauth.token_issued event per client, scope and address, with a count', async () => {
     const { org, sa, clientId, secret } = await client(['reports:read']);
-    await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret) }).expect(
-      200,
-    );
+    for (let i = 0; i < 3; i++)
+      await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret) }).expect(200);
+    await tokenRequest(t, { grant_type: 'client_credentials', scope: 'reports:read' }, { authorization: basicAuth(clientId, secret) }).expect(200);
     const staff = await createStaff(t);
-    const res = await t.http
-      .get(`/api/v1/audit-events?action=oauth.token_issued&subject_id=${sa.row.id}`)
-      .set(staff.auth)
-      .expect(200);
+    const events = () => t.http.get(`/api/v1/audit-events?action=oauth.token_issued&subject_id=${sa.row.id}`).set(staff.auth).expect(200);
+    // Counted in memory until the next flush (every AUDIT_TOKEN_FLUSH_SECONDS, and at shutdown).
+    expect((await events()).body.count).toBe(0);
+    await t.app.get(TokenIssuanceAudit).flush();
+    const res = await events();
     expect(res.body.count).toBe(1);
     expect(res.body.results[0]).toMatchObject({
       action: 'oauth.token_issued',
@@ -245,28 +248,97 @@ describe('POST /oauth/token', () => {
       actor_id: sa.row.id,
       subject_type: 'ServiceAccount',
       organization: org.id,
-      data: { grant_type: 'client_credentials', scope: 'reports:read' },
+      data: { grant_type: 'client_credentials', scope: 'reports:read', count: 4, first_issued_at: expect.any(String), last_issued_at: expect.any(String) },
     });
+    const { first_issued_at, last_issued_at } = res.body.results[0].data;
+    expect(Date.parse(first_issued_at)).toBeLessThanOrEqual(Date.parse(last_issued_at));
     expect(JSON.stringify(res.body)).not.toContain(secret);
+    // Nothing is written twice.
+    await t.app.get(TokenIssuanceAudit).flush();
+    expect((await events()).body.count).toBe(1);
+  });
+});
+
+describe('token issuance audit', () => {
+  it('with AUDIT_TOKEN_FLUSH_SECONDS=0, writes one event per token before answering', async () => {
+    const t = await createTestApp({ settings: { AUDIT_TOKEN_FLUSH_SECONDS: '0' } });
+    try {
+      const org = await createOrganization(t);
+      const sa = await createServiceAccount(t, org.id);
+      for (let i = 0; i < 2; i++)
+        await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret) }).expect(200);
+      const staff = await createStaff(t);
+      const res = await t.http.get(`/api/v1/audit-events?action=oauth.token_issued&subject_id=${sa.row.id}`).set(staff.auth).expect(200);
+      expect(res.body.results.map((e: { data: { count: number } }) => e.data.count)).toEqual([1, 1]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('writes the counts it holds when the application shuts down', async () => {
+    const first = await createTestApp({ settings: { AUDIT_TOKEN_FLUSH_SECONDS: '3600' } });
+    const org = await createOrganization(first);
+    const sa = await createServiceAccount(first, org.id);
+    for (let i = 0; i < 2; i++)
+      await tokenRequest(first, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret) }).expect(200);
+    await first.close();
+    const again = await createTestApp({ databaseUrl: first.database.url });
+    try {
+      const rows: { data: { count: number } }[] = await again.app
+        .get(DataSource)
+        .query(`SELECT data FROM audit_events WHERE action = 'oauth.token_issued' AND subject_id = $1`, [sa.row.id]);
+      expect(rows.map((r) => r.data.count)).toEqual([2]);
+    } finally {
+      await again.close();
+    }
   });
 });
 
 describe('POST /oauth/token rate limit', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ settings: { LOGIN_RATE_LIMIT: '3', LOGIN_RATE_WINDOW_SECONDS: '60' } });
+    t = await createTestApp({ settings: { LOGIN_RATE_LIMIT: '3', LOGIN_RATE_WINDOW_SECONDS: '60', TOKEN_RATE_LIMIT: '5', TRUST_PROXY: '1' } });
   });
   afterAll(() => t.close());
+  const from = (ip: string) => ({ 'x-forwarded-for': ip });
 
-  it('answers 429 in the OAuth error shape with Retry-After once a client is over the limit', async () => {
+  it('answers 429 in the OAuth error shape with Retry-After once a client has failed too often, even with the right secret', async () => {
     const org = await createOrganization(t);
     const sa = await createServiceAccount(t, org.id);
-    const auth = { authorization: basicAuth(sa.row.clientId, 'cas_wrong') };
+    const wrong = { authorization: basicAuth(sa.row.clientId, 'cas_wrong') };
     for (let i = 0; i < 3; i++)
-      expectOAuthError(await tokenRequest(t, { grant_type: 'client_credentials' }, auth), 401, 'invalid_client');
-    const limited = await tokenRequest(t, { grant_type: 'client_credentials' }, auth);
+      expectOAuthError(await tokenRequest(t, { grant_type: 'client_credentials' }, { ...wrong, ...from(`10.1.0.${i + 1}`) }), 401, 'invalid_client');
+    const limited = await tokenRequest(t, { grant_type: 'client_credentials' }, { ...wrong, ...from('10.1.0.9') });
     expect(limited.status).toBe(429);
     expect(limited.body).toEqual({ error: expect.any(String), error_description: expect.any(String) });
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    const right = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret), ...from('10.1.0.10') });
+    expect(right.status).toBe(429);
+  });
+
+  it('blocks an address that keeps failing, whichever clients it tries, while other addresses still get tokens', async () => {
+    const org = await createOrganization(t);
+    const victim = await createServiceAccount(t, org.id);
+    const ip = '10.2.0.1';
+    for (let i = 0; i < 3; i++) {
+      const other = await createServiceAccount(t, org.id);
+      expectOAuthError(await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(other.row.clientId, 'cas_guess'), ...from(ip) }), 401, 'invalid_client');
+    }
+    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(victim.row.clientId, 'cas_guess'), ...from(ip) })).status).toBe(429);
+    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(victim.row.clientId, victim.clientSecret), ...from(ip) })).status).toBe(429);
+    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(victim.row.clientId, victim.clientSecret), ...from('10.2.0.2') })).status).toBe(200);
+  });
+
+  it('does not count successful requests against the failure limit; a client is capped at TOKEN_RATE_LIMIT requests per window', async () => {
+    const org = await createOrganization(t);
+    const sa = await createServiceAccount(t, org.id);
+    const auth = { authorization: basicAuth(sa.row.clientId, sa.clientSecret), ...from('10.3.0.1') };
+    for (let i = 0; i < 5; i++) expect((await tokenRequest(t, { grant_type: 'client_credentials' }, auth)).status).toBe(200);
+    const capped = await tokenRequest(t, { grant_type: 'client_credentials' }, { ...auth, ...from('10.3.0.2') });
+    expect(capped.status).toBe(429);
+    expect(capped.body.error).toBe('invalid_request');
+    // Another client behind the same address is not affected.
+    const neighbour = await createServiceAccount(t, org.id);
+    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(neighbour.row.clientId, neighbour.clientSecret), ...from('10.3.0.1') })).status).toBe(200);
   });
 });

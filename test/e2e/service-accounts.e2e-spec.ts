@@ -189,3 +189,53 @@ describe('Service account secret rotation with a short overlap', () => {
     expect(await tokenStatus(t, created.client_id, fresh)).toBe(200);
   });
 });
+
+describe('Client authentication cache across replicas', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    const settings = { LOGIN_RATE_LIMIT: '10000', SECRET_ROTATION_OVERLAP_SECONDS: '0', CLIENT_CACHE_SECONDS: '2' };
+    a = await createTestApp({ settings });
+    b = await createTestApp({ settings, databaseUrl: a.database.url });
+  });
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  it('drops the entry at once on the replica that made the change, on the others within CLIENT_CACHE_SECONDS, and takes a new secret everywhere at once', async () => {
+    const staff = await createStaff(a);
+    const org = await createOrganization(a);
+    const created = await createThroughApi(a, staff.auth, org.id);
+    const old = created.client_secret;
+    // Both replicas have now authenticated (and cached) the client with its first secret.
+    expect(await tokenStatus(a, created.client_id, old)).toBe(200);
+    expect(await tokenStatus(b, created.client_id, old)).toBe(200);
+
+    const fresh = await rotate(b, staff.auth, created.id);
+    // The replica that rotated refuses the old secret at once; both take the new one at once.
+    expect(await tokenStatus(b, created.client_id, old)).toBe(401);
+    expect(await tokenStatus(b, created.client_id, fresh)).toBe(200);
+    expect(await tokenStatus(a, created.client_id, fresh)).toBe(200);
+    // The other replica refuses the old one at the latest CLIENT_CACHE_SECONDS after the rotation.
+    await new Promise((r) => setTimeout(r, 2_100));
+    expect(await tokenStatus(a, created.client_id, old)).toBe(401);
+    expect(await tokenStatus(a, created.client_id, fresh)).toBe(200);
+  });
+
+  it("refuses a deactivated client's tokens on every replica at once, whatever either has cached", async () => {
+    const staff = await createStaff(a);
+    const org = await createOrganization(a);
+    const created = await createThroughApi(a, staff.auth, org.id);
+    const token = async (t: TestApp) =>
+      (await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(created.client_id, created.client_secret) }).expect(200)).body.access_token as string;
+    await token(a);
+    const fromB = await token(b);
+    await b.http.post(`/api/v1/service-accounts/${created.id}/deactivate`).set(staff.auth).expect(200);
+    // Whatever replica A may still issue from its cache for a moment, no token of the client is accepted.
+    const mayBeIssued = await tokenRequest(a, { grant_type: 'client_credentials' }, { authorization: basicAuth(created.client_id, created.client_secret) });
+    const tokens = [fromB, ...(mayBeIssued.status === 200 ? [mayBeIssued.body.access_token as string] : [])];
+    for (const t of [a, b]) for (const tok of tokens) await t.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${tok}`).expect(401);
+    expect(await tokenStatus(b, created.client_id, created.client_secret)).toBe(401);
+  });
+});

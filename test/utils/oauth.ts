@@ -14,10 +14,11 @@ export function basicAuth(clientId: string, secret: string): string {
 export function tokenRequest(
   t: TestApp,
   form: Record<string, string>,
-  options: { authorization?: string; path?: string } = {},
+  options: { authorization?: string; path?: string; 'x-forwarded-for'?: string } = {},
 ): Test {
   const req = t.http.post(options.path ?? '/oauth/token').type('form');
   if (options.authorization) req.set('Authorization', options.authorization);
+  if (options['x-forwarded-for']) req.set('X-Forwarded-For', options['x-forwarded-for']);
   return req.send(form);
 }
 

@@ -20,11 +20,16 @@ export class AuditService {
   constructor(@InjectRepository(AuditEvent) private readonly events: Repository<AuditEvent>) {}
 
   async record(entry: AuditEntry, tx?: EntityManager): Promise<void> {
-    // One plain INSERT: this runs on every login and every token issued.
-    await (tx ?? this.events.manager).query(
-      `INSERT INTO audit_events (action, actor_type, actor_id, subject_type, subject_id, organization_id, data, ip)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
+    await this.recordMany([entry], tx);
+  }
+
+  /** Several events in one plain INSERT (this runs on every login). */
+  async recordMany(entries: AuditEntry[], tx?: EntityManager): Promise<void> {
+    if (!entries.length) return;
+    const params: unknown[] = [];
+    const rows = entries.map((entry) => {
+      const at = params.length;
+      params.push(
         entry.action,
         entry.actor?.type ?? 'system',
         entry.actor && 'id' in entry.actor && entry.actor.id ? entry.actor.id : null,
@@ -33,7 +38,12 @@ export class AuditService {
         entry.organizationId ?? null,
         JSON.stringify(entry.data ?? {}),
         entry.ip ?? null,
-      ],
+      );
+      return `(${Array.from({ length: 8 }, (_, i) => `$${at + i + 1}`).join(', ')})`;
+    });
+    await (tx ?? this.events.manager).query(
+      `INSERT INTO audit_events (action, actor_type, actor_id, subject_type, subject_id, organization_id, data, ip) VALUES ${rows.join(', ')}`,
+      params,
     );
   }
 }

@@ -4,28 +4,47 @@ import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { AccountsError } from '../accounts.errors';
 
+const tooMany = (seconds: number) =>
+  new AccountsError('too_many_requests', 'Too many attempts; try again later.', { retry_after_seconds: Math.max(1, Math.ceil(seconds)) });
+
 /**
  * Counts attempts per key (IP, account, client) in the throttler storage: Redis when REDIS_URL is set,
- * so limits hold across replicas; process memory otherwise.
+ * so limits hold across replicas; process memory otherwise. Windows are LOGIN_RATE_WINDOW_SECONDS long.
  */
 @Injectable()
 export class RateLimiter {
+  /** Keys this replica has seen go over their failure limit, until when; checked before any work is done. */
+  private readonly blocked = new Map<string, number>();
+
   constructor(
     @Inject(ThrottlerStorage) private readonly storage: ThrottlerStorage,
     @InjectSettings() private readonly settings: Settings,
   ) {}
 
-  /** Throws 429 `too_many_requests` when any key is over the limit. */
-  async hit(keys: string[]): Promise<void> {
-    const ttl = this.settings.LOGIN_RATE_WINDOW_SECONDS * 1000;
-    const limit = this.settings.LOGIN_RATE_LIMIT;
+  private get windowMs(): number {
+    return this.settings.LOGIN_RATE_WINDOW_SECONDS * 1000;
+  }
+
+  /** Counts one attempt on each key; throws 429 `too_many_requests` when any is over `limit` (default LOGIN_RATE_LIMIT). */
+  async hit(keys: string[], limit = this.settings.LOGIN_RATE_LIMIT): Promise<void> {
     for (const key of keys) {
-      const r = await this.storage.increment(`ca:rl:${key}`, ttl, limit, ttl, 'auth');
+      const r = await this.storage.increment(`ca:rl:${key}`, this.windowMs, limit, this.windowMs, 'auth');
       if (r.isBlocked || r.totalHits > limit) {
-        throw new AccountsError('too_many_requests', 'Too many attempts; try again later.', {
-          retry_after_seconds: Math.max(1, Math.ceil(r.timeToBlockExpire || r.timeToExpire)),
-        });
+        const seconds = r.timeToBlockExpire || r.timeToExpire;
+        this.blocked.set(key, Date.now() + seconds * 1000);
+        throw tooMany(seconds);
       }
+    }
+  }
+
+  /** Throws 429 when a key went over its limit on this replica and is still blocked; costs no I/O. */
+  assertNotBlocked(keys: string[]): void {
+    const now = Date.now();
+    for (const key of keys) {
+      const until = this.blocked.get(key);
+      if (until === undefined) continue;
+      if (until > now) throw tooMany((until - now) / 1000);
+      this.blocked.delete(key);
     }
   }
 }

@@ -4,6 +4,7 @@ import { Settings } from '../../config/settings.schema';
 import { AccountsError } from '../accounts.errors';
 import { ActivationService } from '../activation/activation.service';
 import { AuditService } from '../audit/audit.service';
+import { TokenIssuanceAudit } from '../audit/token-issuance-audit';
 import { RateLimiter } from '../auth/rate-limiter';
 import { TokenIssuer } from '../auth/token-issuer.service';
 import { SCOPE_TOKEN } from '../service-accounts/service-account.dto';
@@ -47,6 +48,7 @@ export class OAuthService {
     private readonly issuer: TokenIssuer,
     private readonly activation: ActivationService,
     private readonly audit: AuditService,
+    private readonly issuance: TokenIssuanceAudit,
     private readonly limiter: RateLimiter,
     @InjectSettings() private readonly settings: Settings,
   ) {}
@@ -79,19 +81,30 @@ export class OAuthService {
     return undefined;
   }
 
+  /**
+   * Failed client authentications count per IP and per client_id (LOGIN_RATE_LIMIT, like password logins);
+   * a key over the limit is refused, right secret or not, until its window ends. Every request also counts
+   * per client against TOKEN_RATE_LIMIT, so a runaway client cannot monopolise signing. Successful requests
+   * are not limited per IP: many services may share one address behind NAT.
+   */
   private async authenticateClient(creds: ClientCredentials, ip: string): Promise<AuthenticatedClient> {
-    await this.limitOr429([`token:ip:${ip}`, `token:client:${creds.clientId}`]);
+    const failureKeys = [`token-fail:ip:${ip}`, `token-fail:client:${creds.clientId}`];
+    await this.limitOr429(async () => {
+      this.limiter.assertNotBlocked(failureKeys);
+      await this.limiter.hit([`token:client:${creds.clientId}`], this.settings.TOKEN_RATE_LIMIT);
+    });
     const account = await this.serviceAccounts.authenticate(creds.clientId, creds.secret);
     if (!account) {
       await this.audit.record({ action: 'oauth.client_auth_failed', actor: { type: 'anonymous' }, data: { client_id: creds.clientId.slice(0, 64) }, ip });
+      await this.limitOr429(() => this.limiter.hit(failureKeys));
       throw new OAuthError('invalid_client', 'Client authentication failed.', 401, creds.viaBasic ? { 'WWW-Authenticate': 'Basic realm="campus-access"' } : {});
     }
     return account;
   }
 
-  private async limitOr429(keys: string[]): Promise<void> {
+  private async limitOr429(check: () => Promise<void>): Promise<void> {
     try {
-      await this.limiter.hit(keys);
+      await check();
     } catch (e) {
       if (e instanceof AccountsError) throw new OAuthError('invalid_request', 'Too many requests; try again later.', 429, { 'Retry-After': String(e.details?.retry_after_seconds ?? 60) });
       throw e;
@@ -120,7 +133,7 @@ export class OAuthService {
       scopes = [...new Set(asked)];
     }
     const issued = await this.issuer.serviceToken(account.id, account.clientId, scopes, account.organizationId);
-    await this.audit.record({ action: 'oauth.token_issued', actor: { type: 'service_account', id: account.id } as never, subjectType: 'ServiceAccount', subjectId: account.id, organizationId: account.organizationId, data: { grant_type: 'client_credentials', scope: scopes.join(' ') }, ip });
+    await this.issuance.issued({ serviceAccountId: account.id, organizationId: account.organizationId, scope: scopes.join(' '), ip });
     return { access_token: issued.token, token_type: 'bearer', expires_in: issued.expiresIn, ...(scopes.length ? { scope: scopes.join(' ') } : {}) };
   }
 
@@ -136,7 +149,7 @@ export class OAuthService {
     if (!isFullDate(dateOfBirth)) throw new OAuthError('invalid_request', 'date_of_birth must be an RFC 3339 full-date such as 1996-12-19.');
     if (!code) throw new OAuthError('invalid_request', 'code is required.');
     if ((crsid ?? lastName)!.length > 150 || code.length > 128) throw new OAuthError('invalid_request', 'A parameter is too long.');
-    await this.limitOr429([`activation:ip:${ip}`]);
+    await this.limitOr429(() => this.limiter.hit([`activation:ip:${ip}`]));
     const record = await this.activation.match({ crsid, lastName, dateOfBirth, code });
     if (!record) {
       await this.audit.record({ action: 'activation.failed', actor: { type: 'anonymous' }, data: { by: crsid ? 'crsid' : 'last_name' }, ip });

@@ -31,6 +31,10 @@ const NO_MATCH = sha256Hex('campus-access:no-such-client');
 
 @Injectable()
 export class ServiceAccountsService {
+  private readonly clientCache = new Map<string, { client: AuthenticatedClient; secrets: CachedSecret[]; until: number }>();
+  /** Bumped by every change to a client, so a lookup that raced with one does not cache what it read. */
+  private cacheGeneration = 0;
+
   constructor(
     @InjectRepository(ServiceAccount) private readonly accounts: Repository<ServiceAccount>,
     @InjectRepository(ServiceAccountSecret) private readonly secrets: Repository<ServiceAccountSecret>,
@@ -90,7 +94,7 @@ export class ServiceAccountsService {
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateServiceAccountDto): Promise<ServiceAccount> {
     const a = await this.get(ability, id, 'update');
-    return this.tx.run(async (tx) => {
+    const result = await this.tx.run(async (tx) => {
       const saved = await tx.save(ServiceAccount, {
         ...a,
         name: dto.name ?? a.name,
@@ -100,6 +104,9 @@ export class ServiceAccountsService {
       await this.audit.record({ action: 'service_account.updated', actor: who, subjectType: 'ServiceAccount', subjectId: id, organizationId: a.organizationId, data: { ...dto } }, tx);
       return saved;
     });
+    // After the commit, so a concurrent token request cannot cache the state before it.
+    this.forgetClient(a.clientId);
+    return result;
   }
 
   /** A new secret; the previous ones stay valid for SECRET_ROTATION_OVERLAP_SECONDS (0: invalid at once). */
@@ -107,7 +114,7 @@ export class ServiceAccountsService {
     const a = await this.get(ability, id, 'rotate_secret');
     if (!a.isActive) throw new AccountsError('inactive', 'The service account is deactivated.');
     const overlap = this.settings.SECRET_ROTATION_OVERLAP_SECONDS;
-    return this.tx.run(async (tx) => {
+    const result = await this.tx.run(async (tx) => {
       await tx
         .createQueryBuilder()
         .update(ServiceAccountSecret)
@@ -118,39 +125,91 @@ export class ServiceAccountsService {
       await this.audit.record({ action: 'service_account.secret_rotated', actor: who, subjectType: 'ServiceAccount', subjectId: id, organizationId: a.organizationId, data: { overlap_seconds: overlap } }, tx);
       return { account: a, secret };
     });
+    // After the commit, so a concurrent token request cannot cache the state before it.
+    this.forgetClient(a.clientId);
+    return result;
   }
 
   /** Deactivates the account and revokes every secret; its tokens stop working at once. */
   async deactivate(who: Principal, ability: AppAbility, id: string): Promise<ServiceAccount> {
     const a = await this.get(ability, id, 'update');
-    return this.tx.run(async (tx) => {
+    const result = await this.tx.run(async (tx) => {
       await tx.update(ServiceAccount, { id }, { isActive: false });
       await tx.update(ServiceAccountSecret, { serviceAccountId: id, revokedAt: IsNull() }, { revokedAt: new Date() });
       await this.audit.record({ action: 'service_account.deactivated', actor: who, subjectType: 'ServiceAccount', subjectId: id, organizationId: a.organizationId }, tx);
       return { ...a, isActive: false };
     });
+    // After the commit, so a concurrent token request cannot cache the state before it.
+    this.forgetClient(a.clientId);
+    return result;
   }
 
   /**
-   * Client authentication for /oauth/token: constant-time against every live secret. One query
-   * returns the active account with its live secret hashes (it runs on every token request).
+   * Client authentication for /oauth/token: constant-time against every live secret of the client.
+   *
+   * Clients that authenticated recently are kept in memory for CLIENT_CACHE_SECONDS, so a busy client costs
+   * no query per token. Only a presented secret that matches a cached, unexpired hash is answered from
+   * memory; anything else (a new secret, a wrong one, an unknown client) is checked against the database.
+   * Changes made through this replica drop the entry at once; other replicas see them within
+   * CLIENT_CACHE_SECONDS (a deactivated client's tokens are refused at once everywhere regardless,
+   * since every request checks it is active).
    */
   async authenticate(clientId: string, secret: string): Promise<AuthenticatedClient | null> {
-    const rows: (AuthenticatedClient & { secretHash: string | null })[] = await this.accounts.query(
+    const presented = sha256Hex(secret);
+    const cached = this.clientCache.get(clientId);
+    if (cached && cached.until > Date.now()) {
+      const client = matchSecret(cached.client, cached.secrets, presented);
+      if (client) return client;
+    }
+    const generation = this.cacheGeneration;
+    const rows: (AuthenticatedClient & { secretHash: string | null; expiresAt: Date | null })[] = await this.accounts.query(
       `SELECT a.id, a.client_id AS "clientId", a.organization_id AS "organizationId", a.allowed_scopes AS "allowedScopes",
-              s.secret_hash AS "secretHash"
+              s.secret_hash AS "secretHash", s.expires_at AS "expiresAt"
          FROM service_accounts a
          LEFT JOIN service_account_secrets s
            ON s.service_account_id = a.id AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > now())
         WHERE a.client_id = $1 AND a.is_active`,
       [clientId],
     );
-    const presented = sha256Hex(secret);
-    let ok = false;
-    for (const row of rows) ok = (row.secretHash !== null && digestsEqual(presented, row.secretHash)) || ok;
-    if (!rows.length) digestsEqual(presented, NO_MATCH);
-    if (!ok) return null;
+    if (!rows.length) {
+      digestsEqual(presented, NO_MATCH);
+      this.clientCache.delete(clientId);
+      return null;
+    }
     const { id, clientId: cid, organizationId, allowedScopes } = rows[0];
-    return { id, clientId: cid, organizationId, allowedScopes };
+    const client = { id, clientId: cid, organizationId, allowedScopes };
+    const secrets = rows.filter((r) => r.secretHash !== null).map((r) => ({ hash: r.secretHash!, expiresAt: r.expiresAt ? r.expiresAt.getTime() : Infinity }));
+    const ttl = this.settings.CLIENT_CACHE_SECONDS * 1000;
+    // Not cached when a change was committed meanwhile: the rows may predate it.
+    if (ttl > 0 && generation === this.cacheGeneration) {
+      this.clientCache.delete(clientId);
+      if (this.clientCache.size >= CLIENT_CACHE_MAX) this.clientCache.delete(this.clientCache.keys().next().value!);
+      this.clientCache.set(clientId, { client, secrets, until: Date.now() + ttl });
+    }
+    return matchSecret(client, secrets, presented);
   }
+
+  /** Forgets what this replica cached about a client, after a change to it. */
+  private forgetClient(clientId: string): void {
+    this.cacheGeneration++;
+    this.clientCache.delete(clientId);
+  }
+}
+
+interface CachedSecret {
+  hash: string;
+  /** Epoch ms; Infinity when it does not expire. */
+  expiresAt: number;
+}
+
+/** Clients kept in memory at most; the least recently loaded goes first. */
+const CLIENT_CACHE_MAX = 10_000;
+
+/** The client when `presented` equals one of its unexpired secret hashes, comparing against all of them in constant time. */
+function matchSecret(client: AuthenticatedClient, secrets: CachedSecret[], presented: string): AuthenticatedClient | null {
+  const now = Date.now();
+  let ok = false;
+  for (const s of secrets) ok = (digestsEqual(presented, s.hash) && s.expiresAt > now) || ok;
+  if (!secrets.length) digestsEqual(presented, NO_MATCH);
+  return ok ? client : null;
 }
