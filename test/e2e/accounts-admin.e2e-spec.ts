@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
-import { decodeProtectedHeader } from 'jose';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { createUser, unique } from '../factories/accounts';
 import { createTestApp, TestApp } from '../utils/test-app';
 import { createTestDatabase, TEST_REDIS_URL } from '../utils/test-databases';
@@ -84,6 +84,33 @@ describe('ES256 signing keys', () => {
       const jwks = await t.http.get('/.well-known/jwks.json').expect(200);
       expect(jwks.body.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' });
       expect(jwks.body.keys[0].d).toBeUndefined();
+    } finally {
+      await t.close();
+    }
+  }, 90_000);
+});
+
+describe('issued tokens, checked by an independent verifier', () => {
+  it.each(['RS256', 'ES256'] as const)('%s: jose verifies them against the published JWKS, with exact header and claims', async (alg) => {
+    const t = await createTestApp({ settings: { JWT_ALG: alg, LOGIN_RATE_LIMIT: '100', ACCESS_TOKEN_TTL_SECONDS: '600' } });
+    try {
+      const { row } = await createUser(t, { password: PASSWORD });
+      const login = () => t.http.post('/api/v1/auth/login').send({ username: row.username, password: PASSWORD }).expect(200);
+      const [a, b] = [(await login()).body.access_token as string, (await login()).body.access_token as string];
+      const jwks = createLocalJWKSet((await t.http.get('/.well-known/jwks.json').expect(200)).body);
+      const meta = (await t.http.get('/.well-known/oauth-authorization-server').expect(200)).body;
+      const verified = await jwtVerify(a, jwks, { algorithms: [alg], typ: 'at+jwt', issuer: meta.issuer, requiredClaims: ['jti', 'iat', 'exp', 'sub', 'aud'] });
+      expect(verified.protectedHeader).toEqual({ alg, kid: expect.any(String), typ: 'at+jwt' });
+      expect(verified.payload).toMatchObject({ sub: row.id, client_id: 'campus-access', kind: 'user', preferred_username: row.username });
+      expect(verified.payload.exp! - verified.payload.iat!).toBe(600);
+      expect(Math.abs(verified.payload.iat! - Date.now() / 1000)).toBeLessThan(30);
+      const other = await jwtVerify(b, jwks, { algorithms: [alg] });
+      expect(other.payload.jti).not.toBe(verified.payload.jti);
+      // One changed signature byte and the independent verifier refuses it too.
+      const sig = Buffer.from(a.split('.')[2], 'base64url');
+      sig[sig.length - 1] ^= 1;
+      const forged = `${a.split('.').slice(0, 2).join('.')}.${sig.toString('base64url')}`;
+      await expect(jwtVerify(forged, jwks, { algorithms: [alg] })).rejects.toThrow(/signature/i);
     } finally {
       await t.close();
     }
