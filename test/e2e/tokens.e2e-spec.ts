@@ -71,6 +71,17 @@ describe('Our access tokens', () => {
     await me(await signOwnToken(t, user.row.id, { claims: { iat: now - 600, exp: now - 1 } })).expect(200);
   });
 
+  it('refuses a token it accepted before once the token has expired (verified tokens are not kept past exp)', async () => {
+    const user = await createUser(t);
+    const now = Math.floor(Date.now() / 1000);
+    // Valid for one to two more seconds, counting the 5 s clock skew.
+    const token = await signOwnToken(t, user.row.id, { claims: { iat: now - 600, exp: now - 3 } });
+    await me(token).expect(200);
+    await me(token).expect(200);
+    await new Promise((r) => setTimeout(r, 3_100));
+    expectInvalidToken(await me(token), /expired/);
+  });
+
   it('refuses a token that is not yet valid (nbf in the future)', async () => {
     const user = await createUser(t);
     expectInvalidToken(

@@ -24,6 +24,8 @@ export type VerifiedToken =
 type VerifyKey = Awaited<ReturnType<typeof importJWK>>;
 
 const OWN_ALGORITHMS = ['RS256', 'ES256'];
+/** Our tokens whose signature and claims were checked recently, kept until they expire; the oldest go first. */
+const VERIFIED_CACHE_MAX = 10_000;
 const OWN_KINDS: readonly string[] = ['user', 'service', 'activation'];
 
 function invalid(message: string): BearerError {
@@ -63,6 +65,13 @@ function staticKeyResolver(pem: string): JWTVerifyGetKey {
 export class TokenVerifier {
   private readonly trusted = new Map<string, { config: TrustedIssuerConfig; key: JWTVerifyGetKey | VerifyKey | Promise<VerifyKey> }>();
   private readonly importedOwnKeys = new Map<string, VerifyKey | Uint8Array>();
+  /**
+   * Our own tokens already verified, by their exact text, until `exp` (plus the clock skew): a client sends
+   * the same token many times and its signature cannot have changed. What the token grants is still
+   * looked up on every request (a deactivated user is refused at once). External tokens are not kept:
+   * their issuer may withdraw a key at any time.
+   */
+  private readonly verifiedOwn = new Map<string, { kind: OwnTokenKind; payload: JWTPayload & Record<string, unknown>; until: number }>();
 
   constructor(
     private readonly keys: SigningKeysService,
@@ -94,6 +103,11 @@ export class TokenVerifier {
   };
 
   async verify(token: string): Promise<VerifiedToken> {
+    const known = this.verifiedOwn.get(token);
+    if (known) {
+      if (known.until > Date.now() / 1000) return { source: 'own', kind: known.kind, payload: known.payload };
+      this.verifiedOwn.delete(token);
+    }
     let iss: string | undefined;
     try {
       decodeProtectedHeader(token);
@@ -113,6 +127,7 @@ export class TokenVerifier {
         });
         const kind = payload.kind;
         if (typeof kind !== 'string' || !OWN_KINDS.includes(kind)) throw invalid('The token kind is not acceptable.');
+        this.remember(token, kind as OwnTokenKind, payload);
         return { source: 'own', kind: kind as OwnTokenKind, payload };
       }
       const trusted = iss ? this.trusted.get(iss) : undefined;
@@ -129,5 +144,11 @@ export class TokenVerifier {
     } catch (e) {
       throw invalid(describeJoseError(e));
     }
+  }
+
+  private remember(token: string, kind: OwnTokenKind, payload: JWTPayload & Record<string, unknown>): void {
+    if (typeof payload.exp !== 'number') return;
+    if (this.verifiedOwn.size >= VERIFIED_CACHE_MAX) this.verifiedOwn.delete(this.verifiedOwn.keys().next().value!);
+    this.verifiedOwn.set(token, { kind, payload: Object.freeze(payload), until: payload.exp + this.settings.JWT_CLOCK_SKEW_SECONDS });
   }
 }
