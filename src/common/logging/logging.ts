@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
@@ -52,14 +53,17 @@ export function loggerParams(level: string, stream?: DestinationStream): Params 
       level,
       genReqId: requestId,
       redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
-      customProps: () => ({ service: 'campus-access' }),
+      // Bound once on the base logger rather than per request (customProps costs a child logger per request).
+      base: { service: 'campus-access', pid: process.pid, hostname: hostname() },
+      // Our serializers read the raw request and response; the std wrappers would build a full copy first.
+      wrapSerializers: false,
       autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/metrics' },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
       serializers: {
-        req: (req: { id: string; method: string; url: string; headers: Record<string, unknown> }) => ({
+        req: (req: { id: string; method: string; url: string; originalUrl?: string; headers: Record<string, unknown> }) => ({
           id: req.id,
           method: req.method,
-          url: redactQuery(req.url),
+          url: redactQuery(req.originalUrl ?? req.url),
           headers: { 'user-agent': req.headers['user-agent'], 'x-forwarded-for': req.headers['x-forwarded-for'] },
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
