@@ -115,6 +115,35 @@ describe('Activation', () => {
       expect(count[0].n).toBe(0);
     });
 
+    it('gives rows naming the same person one user, and reuses a user already in the organization', async () => {
+      const org = await createOrganization(t);
+      const existing = await createUser(t, { organizationId: org.id });
+      const twin = activationRow();
+      const rows = [twin, activationRow({ crsid: twin.crsid.toUpperCase() }), activationRow({ crsid: existing.row.username })];
+      const res = await postActivationRecords(t, staff, org.id, rows).expect(201);
+      const [a, b, c] = res.body.results as { status: string; user: string; code: string }[];
+      expect([a.status, b.status, c.status]).toEqual(['created', 'created', 'created']);
+      expect(b.user).toBe(a.user);
+      expect(c.user).toBe(existing.row.id);
+      expect(new Set([a.code, b.code, c.code]).size).toBe(3);
+      const users = await t.app.get(DataSource).query('SELECT count(*)::int AS n FROM users WHERE lower(username) = $1', [twin.crsid.toLowerCase()]);
+      expect(users[0].n).toBe(1);
+    });
+
+    it('creates every row when concurrent requests add the same new people', async () => {
+      const org = await createOrganization(t);
+      const people = Array.from({ length: 40 }, () => activationRow());
+      const responses = await Promise.all(Array.from({ length: 6 }, () => postActivationRecords(t, staff, org.id, people)));
+      expect(responses.map((r) => r.status)).toEqual([201, 201, 201, 201, 201, 201]);
+      for (const r of responses) expect(r.body.results.every((x: { status: string }) => x.status === 'created')).toBe(true);
+      const [counts] = await t.app.get(DataSource).query(
+        `SELECT (SELECT count(*)::int FROM users WHERE organization_id = $1) AS users,
+                (SELECT count(*)::int FROM activation_records WHERE organization_id = $1) AS records`,
+        [org.id],
+      );
+      expect(counts).toEqual({ users: 40, records: 240 });
+    });
+
     it('accepts 1000 rows in one request and refuses 1001', async () => {
       const org = await createOrganization(t);
       const rows = Array.from({ length: 1000 }, () => activationRow());

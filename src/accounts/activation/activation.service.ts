@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { InjectSettings } from '../../config/settings.module';
@@ -11,7 +11,6 @@ import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { digestsEqual, sha256Hex } from '../auth/secrets';
 import { Organization } from '../organizations/organization.entity';
-import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { ActivationRecord } from './activation-record.entity';
 import { NewActivationRecordDto } from './activation.dto';
@@ -110,48 +109,77 @@ export class ActivationService {
     });
   }
 
-  /** Creates records row by row; each row is reported and a bad row never blocks the others. */
+  /**
+   * Creates the records of one request together: one transaction, a handful of statements whatever the
+   * row count (existing users in one query, new users, records and audit events in multi-row INSERTs).
+   * Each row is reported; a row whose username belongs to another organization is refused without
+   * blocking the others. Several rows may name the same person: they share one user.
+   */
   async createMany(who: Principal, ability: AppAbility, organizationId: string, rows: NewActivationRecordDto[]): Promise<ActivationRowResult[]> {
     const org = await this.dataSource.manager.findOneBy(Organization, { id: organizationId });
     assertCanCreateIn(ability, 'ActivationRecord', organizationId, Boolean(org));
-    const results: ActivationRowResult[] = [];
-    for (const [row, input] of rows.entries()) {
-      try {
-        results.push({ row, ...(await this.createOne(who, organizationId, input)) });
-      } catch (e) {
-        if (!(e instanceof AccountsError)) throw e;
-        results.push({ row, status: 'error', error: e.code, message: e.message });
-      }
+    try {
+      return await this.insertRecords(who, organizationId, rows);
+    } catch (e) {
+      // Another request created one of these usernames meanwhile: once more, now seeing it.
+      if (e instanceof AccountsError && e.code === 'duplicate_username') return this.insertRecords(who, organizationId, rows);
+      throw e;
     }
-    return results;
   }
 
-  private async createOne(who: Principal, organizationId: string, input: NewActivationRecordDto): Promise<Omit<ActivationRowResult, 'row'>> {
-    const code = newActivationCode();
+  private insertRecords(who: Principal, organizationId: string, rows: NewActivationRecordDto[]): Promise<ActivationRowResult[]> {
+    const usernames = rows.map((r) => r.crsid.toLowerCase());
     return this.dataSource.transaction(async (tx) => {
-      const username = input.crsid.toLowerCase();
-      let user = await tx.createQueryBuilder(User, 'u').where('lower(u.username) = :u', { u: username }).getOne();
-      if (user && user.organizationId !== organizationId) {
-        throw new AccountsError('duplicate_username', `The username "${username}" belongs to another organization.`);
-      }
-      user ??= await this.users.insert(
-        { username, email: input.email ?? null, firstName: input.first_name ?? '', lastName: input.last_name, organizationId, isActive: false },
+      const existing: { id: string; username: string; organizationId: string | null }[] = await tx.query(
+        `SELECT id, lower(username) AS username, organization_id AS "organizationId" FROM users WHERE lower(username) = ANY($1::text[])`,
+        [[...new Set(usernames)]],
+      );
+      const userIds = new Map(existing.map((u) => [u.username, u]));
+      // Users to create: the first row naming each new username gives its details.
+      const fresh = new Map<string, NewActivationRecordDto>();
+      for (const [i, row] of rows.entries()) if (!userIds.has(usernames[i]) && !fresh.has(usernames[i])) fresh.set(usernames[i], row);
+      const freshIds = await this.users.insertMany(
+        [...fresh].map(([username, r]) => ({ username, email: r.email ?? null, firstName: r.first_name ?? '', lastName: r.last_name, organizationId, isActive: false })),
         tx,
       );
-      const record = await tx.save(
-        ActivationRecord,
-        tx.create(ActivationRecord, {
+      [...fresh.keys()].forEach((username, i) => userIds.set(username, { id: freshIds[i], username, organizationId }));
+
+      const expiresAt = new Date(Date.now() + this.settings.ACTIVATION_CODE_TTL_DAYS * 86400_000);
+      const results: ActivationRowResult[] = [];
+      const records: (Partial<ActivationRecord> & { id: string })[] = [];
+      const codes: string[] = [];
+      for (const [row, input] of rows.entries()) {
+        const user = userIds.get(usernames[row])!;
+        if (user.organizationId !== organizationId) {
+          results.push({ row, status: 'error', error: 'duplicate_username', message: `The username "${usernames[row]}" belongs to another organization.` });
+          continue;
+        }
+        const code = newActivationCode();
+        const id = randomUUID();
+        records.push({
+          id,
           organizationId,
           userId: user.id,
-          crsid: username,
+          crsid: usernames[row],
           lastName: input.last_name.trim().toLowerCase(),
           dateOfBirth: input.date_of_birth,
           codeHash: sha256Hex(code),
-          expiresAt: new Date(Date.now() + this.settings.ACTIVATION_CODE_TTL_DAYS * 86400_000),
-        }),
+          expiresAt,
+        });
+        codes.push(code);
+        results.push({ row, status: 'created', id, user: user.id, code });
+      }
+      for (let i = 0; i < records.length; i += RECORDS_PER_INSERT) {
+        await tx.createQueryBuilder().insert().into(ActivationRecord).values(records.slice(i, i + RECORDS_PER_INSERT)).updateEntity(false).execute();
+      }
+      await this.audit.recordMany(
+        records.map((r) => ({ action: 'activation_record.created', actor: who, subjectType: 'ActivationRecord', subjectId: r.id, organizationId, data: { crsid: r.crsid } })),
+        tx,
       );
-      await this.audit.record({ action: 'activation_record.created', actor: who, subjectType: 'ActivationRecord', subjectId: record.id, organizationId, data: { crsid: username } }, tx);
-      return { status: 'created' as const, id: record.id, user: user.id, code };
+      return results;
     });
   }
 }
+
+/** Activation records per INSERT, well under PostgreSQL's 65,535 bind parameters. */
+const RECORDS_PER_INSERT = 1000;

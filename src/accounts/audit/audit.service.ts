@@ -14,6 +14,9 @@ export interface AuditEntry {
   ip?: string;
 }
 
+/** Events per INSERT: eight parameters each, under PostgreSQL's 65,535 bind parameters. */
+const EVENTS_PER_INSERT = 5000;
+
 /** Writes audit events; pass the transaction so the event commits (or not) with the change it records. */
 @Injectable()
 export class AuditService {
@@ -23,8 +26,12 @@ export class AuditService {
     await this.recordMany([entry], tx);
   }
 
-  /** Several events in one plain INSERT (this runs on every login). */
+  /** Several events in plain multi-row INSERTs (a single event runs on every login). */
   async recordMany(entries: AuditEntry[], tx?: EntityManager): Promise<void> {
+    for (let i = 0; i < entries.length; i += EVENTS_PER_INSERT) await this.insert(entries.slice(i, i + EVENTS_PER_INSERT), tx);
+  }
+
+  private async insert(entries: AuditEntry[], tx?: EntityManager): Promise<void> {
     if (!entries.length) return;
     const params: unknown[] = [];
     const rows = entries.map((entry) => {
