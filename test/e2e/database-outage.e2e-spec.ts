@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { useEmbeddedPostgresBinaries } from '../utils/embedded-postgres-binaries';
+import { DataSource } from 'typeorm';
+import { TokenIssuanceAudit } from '../../src/accounts/audit/token-issuance-audit';
+import { createOrganization, createServiceAccount } from '../factories/accounts';
+import { basicAuth, tokenRequest } from '../utils/oauth';
 import { ProbeModule } from '../utils/probe.module';
 import { killPostgres } from '../utils/server-process';
 import { createTestApp, TestApp } from '../utils/test-app';
@@ -29,7 +33,7 @@ describe('database outage', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'ca-outage-'));
     db = await startEmbeddedPostgres(dataDir, quiet);
-    t = await createTestApp({ databaseUrl: db.url, imports: [ProbeModule], settings: { MIGRATIONS_RUN: 'true' } });
+    t = await createTestApp({ databaseUrl: db.url, imports: [ProbeModule], settings: { MIGRATIONS_RUN: 'true', AUDIT_TOKEN_FLUSH_SECONDS: '3600', CLIENT_CACHE_SECONDS: '60' } });
   }, 60_000);
 
   afterAll(async () => {
@@ -71,5 +75,29 @@ describe('database outage', () => {
     expect(probeBack).toBe(true);
     const readyBack = await eventually(async () => (await t.http.get('/health/ready')).status === 200, 15_000);
     expect(readyBack).toBe(true);
+  }, 60_000);
+
+  it('keeps token issuance counts while the database is down and writes them once it is back', async () => {
+    const org = await createOrganization(t);
+    const sa = await createServiceAccount(t, org.id);
+    const auth = { authorization: basicAuth(sa.row.clientId, sa.clientSecret) };
+    await tokenRequest(t, { grant_type: 'client_credentials' }, auth).expect(200);
+    const { port } = db;
+    await db.stop();
+    // The client is cached, so tokens are still issued; their audit waits.
+    await tokenRequest(t, { grant_type: 'client_credentials' }, auth).expect(200);
+    await t.app.get(TokenIssuanceAudit).flush();
+    await tokenRequest(t, { grant_type: 'client_credentials' }, auth).expect(200);
+    expect(t.logs.some((l) => l.includes('could not write token issuance audit events'))).toBe(true);
+
+    db = await startEmbeddedPostgres(dataDir, quiet, { port });
+    const written = await eventually(async () => {
+      await t.app.get(TokenIssuanceAudit).flush();
+      const rows: { data: { count: number } }[] = await t.app
+        .get(DataSource)
+        .query(`SELECT data FROM audit_events WHERE action = 'oauth.token_issued' AND subject_id = $1`, [sa.row.id]);
+      return rows.length === 1 && rows[0].data.count === 3;
+    }, 15_000);
+    expect(written).toBe(true);
   }, 60_000);
 });
