@@ -20,8 +20,7 @@ export type JobOwnerType = 'user' | 'service_account';
 @Index('ix_jobs_waiting', ['availableAt'], { where: `state IN ('Pending', 'Retrying')` })
 @Index('ix_jobs_running', ['heartbeatAt'], { where: `state = 'In Progress'` })
 export class Job extends BaseEntity {
-  /** The processor's registered name, e.g. `users.export`. */
-  @Index('ix_jobs_name')
+  /** The processor's registered name, e.g. `users.export`. Not indexed: a handful of values. */
   @Column({ type: 'varchar', length: 100 })
   name: string;
 
@@ -31,7 +30,7 @@ export class Job extends BaseEntity {
   @Column({ type: 'uuid' })
   ownerId: string;
 
-  @Index('ix_jobs_organization')
+  /** Not indexed: nothing looks jobs up by organization, and each index costs every job three writes. */
   @Column({ type: 'uuid', nullable: true })
   organizationId: string | null;
 
