@@ -289,16 +289,17 @@ async function main(): Promise<void> {
     // An equivalent token: same algorithm, header and claims as a client_credentials token.
     const { privateKey } = await generateKeyPair(settings.JWT_ALG, { extractable: true });
     const kid = randomUUID();
+    const claims = {
+      iss: issuer.issuer,
+      aud: issuer.audience,
+      sub: account.id,
+      client_id: account.clientId,
+      scope: '',
+      kind: 'service',
+      org: org.id,
+    };
     const rawSign = () =>
-      new SignJWT({
-        iss: issuer.issuer,
-        aud: issuer.audience,
-        sub: account.id,
-        client_id: account.clientId,
-        scope: '',
-        kind: 'service',
-        org: org.id,
-      })
+      new SignJWT(claims)
         .setProtectedHeader({ alg: settings.JWT_ALG, kid, typ: 'at+jwt' })
         .setIssuedAt()
         .setExpirationTime(`${settings.SERVICE_TOKEN_TTL_SECONDS}s`)
@@ -309,19 +310,8 @@ async function main(): Promise<void> {
     const header = Buffer.from(JSON.stringify({ alg: settings.JWT_ALG, kid, typ: 'at+jwt' })).toString('base64url');
     const nodeSign = () => {
       const iat = Math.floor(Date.now() / 1000);
-      const claims = {
-        iss: issuer.issuer,
-        aud: issuer.audience,
-        sub: account.id,
-        client_id: account.clientId,
-        scope: '',
-        kind: 'service',
-        org: org.id,
-        iat,
-        exp: iat + settings.SERVICE_TOKEN_TTL_SECONDS,
-        jti: randomUUID(),
-      };
-      const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+      const payload = { ...claims, iat, exp: iat + settings.SERVICE_TOKEN_TTL_SECONDS, jti: randomUUID() };
+      const input = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
       const dsa = settings.JWT_ALG === 'ES256' ? { dsaEncoding: 'ieee-p1363' as const } : {};
       return new Promise<string>((resolve, reject) =>
         cryptoSign('sha256', Buffer.from(input), { key: nodeKey, ...dsa }, (e, sig) =>
