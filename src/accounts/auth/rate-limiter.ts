@@ -4,6 +4,9 @@ import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { AccountsError } from '../accounts.errors';
 
+/** Blocked keys remembered per replica at most; expired ones are dropped first when it fills up. */
+const MAX_BLOCKED_KEYS = 10_000;
+
 const tooMany = (seconds: number) =>
   new AccountsError('too_many_requests', 'Too many attempts; try again later.', { retry_after_seconds: Math.max(1, Math.ceil(seconds)) });
 
@@ -31,10 +34,21 @@ export class RateLimiter {
       const r = await this.storage.increment(`ca:rl:${key}`, this.windowMs, limit, this.windowMs, 'auth');
       if (r.isBlocked || r.totalHits > limit) {
         const seconds = r.timeToBlockExpire || r.timeToExpire;
-        this.blocked.set(key, Date.now() + seconds * 1000);
+        this.block(key, Date.now() + seconds * 1000);
         throw tooMany(seconds);
       }
     }
+  }
+
+  private block(key: string, until: number): void {
+    if (this.blocked.size >= MAX_BLOCKED_KEYS) {
+      const now = Date.now();
+      for (const [k, t] of this.blocked) if (t <= now) this.blocked.delete(k);
+      // Still full of live blocks: the oldest goes (its counter in the storage still holds it).
+      if (this.blocked.size >= MAX_BLOCKED_KEYS) this.blocked.delete(this.blocked.keys().next().value!);
+    }
+    this.blocked.delete(key);
+    this.blocked.set(key, until);
   }
 
   /** Throws 429 when a key went over its limit on this replica and is still blocked; costs no I/O. */
