@@ -42,6 +42,11 @@ export const SETTINGS_SCHEMA = {
     description: 'PostgreSQL connection URL. Unset: an embedded PostgreSQL runs in DATA_DIR/postgres.',
   },
   DATABASE_POOL_SIZE: { kind: 'int', default: '10', min: 1, max: 500, description: 'Connections per process.' },
+  DATABASE_PREPARED_STATEMENTS: {
+    kind: 'bool',
+    default: 'true',
+    description: 'Run the statements of every request and every job (principal lookups, job insert, claim, outcome) as named prepared statements, planned once per connection. Turn off behind a PgBouncer older than 1.21 in transaction mode.',
+  },
   DATABASE_CONNECT_TIMEOUT_MS: {
     kind: 'duration_ms',
     default: '3000',

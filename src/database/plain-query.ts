@@ -2,13 +2,17 @@ import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 
 /**
- * A read on the connection pool itself, without TypeORM's query runner: for the few queries every
- * request makes (principal and membership lookups), where that bookkeeping is a measurable share of
- * the request. Not for writes that must join a transaction — use the EntityManager for those.
+ * A statement on the connection pool itself, without TypeORM's query runner: for the few statements every
+ * request or every job makes (principal lookups, job claims), where that bookkeeping is a measurable share.
+ * Not for writes that must join a transaction — use the EntityManager for those.
+ *
+ * With `preparedAs`, the statement is a named prepared statement: parsed and planned once per connection
+ * instead of on every call (pass it only when DATABASE_PREPARED_STATEMENTS is on; each name must always
+ * carry the same SQL).
  */
-export async function plainQuery<T>(dataSource: DataSource, sql: string, params: unknown[]): Promise<T[]> {
+export async function plainQuery<T>(dataSource: DataSource, sql: string, params: unknown[], preparedAs?: string): Promise<T[]> {
   const pool = (dataSource.driver as unknown as { master?: Pool }).master;
   if (!pool) return dataSource.query(sql, params);
-  const { rows } = await pool.query(sql, params);
+  const { rows } = await pool.query(preparedAs ? { name: preparedAs, text: sql, values: params } : { text: sql, values: params });
   return rows as T[];
 }

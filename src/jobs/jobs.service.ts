@@ -85,6 +85,7 @@ export class JobsService {
         rows.map((r) => r.totalSteps),
         rows.map((r) => r.maxAttempts),
       ],
+      this.settings.DATABASE_PREPARED_STATEMENTS ? 'campus_access_jobs_insert' : undefined,
     );
     return rows.map(() => undefined);
   });

@@ -13,6 +13,7 @@ import { JobsSweeper } from '../../src/jobs/jobs.sweeper';
 import { QUEUE_ADAPTER, QueueAdapter } from '../../src/jobs/queue/queue-adapter';
 import { jobSettings, JobsAdapterName, principal, waitFor } from '../utils/jobs-helpers';
 import { JobsTestModule, NOOP_JOB, runsByJob, STEPS_JOB, TEST_OWNER, TEST_QUEUE } from '../utils/jobs-test.module';
+import { createUser } from '../factories/accounts';
 import { createTestApp, TestApp } from '../utils/test-app';
 
 jest.setTimeout(60_000);
@@ -255,5 +256,31 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
 
   it('refuses to enqueue a job nobody can run', async () => {
     await expect(jobs.enqueue('no.such.job', {}, { owner: TEST_OWNER })).rejects.toMatchObject({ code: 'unknown_job' });
+  });
+});
+
+describe('without prepared statements (DATABASE_PREPARED_STATEMENTS=false)', () => {
+  it('still authenticates requests and runs jobs to their outcome', async () => {
+    const t = await createTestApp({
+      imports: [JobsTestModule],
+      settings: jobSettings('in-process', { JOB_CONCURRENCY: '2', DATABASE_PREPARED_STATEMENTS: 'false' }),
+    });
+    try {
+      const user = await createUser(t);
+      await t.http.get('/api/v1/auth/me').set(user.auth).expect(200);
+      const jobs = t.app.get(JobsService);
+      const { id } = await jobs.enqueue(STEPS_JOB, { steps: 2, result: 'ok' }, { owner: TEST_OWNER });
+      const job = await waitFor(
+        async () => {
+          const j = await t.app.get<DataSource>(getDataSourceToken()).getRepository(Job).findOneByOrFail({ id });
+          return j.state === 'Succeeded' && j;
+        },
+        15_000,
+        `job ${id} to succeed`,
+      );
+      expect(job).toMatchObject({ state: 'Succeeded', completedSteps: 2, attempts: 1 });
+    } finally {
+      await t.close();
+    }
   });
 });
