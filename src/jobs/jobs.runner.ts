@@ -83,7 +83,7 @@ export class JobRunner {
        UPDATE jobs j SET state = 'Succeeded', error = NULL, completed_steps = COALESCE(j.total_steps, j.completed_steps),
               finished_at = now(), heartbeat_at = NULL, updated_at = now()
          FROM unnest($1::uuid[], $2::int[]) AS r(id, attempts), locked
-        WHERE j.id = r.id AND locked.id = r.id AND j.attempts = r.attempts AND j.state::text = 'In Progress'`,
+        WHERE j.id = r.id AND locked.id = r.id AND j.attempts = r.attempts AND j.state = 'In Progress'`,
       [jobs.map((j) => j.id), jobs.map((j) => j.attempts)],
       this.prepared('campus_access_jobs_succeeded'),
     );
