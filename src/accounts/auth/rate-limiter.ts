@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
+import { setBounded } from '../../common/collections/bounded-map';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { AccountsError } from '../accounts.errors';
@@ -44,11 +45,9 @@ export class RateLimiter {
     if (this.blocked.size >= MAX_BLOCKED_KEYS) {
       const now = Date.now();
       for (const [k, t] of this.blocked) if (t <= now) this.blocked.delete(k);
-      // Still full of live blocks: the oldest goes (its counter in the storage still holds it).
-      if (this.blocked.size >= MAX_BLOCKED_KEYS) this.blocked.delete(this.blocked.keys().next().value!);
     }
-    this.blocked.delete(key);
-    this.blocked.set(key, until);
+    // Still full of live blocks: the oldest goes (its counter in the storage still holds it).
+    setBounded(this.blocked, key, until, MAX_BLOCKED_KEYS);
   }
 
   /** Throws 429 when a key went over its limit on this replica and is still blocked; costs no I/O. */

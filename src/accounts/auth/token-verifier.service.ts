@@ -10,6 +10,7 @@ import {
   JWTVerifyGetKey,
   jwtVerify,
 } from 'jose';
+import { setBounded } from '../../common/collections/bounded-map';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { parseTrustedIssuers, TrustedIssuerConfig } from '../external/trusted-issuers';
@@ -148,7 +149,6 @@ export class TokenVerifier {
 
   private remember(token: string, kind: OwnTokenKind, payload: JWTPayload & Record<string, unknown>): void {
     if (typeof payload.exp !== 'number') return;
-    if (this.verifiedOwn.size >= VERIFIED_CACHE_MAX) this.verifiedOwn.delete(this.verifiedOwn.keys().next().value!);
-    this.verifiedOwn.set(token, { kind, payload: Object.freeze(payload), until: payload.exp + this.settings.JWT_CLOCK_SKEW_SECONDS });
+    setBounded(this.verifiedOwn, token, { kind, payload: Object.freeze(payload), until: payload.exp + this.settings.JWT_CLOCK_SKEW_SECONDS }, VERIFIED_CACHE_MAX);
   }
 }

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { Brackets, EntityManager, IsNull, Repository } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
+import { setBounded } from '../../common/collections/bounded-map';
 import { pageWindow } from '../../common/pagination/pagination';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
@@ -181,11 +182,7 @@ export class ServiceAccountsService {
     const secrets = rows.filter((r) => r.secretHash !== null).map((r) => ({ hash: r.secretHash!, expiresAt: r.expiresAt ? r.expiresAt.getTime() : Infinity }));
     const ttl = this.settings.CLIENT_CACHE_SECONDS * 1000;
     // Not cached when a change was committed meanwhile: the rows may predate it.
-    if (ttl > 0 && generation === this.cacheGeneration) {
-      this.clientCache.delete(clientId);
-      if (this.clientCache.size >= CLIENT_CACHE_MAX) this.clientCache.delete(this.clientCache.keys().next().value!);
-      this.clientCache.set(clientId, { client, secrets, until: Date.now() + ttl });
-    }
+    if (ttl > 0 && generation === this.cacheGeneration) setBounded(this.clientCache, clientId, { client, secrets, until: Date.now() + ttl }, CLIENT_CACHE_MAX);
     return matchSecret(client, secrets, presented);
   }
 
