@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
-import { plainQuery } from '../database/plain-query';
+import { plainQuery, statementName } from '../database/plain-query';
 import { ClaimedJob, JobCanceledSignal, JobInterruptedSignal, JobLostSignal, JobRunContext } from './job-run-context';
 import type { JobState } from './job.entity';
 import { MicroBatcher } from './jobs.batcher';
@@ -64,7 +64,7 @@ export class JobRunner {
         WHERE j.id = claimable.id
         RETURNING j.id, j.name, j.payload, j.attempts, j.max_attempts, j.owner_type, j.owner_id, j.organization_id, j.total_steps`,
       [[...new Set(ids)]],
-      this.prepared('campus_access_jobs_claim'),
+      statementName(this.settings, 'campus_access_jobs_claim'),
     );
     const byId = new Map(rows.map((r) => [r.id, r]));
     // A job delivered twice in one batch goes to the first delivery only.
@@ -85,15 +85,10 @@ export class JobRunner {
          FROM unnest($1::uuid[], $2::int[]) AS r(id, attempts), locked
         WHERE j.id = r.id AND locked.id = r.id AND j.attempts = r.attempts AND j.state = 'In Progress'`,
       [jobs.map((j) => j.id), jobs.map((j) => j.attempts)],
-      this.prepared('campus_access_jobs_succeeded'),
+      statementName(this.settings, 'campus_access_jobs_succeeded'),
     );
     return jobs.map(() => undefined);
   }, 200, FLUSHES_IN_FLIGHT);
-
-  /** The statement name when DATABASE_PREPARED_STATEMENTS is on. */
-  private prepared(name: string): string | undefined {
-    return this.settings.DATABASE_PREPARED_STATEMENTS ? name : undefined;
-  }
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,

@@ -8,7 +8,7 @@ import { Page, PageQuery, pageWindow } from '../common/pagination/pagination';
 import { publicUrl } from '../config/load-settings';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
-import { plainQuery } from '../database/plain-query';
+import { plainQuery, statementName } from '../database/plain-query';
 import { JobArtifactDto, JobDto } from './dto/job.dto';
 import { JobArtifact } from './job-artifact.entity';
 import { Job, JobOwnerType, JobState } from './job.entity';
@@ -85,7 +85,7 @@ export class JobsService {
         rows.map((r) => r.totalSteps),
         rows.map((r) => r.maxAttempts),
       ],
-      this.settings.DATABASE_PREPARED_STATEMENTS ? 'campus_access_jobs_insert' : undefined,
+      statementName(this.settings, 'campus_access_jobs_insert'),
     );
     return rows.map(() => undefined);
   });

@@ -17,6 +17,9 @@ interface Tally extends IssuedClientToken {
   lastAt: string;
 }
 
+/** Tokens are counted together per client, scope and address. */
+const tallyKey = (t: IssuedClientToken) => `${t.serviceAccountId}\u0000${t.scope}\u0000${t.ip}`;
+
 /** Events per INSERT when a flush has many clients to write. */
 const FLUSH_CHUNK = 500;
 
@@ -70,7 +73,7 @@ export class TokenIssuanceAudit implements OnModuleInit, BeforeApplicationShutdo
       await this.audit.record(TokenIssuanceAudit.entry({ ...token, count: 1, firstAt: now, lastAt: now }));
       return;
     }
-    const key = `${token.serviceAccountId}\u0000${token.scope}\u0000${token.ip}`;
+    const key = tallyKey(token);
     const tally = this.pending.get(key);
     if (tally) {
       tally.count++;
@@ -103,10 +106,9 @@ export class TokenIssuanceAudit implements OnModuleInit, BeforeApplicationShutdo
   }
 
   private merge(t: Tally): void {
-    const key = `${t.serviceAccountId}\u0000${t.scope}\u0000${t.ip}`;
-    const newer = this.pending.get(key);
+    const newer = this.pending.get(tallyKey(t));
     if (!newer) {
-      this.pending.set(key, t);
+      this.pending.set(tallyKey(t), t);
       return;
     }
     newer.count += t.count;

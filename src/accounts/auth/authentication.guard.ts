@@ -8,7 +8,7 @@ import { PRINCIPAL_KEY } from '../../common/decorators/current-principal.decorat
 import { ExternalUsersService } from '../external/external-users.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { plainQuery } from '../../database/plain-query';
+import { plainQuery, statementName } from '../../database/plain-query';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { BearerError } from './bearer-errors';
@@ -32,11 +32,6 @@ export class AuthenticationGuard implements CanActivate {
     private readonly externalUsers: ExternalUsersService,
     @InjectSettings() private readonly settings: Settings,
   ) {}
-
-  /** The statement name when DATABASE_PREPARED_STATEMENTS is on. */
-  private prepared(name: string): string | undefined {
-    return this.settings.DATABASE_PREPARED_STATEMENTS ? name : undefined;
-  }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
@@ -69,7 +64,7 @@ export class AuthenticationGuard implements CanActivate {
         this.dataSource,
         'SELECT id, client_id AS "clientId", organization_id AS "organizationId" FROM service_accounts WHERE id = $1 AND is_active',
         [p.sub],
-        this.prepared('campus_access_principal_service_account'),
+        statementName(this.settings, 'campus_access_principal_service_account'),
       );
       if (!sa || sa.clientId !== p.client_id) throw new BearerError(401, 'invalid_token', 'The client is deactivated.');
       return { type: 'service_account', id: sa.id, name: sa.clientId, tokenKind: 'service', scopes, isStaff: false, isSupport: false, organizationId: sa.organizationId };
@@ -78,7 +73,7 @@ export class AuthenticationGuard implements CanActivate {
       this.dataSource,
       'SELECT id, username, is_active AS "isActive", is_staff AS "isStaff", is_support AS "isSupport", organization_id AS "organizationId" FROM users WHERE id = $1',
       [p.sub],
-      this.prepared('campus_access_principal_user'),
+      statementName(this.settings, 'campus_access_principal_user'),
     );
     if (verified.kind === 'activation') {
       if (!user || scopes.join(' ') !== ACTIVATION_SCOPE) throw new BearerError(401, 'invalid_token', 'The activation token is not valid.');
