@@ -147,7 +147,6 @@ export class ActivationService {
       const expiresAt = new Date(Date.now() + this.settings.ACTIVATION_CODE_TTL_DAYS * 86400_000);
       const results: ActivationRowResult[] = [];
       const records: (Partial<ActivationRecord> & { id: string })[] = [];
-      const codes: string[] = [];
       for (const [row, input] of rows.entries()) {
         const user = userIds.get(usernames[row])!;
         if (user.organizationId !== organizationId) {
@@ -166,7 +165,6 @@ export class ActivationService {
           codeHash: sha256Hex(code),
           expiresAt,
         });
-        codes.push(code);
         results.push({ row, status: 'created', id, user: user.id, code });
       }
       for (let i = 0; i < records.length; i += RECORDS_PER_INSERT) {
