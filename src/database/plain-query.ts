@@ -2,6 +2,11 @@ import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import type { Settings } from '../config/settings.schema';
 
+/** `name` when DATABASE_PREPARED_STATEMENTS is on, for plainQuery's `preparedAs`. */
+export function statementName(settings: Pick<Settings, 'DATABASE_PREPARED_STATEMENTS'>, name: string): string | undefined {
+  return settings.DATABASE_PREPARED_STATEMENTS ? name : undefined;
+}
+
 /**
  * A statement on the connection pool itself, without TypeORM's query runner: for the few statements every
  * request or every job makes (principal lookups, job claims), where that bookkeeping is a measurable share.
@@ -11,11 +16,6 @@ import type { Settings } from '../config/settings.schema';
  * instead of on every call (pass it only when DATABASE_PREPARED_STATEMENTS is on; each name must always
  * carry the same SQL).
  */
-/** `name` when DATABASE_PREPARED_STATEMENTS is on, for plainQuery's `preparedAs`. */
-export function statementName(settings: Pick<Settings, 'DATABASE_PREPARED_STATEMENTS'>, name: string): string | undefined {
-  return settings.DATABASE_PREPARED_STATEMENTS ? name : undefined;
-}
-
 export async function plainQuery<T>(dataSource: DataSource, sql: string, params: unknown[], preparedAs?: string): Promise<T[]> {
   const pool = (dataSource.driver as unknown as { master?: Pool }).master;
   if (!pool) return dataSource.query(sql, params);
