@@ -26,7 +26,7 @@ import { NestFactory } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import Bull from 'bull';
 import Redis from 'ioredis';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,6 +108,7 @@ async function bootApp(redisUrl: string | undefined, prefix: string, concurrency
       DATABASE_URL: db.url,
       DATABASE_POOL_SIZE: '24',
       DATA_DIR: dataDir,
+      KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url'),
       REDIS_URL: redisUrl ?? '',
       JOB_QUEUE_PREFIX: prefix,
       JOB_CONCURRENCY: String(concurrency),

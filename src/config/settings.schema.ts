@@ -45,7 +45,7 @@ export const SETTINGS_SCHEMA = {
   DATABASE_PREPARED_STATEMENTS: {
     kind: 'bool',
     default: 'true',
-    description: 'Run the statements of every request and every job (principal lookups, job insert, claim, outcome) as named prepared statements, planned once per connection. Turn off behind a PgBouncer older than 1.21 in transaction mode.',
+    description: 'Run the statements of every request and every job (principal lookups, job insert) as named prepared statements, planned once per connection. Turn off behind a PgBouncer older than 1.21 in transaction mode.',
   },
   DATABASE_CONNECT_TIMEOUT_MS: {
     kind: 'duration_ms',
