@@ -11,7 +11,6 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { bodyParserErrors } from './common/http/body-parser-errors.middleware';
 import { publicUrl } from './config/load-settings';
 import { Settings } from './config/settings.schema';
-import { QueueDashboard } from './jobs/dashboard/queue-dashboard';
 
 export const API_PREFIX = 'api/v1';
 
@@ -37,6 +36,9 @@ const UNPREFIXED = [
   'token',
   '.well-known/jwks.json',
   '.well-known/oauth-authorization-server',
+  // The staff queue dashboard (JobQueuesModule, with REDIS_URL), its assets and API.
+  'admin/queues',
+  'admin/queues/*path',
 ];
 
 /** Mounts routes under /api/v1 except the well-known ones; scripts/write-openapi.ts applies the same rule. */
@@ -87,10 +89,6 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
     app.enableCors({ origin: any ? '*' : settings.CORS_ORIGINS, credentials: !any, exposedHeaders: ['X-Request-Id'] });
   }
   setApiPrefix(app);
-  // Staff only, outside /api/v1, and only when jobs run on Bull (REDIS_URL).
-  const queueDashboard = app.get(QueueDashboard);
-  const queueDashboardRouter = queueDashboard.router();
-  if (queueDashboardRouter) app.use(queueDashboard.path, queueDashboardRouter);
   if (settings.DOCS_ENABLED) {
     const document = buildOpenApiDocument(app, settings);
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', customSiteTitle: 'Campus Access API' });

@@ -13,6 +13,8 @@ import { Settings } from './config/settings.schema';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
+import { declaredJobQueues } from './jobs/queue/job-queues';
+import { JobQueuesModule } from './jobs/queue/job-queues.module';
 import { AuthorizationModule } from './permissions/authorization.module';
 import { MetricsModule } from './metrics/metrics.module';
 
@@ -22,7 +24,7 @@ export interface AppModuleOptions {
   databaseUrl: string;
   /** Where JSON logs go (default stdout); tests capture them here. */
   logStream?: DestinationStream;
-  /** Further modules to mount (tests mount probe routes here). */
+  /** Further modules to mount (tests mount probe routes and job processors here; their `@DeclaresJobQueues` count). */
   extraImports?: (Type | DynamicModule)[];
 }
 
@@ -30,6 +32,7 @@ export interface AppModuleOptions {
 export class AppModule {
   static forRoot(options: AppModuleOptions): DynamicModule {
     const { settings } = options;
+    const extra = options.extraImports ?? [];
     return {
       module: AppModule,
       imports: [
@@ -41,10 +44,11 @@ export class AppModule {
         AccountsModule,
         // After AccountsModule: global guards run in registration order, authentication first.
         AuthorizationModule,
+        JobQueuesModule.forRoot(settings, declaredJobQueues([JobsModule, CourseAccountsModule, ...extra])),
         JobsModule,
         CourseAccountsModule,
         ...(settings.METRICS_ENABLED ? [MetricsModule] : []),
-        ...(options.extraImports ?? []),
+        ...extra,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from '../accounts/accounts.module';
 import { JobsModule } from '../jobs/jobs.module';
+import { DeclaresJobQueues } from '../jobs/queue/job-queues';
 import { PermissionsModule } from '../permissions/permissions.module';
 import { COURSE_ACCOUNT_BACKEND_PROVIDER } from './backends/course-account-backend.provider';
 import { MockBackendAccount } from './backends/mock-backend-account.entity';
@@ -20,8 +21,10 @@ import {
   ReconcileCourseAccountsProcessor,
   RetryCourseAccountsProcessor,
 } from './jobs/course-account.processors';
+import { COURSE_ACCOUNTS_QUEUE } from './jobs/course-account.jobs';
 
 /** Course accounts: temporary accounts of course projects on an external system. See README.md here. */
+@DeclaresJobQueues(COURSE_ACCOUNTS_QUEUE)
 @Module({
   imports: [TypeOrmModule.forFeature([CourseAccount, MockBackendAccount]), AccountsModule, PermissionsModule, JobsModule],
   controllers: [CourseAccountsController],

@@ -1,3 +1,6 @@
+import { getQueueToken } from '@nestjs/bull';
+import { BullQueueAdapter } from '../../src/jobs/queue/bull.queue-adapter';
+import { QUEUE_ADAPTER } from '../../src/jobs/queue/queue-adapter';
 import { createOrganization, createServiceAccount, createStaff, createUser } from '../factories/accounts';
 import { grantRole, orgScope } from '../permissions/grants';
 import { jobSettings } from '../utils/jobs-helpers';
@@ -23,6 +26,17 @@ describe('Queue dashboard', () => {
       t = await createTestApp({ settings: jobSettings('bull') });
     });
     afterAll(() => t?.close());
+
+    it('shows every declared queue: the Bull queues @nestjs/bull registered, which the workers use', async () => {
+      const staff = await createStaff(t);
+      const api = await t.http.get(`${DASHBOARD}/api/queues`).set(staff.auth).expect(200);
+      const names = (api.body as { queues: { name: string }[] }).queues.map((q) => q.name).sort();
+      expect(names).toEqual(['course-accounts', 'default', 'exports']);
+      const adapter = t.app.get<BullQueueAdapter>(QUEUE_ADAPTER);
+      expect(adapter).toBeInstanceOf(BullQueueAdapter);
+      for (const name of names) expect(adapter.queue(name)).toBe(t.app.get(getQueueToken(name), { strict: false }));
+      expect(() => adapter.queue('undeclared')).toThrow(/not declared/);
+    });
 
     it('answers 401 to an anonymous request, page and API alike', async () => {
       const page = await t.http.get(DASHBOARD).expect(401);

@@ -1,8 +1,14 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { DiscoveryModule, NestFactory } from '@nestjs/core';
 import fc from 'fast-check';
 import { MicroBatcher } from '../../src/jobs/jobs.batcher';
 import { errorText, retryBackoffMs } from '../../src/jobs/jobs.runner';
 import { defineJob } from '../../src/jobs/processors/job-definition';
+import { JobProcessor, ProcessesJob } from '../../src/jobs/processors/job-processor';
+import { JobProcessorRegistry } from '../../src/jobs/processors/job-processor.registry';
 import { InProcessQueueAdapter } from '../../src/jobs/queue/in-process.queue-adapter';
+import { declaredJobQueues, DeclaresJobQueues, JOB_QUEUE_NAMES } from '../../src/jobs/queue/job-queues';
 import { ARTIFACT_NAME } from '../../src/jobs/storage/artifact-storage';
 
 describe('retryBackoffMs', () => {
@@ -107,5 +113,51 @@ describe('InProcessQueueAdapter', () => {
     expect(ran).toHaveLength(1);
     expect(ran[0]).toBeGreaterThanOrEqual(75);
     await adapter.close();
+  });
+});
+
+describe('declared job queues', () => {
+  const ELSEWHERE = defineJob<Record<string, never>>('test.elsewhere', { queue: 'elsewhere' });
+
+  @ProcessesJob(ELSEWHERE)
+  class ElsewhereProcessor implements JobProcessor<Record<string, never>> {
+    async process(): Promise<void> {}
+  }
+
+  @DeclaresJobQueues('alpha', 'beta')
+  @Module({})
+  class Alpha {}
+
+  @DeclaresJobQueues('beta', 'gamma')
+  @Module({})
+  class Beta {}
+
+  @Module({})
+  class Plain {}
+
+  it('are collected from modules and dynamic modules, each once', () => {
+    expect(declaredJobQueues([Alpha, { module: Beta }, Plain])).toEqual(['alpha', 'beta', 'gamma']);
+  });
+
+  it('stop the application at start-up when a processor runs on a queue no module declares', async () => {
+    @Module({
+      imports: [DiscoveryModule],
+      providers: [{ provide: JOB_QUEUE_NAMES, useValue: ['default'] }, JobProcessorRegistry, ElsewhereProcessor],
+    })
+    class App {}
+    await expect(NestFactory.createApplicationContext(App, { logger: false, abortOnError: false })).rejects.toThrow(
+      /queue elsewhere, which no module declares/,
+    );
+  });
+
+  it('let a processor on a declared queue start', async () => {
+    @Module({
+      imports: [DiscoveryModule],
+      providers: [{ provide: JOB_QUEUE_NAMES, useValue: ['elsewhere'] }, JobProcessorRegistry, ElsewhereProcessor],
+    })
+    class App {}
+    const app = await NestFactory.createApplicationContext(App, { logger: false, abortOnError: false });
+    expect(app.get(JobProcessorRegistry).queues()).toEqual(['elsewhere']);
+    await app.close();
   });
 });

@@ -9,6 +9,7 @@ import { JobsModule } from '../../src/jobs/jobs.module';
 import { JobsService } from '../../src/jobs/jobs.service';
 import { defineJob } from '../../src/jobs/processors/job-definition';
 import { JobContext, JobProcessor, ProcessesJob } from '../../src/jobs/processors/job-processor';
+import { DeclaresJobQueues } from '../../src/jobs/queue/job-queues';
 
 export const TEST_QUEUE = 'test';
 
@@ -115,5 +116,6 @@ class TestJobsController {
 }
 
 /** Test processors (and a route enqueueing one); mounted by job tests and by the test worker entry point. */
+@DeclaresJobQueues(TEST_QUEUE)
 @Module({ imports: [JobsModule], controllers: [TestJobsController], providers: [StepsProcessor, NoopProcessor] })
 export class JobsTestModule {}

@@ -1,5 +1,6 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
+import { JOB_QUEUE_NAMES } from '../queue/job-queues';
 import type { JobDefinition } from './job-definition';
 import { JOB_PROCESSOR, JobProcessor } from './job-processor';
 
@@ -16,6 +17,7 @@ export class JobProcessorRegistry implements OnModuleInit {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly reflector: Reflector,
+    @Inject(JOB_QUEUE_NAMES) private readonly declaredQueues: string[],
   ) {}
 
   onModuleInit(): void {
@@ -26,6 +28,11 @@ export class JobProcessorRegistry implements OnModuleInit {
       const existing = this.byName.get(definition.name);
       if (existing && existing.processor !== wrapper.instance) {
         throw new Error(`Two processors are registered for job ${definition.name}`);
+      }
+      if (!this.declaredQueues.includes(definition.queue)) {
+        throw new Error(
+          `Job ${definition.name} runs on queue ${definition.queue}, which no module declares: add @DeclaresJobQueues(${JSON.stringify(definition.queue)}) to the module of its processor`,
+        );
       }
       this.byName.set(definition.name, { definition, processor: wrapper.instance as JobProcessor<object> });
     }

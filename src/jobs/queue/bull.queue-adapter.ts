@@ -4,8 +4,10 @@ import { MicroBatcher } from '../jobs.batcher';
 import { Delivery, QueueAdapter } from './queue-adapter';
 
 export interface BullQueueAdapterOptions {
-  redisUrl: string;
-  prefix: string;
+  /** The declared queues by name, as @nestjs/bull registered them. */
+  queues: ReadonlyMap<string, Bull.Queue<BullDeliveryData>>;
+  /** The connections Bull made for them, closed with the adapter. */
+  connections: BullConnections;
   /** How long a dispatch may wait for Redis before giving up (the sweeper dispatches again later). */
   dispatchTimeoutMs?: number;
   onError?: (queue: string, error: Error) => void;
@@ -29,6 +31,28 @@ export function redisOptions(url: string): RedisOptions {
   };
 }
 
+/**
+ * Bull's `createClient` for every queue, keeping the connections it makes: Bull does not close
+ * connections it was handed. The command connection sends the commands issued in one tick (fetches,
+ * acks, dispatches) in one write; the blocking and subscriber connections stay as Bull makes them.
+ */
+export class BullConnections {
+  private readonly clients: Redis[] = [];
+
+  readonly create = (type: 'client' | 'subscriber' | 'bclient', opts?: RedisOptions): Redis => {
+    const client =
+      type === 'client'
+        ? new Redis({ ...opts, enableAutoPipelining: true })
+        : new Redis({ ...opts, maxRetriesPerRequest: null, enableReadyCheck: false });
+    this.clients.push(client);
+    return client;
+  };
+
+  disconnect(): void {
+    for (const client of this.clients.splice(0)) client.disconnect();
+  }
+}
+
 function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -45,45 +69,21 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
  */
 export class BullQueueAdapter implements QueueAdapter {
   readonly kind = 'bull' as const;
-  private readonly queues = new Map<string, Bull.Queue<BullDeliveryData>>();
   private readonly consumed = new Set<string>();
   private readonly batchers = new Map<string, MicroBatcher<Delivery, void>>();
   private readonly connecting = new Map<Bull.Queue<BullDeliveryData>, Promise<void>>();
   private readonly dispatchTimeoutMs: number;
-  /** Connections made for the queues (Bull does not close connections it was handed). */
-  private readonly clients: Redis[] = [];
 
   constructor(private readonly options: BullQueueAdapterOptions) {
     this.dispatchTimeoutMs = options.dispatchTimeoutMs ?? 2000;
+    for (const [name, queue] of options.queues) queue.on('error', (e: Error) => options.onError?.(name, e));
   }
 
-  /** The Bull queue of a name (created on first use); the dashboard shows these. */
+  /** The Bull queue of a declared name. */
   queue(name: string): Bull.Queue<BullDeliveryData> {
-    let queue = this.queues.get(name);
-    if (!queue) {
-      queue = new Bull<BullDeliveryData>(name, {
-        redis: redisOptions(this.options.redisUrl),
-        // The command connection sends the commands issued in one tick (fetches, acks, dispatches) in
-        // one write; the blocking and subscriber connections stay as Bull makes them.
-        createClient: (type, opts) => {
-          const client =
-            type === 'client'
-              ? new Redis({ ...opts, enableAutoPipelining: true })
-              : new Redis({ ...opts, maxRetriesPerRequest: null, enableReadyCheck: false });
-          this.clients.push(client);
-          return client;
-        },
-        prefix: this.options.prefix,
-        settings: { lockDuration: 30_000, stalledInterval: 30_000, maxStalledCount: 1 },
-      });
-      queue.on('error', (e: Error) => this.options.onError?.(name, e));
-      this.queues.set(name, queue);
-    }
+    const queue = this.options.queues.get(name);
+    if (!queue) throw new Error(`Job queue ${name} is not declared (@DeclaresJobQueues on the module of its processors)`);
     return queue;
-  }
-
-  allQueues(): Bull.Queue<BullDeliveryData>[] {
-    return [...this.queues.values()];
   }
 
   async dispatch(queueName: string, delivery: Delivery, delayMs: number): Promise<void> {
@@ -155,9 +155,10 @@ export class BullQueueAdapter implements QueueAdapter {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => withTimeout(q.close(true), 5000, 'Closing the queue').catch(() => undefined)));
-    for (const client of this.clients.splice(0)) client.disconnect();
-    this.queues.clear();
+    await Promise.all(
+      [...this.options.queues.values()].map((q) => withTimeout(q.close(true), 5000, 'Closing the queue').catch(() => undefined)),
+    );
+    this.options.connections.disconnect();
     this.consumed.clear();
     this.batchers.clear();
   }
