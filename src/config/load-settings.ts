@@ -268,7 +268,17 @@ export async function loadSettings(options: LoadSettingsOptions = {}): Promise<S
     else if (spec.default !== undefined) out[name] = convert(name, spec, { value: spec.default, source: 'default' });
     else out[name] = undefined;
   }
+  checkTogether(out as unknown as Settings);
   return Object.freeze(out) as Settings;
+}
+
+/** Settings that are valid one by one but not together. */
+function checkTogether(s: Settings): void {
+  if (s.JOB_HEARTBEAT_TIMEOUT_MS <= 2 * s.JOB_HEARTBEAT_INTERVAL_MS) {
+    throw new SettingsError(
+      `JOB_HEARTBEAT_TIMEOUT_MS (${s.JOB_HEARTBEAT_TIMEOUT_MS}) must exceed twice JOB_HEARTBEAT_INTERVAL_MS (${s.JOB_HEARTBEAT_INTERVAL_MS}): a worker that missed one heartbeat would lose its jobs`,
+    );
+  }
 }
 
 /** Where the server can be reached from outside. */

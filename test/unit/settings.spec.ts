@@ -101,6 +101,14 @@ describe('loadSettings', () => {
       expect(s.BODY_LIMIT_BYTES).toBe(2005); // EXTERNAL_SETTING_ over environment
     });
 
+    it('refuses a heartbeat timeout that one missed heartbeat would exceed', async () => {
+      expect(await failure(load({ JOB_HEARTBEAT_INTERVAL_MS: '5000', JOB_HEARTBEAT_TIMEOUT_MS: '10000' }))).toMatch(
+        /JOB_HEARTBEAT_TIMEOUT_MS \(10000\) must exceed twice JOB_HEARTBEAT_INTERVAL_MS \(5000\)/,
+      );
+      const s = await load({ JOB_HEARTBEAT_INTERVAL_MS: '5000', JOB_HEARTBEAT_TIMEOUT_MS: '10001' });
+      expect(s.JOB_HEARTBEAT_TIMEOUT_MS).toBe(10001);
+    });
+
     it('puts overrides above EXTERNAL_SETTING_', async () => {
       const s = await load({ EXTERNAL_SETTING_PORT: '1005' }, { overrides: { PORT: '1006' } });
       expect(s.PORT).toBe(1006);

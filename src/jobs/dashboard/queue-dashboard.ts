@@ -24,7 +24,6 @@ export function cookieValue(header: string | undefined, name: string): string | 
   return undefined;
 }
 
-
 /**
  * The guard of the Bull dashboard (@bull-board) at /admin/queues, run before every page, asset and API
  * request of it. Browsers reach it with the cookie of `POST /api/v1/auth/dashboard-session`; scripts

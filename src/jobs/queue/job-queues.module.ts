@@ -15,14 +15,6 @@ import { InProcessQueueAdapter } from './in-process.queue-adapter';
 import { JOB_QUEUE_NAMES } from './job-queues';
 import { QUEUE_ADAPTER } from './queue-adapter';
 
-function checkHeartbeatSettings(settings: Settings): void {
-  if (settings.JOB_HEARTBEAT_TIMEOUT_MS <= 2 * settings.JOB_HEARTBEAT_INTERVAL_MS) {
-    throw new Error(
-      `JOB_HEARTBEAT_TIMEOUT_MS (${settings.JOB_HEARTBEAT_TIMEOUT_MS}) must exceed twice JOB_HEARTBEAT_INTERVAL_MS (${settings.JOB_HEARTBEAT_INTERVAL_MS})`,
-    );
-  }
-}
-
 /** Queue errors (Redis down, mostly) are logged at most every 10 s, however many queues report them. */
 function queueErrorLogger(): (queue: string, e: Error) => void {
   const logger = new Logger('Jobs');
@@ -45,7 +37,6 @@ function queueErrorLogger(): (queue: string, e: Error) => void {
 @Module({})
 export class JobQueuesModule {
   static forRoot(settings: Settings, queues: string[]): DynamicModule {
-    checkHeartbeatSettings(settings);
     const names: Provider = { provide: JOB_QUEUE_NAMES, useValue: queues };
     if (!settings.REDIS_URL) {
       return {
