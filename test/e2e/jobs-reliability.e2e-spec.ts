@@ -153,4 +153,37 @@ describe('Jobs reliability (Bull)', () => {
       expect(job).toMatchObject({ attempts: 1, text: 'ran after the outage' });
     });
   });
+
+  describe('with Redis unreachable at start', () => {
+    let t: TestApp;
+    const proxy = TcpProxy.forUrl(TEST_REDIS_URL);
+
+    beforeAll(async () => {
+      // A port that answered once and is now closed: Redis comes up after the API.
+      await proxy.start();
+      await proxy.cut();
+      t = await createTestApp({
+        imports: [JobsTestModule],
+        settings: jobSettings('bull', { REDIS_URL: proxy.rewrite(TEST_REDIS_URL), JOB_SWEEP_INTERVAL_MS: '300' }),
+      });
+    });
+    afterAll(async () => {
+      await t?.close();
+      await proxy.close();
+    });
+
+    const state = async (id: string) => (await t.app.get<DataSource>(getDataSourceToken()).getRepository(Job).findOneByOrFail({ id })).state;
+
+    it('starts, says it is not ready, takes jobs, and runs them once Redis is up', async () => {
+      await t.http.get('/health/live').expect(200);
+      const ready = await t.http.get('/health/ready').expect(503);
+      expect(JSON.stringify(ready.body)).toContain('redis');
+      const res = await t.http.post('/api/v1/test-jobs').send({ steps: 1, result: 'ran once Redis was up' }).expect(201);
+      expect(await state(res.body.id)).toBe('Pending');
+
+      await proxy.restore();
+      await waitFor(async () => (await state(res.body.id)) === 'Succeeded', 30_000, 'the job to run once Redis is up');
+      await t.http.get('/health/ready').expect(200);
+    });
+  });
 });
