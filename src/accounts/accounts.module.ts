@@ -16,6 +16,7 @@ import { TokenIssuanceAudit } from './audit/token-issuance-audit';
 import { AuthController } from './auth/auth.controller';
 import { AuthService } from './auth/auth.service';
 import { AuthenticationGuard } from './auth/authentication.guard';
+import { BearerTokenStrategy } from './auth/bearer-token.strategy';
 import { RateLimiter } from './auth/rate-limiter';
 import { RefreshToken } from './auth/refresh-token.entity';
 import { TokenIssuer } from './auth/token-issuer.service';
@@ -75,6 +76,7 @@ import { UsersService } from './users/users.service';
     ActivationService,
     BootstrapAdminService,
     PermissionsAuditListener,
+    BearerTokenStrategy,
     { provide: APP_GUARD, useClass: AuthenticationGuard },
   ],
   exports: [UsersService, OrganizationsService, ProjectsService, ServiceAccountsService, AuditService, SigningKeysService, TokenIssuer, TokenVerifier, BootstrapAdminService],

@@ -251,3 +251,21 @@ describe('Signing key rotation', () => {
     await t.http.get(ME).set(before.auth).expect(200);
   });
 });
+
+describe('Two applications in one process', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([createTestApp(), createTestApp()]);
+  });
+  afterAll(() => Promise.all([a?.close(), b?.close()]));
+
+  it('each verify bearer tokens with their own keys and users, whichever started last', async () => {
+    const [userA, userB] = await Promise.all([createUser(a), createUser(b)]);
+    expect((await a.http.get(ME).set(userA.auth).expect(200)).body.id).toBe(userA.row.id);
+    expect((await b.http.get(ME).set(userB.auth).expect(200)).body.id).toBe(userB.row.id);
+    expectInvalidToken(await a.http.get(ME).set(userB.auth), /./);
+    expectInvalidToken(await b.http.get(ME).set(userA.auth), /./);
+    expect((await a.http.get(ME).expect(401)).body).toEqual({ error: 'unauthorized', message: 'Authentication required.' });
+  });
+});
