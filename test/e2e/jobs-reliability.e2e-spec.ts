@@ -118,12 +118,16 @@ describe('Jobs reliability (Bull)', () => {
     });
   });
 
-  describe('with Redis unreachable at enqueue', () => {
-    let t: TestApp;
+  /**
+   * An app whose Redis connection goes through a TCP proxy the test cuts and restores; with
+   * `downAtStart` the proxy is already cut when the app starts (Redis comes up after the API).
+   */
+  function appBehindRedisProxy(downAtStart: boolean) {
     const proxy = TcpProxy.forUrl(TEST_REDIS_URL);
-
+    let t: TestApp;
     beforeAll(async () => {
       await proxy.start();
+      if (downAtStart) await proxy.cut();
       t = await createTestApp({
         imports: [JobsTestModule],
         settings: jobSettings('bull', { REDIS_URL: proxy.rewrite(TEST_REDIS_URL), JOB_SWEEP_INTERVAL_MS: '300' }),
@@ -133,10 +137,20 @@ describe('Jobs reliability (Bull)', () => {
       await t?.close();
       await proxy.close();
     });
+    return {
+      proxy,
+      get t() {
+        return t;
+      },
+      state: async (id: string) => (await t.app.get<DataSource>(getDataSourceToken()).getRepository(Job).findOneByOrFail({ id })).state,
+    };
+  }
 
-    const state = async (id: string) => (await t.app.get<DataSource>(getDataSourceToken()).getRepository(Job).findOneByOrFail({ id })).state;
+  describe('with Redis unreachable at enqueue', () => {
+    const env = appBehindRedisProxy(false);
 
     it('answers the request, keeps the job Pending, and runs it once Redis is back', async () => {
+      const { t, proxy, state } = env;
       const warm = await t.http.post('/api/v1/test-jobs').send({ steps: 1 }).expect(201);
       await waitFor(async () => (await state(warm.body.id)) === 'Succeeded', 15_000, 'the warm-up job');
 
@@ -155,26 +169,10 @@ describe('Jobs reliability (Bull)', () => {
   });
 
   describe('with Redis unreachable at start', () => {
-    let t: TestApp;
-    const proxy = TcpProxy.forUrl(TEST_REDIS_URL);
-
-    beforeAll(async () => {
-      // A port that answered once and is now closed: Redis comes up after the API.
-      await proxy.start();
-      await proxy.cut();
-      t = await createTestApp({
-        imports: [JobsTestModule],
-        settings: jobSettings('bull', { REDIS_URL: proxy.rewrite(TEST_REDIS_URL), JOB_SWEEP_INTERVAL_MS: '300' }),
-      });
-    });
-    afterAll(async () => {
-      await t?.close();
-      await proxy.close();
-    });
-
-    const state = async (id: string) => (await t.app.get<DataSource>(getDataSourceToken()).getRepository(Job).findOneByOrFail({ id })).state;
+    const env = appBehindRedisProxy(true);
 
     it('starts, says it is not ready, takes jobs, and runs them once Redis is up', async () => {
+      const { t, proxy, state } = env;
       await t.http.get('/health/live').expect(200);
       const ready = await t.http.get('/health/ready').expect(503);
       expect(JSON.stringify(ready.body)).toContain('redis');
