@@ -231,7 +231,7 @@ async function throughBareInProcess(concurrency: number): Promise<number> {
     if (++completed === JOBS) done();
   });
   const started = process.hrtime.bigint();
-  await inParallel(JOBS, PRODUCERS, (i) => adapter.dispatch('bare', { jobId: String(i), attempt: 0 }, 0));
+  await inParallel(JOBS, PRODUCERS, (i) => adapter.dispatch('bare', { jobId: String(i), lease: 0 }, 0));
   await allDone;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await adapter.close();

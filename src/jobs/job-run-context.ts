@@ -12,6 +12,8 @@ export interface ClaimedJob {
   name: string;
   payload: Record<string, unknown>;
   attempts: number;
+  /** This run's number; fences its writes. */
+  lease: number;
   max_attempts: number;
   owner_type: JobOwnerType;
   owner_id: string;
@@ -46,8 +48,8 @@ export class JobInterruptedSignal extends Error {
 const TEXTUAL = /^(text\/|application\/(json|csv|xml|x-ndjson)\b)/i;
 
 /**
- * One run of one job. Every write is fenced by the run's attempt number, so a run the sweeper gave
- * away cannot touch the job any more.
+ * One run of one job. Every write is fenced by the run's lease, so a run the job was taken from (by
+ * the sweeper, or a shutdown handing it back) cannot touch the job any more.
  */
 export class JobRunContext<P extends object> implements JobContext<P> {
   private readonly abort = new AbortController();
@@ -116,9 +118,9 @@ export class JobRunContext<P extends object> implements JobContext<P> {
     const rows = await queryRows<{ cancel_requested_at: Date | null }>(
       this.db,
       `UPDATE jobs SET completed_steps = $3, total_steps = COALESCE($4, total_steps), heartbeat_at = now(), updated_at = now()
-        WHERE id = $1 AND attempts = $2 AND state = 'In Progress'
+        WHERE id = $1 AND lease = $2 AND state = 'In Progress'
         RETURNING cancel_requested_at`,
-      [this.job.id, this.job.attempts, Math.max(0, Math.floor(completedSteps)), totalSteps ?? null],
+      [this.job.id, this.job.lease, Math.max(0, Math.floor(completedSteps)), totalSteps ?? null],
     );
     this.check(rows);
   }
@@ -127,8 +129,8 @@ export class JobRunContext<P extends object> implements JobContext<P> {
     this.throwIfStopped();
     const rows = await queryRows<{ cancel_requested_at: Date | null }>(
       this.db,
-      `SELECT cancel_requested_at FROM jobs WHERE id = $1 AND attempts = $2 AND state = 'In Progress'`,
-      [this.job.id, this.job.attempts],
+      `SELECT cancel_requested_at FROM jobs WHERE id = $1 AND lease = $2 AND state = 'In Progress'`,
+      [this.job.id, this.job.lease],
     );
     this.check(rows);
   }
@@ -169,25 +171,45 @@ export class JobRunContext<P extends object> implements JobContext<P> {
     let key: string | null = null;
     if (text === null) {
       const writer = this.store.writer;
-      key = writer.keyFor(this.job.id, name);
+      // A key of this run's own: a run the job was taken from can write bytes, never over the current run's.
+      key = writer.keyFor(this.job.id, this.job.lease, name);
       ({ size } = await writer.write(key, stream, contentType));
       storage = writer.kind;
     }
-    const rows = await queryRows<{ id: string }>(
+    const [row] = await queryRows<{ id: string | null; old_storage: 'fs' | 's3' | null; old_key: string | null }>(
       this.db,
-      `INSERT INTO job_artifacts (job_id, name, storage, key, content_type, size, text)
-       SELECT $1, $2, $3, $4, $5, $6, $7
-        WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND attempts = $8 AND state = 'In Progress')
-       ON CONFLICT (job_id, name) DO UPDATE
-         SET storage = EXCLUDED.storage, key = EXCLUDED.key, content_type = EXCLUDED.content_type,
-             size = EXCLUDED.size, text = EXCLUDED.text, updated_at = now()
-       RETURNING id`,
-      [this.job.id, name, storage, key, contentType, size, text, this.job.attempts],
+      `WITH previous AS (SELECT storage, key FROM job_artifacts WHERE job_id = $1 AND name = $2),
+            written AS (
+              INSERT INTO job_artifacts (job_id, name, storage, key, content_type, size, text)
+              SELECT $1, $2, $3, $4, $5, $6, $7
+               WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND lease = $8 AND state = 'In Progress')
+              ON CONFLICT (job_id, name) DO UPDATE
+                SET storage = EXCLUDED.storage, key = EXCLUDED.key, content_type = EXCLUDED.content_type,
+                    size = EXCLUDED.size, text = EXCLUDED.text, updated_at = now()
+              RETURNING id)
+       SELECT (SELECT id FROM written) AS id, previous.storage AS old_storage, previous.key AS old_key
+         FROM (SELECT 1) AS one LEFT JOIN previous ON true`,
+      [this.job.id, name, storage, key, contentType, size, text, this.job.lease],
     );
-    if (rows.length === 0) {
+    if (!row.id) {
+      // The job is no longer this run's: its bytes go, the current run's stay.
+      if (storage && key) await this.removeStored(storage, key);
       this.markLost();
       throw new JobLostSignal();
     }
+    // An earlier run's (or this run's earlier) artifact of the same name was replaced.
+    if (row.old_storage && row.old_key && (row.old_storage !== storage || row.old_key !== key)) {
+      await this.removeStored(row.old_storage, row.old_key);
+    }
     return { name, storage: storage ?? 'inline', contentType, size };
+  }
+
+  /** Best effort: an object left behind is removed with its job by the retention purge. */
+  private async removeStored(storage: 'fs' | 's3', key: string): Promise<void> {
+    try {
+      await this.store.storage(storage).delete(key);
+    } catch {
+      // The purge removes the job's whole folder or prefix later.
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { Column, Entity, Index } from 'typeorm';
+import { Check, Column, Entity, Index } from 'typeorm';
 import { BaseEntity } from '../database/base.entity';
 
 export const JOB_STATES = ['Pending', 'In Progress', 'Succeeded', 'Failed', 'Canceled', 'Retrying'] as const;
@@ -19,6 +19,7 @@ export type JobOwnerType = 'user' | 'service_account';
 // The sweeper's scans: waiting rows by due time, running rows by heartbeat.
 @Index('ix_jobs_waiting', ['availableAt'], { where: `state IN ('Pending', 'Retrying')` })
 @Index('ix_jobs_running', ['heartbeatAt'], { where: `state = 'In Progress'` })
+@Check('ck_jobs_failed_has_error', `"state" <> 'Failed' OR "error" IS NOT NULL`)
 export class Job extends BaseEntity {
   /** The processor's registered name, e.g. `users.export`. Not indexed: a handful of values. */
   @Column({ type: 'varchar', length: 100 })
@@ -47,13 +48,20 @@ export class Job extends BaseEntity {
   @Column({ type: 'int', default: 0 })
   attempts: number;
 
+  /**
+   * The number of the latest run: every claim takes the next one, and every write of a run is fenced
+   * by it, so a run the job was taken from (its worker stalled, or shut down) cannot touch it any more.
+   */
+  @Column({ type: 'int', default: 0 })
+  lease: number;
+
   @Column({ type: 'int', default: 3 })
   maxAttempts: number;
 
   @Column({ type: 'jsonb', default: {} })
   payload: Record<string, unknown>;
 
-  /** Last failure; always set on Failed. */
+  /** Last failure; always set on Failed (a check constraint holds every writer to it). */
   @Column({ type: 'text', nullable: true })
   error: string | null;
 

@@ -13,7 +13,11 @@ const BATCH = 500;
 
 /**
  * Purges jobs finished (or, if never finished, created) more than JOB_RETENTION_DAYS ago, with their
- * artifacts. Rows go first, in batches; stored objects are removed after each batch commits.
+ * artifacts. Stored objects go first, then the rows, in batches: a job whose objects could not be
+ * removed (the store is down) keeps its row and is purged by a later run, so nothing is left in
+ * storage with no row to find it by. For a job that ever ran, every configured storage is cleared
+ * of its whole folder or prefix, whatever its artifact rows say: a killed run leaves temporary files
+ * and unfinished uploads that no row names.
  */
 @Injectable()
 export class JobsRetention {
@@ -43,31 +47,45 @@ export class JobsRetention {
   /** Purges every job that is not running and finished (or was created) before `cutoff`. */
   async purgeBefore(cutoff: Date): Promise<number> {
     let total = 0;
+    // Walks the candidates in (created_at, id) order, so jobs left for a later run are not read again.
+    let after: { createdAt: Date; id: string } | undefined;
     for (;;) {
-      const { ids, stored } = await this.db.transaction(async (tx) => {
-        const doomed = await queryRows<{ id: string }>(
+      const { seen, purged, last } = await this.db.transaction(async (tx) => {
+        const doomed = await queryRows<{ id: string; created_at: Date; ran: boolean }>(
           tx,
-          `SELECT id FROM jobs WHERE state <> 'In Progress' AND COALESCE(finished_at, created_at) < $1
-            ORDER BY created_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
-          [cutoff],
+          `SELECT id, created_at, lease > 0 AS ran FROM jobs
+            WHERE state <> 'In Progress' AND COALESCE(finished_at, created_at) < $1
+              AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
+            ORDER BY created_at, id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+          [cutoff, after?.createdAt ?? null, after?.id ?? null],
         );
-        const jobIds = doomed.map((r) => r.id);
-        if (jobIds.length === 0) return { ids: jobIds, stored: [] };
-        const artifacts = await queryRows<{ job_id: string; storage: ArtifactStorageKind }>(
+        if (doomed.length === 0) return { seen: 0, purged: 0, last: undefined };
+        const stored = await queryRows<{ job_id: string; storage: ArtifactStorageKind }>(
           tx,
-          `DELETE FROM job_artifacts WHERE job_id = ANY($1::uuid[]) AND storage IS NOT NULL RETURNING job_id, storage`,
-          [jobIds],
+          `SELECT DISTINCT job_id, storage FROM job_artifacts WHERE job_id = ANY($1::uuid[]) AND storage IS NOT NULL`,
+          [doomed.map((d) => d.id)],
         );
-        await tx.query(`DELETE FROM jobs WHERE id = ANY($1::uuid[])`, [jobIds]);
-        return { ids: jobIds, stored: artifacts };
+        const cleared: string[] = [];
+        for (const job of doomed) {
+          const kinds = new Set(stored.filter((a) => a.job_id === job.id).map((a) => a.storage));
+          if (job.ran) for (const kind of this.store.kinds) kinds.add(kind);
+          try {
+            await this.store.deleteJob(job.id, kinds);
+            cleared.push(job.id);
+          } catch (e) {
+            this.logger.warn(`Could not delete the artifacts of job ${job.id}; its row stays for the next purge: ${errorText(e)}`);
+          }
+        }
+        if (cleared.length > 0) {
+          // Their artifact rows go with them (ON DELETE CASCADE).
+          await tx.query(`DELETE FROM jobs WHERE id = ANY($1::uuid[])`, [cleared]);
+        }
+        const end = doomed[doomed.length - 1];
+        return { seen: doomed.length, purged: cleared.length, last: { createdAt: end.created_at, id: end.id } };
       });
-      const kindsByJob = new Map<string, ArtifactStorageKind[]>();
-      for (const a of stored) kindsByJob.set(a.job_id, [...(kindsByJob.get(a.job_id) ?? []), a.storage]);
-      for (const [jobId, kinds] of kindsByJob) {
-        await this.store.deleteJob(jobId, kinds).catch((e) => this.logger.warn(`Could not delete artifacts of job ${jobId}: ${errorText(e)}`));
-      }
-      total += ids.length;
-      if (ids.length < BATCH) return total;
+      total += purged;
+      after = last;
+      if (seen < BATCH) return total;
     }
   }
 }

@@ -16,6 +16,11 @@ const MAX_BACKOFF_MS = 3_600_000;
 const MAX_ERROR_LENGTH = 4000;
 /** Claim (and outcome) statements running at once; deliveries arriving meanwhile join the next one. */
 const FLUSHES_IN_FLIGHT = 1;
+/**
+ * How early a delivery may come for a job waiting out its retry delay (clocks of the queue's host and
+ * the database's differ a little). One earlier still is dropped; the sweeper dispatches the job again.
+ */
+const EARLY_DELIVERY_TOLERANCE_MS = 1000;
 
 interface Running {
   job: ClaimedJob;
@@ -46,7 +51,9 @@ export class JobRunner {
 
   /**
    * Claims of deliveries arriving together share one statement. Rows lock in id order and skip rows
-   * another process is claiming (it will run them), so claimers never deadlock or wait.
+   * another process is claiming (it will run them), so claimers never deadlock or wait. A claim takes
+   * the job's next lease, which fences every write of the run, and counts an attempt. A job still
+   * waiting out its retry delay is not claimed: a stale or early delivery cannot skip the backoff.
    *
    * `state::text` keeps the planner on the primary key: written plainly, the state test matches the
    * predicate of the partial index ix_jobs_waiting, and with statistics that lag a burst of new jobs the
@@ -62,13 +69,14 @@ export class JobRunner {
     // Straight on the pool: one statement outside any transaction, run for every delivery.
     const rows = await plainQuery<ClaimedJob>(
       this.db,
-      `UPDATE jobs j SET state = 'In Progress', attempts = j.attempts + 1, started_at = COALESCE(j.started_at, now()),
-              heartbeat_at = now(), updated_at = now()
+      `UPDATE jobs j SET state = 'In Progress', attempts = j.attempts + 1, lease = j.lease + 1,
+              started_at = COALESCE(j.started_at, now()), heartbeat_at = now(), updated_at = now()
          FROM (SELECT id FROM jobs WHERE id = ANY($1::uuid[]) AND state::text IN ('Pending', 'Retrying')
+                 AND available_at <= now() + $2 * interval '1 millisecond'
                 ORDER BY id FOR UPDATE SKIP LOCKED) claimable
         WHERE j.id = claimable.id
-        RETURNING j.id, j.name, j.payload, j.attempts, j.max_attempts, j.owner_type, j.owner_id, j.organization_id, j.total_steps`,
-      [[...new Set(ids)]],
+        RETURNING j.id, j.name, j.payload, j.attempts, j.lease, j.max_attempts, j.owner_type, j.owner_id, j.organization_id, j.total_steps`,
+      [[...new Set(ids)], EARLY_DELIVERY_TOLERANCE_MS],
     );
     const byId = new Map(rows.map((r) => [r.id, r]));
     // A job delivered twice in one batch goes to the first delivery only.
@@ -86,9 +94,9 @@ export class JobRunner {
       `WITH locked AS (SELECT id FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
        UPDATE jobs j SET state = 'Succeeded', error = NULL, completed_steps = COALESCE(j.total_steps, j.completed_steps),
               finished_at = now(), heartbeat_at = NULL, updated_at = now()
-         FROM unnest($1::uuid[], $2::int[]) AS r(id, attempts), locked
-        WHERE j.id = r.id AND locked.id = r.id AND j.attempts = r.attempts AND j.state = 'In Progress'`,
-      [jobs.map((j) => j.id), jobs.map((j) => j.attempts)],
+         FROM unnest($1::uuid[], $2::int[]) AS r(id, lease), locked
+        WHERE j.id = r.id AND locked.id = r.id AND j.lease = r.lease AND j.state = 'In Progress'`,
+      [jobs.map((j) => j.id), jobs.map((j) => j.lease)],
     );
     return jobs.map(() => undefined);
   }, 200, FLUSHES_IN_FLIGHT);
@@ -158,8 +166,8 @@ export class JobRunner {
     if (state === 'Succeeded') return this.successes.add(job);
     await this.db.query(
       `UPDATE jobs SET state = 'Canceled', finished_at = now(), heartbeat_at = NULL, updated_at = now()
-        WHERE id = $1 AND attempts = $2 AND state = 'In Progress'`,
-      [job.id, job.attempts],
+        WHERE id = $1 AND lease = $2 AND state = 'In Progress'`,
+      [job.id, job.lease],
     );
   }
 
@@ -176,24 +184,27 @@ export class JobRunner {
               available_at = now() + $4 * interval '1 millisecond',
               finished_at = CASE WHEN cancel_requested_at IS NULL AND attempts < max_attempts THEN NULL ELSE now() END,
               heartbeat_at = NULL, updated_at = now()
-        WHERE id = $1 AND attempts = $2 AND state = 'In Progress'
+        WHERE id = $1 AND lease = $2 AND state = 'In Progress'
         RETURNING state`,
-      [job.id, job.attempts, message, backoff],
+      [job.id, job.lease, message, backoff],
     );
     if (!row) return;
     this.logger.warn(`Job ${job.id} (${job.name}) attempt ${job.attempts}/${job.max_attempts} failed: ${message} → ${row.state}`);
     if (row.state === 'Retrying') {
       const queue = this.registry.get(job.name)?.definition.queue;
-      if (queue) await this.dispatcher.dispatch(queue, { jobId: job.id, attempt: job.attempts }, backoff);
+      if (queue) await this.dispatcher.dispatch(queue, { jobId: job.id, lease: job.lease }, backoff);
     }
   }
 
-  /** An interrupted run hands the job back as Pending; the sweeper dispatches it again. */
+  /**
+   * A run interrupted by a shutdown hands the job back as Pending with its attempt returned: a rolling
+   * restart of workers costs a job none of its retries. The sweeper dispatches it again.
+   */
   private async release(job: ClaimedJob): Promise<void> {
     await this.db.query(
-      `UPDATE jobs SET state = 'Pending', heartbeat_at = NULL, available_at = now(), updated_at = now()
-        WHERE id = $1 AND attempts = $2 AND state = 'In Progress'`,
-      [job.id, job.attempts],
+      `UPDATE jobs SET state = 'Pending', attempts = attempts - 1, heartbeat_at = NULL, available_at = now(), updated_at = now()
+        WHERE id = $1 AND lease = $2 AND state = 'In Progress'`,
+      [job.id, job.lease],
     );
   }
 
@@ -217,10 +228,10 @@ export class JobRunner {
         this.db,
         `WITH locked AS (SELECT id FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
          UPDATE jobs j SET heartbeat_at = now()
-           FROM unnest($1::uuid[], $2::int[]) AS r(id, attempts), locked
-          WHERE j.id = r.id AND locked.id = r.id AND j.attempts = r.attempts AND j.state = 'In Progress'
+           FROM unnest($1::uuid[], $2::int[]) AS r(id, lease), locked
+          WHERE j.id = r.id AND locked.id = r.id AND j.lease = r.lease AND j.state = 'In Progress'
           RETURNING j.id, j.cancel_requested_at`,
-        [runs.map((r) => r.job.id), runs.map((r) => r.job.attempts)],
+        [runs.map((r) => r.job.id), runs.map((r) => r.job.lease)],
       );
       const alive = new Map(rows.map((r) => [r.id, r]));
       for (const run of runs) {

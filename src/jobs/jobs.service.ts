@@ -127,12 +127,12 @@ export class JobsService {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
         [row.id, row.name, row.ownerType, row.ownerId, row.organizationId, row.payload, row.totalSteps, row.maxAttempts],
       );
-      await this.dispatcher.dispatchAfterCommit(tx, registered.definition.queue, { jobId: row.id, attempt: 0 });
+      await this.dispatcher.dispatchAfterCommit(tx, registered.definition.queue, { jobId: row.id, lease: 0 });
     } else {
       await this.inserts.add(row);
       // The row is committed and is the truth: the caller need not wait for the queue. A dispatch
       // never throws (a failed one is logged and left to the sweeper).
-      void this.dispatcher.dispatch(registered.definition.queue, { jobId: row.id, attempt: 0 });
+      void this.dispatcher.dispatch(registered.definition.queue, { jobId: row.id, lease: 0 });
     }
     return { id: row.id };
   }

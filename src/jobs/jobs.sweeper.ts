@@ -5,7 +5,7 @@ import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import type { JobState } from './job.entity';
 import { JobDispatcher } from './jobs.dispatcher';
-import { errorText } from './jobs.runner';
+import { errorText, retryBackoffMs } from './jobs.runner';
 import { queryRows } from './jobs.sql';
 import { JobProcessorRegistry } from './processors/job-processor.registry';
 
@@ -64,42 +64,55 @@ export class JobsSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     return { redispatched, recovered };
   }
 
+  /**
+   * A run whose worker died counts as a failed attempt, and the retry waits out the same backoff as
+   * after a thrown error: a job that kills its workers (running out of memory, say) is not run again
+   * at once on the next one.
+   */
   private async recoverAbandoned(): Promise<Partial<Record<JobState, number>>> {
-    const rows = await queryRows<{ id: string; name: string; state: JobState; attempts: number }>(
-      this.db,
-      `UPDATE jobs j SET
-              state = (CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'Canceled'
-                            WHEN j.attempts < j.max_attempts THEN 'Retrying' ELSE 'Failed' END)::job_state,
-              error = CASE WHEN j.cancel_requested_at IS NOT NULL THEN j.error
-                           ELSE 'The worker running attempt ' || j.attempts || ' stopped responding (no heartbeat since '
-                                || to_char(j.heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ')' END,
-              finished_at = CASE WHEN j.cancel_requested_at IS NULL AND j.attempts < j.max_attempts THEN NULL ELSE now() END,
-              available_at = now(), heartbeat_at = NULL, updated_at = now()
-         FROM (SELECT id FROM jobs
-                WHERE state = 'In Progress' AND heartbeat_at < now() - $1 * interval '1 millisecond'
-                ORDER BY heartbeat_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED) stale
-        WHERE j.id = stale.id
-        RETURNING j.id, j.name, j.state, j.attempts`,
-      [this.settings.JOB_HEARTBEAT_TIMEOUT_MS],
-    );
+    const rows = await this.db.transaction(async (tx) => {
+      const stale = await queryRows<{ id: string; attempts: number }>(
+        tx,
+        `SELECT id, attempts FROM jobs
+          WHERE state = 'In Progress' AND heartbeat_at < now() - $1 * interval '1 millisecond'
+          ORDER BY heartbeat_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+        [this.settings.JOB_HEARTBEAT_TIMEOUT_MS],
+      );
+      if (stale.length === 0) return [];
+      return queryRows<{ id: string; name: string; state: JobState; attempts: number; lease: number; backoff_ms: number }>(
+        tx,
+        `UPDATE jobs j SET
+                state = (CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'Canceled'
+                              WHEN j.attempts < j.max_attempts THEN 'Retrying' ELSE 'Failed' END)::job_state,
+                error = CASE WHEN j.cancel_requested_at IS NOT NULL THEN j.error
+                             ELSE 'The worker running attempt ' || j.attempts || ' stopped responding (no heartbeat since '
+                                  || to_char(j.heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ')' END,
+                finished_at = CASE WHEN j.cancel_requested_at IS NULL AND j.attempts < j.max_attempts THEN NULL ELSE now() END,
+                available_at = now() + r.backoff_ms * interval '1 millisecond', heartbeat_at = NULL, updated_at = now()
+           FROM unnest($1::uuid[], $2::int[]) AS r(id, backoff_ms)
+          WHERE j.id = r.id
+          RETURNING j.id, j.name, j.state, j.attempts, j.lease, r.backoff_ms`,
+        [stale.map((r) => r.id), stale.map((r) => retryBackoffMs(this.settings.JOB_RETRY_BACKOFF_MS, r.attempts))],
+      );
+    });
     const counts: Partial<Record<JobState, number>> = {};
     for (const row of rows) {
       counts[row.state] = (counts[row.state] ?? 0) + 1;
       this.logger.warn(`Job ${row.id} (${row.name}) lost its worker during attempt ${row.attempts} → ${row.state}`);
-      if (row.state === 'Retrying') await this.dispatch(row);
+      if (row.state === 'Retrying') await this.dispatch(row, row.backoff_ms);
     }
     return counts;
   }
 
   private async redispatchWaiting(): Promise<number> {
-    const rows = await queryRows<{ id: string; name: string; attempts: number }>(
+    const rows = await queryRows<{ id: string; name: string; lease: number }>(
       this.db,
       `UPDATE jobs j SET available_at = now()
          FROM (SELECT id FROM jobs
                 WHERE state IN ('Pending', 'Retrying') AND available_at < now() - $1 * interval '1 millisecond'
                 ORDER BY available_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED) due
         WHERE j.id = due.id
-        RETURNING j.id, j.name, j.attempts`,
+        RETURNING j.id, j.name, j.lease`,
       [this.settings.JOB_REDISPATCH_AFTER_MS],
     );
     let dispatched = 0;
@@ -107,9 +120,9 @@ export class JobsSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     return dispatched;
   }
 
-  private async dispatch(row: { id: string; name: string; attempts: number }): Promise<boolean> {
+  private async dispatch(row: { id: string; name: string; lease: number }, delayMs = 0): Promise<boolean> {
     const queue = this.registry.get(row.name)?.definition.queue;
     if (!queue) return false;
-    return this.dispatcher.dispatch(queue, { jobId: row.id, attempt: row.attempts });
+    return this.dispatcher.dispatch(queue, { jobId: row.id, lease: row.lease }, delayMs);
   }
 }

@@ -1,13 +1,15 @@
+import { getQueueToken } from '@nestjs/bull';
 import { getDataSourceToken } from '@nestjs/typeorm';
+import type Bull from 'bull';
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { Job } from '../../src/jobs/job.entity';
 import { JobsService } from '../../src/jobs/jobs.service';
 import { jobSettings, waitFor } from '../utils/jobs-helpers';
-import { fileContent, JobsTestModule, STEPS_JOB, TEST_OWNER } from '../utils/jobs-test.module';
+import { fileContent, JobsTestModule, STEPS_JOB, TEST_OWNER, TEST_QUEUE } from '../utils/jobs-test.module';
 import { TcpProxy } from '../utils/tcp-proxy';
 import { createTestApp, TestApp } from '../utils/test-app';
 import { TEST_REDIS_URL } from '../utils/test-databases';
@@ -57,10 +59,13 @@ describe('Jobs reliability (Bull)', () => {
       });
       t = await createTestApp({ imports: [JobsTestModule], settings });
     });
-    afterAll(async () => {
-      for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
-      await t?.close();
+    // Each test starts the workers it needs; none outlives its test to take another test's jobs.
+    afterEach(async () => {
+      const running = workers.splice(0).filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+      for (const w of running) w.child.kill('SIGTERM');
+      await Promise.all(running.map((w) => w.exited));
     });
+    afterAll(() => t?.close());
 
     const workerEnv = () => ({
       DATABASE_URL: t.database.url,
@@ -89,18 +94,78 @@ describe('Jobs reliability (Bull)', () => {
         return job.state !== 'In Progress' && job.state !== 'Retrying' && job.state !== 'Pending' && job;
       }, 40_000, 'the retry to finish');
       expect(done).toMatchObject({ state: 'Succeeded', attempts: 2, completedSteps: 12 });
+      // The retry's file, under its own lease; the killed run's file of the same name is gone.
       const artifacts = await db.query(`SELECT name, size, key FROM job_artifacts WHERE job_id = $1`, [id]);
-      expect(artifacts).toEqual([{ name: 'out.txt', size: String(bytes), key: `jobs/${id}/out.txt` }]);
+      expect(artifacts).toEqual([{ name: 'out.txt', size: String(bytes), key: `jobs/${id}/2/out.txt` }]);
       const stored = readFileSync(join(settings.JOB_ARTIFACT_DIR, artifacts[0].key));
       const expected = Buffer.concat(await fileContent(bytes).toArray());
       expect(stored.equals(expected)).toBe(true);
+      expect(existsSync(join(settings.JOB_ARTIFACT_DIR, `jobs/${id}/1/out.txt`))).toBe(false);
       expect(await db.query(`SELECT count(*)::int AS n FROM jobs WHERE state = 'In Progress'`)).toEqual([{ n: 0 }]);
     });
 
-    it('stops a worker cleanly on SIGTERM', async () => {
-      const worker = workers[workers.length - 1];
-      worker.child.kill('SIGTERM');
-      expect(await worker.exited).toBe(0);
+    it('hands a running job back on SIGTERM with its attempt returned, and exits 0; another worker finishes it', async () => {
+      const first = await spawnWorker('test/utils/jobs-worker.main.ts', workerEnv());
+      workers.push(first);
+      const jobs = t.app.get(JobsService);
+      const db = t.app.get<DataSource>(getDataSourceToken());
+      const { id } = await jobs.enqueue(STEPS_JOB, { steps: 30, stepMs: 100, result: 'finished elsewhere' }, { owner: TEST_OWNER });
+      await waitFor(async () => {
+        const job = await db.getRepository(Job).findOneByOrFail({ id });
+        return job.state === 'In Progress' && job.completedSteps >= 2;
+      }, 30_000, 'the job to start');
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      // Interrupted by a shutdown, not failed: back to Pending, no attempt used, no error.
+      expect(await db.getRepository(Job).findOneByOrFail({ id })).toMatchObject({ state: 'Pending', attempts: 0, error: null, lease: 1 });
+
+      workers.push(await spawnWorker('test/utils/jobs-worker.main.ts', workerEnv()));
+      const done = await waitFor(async () => {
+        const job = await db.getRepository(Job).findOneByOrFail({ id });
+        return job.state === 'Succeeded' && job;
+      }, 40_000, 'another worker to finish the job');
+      expect(done).toMatchObject({ attempts: 1, lease: 2, completedSteps: 30 });
+    });
+  });
+
+  describe('with workers off in the API', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp({ imports: [JobsTestModule], settings: jobSettings('bull', { JOB_WORKERS_ENABLED: 'false' }) });
+    });
+    afterAll(() => t?.close());
+
+    const queue = () => t.app.get<Bull.Queue>(getQueueToken(TEST_QUEUE), { strict: false });
+    const delivery = async (id: string) => (await queue().getJob(`${id}-0`))?.getState();
+
+    it('leaves every job on the queue for the worker processes', async () => {
+      const { id } = await t.app.get(JobsService).enqueue(STEPS_JOB, { steps: 1 }, { owner: TEST_OWNER });
+      await waitFor(async () => (await delivery(id)) === 'waiting', 5000, 'the delivery to be queued');
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await delivery(id)).toBe('waiting');
+      expect((await t.app.get<DataSource>(getDataSourceToken()).getRepository(Job).findOneByOrFail({ id })).state).toBe('Pending');
+    });
+
+    it('dispatches what a released savepoint enqueued once the transaction commits, and nothing a rolled-back savepoint did', async () => {
+      const jobs = t.app.get(JobsService);
+      const db = t.app.get<DataSource>(getDataSourceToken());
+      let kept!: { id: string };
+      let dropped!: { id: string };
+      await db.transaction(async (tx) => {
+        kept = await tx.transaction((inner) => jobs.enqueue(STEPS_JOB, { steps: 1 }, { owner: TEST_OWNER }, inner));
+        await tx
+          .transaction(async (inner) => {
+            dropped = await jobs.enqueue(STEPS_JOB, { steps: 1 }, { owner: TEST_OWNER }, inner);
+            throw new Error('roll back this savepoint');
+          })
+          .catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 200));
+        // Nothing leaves before the commit.
+        expect(await delivery(kept.id)).toBeUndefined();
+      });
+      await waitFor(async () => (await delivery(kept.id)) === 'waiting', 5000, 'the kept job to be dispatched');
+      expect(await db.getRepository(Job).findOneBy({ id: dropped.id })).toBeNull();
+      expect(await delivery(dropped.id)).toBeUndefined();
     });
   });
 

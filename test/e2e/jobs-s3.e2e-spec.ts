@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { mkdtempSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
@@ -78,10 +78,10 @@ describe('Job artifacts in S3', () => {
 
     const db = t.app.get<DataSource>(getDataSourceToken());
     expect(await db.query(`SELECT name, storage, key, size::int AS size FROM job_artifacts WHERE job_id = $1 ORDER BY name`, [id])).toEqual([
-      { name: 'big.txt', storage: 's3', key: `${PREFIX}jobs/${id}/big.txt`, size: bytes },
+      { name: 'big.txt', storage: 's3', key: `${PREFIX}jobs/${id}/1/big.txt`, size: bytes },
       { name: 'result', storage: null, key: null, size: 12 },
     ]);
-    expect(await keys(`${PREFIX}jobs/${id}/`)).toEqual([`${PREFIX}jobs/${id}/big.txt`]);
+    expect(await keys(`${PREFIX}jobs/${id}/`)).toEqual([`${PREFIX}jobs/${id}/1/big.txt`]);
 
     const download = await jobs.openArtifact(owner, id, 'big.txt');
     const chunks: Buffer[] = [];
@@ -92,5 +92,40 @@ describe('Job artifacts in S3', () => {
     await db.query(`UPDATE jobs SET finished_at = now() - interval '90 days' WHERE id = $1`, [id]);
     expect(await t.app.get(JobsRetention).purgeExpired()).toBe(1);
     expect(await keys(`${PREFIX}jobs/${id}/`)).toEqual([]);
+  });
+
+  it('purges the objects of a job that ran even when no artifact row names them', async () => {
+    const jobs = t.app.get(JobsService);
+    const db = t.app.get<DataSource>(getDataSourceToken());
+    const { id } = await jobs.enqueue(STEPS_JOB, { steps: 1, result: 'inline only' }, { owner });
+    await waitFor(async () => (await db.getRepository(Job).findOneByOrFail({ id })).state === 'Succeeded', 30_000, 'the job');
+    // What a run killed mid-upload leaves: bytes under the job's prefix that no row points to.
+    const orphan = `${PREFIX}jobs/${id}/1/partial.csv`;
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: orphan, Body: 'half an export' }));
+    await db.query(`UPDATE jobs SET finished_at = now() - interval '90 days' WHERE id = $1`, [id]);
+    expect(await t.app.get(JobsRetention).purgeExpired()).toBe(1);
+    expect(await keys(`${PREFIX}jobs/${id}/`)).toEqual([]);
+  });
+
+  it('keeps the row of a job whose objects could not be removed, for the next purge', async () => {
+    // The bucket is gone: listing the job's objects fails, so the purge must not forget the job.
+    const broken = await createTestApp({
+      imports: [JobsTestModule],
+      settings: jobSettings('in-process', {
+        JOB_ARTIFACT_S3_BUCKET: 'no-such-bucket',
+        S3_ENDPOINT: endpoint,
+        S3_FORCE_PATH_STYLE: 'true',
+      }),
+    });
+    try {
+      const db = broken.app.get<DataSource>(getDataSourceToken());
+      const { id } = await broken.app.get(JobsService).enqueue(STEPS_JOB, { steps: 1 }, { owner });
+      await waitFor(async () => (await db.getRepository(Job).findOneByOrFail({ id })).state === 'Succeeded', 30_000, 'the job');
+      await db.query(`UPDATE jobs SET finished_at = now() - interval '90 days' WHERE id = $1`, [id]);
+      expect(await broken.app.get(JobsRetention).purgeExpired()).toBe(0);
+      expect(await db.getRepository(Job).findOneBy({ id })).not.toBeNull();
+    } finally {
+      await broken.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { DataSource } from 'typeorm';
 import { TransactionRunner } from '../../src/database/transaction';
@@ -74,14 +74,31 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
     const queue = t.app.get<QueueAdapter>(QUEUE_ADAPTER);
     const runner = t.app.get(JobRunner);
     await Promise.all([
-      queue.dispatch(TEST_QUEUE, { jobId: id, attempt: 0 }, 0),
-      queue.dispatch(TEST_QUEUE, { jobId: id, attempt: 0 }, 0),
+      queue.dispatch(TEST_QUEUE, { jobId: id, lease: 0 }, 0),
+      queue.dispatch(TEST_QUEUE, { jobId: id, lease: 0 }, 0),
       runner.run(id),
       runner.run(id),
     ]);
     const done = await settled(id);
     expect(done).toMatchObject({ state: 'Succeeded', attempts: 1 });
     expect(runsByJob.get(id)).toBe(1);
+  });
+
+  it('does not run a job before its retry delay, however early a delivery comes', async () => {
+    const [{ id }] = await db.query(
+      `INSERT INTO jobs (name, owner_type, owner_id, payload, state, attempts, lease, error, available_at)
+       VALUES ('test.steps', 'user', $1, '{"steps":1}', 'Retrying', 1, 1, 'first run failed', now() + interval '1 hour') RETURNING id`,
+      [owner.id],
+    );
+    const queue = t.app.get<QueueAdapter>(QUEUE_ADAPTER);
+    await queue.dispatch(TEST_QUEUE, { jobId: id, lease: 1 }, 0);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(await row(id)).toMatchObject({ state: 'Retrying', attempts: 1 });
+    expect(runsByJob.get(id)).toBeUndefined();
+
+    await db.query(`UPDATE jobs SET available_at = now() WHERE id = $1`, [id]);
+    await queue.dispatch(TEST_QUEUE, { jobId: id, lease: 2 }, 0);
+    expect(await settled(id)).toMatchObject({ state: 'Succeeded', attempts: 2 });
   });
 
   it('dispatches a job enqueued in a transaction only after the commit, and never after a rollback', async () => {
@@ -216,8 +233,11 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
        VALUES ('test.steps', 'user', $1, '{"steps":1}', 'In Progress', 3, 3, now(), now() - interval '1 minute') RETURNING id`,
       [owner.id],
     );
+    const before = Date.now();
     const swept = await t.app.get(JobsSweeper).sweep();
     expect(swept.recovered).toMatchObject({ Retrying: 1, Failed: 1 });
+    // The retry waits out the backoff (200 ms after attempt 1 here), as after a thrown error.
+    expect((await row(retried)).availableAt.getTime()).toBeGreaterThanOrEqual(before + 150);
     expect(await settled(retried)).toMatchObject({ state: 'Succeeded', attempts: 2 });
     const failed = await row(exhausted);
     expect(failed.state).toBe('Failed');
@@ -243,12 +263,21 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
        VALUES ('test.steps', 'user', $1, '{"steps":1}', 'In Progress', 1, now() - interval '40 days', now()) RETURNING id`,
       [owner.id],
     );
+    // A job that ran and has no stored artifact row, but a temporary file a killed run left behind.
+    const { id: leftover } = await jobs.enqueue(STEPS_JOB, { steps: 1, result: 'inline only' }, { owner });
+    await settled(leftover);
+    await db.query(`UPDATE jobs SET created_at = now() - interval '40 days', finished_at = now() - interval '31 days' WHERE id = $1`, [leftover]);
+    const leftoverFile = join(t.settings.JOB_ARTIFACT_DIR!, 'jobs', leftover, '1', 'export.csv.0a1b2c.partial');
+    mkdirSync(dirname(leftoverFile), { recursive: true });
+    writeFileSync(leftoverFile, 'half an export');
     const folder = join(t.settings.JOB_ARTIFACT_DIR!, 'jobs', old);
     expect(existsSync(folder)).toBe(true);
-    expect(await t.app.get(JobsRetention).purgeExpired()).toBeGreaterThanOrEqual(1);
+    expect(await t.app.get(JobsRetention).purgeExpired()).toBeGreaterThanOrEqual(2);
     expect(await db.getRepository(Job).findOneBy({ id: old })).toBeNull();
     expect(await db.query(`SELECT 1 FROM job_artifacts WHERE job_id = $1`, [old])).toEqual([]);
     expect(existsSync(folder)).toBe(false);
+    expect(await db.getRepository(Job).findOneBy({ id: leftover })).toBeNull();
+    expect(existsSync(join(t.settings.JOB_ARTIFACT_DIR!, 'jobs', leftover))).toBe(false);
     expect(await db.getRepository(Job).findOneBy({ id: recent })).not.toBeNull();
     expect(await db.getRepository(Job).findOneBy({ id: running })).not.toBeNull();
     await db.query(`DELETE FROM jobs WHERE id = $1`, [running]);

@@ -79,8 +79,8 @@ describe('InProcessQueueAdapter', () => {
     const adapter = new InProcessQueueAdapter();
     // Dispatched before anyone consumes, each twice: they wait, deduplicated.
     for (let i = 0; i < 10; i++) {
-      await adapter.dispatch('q', { jobId: `j${i}`, attempt: 0 }, 0);
-      await adapter.dispatch('q', { jobId: `j${i}`, attempt: 0 }, 0);
+      await adapter.dispatch('q', { jobId: `j${i}`, lease: 0 }, 0);
+      await adapter.dispatch('q', { jobId: `j${i}`, lease: 0 }, 0);
     }
     let active = 0;
     let peak = 0;
@@ -106,7 +106,7 @@ describe('InProcessQueueAdapter', () => {
     adapter.consume(['q'], 1, async () => {
       ran.push(Date.now() - started);
     });
-    await adapter.dispatch('q', { jobId: 'late', attempt: 1 }, 80);
+    await adapter.dispatch('q', { jobId: 'late', lease: 1 }, 80);
     await new Promise((r) => setTimeout(r, 40));
     expect(ran).toEqual([]);
     await new Promise((r) => setTimeout(r, 80));

@@ -65,7 +65,7 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
 /**
  * Bull queues carrying only job ids. Retries are scheduled by the row (attempts, backoff) and carried
  * by Bull as delayed deliveries, so a retry survives Redis losing a job: the sweeper sees the row.
- * Each delivery's Bull id is `<job id>-<attempt>`, so dispatching the same run twice adds it once.
+ * Each delivery's Bull id is `<job id>-<lease>`, so dispatching the same run twice adds it once.
  */
 export class BullQueueAdapter implements QueueAdapter {
   readonly kind = 'bull' as const;
@@ -111,7 +111,7 @@ export class BullQueueAdapter implements QueueAdapter {
 
   private jobOptions(delivery: Delivery, delayMs: number): Bull.JobOptions {
     return {
-      jobId: `${delivery.jobId}-${delivery.attempt}`,
+      jobId: `${delivery.jobId}-${delivery.lease}`,
       delay: delayMs > 0 ? delayMs : undefined,
       attempts: 1,
       removeOnComplete: true,

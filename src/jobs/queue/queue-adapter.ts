@@ -1,7 +1,7 @@
-/** One delivery of a job to a worker. `attempt` is the row's attempts at dispatch time: it tells deliveries of different runs apart. */
+/** One delivery of a job to a worker. `lease` is the row's lease at dispatch time: it tells deliveries of different runs apart. */
 export interface Delivery {
   jobId: string;
-  attempt: number;
+  lease: number;
 }
 
 /** Carries job ids to workers. The `jobs` row stays the truth: a lost or doubled delivery is harmless. */

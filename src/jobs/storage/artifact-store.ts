@@ -34,6 +34,11 @@ export class ArtifactStore implements OnModuleDestroy {
     this.writer = settings.JOB_ARTIFACT_STORAGE === 's3' ? this.s3! : this.fs;
   }
 
+  /** The storages configured here: the local folder always, S3 when a bucket is set. */
+  get kinds(): ArtifactStorageKind[] {
+    return this.s3 ? ['fs', 's3'] : ['fs'];
+  }
+
   storage(kind: ArtifactStorageKind): ArtifactStorage {
     if (kind === 's3') {
       if (!this.s3) throw new Error('An artifact is stored in S3 but JOB_ARTIFACT_S3_BUCKET is not set');

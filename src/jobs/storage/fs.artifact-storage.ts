@@ -15,8 +15,8 @@ export class FsArtifactStorage implements ArtifactStorage {
     this.root = resolve(root);
   }
 
-  keyFor(jobId: string, name: string): string {
-    return `jobs/${jobId}/${name}`;
+  keyFor(jobId: string, lease: number, name: string): string {
+    return `jobs/${jobId}/${lease}/${name}`;
   }
 
   private pathOf(key: string): string {
@@ -55,6 +55,10 @@ export class FsArtifactStorage implements ArtifactStorage {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ArtifactMissingError(key);
       throw e;
     }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
   }
 
   async deleteJob(jobId: string): Promise<void> {

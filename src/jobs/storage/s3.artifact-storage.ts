@@ -1,6 +1,9 @@
 import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   NoSuchKey,
   S3Client,
@@ -31,8 +34,8 @@ export class S3ArtifactStorage implements ArtifactStorage {
     });
   }
 
-  keyFor(jobId: string, name: string): string {
-    return `${this.options.prefix}jobs/${jobId}/${name}`;
+  keyFor(jobId: string, lease: number, name: string): string {
+    return `${this.options.prefix}jobs/${jobId}/${lease}/${name}`;
   }
 
   async write(key: string, body: Readable, contentType: string): Promise<{ size: number }> {
@@ -69,8 +72,13 @@ export class S3ArtifactStorage implements ArtifactStorage {
     }
   }
 
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: key }));
+  }
+
   async deleteJob(jobId: string): Promise<void> {
     const prefix = `${this.options.prefix}jobs/${jobId}/`;
+    await this.abortUploads(prefix);
     let token: string | undefined;
     do {
       const page = await this.client.send(
@@ -82,6 +90,32 @@ export class S3ArtifactStorage implements ArtifactStorage {
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  /**
+   * Aborts the multipart uploads a killed worker left unfinished (their parts are billed but listed as
+   * no object). A store that cannot list uploads answers NotImplemented; there, a lifecycle rule that
+   * aborts incomplete uploads does this (see the jobs README).
+   */
+  private async abortUploads(prefix: string): Promise<void> {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(
+          new ListMultipartUploadsCommand({ Bucket: this.options.bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+        );
+      } catch (e) {
+        if (e instanceof S3ServiceException && e.name === 'NotImplemented') return;
+        throw e;
+      }
+      for (const upload of page.Uploads ?? []) {
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.options.bucket, Key: upload.Key!, UploadId: upload.UploadId! }));
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker);
   }
 
   destroy(): void {
