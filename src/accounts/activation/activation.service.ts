@@ -51,10 +51,17 @@ export class ActivationService {
   /**
    * Finds the unused, unexpired, unlocked record matching the identity and code. A wrong code on a
    * matching identity counts an attempt and locks the record after ACTIVATION_MAX_ATTEMPTS.
+   *
+   * A failure does the same work whichever field was wrong, so its timing does not tell a wrong code
+   * (the person and date of birth exist) from a wrong identity: the same statements run, the attempt
+   * counter's UPDATE included (it matches no row for an unknown identity), and the transaction commits
+   * without waiting for the WAL flush that only a write would need. Losing a counted attempt in a crash
+   * is harmless; the per-IP limit still applies.
    */
   async match(input: { crsid?: string; lastName?: string; dateOfBirth: string; code: string }): Promise<ActivationRecord | null> {
     const presented = sha256Hex(normalizeCode(input.code));
     return this.dataSource.transaction(async (tx) => {
+      await tx.query('SET LOCAL synchronous_commit = off');
       const qb = tx
         .createQueryBuilder(ActivationRecord, 'a')
         .addSelect('a.codeHash')
@@ -72,13 +79,16 @@ export class ActivationService {
         if (found.failedAttempts) await tx.update(ActivationRecord, { id: found.id }, { failedAttempts: 0, lockedUntil: null });
         return found;
       }
-      // Count the failed attempt on every record the identity matched (locked ones stay locked).
-      for (const c of candidates) {
-        if (c.lockedUntil && c.lockedUntil > now) continue;
-        const attempts = c.failedAttempts + 1;
-        const lock = attempts >= this.settings.ACTIVATION_MAX_ATTEMPTS ? new Date(now.getTime() + this.settings.ACTIVATION_LOCK_SECONDS * 1000) : null;
-        await tx.update(ActivationRecord, { id: c.id }, { failedAttempts: lock ? 0 : attempts, lockedUntil: lock });
-      }
+      // One statement whether the identity matched records or none: counts the failed attempt on
+      // each unlocked record it matched, and locks those that reach the limit.
+      await tx.query(
+        `UPDATE activation_records
+            SET failed_attempts = CASE WHEN failed_attempts + 1 >= $2 THEN 0 ELSE failed_attempts + 1 END,
+                locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN now() + $3 * interval '1 second' ELSE NULL END,
+                updated_at = now()
+          WHERE id = ANY($1::uuid[]) AND (locked_until IS NULL OR locked_until <= now())`,
+        [candidates.map((c) => c.id), this.settings.ACTIVATION_MAX_ATTEMPTS, this.settings.ACTIVATION_LOCK_SECONDS],
+      );
       return null;
     });
   }
