@@ -1,5 +1,7 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { PinoLogger } from 'nestjs-pino';
+import { DataSource, EntityManager } from 'typeorm';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { AuditService } from '../audit/audit.service';
@@ -10,6 +12,7 @@ import { UsersService } from './users.service';
 @Injectable()
 export class BootstrapAdminService implements OnApplicationBootstrap {
   constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly users: UsersService,
     private readonly audit: AuditService,
     @InjectSettings() private readonly settings: Settings,
@@ -22,15 +25,21 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
     // Test databases start empty on purpose; only create an admin there when asked to.
     if (this.settings.NODE_ENV === 'test' && !this.settings.BOOTSTRAP_ADMIN_PASSWORD) return;
     if ((await this.users.count()) > 0) return;
-    await this.createAdmin(this.settings.BOOTSTRAP_ADMIN_USERNAME, this.settings.BOOTSTRAP_ADMIN_PASSWORD);
+    // Replicas starting together on an empty database: one creates the admin, the others see it.
+    await this.dataSource.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['campus-access:bootstrap-admin']);
+      const [{ any }] = await tx.query('SELECT EXISTS (SELECT 1 FROM users) AS any');
+      if (any) return;
+      await this.createAdmin(this.settings.BOOTSTRAP_ADMIN_USERNAME, this.settings.BOOTSTRAP_ADMIN_PASSWORD, tx);
+    });
   }
 
   /** Creates a staff admin; a generated password is printed once to stdout, never logged. */
-  async createAdmin(username: string, password?: string): Promise<{ username: string; generated: boolean }> {
+  async createAdmin(username: string, password?: string, tx?: EntityManager): Promise<{ username: string; generated: boolean }> {
     const generated = !password;
     const secret = password ?? randomSecret(18);
-    const user = await this.users.insert({ username, password: secret, isStaff: true, firstName: 'Campus Access', lastName: 'Administrator' });
-    await this.audit.record({ action: 'user.bootstrap_admin', actor: { type: 'system' }, subjectType: 'User', subjectId: user.id, data: { username } });
+    const user = await this.users.insert({ username, password: secret, isStaff: true, firstName: 'Campus Access', lastName: 'Administrator' }, tx);
+    await this.audit.record({ action: 'user.bootstrap_admin', actor: { type: 'system' }, subjectType: 'User', subjectId: user.id, data: { username } }, tx);
     this.logger.info({ username }, 'created staff admin');
     if (generated) {
       process.stdout.write(`\nCreated the staff admin "${username}" with the generated password:\n\n    ${secret}\n\nIt is shown only this once; log in at POST /api/v1/auth/login and change it.\n\n`);
