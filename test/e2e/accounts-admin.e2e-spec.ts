@@ -27,6 +27,24 @@ describe('login attempt limits', () => {
     expect(blocked.body).toMatchObject({ error: 'too_many_requests', details: { retry_after_seconds: expect.any(Number) } });
   });
 
+  it('counts attempts by username and by e-mail against the same account', async () => {
+    const email = `${unique('mail')}@example.edu`;
+    const { row } = await createUser(t, { password: PASSWORD, email });
+    await login(randomIp(), row.username, 'wrong password!').expect(401);
+    await t.http.post('/api/v1/auth/login').set('X-Forwarded-For', randomIp()).send({ email, password: 'wrong password!' }).expect(401);
+    await login(randomIp(), row.username.toUpperCase(), 'wrong password!').expect(401);
+    await t.http.post('/api/v1/auth/login').set('X-Forwarded-For', randomIp()).send({ email, password: PASSWORD }).expect(429);
+  });
+
+  it('logs a person in by e-mail even when an account without a password has that e-mail as its username', async () => {
+    const email = `${unique('mail')}@example.edu`;
+    const { row } = await createUser(t, { password: PASSWORD, email });
+    await createUser(t, { username: email });
+    const res = await t.http.post('/api/v1/auth/login').set('X-Forwarded-For', randomIp()).send({ email, password: PASSWORD }).expect(200);
+    const me = await t.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${res.body.access_token}`).expect(200);
+    expect(me.body.id).toBe(row.id);
+  });
+
   it('limits attempts per address, whatever the account', async () => {
     const ip = randomIp();
     for (let i = 0; i < 3; i++) await login(ip, unique('nobody'), 'wrong password!').expect(401);

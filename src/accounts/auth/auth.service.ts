@@ -59,8 +59,10 @@ export class AuthService {
 
   /** Same 401 body and similar time for an unknown user, a wrong password and an inactive account. */
   async login(login: string, password: string, ip: string): Promise<TokenPair> {
-    await this.limiter.hit([`login:ip:${ip}`, `login:account:${login.toLowerCase()}`]);
+    await this.limiter.hit([`login:ip:${ip}`]);
     const user = await this.users.findForLogin(login);
+    // Per account, not per login string: attempts by username and by e-mail count together.
+    await this.limiter.hit([`login:account:${user ? user.id : login.toLowerCase()}`]);
     const ok = await verifyPassword(user?.passwordHash, password);
     if (!user || !ok || !user.isActive) {
       await this.audit.record({ action: 'auth.login_failed', actor: { type: 'anonymous' }, subjectType: 'User', subjectId: user?.id, organizationId: user?.organizationId, data: { login }, ip });

@@ -99,14 +99,19 @@ export class UsersService {
       .execute();
   }
 
-  /** For password login: by username or e-mail, case-insensitively, with the password hash. */
+  /**
+   * For password login: by username or e-mail, case-insensitively, with the password hash. Accounts
+   * that have a password come first, so an account without one (an external or LTI user whose
+   * username happens to be someone's e-mail address) cannot shadow that person's e-mail login.
+   */
   findForLogin(login: string): Promise<User | null> {
     return this.users
       .createQueryBuilder('u')
       .addSelect('u.passwordHash')
       .where('lower(u.username) = lower(:login)', { login })
       .orWhere('lower(u.email) = lower(:login)', { login })
-      .orderBy('(lower(u.username) = lower(:login))', 'DESC')
+      .orderBy('(u.password_hash IS NOT NULL)', 'DESC')
+      .addOrderBy('(lower(u.username) = lower(:login))', 'DESC')
       .limit(1)
       .getOne();
   }
