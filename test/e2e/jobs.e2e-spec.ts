@@ -1,3 +1,4 @@
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -278,6 +279,10 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
     expect(existsSync(folder)).toBe(false);
     expect(await db.getRepository(Job).findOneBy({ id: leftover })).toBeNull();
     expect(existsSync(join(t.settings.JOB_ARTIFACT_DIR!, 'jobs', leftover))).toBe(false);
+    // The purge runs on its own every hour.
+    const cron = t.app.get(SchedulerRegistry).getCronJob('jobs-retention');
+    expect(cron.isActive).toBe(true);
+    expect(cron.nextDate().toMillis() - Date.now()).toBeLessThanOrEqual(3_600_000);
     expect(await db.getRepository(Job).findOneBy({ id: recent })).not.toBeNull();
     expect(await db.getRepository(Job).findOneBy({ id: running })).not.toBeNull();
     await db.query(`DELETE FROM jobs WHERE id = $1`, [running]);
