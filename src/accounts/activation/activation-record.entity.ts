@@ -1,4 +1,4 @@
-import { Column, Entity, Index } from 'typeorm';
+import { Column, Entity, ForeignKey, Index } from 'typeorm';
 import { BaseEntity } from '../../database/base.entity';
 
 /** Lets a newly admitted person prove who they are once and set a password. */
@@ -6,11 +6,13 @@ import { BaseEntity } from '../../database/base.entity';
 export class ActivationRecord extends BaseEntity {
   @Index('ix_activation_records_organization')
   @Column({ type: 'uuid' })
+  @ForeignKey('organizations', { name: 'fk_activation_records_organization', onDelete: 'CASCADE' })
   organizationId: string;
 
   /** The user the record activates. */
   @Index('ix_activation_records_user')
   @Column({ type: 'uuid' })
+  @ForeignKey('users', { name: 'fk_activation_records_user', onDelete: 'CASCADE' })
   userId: string;
 
   /** Lower-cased institutional id (CRSid); matched case-insensitively. */

@@ -1,4 +1,4 @@
-import { Column, Entity, Index } from 'typeorm';
+import { Column, Entity, ForeignKey, Index } from 'typeorm';
 import { BaseEntity } from '../../database/base.entity';
 
 /** An opaque refresh token (stored hashed). Tokens of one login share a family; reusing a rotated one revokes the family. */
@@ -14,6 +14,7 @@ export class RefreshToken extends BaseEntity {
 
   @Index('ix_refresh_tokens_user')
   @Column({ type: 'uuid' })
+  @ForeignKey('users', { name: 'fk_refresh_tokens_user', onDelete: 'CASCADE' })
   userId: string;
 
   @Column({ type: 'timestamptz' })

@@ -1,4 +1,4 @@
-import { Column, Entity, Index } from 'typeorm';
+import { Column, Entity, ForeignKey, Index } from 'typeorm';
 import { BaseEntity } from '../../database/base.entity';
 
 /** A user seen through a trusted external issuer: (issuer, sub) → user. */
@@ -13,5 +13,6 @@ export class ExternalIdentity extends BaseEntity {
 
   @Index('ix_external_identities_user')
   @Column({ type: 'uuid' })
+  @ForeignKey('users', { name: 'fk_external_identities_user', onDelete: 'CASCADE' })
   userId: string;
 }

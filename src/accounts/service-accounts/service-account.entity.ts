@@ -1,4 +1,4 @@
-import { Column, Entity, Index } from 'typeorm';
+import { Column, Entity, ForeignKey, Index } from 'typeorm';
 import { BaseEntity } from '../../database/base.entity';
 
 /** A machine client of an organization; authenticates with client credentials at /oauth/token. */
@@ -6,6 +6,7 @@ import { BaseEntity } from '../../database/base.entity';
 export class ServiceAccount extends BaseEntity {
   @Index('ix_service_accounts_organization')
   @Column({ type: 'uuid' })
+  @ForeignKey('organizations', { name: 'fk_service_accounts_organization', onDelete: 'RESTRICT' })
   organizationId: string;
 
   @Index('uq_service_accounts_client_id', { unique: true })
@@ -31,6 +32,7 @@ export class ServiceAccount extends BaseEntity {
 export class ServiceAccountSecret extends BaseEntity {
   @Index('ix_service_account_secrets_account')
   @Column({ type: 'uuid' })
+  @ForeignKey('service_accounts', { name: 'fk_service_account_secrets_account', onDelete: 'CASCADE' })
   serviceAccountId: string;
 
   /** SHA-256 of the secret (hex). The secret itself is never stored. */

@@ -1,4 +1,4 @@
-import { Column, Entity, Index } from 'typeorm';
+import { Column, Entity, ForeignKey, Index } from 'typeorm';
 import { BaseEntity } from '../../database/base.entity';
 import type { UserKind } from './user.types';
 
@@ -40,6 +40,7 @@ export class User extends BaseEntity {
   /** The organization that created the user (null for staff and self-provisioned users). */
   @Index('ix_users_organization')
   @Column({ type: 'uuid', nullable: true })
+  @ForeignKey('organizations', { name: 'fk_users_organization', onDelete: 'SET NULL' })
   organizationId: string | null;
 
   /** Where the user came from: `local`, `external:<issuer>`, `lti:<platform>`… */
