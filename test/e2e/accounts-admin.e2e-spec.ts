@@ -126,7 +126,7 @@ describe('command line', () => {
     const created = await cli('create-admin', '--username', 'operator', '--password', PASSWORD);
     expect(created.stdout).toContain('Created the staff admin "operator"');
     const rotated = await cli('rotate-signing-key');
-    expect(rotated.stdout).toMatch(/New active signing key [0-9a-f-]{36}; retiring: [0-9a-f-]{36}/);
+    expect(rotated.stdout).toMatch(/New active signing key [0-9a-f-]{36}; retiring: [0-9a-f-]{36} \(published until \S+\)/);
     await expect(cli('no-such-command')).rejects.toMatchObject({ code: 1 });
 
     const t = await createTestApp({ databaseUrl: url });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CryptoKey, decodeJwt, decodeProtectedHeader, exportSPKI, importJWK, JWK, SignJWT, UnsecuredJWT } from 'jose';
 import type { Response } from 'supertest';
+import { DataSource } from 'typeorm';
 import { SigningKeysService } from '../../src/accounts/keys/signing-keys.service';
 import { createOrganization, createServiceAccount, createStaff, createUser } from '../factories/accounts';
 import { activationToken, newActivation } from '../utils/activation';
@@ -8,6 +9,8 @@ import { activeSigningKey, signOwnToken, tamperPayload } from '../utils/own-toke
 import { createTestApp, TestApp } from '../utils/test-app';
 
 const ME = '/api/v1/auth/me';
+const kidOf = (token: string) => decodeProtectedHeader(token).kid;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** 401 invalid_token with an RFC 6750 challenge, refused for `reason` (so a test cannot pass for some other fault). */
 function expectInvalidToken(res: Response, reason: RegExp): void {
@@ -232,6 +235,8 @@ describe('Signing key rotation', () => {
   });
   afterAll(() => t.close());
 
+  const db = () => t.app.get(DataSource);
+
   it('publishes the retiring and the new key, and tokens signed before the rotation still verify', async () => {
     const before = await createUser(t);
     const oldKid = decodeProtectedHeader(before.token).kid;
@@ -239,7 +244,7 @@ describe('Signing key rotation', () => {
     expect(jwksBefore.map((k) => k.kid)).toEqual([oldKid]);
 
     const rotated = await t.app.get(SigningKeysService).rotate();
-    expect(rotated).toEqual({ kid: expect.any(String), retiring: [oldKid] });
+    expect(rotated).toEqual({ kid: expect.any(String), retiring: [oldKid], retireAfter: expect.any(Date) });
     expect(rotated.kid).not.toBe(oldKid);
 
     const jwksAfter = (await t.http.get('/.well-known/jwks.json').expect(200)).body.keys as { kid: string }[];
@@ -249,6 +254,57 @@ describe('Signing key rotation', () => {
     expect(decodeProtectedHeader(after.token).kid).toBe(rotated.kid);
     await t.http.get(ME).set(after.auth).expect(200);
     await t.http.get(ME).set(before.auth).expect(200);
+  });
+
+  it('keeps the previous key published until no server can sign with it and its last token has expired', async () => {
+    const oldKid = kidOf((await createUser(t)).token);
+    const rotatedAt = Date.now();
+    await t.app.get(SigningKeysService).rotate();
+    const [row] = await db().query<{ retire_after: Date }[]>('SELECT retire_after FROM signing_keys WHERE kid = $1', [oldKid]);
+    const s = t.settings;
+    const longestToken = Math.max(s.ACCESS_TOKEN_TTL_SECONDS, s.SERVICE_TOKEN_TTL_SECONDS, s.ACTIVATION_TOKEN_TTL_SECONDS);
+    const seconds = s.SIGNING_KEYS_RELOAD_SECONDS + longestToken + s.JWT_CLOCK_SKEW_SECONDS;
+    expect(row.retire_after.getTime()).toBeGreaterThanOrEqual(rotatedAt + seconds * 1000);
+    expect(row.retire_after.getTime()).toBeLessThan(Date.now() + seconds * 1000 + 5_000);
+  });
+});
+
+describe('Signing key rotation on two servers', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    const settings = { SIGNING_KEYS_RELOAD_SECONDS: '1' };
+    a = await createTestApp({ settings });
+    b = await createTestApp({ settings, databaseUrl: a.database.url });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it('the other server signs with the new key within a couple of reload intervals, and both accept either key meanwhile', async () => {
+    const beforeA = await createUser(a);
+    const beforeB = await createUser(b);
+    const oldKid = kidOf(beforeA.token);
+    expect(kidOf(beforeB.token)).toBe(oldKid);
+
+    // As the CLI does it: the rotation happens in another process, and B is not told.
+    const { kid: newKid } = await a.app.get(SigningKeysService).rotate();
+    const rotatedAt = Date.now();
+    let afterB = await createUser(b);
+    while (kidOf(afterB.token) !== newKid && Date.now() - rotatedAt < 2_500) {
+      await sleep(100);
+      afterB = await createUser(b);
+    }
+    expect(kidOf(afterB.token)).toBe(newKid);
+    const afterA = await createUser(a);
+    expect(kidOf(afterA.token)).toBe(newKid);
+
+    for (const app of [a, b]) {
+      for (const user of [beforeA, beforeB, afterA, afterB]) await app.http.get(ME).set(user.auth).expect(200);
+      const jwks = (await app.http.get('/.well-known/jwks.json').expect(200)).body.keys as { kid: string }[];
+      expect(jwks.map((k) => k.kid).sort()).toEqual([oldKid, newKid].sort());
+    }
   });
 });
 

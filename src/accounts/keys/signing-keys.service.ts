@@ -1,9 +1,9 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { CryptoKey, exportJWK, exportPKCS8, generateKeyPair, importPKCS8, JWK, JWTPayload, SignJWT } from 'jose';
 import { PinoLogger } from 'nestjs-pino';
-import { DataSource, In, LessThan, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, LessThan, Repository } from 'typeorm';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { KeyEncryption } from './key-encryption';
@@ -17,15 +17,28 @@ interface ActiveKey {
   privateKey: CryptoKey;
 }
 
-const RELOAD_COOLDOWN_MS = 5_000;
+/** A key in our JWKS: the active one or a retiring one. */
+export interface PublishedKey {
+  alg: string;
+  jwk: JWK;
+}
 
-/** Our signing keys: one active, older ones published while tokens they signed may still be in use. */
+const RELOAD_COOLDOWN_MS = 5_000;
+const LOCK = 'campus-access:signing-keys';
+
+/**
+ * Our signing keys: one active, older ones published while tokens they signed may still be in use.
+ * Every process reloads them every SIGNING_KEYS_RELOAD_SECONDS, so a rotation made by the CLI or another
+ * replica is signed with everywhere within that time.
+ */
 @Injectable()
-export class SigningKeysService implements OnModuleInit {
+export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private readonly encryption: KeyEncryption;
   private active?: ActiveKey;
-  private publicKeys = new Map<string, { alg: string; jwk: JWK }>();
+  private published = new Map<string, PublishedKey>();
   private lastReload = 0;
+  private reloading?: Promise<void>;
+  private timer?: NodeJS.Timeout;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -44,12 +57,28 @@ export class SigningKeysService implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     await this.ensureActiveKey();
     await this.reload();
+    this.timer = setInterval(() => void this.scheduledReload(), this.settings.SIGNING_KEYS_RELOAD_SECONDS * 1000).unref();
   }
 
-  /** The longest lifetime of any token we sign: a retiring key stays published at least this long. */
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    // A reload still running would otherwise query a closing connection pool.
+    await this.reloading?.catch(() => undefined);
+  }
+
+  /** The longest lifetime of any token we sign, plus the clock skew. */
   private get maxTokenTtlSeconds(): number {
     const s = this.settings;
     return Math.max(s.ACCESS_TOKEN_TTL_SECONDS, s.SERVICE_TOKEN_TTL_SECONDS, s.ACTIVATION_TOKEN_TTL_SECONDS) + s.JWT_CLOCK_SKEW_SECONDS;
+  }
+
+  /**
+   * How long a key stays published once a rotation replaced it: a replica may go on signing with it until
+   * its next reload, and the last token it signs then lives the longest token lifetime (plus the skew).
+   */
+  get retiringSeconds(): number {
+    return this.settings.SIGNING_KEYS_RELOAD_SECONDS + this.maxTokenTtlSeconds;
   }
 
   private async newKeyRow(): Promise<Partial<SigningKey>> {
@@ -67,37 +96,59 @@ export class SigningKeysService implements OnModuleInit {
     };
   }
 
+  private async createKey(tx: EntityManager): Promise<SigningKey> {
+    return tx.save(SigningKey, tx.create(SigningKey, await this.newKeyRow()));
+  }
+
   /** Creates the first key; an advisory lock keeps two replicas starting together from making two. */
   private async ensureActiveKey(): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['campus-access:signing-keys']);
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
       const count = await tx.count(SigningKey, { where: { status: 'active' } });
       if (count === 0) {
-        const row = await tx.save(SigningKey, tx.create(SigningKey, await this.newKeyRow()));
+        const row = await this.createKey(tx);
         this.logger.info({ kid: row.kid, alg: row.alg }, 'created signing key');
       }
     });
   }
 
-  /** Makes a new key active; the previous one is published until its tokens have expired, then retired. */
-  async rotate(): Promise<{ kid: string; retiring: string[] }> {
+  /**
+   * Makes a new key active. The previous one stays published for `retiringSeconds`, after which no replica
+   * signs with it any more and every token it signed has expired; then it is retired.
+   */
+  async rotate(): Promise<{ kid: string; retiring: string[]; retireAfter: Date }> {
     const result = await this.dataSource.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['campus-access:signing-keys']);
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
       const previous = await tx.find(SigningKey, { where: { status: 'active' } });
-      const retireAfter = new Date(Date.now() + this.maxTokenTtlSeconds * 1000);
+      const retireAfter = new Date(Date.now() + this.retiringSeconds * 1000);
       if (previous.length) {
         await tx.update(SigningKey, { id: In(previous.map((k) => k.id)) }, { status: 'retiring', retireAfter });
       }
-      const row = await tx.save(SigningKey, tx.create(SigningKey, await this.newKeyRow()));
-      return { kid: row.kid, retiring: previous.map((k) => k.kid) };
+      const row = await this.createKey(tx);
+      return { kid: row.kid, retiring: previous.map((k) => k.kid), retireAfter };
     });
-    this.lastReload = 0;
+    // A reload that started before the commit would not see the new key: wait for it, then load again.
+    await this.reloading?.catch(() => undefined);
     await this.reload();
     return result;
   }
 
-  /** Loads keys from the database (retiring expired ones). Other replicas pick up a rotation on their next reload. */
-  async reload(): Promise<void> {
+  /** Loads the keys from the database (retiring those whose time has come); concurrent callers share one load. */
+  reload(): Promise<void> {
+    this.reloading ??= this.load().finally(() => (this.reloading = undefined));
+    return this.reloading;
+  }
+
+  /** The periodic reload: on failure (database unreachable) the keys already loaded stay in use. */
+  private async scheduledReload(): Promise<void> {
+    try {
+      await this.reload();
+    } catch (e) {
+      this.logger.warn({ err: e }, 'could not reload the signing keys; keeping the current ones');
+    }
+  }
+
+  private async load(): Promise<void> {
     this.lastReload = Date.now();
     await this.keys.update({ status: 'retiring', retireAfter: LessThan(new Date()) }, { status: 'retired' });
     const rows = await this.keys
@@ -106,26 +157,31 @@ export class SigningKeysService implements OnModuleInit {
       .where('k.status IN (:...s)', { s: ['active', 'retiring'] })
       .orderBy('k.createdAt', 'DESC')
       .getMany();
-    const active = rows.find((r) => r.status === 'active');
-    if (!active) throw new Error('no active signing key');
-    if (this.active?.kid !== active.kid) {
-      const pem = this.encryption.decrypt(active.privateKeyEncrypted);
-      this.active = { kid: active.kid, alg: active.alg, privateKey: await importPKCS8(pem, active.alg) };
-    }
-    this.publicKeys = new Map(rows.map((r) => [r.kid, { alg: r.alg, jwk: r.publicJwk as JWK }]));
+    const activeRow = rows.find((r) => r.status === 'active');
+    if (!activeRow) throw new Error('no active signing key');
+    const active =
+      this.active?.kid === activeRow.kid
+        ? this.active
+        : {
+            kid: activeRow.kid,
+            alg: activeRow.alg,
+            privateKey: await importPKCS8(this.encryption.decrypt(activeRow.privateKeyEncrypted), activeRow.alg),
+          };
+    this.active = active;
+    this.published = new Map(rows.map((r) => [r.kid, { alg: r.alg, jwk: r.publicJwk as JWK }]));
   }
 
   /** Public key by kid; an unknown kid triggers at most one reload per cooldown (a rotation by another replica). */
-  async publicJwk(kid: string): Promise<{ alg: string; jwk: JWK } | undefined> {
-    const found = this.publicKeys.get(kid);
+  async publicJwk(kid: string): Promise<PublishedKey | undefined> {
+    const found = this.published.get(kid);
     if (found) return found;
     if (Date.now() - this.lastReload < RELOAD_COOLDOWN_MS) return undefined;
     await this.reload();
-    return this.publicKeys.get(kid);
+    return this.published.get(kid);
   }
 
   jwks(): { keys: JWK[] } {
-    return { keys: [...this.publicKeys.values()].map((k) => k.jwk) };
+    return { keys: [...this.published.values()].map((k) => k.jwk) };
   }
 
   get algorithms(): string[] {
