@@ -85,6 +85,24 @@ describe('Our access tokens', () => {
     expectInvalidToken(await me(token), /expired/);
   });
 
+  it('refuses a token signed with our key whose lifetime is longer than its kind allows', async () => {
+    const user = await createUser(t);
+    const now = Math.floor(Date.now() / 1000);
+    const lasting = (seconds: number, kind = 'user') => signOwnToken(t, user.row.id, { claims: { iat: now, exp: now + seconds, kind } });
+    // ACCESS_TOKEN_TTL_SECONDS is 900 and the skew 5 here.
+    expectInvalidToken(await me(await lasting(30 * 86400)), /lifetime/);
+    expectInvalidToken(await me(await lasting(906)), /lifetime/);
+    await me(await lasting(905)).expect(200);
+    // Service tokens live SERVICE_TOKEN_TTL_SECONDS (600): 700 s is too long for one.
+    expectInvalidToken(await me(await lasting(700, 'service')), /lifetime/);
+  });
+
+  it('refuses a token signed with our key but dated in the future', async () => {
+    const user = await createUser(t);
+    const later = Math.floor(Date.now() / 1000) + 30 * 86400;
+    expectInvalidToken(await me(await signOwnToken(t, user.row.id, { claims: { iat: later, exp: later + 300 } })), /iat/);
+  });
+
   it('refuses a token that is not yet valid (nbf in the future)', async () => {
     const user = await createUser(t);
     expectInvalidToken(
@@ -267,6 +285,7 @@ describe('Signing key rotation', () => {
     expect(row.retire_after.getTime()).toBeGreaterThanOrEqual(rotatedAt + seconds * 1000);
     expect(row.retire_after.getTime()).toBeLessThan(Date.now() + seconds * 1000 + 5_000);
   });
+
 });
 
 describe('Signing key rotation on two servers', () => {
@@ -305,6 +324,51 @@ describe('Signing key rotation on two servers', () => {
       const jwks = (await app.http.get('/.well-known/jwks.json').expect(200)).body.keys as { kid: string }[];
       expect(jwks.map((k) => k.kid).sort()).toEqual([oldKid, newKid].sort());
     }
+  });
+});
+
+describe('Retired signing keys', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  const me = (token: string) => t.http.get(ME).set('Authorization', `Bearer ${token}`);
+  const db = () => t.app.get(DataSource);
+
+  it('refuses a token it accepted before once its key is retired, from the next key reload on', async () => {
+    const user = await createUser(t);
+    const oldKey = await activeSigningKey(t);
+    await me(user.token).expect(200);
+    await t.app.get(SigningKeysService).rotate();
+    await me(user.token).expect(200);
+
+    // The key leaked: it is retired at once, without waiting for its tokens to expire.
+    await db().query("UPDATE signing_keys SET status = 'retired' WHERE kid = $1", [oldKey.kid]);
+    await t.app.get(SigningKeysService).reload();
+    expectInvalidToken(await me(user.token), /unknown key/);
+    // A new token made with the leaked key too.
+    expectInvalidToken(await me(await signOwnToken(t, user.row.id, { key: oldKey })), /unknown key/);
+    const jwks = (await t.http.get('/.well-known/jwks.json').expect(200)).body.keys as { kid: string }[];
+    expect(jwks.map((k) => k.kid)).not.toContain(oldKey.kid);
+    // Tokens of the new key are not affected.
+    await me((await createUser(t)).token).expect(200);
+  });
+
+  it('refuses tokens of a retiring key as soon as its retire_after has passed, before any reload', async () => {
+    const user = await createUser(t);
+    const oldKid = kidOf(user.token);
+    await me(user.token).expect(200);
+    await t.app.get(SigningKeysService).rotate();
+    await db().query("UPDATE signing_keys SET retire_after = now() + interval '2 seconds' WHERE kid = $1", [oldKid]);
+    await t.app.get(SigningKeysService).reload();
+    await me(user.token).expect(200);
+    await sleep(2_200);
+    // SIGNING_KEYS_RELOAD_SECONDS is 60 here: no reload has run since.
+    expectInvalidToken(await me(user.token), /unknown key/);
+    const jwks = (await t.http.get('/.well-known/jwks.json').expect(200)).body.keys as { kid: string }[];
+    expect(jwks.map((k) => k.kid)).not.toContain(oldKid);
   });
 });
 

@@ -17,10 +17,12 @@ interface ActiveKey {
   privateKey: CryptoKey;
 }
 
-/** A key in our JWKS: the active one or a retiring one. */
+/** A key in our JWKS: the active one, or a retiring one until `retireAt`. */
 export interface PublishedKey {
   alg: string;
   jwk: JWK;
+  /** Epoch milliseconds after which the key is no longer published; unset for the active key. */
+  retireAt?: number;
 }
 
 const RELOAD_COOLDOWN_MS = 5_000;
@@ -29,7 +31,7 @@ const LOCK = 'campus-access:signing-keys';
 /**
  * Our signing keys: one active, older ones published while tokens they signed may still be in use.
  * Every process reloads them every SIGNING_KEYS_RELOAD_SECONDS, so a rotation made by the CLI or another
- * replica is signed with everywhere within that time.
+ * replica is signed with, and a retired key refused, everywhere within that time.
  */
 @Injectable()
 export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
@@ -39,6 +41,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private lastReload = 0;
   private reloading?: Promise<void>;
   private timer?: NodeJS.Timeout;
+  private readonly withdrawnListeners: ((kids: ReadonlySet<string>) => void)[] = [];
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -167,21 +170,41 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
             alg: activeRow.alg,
             privateKey: await importPKCS8(this.encryption.decrypt(activeRow.privateKeyEncrypted), activeRow.alg),
           };
+    const published = new Map(
+      rows.map((r): [string, PublishedKey] => [
+        r.kid,
+        { alg: r.alg, jwk: r.publicJwk as JWK, ...(r.status === 'retiring' && r.retireAfter ? { retireAt: r.retireAfter.getTime() } : {}) },
+      ]),
+    );
+    const withdrawn = new Set([...this.published.keys()].filter((kid) => !published.has(kid)));
     this.active = active;
-    this.published = new Map(rows.map((r) => [r.kid, { alg: r.alg, jwk: r.publicJwk as JWK }]));
+    this.published = published;
+    if (withdrawn.size) for (const listener of this.withdrawnListeners) listener(withdrawn);
+  }
+
+  /** Called after a reload with the kids it stopped publishing, so what was verified with them is forgotten. */
+  onKeysWithdrawn(listener: (kids: ReadonlySet<string>) => void): void {
+    this.withdrawnListeners.push(listener);
+  }
+
+  /** The published key `kid`, from memory: undefined once retired, even before the next reload notices. */
+  publishedKey(kid: string): PublishedKey | undefined {
+    const key = this.published.get(kid);
+    if (key?.retireAt !== undefined && key.retireAt <= Date.now()) return undefined;
+    return key;
   }
 
   /** Public key by kid; an unknown kid triggers at most one reload per cooldown (a rotation by another replica). */
   async publicJwk(kid: string): Promise<PublishedKey | undefined> {
-    const found = this.published.get(kid);
+    const found = this.publishedKey(kid);
     if (found) return found;
     if (Date.now() - this.lastReload < RELOAD_COOLDOWN_MS) return undefined;
     await this.reload();
-    return this.published.get(kid);
+    return this.publishedKey(kid);
   }
 
   jwks(): { keys: JWK[] } {
-    return { keys: [...this.published.values()].map((k) => k.jwk) };
+    return { keys: [...this.published.keys()].flatMap((kid) => this.publishedKey(kid)?.jwk ?? []) };
   }
 
   get algorithms(): string[] {
