@@ -39,7 +39,7 @@ async function main(): Promise<void> {
       const { username, generated } = await app.get(BootstrapAdminService).createAdmin(values.username, values.password);
       if (!generated) process.stdout.write(`Created the staff admin "${username}".\n`);
     } else {
-      const { kid, retiring, retireAfter } = await app.get(SigningKeysService).rotate();
+      const { kid, retiring, retireAfter } = await app.get(SigningKeysService).rotate({ via: 'cli' });
       const until = retiring.length ? ` (published until ${retireAfter.toISOString()})` : '';
       process.stdout.write(`New active signing key ${kid}; retiring: ${retiring.join(', ') || 'none'}${until}.\n`);
       process.stdout.write(`Running servers sign with it within SIGNING_KEYS_RELOAD_SECONDS (${settings.SIGNING_KEYS_RELOAD_SECONDS} s).\n`);

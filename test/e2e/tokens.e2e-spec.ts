@@ -286,6 +286,31 @@ describe('Signing key rotation', () => {
     expect(row.retire_after.getTime()).toBeLessThan(Date.now() + seconds * 1000 + 5_000);
   });
 
+  it('records the rotation in the audit log', async () => {
+    const oldKid = kidOf((await createUser(t)).token);
+    const rotated = await t.app.get(SigningKeysService).rotate();
+    const staff = await createStaff(t);
+    const res = await t.http.get(`/api/v1/audit-events?action=signing_key.rotated&subject_id=${rotated.kid}`).set(staff.auth).expect(200);
+    expect(res.body.results).toEqual([
+      expect.objectContaining({
+        action: 'signing_key.rotated',
+        actor_type: 'system',
+        actor_id: null,
+        subject_type: 'SigningKey',
+        subject_id: rotated.kid,
+        data: { kid: rotated.kid, alg: 'RS256', retiring: [oldKid], retire_after: rotated.retireAfter.toISOString() },
+      }),
+    ]);
+    const [row] = await db().query<{ retire_after: Date }[]>('SELECT retire_after FROM signing_keys WHERE kid = $1', [oldKid]);
+    expect(row.retire_after.toISOString()).toBe(rotated.retireAfter.toISOString());
+  });
+
+  it('records the key created at first start in the audit log', async () => {
+    const [first] = await db().query<{ kid: string }[]>('SELECT kid FROM signing_keys ORDER BY created_at LIMIT 1');
+    const staff = await createStaff(t);
+    const res = await t.http.get(`/api/v1/audit-events?action=signing_key.created&subject_id=${first.kid}`).set(staff.auth).expect(200);
+    expect(res.body.results).toEqual([expect.objectContaining({ actor_type: 'system', subject_type: 'SigningKey', data: { kid: first.kid, alg: 'RS256' } })]);
+  });
 });
 
 describe('Signing key rotation on two servers', () => {

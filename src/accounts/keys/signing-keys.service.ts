@@ -6,6 +6,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { DataSource, EntityManager, In, LessThan, Repository } from 'typeorm';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
+import { AuditService } from '../audit/audit.service';
 import { KeyEncryption } from './key-encryption';
 import { resolveKeyEncryptionSecret } from './key-encryption-secret';
 import { SigningKey } from './signing-key.entity';
@@ -47,6 +48,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectRepository(SigningKey) private readonly keys: Repository<SigningKey>,
     @InjectSettings() private readonly settings: Settings,
+    private readonly audit: AuditService,
     private readonly logger: PinoLogger,
   ) {
     this.logger.setContext(SigningKeysService.name);
@@ -110,6 +112,10 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
       const count = await tx.count(SigningKey, { where: { status: 'active' } });
       if (count === 0) {
         const row = await this.createKey(tx);
+        await this.audit.record(
+          { action: 'signing_key.created', actor: { type: 'system' }, subjectType: 'SigningKey', subjectId: row.kid, data: { kid: row.kid, alg: row.alg } },
+          tx,
+        );
         this.logger.info({ kid: row.kid, alg: row.alg }, 'created signing key');
       }
     });
@@ -117,9 +123,10 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Makes a new key active. The previous one stays published for `retiringSeconds`, after which no replica
-   * signs with it any more and every token it signed has expired; then it is retired.
+   * signs with it any more and every token it signed has expired; then it is retired. `via` names the
+   * tool that asked (the CLI) in the audit event.
    */
-  async rotate(): Promise<{ kid: string; retiring: string[]; retireAfter: Date }> {
+  async rotate(options: { via?: string } = {}): Promise<{ kid: string; retiring: string[]; retireAfter: Date }> {
     const result = await this.dataSource.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
       const previous = await tx.find(SigningKey, { where: { status: 'active' } });
@@ -128,7 +135,18 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
         await tx.update(SigningKey, { id: In(previous.map((k) => k.id)) }, { status: 'retiring', retireAfter });
       }
       const row = await this.createKey(tx);
-      return { kid: row.kid, retiring: previous.map((k) => k.kid), retireAfter };
+      const retiring = previous.map((k) => k.kid);
+      await this.audit.record(
+        {
+          action: 'signing_key.rotated',
+          actor: { type: 'system' },
+          subjectType: 'SigningKey',
+          subjectId: row.kid,
+          data: { kid: row.kid, alg: row.alg, retiring, retire_after: retireAfter.toISOString(), ...(options.via ? { via: options.via } : {}) },
+        },
+        tx,
+      );
+      return { kid: row.kid, retiring, retireAfter };
     });
     // A reload that started before the commit would not see the new key: wait for it, then load again.
     await this.reloading?.catch(() => undefined);
