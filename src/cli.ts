@@ -13,7 +13,8 @@ const USAGE = `Usage: npm run cli -- <command>
 
 Commands:
   create-admin --username NAME [--password PASSWORD]   create a staff admin (password generated and printed when omitted)
-  rotate-signing-key                                   make a new signing key active; the old one retires after its tokens expire
+  rotate-signing-key                                   make a new signing key active; running servers sign with it from their
+                                                       next key reload, and the old one retires once their tokens have expired
 
 With DATABASE_URL unset the command uses the embedded PostgreSQL in DATA_DIR (stop the server first).`;
 
@@ -38,8 +39,10 @@ async function main(): Promise<void> {
       const { username, generated } = await app.get(BootstrapAdminService).createAdmin(values.username, values.password);
       if (!generated) process.stdout.write(`Created the staff admin "${username}".\n`);
     } else {
-      const { kid, retiring } = await app.get(SigningKeysService).rotate();
-      process.stdout.write(`New active signing key ${kid}; retiring: ${retiring.join(', ') || 'none'}.\n`);
+      const { kid, retiring, retireAfter } = await app.get(SigningKeysService).rotate({ via: 'cli' });
+      const until = retiring.length ? ` (published until ${retireAfter.toISOString()})` : '';
+      process.stdout.write(`New active signing key ${kid}; retiring: ${retiring.join(', ') || 'none'}${until}.\n`);
+      process.stdout.write(`Running servers sign with it within SIGNING_KEYS_RELOAD_SECONDS (${settings.SIGNING_KEYS_RELOAD_SECONDS} s).\n`);
     }
   } finally {
     await app.close();

@@ -129,6 +129,14 @@ export const SETTINGS_SCHEMA = {
     description:
       'Secret (32+ characters) that encrypts signing keys at rest. Unset outside production: generated once into DATA_DIR with a warning.',
   },
+  SIGNING_KEYS_RELOAD_SECONDS: {
+    kind: 'int',
+    default: '60',
+    min: 1,
+    max: 3600,
+    description:
+      'How often each process reloads the signing keys from the database: a rotation made by the CLI or another replica is signed with, and a retired key refused, within this time. A rotation keeps the previous key published for this plus the longest token lifetime and the clock skew, so give every process (the CLI included) the same value.',
+  },
   SECRET_ROTATION_OVERLAP_SECONDS: {
     kind: 'int',
     default: '86400',

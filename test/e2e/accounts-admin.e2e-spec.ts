@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { DataSource } from 'typeorm';
 import { createUser, unique } from '../factories/accounts';
 import { createTestApp, TestApp } from '../utils/test-app';
 import { createTestDatabase, TEST_REDIS_URL } from '../utils/test-databases';
@@ -144,7 +145,8 @@ describe('command line', () => {
     const created = await cli('create-admin', '--username', 'operator', '--password', PASSWORD);
     expect(created.stdout).toContain('Created the staff admin "operator"');
     const rotated = await cli('rotate-signing-key');
-    expect(rotated.stdout).toMatch(/New active signing key [0-9a-f-]{36}; retiring: [0-9a-f-]{36}/);
+    const [, kid, retiring, until] = /New active signing key ([0-9a-f-]{36}); retiring: ([0-9a-f-]{36}) \(published until (\S+)\)/.exec(rotated.stdout) ?? [];
+    expect(kid).toBeDefined();
     await expect(cli('no-such-command')).rejects.toMatchObject({ code: 1 });
 
     const t = await createTestApp({ databaseUrl: url });
@@ -152,6 +154,14 @@ describe('command line', () => {
       await t.http.post('/api/v1/auth/login').send({ username: 'operator', password: PASSWORD }).expect(200);
       const jwks = await t.http.get('/.well-known/jwks.json').expect(200);
       expect(jwks.body.keys).toHaveLength(2);
+      const events = await t.app
+        .get(DataSource)
+        .query<{ actor_type: string; subject_id: string; data: Record<string, unknown> }[]>(
+          "SELECT actor_type, subject_id, data FROM audit_events WHERE action = 'signing_key.rotated'",
+        );
+      expect(events).toEqual([
+        { actor_type: 'system', subject_id: kid, data: { kid, alg: 'RS256', retiring: [retiring], retire_after: until, via: 'cli' } },
+      ]);
     } finally {
       await t.close();
     }

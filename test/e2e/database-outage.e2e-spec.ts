@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { useEmbeddedPostgresBinaries } from '../utils/embedded-postgres-binaries';
+import { decodeProtectedHeader } from 'jose';
 import { DataSource } from 'typeorm';
 import { TokenIssuanceAudit } from '../../src/accounts/audit/token-issuance-audit';
 import { createOrganization, createServiceAccount } from '../factories/accounts';
@@ -33,7 +34,7 @@ describe('database outage', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'ca-outage-'));
     db = await startEmbeddedPostgres(dataDir, quiet);
-    t = await createTestApp({ databaseUrl: db.url, imports: [ProbeModule], settings: { MIGRATIONS_RUN: 'true', AUDIT_TOKEN_FLUSH_SECONDS: '3600', CLIENT_CACHE_SECONDS: '60' } });
+    t = await createTestApp({ databaseUrl: db.url, imports: [ProbeModule], settings: { MIGRATIONS_RUN: 'true', AUDIT_TOKEN_FLUSH_SECONDS: '3600', CLIENT_CACHE_SECONDS: '60', SIGNING_KEYS_RELOAD_SECONDS: '1' } });
   }, 60_000);
 
   afterAll(async () => {
@@ -99,5 +100,29 @@ describe('database outage', () => {
       return rows.length === 1 && rows[0].data.count === 3;
     }, 15_000);
     expect(written).toBe(true);
+  }, 60_000);
+
+  it('keeps signing with the keys it has while it cannot reload them, and says so', async () => {
+    const org = await createOrganization(t);
+    const sa = await createServiceAccount(t, org.id);
+    const auth = { authorization: basicAuth(sa.row.clientId, sa.clientSecret) };
+    const issue = async () => (await tokenRequest(t, { grant_type: 'client_credentials' }, auth).expect(200)).body.access_token as string;
+    const before = await issue();
+    const { port } = db;
+    await db.stop();
+    const warned = await eventually(async () => t.logs.some((l) => l.includes('could not reload the signing keys; keeping the current ones')), 15_000);
+    expect(warned).toBe(true);
+    // The client is cached: a token is still issued, signed with the key loaded before the outage.
+    const during = await issue();
+    expect(decodeProtectedHeader(during).kid).toBe(decodeProtectedHeader(before).kid);
+    const jwks = (await t.http.get('/.well-known/jwks.json').expect(200)).body.keys as { kid: string }[];
+    expect(jwks.map((k) => k.kid)).toContain(decodeProtectedHeader(before).kid);
+
+    db = await startEmbeddedPostgres(dataDir, quiet, { port });
+    const verified = await eventually(
+      async () => (await t.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${during}`)).status === 200,
+      15_000,
+    );
+    expect(verified).toBe(true);
   }, 60_000);
 });

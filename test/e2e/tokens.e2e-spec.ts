@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CryptoKey, decodeJwt, decodeProtectedHeader, exportSPKI, importJWK, JWK, SignJWT, UnsecuredJWT } from 'jose';
 import type { Response } from 'supertest';
+import { DataSource } from 'typeorm';
 import { SigningKeysService } from '../../src/accounts/keys/signing-keys.service';
 import { createOrganization, createServiceAccount, createStaff, createUser } from '../factories/accounts';
 import { activationToken, newActivation } from '../utils/activation';
@@ -8,6 +9,8 @@ import { activeSigningKey, signOwnToken, tamperPayload } from '../utils/own-toke
 import { createTestApp, TestApp } from '../utils/test-app';
 
 const ME = '/api/v1/auth/me';
+const kidOf = (token: string) => decodeProtectedHeader(token).kid;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** 401 invalid_token with an RFC 6750 challenge, refused for `reason` (so a test cannot pass for some other fault). */
 function expectInvalidToken(res: Response, reason: RegExp): void {
@@ -80,6 +83,24 @@ describe('Our access tokens', () => {
     await me(token).expect(200);
     await new Promise((r) => setTimeout(r, 3_100));
     expectInvalidToken(await me(token), /expired/);
+  });
+
+  it('refuses a token signed with our key whose lifetime is longer than its kind allows', async () => {
+    const user = await createUser(t);
+    const now = Math.floor(Date.now() / 1000);
+    const lasting = (seconds: number, kind = 'user') => signOwnToken(t, user.row.id, { claims: { iat: now, exp: now + seconds, kind } });
+    // ACCESS_TOKEN_TTL_SECONDS is 900 and the skew 5 here.
+    expectInvalidToken(await me(await lasting(30 * 86400)), /lifetime/);
+    expectInvalidToken(await me(await lasting(906)), /lifetime/);
+    await me(await lasting(905)).expect(200);
+    // Service tokens live SERVICE_TOKEN_TTL_SECONDS (600): 700 s is too long for one.
+    expectInvalidToken(await me(await lasting(700, 'service')), /lifetime/);
+  });
+
+  it('refuses a token signed with our key but dated in the future', async () => {
+    const user = await createUser(t);
+    const later = Math.floor(Date.now() / 1000) + 30 * 86400;
+    expectInvalidToken(await me(await signOwnToken(t, user.row.id, { claims: { iat: later, exp: later + 300 } })), /iat/);
   });
 
   it('refuses a token that is not yet valid (nbf in the future)', async () => {
@@ -232,6 +253,8 @@ describe('Signing key rotation', () => {
   });
   afterAll(() => t.close());
 
+  const db = () => t.app.get(DataSource);
+
   it('publishes the retiring and the new key, and tokens signed before the rotation still verify', async () => {
     const before = await createUser(t);
     const oldKid = decodeProtectedHeader(before.token).kid;
@@ -239,7 +262,7 @@ describe('Signing key rotation', () => {
     expect(jwksBefore.map((k) => k.kid)).toEqual([oldKid]);
 
     const rotated = await t.app.get(SigningKeysService).rotate();
-    expect(rotated).toEqual({ kid: expect.any(String), retiring: [oldKid] });
+    expect(rotated).toEqual({ kid: expect.any(String), retiring: [oldKid], retireAfter: expect.any(Date) });
     expect(rotated.kid).not.toBe(oldKid);
 
     const jwksAfter = (await t.http.get('/.well-known/jwks.json').expect(200)).body.keys as { kid: string }[];
@@ -249,6 +272,128 @@ describe('Signing key rotation', () => {
     expect(decodeProtectedHeader(after.token).kid).toBe(rotated.kid);
     await t.http.get(ME).set(after.auth).expect(200);
     await t.http.get(ME).set(before.auth).expect(200);
+  });
+
+  it('keeps the previous key published until no server can sign with it and its last token has expired', async () => {
+    const oldKid = kidOf((await createUser(t)).token);
+    const rotatedAt = Date.now();
+    await t.app.get(SigningKeysService).rotate();
+    const [row] = await db().query<{ retire_after: Date }[]>('SELECT retire_after FROM signing_keys WHERE kid = $1', [oldKid]);
+    const s = t.settings;
+    const longestToken = Math.max(s.ACCESS_TOKEN_TTL_SECONDS, s.SERVICE_TOKEN_TTL_SECONDS, s.ACTIVATION_TOKEN_TTL_SECONDS);
+    const seconds = s.SIGNING_KEYS_RELOAD_SECONDS + longestToken + s.JWT_CLOCK_SKEW_SECONDS;
+    expect(row.retire_after.getTime()).toBeGreaterThanOrEqual(rotatedAt + seconds * 1000);
+    expect(row.retire_after.getTime()).toBeLessThan(Date.now() + seconds * 1000 + 5_000);
+  });
+
+  it('records the rotation in the audit log', async () => {
+    const oldKid = kidOf((await createUser(t)).token);
+    const rotated = await t.app.get(SigningKeysService).rotate();
+    const staff = await createStaff(t);
+    const res = await t.http.get(`/api/v1/audit-events?action=signing_key.rotated&subject_id=${rotated.kid}`).set(staff.auth).expect(200);
+    expect(res.body.results).toEqual([
+      expect.objectContaining({
+        action: 'signing_key.rotated',
+        actor_type: 'system',
+        actor_id: null,
+        subject_type: 'SigningKey',
+        subject_id: rotated.kid,
+        data: { kid: rotated.kid, alg: 'RS256', retiring: [oldKid], retire_after: rotated.retireAfter.toISOString() },
+      }),
+    ]);
+    const [row] = await db().query<{ retire_after: Date }[]>('SELECT retire_after FROM signing_keys WHERE kid = $1', [oldKid]);
+    expect(row.retire_after.toISOString()).toBe(rotated.retireAfter.toISOString());
+  });
+
+  it('records the key created at first start in the audit log', async () => {
+    const [first] = await db().query<{ kid: string }[]>('SELECT kid FROM signing_keys ORDER BY created_at LIMIT 1');
+    const staff = await createStaff(t);
+    const res = await t.http.get(`/api/v1/audit-events?action=signing_key.created&subject_id=${first.kid}`).set(staff.auth).expect(200);
+    expect(res.body.results).toEqual([expect.objectContaining({ actor_type: 'system', subject_type: 'SigningKey', data: { kid: first.kid, alg: 'RS256' } })]);
+  });
+});
+
+describe('Signing key rotation on two servers', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    const settings = { SIGNING_KEYS_RELOAD_SECONDS: '1' };
+    a = await createTestApp({ settings });
+    b = await createTestApp({ settings, databaseUrl: a.database.url });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it('the other server signs with the new key within a couple of reload intervals, and both accept either key meanwhile', async () => {
+    const beforeA = await createUser(a);
+    const beforeB = await createUser(b);
+    const oldKid = kidOf(beforeA.token);
+    expect(kidOf(beforeB.token)).toBe(oldKid);
+
+    // As the CLI does it: the rotation happens in another process, and B is not told.
+    const { kid: newKid } = await a.app.get(SigningKeysService).rotate();
+    const rotatedAt = Date.now();
+    let afterB = await createUser(b);
+    while (kidOf(afterB.token) !== newKid && Date.now() - rotatedAt < 2_500) {
+      await sleep(100);
+      afterB = await createUser(b);
+    }
+    expect(kidOf(afterB.token)).toBe(newKid);
+    const afterA = await createUser(a);
+    expect(kidOf(afterA.token)).toBe(newKid);
+
+    for (const app of [a, b]) {
+      for (const user of [beforeA, beforeB, afterA, afterB]) await app.http.get(ME).set(user.auth).expect(200);
+      const jwks = (await app.http.get('/.well-known/jwks.json').expect(200)).body.keys as { kid: string }[];
+      expect(jwks.map((k) => k.kid).sort()).toEqual([oldKid, newKid].sort());
+    }
+  });
+});
+
+describe('Retired signing keys', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  const me = (token: string) => t.http.get(ME).set('Authorization', `Bearer ${token}`);
+  const db = () => t.app.get(DataSource);
+
+  it('refuses a token it accepted before once its key is retired, from the next key reload on', async () => {
+    const user = await createUser(t);
+    const oldKey = await activeSigningKey(t);
+    await me(user.token).expect(200);
+    await t.app.get(SigningKeysService).rotate();
+    await me(user.token).expect(200);
+
+    // The key leaked: it is retired at once, without waiting for its tokens to expire.
+    await db().query("UPDATE signing_keys SET status = 'retired' WHERE kid = $1", [oldKey.kid]);
+    await t.app.get(SigningKeysService).reload();
+    expectInvalidToken(await me(user.token), /unknown key/);
+    // A new token made with the leaked key too.
+    expectInvalidToken(await me(await signOwnToken(t, user.row.id, { key: oldKey })), /unknown key/);
+    const jwks = (await t.http.get('/.well-known/jwks.json').expect(200)).body.keys as { kid: string }[];
+    expect(jwks.map((k) => k.kid)).not.toContain(oldKey.kid);
+    // Tokens of the new key are not affected.
+    await me((await createUser(t)).token).expect(200);
+  });
+
+  it('refuses tokens of a retiring key as soon as its retire_after has passed, before any reload', async () => {
+    const user = await createUser(t);
+    const oldKid = kidOf(user.token);
+    await me(user.token).expect(200);
+    await t.app.get(SigningKeysService).rotate();
+    await db().query("UPDATE signing_keys SET retire_after = now() + interval '2 seconds' WHERE kid = $1", [oldKid]);
+    await t.app.get(SigningKeysService).reload();
+    await me(user.token).expect(200);
+    await sleep(2_200);
+    // SIGNING_KEYS_RELOAD_SECONDS is 60 here: no reload has run since.
+    expectInvalidToken(await me(user.token), /unknown key/);
+    const jwks = (await t.http.get('/.well-known/jwks.json').expect(200)).body.keys as { kid: string }[];
+    expect(jwks.map((k) => k.kid)).not.toContain(oldKid);
   });
 });
 

@@ -31,7 +31,20 @@ export class TokenIssuer {
     return this.settings.JWT_AUDIENCE;
   }
 
-  private async issue(kind: OwnTokenKind, sub: string, clientId: string, scope: string[], ttl: number, extra: Record<string, unknown> = {}): Promise<IssuedToken> {
+  /** How long tokens of this kind live; the verifier refuses one of ours that claims to live longer. */
+  lifetimeSeconds(kind: OwnTokenKind): number {
+    switch (kind) {
+      case 'user':
+        return this.settings.ACCESS_TOKEN_TTL_SECONDS;
+      case 'service':
+        return this.settings.SERVICE_TOKEN_TTL_SECONDS;
+      case 'activation':
+        return this.settings.ACTIVATION_TOKEN_TTL_SECONDS;
+    }
+  }
+
+  private async issue(kind: OwnTokenKind, sub: string, clientId: string, scope: string[], extra: Record<string, unknown> = {}): Promise<IssuedToken> {
+    const ttl = this.lifetimeSeconds(kind);
     const token = await this.keys.sign(
       { ...extra, iss: this.issuer, aud: this.audience, sub, client_id: clientId, scope: scope.join(' '), kind },
       ttl,
@@ -40,14 +53,14 @@ export class TokenIssuer {
   }
 
   userAccessToken(userId: string, username: string): Promise<IssuedToken> {
-    return this.issue('user', userId, FIRST_PARTY_CLIENT_ID, [], this.settings.ACCESS_TOKEN_TTL_SECONDS, { preferred_username: username });
+    return this.issue('user', userId, FIRST_PARTY_CLIENT_ID, [], { preferred_username: username });
   }
 
   serviceToken(serviceAccountId: string, clientId: string, scope: string[], organizationId: string): Promise<IssuedToken> {
-    return this.issue('service', serviceAccountId, clientId, scope, this.settings.SERVICE_TOKEN_TTL_SECONDS, { org: organizationId });
+    return this.issue('service', serviceAccountId, clientId, scope, { org: organizationId });
   }
 
   activationToken(userId: string, recordId: string, clientId: string): Promise<IssuedToken> {
-    return this.issue('activation', userId, clientId, [ACTIVATION_SCOPE], this.settings.ACTIVATION_TOKEN_TTL_SECONDS, { act: recordId });
+    return this.issue('activation', userId, clientId, [ACTIVATION_SCOPE], { act: recordId });
   }
 }

@@ -59,20 +59,21 @@ function staticKeyResolver(pem: string): JWTVerifyGetKey {
 }
 
 /**
- * Verifies bearer tokens: ours (pinned algorithms, iss, aud, exp, typ at+jwt, known kid) and those of
- * trusted external issuers (their JWKS, cached, refetched at most once per interval on an unknown kid).
+ * Verifies bearer tokens: ours (pinned algorithms, iss, aud, exp, typ at+jwt, a kid we publish now, a
+ * lifetime no longer than its kind's) and those of trusted external issuers (their JWKS, cached, refetched
+ * at most once per interval on an unknown kid).
  */
 @Injectable()
 export class TokenVerifier {
   private readonly trusted = new Map<string, { config: TrustedIssuerConfig; key: JWTVerifyGetKey | VerifyKey | Promise<VerifyKey> }>();
   private readonly importedOwnKeys = new Map<string, VerifyKey | Uint8Array>();
   /**
-   * Our own tokens already verified, by their exact text, until `exp` (plus the clock skew): a client sends
-   * the same token many times and its signature cannot have changed. What the token grants is still
-   * looked up on every request (a deactivated user is refused at once). External tokens are not kept:
-   * their issuer may withdraw a key at any time.
+   * Our own tokens already verified, by their exact text, until `exp` (plus the clock skew) or until their
+   * key is retired: a client sends the same token many times and its signature cannot have changed. What
+   * the token grants is still looked up on every request (a deactivated user is refused at once). External
+   * tokens are not kept: their issuer may withdraw a key at any time.
    */
-  private readonly verifiedOwn = new Map<string, { kind: OwnTokenKind; payload: JWTPayload & Record<string, unknown>; until: number }>();
+  private readonly verifiedOwn = new Map<string, { kind: OwnTokenKind; kid: string; payload: JWTPayload & Record<string, unknown>; until: number }>();
 
   constructor(
     private readonly keys: SigningKeysService,
@@ -89,15 +90,23 @@ export class TokenVerifier {
         : staticKeyResolver(config.publicKeyPem!);
       this.trusted.set(config.issuer, { config, key });
     }
+    keys.onKeysWithdrawn((kids) => this.forget(kids));
   }
 
+  /** Drops what was imported or verified with keys no longer published (retired or removed). */
+  private forget(kids: ReadonlySet<string>): void {
+    for (const kid of kids) this.importedOwnKeys.delete(kid);
+    for (const [token, verified] of this.verifiedOwn) if (kids.has(verified.kid)) this.verifiedOwn.delete(token);
+  }
+
+  /** The key of one of our tokens: only while it is published (active or retiring), checked on every token. */
   private ownKey = async (header: { kid?: string; alg?: string }) => {
     if (!header.kid) throw invalid('The token has no key id.');
-    const cached = this.importedOwnKeys.get(header.kid);
-    if (cached) return cached;
     const found = await this.keys.publicJwk(header.kid);
     if (!found) throw invalid('The token was signed with an unknown key.');
     if (found.alg !== header.alg) throw invalid('The token algorithm does not match its key.');
+    const cached = this.importedOwnKeys.get(header.kid);
+    if (cached) return cached;
     const key = await importJWK(found.jwk, found.alg);
     this.importedOwnKeys.set(header.kid, key);
     return key;
@@ -106,7 +115,7 @@ export class TokenVerifier {
   async verify(token: string): Promise<VerifiedToken> {
     const known = this.verifiedOwn.get(token);
     if (known) {
-      if (known.until > Date.now() / 1000) return { source: 'own', kind: known.kind, payload: known.payload };
+      if (known.until > Date.now() / 1000 && this.keys.publishedKey(known.kid)) return { source: 'own', kind: known.kind, payload: known.payload };
       this.verifiedOwn.delete(token);
     }
     let iss: string | undefined;
@@ -118,7 +127,7 @@ export class TokenVerifier {
     }
     try {
       if (iss === this.issuerInfo.issuer) {
-        const { payload } = await jwtVerify(token, this.ownKey, {
+        const { payload, protectedHeader } = await jwtVerify(token, this.ownKey, {
           issuer: this.issuerInfo.issuer,
           audience: this.issuerInfo.audience,
           algorithms: OWN_ALGORITHMS,
@@ -128,7 +137,8 @@ export class TokenVerifier {
         });
         const kind = payload.kind;
         if (typeof kind !== 'string' || !OWN_KINDS.includes(kind)) throw invalid('The token kind is not acceptable.');
-        this.remember(token, kind as OwnTokenKind, payload);
+        this.checkLifetime(kind as OwnTokenKind, payload as JWTPayload & { iat: number; exp: number });
+        this.remember(token, kind as OwnTokenKind, protectedHeader.kid!, payload);
         return { source: 'own', kind: kind as OwnTokenKind, payload };
       }
       const trusted = iss ? this.trusted.get(iss) : undefined;
@@ -147,8 +157,18 @@ export class TokenVerifier {
     }
   }
 
-  private remember(token: string, kind: OwnTokenKind, payload: JWTPayload & Record<string, unknown>): void {
+  /**
+   * We never sign a token dated in the future or living longer than its kind's lifetime: such a token was
+   * made with a stolen key, and without this check it would be valid for as long as its maker chose.
+   */
+  private checkLifetime(kind: OwnTokenKind, payload: { iat: number; exp: number }): void {
+    const skew = this.settings.JWT_CLOCK_SKEW_SECONDS;
+    if (payload.iat > Date.now() / 1000 + skew) throw invalid("The token's iat claim is in the future.");
+    if (payload.exp - payload.iat > this.issuerInfo.lifetimeSeconds(kind) + skew) throw invalid('The token lifetime is longer than its kind allows.');
+  }
+
+  private remember(token: string, kind: OwnTokenKind, kid: string, payload: JWTPayload & Record<string, unknown>): void {
     if (typeof payload.exp !== 'number') return;
-    setBounded(this.verifiedOwn, token, { kind, payload: Object.freeze(payload), until: payload.exp + this.settings.JWT_CLOCK_SKEW_SECONDS }, VERIFIED_CACHE_MAX);
+    setBounded(this.verifiedOwn, token, { kind, kid, payload: Object.freeze(payload), until: payload.exp + this.settings.JWT_CLOCK_SKEW_SECONDS }, VERIFIED_CACHE_MAX);
   }
 }

@@ -1,11 +1,12 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { createPrivateKey, KeyObject, randomUUID, sign as cryptoSign } from 'node:crypto';
-import { exportJWK, exportPKCS8, generateKeyPair, JWK, JWTPayload } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { CryptoKey, exportJWK, exportPKCS8, generateKeyPair, importPKCS8, JWK, JWTPayload, SignJWT } from 'jose';
 import { PinoLogger } from 'nestjs-pino';
-import { DataSource, In, LessThan, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, LessThan, Repository } from 'typeorm';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
+import { AuditService } from '../audit/audit.service';
 import { KeyEncryption } from './key-encryption';
 import { resolveKeyEncryptionSecret } from './key-encryption-secret';
 import { SigningKey } from './signing-key.entity';
@@ -13,36 +14,41 @@ import { SigningKey } from './signing-key.entity';
 interface ActiveKey {
   kid: string;
   alg: string;
-  privateKey: KeyObject;
-  /** base64url of the protected header, the same for every token this key signs. */
-  encodedHeader: string;
+  /** Imported once per key: jose signs with it for every token. */
+  privateKey: CryptoKey;
 }
 
-const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
-
-/** One-shot signature in libuv's thread pool; ES256 uses the JOSE (IEEE P1363) encoding, not DER. */
-function signAsync(alg: string, input: Buffer, key: KeyObject): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    cryptoSign('sha256', input, { key, ...(alg === 'ES256' ? { dsaEncoding: 'ieee-p1363' as const } : {}) }, (err, sig) =>
-      err ? reject(err) : resolve(sig),
-    ),
-  );
+/** A key in our JWKS: the active one, or a retiring one until `retireAt`. */
+export interface PublishedKey {
+  alg: string;
+  jwk: JWK;
+  /** Epoch milliseconds after which the key is no longer published; unset for the active key. */
+  retireAt?: number;
 }
 
 const RELOAD_COOLDOWN_MS = 5_000;
+const LOCK = 'campus-access:signing-keys';
 
-/** Our signing keys: one active, older ones published while tokens they signed may still be in use. */
+/**
+ * Our signing keys: one active, older ones published while tokens they signed may still be in use.
+ * Every process reloads them every SIGNING_KEYS_RELOAD_SECONDS, so a rotation made by the CLI or another
+ * replica is signed with, and a retired key refused, everywhere within that time.
+ */
 @Injectable()
-export class SigningKeysService implements OnModuleInit {
+export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private readonly encryption: KeyEncryption;
   private active?: ActiveKey;
-  private publicKeys = new Map<string, { alg: string; jwk: JWK }>();
+  private published = new Map<string, PublishedKey>();
   private lastReload = 0;
+  private reloading?: Promise<void>;
+  private timer?: NodeJS.Timeout;
+  private readonly withdrawnListeners: ((kids: ReadonlySet<string>) => void)[] = [];
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectRepository(SigningKey) private readonly keys: Repository<SigningKey>,
     @InjectSettings() private readonly settings: Settings,
+    private readonly audit: AuditService,
     private readonly logger: PinoLogger,
   ) {
     this.logger.setContext(SigningKeysService.name);
@@ -56,12 +62,28 @@ export class SigningKeysService implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     await this.ensureActiveKey();
     await this.reload();
+    this.timer = setInterval(() => void this.scheduledReload(), this.settings.SIGNING_KEYS_RELOAD_SECONDS * 1000).unref();
   }
 
-  /** The longest lifetime of any token we sign: a retiring key stays published at least this long. */
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    // A reload still running would otherwise query a closing connection pool.
+    await this.reloading?.catch(() => undefined);
+  }
+
+  /** The longest lifetime of any token we sign, plus the clock skew. */
   private get maxTokenTtlSeconds(): number {
     const s = this.settings;
     return Math.max(s.ACCESS_TOKEN_TTL_SECONDS, s.SERVICE_TOKEN_TTL_SECONDS, s.ACTIVATION_TOKEN_TTL_SECONDS) + s.JWT_CLOCK_SKEW_SECONDS;
+  }
+
+  /**
+   * How long a key stays published once a rotation replaced it: a replica may go on signing with it until
+   * its next reload, and the last token it signs then lives the longest token lifetime (plus the skew).
+   */
+  get retiringSeconds(): number {
+    return this.settings.SIGNING_KEYS_RELOAD_SECONDS + this.maxTokenTtlSeconds;
   }
 
   private async newKeyRow(): Promise<Partial<SigningKey>> {
@@ -79,37 +101,75 @@ export class SigningKeysService implements OnModuleInit {
     };
   }
 
+  private async createKey(tx: EntityManager): Promise<SigningKey> {
+    return tx.save(SigningKey, tx.create(SigningKey, await this.newKeyRow()));
+  }
+
   /** Creates the first key; an advisory lock keeps two replicas starting together from making two. */
   private async ensureActiveKey(): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['campus-access:signing-keys']);
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
       const count = await tx.count(SigningKey, { where: { status: 'active' } });
       if (count === 0) {
-        const row = await tx.save(SigningKey, tx.create(SigningKey, await this.newKeyRow()));
+        const row = await this.createKey(tx);
+        await this.audit.record(
+          { action: 'signing_key.created', actor: { type: 'system' }, subjectType: 'SigningKey', subjectId: row.kid, data: { kid: row.kid, alg: row.alg } },
+          tx,
+        );
         this.logger.info({ kid: row.kid, alg: row.alg }, 'created signing key');
       }
     });
   }
 
-  /** Makes a new key active; the previous one is published until its tokens have expired, then retired. */
-  async rotate(): Promise<{ kid: string; retiring: string[] }> {
+  /**
+   * Makes a new key active. The previous one stays published for `retiringSeconds`, after which no replica
+   * signs with it any more and every token it signed has expired; then it is retired. `via` names the
+   * tool that asked (the CLI) in the audit event.
+   */
+  async rotate(options: { via?: string } = {}): Promise<{ kid: string; retiring: string[]; retireAfter: Date }> {
     const result = await this.dataSource.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['campus-access:signing-keys']);
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
       const previous = await tx.find(SigningKey, { where: { status: 'active' } });
-      const retireAfter = new Date(Date.now() + this.maxTokenTtlSeconds * 1000);
+      const retireAfter = new Date(Date.now() + this.retiringSeconds * 1000);
       if (previous.length) {
         await tx.update(SigningKey, { id: In(previous.map((k) => k.id)) }, { status: 'retiring', retireAfter });
       }
-      const row = await tx.save(SigningKey, tx.create(SigningKey, await this.newKeyRow()));
-      return { kid: row.kid, retiring: previous.map((k) => k.kid) };
+      const row = await this.createKey(tx);
+      const retiring = previous.map((k) => k.kid);
+      await this.audit.record(
+        {
+          action: 'signing_key.rotated',
+          actor: { type: 'system' },
+          subjectType: 'SigningKey',
+          subjectId: row.kid,
+          data: { kid: row.kid, alg: row.alg, retiring, retire_after: retireAfter.toISOString(), ...(options.via ? { via: options.via } : {}) },
+        },
+        tx,
+      );
+      return { kid: row.kid, retiring, retireAfter };
     });
-    this.lastReload = 0;
+    // A reload that started before the commit would not see the new key: wait for it, then load again.
+    await this.reloading?.catch(() => undefined);
     await this.reload();
     return result;
   }
 
-  /** Loads keys from the database (retiring expired ones). Other replicas pick up a rotation on their next reload. */
-  async reload(): Promise<void> {
+  /** Loads the keys from the database (retiring those whose time has come); concurrent callers share one load. */
+  reload(): Promise<void> {
+    this.reloading ??= this.load().finally(() => (this.reloading = undefined));
+    return this.reloading;
+  }
+
+  /** The periodic reload: on failure (database unreachable) the keys already loaded stay in use. */
+  private async scheduledReload(): Promise<void> {
+    try {
+      await this.reload();
+    } catch (e) {
+      this.logger.warn({ err: e }, 'could not reload the signing keys; keeping the current ones');
+    }
+  }
+
+  private async load(): Promise<void> {
     this.lastReload = Date.now();
     await this.keys.update({ status: 'retiring', retireAfter: LessThan(new Date()) }, { status: 'retired' });
     const rows = await this.keys
@@ -118,49 +178,64 @@ export class SigningKeysService implements OnModuleInit {
       .where('k.status IN (:...s)', { s: ['active', 'retiring'] })
       .orderBy('k.createdAt', 'DESC')
       .getMany();
-    const active = rows.find((r) => r.status === 'active');
-    if (!active) throw new Error('no active signing key');
-    if (this.active?.kid !== active.kid) {
-      const pem = this.encryption.decrypt(active.privateKeyEncrypted);
-      this.active = {
-        kid: active.kid,
-        alg: active.alg,
-        privateKey: createPrivateKey(pem),
-        encodedHeader: b64url(JSON.stringify({ alg: active.alg, kid: active.kid, typ: 'at+jwt' })),
-      };
-    }
-    this.publicKeys = new Map(rows.map((r) => [r.kid, { alg: r.alg, jwk: r.publicJwk as JWK }]));
+    const activeRow = rows.find((r) => r.status === 'active');
+    if (!activeRow) throw new Error('no active signing key');
+    const active =
+      this.active?.kid === activeRow.kid
+        ? this.active
+        : {
+            kid: activeRow.kid,
+            alg: activeRow.alg,
+            privateKey: await importPKCS8(this.encryption.decrypt(activeRow.privateKeyEncrypted), activeRow.alg),
+          };
+    const published = new Map(
+      rows.map((r): [string, PublishedKey] => [
+        r.kid,
+        { alg: r.alg, jwk: r.publicJwk as JWK, ...(r.status === 'retiring' && r.retireAfter ? { retireAt: r.retireAfter.getTime() } : {}) },
+      ]),
+    );
+    const withdrawn = new Set([...this.published.keys()].filter((kid) => !published.has(kid)));
+    this.active = active;
+    this.published = published;
+    if (withdrawn.size) for (const listener of this.withdrawnListeners) listener(withdrawn);
+  }
+
+  /** Called after a reload with the kids it stopped publishing, so what was verified with them is forgotten. */
+  onKeysWithdrawn(listener: (kids: ReadonlySet<string>) => void): void {
+    this.withdrawnListeners.push(listener);
+  }
+
+  /** The published key `kid`, from memory: undefined once retired, even before the next reload notices. */
+  publishedKey(kid: string): PublishedKey | undefined {
+    const key = this.published.get(kid);
+    if (key?.retireAt !== undefined && key.retireAt <= Date.now()) return undefined;
+    return key;
   }
 
   /** Public key by kid; an unknown kid triggers at most one reload per cooldown (a rotation by another replica). */
-  async publicJwk(kid: string): Promise<{ alg: string; jwk: JWK } | undefined> {
-    const found = this.publicKeys.get(kid);
+  async publicJwk(kid: string): Promise<PublishedKey | undefined> {
+    const found = this.publishedKey(kid);
     if (found) return found;
     if (Date.now() - this.lastReload < RELOAD_COOLDOWN_MS) return undefined;
     await this.reload();
-    return this.publicKeys.get(kid);
+    return this.publishedKey(kid);
   }
 
   jwks(): { keys: JWK[] } {
-    return { keys: [...this.publicKeys.values()].map((k) => k.jwk) };
+    return { keys: [...this.published.keys()].flatMap((kid) => this.publishedKey(kid)?.jwk ?? []) };
   }
 
   get algorithms(): string[] {
     return ['RS256', 'ES256'];
   }
 
-  /**
-   * A compact JWS (RFC 7515 §7.1) of the claims plus `iat`, `exp` and a fresh `jti`. Signed with node:crypto's
-   * one-shot sign, which costs about a third less CPU per token than WebCrypto's; every verifier, ours
-   * included, checks these tokens with jose.
-   */
+  /** A JWT of the claims plus `iat`, `exp` and a fresh `jti`, signed with the active key. */
   async sign(claims: JWTPayload, ttlSeconds: number): Promise<string> {
     if (!this.active) await this.reload();
-    const key = this.active!;
+    const { kid, alg, privateKey } = this.active!;
     const iat = Math.floor(Date.now() / 1000);
-    const payload = b64url(JSON.stringify({ ...claims, iat, exp: iat + ttlSeconds, jti: randomUUID() }));
-    const input = `${key.encodedHeader}.${payload}`;
-    const signature = await signAsync(key.alg, Buffer.from(input, 'ascii'), key.privateKey);
-    return `${input}.${signature.toString('base64url')}`;
+    return new SignJWT({ ...claims, iat, exp: iat + ttlSeconds, jti: randomUUID() })
+      .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
+      .sign(privateKey);
   }
 }
