@@ -80,7 +80,7 @@ export const SETTINGS_SCHEMA = {
     kind: 'int',
     default: '1048576',
     min: 1024,
-    description: 'Largest accepted request body; larger bodies get 413 `payload_too_large`.',
+    description: 'Largest accepted request body; larger bodies get 413 `payload_too_large` (`invalid_request` at the OAuth token endpoint).',
   },
   SHUTDOWN_TIMEOUT_MS: {
     kind: 'duration_ms',

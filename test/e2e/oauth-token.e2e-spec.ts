@@ -194,6 +194,36 @@ describe('POST /oauth/token', () => {
     expectOAuthError(res, 400, 'invalid_request');
   });
 
+  it('answers a body it cannot read with 400 invalid_request in the OAuth error shape, at both paths', async () => {
+    for (const path of ['/oauth/token', '/token']) {
+      const post = () => t.http.post(path);
+      const unreadable = [
+        // Malformed JSON (JSON is refused anyway, but the parser sees it first).
+        await post().set('Content-Type', 'application/json').send('{"grant_type":'),
+        // More form parameters than the parser takes.
+        await post().type('form').send(Array.from({ length: 1001 }, (_, i) => `p${i}=x`).join('&')),
+        // A charset the form parser does not read.
+        await post().set('Content-Type', 'application/x-www-form-urlencoded; charset=koi8-r').send('grant_type=client_credentials'),
+        // A content encoding it does not know, and a gzip body that is not gzip.
+        await post().type('form').set('Content-Encoding', 'compress').send('grant_type=client_credentials'),
+        await post().type('form').set('Content-Encoding', 'gzip').send('grant_type=client_credentials'),
+      ];
+      for (const res of unreadable) expectOAuthError(res, 400, 'invalid_request');
+    }
+  });
+
+  it('answers a body over BODY_LIMIT_BYTES with 413 invalid_request in the OAuth error shape, at both paths', async () => {
+    const { clientId, secret } = await client();
+    for (const path of ['/oauth/token', '/token']) {
+      const res = await tokenRequest(
+        t,
+        { grant_type: 'client_credentials', padding: 'x'.repeat(t.settings.BODY_LIMIT_BYTES) },
+        { authorization: basicAuth(clientId, secret), path },
+      );
+      expectOAuthError(res, 413, 'invalid_request');
+    }
+  });
+
   it('answers GET with 405 and Allow: POST', async () => {
     const res = await t.http.get('/oauth/token');
     expectOAuthError(res, 405, 'invalid_request');

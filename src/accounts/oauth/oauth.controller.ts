@@ -1,4 +1,4 @@
-import { All, Body, Controller, Get, Header, HttpCode, Post, Req } from '@nestjs/common';
+import { All, Body, Controller, Get, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
 import { ApiConsumes, ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Public } from '../../common/decorators/public.decorator';
@@ -8,6 +8,7 @@ import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { OAuthError } from './oauth-error';
 import { OAuthService, TokenResponse } from './oauth.service';
+import { TokenEndpointExceptionFilter } from './token-endpoint-errors';
 
 /** OAuth2 token endpoint (RFC 6749) and discovery documents (RFC 8414, RFC 7517). */
 @ApiTags('oauth')
@@ -28,6 +29,7 @@ export class OAuthController {
   }
 
   @Public()
+  @UseFilters(TokenEndpointExceptionFilter)
   @Post('oauth/token')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -40,6 +42,7 @@ export class OAuthController {
 
   /** The same endpoint at /token, where clients of the activation flow expect it. */
   @Public()
+  @UseFilters(TokenEndpointExceptionFilter)
   @Post('token')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -50,6 +53,7 @@ export class OAuthController {
   }
 
   @Public()
+  @UseFilters(TokenEndpointExceptionFilter)
   @All(['oauth/token', 'token'])
   @ApiExcludeEndpoint()
   wrongMethod(): never {
