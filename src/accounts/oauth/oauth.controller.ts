@@ -70,6 +70,11 @@ export class OAuthController {
   @Public()
   @Get('.well-known/oauth-authorization-server')
   @Header('Cache-Control', 'public, max-age=300')
+  /**
+   * RFC 8414 metadata of what we actually support. There is no authorization endpoint, so no response type
+   * (RFC 9700 forbids the implicit grant's `token` anyway); clients authenticate with secrets only, so no
+   * `token_endpoint_auth_signing_alg_values_supported`, which is for JWT client authentication.
+   */
   metadata() {
     const iss = this.issuer.issuer;
     return {
@@ -78,9 +83,8 @@ export class OAuthController {
       jwks_uri: `${iss}/.well-known/jwks.json`,
       grant_types_supported: ['client_credentials', ...this.settings.NEW_USER_GRANT_TYPES],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      response_types_supported: ['token'],
-      token_endpoint_auth_signing_alg_values_supported: ['RS256', 'ES256'],
-      service_documentation: `${iss}/docs`,
+      response_types_supported: [],
+      ...(this.settings.DOCS_ENABLED ? { service_documentation: `${iss}/docs` } : {}),
     };
   }
 }
