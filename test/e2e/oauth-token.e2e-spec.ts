@@ -327,23 +327,39 @@ describe('token issuance audit', () => {
 describe('POST /oauth/token rate limit', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ settings: { LOGIN_RATE_LIMIT: '3', LOGIN_RATE_WINDOW_SECONDS: '60', TOKEN_RATE_LIMIT: '5', TRUST_PROXY: '1' } });
+    t = await createTestApp({ settings: { LOGIN_RATE_LIMIT: '3', LOGIN_RATE_WINDOW_SECONDS: '60', TOKEN_RATE_LIMIT: '8', TRUST_PROXY: '1' } });
   });
   afterAll(() => t.close());
   const from = (ip: string) => ({ 'x-forwarded-for': ip });
 
-  it('answers 429 in the OAuth error shape with Retry-After once a client has failed too often, even with the right secret', async () => {
+  it('answers 429 in the OAuth error shape with Retry-After to an address that has failed too often, while the client still gets tokens from its own', async () => {
     const org = await createOrganization(t);
     const sa = await createServiceAccount(t, org.id);
     const wrong = { authorization: basicAuth(sa.row.clientId, 'cas_wrong') };
-    for (let i = 0; i < 3; i++)
-      expectOAuthError(await tokenRequest(t, { grant_type: 'client_credentials' }, { ...wrong, ...from(`10.1.0.${i + 1}`) }), 401, 'invalid_client');
-    const limited = await tokenRequest(t, { grant_type: 'client_credentials' }, { ...wrong, ...from('10.1.0.9') });
-    expect(limited.status).toBe(429);
-    expect(limited.body).toEqual({ error: expect.any(String), error_description: expect.any(String) });
+    const right = { authorization: basicAuth(sa.row.clientId, sa.clientSecret) };
+    // Failures for the client from elsewhere first: they count for their own addresses only.
+    for (const ip of ['10.1.0.2', '10.1.0.3']) expectOAuthError(await tokenRequest(t, { grant_type: 'client_credentials' }, { ...wrong, ...from(ip) }), 401, 'invalid_client');
+    const attacker = from('10.1.0.1');
+    for (let i = 0; i < 3; i++) expectOAuthError(await tokenRequest(t, { grant_type: 'client_credentials' }, { ...wrong, ...attacker }), 401, 'invalid_client');
+    const limited = await tokenRequest(t, { grant_type: 'client_credentials' }, { ...wrong, ...attacker });
+    expectOAuthError(limited, 429, 'invalid_request');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    const right = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret), ...from('10.1.0.10') });
-    expect(right.status).toBe(429);
+    // The failing address is refused even with the right secret until its window ends...
+    const fromAttacker = await tokenRequest(t, { grant_type: 'client_credentials' }, { ...right, ...attacker });
+    expectOAuthError(fromAttacker, 429, 'invalid_request');
+    expect(Number(fromAttacker.headers['retry-after'])).toBeGreaterThan(0);
+    // ...but the client, whose id anyone can read in its tokens, is not locked out.
+    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { ...right, ...from('10.1.0.10') })).status).toBe(200);
+  });
+
+  it('does not lock a client out when failures for it come from many addresses', async () => {
+    const org = await createOrganization(t);
+    const sa = await createServiceAccount(t, org.id);
+    for (let i = 1; i <= 4; i++) {
+      const res = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, 'cas_guess'), ...from(`10.4.0.${i}`) });
+      expectOAuthError(res, 401, 'invalid_client');
+    }
+    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret), ...from('10.4.0.10') })).status).toBe(200);
   });
 
   it('blocks an address that keeps failing, whichever clients it tries, while other addresses still get tokens', async () => {
@@ -363,7 +379,7 @@ describe('POST /oauth/token rate limit', () => {
     const org = await createOrganization(t);
     const sa = await createServiceAccount(t, org.id);
     const auth = { authorization: basicAuth(sa.row.clientId, sa.clientSecret), ...from('10.3.0.1') };
-    for (let i = 0; i < 5; i++) expect((await tokenRequest(t, { grant_type: 'client_credentials' }, auth)).status).toBe(200);
+    for (let i = 0; i < t.settings.TOKEN_RATE_LIMIT; i++) expect((await tokenRequest(t, { grant_type: 'client_credentials' }, auth)).status).toBe(200);
     const capped = await tokenRequest(t, { grant_type: 'client_credentials' }, { ...auth, ...from('10.3.0.2') });
     expect(capped.status).toBe(429);
     expect(capped.body.error).toBe('invalid_request');
