@@ -225,6 +225,17 @@ describe('Activation', () => {
       await activationGrant(t, byCrsid(who)).expect(200);
     });
 
+    it('treats parameters sent without a value as omitted (RFC 6749 §3.2)', async () => {
+      const org = await createOrganization(t);
+      const byName = await newActivation(t, staff, org.id);
+      await activationGrant(t, { crsid: '', last_name: byName.lastName, date_of_birth: byName.dateOfBirth, code: byName.code }).expect(200);
+      const byCrsidOnly = await newActivation(t, staff, org.id);
+      await activationGrant(t, byCrsid(byCrsidOnly, { last_name: '', client_id: '' })).expect(200);
+      // Both empty is neither given.
+      const neither = await newActivation(t, staff, org.id);
+      expectOAuthError(await activationGrant(t, byCrsid(neither, { crsid: '', last_name: '' })), 400, 'invalid_request');
+    });
+
     it('answers a wrong code, date of birth or crsid with the same invalid_grant', async () => {
       const org = await createOrganization(t);
       const who = await newActivation(t, staff, org.id);

@@ -103,6 +103,18 @@ describe('POST /oauth/token', () => {
     );
   });
 
+  it('treats parameters sent without a value as omitted (RFC 6749 §3.2)', async () => {
+    const { clientId, secret } = await client(['courses:read', 'reports:read']);
+    // An empty scope asks for the default: every allowed scope.
+    const res = await tokenRequest(t, { grant_type: 'client_credentials', scope: '' }, { authorization: basicAuth(clientId, secret) }).expect(200);
+    expect(res.body.scope).toBe('courses:read reports:read');
+    // An empty client_id beside Basic credentials names no other client.
+    await tokenRequest(t, { grant_type: 'client_credentials', client_id: '' }, { authorization: basicAuth(clientId, secret) }).expect(200);
+    // An empty client_secret is no secret: the client has not authenticated.
+    const noSecret = await tokenRequest(t, { grant_type: 'client_credentials', client_id: clientId, client_secret: '' });
+    expectOAuthError(noSecret, 401, 'invalid_client');
+  });
+
   it('refuses a client that authenticates both with Basic and in the body', async () => {
     const { clientId, secret } = await client();
     const res = await tokenRequest(

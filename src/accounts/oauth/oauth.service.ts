@@ -33,11 +33,12 @@ function isFullDate(value: string): boolean {
   return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3];
 }
 
+/** A form parameter that may appear once; sent without a value it counts as omitted (RFC 6749 §3.2). */
 function single(body: Record<string, unknown>, name: string): string | undefined {
   const v = body[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new OAuthError('invalid_request', `Parameter ${name} must appear once.`);
-  return v;
+  return v === '' ? undefined : v;
 }
 
 /** The token endpoint's grants (RFC 6749 §4.4 client credentials; the new-user-credentials activation grant). */
