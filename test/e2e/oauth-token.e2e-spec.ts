@@ -334,6 +334,47 @@ describe('token issuance audit', () => {
       await again.close();
     }
   });
+
+  it('keeps every count a failed flush could not write, later chunks included, and writes them all at the next flush', async () => {
+    const t = await createTestApp({ settings: { AUDIT_TOKEN_FLUSH_SECONDS: '3600' } });
+    const db = t.app.get(DataSource);
+    try {
+      const org = await createOrganization(t);
+      const sa = await createServiceAccount(t, org.id);
+      const audit = t.app.get(TokenIssuanceAudit);
+      // One tally per address: more than the 500 events a flush writes per INSERT.
+      const ips = Array.from({ length: 1200 }, (_, i) => `10.9.${i >> 8}.${i & 255}`);
+      const issue = (ip: string) => audit.issued({ serviceAccountId: sa.row.id, organizationId: org.id, scope: '', ip });
+      for (const ip of ips) await issue(ip);
+      // The database refuses the first INSERT, as it would a row it cannot store.
+      await db.query(`CREATE FUNCTION refuse_first_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.ip = '${ips[0]}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`);
+      await db.query('CREATE TRIGGER refuse_first_tally BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_first_tally()');
+      const failing = audit.flush();
+      // Tokens issued while the flush runs (or just before it) add to the counts it keeps.
+      await new Promise((r) => setImmediate(r));
+      await issue(ips[0]);
+      await issue(ips[ips.length - 1]);
+      await failing;
+      const written = () =>
+        db.query(`SELECT ip, (data->>'count')::int AS count FROM audit_events WHERE action = 'oauth.token_issued' AND subject_id = $1`, [sa.row.id]) as Promise<{ ip: string; count: number }[]>;
+      // Nothing was written: the first INSERT failed and the flush stopped there.
+      expect(await written()).toEqual([]);
+
+      await db.query('DROP TRIGGER refuse_first_tally ON audit_events');
+      await db.query('DROP FUNCTION refuse_first_tally()');
+      await audit.flush();
+      const rows = await written();
+      expect(rows).toHaveLength(ips.length);
+      const counts = new Map(rows.map((r) => [r.ip, r.count]));
+      expect(counts.get(ips[0])).toBe(2);
+      expect(counts.get(ips[ips.length - 1])).toBe(2);
+      expect(rows.reduce((sum, r) => sum + r.count, 0)).toBe(ips.length + 2);
+    } finally {
+      await db.query('DROP TRIGGER IF EXISTS refuse_first_tally ON audit_events').catch(() => undefined);
+      await t.close();
+    }
+  });
 });
 
 describe('POST /oauth/token rate limit', () => {
