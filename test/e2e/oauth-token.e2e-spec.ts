@@ -317,6 +317,27 @@ describe('token issuance audit', () => {
     }
   });
 
+  it('records an address longer than the audit column, cut to 64 characters, instead of failing the request', async () => {
+    // With TRUST_PROXY, req.ip is whatever the trusted hop of X-Forwarded-For says.
+    const t = await createTestApp({ settings: { AUDIT_TOKEN_FLUSH_SECONDS: '0', TRUST_PROXY: '1' } });
+    try {
+      const org = await createOrganization(t);
+      const sa = await createServiceAccount(t, org.id);
+      const address = `2001:db8::1%${'z'.repeat(100)}`;
+      await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret), 'x-forwarded-for': address }).expect(200);
+      expectOAuthError(await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, 'cas_wrong'), 'x-forwarded-for': address }), 401, 'invalid_client');
+      const rows: { action: string; ip: string }[] = await t.app
+        .get(DataSource)
+        .query(`SELECT action, ip FROM audit_events WHERE action IN ('oauth.token_issued', 'oauth.client_auth_failed') AND ip LIKE '2001:db8::1%' ORDER BY action`);
+      expect(rows).toEqual([
+        { action: 'oauth.client_auth_failed', ip: address.slice(0, 64) },
+        { action: 'oauth.token_issued', ip: address.slice(0, 64) },
+      ]);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('writes the counts it holds when the application shuts down', async () => {
     const first = await createTestApp({ settings: { AUDIT_TOKEN_FLUSH_SECONDS: '3600' } });
     const org = await createOrganization(first);
