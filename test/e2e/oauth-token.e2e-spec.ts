@@ -236,11 +236,37 @@ describe('POST /oauth/token', () => {
     }
   });
 
-  it('answers GET with 405 and Allow: POST', async () => {
-    const res = await t.http.get('/oauth/token');
-    expectOAuthError(res, 405, 'invalid_request');
-    expect(res.headers['allow']).toBe('POST');
-    expect((await t.http.get('/token')).status).toBe(405);
+  it('answers GET, PUT, PATCH and DELETE with 405 and Allow: POST, at both paths', async () => {
+    for (const path of ['/oauth/token', '/token']) {
+      for (const res of [
+        await t.http.get(path),
+        await t.http.put(path).type('form').send({ grant_type: 'client_credentials' }),
+        await t.http.patch(path).type('form').send({ grant_type: 'client_credentials' }),
+        await t.http.delete(path),
+      ]) {
+        expectOAuthError(res, 405, 'invalid_request');
+        expect(res.headers['allow']).toBe('POST');
+      }
+    }
+  });
+
+  it('decodes form-encoded HTTP Basic credentials (RFC 6749 §2.3.1)', async () => {
+    const { sa, clientId, secret } = await client();
+    // Generated ids and secrets hold no character that form encoding changes, so encode ordinary ones:
+    // a server that did not decode would look up "%63a%2D…" and fail.
+    expect(clientId).toMatch(/^ca-[0-9a-f]+$/);
+    expect(secret).toMatch(/^cas_[A-Za-z0-9_-]+$/);
+    const encodedId = `%63%61%2D${clientId.slice(3)}`;
+    const encodedSecret = `%63as%5F${secret.slice(4)}`;
+    const basic = (id: string, pass: string) => `Basic ${Buffer.from(`${id}:${pass}`, 'utf8').toString('base64')}`;
+    const res = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basic(encodedId, encodedSecret) }).expect(200);
+    expect(decodeJwt(res.body.access_token)).toMatchObject({ sub: sa.row.id, client_id: clientId });
+    // The body's client_id is compared with the decoded one.
+    await tokenRequest(t, { grant_type: 'client_credentials', client_id: clientId }, { authorization: basic(encodedId, encodedSecret) }).expect(200);
+    // A broken escape is a malformed credential, not an error.
+    const broken = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basic(clientId, `${secret}%zz`) });
+    expectOAuthError(broken, 401, 'invalid_client');
+    expect(broken.headers['www-authenticate']).toMatch(/^Basic /);
   });
 
   it('requires grant_type and refuses unknown grants', async () => {
