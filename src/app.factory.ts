@@ -7,6 +7,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
+import { TOKEN_ENDPOINT_PATHS, tokenEndpointBodyErrors } from './accounts/oauth/token-endpoint-errors';
 import { AppModule, AppModuleOptions } from './app.module';
 import { bodyParserErrors } from './common/http/body-parser-errors.middleware';
 import { publicUrl } from './config/load-settings';
@@ -83,6 +84,8 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   const limit = settings.BODY_LIMIT_BYTES;
   app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit }));
+  // The token endpoint answers even unreadable bodies in RFC 6749's error shape.
+  app.use(TOKEN_ENDPOINT_PATHS, tokenEndpointBodyErrors);
   app.use(bodyParserErrors);
   if (settings.CORS_ORIGINS.length > 0) {
     const any = settings.CORS_ORIGINS.includes('*');

@@ -80,7 +80,7 @@ export const SETTINGS_SCHEMA = {
     kind: 'int',
     default: '1048576',
     min: 1024,
-    description: 'Largest accepted request body; larger bodies get 413 `payload_too_large`.',
+    description: 'Largest accepted request body; larger bodies get 413 `payload_too_large` (`invalid_request` at the OAuth token endpoint).',
   },
   SHUTDOWN_TIMEOUT_MS: {
     kind: 'duration_ms',
@@ -153,7 +153,7 @@ export const SETTINGS_SCHEMA = {
     kind: 'int',
     default: '10',
     min: 1,
-    description: 'Password logins per IP and per account, failed client authentications per IP and per client, and activation attempts per IP, in LOGIN_RATE_WINDOW_SECONDS.',
+    description: 'Password logins per IP and per account, failed client authentications per IP and per client and IP, and activation attempts per IP, in LOGIN_RATE_WINDOW_SECONDS.',
   },
   AUDIT_TOKEN_FLUSH_SECONDS: {
     kind: 'int',

@@ -11,7 +11,7 @@ import {
   newActivation,
   postActivationRecords,
 } from '../utils/activation';
-import { NEW_USER_GRANT, UIS_NEW_USER_GRANT } from '../utils/oauth';
+import { NEW_USER_GRANT, tokenRequest, UIS_NEW_USER_GRANT } from '../utils/oauth';
 import { createTestApp, TestApp } from '../utils/test-app';
 
 const MAX_ATTEMPTS = 3;
@@ -225,6 +225,17 @@ describe('Activation', () => {
       await activationGrant(t, byCrsid(who)).expect(200);
     });
 
+    it('treats parameters sent without a value as omitted (RFC 6749 §3.2)', async () => {
+      const org = await createOrganization(t);
+      const byName = await newActivation(t, staff, org.id);
+      await activationGrant(t, { crsid: '', last_name: byName.lastName, date_of_birth: byName.dateOfBirth, code: byName.code }).expect(200);
+      const byCrsidOnly = await newActivation(t, staff, org.id);
+      await activationGrant(t, byCrsid(byCrsidOnly, { last_name: '', client_id: '' })).expect(200);
+      // Both empty is neither given.
+      const neither = await newActivation(t, staff, org.id);
+      expectOAuthError(await activationGrant(t, byCrsid(neither, { crsid: '', last_name: '' })), 400, 'invalid_request');
+    });
+
     it('answers a wrong code, date of birth or crsid with the same invalid_grant', async () => {
       const org = await createOrganization(t);
       const who = await newActivation(t, staff, org.id);
@@ -411,5 +422,43 @@ describe('Activation', () => {
         .send({ password: 'a fine long password', accept_terms: true })
         .expect(204);
     });
+  });
+});
+
+describe('the new-user-credentials grant, per-address attempt limit', () => {
+  const LIMIT = 3;
+  let t: TestApp;
+  let staff: { Authorization: string };
+  beforeAll(async () => {
+    t = await createTestApp({ settings: { LOGIN_RATE_LIMIT: String(LIMIT), LOGIN_RATE_WINDOW_SECONDS: '60', TRUST_PROXY: '1' } });
+    staff = (await createStaff(t)).auth;
+  });
+  afterAll(() => t.close());
+
+  const attempt = (who: ActivationIdentity, ip: string, changes: Record<string, string> = {}) =>
+    tokenRequest(t, { grant_type: NEW_USER_GRANT, crsid: who.crsid, date_of_birth: who.dateOfBirth, code: who.code, ...changes }, { 'x-forwarded-for': ip });
+
+  it('answers 429 with Retry-After once an address has made LOGIN_RATE_LIMIT attempts, right details or not; other addresses go on', async () => {
+    const org = await createOrganization(t);
+    const people = await Promise.all(Array.from({ length: LIMIT + 1 }, () => newActivation(t, staff, org.id)));
+    const ip = '10.5.0.1';
+    // Wrong codes for different people: no record comes near its own lock.
+    for (const who of people.slice(0, LIMIT)) expectOAuthError(await attempt(who, ip, { code: 'ABCDEFGHJKMN' }), 400, 'invalid_grant');
+    const limited = await attempt(people[LIMIT], ip);
+    expectOAuthError(limited, 429, 'invalid_request');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.headers['cache-control']).toBe('no-store');
+    // The same person from another address is fine.
+    await attempt(people[LIMIT], '10.5.0.2').expect(200);
+  });
+
+  it('counts successful attempts too, and not malformed requests', async () => {
+    const org = await createOrganization(t);
+    const ip = '10.5.1.1';
+    // Malformed requests are refused before the limit counts them.
+    const who = await newActivation(t, staff, org.id);
+    for (let i = 0; i < LIMIT + 2; i++) expectOAuthError(await attempt(who, ip, { date_of_birth: 'not-a-date' }), 400, 'invalid_request');
+    for (let i = 0; i < LIMIT; i++) await attempt(await newActivation(t, staff, org.id), ip).expect(200);
+    expectOAuthError(await attempt(await newActivation(t, staff, org.id), ip), 429, 'invalid_request');
   });
 });

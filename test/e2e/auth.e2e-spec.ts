@@ -10,11 +10,18 @@ describe('Authentication', () => {
 
   const login = (body: object) => t.http.post('/api/v1/auth/login').send(body);
 
+  /** RFC 6749 §5.1: a response carrying tokens is never cached. */
+  function expectNotCached(res: { headers: Record<string, string> }): void {
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['pragma']).toBe('no-cache');
+  }
+
   it('logs in with username or e-mail and returns a token pair', async () => {
     const { row } = await createUser(t, { password: 'correct horse battery', email: `${unique('m')}@example.edu` });
     const byName = await login({ username: row.username.toUpperCase(), password: 'correct horse battery' }).expect(200);
     expect(byName.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 900, refresh_token: expect.any(String) });
-    await login({ email: row.email, password: 'correct horse battery' }).expect(200);
+    expectNotCached(byName);
+    expectNotCached(await login({ email: row.email, password: 'correct horse battery' }).expect(200));
     const me = await t.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${byName.body.access_token}`).expect(200);
     expect(me.body).toMatchObject({ type: 'user', id: row.id, token_kind: 'user', is_staff: false });
   });
@@ -35,7 +42,9 @@ describe('Authentication', () => {
   it('rotates refresh tokens and revokes the family when a rotated token is reused', async () => {
     const { row } = await createUser(t, { password: 'correct horse battery' });
     const first = (await login({ username: row.username, password: 'correct horse battery' }).expect(200)).body;
-    const second = (await t.http.post('/api/v1/auth/refresh').send({ refresh_token: first.refresh_token }).expect(200)).body;
+    const refreshed = await t.http.post('/api/v1/auth/refresh').send({ refresh_token: first.refresh_token }).expect(200);
+    expectNotCached(refreshed);
+    const second = refreshed.body;
     expect(second.refresh_token).not.toBe(first.refresh_token);
     const reuse = await t.http.post('/api/v1/auth/refresh').send({ refresh_token: first.refresh_token }).expect(401);
     expect(reuse.body.error).toBe('invalid_refresh_token');

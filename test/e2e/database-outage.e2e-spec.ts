@@ -78,6 +78,31 @@ describe('database outage', () => {
     expect(readyBack).toBe(true);
   }, 60_000);
 
+  it('answers the token endpoint with 503 temporarily_unavailable in the OAuth error shape while the database is down', async () => {
+    const org = await createOrganization(t);
+    const sa = await createServiceAccount(t, org.id);
+    const { port } = db;
+    await db.stop();
+    // A client this replica has not authenticated yet must be looked up in the database.
+    for (const path of ['/oauth/token', '/token']) {
+      const res = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret), path });
+      expect({ status: res.status, body: res.body }).toEqual({
+        status: 503,
+        body: { error: 'temporarily_unavailable', error_description: expect.any(String) },
+      });
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['pragma']).toBe('no-cache');
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      expect(JSON.stringify(res.body)).not.toContain(db.url);
+    }
+    db = await startEmbeddedPostgres(dataDir, quiet, { port });
+    const back = await eventually(
+      async () => (await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret) })).status === 200,
+      15_000,
+    );
+    expect(back).toBe(true);
+  }, 60_000);
+
   it('keeps token issuance counts while the database is down and writes them once it is back', async () => {
     const org = await createOrganization(t);
     const sa = await createServiceAccount(t, org.id);

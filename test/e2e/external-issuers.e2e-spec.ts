@@ -109,6 +109,81 @@ describe('Trusted external issuers', () => {
     });
   });
 
+  it('leaves the stored e-mail and names alone when a later token does not carry those claims', async () => {
+    const sub = randomUUID();
+    const claims = person();
+    const first = await me(await idp.sign(sub, AUDIENCE, { claims }));
+    expect(first.status).toBe(200);
+    const bare = await me(await idp.sign(sub, AUDIENCE, { claims: { upn: claims.upn } }));
+    expect(bare.status).toBe(200);
+    expect(bare.body.id).toBe(first.body.id);
+    const blank = await me(await idp.sign(sub, AUDIENCE, { claims: { upn: claims.upn, given: '  ', family: '', mail: '' } }));
+    expect(blank.status).toBe(200);
+    const user = await t.http.get(`/api/v1/users/${first.body.id}`).set(staff).expect(200);
+    expect(user.body).toMatchObject({ email: claims.mail, first_name: 'Jane', last_name: 'Doe' });
+    // Only the claims a token carries change the user.
+    expect((await me(await idp.sign(sub, AUDIENCE, { claims: { family: 'Doe-Smith' } }))).status).toBe(200);
+    const after = await t.http.get(`/api/v1/users/${first.body.id}`).set(staff).expect(200);
+    expect(after.body).toMatchObject({ email: claims.mail, first_name: 'Jane', last_name: 'Doe-Smith' });
+  });
+
+  it('audits changes that tokens make to the e-mail and names as user.updated, naming the changed fields', async () => {
+    const sub = randomUUID();
+    const claims = person();
+    const first = await me(await idp.sign(sub, AUDIENCE, { claims }));
+    expect(first.status).toBe(200);
+    const events = async () =>
+      (await t.http.get(`/api/v1/audit-events?action=user.updated&subject_id=${first.body.id}`).set(staff).expect(200)).body;
+    // The same claims again change nothing and record nothing.
+    expect((await me(await idp.sign(sub, AUDIENCE, { claims }))).status).toBe(200);
+    expect((await events()).count).toBe(0);
+    const mail = `${unique('new')}@idp.example.edu`;
+    expect((await me(await idp.sign(sub, AUDIENCE, { claims: { ...claims, mail, given: 'Janet' } }))).status).toBe(200);
+    const audited = await events();
+    expect(audited.count).toBe(1);
+    expect(audited.results[0]).toMatchObject({
+      action: 'user.updated',
+      actor_type: 'user',
+      actor_id: first.body.id,
+      subject_type: 'User',
+      subject_id: first.body.id,
+      data: { fields: ['email', 'first_name'], issuer: idp.issuer },
+    });
+    // Field names only: the values stay in the users table.
+    expect(JSON.stringify(audited.results[0].data)).not.toContain(mail);
+  });
+
+  it('refuses a token whose sub is longer than 255 characters or holds a NUL, with 401 invalid_token', async () => {
+    const long = `${randomUUID()}${'x'.repeat(255)}`;
+    expectInvalidToken(await me(await idp.sign(long, AUDIENCE, { claims: person() })), /sub/);
+    expectInvalidToken(await me(await idp.sign(`${randomUUID()}\u0000`, AUDIENCE, { claims: person() })), /sub/);
+    // 255 characters, some outside the Basic Multilingual Plane, still fit.
+    const longest = `${randomUUID()}${'\u{1F600}'.repeat(255 - 36)}`;
+    expect([...longest]).toHaveLength(255);
+    expect((await me(await idp.sign(longest, AUDIENCE, { claims: person() }))).status).toBe(200);
+  });
+
+  it('ignores e-mail and name claims too long for the account, or holding a NUL, and accepts the token', async () => {
+    const sub = randomUUID();
+    const claims = person();
+    const tooLong = { mail: `${'m'.repeat(250)}@idp.example.edu`, given: 'G'.repeat(151), family: 'F'.repeat(151) };
+    // First sight: the user is created without them.
+    const first = await me(await idp.sign(sub, AUDIENCE, { claims: { ...claims, ...tooLong } }));
+    expect(first.status).toBe(200);
+    const created = await t.http.get(`/api/v1/users/${first.body.id}`).set(staff).expect(200);
+    expect(created.body).toMatchObject({ username: claims.upn, email: null, first_name: '', last_name: '' });
+    // Later: the stored values stay.
+    expect((await me(await idp.sign(sub, AUDIENCE, { claims }))).status).toBe(200);
+    for (const bad of [tooLong, { mail: 'a\u0000@idp.example.edu', given: 'Ja\u0000ne', family: 'D\u0000oe' }]) {
+      expect((await me(await idp.sign(sub, AUDIENCE, { claims: { ...claims, ...bad } }))).status).toBe(200);
+      const user = await t.http.get(`/api/v1/users/${first.body.id}`).set(staff).expect(200);
+      expect(user.body).toMatchObject({ email: claims.mail, first_name: 'Jane', last_name: 'Doe' });
+    }
+    // 150 characters is the longest name kept.
+    expect((await me(await idp.sign(sub, AUDIENCE, { claims: { ...claims, given: 'G'.repeat(150) } }))).status).toBe(200);
+    expect((await t.http.get(`/api/v1/users/${first.body.id}`).set(staff).expect(200)).body.first_name).toBe('G'.repeat(150));
+  });
+
   it('never makes a staff or support user from token claims, nor takes over an existing account', async () => {
     const admin = await createUser(t, { isStaff: true });
     const res = await me(
@@ -138,7 +213,7 @@ describe('Trusted external issuers', () => {
     expect(orgs.body.error).toBe('forbidden');
   });
 
-  it('keeps a deactivated external user deactivated when a new token arrives', async () => {
+  it('keeps a deactivated external user deactivated and unchanged when a new token arrives', async () => {
     const sub = randomUUID();
     const first = await me(await idp.sign(sub, AUDIENCE, { claims: person() }));
     expect(first.status).toBe(200);
@@ -148,7 +223,7 @@ describe('Trusted external issuers', () => {
       /deactivated/,
     );
     const user = await t.http.get(`/api/v1/users/${first.body.id}`).set(staff).expect(200);
-    expect(user.body.is_active).toBe(false);
+    expect(user.body).toMatchObject({ is_active: false, first_name: 'Jane' });
   });
 
   it('keeps the same subject at two issuers apart', async () => {

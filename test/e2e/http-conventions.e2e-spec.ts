@@ -18,6 +18,14 @@ describe('HTTP conventions', () => {
     expect(res.body).toEqual({ error: 'invalid_json', message: expect.any(String) });
   });
 
+  it('answers a body it cannot decode with a client error in the common shape, never a 500', async () => {
+    const echo = () => t.http.post('/api/v1/probe/echo').set('Content-Type', 'application/json');
+    const brokenGzip = await echo().set('Content-Encoding', 'gzip').send('{"name":"a"}');
+    expect({ status: brokenGzip.status, body: brokenGzip.body }).toEqual({ status: 400, body: { error: 'bad_request', message: expect.any(String) } });
+    const unknownEncoding = await echo().set('Content-Encoding', 'compress').send('{"name":"a"}');
+    expect({ status: unknownEncoding.status, error: unknownEncoding.body.error }).toEqual({ status: 415, error: 'unsupported_media_type' });
+  });
+
   it('answers an unknown field with 400 validation_failed naming it', async () => {
     const res = await t.http.post('/api/v1/probe/echo').send({ name: 'a', admin: true }).expect(400);
     expect(res.body.error).toBe('validation_failed');

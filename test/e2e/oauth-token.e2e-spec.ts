@@ -103,6 +103,18 @@ describe('POST /oauth/token', () => {
     );
   });
 
+  it('treats parameters sent without a value as omitted (RFC 6749 §3.2)', async () => {
+    const { clientId, secret } = await client(['courses:read', 'reports:read']);
+    // An empty scope asks for the default: every allowed scope.
+    const res = await tokenRequest(t, { grant_type: 'client_credentials', scope: '' }, { authorization: basicAuth(clientId, secret) }).expect(200);
+    expect(res.body.scope).toBe('courses:read reports:read');
+    // An empty client_id beside Basic credentials names no other client.
+    await tokenRequest(t, { grant_type: 'client_credentials', client_id: '' }, { authorization: basicAuth(clientId, secret) }).expect(200);
+    // An empty client_secret is no secret: the client has not authenticated.
+    const noSecret = await tokenRequest(t, { grant_type: 'client_credentials', client_id: clientId, client_secret: '' });
+    expectOAuthError(noSecret, 401, 'invalid_client');
+  });
+
   it('refuses a client that authenticates both with Basic and in the body', async () => {
     const { clientId, secret } = await client();
     const res = await tokenRequest(
@@ -194,11 +206,67 @@ describe('POST /oauth/token', () => {
     expectOAuthError(res, 400, 'invalid_request');
   });
 
-  it('answers GET with 405 and Allow: POST', async () => {
-    const res = await t.http.get('/oauth/token');
-    expectOAuthError(res, 405, 'invalid_request');
-    expect(res.headers['allow']).toBe('POST');
-    expect((await t.http.get('/token')).status).toBe(405);
+  it('answers a body it cannot read with 400 invalid_request in the OAuth error shape, at both paths', async () => {
+    for (const path of ['/oauth/token', '/token']) {
+      const post = () => t.http.post(path);
+      const unreadable = [
+        // Malformed JSON (JSON is refused anyway, but the parser sees it first).
+        await post().set('Content-Type', 'application/json').send('{"grant_type":'),
+        // More form parameters than the parser takes.
+        await post().type('form').send(Array.from({ length: 1001 }, (_, i) => `p${i}=x`).join('&')),
+        // A charset the form parser does not read.
+        await post().set('Content-Type', 'application/x-www-form-urlencoded; charset=koi8-r').send('grant_type=client_credentials'),
+        // A content encoding it does not know, and a gzip body that is not gzip.
+        await post().type('form').set('Content-Encoding', 'compress').send('grant_type=client_credentials'),
+        await post().type('form').set('Content-Encoding', 'gzip').send('grant_type=client_credentials'),
+      ];
+      for (const res of unreadable) expectOAuthError(res, 400, 'invalid_request');
+    }
+  });
+
+  it('answers a body over BODY_LIMIT_BYTES with 413 invalid_request in the OAuth error shape, at both paths', async () => {
+    const { clientId, secret } = await client();
+    for (const path of ['/oauth/token', '/token']) {
+      const res = await tokenRequest(
+        t,
+        { grant_type: 'client_credentials', padding: 'x'.repeat(t.settings.BODY_LIMIT_BYTES) },
+        { authorization: basicAuth(clientId, secret), path },
+      );
+      expectOAuthError(res, 413, 'invalid_request');
+    }
+  });
+
+  it('answers GET, PUT, PATCH and DELETE with 405 and Allow: POST, at both paths', async () => {
+    for (const path of ['/oauth/token', '/token']) {
+      for (const res of [
+        await t.http.get(path),
+        await t.http.put(path).type('form').send({ grant_type: 'client_credentials' }),
+        await t.http.patch(path).type('form').send({ grant_type: 'client_credentials' }),
+        await t.http.delete(path),
+      ]) {
+        expectOAuthError(res, 405, 'invalid_request');
+        expect(res.headers['allow']).toBe('POST');
+      }
+    }
+  });
+
+  it('decodes form-encoded HTTP Basic credentials (RFC 6749 §2.3.1)', async () => {
+    const { sa, clientId, secret } = await client();
+    // Generated ids and secrets hold no character that form encoding changes, so encode ordinary ones:
+    // a server that did not decode would look up "%63a%2D…" and fail.
+    expect(clientId).toMatch(/^ca-[0-9a-f]+$/);
+    expect(secret).toMatch(/^cas_[A-Za-z0-9_-]+$/);
+    const encodedId = `%63%61%2D${clientId.slice(3)}`;
+    const encodedSecret = `%63as%5F${secret.slice(4)}`;
+    const basic = (id: string, pass: string) => `Basic ${Buffer.from(`${id}:${pass}`, 'utf8').toString('base64')}`;
+    const res = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basic(encodedId, encodedSecret) }).expect(200);
+    expect(decodeJwt(res.body.access_token)).toMatchObject({ sub: sa.row.id, client_id: clientId });
+    // The body's client_id is compared with the decoded one.
+    await tokenRequest(t, { grant_type: 'client_credentials', client_id: clientId }, { authorization: basic(encodedId, encodedSecret) }).expect(200);
+    // A broken escape is a malformed credential, not an error.
+    const broken = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basic(clientId, `${secret}%zz`) });
+    expectOAuthError(broken, 401, 'invalid_client');
+    expect(broken.headers['www-authenticate']).toMatch(/^Basic /);
   });
 
   it('requires grant_type and refuses unknown grants', async () => {
@@ -275,6 +343,27 @@ describe('token issuance audit', () => {
     }
   });
 
+  it('records an address longer than the audit column, cut to 64 characters, instead of failing the request', async () => {
+    // With TRUST_PROXY, req.ip is whatever the trusted hop of X-Forwarded-For says.
+    const t = await createTestApp({ settings: { AUDIT_TOKEN_FLUSH_SECONDS: '0', TRUST_PROXY: '1' } });
+    try {
+      const org = await createOrganization(t);
+      const sa = await createServiceAccount(t, org.id);
+      const address = `2001:db8::1%${'z'.repeat(100)}`;
+      await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret), 'x-forwarded-for': address }).expect(200);
+      expectOAuthError(await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, 'cas_wrong'), 'x-forwarded-for': address }), 401, 'invalid_client');
+      const rows: { action: string; ip: string }[] = await t.app
+        .get(DataSource)
+        .query(`SELECT action, ip FROM audit_events WHERE action IN ('oauth.token_issued', 'oauth.client_auth_failed') AND ip LIKE '2001:db8::1%' ORDER BY action`);
+      expect(rows).toEqual([
+        { action: 'oauth.client_auth_failed', ip: address.slice(0, 64) },
+        { action: 'oauth.token_issued', ip: address.slice(0, 64) },
+      ]);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('writes the counts it holds when the application shuts down', async () => {
     const first = await createTestApp({ settings: { AUDIT_TOKEN_FLUSH_SECONDS: '3600' } });
     const org = await createOrganization(first);
@@ -292,28 +381,85 @@ describe('token issuance audit', () => {
       await again.close();
     }
   });
+
+  it('keeps every count a failed flush could not write, later chunks included, and writes them all at the next flush', async () => {
+    const t = await createTestApp({ settings: { AUDIT_TOKEN_FLUSH_SECONDS: '3600' } });
+    const db = t.app.get(DataSource);
+    try {
+      const org = await createOrganization(t);
+      const sa = await createServiceAccount(t, org.id);
+      const audit = t.app.get(TokenIssuanceAudit);
+      // One tally per address: more than the 500 events a flush writes per INSERT.
+      const ips = Array.from({ length: 1200 }, (_, i) => `10.9.${i >> 8}.${i & 255}`);
+      const issue = (ip: string) => audit.issued({ serviceAccountId: sa.row.id, organizationId: org.id, scope: '', ip });
+      for (const ip of ips) await issue(ip);
+      // The database refuses the first INSERT, as it would a row it cannot store.
+      await db.query(`CREATE FUNCTION refuse_first_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.ip = '${ips[0]}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`);
+      await db.query('CREATE TRIGGER refuse_first_tally BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_first_tally()');
+      const failing = audit.flush();
+      // Tokens issued while the flush runs (or just before it) add to the counts it keeps.
+      await new Promise((r) => setImmediate(r));
+      await issue(ips[0]);
+      await issue(ips[ips.length - 1]);
+      await failing;
+      const written = () =>
+        db.query(`SELECT ip, (data->>'count')::int AS count FROM audit_events WHERE action = 'oauth.token_issued' AND subject_id = $1`, [sa.row.id]) as Promise<{ ip: string; count: number }[]>;
+      // Nothing was written: the first INSERT failed and the flush stopped there.
+      expect(await written()).toEqual([]);
+
+      await db.query('DROP TRIGGER refuse_first_tally ON audit_events');
+      await db.query('DROP FUNCTION refuse_first_tally()');
+      await audit.flush();
+      const rows = await written();
+      expect(rows).toHaveLength(ips.length);
+      const counts = new Map(rows.map((r) => [r.ip, r.count]));
+      expect(counts.get(ips[0])).toBe(2);
+      expect(counts.get(ips[ips.length - 1])).toBe(2);
+      expect(rows.reduce((sum, r) => sum + r.count, 0)).toBe(ips.length + 2);
+    } finally {
+      await db.query('DROP TRIGGER IF EXISTS refuse_first_tally ON audit_events').catch(() => undefined);
+      await t.close();
+    }
+  });
 });
 
 describe('POST /oauth/token rate limit', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ settings: { LOGIN_RATE_LIMIT: '3', LOGIN_RATE_WINDOW_SECONDS: '60', TOKEN_RATE_LIMIT: '5', TRUST_PROXY: '1' } });
+    t = await createTestApp({ settings: { LOGIN_RATE_LIMIT: '3', LOGIN_RATE_WINDOW_SECONDS: '60', TOKEN_RATE_LIMIT: '8', TRUST_PROXY: '1' } });
   });
   afterAll(() => t.close());
   const from = (ip: string) => ({ 'x-forwarded-for': ip });
 
-  it('answers 429 in the OAuth error shape with Retry-After once a client has failed too often, even with the right secret', async () => {
+  it('answers 429 in the OAuth error shape with Retry-After to an address that has failed too often, while the client still gets tokens from its own', async () => {
     const org = await createOrganization(t);
     const sa = await createServiceAccount(t, org.id);
     const wrong = { authorization: basicAuth(sa.row.clientId, 'cas_wrong') };
-    for (let i = 0; i < 3; i++)
-      expectOAuthError(await tokenRequest(t, { grant_type: 'client_credentials' }, { ...wrong, ...from(`10.1.0.${i + 1}`) }), 401, 'invalid_client');
-    const limited = await tokenRequest(t, { grant_type: 'client_credentials' }, { ...wrong, ...from('10.1.0.9') });
-    expect(limited.status).toBe(429);
-    expect(limited.body).toEqual({ error: expect.any(String), error_description: expect.any(String) });
+    const right = { authorization: basicAuth(sa.row.clientId, sa.clientSecret) };
+    // Failures for the client from elsewhere first: they count for their own addresses only.
+    for (const ip of ['10.1.0.2', '10.1.0.3']) expectOAuthError(await tokenRequest(t, { grant_type: 'client_credentials' }, { ...wrong, ...from(ip) }), 401, 'invalid_client');
+    const attacker = from('10.1.0.1');
+    for (let i = 0; i < 3; i++) expectOAuthError(await tokenRequest(t, { grant_type: 'client_credentials' }, { ...wrong, ...attacker }), 401, 'invalid_client');
+    const limited = await tokenRequest(t, { grant_type: 'client_credentials' }, { ...wrong, ...attacker });
+    expectOAuthError(limited, 429, 'invalid_request');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    const right = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret), ...from('10.1.0.10') });
-    expect(right.status).toBe(429);
+    // The failing address is refused even with the right secret until its window ends...
+    const fromAttacker = await tokenRequest(t, { grant_type: 'client_credentials' }, { ...right, ...attacker });
+    expectOAuthError(fromAttacker, 429, 'invalid_request');
+    expect(Number(fromAttacker.headers['retry-after'])).toBeGreaterThan(0);
+    // ...but the client, whose id anyone can read in its tokens, is not locked out.
+    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { ...right, ...from('10.1.0.10') })).status).toBe(200);
+  });
+
+  it('does not lock a client out when failures for it come from many addresses', async () => {
+    const org = await createOrganization(t);
+    const sa = await createServiceAccount(t, org.id);
+    for (let i = 1; i <= 4; i++) {
+      const res = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, 'cas_guess'), ...from(`10.4.0.${i}`) });
+      expectOAuthError(res, 401, 'invalid_client');
+    }
+    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret), ...from('10.4.0.10') })).status).toBe(200);
   });
 
   it('blocks an address that keeps failing, whichever clients it tries, while other addresses still get tokens', async () => {
@@ -333,7 +479,7 @@ describe('POST /oauth/token rate limit', () => {
     const org = await createOrganization(t);
     const sa = await createServiceAccount(t, org.id);
     const auth = { authorization: basicAuth(sa.row.clientId, sa.clientSecret), ...from('10.3.0.1') };
-    for (let i = 0; i < 5; i++) expect((await tokenRequest(t, { grant_type: 'client_credentials' }, auth)).status).toBe(200);
+    for (let i = 0; i < t.settings.TOKEN_RATE_LIMIT; i++) expect((await tokenRequest(t, { grant_type: 'client_credentials' }, auth)).status).toBe(200);
     const capped = await tokenRequest(t, { grant_type: 'client_credentials' }, { ...auth, ...from('10.3.0.2') });
     expect(capped.status).toBe(429);
     expect(capped.body.error).toBe('invalid_request');

@@ -232,17 +232,41 @@ describe('Our access tokens', () => {
     const user = await createUser(t);
     const res = await t.http.get('/.well-known/oauth-authorization-server').expect(200);
     const iss = decodeJwt(user.token).iss!;
-    expect(res.body).toMatchObject({
+    // Exactly what we support: no authorization endpoint, so no response types (the implicit grant's
+    // "token" would advertise what RFC 9700 forbids); no JWT client authentication, so no signing algorithms.
+    expect(res.body).toEqual({
       issuer: iss,
       token_endpoint: `${iss}/oauth/token`,
       jwks_uri: `${iss}/.well-known/jwks.json`,
-      grant_types_supported: expect.arrayContaining([
+      grant_types_supported: [
         'client_credentials',
-        'urn:campus-access:params:oauth:grant-type:new-user-credentials',
         'urn:devops.uis.cam.ac.uk:params:oauth:grant-type:new-user-credentials',
-      ]),
-      token_endpoint_auth_methods_supported: expect.arrayContaining(['client_secret_basic', 'client_secret_post']),
+        'urn:campus-access:params:oauth:grant-type:new-user-credentials',
+      ],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      response_types_supported: [],
+      service_documentation: `${iss}/docs`,
     });
+  });
+
+  it('names in the metadata the configured grant types, and no documentation when the docs are off', async () => {
+    const other = await createTestApp({
+      settings: { DOCS_ENABLED: 'false', NEW_USER_GRANT_TYPES: 'urn:example:params:oauth:grant-type:activate', JWT_ISSUER: 'https://id.example.edu' },
+    });
+    try {
+      const res = await other.http.get('/.well-known/oauth-authorization-server').expect(200);
+      expect(res.body).toEqual({
+        issuer: 'https://id.example.edu',
+        token_endpoint: 'https://id.example.edu/oauth/token',
+        jwks_uri: 'https://id.example.edu/.well-known/jwks.json',
+        grant_types_supported: ['client_credentials', 'urn:example:params:oauth:grant-type:activate'],
+        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        response_types_supported: [],
+      });
+      await other.http.get('/docs').expect(404);
+    } finally {
+      await other.close();
+    }
   });
 });
 

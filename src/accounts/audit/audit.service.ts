@@ -17,6 +17,9 @@ export interface AuditEntry {
 /** Events per INSERT: eight parameters each, under PostgreSQL's 65,535 bind parameters. */
 const EVENTS_PER_INSERT = 5000;
 
+/** audit_events.ip is varchar(64). Behind TRUST_PROXY the address is what X-Forwarded-For says, any length. */
+const IP_MAX = 64;
+
 /** Writes audit events; pass the transaction so the event commits (or not) with the change it records. */
 @Injectable()
 export class AuditService {
@@ -44,7 +47,7 @@ export class AuditService {
         entry.subjectId ?? null,
         entry.organizationId ?? null,
         JSON.stringify(entry.data ?? {}),
-        entry.ip ?? null,
+        entry.ip?.slice(0, IP_MAX) ?? null,
       );
       return `(${Array.from({ length: 8 }, (_, i) => `$${at + i + 1}`).join(', ')})`;
     });

@@ -98,13 +98,17 @@ export class TokenIssuanceAudit implements OnModuleInit, BeforeApplicationShutdo
       try {
         await this.audit.recordMany(chunk.map(TokenIssuanceAudit.entry));
       } catch (e) {
-        for (const t of chunk) this.merge(t);
-        this.logger.error({ err: e, events: chunk.length }, 'could not write token issuance audit events; keeping them for the next flush');
+        // This chunk and every later one wait for the next flush; a database that refused one INSERT
+        // (an outage, say) would most likely refuse the next too.
+        const unwritten = batch.slice(i);
+        for (const t of unwritten) this.merge(t);
+        this.logger.error({ err: e, events: unwritten.length }, 'could not write token issuance audit events; keeping them for the next flush');
         return;
       }
     }
   }
 
+  /** Puts an unwritten tally back, adding it to one for the same key counted since the flush began. */
   private merge(t: Tally): void {
     const newer = this.pending.get(tallyKey(t));
     if (!newer) {
@@ -113,5 +117,6 @@ export class TokenIssuanceAudit implements OnModuleInit, BeforeApplicationShutdo
     }
     newer.count += t.count;
     newer.firstAt = t.firstAt < newer.firstAt ? t.firstAt : newer.firstAt;
+    newer.lastAt = t.lastAt > newer.lastAt ? t.lastAt : newer.lastAt;
   }
 }

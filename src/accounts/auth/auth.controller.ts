@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Principal } from '../../common/auth/principal';
@@ -26,9 +26,12 @@ export class AuthController {
     @InjectSettings() private readonly settings: Settings,
   ) {}
 
+  // Responses carrying tokens are never cached (RFC 6749 §5.1).
   @Public()
   @Post('login')
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
   @ApiOkResponse({ type: TokenPairView })
   @ApiUnauthorizedResponse({ description: '`invalid_credentials`, the same for unknown user and wrong password.' })
   @ApiTooManyRequestsResponse({ description: '`too_many_requests`: per IP and per account.' })
@@ -39,6 +42,8 @@ export class AuthController {
   @Public()
   @Post('refresh')
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
   @ApiOkResponse({ type: TokenPairView })
   refresh(@Body() dto: RefreshDto, @Req() req: Request): Promise<TokenPairView> {
     return this.auth.refresh(dto.refresh_token, req.ip ?? 'unknown');

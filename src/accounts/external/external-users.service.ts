@@ -3,17 +3,35 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import { DataSource } from 'typeorm';
+import type { Principal } from '../../common/auth/principal';
 import { AuditService } from '../audit/audit.service';
+import { BearerError } from '../auth/bearer-errors';
 import { User } from '../users/user.entity';
 import { USERNAME } from '../users/user.dto';
 import { UsersService } from '../users/users.service';
 import { ExternalIdentity } from './external-identity.entity';
 import { TrustedIssuerConfig } from './trusted-issuers';
 
-function claim(payload: JWTPayload, name: string): string | undefined {
-  const v = (payload as Record<string, unknown>)[name];
-  return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+/** Column sizes in characters (external_identities.subject, users.email, users.first_name/last_name). */
+const SUBJECT_MAX = 255;
+const EMAIL_MAX = 254;
+const NAME_MAX = 150;
+
+/** Whether PostgreSQL can store `v` in a varchar(max): it counts code points, and refuses NUL in text. */
+function fits(v: string, max: number): boolean {
+  return !v.includes('\u0000') && [...v].length <= max;
 }
+
+/** A non-blank string claim that fits its column; anything else counts as absent. */
+function claim(payload: JWTPayload, name: string, max: number): string | undefined {
+  const v = (payload as Record<string, unknown>)[name];
+  if (typeof v !== 'string' || !v.trim()) return undefined;
+  return fits(v.trim(), max) ? v.trim() : undefined;
+}
+
+/** The users columns a token may keep current, by their API names (audit events name them so). */
+const PROFILE_FIELDS = { email: 'email', firstName: 'first_name', lastName: 'last_name' } as const;
+type ProfileField = keyof typeof PROFILE_FIELDS;
 
 /** Users seen through trusted external issuers: created on first valid token, names and e-mail kept current. */
 @Injectable()
@@ -24,12 +42,18 @@ export class ExternalUsersService {
     private readonly audit: AuditService,
   ) {}
 
+  /**
+   * The user behind a verified token of `issuer`. The e-mail and names follow the token's claims, but only
+   * the claims it carries: a token without `given_name`, or with one too long for the column, leaves the
+   * stored first name as it is. A `sub` that cannot be stored refuses the token (401 `invalid_token`).
+   */
   async provision(issuer: TrustedIssuerConfig, payload: JWTPayload): Promise<User> {
     const sub = payload.sub!;
-    const wanted = {
-      email: claim(payload, issuer.claims.email) ?? null,
-      firstName: (claim(payload, issuer.claims.firstName) ?? '').slice(0, 150),
-      lastName: (claim(payload, issuer.claims.lastName) ?? '').slice(0, 150),
+    if (!fits(sub, SUBJECT_MAX)) throw new BearerError(401, 'invalid_token', `The token's sub is longer than ${SUBJECT_MAX} characters or contains a NUL.`);
+    const claimed: Record<ProfileField, string | undefined> = {
+      email: claim(payload, issuer.claims.email, EMAIL_MAX),
+      firstName: claim(payload, issuer.claims.firstName, NAME_MAX),
+      lastName: claim(payload, issuer.claims.lastName, NAME_MAX),
     };
     return this.dataSource.transaction(async (tx) => {
       // Serialize first sightings of the same (issuer, sub) across requests and replicas.
@@ -37,19 +61,27 @@ export class ExternalUsersService {
       const identity = await tx.findOneBy(ExternalIdentity, { issuer: issuer.issuer, subject: sub });
       if (identity) {
         const user = await tx.findOneByOrFail(User, { id: identity.userId });
-        const changed = (Object.keys(wanted) as (keyof typeof wanted)[]).filter((k) => wanted[k] !== null && wanted[k] !== user[k]);
-        if (changed.length) {
-          await tx.update(User, { id: user.id }, Object.fromEntries(changed.map((k) => [k, wanted[k]])));
-          Object.assign(user, Object.fromEntries(changed.map((k) => [k, wanted[k]])));
+        const changed = (Object.keys(claimed) as ProfileField[]).filter((k) => claimed[k] !== undefined && claimed[k] !== user[k]);
+        // A deactivated user's token is refused after this; it changes nothing either.
+        if (changed.length && user.isActive) {
+          const values = Object.fromEntries(changed.map((k) => [k, claimed[k]]));
+          await tx.update(User, { id: user.id }, values);
+          Object.assign(user, values);
+          // The user's own sign-in brought the change, through the issuer's claims.
+          const actor: Principal = { type: 'user', id: user.id, name: user.username, tokenKind: 'external', scopes: [], isStaff: user.isStaff, isSupport: user.isSupport };
+          await this.audit.record(
+            { action: 'user.updated', actor, subjectType: 'User', subjectId: user.id, organizationId: user.organizationId, data: { fields: changed.map((k) => PROFILE_FIELDS[k]), issuer: issuer.issuer } },
+            tx,
+          );
         }
         return user;
       }
-      const preferred = claim(payload, issuer.claims.username);
+      const preferred = claim(payload, issuer.claims.username, NAME_MAX);
       let username = preferred && USERNAME.test(preferred) ? preferred : `ext-${sub.replace(/[^A-Za-z0-9._@+-]/g, '').slice(0, 40) || 'user'}`;
       const taken = await tx.query('SELECT 1 FROM users WHERE lower(username) = lower($1)', [username]);
       if (taken.length) username = `${username.slice(0, 130)}-${randomBytes(4).toString('hex')}`;
       // No claim can make an external user staff or support.
-      const user = await this.users.insert({ username, ...wanted, kind: 'external', source: `external:${issuer.issuer}` }, tx);
+      const user = await this.users.insert({ username, email: claimed.email ?? null, firstName: claimed.firstName ?? '', lastName: claimed.lastName ?? '', kind: 'external', source: `external:${issuer.issuer}` }, tx);
       await tx.insert(ExternalIdentity, { issuer: issuer.issuer, subject: sub, userId: user.id });
       await this.audit.record({ action: 'user.provisioned_external', actor: { type: 'system' }, subjectType: 'User', subjectId: user.id, data: { issuer: issuer.issuer, username } }, tx);
       return user;

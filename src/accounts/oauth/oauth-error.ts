@@ -1,13 +1,22 @@
 import { SelfRenderingError } from '../../common/errors/app-error';
 
-export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type' | 'invalid_scope' | 'temporarily_unavailable';
+/** RFC 6749 §5.2's codes, and §4.1.2.1's `temporarily_unavailable` and `server_error` for failures on our side. */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'temporarily_unavailable'
+  | 'server_error';
 
 /** RFC 6749 §5.2 error response: `{ error, error_description }`, never cached. */
 export class OAuthError extends Error implements SelfRenderingError {
   constructor(
     readonly code: OAuthErrorCode,
     message: string,
-    readonly status: number = code === 'invalid_client' ? 401 : code === 'temporarily_unavailable' ? 503 : 400,
+    readonly status: number = code === 'invalid_client' ? 401 : code === 'temporarily_unavailable' ? 503 : code === 'server_error' ? 500 : 400,
     private readonly extraHeaders: Record<string, string> = {},
   ) {
     super(message);

@@ -1,4 +1,4 @@
-import { All, Body, Controller, Get, Header, HttpCode, Post, Req } from '@nestjs/common';
+import { All, Body, Controller, Get, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
 import { ApiConsumes, ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Public } from '../../common/decorators/public.decorator';
@@ -8,6 +8,7 @@ import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { OAuthError } from './oauth-error';
 import { OAuthService, TokenResponse } from './oauth.service';
+import { TokenEndpointExceptionFilter } from './token-endpoint-errors';
 
 /** OAuth2 token endpoint (RFC 6749) and discovery documents (RFC 8414, RFC 7517). */
 @ApiTags('oauth')
@@ -28,6 +29,7 @@ export class OAuthController {
   }
 
   @Public()
+  @UseFilters(TokenEndpointExceptionFilter)
   @Post('oauth/token')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -40,6 +42,7 @@ export class OAuthController {
 
   /** The same endpoint at /token, where clients of the activation flow expect it. */
   @Public()
+  @UseFilters(TokenEndpointExceptionFilter)
   @Post('token')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
@@ -50,6 +53,7 @@ export class OAuthController {
   }
 
   @Public()
+  @UseFilters(TokenEndpointExceptionFilter)
   @All(['oauth/token', 'token'])
   @ApiExcludeEndpoint()
   wrongMethod(): never {
@@ -66,6 +70,11 @@ export class OAuthController {
   @Public()
   @Get('.well-known/oauth-authorization-server')
   @Header('Cache-Control', 'public, max-age=300')
+  /**
+   * RFC 8414 metadata of what we actually support. There is no authorization endpoint, so no response type
+   * (RFC 9700 forbids the implicit grant's `token` anyway); clients authenticate with secrets only, so no
+   * `token_endpoint_auth_signing_alg_values_supported`, which is for JWT client authentication.
+   */
   metadata() {
     const iss = this.issuer.issuer;
     return {
@@ -74,9 +83,8 @@ export class OAuthController {
       jwks_uri: `${iss}/.well-known/jwks.json`,
       grant_types_supported: ['client_credentials', ...this.settings.NEW_USER_GRANT_TYPES],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      response_types_supported: ['token'],
-      token_endpoint_auth_signing_alg_values_supported: ['RS256', 'ES256'],
-      service_documentation: `${iss}/docs`,
+      response_types_supported: [],
+      ...(this.settings.DOCS_ENABLED ? { service_documentation: `${iss}/docs` } : {}),
     };
   }
 }

@@ -33,11 +33,12 @@ function isFullDate(value: string): boolean {
   return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3];
 }
 
+/** A form parameter that may appear once; sent without a value it counts as omitted (RFC 6749 §3.2). */
 function single(body: Record<string, unknown>, name: string): string | undefined {
   const v = body[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new OAuthError('invalid_request', `Parameter ${name} must appear once.`);
-  return v;
+  return v === '' ? undefined : v;
 }
 
 /** The token endpoint's grants (RFC 6749 §4.4 client credentials; the new-user-credentials activation grant). */
@@ -82,13 +83,17 @@ export class OAuthService {
   }
 
   /**
-   * Failed client authentications count per IP and per client_id (LOGIN_RATE_LIMIT, like password logins);
-   * a key over the limit is refused, right secret or not, until its window ends. Every request also counts
-   * per client against TOKEN_RATE_LIMIT, so a runaway client cannot monopolise signing. Successful requests
-   * are not limited per IP: many services may share one address behind NAT.
+   * Failed client authentications count per IP and per (client_id, IP) pair (LOGIN_RATE_LIMIT, like password
+   * logins); a key over the limit is refused, right secret or not, until its window ends. Not per client
+   * alone: client_id is in every token the client holds, so anyone could lock a service out, and with
+   * 256-bit random secrets such a lockout protects nothing. The address that keeps failing is blocked;
+   * the service presenting its secret from its own address is not. Every request also counts per client
+   * against TOKEN_RATE_LIMIT, so a runaway client cannot monopolise signing. Successful requests are not
+   * limited per IP: many services may share one address behind NAT.
    */
   private async authenticateClient(creds: ClientCredentials, ip: string): Promise<AuthenticatedClient> {
-    const failureKeys = [`token-fail:ip:${ip}`, `token-fail:client:${creds.clientId}`];
+    // The IP last: it cannot contain '@', so the pair's key is unambiguous. Real client ids are short.
+    const failureKeys = [`token-fail:ip:${ip}`, `token-fail:client-ip:${creds.clientId.slice(0, 64)}@${ip}`];
     await this.limitOr429(async () => {
       this.limiter.assertNotBlocked(failureKeys);
       await this.limiter.hit([`token:client:${creds.clientId}`], this.settings.TOKEN_RATE_LIMIT);

@@ -1,26 +1,36 @@
 import type { NextFunction, Request, Response } from 'express';
+import type { AppError } from '../errors/app-error';
 import { CommonError } from '../errors/common.errors';
 
 /**
- * body-parser reports problems as errors with a `type`; they become our error codes here, before
- * Nest's generic mapping loses the distinction between bad JSON and an oversized body.
+ * What a body-parser error means, as one of our errors; undefined for anything else. body-parser names
+ * most of its errors with a `type`; a body it cannot inflate (a broken gzip stream) comes as a bare
+ * client error with `expose` set, which must not fall through to a 500.
  */
-export function bodyParserErrors(err: unknown, _req: Request, _res: Response, next: NextFunction): void {
-  const e = err as { type?: string; limit?: number };
+export function bodyParserError(err: unknown): AppError | undefined {
+  const e = err as { type?: string; limit?: number; status?: number; expose?: boolean } | undefined;
   switch (e?.type) {
     case 'entity.parse.failed':
-      return next(new CommonError('invalid_json', 'The request body is not valid JSON.'));
+      return new CommonError('invalid_json', 'The request body is not valid JSON.');
     case 'entity.too.large':
-      return next(new CommonError('payload_too_large', 'The request body is too large.', { limit_bytes: e.limit }));
+      return new CommonError('payload_too_large', 'The request body is too large.', { limit_bytes: e.limit });
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return next(new CommonError('unsupported_media_type', 'The request body encoding is not supported.'));
+      return new CommonError('unsupported_media_type', 'The request body encoding is not supported.');
     case 'request.aborted':
     case 'request.size.invalid':
     case 'stream.encoding.set':
+    case 'stream.not.readable':
     case 'parameters.too.many':
-      return next(new CommonError('bad_request', 'The request body could not be read.'));
-    default:
-      return next(err);
+      return new CommonError('bad_request', 'The request body could not be read.');
   }
+  if (e?.expose === true && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    return new CommonError('bad_request', 'The request body could not be read.');
+  }
+  return undefined;
+}
+
+/** body-parser's errors become our error codes here, before Nest's generic mapping loses the distinction between bad JSON and an oversized body. */
+export function bodyParserErrors(err: unknown, _req: Request, _res: Response, next: NextFunction): void {
+  next(bodyParserError(err) ?? err);
 }

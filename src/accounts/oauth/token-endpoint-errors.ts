@@ -1,0 +1,64 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { PinoLogger } from 'nestjs-pino';
+import { AppError } from '../../common/errors/app-error';
+import { isDatabaseUnavailable } from '../../common/errors/database-errors';
+import { bodyParserError } from '../../common/http/body-parser-errors.middleware';
+import { OAuthError } from './oauth-error';
+
+/** Where the token endpoint answers; both keep RFC 6749's error shape for every error. */
+export const TOKEN_ENDPOINT_PATHS = ['/oauth/token', '/token'];
+
+/** Seconds a client should wait before retrying while the database is unreachable (as elsewhere in the API). */
+const RETRY_AFTER_SECONDS = '5';
+
+/**
+ * body-parser's errors at the token endpoint (malformed, oversized or undecodable bodies) as RFC 6749 §5.2
+ * errors: 400 `invalid_request`, but 413 for a body over BODY_LIMIT_BYTES. They happen before any route
+ * runs, so a route's filter never sees them; mounted on TOKEN_ENDPOINT_PATHS after the body parsers.
+ */
+export function tokenEndpointBodyErrors(err: unknown, _req: Request, _res: Response, next: NextFunction): void {
+  const parsed = bodyParserError(err);
+  if (!parsed) return next(err);
+  next(new OAuthError('invalid_request', parsed.message, parsed.status === 413 ? 413 : 400));
+}
+
+/**
+ * Renders whatever the token routes throw as `{ error, error_description }` with `Cache-Control: no-store`:
+ * OAuth errors as they are, a database outage as 503 `temporarily_unavailable` with `Retry-After`, other
+ * client errors as `invalid_request`, and anything unexpected as 500 `server_error` (logged, with the
+ * request id in the description, never internals). OAuth clients read `error`; our usual shape would
+ * leave them with nothing to read.
+ */
+@Injectable()
+@Catch()
+export class TokenEndpointExceptionFilter implements ExceptionFilter {
+  constructor(private readonly logger: PinoLogger) {
+    this.logger.setContext('oauth');
+  }
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const req = host.switchToHttp().getRequest<Request & { id?: string }>();
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const error = this.asOAuthError(exception, req.id);
+    const { body, headers } = error.render();
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    res.status(error.status).json(body);
+  }
+
+  private asOAuthError(e: unknown, requestId: string | undefined): OAuthError {
+    if (e instanceof OAuthError) return e;
+    if (isDatabaseUnavailable(e)) {
+      this.logger.warn({ err: e }, 'database unavailable');
+      return new OAuthError('temporarily_unavailable', 'The service is temporarily unavailable; try again shortly.', 503, { 'Retry-After': RETRY_AFTER_SECONDS });
+    }
+    const status = e instanceof AppError ? e.status : e instanceof HttpException ? e.getStatus() : undefined;
+    if (status !== undefined && status >= 400 && status < 500) return new OAuthError('invalid_request', (e as Error).message, status);
+    this.logger.error({ err: e }, 'unhandled error');
+    return new OAuthError('server_error', `Internal error${requestId ? ` (request ${requestId})` : ''}.`, 500);
+  }
+}
