@@ -167,7 +167,7 @@ export const SETTINGS_SCHEMA = {
     min: 0,
     description: 'How long a replica keeps an OAuth client it authenticated in memory; changes made on another replica reach it within this time (0 = query on every token request).',
   },
-  TOKEN_RATE_LIMIT: { kind: 'int', default: '600', min: 1, description: 'Token requests per OAuth client in LOGIN_RATE_WINDOW_SECONDS.' },
+  TOKEN_RATE_LIMIT: { kind: 'int', default: '600', min: 1, description: 'Authenticated token requests per OAuth client in LOGIN_RATE_WINDOW_SECONDS.' },
   LOGIN_RATE_WINDOW_SECONDS: { kind: 'int', default: '60', min: 1, description: 'Window of LOGIN_RATE_LIMIT and TOKEN_RATE_LIMIT.' },
   ACTIVATION_MAX_ATTEMPTS: { kind: 'int', default: '5', min: 1, description: 'Failed activation attempts before a record locks.' },
   ACTIVATION_LOCK_SECONDS: { kind: 'int', default: '900', min: 1, description: 'How long a locked activation record refuses attempts.' },
