@@ -452,25 +452,15 @@ describe('POST /oauth/token rate limit', () => {
     expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { ...right, ...from('10.1.0.10') })).status).toBe(200);
   });
 
-  it('does not lock a client out when failures for it come from many addresses', async () => {
-    const org = await createOrganization(t);
-    const sa = await createServiceAccount(t, org.id);
-    for (let i = 1; i <= 4; i++) {
-      const res = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, 'cas_guess'), ...from(`10.4.0.${i}`) });
-      expectOAuthError(res, 401, 'invalid_client');
-    }
-    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret), ...from('10.4.0.10') })).status).toBe(200);
-  });
-
-  it('does not spend the request budget of a client on failures sent under its id', async () => {
+  it('neither locks a client out nor spends its request budget when failures sent under its id come from many addresses', async () => {
     const org = await createOrganization(t);
     const sa = await createServiceAccount(t, org.id);
     // More failures than TOKEN_RATE_LIMIT, each from its own address so none is blocked.
     for (let i = 1; i <= t.settings.TOKEN_RATE_LIMIT + 2; i++) {
-      const res = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, 'cas_guess'), ...from(`10.5.0.${i}`) });
+      const res = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, 'cas_guess'), ...from(`10.4.0.${i}`) });
       expectOAuthError(res, 401, 'invalid_client');
     }
-    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret), ...from('10.5.1.1') })).status).toBe(200);
+    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret), ...from('10.4.1.1') })).status).toBe(200);
   });
 
   it('blocks an address that keeps failing, whichever clients it tries, while other addresses still get tokens', async () => {
