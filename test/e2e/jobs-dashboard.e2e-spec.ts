@@ -76,6 +76,7 @@ describe('Queue dashboard', () => {
       const { pair, attributes } = dashboardCookie(res.headers['set-cookie']);
       expect(attributes).toEqual(expect.arrayContaining(['HttpOnly', 'SameSite=Strict', 'Path=/admin/queues']));
       expect(attributes.find((a) => a.startsWith('Max-Age='))).toBe(`Max-Age=${t.settings.ACCESS_TOKEN_TTL_SECONDS}`);
+      expect(res.headers).toMatchObject({ 'cache-control': 'no-store', pragma: 'no-cache' });
       // Served over plain http here, so the cookie is not limited to https.
       expect(attributes).not.toContain('Secure');
 

@@ -58,6 +58,9 @@ export class AuthController {
 
   @Post('dashboard-session')
   @HttpCode(204)
+  // The answer sets a cookie holding a token: no cache may keep it.
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
   @ApiBearerAuth()
   @RequirePermission('manage', 'all')
   @ApiNoContentResponse({
