@@ -4,8 +4,8 @@ import { MigrationInterface, QueryRunner } from "typeorm";
  * `lease` numbers the runs of a job (every claim takes the next one) and fences their writes, so
  * `attempts` can give a run back when a clean shutdown interrupts it. A Failed job always says why.
  */
-export class JobsRunLease1796500000000 implements MigrationInterface {
-    name = 'JobsRunLease1796500000000'
+export class JobsRunLease1796163000000 implements MigrationInterface {
+    name = 'JobsRunLease1796163000000'
 
     public async up(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(`ALTER TABLE "jobs" ADD "lease" integer NOT NULL DEFAULT 0`);

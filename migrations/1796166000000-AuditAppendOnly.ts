@@ -4,8 +4,8 @@ import { MigrationInterface, QueryRunner } from "typeorm";
  * `audit_events` refused UPDATE only; DELETE and TRUNCATE now fail the same way. Archiving old events
  * is a deliberate act of the table's owner: `ALTER TABLE audit_events DISABLE TRIGGER USER` around it.
  */
-export class AuditAppendOnly1796500000001 implements MigrationInterface {
-    name = 'AuditAppendOnly1796500000001'
+export class AuditAppendOnly1796166000000 implements MigrationInterface {
+    name = 'AuditAppendOnly1796166000000'
 
     public async up(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(`
