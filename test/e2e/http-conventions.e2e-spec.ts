@@ -26,6 +26,21 @@ describe('HTTP conventions', () => {
     expect({ status: unknownEncoding.status, error: unknownEncoding.body.error }).toEqual({ status: 415, error: 'unsupported_media_type' });
   });
 
+  it('answers text PostgreSQL cannot store (a NUL character) with a 400, never a 500', async () => {
+    const login = await t.http.post('/api/v1/auth/login').send({ username: 'ad\u0000min', password: 'whatever it is' });
+    expect({ status: login.status, error: login.body.error }).toEqual({ status: 400, error: 'invalid_input' });
+    const token = await t.http
+      .post('/oauth/token')
+      .type('form')
+      .send('grant_type=client_credentials&client_id=cas%00client&client_secret=cas_secret');
+    expect({ status: token.status, error: token.body.error }).toEqual({ status: 400, error: 'invalid_request' });
+    const activation = await t.http
+      .post('/oauth/token')
+      .type('form')
+      .send('grant_type=urn:campus-access:params:oauth:grant-type:new-user-credentials&crsid=ab%0012&date_of_birth=1996-12-19&code=ABCDEFGHJKMN');
+    expect({ status: activation.status, error: activation.body.error }).toEqual({ status: 400, error: 'invalid_request' });
+  });
+
   it('answers an unknown field with 400 validation_failed naming it', async () => {
     const res = await t.http.post('/api/v1/probe/echo').send({ name: 'a', admin: true }).expect(400);
     expect(res.body.error).toBe('validation_failed');

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Injectable } from
 import type { NextFunction, Request, Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import { AppError } from '../../common/errors/app-error';
-import { isDatabaseUnavailable } from '../../common/errors/database-errors';
+import { isDatabaseUnavailable, isUnstorableText } from '../../common/errors/database-errors';
 import { bodyParserError } from '../../common/http/body-parser-errors.middleware';
 import { OAuthError } from './oauth-error';
 
@@ -56,6 +56,7 @@ export class TokenEndpointExceptionFilter implements ExceptionFilter {
       this.logger.warn({ err: e }, 'database unavailable');
       return new OAuthError('temporarily_unavailable', 'The service is temporarily unavailable; try again shortly.', 503, { 'Retry-After': RETRY_AFTER_SECONDS });
     }
+    if (isUnstorableText(e)) return new OAuthError('invalid_request', 'A parameter contains a character that cannot be stored (such as NUL) or is too long.');
     const status = e instanceof AppError ? e.status : e instanceof HttpException ? e.getStatus() : undefined;
     if (status !== undefined && status >= 400 && status < 500) return new OAuthError('invalid_request', (e as Error).message, status);
     this.logger.error({ err: e }, 'unhandled error');

@@ -30,3 +30,14 @@ export function isForeignKeyViolation(error: unknown): boolean {
   const e = error as { code?: string; driverError?: { code?: string } };
   return e?.code === '23503' || e?.driverError?.code === '23503';
 }
+
+/**
+ * PostgreSQL refused a text value it cannot store: a NUL character or one the encoding lacks (22021,
+ * 22P05), or a string longer than its column (22001). Such values come from requests: a 400, not a 500.
+ */
+const UNSTORABLE_TEXT_SQLSTATES = new Set(['22021', '22P05', '22001']);
+
+export function isUnstorableText(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string } };
+  return UNSTORABLE_TEXT_SQLSTATES.has(e?.code ?? '') || UNSTORABLE_TEXT_SQLSTATES.has(e?.driverError?.code ?? '');
+}

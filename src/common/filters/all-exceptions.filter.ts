@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import { AppError, isSelfRendering } from '../errors/app-error';
 import { CODE_BY_STATUS } from '../errors/common.errors';
-import { isDatabaseUnavailable, isForeignKeyViolation, isUniqueViolation } from '../errors/database-errors';
+import { isDatabaseUnavailable, isForeignKeyViolation, isUniqueViolation, isUnstorableText } from '../errors/database-errors';
 
 interface ErrorBody {
   error: string;
@@ -59,6 +59,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     } else if (isUniqueViolation(exception)) {
       status = HttpStatus.CONFLICT;
       body = { error: 'conflict', message: 'An object with the same unique values already exists.' };
+    } else if (isUnstorableText(exception)) {
+      status = HttpStatus.BAD_REQUEST;
+      body = { error: 'invalid_input', message: 'A value contains a character that cannot be stored (such as NUL) or is too long.' };
     } else if (isForeignKeyViolation(exception)) {
       status = HttpStatus.CONFLICT;
       body = { error: 'conflict', message: 'The object is still referenced by, or refers to, other objects.' };
