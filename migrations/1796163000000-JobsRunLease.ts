@@ -9,7 +9,7 @@ export class JobsRunLease1796163000000 implements MigrationInterface {
 
     public async up(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(`ALTER TABLE "jobs" ADD "lease" integer NOT NULL DEFAULT 0`);
-        await queryRunner.query(`UPDATE "jobs" SET "lease" = "attempts"`);
+        await queryRunner.query(`UPDATE "jobs" SET "lease" = "attempts" WHERE "attempts" > 0`);
         await queryRunner.query(`UPDATE "jobs" SET "error" = 'The job failed without a message' WHERE "state" = 'Failed' AND "error" IS NULL`);
         await queryRunner.query(`ALTER TABLE "jobs" ADD CONSTRAINT "ck_jobs_failed_has_error" CHECK ("state" <> 'Failed' OR "error" IS NOT NULL)`);
     }

@@ -192,8 +192,10 @@ export class JobRunContext<P extends object> implements JobContext<P> {
       [this.job.id, name, storage, key, contentType, size, text, this.job.lease],
     );
     if (!row.id) {
-      // The job is no longer this run's: its bytes go, the current run's stay.
-      if (storage && key) await this.removeStored(storage, key);
+      // The job is no longer this run's: its bytes go, the current run's stay. Unless this run had
+      // recorded an artifact at this very key before it lost the job: the row still points there.
+      const recordedHere = row.old_storage === storage && row.old_key === key;
+      if (storage && key && !recordedHere) await this.removeStored(storage, key);
       this.markLost();
       throw new JobLostSignal();
     }

@@ -4,7 +4,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
-import type { ArtifactStorageKind } from './job-artifact.entity';
 import { errorText } from './jobs.runner';
 import { queryRows } from './jobs.sql';
 import { ArtifactStore } from './storage/artifact-store';
@@ -17,7 +16,8 @@ const BATCH = 500;
  * removed (the store is down) keeps its row and is purged by a later run, so nothing is left in
  * storage with no row to find it by. For a job that ever ran, every configured storage is cleared
  * of its whole folder or prefix, whatever its artifact rows say: a killed run leaves temporary files
- * and unfinished uploads that no row names.
+ * and unfinished uploads that no row names. Every process runs the purge; clearing a prefix twice is
+ * harmless.
  */
 @Injectable()
 export class JobsRetention {
@@ -44,48 +44,48 @@ export class JobsRetention {
     return this.purgeBefore(new Date(now.getTime() - this.settings.JOB_RETENTION_DAYS * 86_400_000));
   }
 
-  /** Purges every job that is not running and finished (or was created) before `cutoff`. */
+  /**
+   * Purges every job that is not running and finished (or was created) before `cutoff`. Candidates are
+   * read a batch at a time with no transaction held open while storage answers; a job's row goes only
+   * once its objects are gone, and only if it is still past the cutoff and not running.
+   */
   async purgeBefore(cutoff: Date): Promise<number> {
     let total = 0;
-    // Walks the candidates in (created_at, id) order, so jobs left for a later run are not read again.
-    let after: { createdAt: Date; id: string } | undefined;
+    // The (created_at, id) of the last candidate, created_at as text so no microsecond is lost: rows a
+    // purge could not clear are not read again in the same purge.
+    let after: { createdAt: string; id: string } | undefined;
     for (;;) {
-      const { seen, purged, last } = await this.db.transaction(async (tx) => {
-        const doomed = await queryRows<{ id: string; created_at: Date; ran: boolean }>(
-          tx,
-          `SELECT id, created_at, lease > 0 AS ran FROM jobs
-            WHERE state <> 'In Progress' AND COALESCE(finished_at, created_at) < $1
-              AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
-            ORDER BY created_at, id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
-          [cutoff, after?.createdAt ?? null, after?.id ?? null],
-        );
-        if (doomed.length === 0) return { seen: 0, purged: 0, last: undefined };
-        const stored = await queryRows<{ job_id: string; storage: ArtifactStorageKind }>(
-          tx,
-          `SELECT DISTINCT job_id, storage FROM job_artifacts WHERE job_id = ANY($1::uuid[]) AND storage IS NOT NULL`,
-          [doomed.map((d) => d.id)],
-        );
-        const cleared: string[] = [];
-        for (const job of doomed) {
-          const kinds = new Set(stored.filter((a) => a.job_id === job.id).map((a) => a.storage));
-          if (job.ran) for (const kind of this.store.kinds) kinds.add(kind);
-          try {
-            await this.store.deleteJob(job.id, kinds);
-            cleared.push(job.id);
-          } catch (e) {
-            this.logger.warn(`Could not delete the artifacts of job ${job.id}; its row stays for the next purge: ${errorText(e)}`);
-          }
+      const doomed = await queryRows<{ id: string; created_at: string; ran: boolean }>(
+        this.db,
+        `SELECT id, created_at::text AS created_at, lease > 0 AS ran FROM jobs
+          WHERE state <> 'In Progress' AND COALESCE(finished_at, created_at) < $1
+            AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
+          ORDER BY created_at, id LIMIT ${BATCH}`,
+        [cutoff, after?.createdAt ?? null, after?.id ?? null],
+      );
+      if (doomed.length === 0) return total;
+      const cleared: string[] = [];
+      for (const job of doomed) {
+        try {
+          // A job that never ran wrote nothing; one that ran may have left objects no row names.
+          if (job.ran) await this.store.deleteJob(job.id, this.store.kinds);
+          cleared.push(job.id);
+        } catch (e) {
+          this.logger.warn(`Could not delete the artifacts of job ${job.id}; its row stays for the next purge: ${errorText(e)}`);
         }
-        if (cleared.length > 0) {
-          // Their artifact rows go with them (ON DELETE CASCADE).
-          await tx.query(`DELETE FROM jobs WHERE id = ANY($1::uuid[])`, [cleared]);
-        }
-        const end = doomed[doomed.length - 1];
-        return { seen: doomed.length, purged: cleared.length, last: { createdAt: end.created_at, id: end.id } };
-      });
-      total += purged;
-      after = last;
-      if (seen < BATCH) return total;
+      }
+      if (cleared.length > 0) {
+        // Their artifact rows go with them (ON DELETE CASCADE).
+        const deleted = await queryRows<{ id: string }>(
+          this.db,
+          `DELETE FROM jobs WHERE id = ANY($1::uuid[]) AND state <> 'In Progress' AND COALESCE(finished_at, created_at) < $2 RETURNING id`,
+          [cleared, cutoff],
+        );
+        total += deleted.length;
+      }
+      const end = doomed[doomed.length - 1];
+      after = { createdAt: end.created_at, id: end.id };
+      if (doomed.length < BATCH) return total;
     }
   }
 }

@@ -25,6 +25,8 @@ export interface S3ArtifactStorageOptions {
 export class S3ArtifactStorage implements ArtifactStorage {
   readonly kind = 's3' as const;
   readonly client: S3Client;
+  /** Set once the store has refused to list multipart uploads; not asked again by this process. */
+  private uploadsUnlistable = false;
 
   constructor(private readonly options: S3ArtifactStorageOptions) {
     this.client = new S3Client({
@@ -94,10 +96,12 @@ export class S3ArtifactStorage implements ArtifactStorage {
 
   /**
    * Aborts the multipart uploads a killed worker left unfinished (their parts are billed but listed as
-   * no object). A store that cannot list uploads answers NotImplemented; there, a lifecycle rule that
-   * aborts incomplete uploads does this (see the jobs README).
+   * no object). A store that cannot list uploads (NotImplemented), or credentials without
+   * s3:ListBucketMultipartUploads (AccessDenied), leave this to a lifecycle rule that aborts incomplete
+   * uploads (see the jobs README); the objects themselves are still removed.
    */
   private async abortUploads(prefix: string): Promise<void> {
+    if (this.uploadsUnlistable) return;
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
     do {
@@ -107,7 +111,10 @@ export class S3ArtifactStorage implements ArtifactStorage {
           new ListMultipartUploadsCommand({ Bucket: this.options.bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
         );
       } catch (e) {
-        if (e instanceof S3ServiceException && e.name === 'NotImplemented') return;
+        if (e instanceof S3ServiceException && (e.name === 'NotImplemented' || e.name === 'AccessDenied')) {
+          this.uploadsUnlistable = true;
+          return;
+        }
         throw e;
       }
       for (const upload of page.Uploads ?? []) {
