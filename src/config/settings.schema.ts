@@ -153,7 +153,7 @@ export const SETTINGS_SCHEMA = {
     kind: 'int',
     default: '10',
     min: 1,
-    description: 'Password logins per IP and per account, failed client authentications per IP and per client and IP, and activation attempts per IP, in LOGIN_RATE_WINDOW_SECONDS.',
+    description: 'Password logins per IP and per account, failed client authentications per IP, and activation attempts per IP, in LOGIN_RATE_WINDOW_SECONDS.',
   },
   AUDIT_TOKEN_FLUSH_SECONDS: {
     kind: 'int',

@@ -62,7 +62,7 @@ export class AuthService {
     await this.limiter.hit([`login:ip:${ip}`]);
     const user = await this.users.findForLogin(login);
     // Per account, not per login string: attempts by username and by e-mail count together.
-    await this.limiter.hit([`login:account:${user ? user.id : login.toLowerCase()}`]);
+    await this.limiter.hit([user ? `login:account:id:${user.id}` : `login:account:name:${login.toLowerCase()}`]);
     const ok = await verifyPassword(user?.passwordHash, password);
     if (!user || !ok || !user.isActive) {
       await this.audit.record({ action: 'auth.login_failed', actor: { type: 'anonymous' }, subjectType: 'User', subjectId: user?.id, organizationId: user?.organizationId, data: { login }, ip });

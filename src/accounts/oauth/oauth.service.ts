@@ -83,18 +83,16 @@ export class OAuthService {
   }
 
   /**
-   * Failed client authentications count per IP and per (client_id, IP) pair (LOGIN_RATE_LIMIT, like password
-   * logins); a key over the limit is refused, right secret or not, until its window ends. Not per client
-   * alone: client_id is in every token the client holds, so anyone could lock a service out, and with
-   * 256-bit random secrets such a lockout protects nothing. The address that keeps failing is blocked;
-   * the service presenting its secret from its own address is not. Each authenticated request then counts
-   * per client against TOKEN_RATE_LIMIT, so a runaway client cannot monopolise signing; only authenticated
-   * ones, or failures sent under a client's id would use up its budget. Successful requests are not
-   * limited per IP: many services may share one address behind NAT.
+   * Failed client authentications count per IP (LOGIN_RATE_LIMIT, like password logins); an address over
+   * the limit is refused, right secret or not, until its window ends. Not per client: client_id is in
+   * every token the client holds, so anyone could lock a service out, and with 256-bit random secrets
+   * such a lockout protects nothing. Each authenticated request then counts per client against
+   * TOKEN_RATE_LIMIT, so a runaway client cannot monopolise signing; only authenticated ones, or failures
+   * sent under a client's id would use up its budget. Successful requests are not limited per IP: many
+   * services may share one address behind NAT.
    */
   private async authenticateClient(creds: ClientCredentials, ip: string): Promise<AuthenticatedClient> {
-    // The IP last: it cannot contain '@', so the pair's key is unambiguous. Real client ids are short.
-    const failureKeys = [`token-fail:ip:${ip}`, `token-fail:client-ip:${creds.clientId.slice(0, 64)}@${ip}`];
+    const failureKeys = [`token-fail:ip:${ip}`];
     await this.limitOr429(async () => this.limiter.assertNotBlocked(failureKeys));
     const account = await this.serviceAccounts.authenticate(creds.clientId, creds.secret);
     if (!account) {
