@@ -15,6 +15,8 @@ Commands:
   create-admin --username NAME [--password PASSWORD]   create a staff admin (password generated and printed when omitted)
   rotate-signing-key                                   make a new signing key active; running servers sign with it from their
                                                        next key reload, and the old one retires once their tokens have expired
+  retire-signing-key --kid KID                         retire a rotated-out key now (a key that may have leaked): its tokens
+                                                       are refused from each server's next key reload
 
 With DATABASE_URL unset the command uses the embedded PostgreSQL in DATA_DIR (stop the server first).`;
 
@@ -24,8 +26,9 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE + '\n');
     return;
   }
-  if (command !== 'create-admin' && command !== 'rotate-signing-key') throw new Error(`unknown command "${command}"\n${USAGE}`);
-  const { values } = parseArgs({ args: rest, options: { username: { type: 'string' }, password: { type: 'string' } } });
+  if (!['create-admin', 'rotate-signing-key', 'retire-signing-key'].includes(command)) throw new Error(`unknown command "${command}"\n${USAGE}`);
+  const { values } = parseArgs({ args: rest, options: { username: { type: 'string' }, password: { type: 'string' }, kid: { type: 'string' } } });
+  if (command === 'retire-signing-key' && !values.kid) throw new Error('retire-signing-key needs --kid');
 
   const settings = await loadSettings({ overrides: { MIGRATIONS_RUN: 'true', LOG_LEVEL: 'warn', BOOTSTRAP_ADMIN_PASSWORD: undefined } });
   let embedded: EmbeddedPostgresHandle | undefined;
@@ -38,6 +41,10 @@ async function main(): Promise<void> {
       if (!values.username) throw new Error('create-admin needs --username');
       const { username, generated } = await app.get(BootstrapAdminService).createAdmin(values.username, values.password);
       if (!generated) process.stdout.write(`Created the staff admin "${username}".\n`);
+    } else if (command === 'retire-signing-key') {
+      await app.get(SigningKeysService).retire(values.kid!, { via: 'cli' });
+      process.stdout.write(`Signing key ${values.kid} is retired.\n`);
+      process.stdout.write(`Running servers refuse its tokens within SIGNING_KEYS_RELOAD_SECONDS (${settings.SIGNING_KEYS_RELOAD_SECONDS} s).\n`);
     } else {
       const { kid, retiring, retireAfter } = await app.get(SigningKeysService).rotate({ via: 'cli' });
       const until = retiring.length ? ` (published until ${retireAfter.toISOString()})` : '';

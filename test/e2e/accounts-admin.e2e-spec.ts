@@ -3,6 +3,7 @@ import { randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { DataSource } from 'typeorm';
+import { SigningKeysService } from '../../src/accounts/keys/signing-keys.service';
 import { createUser, unique } from '../factories/accounts';
 import { createTestApp, TestApp } from '../utils/test-app';
 import { createTestDatabase, TEST_REDIS_URL } from '../utils/test-databases';
@@ -154,6 +155,12 @@ describe('command line', () => {
       await t.http.post('/api/v1/auth/login').send({ username: 'operator', password: PASSWORD }).expect(200);
       const jwks = await t.http.get('/.well-known/jwks.json').expect(200);
       expect(jwks.body.keys).toHaveLength(2);
+      // The rotated-out key, retired by hand (as for a leaked key); the active one cannot be.
+      await expect(cli('retire-signing-key', '--kid', kid)).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('rotate first') });
+      await expect(cli('retire-signing-key')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('needs --kid') });
+      expect((await cli('retire-signing-key', '--kid', retiring)).stdout).toContain(`Signing key ${retiring} is retired.`);
+      await t.app.get(SigningKeysService).reload();
+      expect((await t.http.get('/.well-known/jwks.json').expect(200)).body.keys.map((k: { kid: string }) => k.kid)).toEqual([kid]);
       const events = await t.app
         .get(DataSource)
         .query<{ actor_type: string; subject_id: string; data: Record<string, unknown> }[]>(

@@ -393,10 +393,15 @@ describe('Retired signing keys', () => {
     await t.app.get(SigningKeysService).rotate();
     await me(user.token).expect(200);
 
-    // The key leaked: it is retired at once, without waiting for its tokens to expire.
-    await db().query("UPDATE signing_keys SET status = 'retired' WHERE kid = $1", [oldKey.kid]);
-    await t.app.get(SigningKeysService).reload();
+    // The key leaked: it is retired at once, without waiting for its tokens to expire. The active one
+    // cannot be retired before a rotation replaces it.
+    const keys = t.app.get(SigningKeysService);
+    await expect(keys.retire((await activeSigningKey(t)).kid)).rejects.toThrow(/rotate first/);
+    await keys.retire(oldKey.kid, { via: 'cli' });
     expectInvalidToken(await me(user.token), /unknown key/);
+    expect(await db().query("SELECT actor_type, data FROM audit_events WHERE action = 'signing_key.retired' AND subject_id = $1", [oldKey.kid])).toEqual([
+      { actor_type: 'system', data: { kid: oldKey.kid, reason: 'manual', via: 'cli' } },
+    ]);
     // A new token made with the leaked key too.
     expectInvalidToken(await me(await signOwnToken(t, user.row.id, { key: oldKey })), /unknown key/);
     const jwks = (await t.http.get('/.well-known/jwks.json').expect(200)).body.keys as { kid: string }[];
@@ -418,6 +423,13 @@ describe('Retired signing keys', () => {
     expectInvalidToken(await me(user.token), /unknown key/);
     const jwks = (await t.http.get('/.well-known/jwks.json').expect(200)).body.keys as { kid: string }[];
     expect(jwks.map((k) => k.kid)).not.toContain(oldKid);
+    // The next reload retires it in the table, and says so once.
+    await t.app.get(SigningKeysService).reload();
+    await t.app.get(SigningKeysService).reload();
+    expect(await db().query("SELECT status FROM signing_keys WHERE kid = $1", [oldKid])).toEqual([{ status: 'retired' }]);
+    expect(await db().query("SELECT data FROM audit_events WHERE action = 'signing_key.retired' AND subject_id = $1", [oldKid])).toEqual([
+      { data: { kid: oldKid, reason: 'expired' } },
+    ]);
   });
 });
 

@@ -154,6 +154,33 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     return result;
   }
 
+  /**
+   * Retires a key now, before its time: for a key that may have leaked. The active key cannot be retired
+   * (rotate first); tokens it signed are refused everywhere from each server's next key reload.
+   */
+  async retire(kid: string, options: { via?: string } = {}): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
+      const key = await tx.findOneBy(SigningKey, { kid });
+      if (!key) throw new Error(`No signing key ${kid}.`);
+      if (key.status === 'active') throw new Error(`Signing key ${kid} is the active key: rotate first, then retire it.`);
+      if (key.status === 'retired') return;
+      await tx.update(SigningKey, { id: key.id }, { status: 'retired' });
+      await this.audit.record(
+        {
+          action: 'signing_key.retired',
+          actor: { type: 'system' },
+          subjectType: 'SigningKey',
+          subjectId: kid,
+          data: { kid, reason: 'manual', ...(options.via ? { via: options.via } : {}) },
+        },
+        tx,
+      );
+    });
+    await this.reloading?.catch(() => undefined);
+    await this.reload();
+  }
+
   /** Loads the keys from the database (retiring those whose time has come); concurrent callers share one load. */
   reload(): Promise<void> {
     this.reloading ??= this.load().finally(() => (this.reloading = undefined));
@@ -171,7 +198,23 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
 
   private async load(): Promise<void> {
     this.lastReload = Date.now();
-    await this.keys.update({ status: 'retiring', retireAfter: LessThan(new Date()) }, { status: 'retired' });
+    // Every replica runs this; the one whose UPDATE retires a key records it, in the same transaction.
+    await this.dataSource.transaction(async (tx) => {
+      const expired: { kid: string }[] = (
+        await tx
+          .createQueryBuilder()
+          .update(SigningKey)
+          .set({ status: 'retired' })
+          .where({ status: 'retiring', retireAfter: LessThan(new Date()) })
+          .returning(['kid'])
+          .execute()
+      ).raw;
+      if (expired.length === 0) return;
+      await this.audit.recordMany(
+        expired.map(({ kid }) => ({ action: 'signing_key.retired', actor: { type: 'system' }, subjectType: 'SigningKey', subjectId: kid, data: { kid, reason: 'expired' } })),
+        tx,
+      );
+    });
     const rows = await this.keys
       .createQueryBuilder('k')
       .addSelect('k.privateKeyEncrypted')
