@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { Client } from 'pg';
 import type { Response } from 'supertest';
 import { createStaff, createUser, unique } from '../factories/accounts';
 import { IssuerKey, JwksServer, newIssuerKey, startJwksServer } from '../utils/jwks-server';
@@ -92,6 +93,27 @@ describe('Trusted external issuers', () => {
     expect(again.body.id).toBe(res.body.id);
     const listed = await t.http.get(`/api/v1/users?kind=external&search=${claims.upn}`).set(staff).expect(200);
     expect(listed.body.count).toBe(1);
+  });
+
+  it('gives a newcomer another username when someone takes the preferred one at the same moment', async () => {
+    const claims = person();
+    // Another request is creating an account with that username and has not committed yet.
+    const other = new Client({ connectionString: t.database.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`INSERT INTO users (username, kind) VALUES ($1, 'external')`, [claims.upn]);
+      const pending = me(await idp.sign(randomUUID(), AUDIENCE, { claims })).then((r) => r);
+      // The newcomer's insert now waits on that row's unique index entry.
+      await new Promise((r) => setTimeout(r, 500));
+      await other.query('COMMIT');
+      const res = await pending;
+      expect(res.status).toBe(200);
+      expect(res.body.name).not.toBe(claims.upn);
+      expect(res.body.name.startsWith(`${claims.upn}-`)).toBe(true);
+    } finally {
+      await other.end();
+    }
   });
 
   it('keeps the e-mail and names current from later tokens', async () => {

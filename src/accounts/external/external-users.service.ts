@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import { DataSource } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
+import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { BearerError } from '../auth/bearer-errors';
 import { User } from '../users/user.entity';
@@ -55,6 +56,17 @@ export class ExternalUsersService {
       firstName: claim(payload, issuer.claims.firstName, NAME_MAX),
       lastName: claim(payload, issuer.claims.lastName, NAME_MAX),
     };
+    try {
+      return await this.provisionOnce(issuer, sub, claimed, payload);
+    } catch (e) {
+      // Someone else took the username this newcomer was given, between our check and our insert:
+      // once more, now seeing it taken, so the newcomer gets another.
+      if (e instanceof AccountsError && e.code === 'duplicate_username') return this.provisionOnce(issuer, sub, claimed, payload);
+      throw e;
+    }
+  }
+
+  private provisionOnce(issuer: TrustedIssuerConfig, sub: string, claimed: Record<ProfileField, string | undefined>, payload: JWTPayload): Promise<User> {
     return this.dataSource.transaction(async (tx) => {
       // Serialize first sightings of the same (issuer, sub) across requests and replicas.
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`external:${issuer.issuer}:${sub}`]);
