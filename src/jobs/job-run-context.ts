@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
+import type { ArtifactStorageKind } from './job-artifact.entity';
 import type { JobOwnerType } from './job.entity';
 import { queryRows } from './jobs.sql';
 import type { ArtifactInfo, JobContext } from './processors/job-processor';
@@ -167,7 +168,7 @@ export class JobRunContext<P extends object> implements JobContext<P> {
       stream = body;
       size = 0;
     }
-    let storage: 'fs' | 's3' | null = null;
+    let storage: ArtifactStorageKind | null = null;
     let key: string | null = null;
     if (text === null) {
       const writer = this.store.writer;
@@ -176,7 +177,7 @@ export class JobRunContext<P extends object> implements JobContext<P> {
       ({ size } = await writer.write(key, stream, contentType));
       storage = writer.kind;
     }
-    const [row] = await queryRows<{ id: string | null; old_storage: 'fs' | 's3' | null; old_key: string | null }>(
+    const [row] = await queryRows<{ id: string | null; old_storage: ArtifactStorageKind | null; old_key: string | null }>(
       this.db,
       `WITH previous AS (SELECT storage, key FROM job_artifacts WHERE job_id = $1 AND name = $2),
             written AS (
@@ -207,7 +208,7 @@ export class JobRunContext<P extends object> implements JobContext<P> {
   }
 
   /** Best effort: an object left behind is removed with its job by the retention purge. */
-  private async removeStored(storage: 'fs' | 's3', key: string): Promise<void> {
+  private async removeStored(storage: ArtifactStorageKind, key: string): Promise<void> {
     try {
       await this.store.storage(storage).delete(key);
     } catch {

@@ -68,7 +68,7 @@ export class JobsRetention {
       for (const job of doomed) {
         try {
           // A job that never ran wrote nothing; one that ran may have left objects no row names.
-          if (job.ran) await this.store.deleteJob(job.id, this.store.kinds);
+          if (job.ran) await this.store.deleteJob(job.id);
           cleared.push(job.id);
         } catch (e) {
           this.logger.warn(`Could not delete the artifacts of job ${job.id}; its row stays for the next purge: ${errorText(e)}`);

@@ -3,8 +3,7 @@ import { DataSource } from 'typeorm';
 import { ActivationService } from '../../src/accounts/activation/activation.service';
 import { sha256Hex } from '../../src/accounts/auth/secrets';
 import type { Settings } from '../../src/config/settings.schema';
-import { dataSourceOptions } from '../../src/database/data-source-options';
-import { CountingLogger } from '../permissions/counting-logger';
+import { CountingLogger, countingDataSource } from '../permissions/counting-logger';
 import { createTestDatabase } from '../utils/test-databases';
 
 /**
@@ -18,10 +17,7 @@ describe('Activation matching does the same work whichever field was wrong', () 
   let activation: ActivationService;
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    log = new CountingLogger();
-    ds = new DataSource({ ...dataSourceOptions({ url: db.url, poolSize: 2 }), logger: log });
-    await ds.initialize();
+    ({ ds, log } = await countingDataSource((await createTestDatabase()).url, 2));
     const settings = { ACTIVATION_MAX_ATTEMPTS: 5, ACTIVATION_LOCK_SECONDS: 900 } as Settings;
     // match() reads and writes activation records only; the users and audit services are not involved.
     activation = new ActivationService(ds, undefined as never, undefined as never, settings);

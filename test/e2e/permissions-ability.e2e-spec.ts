@@ -4,13 +4,12 @@ import fc from 'fast-check';
 import type { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import type { Principal } from '../../src/common/auth/principal';
-import { dataSourceOptions } from '../../src/database/data-source-options';
 import { AppAbility, asSubject } from '../../src/permissions/ability';
 import { AbilityFactory } from '../../src/permissions/ability.factory';
 import { abilityToSql } from '../../src/permissions/ability-to-sql';
 import { ROLES } from '../../src/permissions/roles';
 import type { ScopeType, SubjectType } from '../../src/permissions/subjects';
-import { CountingLogger } from '../permissions/counting-logger';
+import { CountingLogger, countingDataSource } from '../permissions/counting-logger';
 import { projectPage } from '../permissions/project-list';
 import { createTestDatabase } from '../utils/test-databases';
 
@@ -32,10 +31,7 @@ describe('Abilities on real PostgreSQL', () => {
   let factory: AbilityFactory;
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    log = new CountingLogger();
-    ds = new DataSource({ ...dataSourceOptions({ url: db.url, poolSize: 4 }), logger: log });
-    await ds.initialize();
+    ({ ds, log } = await countingDataSource((await createTestDatabase()).url));
     factory = new AbilityFactory(ds, quietLogger);
   });
   afterAll(() => ds.destroy());

@@ -1,4 +1,5 @@
-import type { Logger } from 'typeorm';
+import { DataSource, Logger } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/data-source-options';
 
 /** A TypeORM logger that counts (and keeps) the SQL statements a data source sends. */
 export class CountingLogger implements Logger {
@@ -19,4 +20,12 @@ export class CountingLogger implements Logger {
     const result = await work();
     return { result, queries: this.queries.slice(start) };
   }
+}
+
+/** A data source on `url` (a migrated test database) whose statements `log` counts; initialized. */
+export async function countingDataSource(url: string, poolSize = 4): Promise<{ ds: DataSource; log: CountingLogger }> {
+  const log = new CountingLogger();
+  const ds = new DataSource({ ...dataSourceOptions({ url, poolSize }), logger: log });
+  await ds.initialize();
+  return { ds, log };
 }

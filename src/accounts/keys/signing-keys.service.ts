@@ -148,9 +148,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
       );
       return { kid: row.kid, retiring, retireAfter };
     });
-    // A reload that started before the commit would not see the new key: wait for it, then load again.
-    await this.reloading?.catch(() => undefined);
-    await this.reload();
+    await this.reloadAfterWrite();
     return result;
   }
 
@@ -177,6 +175,11 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
         tx,
       );
     });
+    await this.reloadAfterWrite();
+  }
+
+  /** A reload that started before a write committed would not see it: waits for that one, then loads again. */
+  private async reloadAfterWrite(): Promise<void> {
     await this.reloading?.catch(() => undefined);
     await this.reload();
   }

@@ -19,16 +19,23 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+/** Whether a PostgreSQL error, pg's own or wrapped by TypeORM (its driverError), has one of these SQLSTATEs. */
+function hasSqlState(error: unknown, states: ReadonlySet<string>): boolean {
+  const e = error as { code?: string; driverError?: { code?: string } } | undefined;
+  return states.has(e?.code ?? '') || states.has(e?.driverError?.code ?? '');
+}
+
+const UNIQUE_VIOLATION = new Set(['23505']);
+const FOREIGN_KEY_VIOLATION = new Set(['23503']);
+
 /** PostgreSQL unique_violation. */
 export function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; driverError?: { code?: string } };
-  return e?.code === '23505' || e?.driverError?.code === '23505';
+  return hasSqlState(error, UNIQUE_VIOLATION);
 }
 
 /** PostgreSQL foreign_key_violation: the row is still referenced, or references a missing row. */
 export function isForeignKeyViolation(error: unknown): boolean {
-  const e = error as { code?: string; driverError?: { code?: string } };
-  return e?.code === '23503' || e?.driverError?.code === '23503';
+  return hasSqlState(error, FOREIGN_KEY_VIOLATION);
 }
 
 /**
@@ -38,6 +45,5 @@ export function isForeignKeyViolation(error: unknown): boolean {
 const UNSTORABLE_TEXT_SQLSTATES = new Set(['22021', '22P05', '22001']);
 
 export function isUnstorableText(error: unknown): boolean {
-  const e = error as { code?: string; driverError?: { code?: string } };
-  return UNSTORABLE_TEXT_SQLSTATES.has(e?.code ?? '') || UNSTORABLE_TEXT_SQLSTATES.has(e?.driverError?.code ?? '');
+  return hasSqlState(error, UNSTORABLE_TEXT_SQLSTATES);
 }

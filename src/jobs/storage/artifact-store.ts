@@ -34,11 +34,6 @@ export class ArtifactStore implements OnModuleDestroy {
     this.writer = settings.JOB_ARTIFACT_STORAGE === 's3' ? this.s3! : this.fs;
   }
 
-  /** The storages configured here: the local folder always, S3 when a bucket is set. */
-  get kinds(): ArtifactStorageKind[] {
-    return this.s3 ? ['fs', 's3'] : ['fs'];
-  }
-
   storage(kind: ArtifactStorageKind): ArtifactStorage {
     if (kind === 's3') {
       if (!this.s3) throw new Error('An artifact is stored in S3 but JOB_ARTIFACT_S3_BUCKET is not set');
@@ -47,9 +42,10 @@ export class ArtifactStore implements OnModuleDestroy {
     return this.fs;
   }
 
-  /** Removes a job's stored objects from every storage it used. */
-  async deleteJob(jobId: string, kinds: Iterable<ArtifactStorageKind>): Promise<void> {
-    for (const kind of new Set(kinds)) await this.storage(kind).deleteJob(jobId);
+  /** Removes a job's stored objects from every configured storage: the local folder, and S3 when a bucket is set. */
+  async deleteJob(jobId: string): Promise<void> {
+    await this.fs.deleteJob(jobId);
+    await this.s3?.deleteJob(jobId);
   }
 
   onModuleDestroy(): void {

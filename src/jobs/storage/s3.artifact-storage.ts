@@ -36,8 +36,13 @@ export class S3ArtifactStorage implements ArtifactStorage {
     });
   }
 
+  /** Every object of a job lives under this prefix. */
+  private jobPrefix(jobId: string): string {
+    return `${this.options.prefix}jobs/${jobId}/`;
+  }
+
   keyFor(jobId: string, lease: number, name: string): string {
-    return `${this.options.prefix}jobs/${jobId}/${lease}/${name}`;
+    return `${this.jobPrefix(jobId)}${lease}/${name}`;
   }
 
   async write(key: string, body: Readable, contentType: string): Promise<{ size: number }> {
@@ -79,7 +84,7 @@ export class S3ArtifactStorage implements ArtifactStorage {
   }
 
   async deleteJob(jobId: string): Promise<void> {
-    const prefix = `${this.options.prefix}jobs/${jobId}/`;
+    const prefix = this.jobPrefix(jobId);
     await this.abortUploads(prefix);
     let token: string | undefined;
     do {
