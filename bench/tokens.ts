@@ -18,14 +18,20 @@
  * request (all of the app process's threads), which other load on the machine disturbs much less.
  * BENCH_DURATION_S (1–30, default 5) sets each run's length, BENCH_CONNECTIONS (1–100, default 10)
  * the concurrent connections (and the concurrency of the raw signing baseline). BENCH_ONLY (a comma list
- * of measure names: issue, sign, signNode, me, live, jwks) runs a subset, for profiling one side.
+ * of measure names: issue, sign, signNode, bare, me, live, jwks) runs a subset, for profiling one side.
+ *
+ * `bare` is the ceiling of (a) on this machine: a node:http server in this process that does only what
+ * no token endpoint can skip (read and parse the form, check a Basic secret's SHA-256, sign the same
+ * token with jose, answer JSON), with no framework, no database, no limits, no audit. Under the same
+ * autocannon load it shows how much of the raw signing rate any HTTP token endpoint can keep here.
  *
  * The app signs with jose's SignJWT (WebCrypto), like the goal's baseline; the same token signed with
  * node:crypto's one-shot sign in the thread pool is also shown for comparison.
  */
 import 'reflect-metadata';
 import { spawn, ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -151,6 +157,39 @@ async function signingRun(
   };
 }
 
+/**
+ * The least an HTTP token endpoint does: POST only, the form read and parsed, the client's secret
+ * checked against its SHA-256 in constant time, a token signed, JSON answered with no-store.
+ */
+function bareTokenServer(clientId: string, secret: string, sign: () => Promise<string>, ttl: number): Server {
+  const secretHash = createHash('sha256').update(secret).digest();
+  return createServer((req, res) => {
+    const fail = (status: number) => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end('{"error":"invalid_request"}');
+    };
+    if (req.method !== 'POST') return fail(405);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+      const basic = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8');
+      const colon = basic.indexOf(':');
+      const presented = createHash('sha256').update(basic.slice(colon + 1)).digest();
+      if (form.get('grant_type') !== 'client_credentials' || basic.slice(0, colon) !== clientId || !timingSafeEqual(presented, secretHash)) {
+        return fail(401);
+      }
+      sign().then(
+        (token) => {
+          res
+            .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache' })
+            .end(JSON.stringify({ access_token: token, token_type: 'bearer', expires_in: ttl }));
+        },
+        () => fail(500),
+      );
+    });
+  });
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 /** One row from several rounds of the same measure: the round with the median req/s, totals summed. */
@@ -207,9 +246,12 @@ function table(runs: (Run & { rpsRange?: string })[]): string {
 async function main(): Promise<void> {
   const dbName = `ca_test_${newRunId()}_bench`;
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
+  let bare: Server | undefined;
   let dropped = false;
   const cleanup = async () => {
     for (const c of children) c.kill('SIGKILL');
+    bare?.closeAllConnections();
+    bare?.close();
     await app?.close().catch(() => undefined);
     app = undefined;
     if (!dropped) {
@@ -268,8 +310,8 @@ async function main(): Promise<void> {
     const { token: userToken } = await issuer.userAccessToken(user.id, user.username);
 
     // Correctness before speed: each measured request must succeed.
-    const check = async (path: string, init: RequestInit) => {
-      const res = await fetch(`${origin}${path}`, init);
+    const check = async (path: string, init: RequestInit, base = origin) => {
+      const res = await fetch(`${base}${path}`, init);
       if (res.status !== 200)
         throw new Error(`${init.method ?? 'GET'} ${path} answered ${res.status}: ${await res.text()}`);
     };
@@ -320,6 +362,11 @@ async function main(): Promise<void> {
       );
     };
 
+    bare = bareTokenServer(account.clientId, secret, rawSign, settings.SERVICE_TOKEN_TTL_SECONDS);
+    await new Promise<void>((resolve) => bare!.listen(0, '127.0.0.1', resolve));
+    const bareOrigin = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
+    await check('/oauth/token', tokenRequest, bareOrigin);
+
     const load = () =>
       loadavg()
         .map((l) => l.toFixed(2))
@@ -331,19 +378,18 @@ async function main(): Promise<void> {
       `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}; load average before: ${load()}`,
     );
 
+    const issueLoad = {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: tokenRequest.headers.authorization },
+      body: tokenRequest.body,
+    };
     const measures = {
       issue: () =>
-        httpRun('POST /oauth/token (client_credentials, Basic)', `${origin}/oauth/token`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            authorization: tokenRequest.headers.authorization,
-          },
-          body: tokenRequest.body,
-        }),
+        httpRun('POST /oauth/token (client_credentials, Basic)', `${origin}/oauth/token`, issueLoad),
       sign: () => signingRun(`raw jose SignJWT ${settings.JWT_ALG}, ${CONNECTIONS} in flight`, CONNECTIONS, rawSign),
       signNode: () =>
         signingRun(`raw node:crypto sign ${settings.JWT_ALG}, ${CONNECTIONS} in flight`, CONNECTIONS, nodeSign),
+      bare: () => httpRun('bare node:http token server (jose, no framework)', `${bareOrigin}/oauth/token`, issueLoad),
       me: () =>
         httpRun('GET /api/v1/auth/me (valid user token)', `${origin}/api/v1/auth/me`, {
           headers: { authorization: `Bearer ${userToken}` },
@@ -354,16 +400,10 @@ async function main(): Promise<void> {
     };
     const warmUp: Record<keyof typeof measures, () => Promise<unknown>> = {
       issue: () =>
-        autocannon(`${origin}/oauth/token`, WARMUP_S, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            authorization: tokenRequest.headers.authorization,
-          },
-          body: tokenRequest.body,
-        }),
+        autocannon(`${origin}/oauth/token`, WARMUP_S, issueLoad),
       sign: () => signingRun('warm-up', CONNECTIONS, rawSign, WARMUP_S),
       signNode: () => signingRun('warm-up', CONNECTIONS, nodeSign, WARMUP_S),
+      bare: () => autocannon(`${bareOrigin}/oauth/token`, WARMUP_S, issueLoad),
       me: () => autocannon(`${origin}/api/v1/auth/me`, WARMUP_S, { headers: { authorization: `Bearer ${userToken}` } }),
       live: () => autocannon(`${origin}/health/live`, WARMUP_S),
       jwks: () => autocannon(`${origin}/.well-known/jwks.json`, WARMUP_S),
@@ -395,7 +435,7 @@ async function main(): Promise<void> {
       ReturnType<typeof summarize>
     >;
 
-    const order: Name[] = ['issue', 'sign', 'signNode', 'me', 'live', 'jwks'];
+    const order: Name[] = ['issue', 'bare', 'sign', 'signNode', 'me', 'live', 'jwks'];
     const shown = order.filter((n) => row[n]).map((n) => row[n] as Run);
     if (sequential) shown.splice(shown.indexOf(row.sign) + 1, 0, sequential);
     console.log(`\n${table(shown)}\n`);
@@ -412,6 +452,11 @@ async function main(): Promise<void> {
       );
       if (sequential)
         console.log(`    token endpoint / raw jose signing one at a time: ${pct(row.issue.rps / sequential.rps)}`);
+    }
+    if (has('bare', 'sign')) {
+      const c = ratios('bare', 'sign');
+      console.log(`    ceiling here: bare node:http token server / raw jose signing: ${pct(median(c))}${range(c)}`);
+      if (has('issue')) console.log(`    token endpoint / that bare server:              ${pct(median(ratios('issue', 'bare')))}`);
     }
     if (has('issue', 'signNode')) {
       const a = ratios('issue', 'signNode');
