@@ -1,3 +1,5 @@
+import { MAX_PAGE } from '../../src/common/pagination/pagination';
+import { createStaff } from '../factories/accounts';
 import { createTestApp, TestApp } from '../utils/test-app';
 import { ProbeModule } from '../utils/probe.module';
 
@@ -92,6 +94,16 @@ describe('HTTP conventions', () => {
   it('refuses a page size over 500', async () => {
     const res = await t.http.get('/api/v1/probe/numbers?page_size=501').expect(400);
     expect(res.body.error).toBe('validation_failed');
+  });
+
+  it('refuses a page past the last one an offset can reach with 400, not a database error', async () => {
+    const staff = await createStaff(t);
+    for (const page of ['1e20', '99999999999999999999', String(MAX_PAGE + 1)]) {
+      const res = await t.http.get(`/api/v1/organizations?page=${page}`).set(staff.auth);
+      expect({ page, status: res.status, error: res.body.error }).toEqual({ page, status: 400, error: 'validation_failed' });
+    }
+    const last = await t.http.get(`/api/v1/organizations?page=${MAX_PAGE}&page_size=500`).set(staff.auth).expect(200);
+    expect(last.body.results).toEqual([]);
   });
 
   it('sends helmet security headers', async () => {
