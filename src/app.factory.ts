@@ -10,6 +10,7 @@ import { Logger } from 'nestjs-pino';
 import { TOKEN_ENDPOINT_PATHS, tokenEndpointBodyErrors } from './accounts/oauth/token-endpoint-errors';
 import { AppModule, AppModuleOptions } from './app.module';
 import { bodyParserErrors } from './common/http/body-parser-errors.middleware';
+import { checkParsedBody } from './common/http/parsed-body.middleware';
 import { publicUrl } from './config/load-settings';
 import { Settings } from './config/settings.schema';
 
@@ -84,6 +85,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   const limit = settings.BODY_LIMIT_BYTES;
   app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit }));
+  app.use(checkParsedBody);
   // The token endpoint answers even unreadable bodies in RFC 6749's error shape.
   app.use(TOKEN_ENDPOINT_PATHS, tokenEndpointBodyErrors);
   app.use(bodyParserErrors);

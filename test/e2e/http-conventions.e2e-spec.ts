@@ -119,3 +119,25 @@ describe('HTTP conventions', () => {
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
+
+describe('HTTP conventions for bodies up to the default limit', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  const nested = (depth: number) => `{"username":"a","password":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+
+  it('answers a body nested thousands of levels deep with 400 invalid_json, never a 500', async () => {
+    const login = await t.http.post('/api/v1/auth/login').set('Content-Type', 'application/json').send(nested(10_000));
+    expect({ status: login.status, body: login.body }).toEqual({
+      status: 400,
+      body: { error: 'invalid_json', message: expect.stringContaining('nested'), details: { max_depth: 64 } },
+    });
+    const token = await t.http.post('/oauth/token').set('Content-Type', 'application/json').send(nested(10_000));
+    expect({ status: token.status, body: token.body }).toEqual({ status: 400, body: { error: 'invalid_request', error_description: expect.any(String) } });
+    const shallow = await t.http.post('/api/v1/auth/login').set('Content-Type', 'application/json').send(nested(60));
+    expect({ status: shallow.status, error: shallow.body.error }).toEqual({ status: 400, error: 'validation_failed' });
+  });
+});

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { AppError } from '../errors/app-error';
 import { CommonError } from '../errors/common.errors';
+import { MAX_BODY_DEPTH } from './parsed-body.middleware';
 
 /**
  * What a body-parser error means, as one of our errors; undefined for anything else. body-parser names
@@ -12,6 +13,8 @@ export function bodyParserError(err: unknown): AppError | undefined {
   switch (e?.type) {
     case 'entity.parse.failed':
       return new CommonError('invalid_json', 'The request body is not valid JSON.');
+    case 'entity.too.deep':
+      return new CommonError('invalid_json', (err as Error).message, { max_depth: MAX_BODY_DEPTH });
     case 'entity.too.large':
       return new CommonError('payload_too_large', 'The request body is too large.', { limit_bytes: e.limit });
     case 'encoding.unsupported':
