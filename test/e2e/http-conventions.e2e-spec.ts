@@ -1,5 +1,5 @@
 import { MAX_PAGE } from '../../src/common/pagination/pagination';
-import { createStaff } from '../factories/accounts';
+import { createOrganization, createStaff, unique } from '../factories/accounts';
 import { createTestApp, TestApp } from '../utils/test-app';
 import { ProbeModule } from '../utils/probe.module';
 
@@ -41,6 +41,22 @@ describe('HTTP conventions', () => {
       .type('form')
       .send('grant_type=urn:campus-access:params:oauth:grant-type:new-user-credentials&crsid=ab%0012&date_of_birth=1996-12-19&code=ABCDEFGHJKMN');
     expect({ status: activation.status, error: activation.body.error }).toEqual({ status: 400, error: 'invalid_request' });
+  });
+
+  it('answers text with an unpaired surrogate with 400 invalid_input and changes nothing, never a 500', async () => {
+    const staff = await createStaff(t);
+    const org = await createOrganization(t, { name: 'Before' });
+    const user = `{"username":"${unique('u')}","organization":"${org.id}","email":"\\ud800@example.edu"}`;
+    const created = await t.http.post('/api/v1/users').set(staff.auth).set('Content-Type', 'application/json').send(user);
+    expect({ status: created.status, body: created.body }).toEqual({ status: 400, body: { error: 'invalid_input', message: expect.stringContaining('surrogate') } });
+    const renamed = await t.http.patch(`/api/v1/organizations/${org.id}`).set(staff.auth).set('Content-Type', 'application/json').send('{"name":"x\\udc00y"}');
+    expect({ status: renamed.status, error: renamed.body.error }).toEqual({ status: 400, error: 'invalid_input' });
+    const key = await t.http.patch(`/api/v1/organizations/${org.id}`).set(staff.auth).set('Content-Type', 'application/json').send('{"\\ud800":"x"}');
+    expect({ status: key.status, error: key.body.error }).toEqual({ status: 400, error: 'invalid_input' });
+    const after = await t.http.get(`/api/v1/organizations/${org.id}`).set(staff.auth).expect(200);
+    expect(after.body.name).toBe('Before');
+    const paired = await t.http.patch(`/api/v1/organizations/${org.id}`).set(staff.auth).send({ name: 'After \u{1F600}' }).expect(200);
+    expect(paired.body.name).toBe('After \u{1F600}');
   });
 
   it('answers an unknown field with 400 validation_failed naming it', async () => {

@@ -5,6 +5,7 @@ export const CommonError = defineErrors('CommonError', {
   validation_failed: HttpStatus.BAD_REQUEST,
   invalid_json: HttpStatus.BAD_REQUEST,
   bad_request: HttpStatus.BAD_REQUEST,
+  invalid_input: HttpStatus.BAD_REQUEST,
   unauthorized: HttpStatus.UNAUTHORIZED,
   forbidden: HttpStatus.FORBIDDEN,
   not_found: HttpStatus.NOT_FOUND,

@@ -15,6 +15,8 @@ export function bodyParserError(err: unknown): AppError | undefined {
       return new CommonError('invalid_json', 'The request body is not valid JSON.');
     case 'entity.too.deep':
       return new CommonError('invalid_json', (err as Error).message, { max_depth: MAX_BODY_DEPTH });
+    case 'entity.not.unicode':
+      return new CommonError('invalid_input', (err as Error).message);
     case 'entity.too.large':
       return new CommonError('payload_too_large', 'The request body is too large.', { limit_bytes: e.limit });
     case 'encoding.unsupported':
