@@ -111,6 +111,30 @@ describe('Audit events', () => {
     await t.http.get('/api/v1/audit-events?since=yesterday').set(staff.auth).expect(400);
   });
 
+  it('answers a time the database cannot read with 400 validation_failed naming the field, never a 500', async () => {
+    const staff = await createStaff(t);
+    for (const [field, value] of [
+      ['since', '2024-02-30'],
+      ['until', '2024-02-30T00:00:00Z'],
+      ['since', '0000-01-01'],
+      ['until', '2024-W01'],
+      ['since', '2024'],
+      ['since', '2024-01-01T10'],
+      ['until', '2024-01-01T10:00:00+23:00'],
+    ]) {
+      const res = await t.http.get(`/api/v1/audit-events?${field}=${encodeURIComponent(value)}`).set(staff.auth);
+      expect({ value, status: res.status, error: res.body.error, fields: res.body.details?.fields?.map((f: { field: string }) => f.field) }).toEqual({
+        value,
+        status: 400,
+        error: 'validation_failed',
+        fields: [field],
+      });
+    }
+    for (const value of ['2024-02-29', '2024-02-29 10:00:00Z', '2024-02-29T10:00+05:30', '2024-02-29T10:00:00.123456-08:00']) {
+      await t.http.get(`/api/v1/audit-events?since=${encodeURIComponent(value)}`).set(staff.auth).expect(200);
+    }
+  });
+
   it('is append-only: updates, deletes and truncation are refused by the database', async () => {
     const staff = await createStaff(t);
     await t.http.post('/api/v1/organizations').set(staff.auth).send({ key: unique('org'), name: 'Kept' }).expect(201);

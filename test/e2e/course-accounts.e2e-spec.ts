@@ -197,6 +197,23 @@ describe('Course accounts API (mock backend)', () => {
       await t.http.get(`${BASE}?ordering=email`).set(admin.auth).expect(400);
     });
 
+    it('answers a date the database cannot read with 400 validation_failed, never a 500', async () => {
+      const { project, manager } = await courseWithManager(t);
+      for (const filter of ['project_start_date_after', 'project_end_date_before']) {
+        for (const value of ['2024-02-30', '2024-13-01', '0000-01-01']) {
+          const res = await t.http.get(`${BASE}?${filter}=${value}`).set(manager.auth);
+          expect({ filter, value, status: res.status, error: res.body.error }).toEqual({ filter, value, status: 400, error: 'validation_failed' });
+        }
+      }
+      for (const expiresAt of [`${day(5)}T10`, '2030-W01', `${day(5)}T10:00:00+23:00`]) {
+        const res = await t.http.post(BASE).set(manager.auth).send({ project: project.id, expires_at: expiresAt });
+        expect({ expiresAt, status: res.status, error: res.body.error }).toEqual({ expiresAt, status: 400, error: 'validation_failed' });
+        const bulk = await t.http.post(`${BASE}/bulk`).set(manager.auth).send({ project: project.id, expires_at: expiresAt, course_accounts: [{ email: 'd@example.edu' }] });
+        expect({ expiresAt, status: bulk.status, error: bulk.body.error }).toEqual({ expiresAt, status: 400, error: 'validation_failed' });
+      }
+      expect(await ds(t).query('SELECT count(*)::int AS n FROM course_accounts WHERE project_id = $1', [project.id])).toEqual([{ n: 0 }]);
+    });
+
     it('answers 405 to PUT and PATCH', async () => {
       const { project, manager } = await courseWithManager(t);
       const created = await t.http.post(BASE).set(manager.auth).send({ project: project.id }).expect(201);

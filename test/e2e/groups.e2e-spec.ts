@@ -182,6 +182,19 @@ describe('Groups API', () => {
     expect(again.body.error).toBe('already_member');
   });
 
+  it('answers an expiry it cannot read with 400 validation_failed, never a 500', async () => {
+    const { project, manager } = await projectWithManager();
+    const member = await createUser(t);
+    const group = (await t.http.post('/api/v1/groups').set(manager.auth).send({ name: 'g', scope_type: 'project', scope_id: project.id, role: 'project_member' }).expect(201)).body;
+    for (const expiresAt of ['2030-01-01T10', '2030-W01', '2030-02-30T00:00:00Z']) {
+      const added = await t.http.post(`/api/v1/groups/${group.id}/members`).set(manager.auth).send({ principal_type: 'user', principal_id: member.row.id, expires_at: expiresAt });
+      expect({ expiresAt, status: added.status, error: added.body.error }).toEqual({ expiresAt, status: 400, error: 'validation_failed' });
+    }
+    await t.http.post(`/api/v1/groups/${group.id}/members`).set(manager.auth).send({ principal_type: 'user', principal_id: member.row.id }).expect(201);
+    const changed = await t.http.patch(`/api/v1/groups/${group.id}/members/user/${member.row.id}`).set(manager.auth).send({ expires_at: '2030-W01-1' });
+    expect({ status: changed.status, error: changed.body.error }).toEqual({ status: 400, error: 'validation_failed' });
+  });
+
   it('lets a service account manage groups only through its own roles, and only with its organization’s accounts', async () => {
     const org = await createOrganization(t);
     const project = await createProject(t, org.id);

@@ -1,11 +1,12 @@
 import { Controller, Get, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
-import { IsISO8601, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { IsOptional, IsString, IsUUID, Length } from 'class-validator';
 import type { Request } from 'express';
 import { Repository } from 'typeorm';
 import { RequirePermission } from '../../common/decorators/require-permission.decorator';
 import { Page, PageQuery, pageWindow, toPage } from '../../common/pagination/pagination';
+import { IsTimestamp } from '../../common/validation/is-timestamp';
 import type { AppAbility } from '../../permissions/ability';
 import { scopeToAbility } from '../../permissions/ability-to-sql';
 import { CurrentAbility } from '../../permissions/current-ability.decorator';
@@ -17,8 +18,8 @@ export class AuditQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() actor?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 64) subject_type?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 64) subject_id?: string;
-  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601() since?: string;
-  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601() until?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsTimestamp() since?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsTimestamp() until?: string;
 }
 
 export class AuditEventView {

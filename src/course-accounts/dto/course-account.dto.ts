@@ -16,6 +16,7 @@ import {
 } from 'class-validator';
 import type { ProjectSummary } from '../../accounts/projects/project.types';
 import { PageQuery } from '../../common/pagination/pagination';
+import { IsTimestamp } from '../../common/validation/is-timestamp';
 import { COURSE_ACCOUNT_STATES, CourseAccount, CourseAccountState } from '../course-account.entity';
 
 /** Rows a bulk creation may hold. */
@@ -25,6 +26,7 @@ export const ORDERINGS = ['created', '-created', 'username', '-username', 'state
 export type CourseAccountOrdering = (typeof ORDERINGS)[number];
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_ONLY = { strict: true, strictSeparator: true };
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class CreateCourseAccountDto {
@@ -47,7 +49,7 @@ export class CreateCourseAccountDto {
 
   @ApiPropertyOptional({ format: 'date-time', description: "Default: the end of the project's end date; never later." })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   expires_at?: string;
 }
 
@@ -80,7 +82,7 @@ export class BulkCreateCourseAccountsDto {
 
   @ApiPropertyOptional({ format: 'date-time', description: "Default: the end of the project's end date; never later." })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   expires_at?: string;
 }
 
@@ -117,21 +119,25 @@ export class CourseAccountQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'date' })
   @IsOptional()
   @Matches(DATE, { message: 'project_start_date_after must be a date (YYYY-MM-DD)' })
+  @IsISO8601(DATE_ONLY)
   project_start_date_after?: string;
 
   @ApiPropertyOptional({ format: 'date' })
   @IsOptional()
   @Matches(DATE, { message: 'project_start_date_before must be a date (YYYY-MM-DD)' })
+  @IsISO8601(DATE_ONLY)
   project_start_date_before?: string;
 
   @ApiPropertyOptional({ format: 'date' })
   @IsOptional()
   @Matches(DATE, { message: 'project_end_date_after must be a date (YYYY-MM-DD)' })
+  @IsISO8601(DATE_ONLY)
   project_end_date_after?: string;
 
   @ApiPropertyOptional({ format: 'date' })
   @IsOptional()
   @Matches(DATE, { message: 'project_end_date_before must be a date (YYYY-MM-DD)' })
+  @IsISO8601(DATE_ONLY)
   project_end_date_before?: string;
 
   @ApiPropertyOptional({ enum: ORDERINGS, default: '-created' })

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsUUID, ValidateIf } from 'class-validator';
+import { IsIn, IsOptional, IsUUID, ValidateIf } from 'class-validator';
 import type { PrincipalType } from '../../../common/auth/principal';
 import { PageQuery } from '../../../common/pagination/pagination';
+import { IsTimestamp } from '../../../common/validation/is-timestamp';
 import type { GroupMembership } from '../group-membership.entity';
 
 export const PRINCIPAL_TYPES = ['user', 'service_account'] as const satisfies readonly PrincipalType[];
@@ -19,14 +20,14 @@ export class AddMemberDto {
 
   @ApiPropertyOptional({ format: 'date-time', nullable: true, description: 'From then on the membership grants nothing. Null or absent: never.' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   expires_at?: string | null;
 }
 
 export class UpdateMemberDto {
   @ApiProperty({ format: 'date-time', nullable: true, description: 'New expiry; null: never expires.' })
   @ValidateIf((o: UpdateMemberDto) => o.expires_at !== null)
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   expires_at: string | null;
 }
 
