@@ -154,6 +154,15 @@ describe('organization admins and global users', () => {
     await t.http.patch(`/api/v1/users/${plain.row.id}`).set(admin.auth).send({ is_active: false }).expect(200);
   });
 
+  it('leaves an organization field sent as null as it is, like the other PATCH routes, never a 500', async () => {
+    const org = await createOrganization(t, { name: 'Kept' });
+    const { admin } = await orgAdmin(org.id);
+    const res = await t.http.patch(`/api/v1/organizations/${org.id}`).set(admin.auth).send({ key: null, name: null });
+    expect({ status: res.status, key: res.body.key, name: res.body.name }).toEqual({ status: 200, key: org.key, name: 'Kept' });
+    const renamed = await t.http.patch(`/api/v1/organizations/${org.id}`).set(admin.auth).send({ key: null, name: 'Renamed' }).expect(200);
+    expect(renamed.body).toMatchObject({ key: org.key, name: 'Renamed' });
+  });
+
   it('answers 409 organization_not_empty for an organization that has only deleted projects left', async () => {
     const org = await createOrganization(t);
     const staff = await createStaff(t);

@@ -182,6 +182,16 @@ describe('Groups API', () => {
     expect(again.body.error).toBe('already_member');
   });
 
+  it('leaves a name or description sent as null as it is, like the other PATCH routes, never a 500', async () => {
+    const { project, manager } = await projectWithManager();
+    const body = { name: 'TAs', scope_type: 'project', scope_id: project.id, role: 'project_member', description: 'Teaching assistants' };
+    const group = (await t.http.post('/api/v1/groups').set(manager.auth).send(body).expect(201)).body;
+    const res = await t.http.patch(`/api/v1/groups/${group.id}`).set(manager.auth).send({ name: null, description: null });
+    expect({ status: res.status, name: res.body.name, description: res.body.description }).toEqual({ status: 200, name: 'TAs', description: 'Teaching assistants' });
+    const renamed = await t.http.patch(`/api/v1/groups/${group.id}`).set(manager.auth).send({ name: 'Tutors', description: null }).expect(200);
+    expect(renamed.body).toMatchObject({ name: 'Tutors', description: 'Teaching assistants' });
+  });
+
   it('answers an expiry it cannot read with 400 validation_failed, never a 500', async () => {
     const { project, manager } = await projectWithManager();
     const member = await createUser(t);

@@ -79,7 +79,8 @@ export class OrganizationsService {
     const org = checked(ability, 'update', 'Organization', await this.orgs.findOneBy({ id }), 'Organization');
     try {
       return await this.tx.run(async (tx) => {
-        const saved = await tx.save(Organization, { ...org, ...dto });
+        // null leaves a field as it is, as in the other PATCH routes; the columns are NOT NULL.
+        const saved = await tx.save(Organization, { ...org, key: dto.key ?? org.key, name: dto.name ?? org.name });
         this.summaryCache.delete(id);
         await this.audit.record({ action: 'organization.updated', actor: who, subjectType: 'Organization', subjectId: id, organizationId: id, data: { ...dto } }, tx);
         return saved;

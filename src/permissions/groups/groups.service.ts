@@ -98,11 +98,12 @@ export class GroupsService implements OnModuleInit {
         changes.role = { from: group.role, to: role.name };
         group.role = role.name;
       }
-      if (dto.name !== undefined && dto.name !== group.name) {
+      // null leaves a field as it is, as in the other PATCH routes; the columns are NOT NULL.
+      if (dto.name != null && dto.name !== group.name) {
         changes.name = { from: group.name, to: dto.name };
         group.name = dto.name;
       }
-      if (dto.description !== undefined && dto.description !== group.description) {
+      if (dto.description != null && dto.description !== group.description) {
         changes.description = { from: group.description, to: dto.description };
         group.description = dto.description;
       }
