@@ -115,6 +115,20 @@ describe('Activation', () => {
       expect(count[0].n).toBe(0);
     });
 
+    it('refuses a row that is an array instead of an object with 400 validation_failed, never a 500', async () => {
+      const org = await createOrganization(t);
+      for (const bad of [[], [activationRow()]]) {
+        const res = await postActivationRecords(t, staff, org.id, [activationRow(), bad]);
+        expect({ status: res.status, error: res.body.error, fields: res.body.details?.fields?.map((f: { field: string }) => f.field) }).toEqual({
+          status: 400,
+          error: 'validation_failed',
+          fields: ['records'],
+        });
+      }
+      const [{ n }] = await t.app.get(DataSource).query('SELECT count(*)::int AS n FROM activation_records WHERE organization_id = $1', [org.id]);
+      expect(n).toBe(0);
+    });
+
     it('gives rows naming the same person one user, and reuses a user already in the organization', async () => {
       const org = await createOrganization(t);
       const existing = await createUser(t, { organizationId: org.id });

@@ -307,6 +307,20 @@ describe('Course accounts API (mock backend)', () => {
       expect(n).toBe(0);
     });
 
+    it('refuses a row that is an array instead of an object with 400 validation_failed, never a 500', async () => {
+      const { project, manager } = await courseWithManager(t);
+      for (const bad of [[], [{ email: 'nested@example.edu' }]]) {
+        const res = await t.http.post(`${BASE}/bulk`).set(manager.auth).send({ project: project.id, course_accounts: [{ email: 'ok@example.edu' }, bad] });
+        expect({ status: res.status, error: res.body.error, fields: res.body.details?.fields?.map((f: { field: string }) => f.field) }).toEqual({
+          status: 400,
+          error: 'validation_failed',
+          fields: ['course_accounts'],
+        });
+      }
+      const [{ n }] = await ds(t).query('SELECT count(*)::int AS n FROM course_accounts WHERE project_id = $1', [project.id]);
+      expect(n).toBe(0);
+    });
+
     it('takes at most 1,000 rows', async () => {
       const { project, manager } = await courseWithManager(t);
       const rows = Array.from({ length: 1001 }, (_, i) => ({ email: `u${i}@example.edu` }));

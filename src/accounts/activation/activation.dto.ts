@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, Equals, IsArray, IsBoolean, IsEmail, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, Equals, IsArray, IsBoolean, IsEmail, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
 
 export class NewActivationRecordDto {
   @ApiProperty({ description: 'Institutional id (CRSid); becomes the username.', example: 'ab123' })
@@ -25,6 +25,8 @@ export class CreateActivationRecordsDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(1000)
+  // ValidateNested passes a row that is itself an array without looking inside it.
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => NewActivationRecordDto)
   records: NewActivationRecordDto[];

@@ -7,6 +7,7 @@ import {
   IsEmail,
   IsIn,
   IsISO8601,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -76,6 +77,8 @@ export class BulkCreateCourseAccountsDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(BULK_MAX_ROWS)
+  // ValidateNested passes a row that is itself an array without looking inside it.
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => BulkCourseAccountRow)
   course_accounts: BulkCourseAccountRow[];
