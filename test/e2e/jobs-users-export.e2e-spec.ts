@@ -1,6 +1,7 @@
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { parse } from 'csv-parse/sync';
-import { randomUUID } from 'node:crypto';
+import { pbkdf2, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
 import { Job } from '../../src/jobs/job.entity';
 import { USERS_EXPORT_COLUMNS } from '../../src/jobs/exports/users-export.job';
@@ -64,6 +65,29 @@ describe.each([['in-process' as const], ['bull' as const]])('users.export with t
       rows.map((r) => r.id),
     ]);
     expect(n).toBe(2500);
+  });
+
+  it('ends Canceled, and the API keeps serving, when the cancel comes before the CSV reaches the artifact storage', async () => {
+    const staff = await createStaff(t);
+    const org = await createOrganization(t);
+    await addUsers(org.id, 3);
+    // The progress report after the first page sees a cancel...
+    const name = `cancel_export_${org.id.replace(/-/g, '')}`;
+    await db.query(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.cancel_requested_at := now(); RETURN NEW; END $$`);
+    await db.query(
+      `CREATE TRIGGER ${name} BEFORE UPDATE OF completed_steps ON jobs FOR EACH ROW
+        WHEN (NEW.completed_steps > 0 AND NEW.organization_id = '${org.id}') EXECUTE FUNCTION ${name}()`,
+    );
+    // ...while the artifact storage, as under load, still waits for the thread pool, so nothing reads the CSV yet.
+    const busy = Array.from({ length: 8 }, () => promisify(pbkdf2)('busy', 'pool', 300_000, 32, 'sha512'));
+    try {
+      const res = await t.http.post(`/api/v1/organizations/${org.id}/users/export`).set(staff.auth).expect(202);
+      expect((await settled(res.body.job_id)).state).toBe('Canceled');
+    } finally {
+      await Promise.all(busy);
+      await db.query(`DROP TRIGGER ${name} ON jobs; DROP FUNCTION ${name}()`);
+    }
+    await t.http.get('/api/v1/auth/me').set(staff.auth).expect(200);
   });
 
   it('lets an organization admin export their organization, and hides other organizations as 404', async () => {

@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { UsersService } from '../../accounts/users/users.service';
 import { JobContext, JobProcessor, ProcessesJob } from '../processors/job-processor';
 import { RESULT_ARTIFACT } from '../jobs.service';
@@ -34,8 +34,10 @@ export class UsersExportProcessor implements JobProcessor<UsersExportPayload> {
       })(),
     );
     const csv = stringify({ header: true, columns: [...USERS_EXPORT_COLUMNS], cast: { boolean: (b) => (b ? 'true' : 'false') } });
-    rows.once('error', (e) => csv.destroy(e));
-    rows.pipe(csv);
+    // The artifact storage starts reading csv only once it is ready, and stops at its first error: an error of
+    // the rows (a cancel seen at a progress report) before or after that must not go unheard and end the
+    // process. pipeline listens for it throughout and destroys csv with it, so the write still fails with it.
+    pipeline(rows, csv, () => undefined);
     try {
       await ctx.writeArtifact('users.csv', csv, { contentType: 'text/csv; charset=utf-8' });
     } finally {
