@@ -94,6 +94,10 @@ export class OrganizationsService {
   async remove(who: Principal, ability: AppAbility, id: string): Promise<void> {
     const org = checked(ability, 'delete', 'Organization', await this.orgs.findOneBy({ id }), 'Organization');
     await this.tx.run(async (tx) => {
+      // Locked first, so of concurrent deletes one deletes (and is audited) and the others find it gone,
+      // and a project or service account being added meanwhile is either counted or refused.
+      const locked: unknown[] = await tx.query(`SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE`, [id]);
+      if (locked.length === 0) throw new AccountsError('not_found', 'Organization not found.');
       const [{ count }] = await tx.query(
         `SELECT (SELECT count(*) FROM projects WHERE organization_id = $1)
               + (SELECT count(*) FROM service_accounts WHERE organization_id = $1) AS count`,
