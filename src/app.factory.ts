@@ -10,6 +10,7 @@ import { Logger } from 'nestjs-pino';
 import { TOKEN_ENDPOINT_PATHS, tokenEndpointBodyErrors } from './accounts/oauth/token-endpoint-errors';
 import { AppModule, AppModuleOptions } from './app.module';
 import { bodyParserErrors } from './common/http/body-parser-errors.middleware';
+import { answerClientErrors } from './common/http/client-errors';
 import { checkParsedBody } from './common/http/parsed-body.middleware';
 import { publicUrl } from './config/load-settings';
 import { Settings } from './config/settings.schema';
@@ -73,6 +74,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
+  answerClientErrors(app.getHttpServer());
   app.disable('x-powered-by');
   if (settings.TRUST_PROXY > 0) app.set('trust proxy', settings.TRUST_PROXY);
   app.use(

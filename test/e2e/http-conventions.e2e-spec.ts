@@ -1,3 +1,4 @@
+import { connect, type AddressInfo } from 'node:net';
 import { MAX_PAGE } from '../../src/common/pagination/pagination';
 import { createOrganization, createStaff, unique } from '../factories/accounts';
 import { createTestApp, TestApp } from '../utils/test-app';
@@ -74,6 +75,25 @@ describe('HTTP conventions', () => {
   it('answers a body over the limit with 413 payload_too_large', async () => {
     const res = await t.http.post('/api/v1/probe/echo').send({ name: 'x'.repeat(5000) }).expect(413);
     expect(res.body.error).toBe('payload_too_large');
+  });
+
+  it('answers what the HTTP parser refuses (oversized headers, a malformed request line) with the common error body', async () => {
+    const server = t.app.getHttpServer();
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(request));
+        let answer = '';
+        socket.setEncoding('utf8').on('data', (c: string) => (answer += c));
+        socket.on('end', () => resolve(answer)).on('error', reject);
+      });
+    const oversized = await raw(`GET /health/live HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(oversized.split('\r\n')[0]).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+    expect(JSON.parse(oversized.split('\r\n\r\n')[1])).toEqual({ error: 'headers_too_large', message: expect.any(String) });
+    const garbled = await raw('NOT HTTP AT ALL\r\n\r\n');
+    expect(garbled.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    expect(JSON.parse(garbled.split('\r\n\r\n')[1])).toEqual({ error: 'bad_request', message: expect.any(String) });
   });
 
   it('answers an unknown route with 404 not_found', async () => {
