@@ -107,6 +107,23 @@ describe.each([['in-process' as const], ['bull' as const]])('users.export with t
     await t.http.post(`/api/v1/organizations/${randomUUID()}/users/export`).set(admin.auth).expect(404);
   });
 
+  it('answers an organization it hides exactly like one that does not exist', async () => {
+    const org = await createOrganization(t);
+    const other = await createOrganization(t);
+    const admin = await createUser(t, { organizationId: org.id });
+    await grantRole(t, admin.principal, 'organization_admin', orgScope(org));
+    const plain = await createUser(t, { organizationId: org.id });
+
+    for (const caller of [admin, plain]) {
+      const hidden = await t.http.post(`/api/v1/organizations/${other.id}/users/export`).set(caller.auth).expect(404);
+      const unknown = await t.http.post(`/api/v1/organizations/${randomUUID()}/users/export`).set(caller.auth).expect(404);
+      expect(hidden.body).toEqual(unknown.body);
+      expect(hidden.body).toEqual({ error: 'not_found', message: 'Organization not found.' });
+    }
+    const plainOwn = await t.http.post(`/api/v1/organizations/${org.id}/users/export`).set(plain.auth).expect(404);
+    expect(plainOwn.body).toEqual({ error: 'not_found', message: 'Organization not found.' });
+  });
+
   it("hides the organization's users from a member without the export permission", async () => {
     const org = await createOrganization(t);
     const plain = await createUser(t, { organizationId: org.id });

@@ -4,6 +4,7 @@ import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
 import { RequirePermission } from '../../common/decorators/require-permission.decorator';
 import type { Request } from 'express';
+import { asSubject } from '../../permissions/ability';
 import { assertCan } from '../../permissions/assert-can';
 import { RequestAbilities } from '../../permissions/request-abilities.service';
 import { SubjectDirectory } from '../../permissions/subject-directory.service';
@@ -33,7 +34,10 @@ export class UsersExportController {
     @Req() req: Request,
   ): Promise<JobDto> {
     const ability = await this.abilities.of(req);
-    if (!(await this.organizationExists(organizationId))) throw new JobsError('not_found', 'Organization not found.');
+    // An organization whose users the caller cannot see answers exactly like one that does not exist.
+    if (!(await this.organizationExists(organizationId)) || !ability.can('read', asSubject('User', { organizationId }))) {
+      throw new JobsError('not_found', 'Organization not found.');
+    }
     assertCan(ability, 'export', 'User', { organizationId });
     const { id } = await this.jobs.enqueue(USERS_EXPORT, { organizationId }, { owner: who, organizationId });
     return this.jobs.get(who, id);
