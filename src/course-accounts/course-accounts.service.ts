@@ -99,8 +99,10 @@ export class CourseAccountsService {
   /** An account the caller may read, with its project; 404 otherwise. */
   async get(ability: AppAbility, id: string): Promise<AccountWithProject> {
     const account = await this.db.getRepository(CourseAccount).findOneBy({ id });
-    if (!account) throw new CourseAccountError('not_found', 'Course account not found.', { id });
-    assertCan(ability, 'read', 'CourseAccount', account);
+    // One the caller cannot read answers exactly like one that does not exist.
+    if (!account || !ability.can('read', asSubject('CourseAccount', account))) {
+      throw new CourseAccountError('not_found', 'Course account not found.', { id });
+    }
     const [found] = await this.withProjects([account]);
     return found;
   }

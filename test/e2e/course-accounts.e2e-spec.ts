@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { CourseAccountsScheduler } from '../../src/course-accounts/course-accounts.scheduler';
 import { mockUsername } from '../../src/course-accounts/backends/mock.backend';
 import { JobsService } from '../../src/jobs/jobs.service';
@@ -135,9 +136,14 @@ describe('Course accounts API (mock backend)', () => {
       const a = await courseWithManager(t);
       const b = await courseWithManager(t);
       const created = await t.http.post(BASE).set(a.manager.auth).send({ project: a.project.id }).expect(201);
-      await t.http.get(`${BASE}/${created.body.id}`).set(b.manager.auth).expect(404);
-      await t.http.delete(`${BASE}/${created.body.id}`).set(b.manager.auth).expect(404);
-      await t.http.post(`${BASE}/${created.body.id}/retry`).set(b.manager.auth).expect(404);
+      // Exactly the answer for an account that does not exist, so the id's existence does not show.
+      const unknown = randomUUID();
+      for (const [method, suffix] of [['get', ''], ['delete', ''], ['post', '/retry']] as const) {
+        const hidden = await t.http[method](`${BASE}/${created.body.id}${suffix}`).set(b.manager.auth).expect(404);
+        const missing = await t.http[method](`${BASE}/${unknown}${suffix}`).set(b.manager.auth).expect(404);
+        expect(hidden.body).toEqual({ ...missing.body, details: { id: created.body.id } });
+        expect(missing.body).toEqual({ error: 'not_found', message: 'Course account not found.', details: { id: unknown } });
+      }
       const res = await t.http.post(BASE).set(b.manager.auth).send({ project: a.project.id }).expect(404);
       expect(res.body.error).toBe('project_not_found');
       const nobody = await createUser(t);
