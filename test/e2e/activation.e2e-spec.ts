@@ -3,6 +3,7 @@ import { decodeJwt } from 'jose';
 import type { Response } from 'supertest';
 import { DataSource } from 'typeorm';
 import { createOrganization, createStaff, createUser } from '../factories/accounts';
+import { grantRole, orgScope } from '../permissions/grants';
 import {
   activationGrant,
   ActivationIdentity,
@@ -167,6 +168,33 @@ describe('Activation', () => {
       const tooMany = await postActivationRecords(t, staff, org.id, [...rows, activationRow()]).expect(400);
       expect(tooMany.body.error).toBe('validation_failed');
     }, 120_000);
+
+    it("refuses an organization admin's row naming a staff or support user of the organization", async () => {
+      const org = await createOrganization(t);
+      const admin = await createUser(t, { organizationId: org.id });
+      await grantRole(t, admin.principal, 'organization_admin', orgScope(org));
+      const staffMember = await createUser(t, { organizationId: org.id, isStaff: true, password: 'the staff password' });
+      const supportMember = await createUser(t, { organizationId: org.id, isSupport: true });
+      const plain = await createUser(t, { organizationId: org.id });
+      const rows = [staffMember, supportMember, plain].map((u) => activationRow({ crsid: u.row.username }));
+
+      const res = await postActivationRecords(t, admin.auth, org.id, rows).expect(201);
+      const [forStaff, forSupport, forPlain] = res.body.results as { status: string; error?: string; code?: string }[];
+      expect([forStaff, forSupport].map((r) => ({ status: r.status, error: r.error, code: r.code }))).toEqual([
+        { status: 'error', error: 'forbidden', code: undefined },
+        { status: 'error', error: 'forbidden', code: undefined },
+      ]);
+      expect(forPlain.status).toBe('created');
+      const [{ n }] = await t.app
+        .get(DataSource)
+        .query('SELECT count(*)::int AS n FROM activation_records WHERE user_id = ANY($1::uuid[])', [[staffMember.row.id, supportMember.row.id]]);
+      expect(n).toBe(0);
+      await t.http.post('/api/v1/auth/login').send({ username: staffMember.row.username, password: 'the staff password' }).expect(200);
+
+      // Staff may still issue them.
+      const byStaff = await postActivationRecords(t, staff, org.id, rows.slice(0, 2)).expect(201);
+      expect(byStaff.body.results.map((r: { status: string }) => r.status)).toEqual(['created', 'created']);
+    });
 
     it('is for staff only', async () => {
       const org = await createOrganization(t);

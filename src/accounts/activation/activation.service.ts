@@ -140,8 +140,9 @@ export class ActivationService {
   private insertRecords(who: Principal, organizationId: string, rows: NewActivationRecordDto[]): Promise<ActivationRowResult[]> {
     const usernames = rows.map((r) => r.crsid.toLowerCase());
     return this.dataSource.transaction(async (tx) => {
-      const existing: { id: string; username: string; organizationId: string | null }[] = await tx.query(
-        `SELECT id, lower(username) AS username, organization_id AS "organizationId" FROM users WHERE lower(username) = ANY($1::text[])`,
+      const existing: { id: string; username: string; organizationId: string | null; privileged?: boolean }[] = await tx.query(
+        `SELECT id, lower(username) AS username, organization_id AS "organizationId", (is_staff OR is_support) AS privileged
+           FROM users WHERE lower(username) = ANY($1::text[])`,
         [[...new Set(usernames)]],
       );
       const userIds = new Map(existing.map((u) => [u.username, u]));
@@ -161,6 +162,12 @@ export class ActivationService {
         const user = userIds.get(usernames[row])!;
         if (user.organizationId !== organizationId) {
           results.push({ row, status: 'error', error: 'duplicate_username', message: `The username "${usernames[row]}" belongs to another organization.` });
+          continue;
+        }
+        // A code sets the password of the user it names: as for any other change to them, an
+        // organization role does not reach users who hold global rights.
+        if (user.privileged && !who.isStaff) {
+          results.push({ row, status: 'error', error: 'forbidden', message: `Only staff may issue activation codes to staff or support users ("${usernames[row]}").` });
           continue;
         }
         const code = newActivationCode();
