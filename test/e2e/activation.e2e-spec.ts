@@ -196,6 +196,37 @@ describe('Activation', () => {
       expect(byStaff.body.results.map((r: { status: string }) => r.status)).toEqual(['created', 'created']);
     });
 
+    it("refuses an organization admin's row that would take over an account: one already activated, one with roles in another organization, one that signs in another way", async () => {
+      const org = await createOrganization(t);
+      const elsewhere = await createOrganization(t);
+      const admin = await createUser(t, { organizationId: org.id });
+      await grantRole(t, admin.principal, 'organization_admin', orgScope(org));
+      const activated = await createUser(t, { organizationId: org.id, password: 'the chosen password' });
+      const adminElsewhere = await createUser(t, { organizationId: org.id });
+      await grantRole(t, adminElsewhere.principal, 'organization_admin', orgScope(elsewhere));
+      const external = await createUser(t, { organizationId: org.id });
+      await t.app.get(DataSource).query(`UPDATE users SET kind = 'external' WHERE id = $1`, [external.row.id]);
+      const newcomer = await createUser(t, { organizationId: org.id, isActive: false });
+      const rows = [activated, adminElsewhere, external, newcomer].map((u) => activationRow({ crsid: u.row.username }));
+
+      const res = await postActivationRecords(t, admin.auth, org.id, rows).expect(201);
+      expect(res.body.results.map((r: { status: string; error?: string; code?: string }) => ({ status: r.status, error: r.error, code: r.code !== undefined }))).toEqual([
+        { status: 'error', error: 'already_activated', code: false },
+        { status: 'error', error: 'forbidden', code: false },
+        { status: 'error', error: 'forbidden', code: false },
+        { status: 'created', error: undefined, code: true },
+      ]);
+      const [{ n }] = await t.app
+        .get(DataSource)
+        .query('SELECT count(*)::int AS n FROM activation_records WHERE user_id = ANY($1::uuid[])', [[activated.row.id, adminElsewhere.row.id, external.row.id]]);
+      expect(n).toBe(0);
+      await t.http.post('/api/v1/auth/login').send({ username: activated.row.username, password: 'the chosen password' }).expect(200);
+
+      // Staff may still issue them (a staff-issued code is how a forgotten password is reset).
+      const byStaff = await postActivationRecords(t, staff, org.id, rows.slice(0, 3)).expect(201);
+      expect(byStaff.body.results.map((r: { status: string }) => r.status)).toEqual(['created', 'created', 'created']);
+    });
+
     it('is for staff only', async () => {
       const org = await createOrganization(t);
       const user = await createUser(t, { organizationId: org.id });

@@ -140,10 +140,17 @@ export class ActivationService {
   private insertRecords(who: Principal, organizationId: string, rows: NewActivationRecordDto[]): Promise<ActivationRowResult[]> {
     const usernames = rows.map((r) => r.crsid.toLowerCase());
     return this.dataSource.transaction(async (tx) => {
-      const existing: { id: string; username: string; organizationId: string | null; privileged?: boolean }[] = await tx.query(
-        `SELECT id, lower(username) AS username, organization_id AS "organizationId", (is_staff OR is_support) AS privileged
-           FROM users WHERE lower(username) = ANY($1::text[])`,
-        [[...new Set(usernames)]],
+      // What stops an organization admin from issuing a code (which sets the password of whoever it names):
+      // global rights, a password already chosen (the code would take the account over), an account that
+      // signs in another way (external, LTI, course account), or roles held in another organization (the
+      // code would hand them to this one).
+      const existing: { id: string; username: string; organizationId: string | null; privileged?: boolean; activated?: boolean; person?: boolean; rightsElsewhere?: boolean }[] = await tx.query(
+        `SELECT u.id, lower(u.username) AS username, u.organization_id AS "organizationId", (u.is_staff OR u.is_support) AS privileged,
+                u.password_hash IS NOT NULL AS activated, u.kind = 'person' AS person,
+                EXISTS (SELECT 1 FROM group_memberships m JOIN groups g ON g.id = m.group_id
+                         WHERE m.principal_type = 'user' AND m.principal_id = u.id AND g.organization_id <> $2) AS "rightsElsewhere"
+           FROM users u WHERE lower(u.username) = ANY($1::text[])`,
+        [[...new Set(usernames)], organizationId],
       );
       const userIds = new Map(existing.map((u) => [u.username, u]));
       // Users to create: the first row naming each new username gives its details.
@@ -168,6 +175,18 @@ export class ActivationService {
         // organization role does not reach users who hold global rights.
         if (user.privileged && !who.isStaff) {
           results.push({ row, status: 'error', error: 'forbidden', message: `Only staff may issue activation codes to staff or support users ("${usernames[row]}").` });
+          continue;
+        }
+        if (user.person === false && !who.isStaff) {
+          results.push({ row, status: 'error', error: 'forbidden', message: `The account "${usernames[row]}" signs in another way (not a person account); only staff may issue it a code.` });
+          continue;
+        }
+        if (user.activated && !who.isStaff) {
+          results.push({ row, status: 'error', error: 'already_activated', message: `The account "${usernames[row]}" is already activated; only staff may issue it a new code.` });
+          continue;
+        }
+        if (user.rightsElsewhere && !who.isStaff) {
+          results.push({ row, status: 'error', error: 'forbidden', message: `The account "${usernames[row]}" holds roles in another organization; only staff may issue it a code.` });
           continue;
         }
         const code = newActivationCode();
