@@ -40,6 +40,7 @@ import { BootstrapAdminService } from './users/bootstrap-admin.service';
 import { AccountsScopeResolverModule } from './permissions-bridge/accounts-scope-resolver';
 import { PermissionsAuditListener } from './permissions-bridge/permissions-audit.listener';
 import { PermissionsModule } from '../permissions/permissions.module';
+import { AccountsSubjects } from './accounts.subjects';
 import { User } from './users/user.entity';
 import { UsersController } from './users/users.controller';
 import { UsersService } from './users/users.service';
@@ -77,6 +78,7 @@ import { UsersService } from './users/users.service';
     BootstrapAdminService,
     PermissionsAuditListener,
     BearerTokenStrategy,
+    AccountsSubjects,
     { provide: APP_GUARD, useClass: AuthenticationGuard },
   ],
   exports: [UsersService, OrganizationsService, ProjectsService, ServiceAccountsService, AuditService, SigningKeysService, TokenIssuer, TokenVerifier, BootstrapAdminService],

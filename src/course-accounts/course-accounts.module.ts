@@ -13,6 +13,7 @@ import { CourseAccountsController } from './course-accounts.controller';
 import { CourseAccountsListener } from './course-accounts.listener';
 import { CourseAccountsScheduler } from './course-accounts.scheduler';
 import { CourseAccountsService } from './course-accounts.service';
+import { CourseAccountSubjects } from './course-accounts.subjects';
 import { CourseAccountLifecycle } from './jobs/course-account.lifecycle';
 import {
   CloseExpiredCourseAccountsProcessor,
@@ -29,6 +30,7 @@ import { COURSE_ACCOUNTS_QUEUE } from './jobs/course-account.jobs';
   imports: [TypeOrmModule.forFeature([CourseAccount, MockBackendAccount]), AccountsModule, PermissionsModule, JobsModule],
   controllers: [CourseAccountsController],
   providers: [
+    CourseAccountSubjects,
     COURSE_ACCOUNT_BACKEND_PROVIDER,
     CourseAccountStateMachine,
     CourseAccountProvisioner,

@@ -13,9 +13,6 @@ export class JobSubjects implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.subjects.register('Job', async (id) => {
-      const job = await this.db.getRepository(Job).findOne({ where: { id }, select: ['id', 'ownerType', 'ownerId', 'organizationId'] });
-      return job && { id: job.id, ownerType: job.ownerType, ownerId: job.ownerId, organizationId: job.organizationId };
-    });
+    this.subjects.registerEntity('Job', this.db, Job, ['ownerType', 'ownerId', 'organizationId']);
   }
 }

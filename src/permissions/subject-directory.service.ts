@@ -1,4 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { DataSource, EntityTarget, FindOptionsSelect, FindOptionsWhere } from 'typeorm';
 import type { Scope } from './ability';
 import { PermissionsError } from './permissions.errors';
 import { SCOPE_RESOLVER, ScopeResolver } from './scope-resolver';
@@ -21,6 +22,15 @@ export class SubjectDirectory {
 
   register(type: SubjectType, loader: SubjectLoader): void {
     this.loaders.set(type, loader);
+  }
+
+  /** Registers a subject whose fields are columns of its own row, found by primary key `id`. */
+  registerEntity<E extends { id: string }>(type: SubjectType, db: DataSource, entity: EntityTarget<E>, fields: (keyof E & string)[]): void {
+    const select = Object.fromEntries(['id', ...fields].map((f) => [f, true])) as FindOptionsSelect<E>;
+    this.register(type, async (id) => {
+      const row = await db.getRepository(entity).findOne({ where: { id } as FindOptionsWhere<E>, select });
+      return row && Object.fromEntries(['id', ...fields].map((f) => [f, (row as Record<string, unknown>)[f]]));
+    });
   }
 
   knows(type: SubjectType): boolean {

@@ -8,6 +8,8 @@ import { grantRole, orgScope, projectScope } from '../permissions/grants';
 import { AuditListenerModule, AuditRowWriter } from '../permissions/audit-listener.module';
 import { createPermissionsTestApp } from '../permissions/permissions-test-app';
 import { SqlScopeResolverModule } from '../permissions/sql-scope-resolver.module';
+import { activationRow, postActivationRecords } from '../utils/activation';
+import { day } from '../utils/course-accounts';
 import { createTestApp, TestApp } from '../utils/test-app';
 
 describe('Groups API', () => {
@@ -348,5 +350,35 @@ describe('Groups API on the application as AppModule mounts it', () => {
     const list = await t.http.get('/api/v1/groups').set(member.auth).expect(200);
     expect(list.body.results.map((g: { id: string }) => g.id)).toEqual([own]);
     await t.http.get('/api/v1/groups').expect(401);
+  });
+
+  it('tells the caller what it may do on a course account, an activation record and an audit event, 404 for what it cannot see', async () => {
+    const org = await createOrganization(t);
+    const project = await createProject(t, org.id, { kind: 'course', startDate: day(-10), endDate: day(30) });
+    const manager = await createUser(t);
+    await grantRole(t, manager.principal, 'project_manager', projectScope(project));
+    const member = await createUser(t);
+    await grantRole(t, member.principal, 'project_member', projectScope(project));
+    const admin = await createUser(t);
+    await grantRole(t, admin.principal, 'organization_admin', orgScope(org));
+    const outsider = await createUser(t);
+    await grantRole(t, outsider.principal, 'organization_admin', orgScope(await createOrganization(t)));
+    const staff = await createStaff(t);
+    const ask = (who: { auth: { Authorization: string } }, type: string, id: string) =>
+      t.http.get(`/api/v1/permissions?object_type=${type}&object_id=${id}`).set(who.auth);
+
+    const account = await t.http.post('/api/v1/course-accounts').set(manager.auth).send({ project: project.id }).expect(201);
+    expect((await ask(manager, 'CourseAccount', account.body.id).expect(200)).body.actions).toEqual(expect.arrayContaining(['read', 'retry', 'close']));
+    expect((await ask(member, 'CourseAccount', account.body.id).expect(200)).body.actions).toEqual(['read']);
+    expect((await ask(outsider, 'CourseAccount', account.body.id).expect(404)).body.error).toBe('not_found');
+
+    const records = await postActivationRecords(t, admin.auth, org.id, [activationRow()]).expect(201);
+    const recordId: string = records.body.results[0].id;
+    expect((await ask(admin, 'ActivationRecord', recordId).expect(200)).body.actions).toContain('read');
+    expect((await ask(outsider, 'ActivationRecord', recordId).expect(404)).body.error).toBe('not_found');
+
+    const [{ id: eventId }] = await t.app.get(DataSource).query(`SELECT id FROM audit_events WHERE action = 'activation_record.created' AND subject_id = $1`, [recordId]);
+    expect((await ask(staff, 'AuditEvent', eventId).expect(200)).body.actions).toEqual(['read', 'export']);
+    expect((await ask(outsider, 'AuditEvent', eventId).expect(404)).body.error).toBe('not_found');
   });
 });
