@@ -1,4 +1,6 @@
 import { createOrganization, createServiceAccount, createStaff, unique } from '../factories/accounts';
+import { DataSource } from 'typeorm';
+import { listeningUrl, lockWaitersReach, whileHeld } from '../utils/held-rows';
 import { basicAuth, tokenRequest } from '../utils/oauth';
 import { createTestApp, TestApp } from '../utils/test-app';
 
@@ -116,6 +118,47 @@ describe('Service accounts', () => {
     expect(me.headers['www-authenticate']).toMatch(/error="invalid_token"/);
     expect(await tokenStatus(t, created.client_id, created.client_secret)).toBe(401);
     // A deactivated account cannot be given a fresh secret either.
+    await t.http.post(`/api/v1/service-accounts/${created.id}/rotate-secret`).set(staff.auth).expect(409);
+  });
+
+  it('gives two rotations at the same moment one after the other: only the newest secret is left without an expiry', async () => {
+    const staff = await createStaff(t);
+    const org = await createOrganization(t);
+    const created = await createThroughApi(t, staff.auth, org.id);
+    const url = `${await listeningUrl(t)}/api/v1/service-accounts/${created.id}/rotate-secret`;
+    const rotations = await whileHeld(
+      t,
+      [
+        ['SELECT 1 FROM service_accounts WHERE id = $1 FOR UPDATE', [created.id]],
+        ['SELECT 1 FROM service_account_secrets WHERE service_account_id = $1 FOR UPDATE', [created.id]],
+      ],
+      2,
+      () => [1, 2].map(() => fetch(url, { method: 'POST', headers: staff.auth }).then(async (r) => ({ status: r.status, body: (await r.json()) as { client_secret: string } }))),
+    ).then((p) => Promise.all(p));
+    expect(rotations.map((r) => r.status)).toEqual([200, 200]);
+    const view = await t.http.get(`/api/v1/service-accounts/${created.id}`).set(staff.auth).expect(200);
+    const open = view.body.secrets.filter((s: { expires_at: string | null }) => s.expires_at === null);
+    expect(open).toHaveLength(1);
+    // The one left open is the secret of the rotation that came last; the other two overlap and expire.
+    expect(view.body.secrets).toHaveLength(3);
+    expect(rotations.filter((r) => r.body.client_secret.startsWith(open[0].prefix))).toHaveLength(1);
+  });
+
+  it('revokes the secret of a rotation that was under way when the account was deactivated', async () => {
+    const staff = await createStaff(t);
+    const org = await createOrganization(t);
+    const created = await createThroughApi(t, staff.auth, org.id);
+    const base = `${await listeningUrl(t)}/api/v1/service-accounts/${created.id}`;
+    const post = (path: string) => fetch(`${base}/${path}`, { method: 'POST', headers: staff.auth }).then((r) => r.status);
+    // The rotation is under way (waiting on the current secret) when the deactivation comes.
+    const statuses = await whileHeld(t, [['SELECT 1 FROM service_account_secrets WHERE service_account_id = $1 FOR UPDATE', [created.id]]], 2, async () => {
+      const rotation = post('rotate-secret');
+      await lockWaitersReach(t, 1);
+      return [rotation, post('deactivate')];
+    }).then((p) => Promise.all(p));
+    expect(statuses).toEqual([200, 200]);
+    const [{ n }] = await t.app.get(DataSource).query(`SELECT count(*)::int AS n FROM service_account_secrets WHERE service_account_id = $1 AND revoked_at IS NULL`, [created.id]);
+    expect(n).toBe(0);
     await t.http.post(`/api/v1/service-accounts/${created.id}/rotate-secret`).set(staff.auth).expect(409);
   });
 

@@ -116,6 +116,11 @@ export class ServiceAccountsService {
     if (!a.isActive) throw new AccountsError('inactive', 'The service account is deactivated.');
     const overlap = this.settings.SECRET_ROTATION_OVERLAP_SECONDS;
     const result = await this.tx.run(async (tx) => {
+      // Locked first, so rotations of one account (and a deactivation) run one after the other: each
+      // sees the secrets the previous one left, and none adds a secret to a deactivated account.
+      const [current]: { is_active: boolean }[] = await tx.query('SELECT is_active FROM service_accounts WHERE id = $1 FOR UPDATE', [id]);
+      if (!current) throw new AccountsError('not_found', 'Service account not found.');
+      if (!current.is_active) throw new AccountsError('inactive', 'The service account is deactivated.');
       await tx
         .createQueryBuilder()
         .update(ServiceAccountSecret)
