@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { sha256Hex } from '../../src/accounts/auth/secrets';
 import { createOrganization, createServiceAccount, createStaff, createUser, unique } from '../factories/accounts';
+import { listeningUrl, lockWaitersReach, whileHeld } from '../utils/held-rows';
 import { createTestApp, TestApp } from '../utils/test-app';
 
 describe('Authentication', () => {
@@ -56,6 +58,26 @@ describe('Authentication', () => {
     const staff = await createStaff(t);
     const audit = await t.http.get(`/api/v1/audit-events?action=auth.refresh_reuse_detected&subject_id=${row.id}`).set(staff.auth).expect(200);
     expect(audit.body.count).toBe(1);
+  });
+
+  it('logout revokes the token a refresh under way at the same moment hands out', async () => {
+    const { row } = await createUser(t, { password: 'correct horse battery' });
+    const first = (await login({ username: row.username, password: 'correct horse battery' }).expect(200)).body;
+    const url = await listeningUrl(t);
+    const post = (path: string) =>
+      fetch(`${url}/api/v1/auth/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: first.refresh_token }) }).then(async (r) => ({
+        status: r.status,
+        body: r.status === 200 ? ((await r.json()) as { refresh_token: string }) : null,
+      }));
+    // The refresh has found the token and waits on it when the logout of the same login comes.
+    const [refreshed, loggedOut] = await whileHeld(t, [['SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE', [sha256Hex(first.refresh_token)]]], 2, async () => {
+      const refresh = post('refresh');
+      await lockWaitersReach(t, 1);
+      return [refresh, post('logout')];
+    }).then((p) => Promise.all(p));
+    expect([refreshed.status, loggedOut.status]).toEqual([200, 204]);
+    const again = await t.http.post('/api/v1/auth/refresh').send({ refresh_token: refreshed.body!.refresh_token }).expect(401);
+    expect(again.body.error).toBe('invalid_refresh_token');
   });
 
   it('logout revokes the refresh token', async () => {

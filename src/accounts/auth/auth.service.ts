@@ -83,6 +83,7 @@ export class AuthService {
   async refresh(token: string, ip: string): Promise<TokenPair> {
     const hash = sha256Hex(token);
     const outcome = await this.dataSource.transaction(async (tx) => {
+      if (!(await lockFamilyOf(tx, hash))) return { error: 'invalid' as const };
       const row = await tx.createQueryBuilder(RefreshToken, 'r').setLock('pessimistic_write').where('r.token_hash = :hash', { hash }).getOne();
       if (!row || row.revokedAt || row.expiresAt <= new Date()) return { error: 'invalid' as const };
       if (row.rotatedAt) {
@@ -102,10 +103,23 @@ export class AuthService {
   /** Revokes the token's whole family (this login on every device that shares it). */
   async logout(token: string): Promise<void> {
     const hash = sha256Hex(token);
-    await this.dataSource.query(
-      `UPDATE refresh_tokens SET revoked_at = now()
-        WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)`,
-      [hash],
-    );
+    await this.dataSource.transaction(async (tx) => {
+      const familyId = await lockFamilyOf(tx, hash);
+      if (!familyId) return;
+      await tx.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = $1`, [familyId]);
+    });
   }
+}
+
+/**
+ * Takes the lock of the family of the token with this hash, for the rest of the transaction, and
+ * returns the family (null for an unknown token). Rotations, reuse revocations and logouts of one
+ * family run one after the other, so a revocation also reaches the token that a rotation under way
+ * at the same moment hands out.
+ */
+async function lockFamilyOf(tx: EntityManager, tokenHash: string): Promise<string | null> {
+  const [found]: { family_id: string }[] = await tx.query('SELECT family_id FROM refresh_tokens WHERE token_hash = $1', [tokenHash]);
+  if (!found) return null;
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('refresh_tokens:' || $1))`, [found.family_id]);
+  return found.family_id;
 }
