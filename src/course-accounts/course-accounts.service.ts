@@ -114,6 +114,7 @@ export class CourseAccountsService {
     const email = dto.email?.trim() || null;
     const account = await this.insertInTransaction(async (tx) => {
       await this.lockProject(tx, project.id);
+      await this.assertStillOpen(tx, project.id);
       if (email) {
         const [existing] = await this.liveAccountsWithEmails(tx, project.id, [email]);
         if (existing) {
@@ -153,6 +154,7 @@ export class CourseAccountsService {
     });
     return this.insertInTransaction(async (tx) => {
       await this.lockProject(tx, project.id);
+      await this.assertStillOpen(tx, project.id);
       const live = new Map((await this.liveAccountsWithEmails(tx, project.id, wanted.map((w) => w.email))).map((a) => [a.email.toLowerCase(), a.id]));
       const fresh = wanted.filter((w) => {
         const existing = live.get(w.email.toLowerCase());
@@ -283,6 +285,17 @@ export class CourseAccountsService {
   /** Serializes creations in one project, so the duplicate check and the insert see the same rows. */
   private async lockProject(tx: EntityManager, projectId: string): Promise<void> {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext('course_accounts:' || $1))`, [projectId]);
+  }
+
+  /**
+   * Reads the project again in the creating transaction, locked until it commits: a deletion that
+   * came first is refused here (400 project_deleted), and one that comes later waits and then sees
+   * the new accounts, which it closes.
+   */
+  private async assertStillOpen(tx: EntityManager, projectId: string): Promise<void> {
+    const project = await this.projects.lockForCourseAccounts(projectId, tx);
+    if (!project) throw new CourseAccountError('project_not_found', 'Project not found.', { project: projectId });
+    this.assertProjectOpen(project);
   }
 
   private liveAccountsWithEmails(tx: EntityManager, projectId: string, emails: string[]): Promise<{ id: string; email: string }[]> {

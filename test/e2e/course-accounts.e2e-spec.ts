@@ -18,6 +18,7 @@ import {
   projectScope,
   userWithRole,
 } from '../utils/course-accounts';
+import { listeningUrl, lockWaitersReach, whileHeld } from '../utils/held-rows';
 import { jobSettings, waitFor } from '../utils/jobs-helpers';
 import type { TestApp } from '../utils/test-app';
 
@@ -377,6 +378,23 @@ describe('Course accounts API (mock backend)', () => {
       await jobDone(t, job.id);
       for (const id of ids) expect((await account(t, id)).state).toBe('CLOSED');
       expect(await jobResult(t, job.id)).toMatchObject({ accounts: 2, closed: 2, failed: [] });
+    });
+
+    it('refuses an account whose creation was under way when its project was deleted: none is left open there', async () => {
+      const { project, manager } = await courseWithManager(t);
+      const staff = await createUser(t, { isStaff: true });
+      const url = `${await listeningUrl(t)}${BASE}`;
+      // The creation has read the project and waits to insert when the project is deleted.
+      const [created] = await whileHeld(t, [[`SELECT pg_advisory_xact_lock(hashtext('course_accounts:' || $1))`, [project.id]]], 1, async () => {
+        const creation = fetch(url, { method: 'POST', headers: { ...manager.auth, 'content-type': 'application/json' }, body: JSON.stringify({ project: project.id, email: 'late@example.edu' }) }).then(
+          async (r) => ({ status: r.status, body: (await r.json()) as { error?: string } }),
+        );
+        await lockWaitersReach(t, 1);
+        await t.http.delete(`/api/v1/projects/${project.id}`).set(staff.auth).expect(204);
+        return [creation];
+      });
+      expect(await created).toMatchObject({ status: 400, body: { error: 'project_deleted' } });
+      expect(await ds(t).query(`SELECT id FROM course_accounts WHERE project_id = $1 AND state <> 'CLOSED'`, [project.id])).toEqual([]);
     });
 
     it('does not start a job for a deleted project without live accounts', async () => {

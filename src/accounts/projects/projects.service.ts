@@ -73,6 +73,15 @@ export class ProjectsService {
     return rows.map(summary);
   }
 
+  /**
+   * As findForCourseAccounts, read in `tx` and locked (FOR SHARE) until it ends: a deletion of the
+   * project waits for the caller's transaction, so what it creates there is seen by the deletion.
+   */
+  async lockForCourseAccounts(id: string, tx: EntityManager): Promise<ProjectSummary | null> {
+    const found = await tx.findOne(Project, { select: [...SUMMARY_COLUMNS], where: { id }, lock: { mode: 'pessimistic_read' } });
+    return found ? summary(found) : null;
+  }
+
   /** A live (not deleted) project the caller can see, else 404. */
   async get(ability: AppAbility, id: string, action = 'read'): Promise<Project> {
     return checked(ability, action, 'Project', await this.projects.findOneBy({ id, deletedAt: IsNull() }), 'Project');
