@@ -162,6 +162,19 @@ describe('Service accounts', () => {
     await t.http.post(`/api/v1/service-accounts/${created.id}/rotate-secret`).set(staff.auth).expect(409);
   });
 
+  it('deactivates once when asked twice at the same moment: both 200, one audit event', async () => {
+    const staff = await createStaff(t);
+    const org = await createOrganization(t);
+    const created = await createThroughApi(t, staff.auth, org.id);
+    const url = `${await listeningUrl(t)}/api/v1/service-accounts/${created.id}/deactivate`;
+    const statuses = await whileHeld(t, [['SELECT 1 FROM service_accounts WHERE id = $1 FOR UPDATE', [created.id]]], 2, () =>
+      [1, 2].map(() => fetch(url, { method: 'POST', headers: staff.auth }).then((r) => r.status)),
+    ).then((p) => Promise.all(p));
+    expect(statuses).toEqual([200, 200]);
+    const [{ n }] = await t.app.get(DataSource).query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'service_account.deactivated' AND subject_id = $1`, [created.id]);
+    expect(n).toBe(1);
+  });
+
   it("does not show one organization's service account to another organization's service account", async () => {
     const orgA = await createOrganization(t);
     const orgB = await createOrganization(t);

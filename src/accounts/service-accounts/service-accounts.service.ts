@@ -136,11 +136,15 @@ export class ServiceAccountsService {
     return result;
   }
 
-  /** Deactivates the account and revokes every secret; its tokens stop working at once. */
+  /**
+   * Deactivates the account and revokes every secret; its tokens stop working at once. An account
+   * already deactivated (by a request before, or at the same moment) is left as it is and not audited again.
+   */
   async deactivate(who: Principal, ability: AppAbility, id: string): Promise<ServiceAccount> {
     const a = await this.get(ability, id, 'update');
     const result = await this.tx.run(async (tx) => {
-      await tx.update(ServiceAccount, { id }, { isActive: false });
+      const changed = await tx.update(ServiceAccount, { id, isActive: true }, { isActive: false });
+      if (!changed.affected) return { ...a, isActive: false };
       await tx.update(ServiceAccountSecret, { serviceAccountId: id, revokedAt: IsNull() }, { revokedAt: new Date() });
       await this.audit.record({ action: 'service_account.deactivated', actor: who, subjectType: 'ServiceAccount', subjectId: id, organizationId: a.organizationId }, tx);
       return { ...a, isActive: false };
