@@ -251,6 +251,28 @@ describe('deleting a project', () => {
     const audit = await t.http.get(`/api/v1/audit-events?action=group.deleted&subject_id=${group.body.id}`).set(staff.auth).expect(200);
     expect(audit.body.results[0].data).toMatchObject({ reason: 'project deleted', revoked: [{ principal_type: 'user', principal_id: manager.row.id }] });
   });
+
+  it('lists in its audit event a member added to one of its groups at the same moment', async () => {
+    const org = await createOrganization(t);
+    const staff = await createStaff(t);
+    const member = await createUser(t, { organizationId: org.id });
+    const project = await t.http.post('/api/v1/projects').set(staff.auth).send({ organization: org.id, key: unique('p'), name: 'P' }).expect(201);
+    const group = await t.http.post('/api/v1/groups').set(staff.auth).send({ name: unique('members'), scope_type: 'project', scope_id: project.body.id, role: 'project_member' }).expect(201);
+    const url = await listeningUrl(t);
+    // The member is being added (waiting on the group) when the project is deleted.
+    const [added, deleted] = await whileHeld(t, [['SELECT 1 FROM groups WHERE id = $1 FOR UPDATE', [group.body.id]]], 2, async () => {
+      const add = fetch(`${url}/api/v1/groups/${group.body.id}/members`, {
+        method: 'POST',
+        headers: { ...staff.auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ principal_type: 'user', principal_id: member.row.id }),
+      }).then((r) => r.status);
+      await lockWaitersReach(t, 1);
+      return [add, fetch(`${url}/api/v1/projects/${project.body.id}`, { method: 'DELETE', headers: staff.auth }).then((r) => r.status)];
+    }).then((p) => Promise.all(p));
+    expect([added, deleted]).toEqual([201, 204]);
+    const audit = await t.http.get(`/api/v1/audit-events?action=group.deleted&subject_id=${group.body.id}`).set(staff.auth).expect(200);
+    expect(audit.body.results[0].data.revoked).toEqual([{ principal_type: 'user', principal_id: member.row.id }]);
+  });
 });
 
 describe('list search', () => {

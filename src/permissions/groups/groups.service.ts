@@ -131,7 +131,9 @@ export class GroupsService implements OnModuleInit {
    * transaction, auditing each revocation: nobody keeps rights on what no longer exists.
    */
   async removeScopeGroups(who: Principal, scopeType: Scope['type'], scopeId: string, tx: EntityManager): Promise<number> {
-    const groups = await tx.getRepository(Group).find({ where: { scopeType, scopeId }, order: { createdAt: 'ASC' } });
+    // Locked like every other change to a group, so a member added at the same moment is either in
+    // the revocations listed below or refused (404) once the group is gone.
+    const groups = await tx.getRepository(Group).find({ where: { scopeType, scopeId }, order: { createdAt: 'ASC' }, lock: { mode: 'pessimistic_write' } });
     for (const group of groups) {
       const members = await tx.getRepository(GroupMembership).find({ where: { groupId: group.id }, order: { createdAt: 'ASC' } });
       await tx.getRepository(Group).delete({ id: group.id });
