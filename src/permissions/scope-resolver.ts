@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import type { PrincipalType } from '../common/auth/principal';
 
 /**
@@ -27,7 +28,11 @@ export interface ResolvedPrincipal {
  */
 export interface ScopeResolver {
   resolveOrganization(id: string): Promise<ResolvedOrganization | null>;
-  resolveProject(id: string): Promise<ResolvedProject | null>;
+  /**
+   * With `tx`: read in that transaction and locked (FOR SHARE) until it ends, so a deletion of the
+   * project waits for it and then sees what it created there.
+   */
+  resolveProject(id: string, tx?: EntityManager): Promise<ResolvedProject | null>;
   /** An active user or service account; null when unknown. */
   resolvePrincipal(type: PrincipalType, id: string): Promise<ResolvedPrincipal | null>;
 }

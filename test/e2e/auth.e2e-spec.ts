@@ -273,6 +273,29 @@ describe('deleting a project', () => {
     const audit = await t.http.get(`/api/v1/audit-events?action=group.deleted&subject_id=${group.body.id}`).set(staff.auth).expect(200);
     expect(audit.body.results[0].data.revoked).toEqual([{ principal_type: 'user', principal_id: member.row.id }]);
   });
+
+  it('leaves no group on a project deleted while the group was being created', async () => {
+    const org = await createOrganization(t);
+    const staff = await createStaff(t);
+    const project = await t.http.post('/api/v1/projects').set(staff.auth).send({ organization: org.id, key: unique('p'), name: 'P' }).expect(201);
+    const url = await listeningUrl(t);
+    // The creation has found the project and waits on its organization when the project is deleted;
+    // the deletion either waits for the creation or is done before it goes on.
+    const [created, deleted] = await whileHeld(t, [['SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE', [org.id]]], 1, async () => {
+      const creation = fetch(`${url}/api/v1/groups`, {
+        method: 'POST',
+        headers: { ...staff.auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: unique('managers'), scope_type: 'project', scope_id: project.body.id, role: 'project_manager' }),
+      }).then((r) => r.status);
+      await lockWaitersReach(t, 1);
+      const deletion = fetch(`${url}/api/v1/projects/${project.body.id}`, { method: 'DELETE', headers: staff.auth }).then((r) => r.status);
+      await Promise.race([deletion, lockWaitersReach(t, 2)]);
+      return [creation, deletion];
+    }).then((p) => Promise.all(p));
+    expect(deleted).toBe(204);
+    expect([201, 400]).toContain(created);
+    expect(await t.app.get(DataSource).query('SELECT id FROM groups WHERE scope_id = $1', [project.body.id])).toEqual([]);
+  });
 });
 
 describe('list search', () => {

@@ -1,6 +1,6 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { PrincipalType } from '../../common/auth/principal';
 import { ResolvedOrganization, ResolvedPrincipal, ResolvedProject, SCOPE_RESOLVER, ScopeResolver } from '../../permissions/scope-resolver';
 
@@ -14,9 +14,9 @@ export class AccountsScopeResolver implements ScopeResolver {
     return row ?? null;
   }
 
-  async resolveProject(id: string): Promise<ResolvedProject | null> {
-    const [row] = await this.dataSource.query(
-      'SELECT id, organization_id AS "organizationId" FROM projects WHERE id = $1 AND deleted_at IS NULL',
+  async resolveProject(id: string, tx?: EntityManager): Promise<ResolvedProject | null> {
+    const [row] = await (tx ?? this.dataSource).query(
+      `SELECT id, organization_id AS "organizationId" FROM projects WHERE id = $1 AND deleted_at IS NULL${tx ? ' FOR SHARE' : ''}`,
       [id],
     );
     return row ?? null;

@@ -73,6 +73,11 @@ export class GroupsService implements OnModuleInit {
     if (!ability.can('create', candidate)) throw new PermissionsError('forbidden', `You may not create groups in this ${scope.type}.`);
     this.assertHoldsRole(ability, role, scope);
     return this.transactions.run(async (tx) => {
+      // A project is read again, locked: one deleted meanwhile gets no group, and a deletion that
+      // comes later waits and then deletes the new group with the others.
+      if (scope.type === 'project' && !(await this.directory.accounts().resolveProject(scope.id, tx))) {
+        throw new PermissionsError('unknown_scope', `No ${dto.scope_type} ${dto.scope_id}.`, { scope_type: dto.scope_type, scope_id: dto.scope_id });
+      }
       const group = await tx.getRepository(Group).save(
         tx.getRepository(Group).create({
           organizationId: scope.organizationId,
