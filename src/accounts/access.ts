@@ -1,3 +1,4 @@
+import type { EntityManager, EntityTarget, FindOptionsWhere, ObjectLiteral } from 'typeorm';
 import type { AppAbility } from '../permissions/ability';
 import { asSubject } from '../permissions/ability';
 import { assertCan } from '../permissions/assert-can';
@@ -12,6 +13,23 @@ export function checked<T extends object>(ability: AppAbility, action: string, t
   if (!row) throw new AccountsError('not_found', `${label} not found.`);
   assertCan(ability, action, type, row);
   return row;
+}
+
+/**
+ * `checked` on the row read again inside `tx`, locked until it ends: a change applies to the row as it
+ * is now, so one deleted or changed by a request that committed meanwhile is not written back from
+ * what was read before (a deleted row is 404, not updated, re-inserted or audited).
+ */
+export async function checkedForChange<T extends ObjectLiteral>(
+  tx: EntityManager,
+  entity: EntityTarget<T>,
+  where: FindOptionsWhere<T>,
+  ability: AppAbility,
+  action: string,
+  type: SubjectType,
+  label: string,
+): Promise<T> {
+  return checked(ability, action, type, await tx.findOne(entity, { where, lock: { mode: 'pessimistic_write' } }), label);
 }
 
 /**

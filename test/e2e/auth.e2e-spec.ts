@@ -225,6 +225,29 @@ describe('organization admins and global users', () => {
     const [{ n }] = await t.app.get(DataSource).query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'organization.deleted' AND subject_id = $1`, [org.id]);
     expect(n).toBe(1);
   });
+
+  it('answers 404 to a change of an organization or project deleted while the change waited, and writes nothing', async () => {
+    const staff = await createStaff(t);
+    const url = await listeningUrl(t);
+    const patch = (path: string, body: object) =>
+      fetch(`${url}${path}`, { method: 'PATCH', headers: { ...staff.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const db = t.app.get(DataSource);
+
+    const org = await createOrganization(t);
+    const [renamed] = await whileHeld(t, [['DELETE FROM organizations WHERE id = $1', [org.id]]], 1, () => [patch(`/api/v1/organizations/${org.id}`, { name: 'Renamed' })]);
+    expect((await renamed).status).toBe(404);
+    expect(await db.query('SELECT id FROM organizations WHERE id = $1', [org.id])).toEqual([]);
+
+    const live = await createOrganization(t);
+    const project = await t.http.post('/api/v1/projects').set(staff.auth).send({ organization: live.id, key: unique('p'), name: 'Before' }).expect(201);
+    const [changed] = await whileHeld(t, [['UPDATE projects SET deleted_at = now() WHERE id = $1', [project.body.id]]], 1, () => [
+      patch(`/api/v1/projects/${project.body.id}`, { name: 'After' }),
+    ]);
+    expect((await changed).status).toBe(404);
+    expect(await db.query('SELECT name FROM projects WHERE id = $1', [project.body.id])).toEqual([{ name: 'Before' }]);
+    const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM audit_events WHERE action IN ('organization.updated', 'project.updated') AND subject_id = ANY($1::text[])`, [[org.id, project.body.id]]);
+    expect(n).toBe(0);
+  });
 });
 
 describe('deleting a project', () => {

@@ -8,7 +8,7 @@ import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { asSubject } from '../../permissions/ability';
 import { scopeToAbility } from '../../permissions/ability-to-sql';
-import { checked } from '../access';
+import { checked, checkedForChange } from '../access';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { CreateOrganizationDto, OrganizationQuery, UpdateOrganizationDto } from './organization.dto';
@@ -76,9 +76,10 @@ export class OrganizationsService {
   }
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateOrganizationDto): Promise<Organization> {
-    const org = checked(ability, 'update', 'Organization', await this.orgs.findOneBy({ id }), 'Organization');
+    checked(ability, 'update', 'Organization', await this.orgs.findOneBy({ id }), 'Organization');
     try {
       return await this.tx.run(async (tx) => {
+        const org = await checkedForChange(tx, Organization, { id }, ability, 'update', 'Organization', 'Organization');
         // null leaves a field as it is, as in the other PATCH routes; the columns are NOT NULL.
         const saved = await tx.save(Organization, { ...org, key: dto.key ?? org.key, name: dto.name ?? org.name });
         this.summaryCache.delete(id);

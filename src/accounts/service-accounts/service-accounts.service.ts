@@ -10,7 +10,7 @@ import { Settings } from '../../config/settings.schema';
 import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { scopeToAbility } from '../../permissions/ability-to-sql';
-import { assertCanCreateIn, checked } from '../access';
+import { assertCanCreateIn, checked, checkedForChange } from '../access';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { digestsEqual, randomSecret, sha256Hex } from '../auth/secrets';
@@ -94,8 +94,9 @@ export class ServiceAccountsService {
   }
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateServiceAccountDto): Promise<ServiceAccount> {
-    const a = await this.get(ability, id, 'update');
+    const before = await this.get(ability, id, 'update');
     const result = await this.tx.run(async (tx) => {
+      const a = await checkedForChange(tx, ServiceAccount, { id }, ability, 'update', 'ServiceAccount', 'Service account');
       const saved = await tx.save(ServiceAccount, {
         ...a,
         name: dto.name ?? a.name,
@@ -106,7 +107,7 @@ export class ServiceAccountsService {
       return saved;
     });
     // After the commit, so a concurrent token request cannot cache the state before it.
-    this.forgetClient(a.clientId);
+    this.forgetClient(before.clientId);
     return result;
   }
 

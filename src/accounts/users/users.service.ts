@@ -10,7 +10,7 @@ import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { scopeToAbility } from '../../permissions/ability-to-sql';
 import { asSubject } from '../../permissions/ability';
-import { assertCanCreateIn, checked } from '../access';
+import { assertCanCreateIn, checked, checkedForChange } from '../access';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { Organization } from '../organizations/organization.entity';
@@ -195,15 +195,18 @@ export class UsersService {
   }
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateUserDto): Promise<User> {
-    const u = checked(ability, 'update', 'User', await this.users.findOneBy({ id }), 'User');
+    const before = checked(ability, 'update', 'User', await this.users.findOneBy({ id }), 'User');
     if ((dto.is_staff !== undefined || dto.is_support !== undefined) && !who.isStaff) {
       throw new AccountsError('forbidden', 'Only staff may change staff or support flags.');
     }
     // An organization role must not reach users who hold global rights (no lock-out of staff).
-    if ((u.isStaff || u.isSupport) && !who.isStaff) {
-      throw new AccountsError('forbidden', 'Only staff may change staff or support users.');
-    }
+    const assertReachable = (u: User) => {
+      if ((u.isStaff || u.isSupport) && !who.isStaff) throw new AccountsError('forbidden', 'Only staff may change staff or support users.');
+    };
+    assertReachable(before);
     return this.tx.run(async (tx) => {
+      const u = await checkedForChange(tx, User, { id }, ability, 'update', 'User', 'User');
+      assertReachable(u);
       const saved = await tx.save(User, {
         ...u,
         email: dto.email ?? u.email,
