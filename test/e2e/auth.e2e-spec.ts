@@ -257,12 +257,18 @@ describe('deleting a project', () => {
   });
   afterAll(() => t.close());
 
-  it('deletes its groups, so its former managers keep no rights and the revocation is audited', async () => {
+  /** A project made by staff, with a group of `role` on it and a user of its organization not yet in it. */
+  async function projectWithGroup(role: string) {
     const org = await createOrganization(t);
     const staff = await createStaff(t);
-    const manager = await createUser(t, { organizationId: org.id });
+    const user = await createUser(t, { organizationId: org.id });
     const project = await t.http.post('/api/v1/projects').set(staff.auth).send({ organization: org.id, key: unique('p'), name: 'P' }).expect(201);
-    const group = await t.http.post('/api/v1/groups').set(staff.auth).send({ name: unique('managers'), scope_type: 'project', scope_id: project.body.id, role: 'project_manager' }).expect(201);
+    const group = await t.http.post('/api/v1/groups').set(staff.auth).send({ name: unique(role), scope_type: 'project', scope_id: project.body.id, role }).expect(201);
+    return { staff, user, project, group };
+  }
+
+  it('deletes its groups, so its former managers keep no rights and the revocation is audited', async () => {
+    const { staff, user: manager, project, group } = await projectWithGroup('project_manager');
     await t.http.post(`/api/v1/groups/${group.body.id}/members`).set(staff.auth).send({ principal_type: 'user', principal_id: manager.row.id }).expect(201);
     await t.http.get(`/api/v1/groups/${group.body.id}`).set(manager.auth).expect(200);
 
@@ -276,11 +282,7 @@ describe('deleting a project', () => {
   });
 
   it('lists in its audit event a member added to one of its groups at the same moment', async () => {
-    const org = await createOrganization(t);
-    const staff = await createStaff(t);
-    const member = await createUser(t, { organizationId: org.id });
-    const project = await t.http.post('/api/v1/projects').set(staff.auth).send({ organization: org.id, key: unique('p'), name: 'P' }).expect(201);
-    const group = await t.http.post('/api/v1/groups').set(staff.auth).send({ name: unique('members'), scope_type: 'project', scope_id: project.body.id, role: 'project_member' }).expect(201);
+    const { staff, user: member, project, group } = await projectWithGroup('project_member');
     const url = await listeningUrl(t);
     // The member is being added (waiting on the group) when the project is deleted.
     const [added, deleted] = await whileHeld(t, [['SELECT 1 FROM groups WHERE id = $1 FOR UPDATE', [group.body.id]]], 2, async () => {
