@@ -76,7 +76,6 @@ export class OrganizationsService {
   }
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateOrganizationDto): Promise<Organization> {
-    checked(ability, 'update', 'Organization', await this.orgs.findOneBy({ id }), 'Organization');
     try {
       return await this.tx.run(async (tx) => {
         const org = await checkedForChange(tx, Organization, { id }, ability, 'update', 'Organization', 'Organization');
@@ -93,12 +92,10 @@ export class OrganizationsService {
   }
 
   async remove(who: Principal, ability: AppAbility, id: string): Promise<void> {
-    const org = checked(ability, 'delete', 'Organization', await this.orgs.findOneBy({ id }), 'Organization');
     await this.tx.run(async (tx) => {
       // Locked first, so of concurrent deletes one deletes (and is audited) and the others find it gone,
       // and a project or service account being added meanwhile is either counted or refused.
-      const locked: unknown[] = await tx.query(`SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE`, [id]);
-      if (locked.length === 0) throw new AccountsError('not_found', 'Organization not found.');
+      const org = await checkedForChange(tx, Organization, { id }, ability, 'delete', 'Organization', 'Organization');
       const [{ count }] = await tx.query(
         `SELECT (SELECT count(*) FROM projects WHERE organization_id = $1)
               + (SELECT count(*) FROM service_accounts WHERE organization_id = $1) AS count`,

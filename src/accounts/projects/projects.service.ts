@@ -108,19 +108,15 @@ export class ProjectsService {
   }
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateProjectDto): Promise<Project> {
-    const before = await this.get(ability, id, 'update');
-    const changed = (p: Project) => ({
-      ...p,
-      name: dto.name ?? p.name,
-      kind: dto.kind ?? p.kind,
-      startDate: dto.start_date !== undefined ? dto.start_date : p.startDate,
-      endDate: dto.end_date !== undefined ? dto.end_date : p.endDate,
-    });
-    const preview = changed(before);
-    checkDates(preview.kind, preview.startDate, preview.endDate);
     return this.tx.run(async (tx) => {
       const p = await checkedForChange(tx, Project, { id, deletedAt: IsNull() }, ability, 'update', 'Project', 'Project');
-      const next = changed(p);
+      const next = {
+        ...p,
+        name: dto.name ?? p.name,
+        kind: dto.kind ?? p.kind,
+        startDate: dto.start_date !== undefined ? dto.start_date : p.startDate,
+        endDate: dto.end_date !== undefined ? dto.end_date : p.endDate,
+      };
       checkDates(next.kind, next.startDate, next.endDate);
       const saved = await tx.save(Project, next);
       await this.audit.record({ action: 'project.updated', actor: who, subjectType: 'Project', subjectId: id, organizationId: p.organizationId, data: { ...dto } }, tx);

@@ -94,7 +94,6 @@ export class ServiceAccountsService {
   }
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateServiceAccountDto): Promise<ServiceAccount> {
-    const before = await this.get(ability, id, 'update');
     const result = await this.tx.run(async (tx) => {
       const a = await checkedForChange(tx, ServiceAccount, { id }, ability, 'update', 'ServiceAccount', 'Service account');
       const saved = await tx.save(ServiceAccount, {
@@ -107,21 +106,18 @@ export class ServiceAccountsService {
       return saved;
     });
     // After the commit, so a concurrent token request cannot cache the state before it.
-    this.forgetClient(before.clientId);
+    this.forgetClient(result.clientId);
     return result;
   }
 
   /** A new secret; the previous ones stay valid for SECRET_ROTATION_OVERLAP_SECONDS (0: invalid at once). */
   async rotateSecret(who: Principal, ability: AppAbility, id: string): Promise<{ account: ServiceAccount; secret: string }> {
-    const a = await this.get(ability, id, 'rotate_secret');
-    if (!a.isActive) throw new AccountsError('inactive', 'The service account is deactivated.');
     const overlap = this.settings.SECRET_ROTATION_OVERLAP_SECONDS;
     const result = await this.tx.run(async (tx) => {
       // Locked first, so rotations of one account (and a deactivation) run one after the other: each
       // sees the secrets the previous one left, and none adds a secret to a deactivated account.
-      const [current]: { is_active: boolean }[] = await tx.query('SELECT is_active FROM service_accounts WHERE id = $1 FOR UPDATE', [id]);
-      if (!current) throw new AccountsError('not_found', 'Service account not found.');
-      if (!current.is_active) throw new AccountsError('inactive', 'The service account is deactivated.');
+      const a = await checkedForChange(tx, ServiceAccount, { id }, ability, 'rotate_secret', 'ServiceAccount', 'Service account');
+      if (!a.isActive) throw new AccountsError('inactive', 'The service account is deactivated.');
       await tx
         .createQueryBuilder()
         .update(ServiceAccountSecret)
@@ -133,7 +129,7 @@ export class ServiceAccountsService {
       return { account: a, secret };
     });
     // After the commit, so a concurrent token request cannot cache the state before it.
-    this.forgetClient(a.clientId);
+    this.forgetClient(result.account.clientId);
     return result;
   }
 

@@ -195,18 +195,15 @@ export class UsersService {
   }
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateUserDto): Promise<User> {
-    const before = checked(ability, 'update', 'User', await this.users.findOneBy({ id }), 'User');
-    if ((dto.is_staff !== undefined || dto.is_support !== undefined) && !who.isStaff) {
-      throw new AccountsError('forbidden', 'Only staff may change staff or support flags.');
-    }
-    // An organization role must not reach users who hold global rights (no lock-out of staff).
-    const assertReachable = (u: User) => {
-      if ((u.isStaff || u.isSupport) && !who.isStaff) throw new AccountsError('forbidden', 'Only staff may change staff or support users.');
-    };
-    assertReachable(before);
     return this.tx.run(async (tx) => {
       const u = await checkedForChange(tx, User, { id }, ability, 'update', 'User', 'User');
-      assertReachable(u);
+      if ((dto.is_staff !== undefined || dto.is_support !== undefined) && !who.isStaff) {
+        throw new AccountsError('forbidden', 'Only staff may change staff or support flags.');
+      }
+      // An organization role must not reach users who hold global rights (no lock-out of staff).
+      if ((u.isStaff || u.isSupport) && !who.isStaff) {
+        throw new AccountsError('forbidden', 'Only staff may change staff or support users.');
+      }
       const saved = await tx.save(User, {
         ...u,
         email: dto.email ?? u.email,
