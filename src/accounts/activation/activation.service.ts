@@ -140,11 +140,8 @@ export class ActivationService {
   private insertRecords(who: Principal, organizationId: string, rows: NewActivationRecordDto[]): Promise<ActivationRowResult[]> {
     const usernames = rows.map((r) => r.crsid.toLowerCase());
     return this.dataSource.transaction(async (tx) => {
-      // What stops an organization admin from issuing a code (which sets the password of whoever it names):
-      // global rights, a password already chosen (the code would take the account over), an account that
-      // signs in another way (external, LTI, course account), or roles held in another organization (the
-      // code would hand them to this one).
-      const existing: { id: string; username: string; organizationId: string | null; privileged?: boolean; activated?: boolean; person?: boolean; rightsElsewhere?: boolean }[] = await tx.query(
+      // With what refusedToOrganizationAdmins() decides on (new users need none of it).
+      const existing: ({ id: string; username: string; organizationId: string | null } & Partial<CodeTarget>)[] = await tx.query(
         `SELECT u.id, lower(u.username) AS username, u.organization_id AS "organizationId", (u.is_staff OR u.is_support) AS privileged,
                 u.password_hash IS NOT NULL AS activated, u.kind = 'person' AS person,
                 EXISTS (SELECT 1 FROM group_memberships m JOIN groups g ON g.id = m.group_id
@@ -171,22 +168,9 @@ export class ActivationService {
           results.push({ row, status: 'error', error: 'duplicate_username', message: `The username "${usernames[row]}" belongs to another organization.` });
           continue;
         }
-        // A code sets the password of the user it names: as for any other change to them, an
-        // organization role does not reach users who hold global rights.
-        if (user.privileged && !who.isStaff) {
-          results.push({ row, status: 'error', error: 'forbidden', message: `Only staff may issue activation codes to staff or support users ("${usernames[row]}").` });
-          continue;
-        }
-        if (user.person === false && !who.isStaff) {
-          results.push({ row, status: 'error', error: 'forbidden', message: `The account "${usernames[row]}" signs in another way (not a person account); only staff may issue it a code.` });
-          continue;
-        }
-        if (user.activated && !who.isStaff) {
-          results.push({ row, status: 'error', error: 'already_activated', message: `The account "${usernames[row]}" is already activated; only staff may issue it a new code.` });
-          continue;
-        }
-        if (user.rightsElsewhere && !who.isStaff) {
-          results.push({ row, status: 'error', error: 'forbidden', message: `The account "${usernames[row]}" holds roles in another organization; only staff may issue it a code.` });
+        const refusal = who.isStaff ? undefined : refusedToOrganizationAdmins(user, usernames[row]);
+        if (refusal) {
+          results.push({ row, status: 'error', ...refusal });
           continue;
         }
         const code = newActivationCode();
@@ -213,6 +197,28 @@ export class ActivationService {
       return results;
     });
   }
+}
+
+/** What decides whether an organization admin may issue a code to an existing user. */
+interface CodeTarget {
+  privileged: boolean;
+  activated: boolean;
+  person: boolean;
+  rightsElsewhere: boolean;
+}
+
+/**
+ * Why an organization admin may not issue a code to this user, if it may not. A code sets the password
+ * of the user it names: as for any other change to them, an organization role does not reach users who
+ * hold global rights, nor take over an account that chose its password, signs in another way, or holds
+ * roles in another organization. Staff may issue all of these.
+ */
+function refusedToOrganizationAdmins(user: Partial<CodeTarget>, username: string): { error: string; message: string } | undefined {
+  if (user.privileged) return { error: 'forbidden', message: `Only staff may issue activation codes to staff or support users ("${username}").` };
+  if (user.person === false) return { error: 'forbidden', message: `The account "${username}" signs in another way (not a person account); only staff may issue it a code.` };
+  if (user.activated) return { error: 'already_activated', message: `The account "${username}" is already activated; only staff may issue it a new code.` };
+  if (user.rightsElsewhere) return { error: 'forbidden', message: `The account "${username}" holds roles in another organization; only staff may issue it a code.` };
+  return undefined;
 }
 
 /** Activation records per INSERT, well under PostgreSQL's 65,535 bind parameters. */
