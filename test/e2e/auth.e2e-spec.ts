@@ -1,5 +1,3 @@
-import type { AddressInfo } from 'node:net';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { sha256Hex } from '../../src/accounts/auth/secrets';
 import { createOrganization, createServiceAccount, createStaff, createUser, unique } from '../factories/accounts';
@@ -203,25 +201,11 @@ describe('organization admins and global users', () => {
     const org = await createOrganization(t);
     const staff = await createStaff(t);
     // Another transaction holds the organization's row, so every delete has found it and waits.
-    const other = new Client({ connectionString: t.database.url });
-    await other.connect();
-    try {
-      await other.query('BEGIN');
-      await other.query('SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE', [org.id]);
-      // Over real sockets: supertest's own listening would serialise them.
-      const server = t.app.getHttpServer();
-      if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/organizations/${org.id}`;
-      const deletes = Array.from({ length: 4 }, () => fetch(url, { method: 'DELETE', headers: staff.auth }).then((r) => r.status));
-      for (let waiting = 0; waiting < 4; await new Promise((r) => setTimeout(r, 20))) {
-        const [{ n }] = await t.app.get(DataSource).query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-        waiting = n;
-      }
-      await other.query('COMMIT');
-      expect((await Promise.all(deletes)).sort()).toEqual([204, 404, 404, 404]);
-    } finally {
-      await other.end();
-    }
+    const url = `${await listeningUrl(t)}/api/v1/organizations/${org.id}`;
+    const deletes = await whileHeld(t, [['SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE', [org.id]]], 4, () =>
+      Array.from({ length: 4 }, () => fetch(url, { method: 'DELETE', headers: staff.auth }).then((r) => r.status)),
+    );
+    expect((await Promise.all(deletes)).sort()).toEqual([204, 404, 404, 404]);
     const [{ n }] = await t.app.get(DataSource).query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'organization.deleted' AND subject_id = $1`, [org.id]);
     expect(n).toBe(1);
   });
