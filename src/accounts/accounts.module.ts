@@ -17,6 +17,7 @@ import { AuthController } from './auth/auth.controller';
 import { AuthService } from './auth/auth.service';
 import { AuthenticationGuard } from './auth/authentication.guard';
 import { BearerTokenStrategy } from './auth/bearer-token.strategy';
+import { PrincipalLookup } from './auth/principal-lookup';
 import { RateLimiter } from './auth/rate-limiter';
 import { RefreshToken } from './auth/refresh-token.entity';
 import { TokenIssuer } from './auth/token-issuer.service';
@@ -78,9 +79,10 @@ import { UsersService } from './users/users.service';
     BootstrapAdminService,
     PermissionsAuditListener,
     BearerTokenStrategy,
+    PrincipalLookup,
     AccountsSubjects,
     { provide: APP_GUARD, useClass: AuthenticationGuard },
   ],
-  exports: [UsersService, OrganizationsService, ProjectsService, ServiceAccountsService, AuditService, SigningKeysService, TokenIssuer, TokenVerifier, BootstrapAdminService],
+  exports: [UsersService, OrganizationsService, ProjectsService, ServiceAccountsService, AuditService, SigningKeysService, TokenIssuer, TokenVerifier, BootstrapAdminService, PrincipalLookup],
 })
 export class AccountsModule {}

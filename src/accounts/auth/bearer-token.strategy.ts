@@ -1,16 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Passport, PassportStatic, Strategy } from 'passport';
 import { ExtractJwt } from 'passport-jwt';
-import { DataSource } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
-import { InjectSettings } from '../../config/settings.module';
-import { Settings } from '../../config/settings.schema';
-import { plainQuery, statementName } from '../../database/plain-query';
 import { ExternalUsersService } from '../external/external-users.service';
 import { BearerError } from './bearer-errors';
+import { PrincipalLookup, serviceAccountPrincipal, userPrincipal } from './principal-lookup';
 import { ACTIVATION_SCOPE } from './token-issuer.service';
 import { TokenVerifier } from './token-verifier.service';
 
@@ -45,9 +41,8 @@ const passports = new WeakMap<object, PassportStatic>();
 export class BearerTokenStrategy extends PassportStrategy(BearerJwtStrategy, BEARER_STRATEGY) {
   constructor(
     private readonly verifier: TokenVerifier,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly principals: PrincipalLookup,
     private readonly externalUsers: ExternalUsersService,
-    @InjectSettings() private readonly settings: Settings,
   ) {
     super();
   }
@@ -85,27 +80,16 @@ export class BearerTokenStrategy extends PassportStrategy(BearerJwtStrategy, BEA
     }
     const scopes = typeof p.scope === 'string' && p.scope ? p.scope.split(' ') : [];
     if (verified.kind === 'service') {
-      // Plain queries of the few columns needed: this runs on every request.
-      const [sa] = await plainQuery<{ id: string; clientId: string; organizationId: string }>(
-        this.dataSource,
-        'SELECT id, client_id AS "clientId", organization_id AS "organizationId" FROM service_accounts WHERE id = $1 AND is_active',
-        [p.sub],
-        statementName(this.settings, 'campus_access_principal_service_account'),
-      );
+      const sa = await this.principals.activeServiceAccount(String(p.sub));
       if (!sa || sa.clientId !== p.client_id) throw new BearerError(401, 'invalid_token', 'The client is deactivated.');
-      return { type: 'service_account', id: sa.id, name: sa.clientId, tokenKind: 'service', scopes, isStaff: false, isSupport: false, organizationId: sa.organizationId };
+      return serviceAccountPrincipal(sa, scopes);
     }
-    const [user] = await plainQuery<{ id: string; username: string; isActive: boolean; isStaff: boolean; isSupport: boolean; organizationId: string | null }>(
-      this.dataSource,
-      'SELECT id, username, is_active AS "isActive", is_staff AS "isStaff", is_support AS "isSupport", organization_id AS "organizationId" FROM users WHERE id = $1',
-      [p.sub],
-      statementName(this.settings, 'campus_access_principal_user'),
-    );
+    const user = await this.principals.user(String(p.sub));
     if (verified.kind === 'activation') {
       if (!user || scopes.join(' ') !== ACTIVATION_SCOPE) throw new BearerError(401, 'invalid_token', 'The activation token is not valid.');
       return { type: 'user', id: user.id, name: user.username, tokenKind: 'activation', scopes, isStaff: false, isSupport: false, activationRecordId: String(p.act ?? '') };
     }
     if (!user || !user.isActive) throw new BearerError(401, 'invalid_token', 'The user is deactivated.');
-    return { type: 'user', id: user.id, name: user.username, tokenKind: 'user', scopes, isStaff: user.isStaff, isSupport: user.isSupport, organizationId: user.organizationId ?? undefined };
+    return userPrincipal(user, scopes);
   }
 }
