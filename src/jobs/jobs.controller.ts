@@ -46,7 +46,10 @@ export class JobsController {
 
   @Get(':id/artifacts/:name')
   @RequirePermission('read', 'Job')
-  @ApiOperation({ summary: "Download a job's artifact (streamed)" })
+  @ApiOperation({
+    summary: "Download a job's artifact (streamed)",
+    description: "403 when its owner no longer holds the permission the job needs, for example to export the organization's users.",
+  })
   @ApiProduces('application/octet-stream')
   async download(
     @Param('id', JobId) id: string,

@@ -9,6 +9,7 @@ import { UsersExportProcessor } from './exports/users-export.processor';
 import { JobDispatcher } from './jobs.dispatcher';
 import { JobsController } from './jobs.controller';
 import { JobsRetention } from './jobs.retention';
+import { JobOwnerRights } from './job-owner-rights';
 import { JobRunner } from './jobs.runner';
 import { JobsService } from './jobs.service';
 import { JobSubjects } from './jobs.subjects';
@@ -33,6 +34,7 @@ import { ArtifactStore } from './storage/artifact-store';
     ArtifactStore,
     JobDispatcher,
     JobRunner,
+    JobOwnerRights,
     JobsService,
     JobsSweeper,
     JobsRetention,

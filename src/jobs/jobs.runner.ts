@@ -9,6 +9,8 @@ import type { JobState } from './job.entity';
 import { MicroBatcher } from './jobs.batcher';
 import { JobDispatcher } from './jobs.dispatcher';
 import { queryRows } from './jobs.sql';
+import { JobOwnerRights } from './job-owner-rights';
+import { UnrecoverableJobError } from './processors/job-processor';
 import { JobProcessorRegistry } from './processors/job-processor.registry';
 import { ArtifactStore } from './storage/artifact-store';
 
@@ -106,6 +108,7 @@ export class JobRunner {
     private readonly registry: JobProcessorRegistry,
     private readonly store: ArtifactStore,
     private readonly dispatcher: JobDispatcher,
+    private readonly ownerRights: JobOwnerRights,
     @InjectSettings() private readonly settings: Settings,
   ) {}
 
@@ -140,6 +143,10 @@ export class JobRunner {
     try {
       const registered = this.registry.get(job.name);
       if (!registered) throw new Error(`No processor is registered for job ${job.name}`);
+      const permission = registered.definition.requires?.(job.payload);
+      if (permission && !(await this.ownerRights.hold({ type: job.owner_type, id: job.owner_id }, permission))) {
+        throw new UnrecoverableJobError(`The job's owner may no longer ${permission.description}.`);
+      }
       await registered.processor.process(context);
       processed();
       await this.finish(job, 'Succeeded');
@@ -171,22 +178,26 @@ export class JobRunner {
     );
   }
 
-  /** A failed run: Retrying with backoff while attempts remain, else Failed; Canceled if a cancel came meanwhile. */
+  /**
+   * A failed run: Retrying with backoff while attempts remain (and the error is not unrecoverable),
+   * else Failed; Canceled if a cancel came meanwhile.
+   */
   private async fail(job: ClaimedJob, e: unknown): Promise<void> {
     const message = errorText(e);
+    const final = e instanceof UnrecoverableJobError;
     const backoff = retryBackoffMs(this.settings.JOB_RETRY_BACKOFF_MS, job.attempts);
     const [row] = await queryRows<{ state: JobState }>(
       this.db,
       `UPDATE jobs SET
               state = (CASE WHEN cancel_requested_at IS NOT NULL THEN 'Canceled'
-                            WHEN attempts < max_attempts THEN 'Retrying' ELSE 'Failed' END)::job_state,
+                            WHEN attempts < max_attempts AND NOT $5::boolean THEN 'Retrying' ELSE 'Failed' END)::job_state,
               error = $3,
               available_at = now() + $4 * interval '1 millisecond',
-              finished_at = CASE WHEN cancel_requested_at IS NULL AND attempts < max_attempts THEN NULL ELSE now() END,
+              finished_at = CASE WHEN cancel_requested_at IS NULL AND attempts < max_attempts AND NOT $5::boolean THEN NULL ELSE now() END,
               heartbeat_at = NULL, updated_at = now()
         WHERE id = $1 AND lease = $2 AND state = 'In Progress'
         RETURNING state`,
-      [job.id, job.lease, message, backoff],
+      [job.id, job.lease, message, backoff, final],
     );
     if (!row) return;
     this.logger.warn(`Job ${job.id} (${job.name}) attempt ${job.attempts}/${job.max_attempts} failed: ${message} → ${row.state}`);

@@ -10,7 +10,9 @@ import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import { plainQuery, statementName } from '../database/plain-query';
 import { JobArtifactDto, JobDto } from './dto/job.dto';
+import { AbilityFactory } from '../permissions/ability.factory';
 import { JobArtifact } from './job-artifact.entity';
+import { allowsJob } from './job-owner-rights';
 import { Job, JobOwnerType, JobState } from './job.entity';
 import { MicroBatcher } from './jobs.batcher';
 import { JobDispatcher } from './jobs.dispatcher';
@@ -95,6 +97,7 @@ export class JobsService {
     private readonly registry: JobProcessorRegistry,
     private readonly dispatcher: JobDispatcher,
     private readonly store: ArtifactStore,
+    private readonly abilities: AbilityFactory,
     @InjectSettings() private readonly settings: Settings,
   ) {
     this.apiBase = `${publicUrl(settings)}/api/v1`;
@@ -185,9 +188,17 @@ export class JobsService {
     return this.get(who, id);
   }
 
-  /** An artifact's bytes: inline text, or a stream from the storage (never read whole). */
+  /**
+   * An artifact's bytes: inline text, or a stream from the storage (never read whole). An owner who no
+   * longer holds the permission the job's definition requires (say, to export the users it lists)
+   * may still follow the job but not read its artifacts: 403.
+   */
   async openArtifact(who: Principal, id: string, name: string): Promise<ArtifactDownload> {
-    await this.findVisible(who, id);
+    const job = await this.findVisible(who, id);
+    const permission = this.registry.get(job.name)?.definition.requires?.(job.payload);
+    if (permission && !this.seesAll(who) && !allowsJob(await this.abilities.for(who), permission)) {
+      throw new JobsError('forbidden', `You may no longer ${permission.description}, so this job's artifacts are closed to you.`, { job_id: id });
+    }
     const artifact = await this.db.getRepository(JobArtifact).findOneBy({ jobId: id, name });
     if (!artifact) throw new JobsError('artifact_not_found', 'The job has no artifact of that name.', { job_id: id, name });
     const base = { name: artifact.name, contentType: artifact.contentType, size: artifact.size };

@@ -4,7 +4,9 @@ import { pbkdf2, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
 import { Job } from '../../src/jobs/job.entity';
-import { USERS_EXPORT_COLUMNS } from '../../src/jobs/exports/users-export.job';
+import { JobArtifact } from '../../src/jobs/job-artifact.entity';
+import { JobsService } from '../../src/jobs/jobs.service';
+import { USERS_EXPORT, USERS_EXPORT_COLUMNS } from '../../src/jobs/exports/users-export.job';
 import { createOrganization, createStaff, createUser } from '../factories/accounts';
 import { grantRole, orgScope } from '../permissions/grants';
 import { jobSettings, waitFor } from '../utils/jobs-helpers';
@@ -130,5 +132,55 @@ describe.each([['in-process' as const], ['bull' as const]])('users.export with t
     const res = await t.http.post(`/api/v1/organizations/${org.id}/users/export`).set(plain.auth).expect(404);
     expect(res.body.error).toBe('not_found');
     await t.http.post(`/api/v1/organizations/${org.id}/users/export`).expect(401);
+  });
+
+  describe("follows the owner's current rights, not those they had when they asked", () => {
+    it('fails at once, exporting nothing, a job whose owner lost the right or was deactivated before it ran', async () => {
+      const org = await createOrganization(t);
+      await addUsers(org.id, 3);
+      const revoked = await createUser(t, { organizationId: org.id });
+      const group = await grantRole(t, revoked.principal, 'organization_admin', orgScope(org));
+      const deactivated = await createUser(t, { organizationId: org.id });
+      await grantRole(t, deactivated.principal, 'organization_admin', orgScope(org));
+      // Both could export when they asked; then, before a worker got to their jobs, one left the admin
+      // group and the other was deactivated.
+      await db.query('DELETE FROM group_memberships WHERE group_id = $1', [group]);
+      await db.query('UPDATE users SET is_active = false WHERE id = $1', [deactivated.row.id]);
+      const jobs = t.app.get(JobsService);
+      for (const owner of [revoked, deactivated]) {
+        // The job as the export route enqueues it.
+        const { id } = await jobs.enqueue(USERS_EXPORT, { organizationId: org.id }, { owner: owner.principal, organizationId: org.id, maxAttempts: 3 });
+        const job = await settled(id);
+        expect(job).toMatchObject({ state: 'Failed', attempts: 1, completedSteps: 0, error: "The job's owner may no longer export this organization's users." });
+        expect(await db.getRepository(JobArtifact).countBy({ jobId: id })).toBe(0);
+      }
+    });
+
+    it('closes the CSV to an owner who lost the right since; they still see the job, staff still download it', async () => {
+      const staff = await createStaff(t);
+      const org = await createOrganization(t);
+      await addUsers(org.id, 4);
+      const admin = await createUser(t, { organizationId: org.id });
+      const group = await grantRole(t, admin.principal, 'organization_admin', orgScope(org));
+      const res = await t.http.post(`/api/v1/organizations/${org.id}/users/export`).set(admin.auth).expect(202);
+      const job = await settled(res.body.job_id);
+      expect(job.state).toBe('Succeeded');
+      const url = `/api/v1/jobs/${job.id}/artifacts/users.csv`;
+      await t.http.get(url).set(admin.auth).expect(200);
+
+      await db.query('DELETE FROM group_memberships WHERE group_id = $1', [group]);
+      for (const name of ['users.csv', 'result']) {
+        const refused = await t.http.get(`/api/v1/jobs/${job.id}/artifacts/${name}`).set(admin.auth).expect(403);
+        expect(refused.body).toEqual({
+          error: 'forbidden',
+          message: "You may no longer export this organization's users, so this job's artifacts are closed to you.",
+          details: { job_id: job.id },
+        });
+      }
+      const status = await t.http.get(`/api/v1/jobs/${job.id}`).set(admin.auth).expect(200);
+      expect(status.body.state).toBe('Succeeded');
+      const download = await t.http.get(url).set(staff.auth).buffer(true).expect(200);
+      expect(parse(download.text, { columns: true })).toHaveLength(5); // the four and the admin
+    });
   });
 });

@@ -147,6 +147,18 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
     expect(failed.finishedAt!.getTime() - failed.startedAt!.getTime()).toBeGreaterThanOrEqual(550);
   });
 
+  it('fails a job at once, whatever attempts remain, on an error no retry can fix', async () => {
+    const { id } = await jobs.enqueue(
+      STEPS_JOB,
+      { steps: 1, failTimes: 99, failMessage: 'the file names no such course', unrecoverable: true },
+      { owner, maxAttempts: 3 },
+    );
+    const failed = await settled(id);
+    expect(failed).toMatchObject({ state: 'Failed', attempts: 1, error: 'the file names no such course (attempt 1)' });
+    expect(failed.finishedAt).not.toBeNull();
+    expect(runsByJob.get(id)).toBe(1);
+  });
+
   it('succeeds on a retry after a failure and clears the error', async () => {
     const { id } = await jobs.enqueue(STEPS_JOB, { steps: 1, failTimes: 1 }, { owner });
     expect(await settled(id)).toMatchObject({ state: 'Succeeded', attempts: 2, error: null });

@@ -8,7 +8,7 @@ import { TransactionRunner } from '../../src/database/transaction';
 import { JobsModule } from '../../src/jobs/jobs.module';
 import { JobsService } from '../../src/jobs/jobs.service';
 import { defineJob } from '../../src/jobs/processors/job-definition';
-import { JobContext, JobProcessor, ProcessesJob } from '../../src/jobs/processors/job-processor';
+import { JobContext, JobProcessor, ProcessesJob, UnrecoverableJobError } from '../../src/jobs/processors/job-processor';
 import { DeclaresJobQueues } from '../../src/jobs/queue/job-queues';
 
 export const TEST_QUEUE = 'test';
@@ -19,6 +19,8 @@ export interface StepsPayload {
   /** The first `failTimes` runs throw after their steps. */
   failTimes?: number;
   failMessage?: string;
+  /** The failures are ones no retry can fix. */
+  unrecoverable?: boolean;
   /** A stored artifact of `bytes` deterministic bytes, written at step `atStep` (default: after the last step). */
   file?: { name: string; bytes: number; atStep?: number };
   /** Inline text written as the `result` artifact at the end. */
@@ -57,7 +59,10 @@ export class StepsProcessor implements JobProcessor<StepsPayload> {
       if (file && file.atStep === step) await ctx.writeArtifact(file.name, fileContent(file.bytes), { contentType: 'text/plain' });
       await ctx.progress(step);
     }
-    if (ctx.attempt <= failTimes) throw new Error(`${ctx.payload.failMessage ?? 'planned failure'} (attempt ${ctx.attempt})`);
+    if (ctx.attempt <= failTimes) {
+      const message = `${ctx.payload.failMessage ?? 'planned failure'} (attempt ${ctx.attempt})`;
+      throw ctx.payload.unrecoverable ? new UnrecoverableJobError(message) : new Error(message);
+    }
     if (file && file.atStep === undefined) await ctx.writeArtifact(file.name, fileContent(file.bytes), { contentType: 'text/plain' });
     if (result !== undefined) await ctx.writeArtifact('result', result);
   }

@@ -44,6 +44,18 @@ export interface JobContext<P extends object> {
 }
 
 /**
+ * A failure no retry can fix (the owner lost the right to the work, the payload names something that
+ * is gone): thrown by a processor, it ends the job Failed at once with this message as its error,
+ * whatever attempts remain.
+ */
+export class UnrecoverableJobError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnrecoverableJobError';
+  }
+}
+
+/**
  * Runs one job type. A processor does one thing and is idempotent: a run may be repeated after a
  * crash, so it overwrites rather than appends.
  */
