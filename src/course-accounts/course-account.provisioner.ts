@@ -97,9 +97,11 @@ export class CourseAccountProvisioner {
       await this.machine.transition(account.id, { from: account.state, to: 'CLOSED', actor: ctx.actor });
     }
     let upstream: 'closed' | 'missing' | 'never created' = 'never created';
-    if (account.username) {
+    const username = account.username;
+    if (username) {
+      if (account.state === 'ERRED') account = await this.machine.takeForClose(account.id, ctx.actor);
       try {
-        upstream = await this.closeUpstream(account.username, ctx.signal);
+        upstream = await this.closeUpstream(username, ctx.signal);
       } catch (e) {
         const error = asBackendError(e);
         if (!error || ctx.signal?.aborted) throw e;

@@ -41,8 +41,8 @@ export interface Transition {
   to: CourseAccountState;
   actor: TransitionActor;
   changes?: TransitionChanges;
-  /** Recorded with the audit event. */
-  data?: Record<string, unknown>;
+  /** Recorded with the audit event; a function gets the account as moved. */
+  data?: Record<string, unknown> | ((moved: CourseAccount) => Record<string, unknown>);
 }
 
 const COLUMNS: Record<keyof CourseAccount, string> = {
@@ -166,6 +166,24 @@ export class CourseAccountStateMachine {
   }
 
   /**
+   * Before an ERRED account is closed upstream, its failed operation becomes `close` (a guarded
+   * UPDATE, not a move). A retry that comes while the close is under way then closes the account
+   * again instead of creating it upstream anew; a retry that came first has moved the account, and
+   * this answers 409 before anything is closed.
+   */
+  async takeForClose(id: string, actor: TransitionActor): Promise<CourseAccount> {
+    const [row] = await selectRows<Record<string, unknown>>(
+      this.db,
+      `UPDATE course_accounts SET failed_operation = 'close', updated_at = now() WHERE id = $1 AND state = 'ERRED' RETURNING *`,
+      [id],
+    );
+    if (row) return accountFromRow(row);
+    const current = await this.db.manager.findOneBy(CourseAccount, { id });
+    if (!current) throw new CourseAccountError('not_found', 'Course account not found.', { id });
+    throw invalidTransition(id, current.state, { from: 'ERRED', to: 'CLOSED', actor });
+  }
+
+  /**
    * A new error for an account that stays ERRED (a retried close failed again): not a move, but
    * guarded the same way and audited.
    */
@@ -222,7 +240,8 @@ export class CourseAccountStateMachine {
     const moved = rows.map(accountFromRow);
     if (moved.length === 0) return moved;
     if (t.to === 'CLOSED') await this.users.deactivate(moved.map((a) => a.userId), m);
-    await this.recordMoves(m, moved, t, () => t.data ?? {});
+    const data = t.data;
+    await this.recordMoves(m, moved, t, typeof data === 'function' ? data : () => data ?? {});
     return moved;
   }
 

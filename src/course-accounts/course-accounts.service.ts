@@ -203,12 +203,15 @@ export class CourseAccountsService {
   async retry(who: Principal, ability: AppAbility, id: string): Promise<AccountWithProject & { jobId: string }> {
     const { account, project } = await this.get(ability, id);
     assertCan(ability, 'retry', 'CourseAccount', account);
-    if (account.state === 'ERRED' && account.failedOperation !== 'close') this.assertProjectOpen(project);
     return this.db.transaction(async (tx) => {
-      const moved = await this.machine.transition(id, { from: 'ERRED', to: 'PENDING', actor: who, data: { retry: account.failedOperation } }, tx);
+      // What to run again is read from the moved row: a close begun since the read above made it `close`.
+      const moved = await this.machine.transition(id, { from: 'ERRED', to: 'PENDING', actor: who, data: (a) => ({ retry: a.failedOperation }) }, tx);
+      const closing = moved.failedOperation === 'close';
+      // Creating needs an open project; closing does not. Refused, the move is rolled back.
+      if (!closing) this.assertProjectOpen(project);
       const { id: jobId } = await this.jobs.enqueue(
         RETRY_COURSE_ACCOUNTS_JOB,
-        { accountIds: [id], ownerUsername: who.name, closeIds: account.failedOperation === 'close' ? [id] : [] },
+        { accountIds: [id], ownerUsername: who.name, closeIds: closing ? [id] : [] },
         { owner: who, organizationId: account.organizationId, totalSteps: 1 },
         tx,
       );

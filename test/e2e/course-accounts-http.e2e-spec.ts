@@ -1,6 +1,8 @@
+import { Job } from '../../src/jobs/job.entity';
 import { createUser } from '../factories/accounts';
 import { account, auditActions, courseWithManager, ds, jobDone, jobResult } from '../utils/course-accounts';
 import { FakeCourseBackend, startFakeCourseBackend } from '../utils/fake-course-backend';
+import { listeningUrl } from '../utils/held-rows';
 import { jobSettings, waitFor } from '../utils/jobs-helpers';
 import { createTestApp, TestApp } from '../utils/test-app';
 
@@ -116,6 +118,41 @@ describe('Course accounts on the HTTP backend (fake temporary-accounts API)', ()
       const retried = await t.http.post(`${BASE}/${created.id}/retry`).set(manager.auth).expect(202);
       await jobDone(t, retried.body.job_id);
       expect(await account(t, created.id)).toMatchObject({ state: 'CLOSED', username: created.username });
+      expect(fake.counts.creations).toBe(1);
+      const [user] = await ds(t).query('SELECT is_active FROM users WHERE id = $1', [created.user]);
+      expect(user.is_active).toBe(false);
+    });
+
+    it('closes, and does not bring back, an ERRED account whose retry came while its close was under way', async () => {
+      const { project, manager } = await courseWithManager(t);
+      const created = (await t.http.post(BASE).set(manager.auth).send({ project: project.id }).expect(201)).body;
+      // ERRED with its creation to run again, though made upstream: as when a canceled creation's answer came late.
+      await ds(t).query(
+        `UPDATE course_accounts SET state = 'ERRED', failed_operation = 'create', error_message = 'The job was canceled before this account was done.' WHERE id = $1`,
+        [created.id],
+      );
+      let release!: () => void;
+      fake.fail = { closeGate: new Promise<void>((resolve) => (release = resolve)) };
+      const closing = fetch(`${await listeningUrl(t)}${BASE}/${created.id}`, { method: 'DELETE', headers: manager.auth });
+      try {
+        await waitFor(async () => fake.counts.closes === 1, 5_000, 'the close to reach the backend');
+        // The retry comes while the backend is still closing the account.
+        const retried = await t.http.post(`${BASE}/${created.id}/retry`).set(manager.auth).expect(202);
+        // It runs the close again (held like the first), rather than finding the account upstream and making it OK.
+        await waitFor(
+          async () => fake.counts.closes === 2 || ['Succeeded', 'Failed'].includes((await ds(t).getRepository(Job).findOneByOrFail({ id: retried.body.job_id })).state),
+          5_000,
+          'the retry to close again or finish',
+        );
+        release();
+        expect([204, 409]).toContain((await closing).status);
+        await jobDone(t, retried.body.job_id);
+      } finally {
+        release();
+        await closing.catch(() => undefined);
+      }
+      expect(await account(t, created.id)).toMatchObject({ state: 'CLOSED', username: created.username });
+      expect(fake.accounts.get(created.username)!.closed).toBe(true);
       expect(fake.counts.creations).toBe(1);
       const [user] = await ds(t).query('SELECT is_active FROM users WHERE id = $1', [created.user]);
       expect(user.is_active).toBe(false);

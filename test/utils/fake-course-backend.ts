@@ -22,6 +22,8 @@ export interface FakeFailures {
   loseCreateAnswers?: number;
   /** Added to every answer. */
   delayMs?: number;
+  /** Closes wait for this before they do anything (counted and recorded as they arrive). */
+  closeGate?: Promise<void>;
 }
 
 export interface FakeTempAccount {
@@ -151,6 +153,7 @@ export class FakeCourseBackend {
     }
     if (req.method === 'PUT' && rest.length === 2 && rest[1] === 'close') {
       this.counts.closes++;
+      if (this.fail.closeGate) await this.fail.closeGate;
       if (this.fail.closeStatus && (!this.fail.closeFailUsernames || this.fail.closeFailUsernames.includes(rest[0]))) {
         return send(res, this.fail.closeStatus, { detail: 'No such temporary account.' });
       }
