@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { connect, type AddressInfo } from 'node:net';
 import { MAX_PAGE } from '../../src/common/pagination/pagination';
 import { createOrganization, createStaff, unique } from '../factories/accounts';
@@ -99,6 +100,39 @@ describe('HTTP conventions', () => {
   it('answers an unknown route with 404 not_found', async () => {
     const res = await t.http.get('/api/v1/no/such/thing').expect(404);
     expect(res.body).toEqual({ error: 'not_found', message: 'No such route.' });
+    for (const method of ['put', 'trace'] as const) {
+      const other = await t.http[method]('/api/v1/no/such/thing').expect(404);
+      expect(other.headers.allow).toBeUndefined();
+      expect(other.body).toEqual({ error: 'not_found', message: 'No such route.' });
+    }
+  });
+
+  it('answers a method a route does not take with 405 method_not_allowed and Allow; OPTIONS with 204 and Allow', async () => {
+    // Without CORS: with it, the CORS middleware answers every OPTIONS request as a preflight.
+    const plain = await createTestApp();
+    try {
+      for (const [method, path, allowed] of [
+        ['put', '/api/v1/organizations', ['GET', 'HEAD', 'OPTIONS', 'POST']],
+        ['trace', `/api/v1/organizations/${randomUUID()}`, ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH']],
+        ['post', '/health/live', ['GET', 'HEAD', 'OPTIONS']],
+        ['delete', '/api/v1/auth/me', ['GET', 'HEAD', 'OPTIONS']],
+      ] as const) {
+        const res = await plain.http[method](path).expect(405);
+        expect(res.headers.allow).toBe(allowed.join(', '));
+        expect(res.body).toEqual({
+          error: 'method_not_allowed',
+          message: `${path} does not accept ${method.toUpperCase()}.`,
+          details: { allowed },
+        });
+        const options = await plain.http.options(path).expect(204);
+        expect(options.headers.allow).toBe(allowed.join(', '));
+        expect(options.text).toBe('');
+      }
+      const unknown = await plain.http.options('/api/v1/no/such/thing').expect(404);
+      expect(unknown.body).toEqual({ error: 'not_found', message: 'No such route.' });
+    } finally {
+      await plain.close();
+    }
   });
 
   it('answers an unhandled error with 500 internal_error, a request id and no internals', async () => {

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import { AppError, isSelfRendering } from '../errors/app-error';
 import { CODE_BY_STATUS } from '../errors/common.errors';
+import { allowedMethods } from '../http/allowed-methods';
 import { isDatabaseUnavailable, isForeignKeyViolation, isUniqueViolation, isUnstorableText } from '../errors/database-errors';
 
 interface ErrorBody {
@@ -11,13 +12,19 @@ interface ErrorBody {
   details?: Record<string, unknown>;
 }
 
+/** Nest's answer when no route matched the method and path. */
+const NO_ROUTE = /^Cannot [A-Z-]+ \//;
+
 function fromHttpException(e: HttpException): [number, ErrorBody] {
   const status = e.getStatus();
   const response = e.getResponse();
   const raw = typeof response === 'string' ? response : (response as { message?: unknown }).message;
-  let message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : e.message;
-  if (status === 404 && /^Cannot (GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)/.test(message)) message = 'No such route.';
+  const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : e.message;
   return [status, { error: CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'bad_request'), message }];
+}
+
+function isNoRoute(e: unknown): e is HttpException {
+  return e instanceof HttpException && e.getStatus() === 404 && NO_ROUTE.test(e.message);
 }
 
 /** Renders every error as `{ error, message, details }`; never leaks a stack trace. */
@@ -46,7 +53,23 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
     let status: number;
     let body: ErrorBody;
-    if (exception instanceof AppError) {
+    if (isNoRoute(exception)) {
+      // A path served for other methods: 405 with Allow (RFC 9110 §15.5.6), or for OPTIONS 204 with Allow.
+      const served = allowedMethods(req);
+      if (served.length > 0) {
+        const allowed = [...served, 'OPTIONS'].sort();
+        res.setHeader('Allow', allowed.join(', '));
+        if (req.method === 'OPTIONS') {
+          res.status(HttpStatus.NO_CONTENT).end();
+          return;
+        }
+        status = HttpStatus.METHOD_NOT_ALLOWED;
+        body = { error: 'method_not_allowed', message: `${req.path} does not accept ${req.method}.`, details: { allowed } };
+      } else {
+        status = HttpStatus.NOT_FOUND;
+        body = { error: 'not_found', message: 'No such route.' };
+      }
+    } else if (exception instanceof AppError) {
       status = exception.status;
       body = { error: exception.code, message: exception.message, details: exception.details };
     } else if (exception instanceof HttpException) {
