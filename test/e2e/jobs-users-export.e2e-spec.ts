@@ -7,7 +7,7 @@ import { Job } from '../../src/jobs/job.entity';
 import { JobArtifact } from '../../src/jobs/job-artifact.entity';
 import { JobsService } from '../../src/jobs/jobs.service';
 import { USERS_EXPORT, USERS_EXPORT_COLUMNS } from '../../src/jobs/exports/users-export.job';
-import { createOrganization, createStaff, createUser } from '../factories/accounts';
+import { createOrganization, createServiceAccount, createStaff, createUser } from '../factories/accounts';
 import { grantRole, orgScope } from '../permissions/grants';
 import { jobSettings, waitFor } from '../utils/jobs-helpers';
 import { createTestApp, TestApp } from '../utils/test-app';
@@ -154,6 +154,20 @@ describe.each([['in-process' as const], ['bull' as const]])('users.export with t
         expect(job).toMatchObject({ state: 'Failed', attempts: 1, completedSteps: 0, error: "The job's owner may no longer export this organization's users." });
         expect(await db.getRepository(JobArtifact).countBy({ jobId: id })).toBe(0);
       }
+    });
+
+    it('runs the export of a service account that holds the role, and fails it once the account is deactivated', async () => {
+      const org = await createOrganization(t);
+      await addUsers(org.id, 2);
+      const service = await createServiceAccount(t, org.id);
+      await grantRole(t, service.principal, 'organization_admin', orgScope(org));
+      const res = await t.http.post(`/api/v1/organizations/${org.id}/users/export`).set(service.auth).expect(202);
+      expect(await settled(res.body.job_id)).toMatchObject({ state: 'Succeeded', completedSteps: 2, ownerType: 'service_account' });
+      await t.http.get(`/api/v1/jobs/${res.body.job_id}/artifacts/users.csv`).set(service.auth).expect(200);
+
+      await db.query('UPDATE service_accounts SET is_active = false WHERE id = $1', [service.row.id]);
+      const { id } = await t.app.get(JobsService).enqueue(USERS_EXPORT, { organizationId: org.id }, { owner: service.principal, organizationId: org.id });
+      expect(await settled(id)).toMatchObject({ state: 'Failed', attempts: 1, error: "The job's owner may no longer export this organization's users." });
     });
 
     it('closes the CSV to an owner who lost the right since; they still see the job, staff still download it', async () => {
