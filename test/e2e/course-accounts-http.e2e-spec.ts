@@ -145,7 +145,9 @@ describe('Course accounts on the HTTP backend (fake temporary-accounts API)', ()
           'the retry to close again or finish',
         );
         release();
-        expect([204, 409]).toContain((await closing).status);
+        // The first close won or lost its move to the retry's (409); held past this suite's 400 ms
+        // backend timeout on a slow machine, it may also have timed out (502). Either way:
+        expect([204, 409, 502]).toContain((await closing).status);
         await jobDone(t, retried.body.job_id);
       } finally {
         release();
