@@ -15,5 +15,7 @@ export const AccountsError = defineErrors('AccountsError', {
   inactive: HttpStatus.CONFLICT,
   terms_not_accepted: HttpStatus.BAD_REQUEST,
   weak_password: HttpStatus.BAD_REQUEST,
+  wrong_current_password: HttpStatus.BAD_REQUEST,
+  password_unchanged: HttpStatus.BAD_REQUEST,
   activation_used: HttpStatus.CONFLICT,
 });

@@ -43,6 +43,14 @@ describe('Log redaction', () => {
     await t.http.post('/api/v1/auth/refresh').send({ refresh_token: pair.refresh_token }).expect(401);
     await t.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${refreshed.access_token}`).expect(200);
     await t.http.post('/api/v1/auth/logout').send({ refresh_token: refreshed.refresh_token }).expect(204);
+    // A password change: a wrong current password, then a right one; the answer is a new pair.
+    const changed = keep('changed password', `pw-${unique('p')}-changed`);
+    const wrongCurrent = keep('wrong current password', `pw-${unique('p')}-wrong-current`);
+    const bearer = `Bearer ${pair.access_token}`;
+    await t.http.post('/api/v1/auth/password').set('Authorization', bearer).send({ current_password: wrongCurrent, new_password: changed }).expect(400);
+    const afterChange = (await t.http.post('/api/v1/auth/password').set('Authorization', bearer).send({ current_password: password, new_password: changed }).expect(200)).body;
+    keep('access token after a password change', afterChange.access_token);
+    keep('refresh token after a password change', afterChange.refresh_token);
     // A password in a body that fails validation, and in a body that is not valid JSON.
     const invalidBodyPassword = keep('password in an invalid body', `pw-${unique('p')}-invalid`);
     await t.http

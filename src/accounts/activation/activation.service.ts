@@ -7,6 +7,7 @@ import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import type { AppAbility } from '../../permissions/ability';
 import { assertCanCreateIn } from '../access';
+import { revokeSessionsOf } from '../auth/auth.service';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { digestsEqual, sha256Hex } from '../auth/secrets';
@@ -101,7 +102,7 @@ export class ActivationService {
     await this.dataSource.transaction(async (tx) => {
       // An account that was activated once and then deactivated by an administrator stays
       // deactivated: a leftover code must not switch it back on.
-      const [user] = await tx.query('SELECT is_active, password_hash IS NOT NULL AS activated FROM users WHERE id = $1 FOR UPDATE', [who.id]);
+      const [user] = await tx.query('SELECT is_active, password_hash IS NOT NULL AS activated FROM users WHERE id = $1 FOR NO KEY UPDATE', [who.id]);
       if (user && !user.is_active && user.activated) {
         throw new AccountsError('inactive', 'This account has been deactivated; ask an administrator.');
       }
@@ -115,7 +116,19 @@ export class ActivationService {
       if (!spent.affected) throw new AccountsError('activation_used', 'This activation has already been used or has expired.');
       await tx.createQueryBuilder().update(ActivationRecord).set({ usedAt: () => 'now()' }).where('user_id = :user AND used_at IS NULL', { user: who.id }).execute();
       await this.users.setPassword(who.id, password, tx);
-      await this.audit.record({ action: 'user.activated', actor: who, subjectType: 'User', subjectId: who.id, organizationId: spent.raw[0]?.organization_id ?? null }, tx);
+      // A code issued to reset a forgotten (or stolen) password also ends the sessions of the old one.
+      const revoked = await revokeSessionsOf(tx, who.id);
+      await this.audit.record(
+        {
+          action: 'user.activated',
+          actor: who,
+          subjectType: 'User',
+          subjectId: who.id,
+          organizationId: spent.raw[0]?.organization_id ?? null,
+          ...(revoked > 0 ? { data: { sessions_revoked: revoked } } : {}),
+        },
+        tx,
+      );
     });
   }
 

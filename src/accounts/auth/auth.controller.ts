@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Header, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiForbiddenResponse, ApiOperation, ApiNoContentResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
@@ -14,7 +14,7 @@ import { CurrentAbility } from '../../permissions/current-ability.decorator';
 import { OrganizationsService } from '../organizations/organizations.service';
 import { AuthService } from './auth.service';
 import { DASHBOARD_SESSION_COOKIE, QUEUE_DASHBOARD_PATH } from './dashboard-session';
-import { LoginDto, MeView, RefreshDto, TokenPairView } from './auth.dto';
+import { ChangePasswordDto, LoginDto, MeView, RefreshDto, TokenPairView } from './auth.dto';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -54,6 +54,25 @@ export class AuthController {
   @HttpCode(204)
   async logout(@Body() dto: RefreshDto): Promise<void> {
     await this.auth.logout(dto.refresh_token);
+  }
+
+  @Post('password')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @RequirePermission('read', 'Self')
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  @ApiOperation({
+    summary: 'Change your own password',
+    description:
+      'Proves the current password, sets the new one, ends every other session (all refresh tokens are revoked) and answers a new token pair. Attempts count against the login limits.',
+  })
+  @ApiOkResponse({ type: TokenPairView })
+  @ApiBadRequestResponse({ description: '`wrong_current_password`, `password_unchanged`, `validation_failed` (the new password needs 12+ characters).' })
+  @ApiForbiddenResponse({ description: '`forbidden`: service accounts and external tokens have no password here.' })
+  @ApiTooManyRequestsResponse({ description: '`too_many_requests`: per IP and per account, shared with login.' })
+  changePassword(@Body() dto: ChangePasswordDto, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<TokenPairView> {
+    return this.auth.changePassword(who, dto.current_password, dto.new_password, req.ip ?? 'unknown');
   }
 
   @Post('dashboard-session')

@@ -23,6 +23,11 @@ export class RefreshDto {
   @ApiProperty() @IsString() @Length(1, 512) refresh_token: string;
 }
 
+export class ChangePasswordDto {
+  @ApiProperty({ description: 'The password the caller logs in with now.' }) @IsString() @Length(1, 1024) current_password: string;
+  @ApiProperty({ minLength: 12 }) @IsString() @Length(12, 1024) new_password: string;
+}
+
 export class TokenPairView {
   @ApiProperty() access_token: string;
   @ApiProperty({ example: 'Bearer' }) token_type: 'Bearer';

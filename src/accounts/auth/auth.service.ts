@@ -7,7 +7,7 @@ import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
-import { verifyPassword } from '../users/passwords';
+import { hashPassword, verifyPassword } from '../users/passwords';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { RateLimiter } from './rate-limiter';
@@ -77,6 +77,37 @@ export class AuthService {
   }
 
   /**
+   * The caller changes its own password, proving the current one. Every other session ends (all of
+   * the user's refresh tokens are revoked) and the caller gets a new token pair. Attempts count
+   * against the same per-IP and per-account limits as logins, so this is no faster a way to guess
+   * a password. Access tokens already issued run out by themselves (ACCESS_TOKEN_TTL_SECONDS).
+   */
+  async changePassword(who: Principal, current: string, next: string, ip: string): Promise<TokenPair> {
+    if (who.type !== 'user' || who.tokenKind !== 'user') {
+      throw new AccountsError('forbidden', 'Only users who log in with a password can change it; service accounts rotate their secret.');
+    }
+    await this.limiter.hit([`login:ip:${ip}`, `login:account:id:${who.id}`]);
+    const stored = await this.dataSource.getRepository(User).createQueryBuilder('u').addSelect('u.passwordHash').where('u.id = :id', { id: who.id }).getOne();
+    if (!(await verifyPassword(stored?.passwordHash, current))) {
+      await this.audit.record({ action: 'auth.password_change_failed', actor: who, subjectType: 'User', subjectId: who.id, organizationId: stored?.organizationId, ip });
+      throw new AccountsError('wrong_current_password', 'The current password is not right.');
+    }
+    if (current === next) throw new AccountsError('password_unchanged', 'The new password is the current one.');
+    const hash = await hashPassword(next);
+    return this.dataSource.transaction(async (tx) => {
+      // Locked: a deactivation, or another change, either comes first and is seen here, or waits. NO KEY:
+      // a rotation holding a family lock must still insert its token (a foreign key to this row).
+      const [user] = await tx.query('SELECT is_active, password_hash FROM users WHERE id = $1 FOR NO KEY UPDATE', [who.id]);
+      if (!user?.is_active) throw new AccountsError('inactive', 'The account has been deactivated.');
+      if (user.password_hash !== stored!.passwordHash) throw new AccountsError('wrong_current_password', 'The password was changed meanwhile.');
+      await tx.update(User, { id: who.id }, { passwordHash: hash });
+      const revoked = await revokeSessionsOf(tx, who.id);
+      await this.audit.record({ action: 'user.password_changed', actor: who, subjectType: 'User', subjectId: who.id, organizationId: stored!.organizationId, data: { sessions_revoked: revoked }, ip }, tx);
+      return this.issuePair(stored!, randomUUID(), tx);
+    });
+  }
+
+  /**
    * Rotates a refresh token. Presenting one that was already rotated means it leaked: the whole
    * family is revoked and the event audited.
    */
@@ -109,6 +140,20 @@ export class AuthService {
       await tx.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = $1`, [familyId]);
     });
   }
+}
+
+/**
+ * Revokes every live refresh token of a user, taking each family's lock first (in a fixed order), so
+ * a rotation under way commits before and its new token is revoked too. Returns the families revoked.
+ */
+export async function revokeSessionsOf(tx: EntityManager, userId: string): Promise<number> {
+  const families: { family_id: string }[] = await tx.query(
+    'SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY family_id',
+    [userId],
+  );
+  for (const { family_id } of families) await tx.query(`SELECT pg_advisory_xact_lock(hashtext('refresh_tokens:' || $1))`, [family_id]);
+  if (families.length > 0) await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
+  return families.length;
 }
 
 /**

@@ -42,7 +42,7 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
     await this.audit.record({ action: 'user.bootstrap_admin', actor: { type: 'system' }, subjectType: 'User', subjectId: user.id, data: { username } }, tx);
     this.logger.info({ username }, 'created staff admin');
     if (generated) {
-      process.stdout.write(`\nCreated the staff admin "${username}" with the generated password:\n\n    ${secret}\n\nIt is shown only this once; log in at POST /api/v1/auth/login and change it.\n\n`);
+      process.stdout.write(`\nCreated the staff admin "${username}" with the generated password:\n\n    ${secret}\n\nIt is shown only this once; log in at POST /api/v1/auth/login and change it with POST /api/v1/auth/password.\n\n`);
     }
     return { username, generated };
   }

@@ -72,6 +72,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     } else if (exception instanceof AppError) {
       status = exception.status;
       body = { error: exception.code, message: exception.message, details: exception.details };
+      const retryAfter = exception.details?.retry_after_seconds;
+      if (status === HttpStatus.TOO_MANY_REQUESTS && typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
     } else if (exception instanceof HttpException) {
       [status, body] = fromHttpException(exception);
     } else if (isDatabaseUnavailable(exception)) {
