@@ -5,6 +5,7 @@ import type { Principal } from '../common/auth/principal';
 import { CurrentPrincipal } from '../common/decorators/current-principal.decorator';
 import { RequirePermission } from '../common/decorators/require-permission.decorator';
 import { toPage } from '../common/pagination/pagination';
+import { RequestAbilities } from '../permissions/request-abilities.service';
 import { JobDto, JobPageDto, ListJobsQuery } from './dto/job.dto';
 import { JobsError } from './jobs.errors';
 import { JobsService } from './jobs.service';
@@ -16,7 +17,10 @@ const JobId = new ParseUUIDPipe({ exceptionFactory: () => new JobsError('not_fou
 @ApiBearerAuth()
 @Controller('jobs')
 export class JobsController {
-  constructor(private readonly jobs: JobsService) {}
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly abilities: RequestAbilities,
+  ) {}
 
   @Get()
   @RequirePermission('read', 'Job')
@@ -55,8 +59,9 @@ export class JobsController {
     @Param('id', JobId) id: string,
     @Param('name') name: string,
     @CurrentPrincipal() who: Principal,
+    @Req() req: Request,
   ): Promise<StreamableFile> {
-    const artifact = await this.jobs.openArtifact(who, id, name);
+    const artifact = await this.jobs.openArtifact(who, id, name, await this.abilities.of(req));
     const options = {
       type: artifact.contentType,
       disposition: `attachment; filename="${artifact.name}"`,

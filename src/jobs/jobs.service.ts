@@ -10,6 +10,7 @@ import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import { plainQuery, statementName } from '../database/plain-query';
 import { JobArtifactDto, JobDto } from './dto/job.dto';
+import type { AppAbility } from '../permissions/ability';
 import { AbilityFactory } from '../permissions/ability.factory';
 import { JobArtifact } from './job-artifact.entity';
 import { allowsJob } from './job-owner-rights';
@@ -191,12 +192,13 @@ export class JobsService {
   /**
    * An artifact's bytes: inline text, or a stream from the storage (never read whole). An owner who no
    * longer holds the permission the job's definition requires (say, to export the users it lists)
-   * may still follow the job but not read its artifacts: 403.
+   * may still follow the job but not read its artifacts: 403. `ability` is the caller's when it is at
+   * hand (a request's); without it, it is built.
    */
-  async openArtifact(who: Principal, id: string, name: string): Promise<ArtifactDownload> {
+  async openArtifact(who: Principal, id: string, name: string, ability?: AppAbility): Promise<ArtifactDownload> {
     const job = await this.findVisible(who, id);
     const permission = this.registry.get(job.name)?.definition.requires?.(job.payload);
-    if (permission && !this.seesAll(who) && !allowsJob(await this.abilities.for(who), permission)) {
+    if (permission && !this.seesAll(who) && !allowsJob(ability ?? (await this.abilities.for(who)), permission)) {
       throw new JobsError('forbidden', `You may no longer ${permission.description}, so this job's artifacts are closed to you.`, { job_id: id });
     }
     const artifact = await this.db.getRepository(JobArtifact).findOneBy({ jobId: id, name });
