@@ -151,7 +151,7 @@ export async function revokeSessionsOf(tx: EntityManager, userId: string): Promi
     'SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY family_id',
     [userId],
   );
-  for (const { family_id } of families) await tx.query(`SELECT pg_advisory_xact_lock(hashtext('refresh_tokens:' || $1))`, [family_id]);
+  for (const { family_id } of families) await lockFamily(tx, family_id);
   if (families.length > 0) await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
   return families.length;
 }
@@ -165,6 +165,11 @@ export async function revokeSessionsOf(tx: EntityManager, userId: string): Promi
 async function lockFamilyOf(tx: EntityManager, tokenHash: string): Promise<string | null> {
   const [found]: { family_id: string }[] = await tx.query('SELECT family_id FROM refresh_tokens WHERE token_hash = $1', [tokenHash]);
   if (!found) return null;
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('refresh_tokens:' || $1))`, [found.family_id]);
+  await lockFamily(tx, found.family_id);
   return found.family_id;
+}
+
+/** The transaction lock of one refresh-token family (a login and its rotations). */
+async function lockFamily(tx: EntityManager, familyId: string): Promise<void> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('refresh_tokens:' || $1))`, [familyId]);
 }
