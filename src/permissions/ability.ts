@@ -59,7 +59,7 @@ export function representativeAt(subjectType: SubjectType, scope: Scope): Record
 /** Rules every authenticated principal has about itself. */
 function ownRules(principal: Principal): Rule[] {
   const rules: Rule[] = [
-    { action: 'read', subject: 'Self' },
+    { action: ['read', 'update'], subject: 'Self' },
     { action: 'read', subject: principal.type === 'user' ? 'User' : 'ServiceAccount', conditions: { id: principal.id } },
     { action: ['read', 'cancel'], subject: 'Job', conditions: { ownerType: principal.type, ownerId: principal.id } },
   ];
@@ -102,7 +102,8 @@ function grantRules(grants: readonly Grant[], resolveRole: (name: string) => Rol
  *  - staff: everything; support: every read action on everything;
  *  - activation tokens: only `activate Self` (the activation route);
  *  - everyone else: read Self (`/auth/me`, its own permissions) and its own User/ServiceAccount row,
- *    read and cancel its own jobs; a service account reads its own organization;
+ *    update Self (its own password), read and cancel its own jobs; a service account reads its own
+ *    organization;
  *  - plus the roles of its groups, conditioned on the group's scope.
  * A service account's grants outside its own organization are ignored.
  */

@@ -78,7 +78,7 @@ export const SUBJECT_ACTIONS: Record<SubjectType, readonly Action[]> = {
   Job: ['read', 'create', 'delete', 'cancel', 'retry'],
   CourseAccount: [...CRUD, 'retry', 'close', 'export'],
   Program: [...CRUD, 'read_metadata', 'read_enrollments', 'write_enrollments', 'read_reports', 'export'],
-  Self: ['read', 'activate'],
+  Self: ['read', 'update', 'activate'],
 };
 
 export const SCOPE_TYPES = ['organization', 'program', 'project'] as const;

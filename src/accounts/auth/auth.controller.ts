@@ -59,7 +59,7 @@ export class AuthController {
   @Post('password')
   @HttpCode(200)
   @ApiBearerAuth()
-  @RequirePermission('read', 'Self')
+  @RequirePermission('update', 'Self')
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
   @ApiOperation({

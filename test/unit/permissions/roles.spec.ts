@@ -58,6 +58,7 @@ describe('buildAbility', () => {
   it('lets everyone read itself and read and cancel its own jobs, nobody else’s', () => {
     const a = buildAbility(user(), []);
     expect(a.can('read', 'Self')).toBe(true);
+    expect(a.can('update', 'Self')).toBe(true);
     expect(a.can('read', asSubject('User', { id: 'u-1', organizationId: null }))).toBe(true);
     expect(a.can('read', asSubject('User', { id: 'u-2', organizationId: null }))).toBe(false);
     expect(a.can('cancel', asSubject('Job', { ownerType: 'user', ownerId: 'u-1', organizationId: null }))).toBe(true);
@@ -69,6 +70,7 @@ describe('buildAbility', () => {
     const a = buildAbility(user({ tokenKind: 'activation' }), [grant('organization_admin', 'organization', 'org-1')]);
     expect(a.can('activate', 'Self')).toBe(true);
     expect(a.can('read', 'Self')).toBe(false);
+    expect(a.can('update', 'Self')).toBe(false);
     expect(a.can('read', 'Project')).toBe(false);
   });
 
