@@ -38,7 +38,9 @@ export class UsersExportController {
     if (!(await this.organizationExists(organizationId)) || !ability.can('read', asSubject('User', { organizationId }))) {
       throw new JobsError('not_found', 'Organization not found.');
     }
-    assertCan(ability, 'export', 'User', { organizationId });
+    // The permission the job keeps requiring of its owner, checked here first.
+    const permission = USERS_EXPORT.requires!({ organizationId });
+    assertCan(ability, permission.action, permission.subject, permission.object);
     const { id } = await this.jobs.enqueue(USERS_EXPORT, { organizationId }, { owner: who, organizationId });
     return this.jobs.get(who, id);
   }
