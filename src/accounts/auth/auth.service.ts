@@ -24,6 +24,12 @@ export interface TokenPair {
 
 const BAD_LOGIN = 'Wrong username or password.';
 
+/** Attempt-limit keys of password checks: logins and password changes share them. */
+const limitKeys = {
+  ip: (ip: string) => `login:ip:${ip}`,
+  account: (userId: string) => `login:account:id:${userId}`,
+};
+
 @Injectable()
 export class AuthService {
   constructor(
@@ -59,10 +65,10 @@ export class AuthService {
 
   /** Same 401 body and similar time for an unknown user, a wrong password and an inactive account. */
   async login(login: string, password: string, ip: string): Promise<TokenPair> {
-    await this.limiter.hit([`login:ip:${ip}`]);
+    await this.limiter.hit([limitKeys.ip(ip)]);
     const user = await this.users.findForLogin(login);
     // Per account, not per login string: attempts by username and by e-mail count together.
-    await this.limiter.hit([user ? `login:account:id:${user.id}` : `login:account:name:${login.toLowerCase()}`]);
+    await this.limiter.hit([user ? limitKeys.account(user.id) : `login:account:name:${login.toLowerCase()}`]);
     const ok = await verifyPassword(user?.passwordHash, password);
     if (!user || !ok || !user.isActive) {
       await this.audit.record({ action: 'auth.login_failed', actor: { type: 'anonymous' }, subjectType: 'User', subjectId: user?.id, organizationId: user?.organizationId, data: { login }, ip });
@@ -86,7 +92,7 @@ export class AuthService {
     if (who.type !== 'user' || who.tokenKind !== 'user') {
       throw new AccountsError('forbidden', 'Only users who log in with a password can change it; service accounts rotate their secret.');
     }
-    await this.limiter.hit([`login:ip:${ip}`, `login:account:id:${who.id}`]);
+    await this.limiter.hit([limitKeys.ip(ip), limitKeys.account(who.id)]);
     const stored = await this.dataSource.getRepository(User).createQueryBuilder('u').addSelect('u.passwordHash').where('u.id = :id', { id: who.id }).getOne();
     if (!(await verifyPassword(stored?.passwordHash, current))) {
       await this.audit.record({ action: 'auth.password_change_failed', actor: who, subjectType: 'User', subjectId: who.id, organizationId: stored?.organizationId, ip });
