@@ -18,12 +18,15 @@
  * request (all of the app process's threads), which other load on the machine disturbs much less.
  * BENCH_DURATION_S (1–30, default 5) sets each run's length, BENCH_CONNECTIONS (1–100, default 10)
  * the concurrent connections (and the concurrency of the raw signing baseline). BENCH_ONLY (a comma list
- * of measure names: issue, sign, signNode, bare, me, live, jwks) runs a subset, for profiling one side.
+ * of measure names: issue, sign, signNode, bare, nestExpress, nestFastify, me, live, jwks) runs a subset,
+ * for profiling one side.
  *
  * `bare` is the ceiling of (a) on this machine: a node:http server in this process that does only what
  * no token endpoint can skip (read and parse the form, check a Basic secret's SHA-256, sign the same
  * token with jose, answer JSON), with no framework, no database, no limits, no audit. Under the same
  * autocannon load it shows how much of the raw signing rate any HTTP token endpoint can keep here.
+ * `nestExpress` and `nestFastify` do the same in a one-controller NestJS app (bench/minimal-nest-token.ts)
+ * on each of Nest's HTTP adapters: the ceiling of (a) for any endpoint built on the framework.
  *
  * The app signs with jose's SignJWT (WebCrypto), like the goal's baseline; the same token signed with
  * node:crypto's one-shot sign in the thread pool is also shown for comparison.
@@ -49,6 +52,7 @@ import type { Principal } from '../src/common/auth/principal';
 import { loadSettings } from '../src/config/load-settings';
 import { databaseUrl, newRunId, withAdminClient } from '../test/utils/test-databases';
 import { basicAuth } from '../test/utils/oauth';
+import { minimalNestTokenServer } from './minimal-nest-token';
 
 const ROOT = join(__dirname, '..');
 const AUTOCANNON = join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
@@ -247,11 +251,13 @@ async function main(): Promise<void> {
   const dbName = `ca_test_${newRunId()}_bench`;
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
   let bare: Server | undefined;
+  const minimalApps: { close(): Promise<unknown> }[] = [];
   let dropped = false;
   const cleanup = async () => {
     for (const c of children) c.kill('SIGKILL');
     bare?.closeAllConnections();
     bare?.close();
+    for (const minimal of minimalApps.splice(0)) await minimal.close().catch(() => undefined);
     await app?.close().catch(() => undefined);
     app = undefined;
     if (!dropped) {
@@ -366,6 +372,20 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => bare!.listen(0, '127.0.0.1', resolve));
     const bareOrigin = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
     await check('/oauth/token', tokenRequest, bareOrigin);
+    const minimalOrigin = async (adapter: 'express' | 'fastify') => {
+      const minimal = await minimalNestTokenServer(adapter, {
+        clientId: account.clientId,
+        secret,
+        sign: rawSign,
+        ttlSeconds: settings.SERVICE_TOKEN_TTL_SECONDS,
+      });
+      minimalApps.push(minimal);
+      const url = `http://127.0.0.1:${(minimal.getHttpServer().address() as AddressInfo).port}`;
+      await check('/oauth/token', tokenRequest, url);
+      return url;
+    };
+    const nestExpressOrigin = await minimalOrigin('express');
+    const nestFastifyOrigin = await minimalOrigin('fastify');
 
     const load = () =>
       loadavg()
@@ -390,6 +410,8 @@ async function main(): Promise<void> {
       signNode: () =>
         signingRun(`raw node:crypto sign ${settings.JWT_ALG}, ${CONNECTIONS} in flight`, CONNECTIONS, nodeSign),
       bare: () => httpRun('bare node:http token server (jose, no framework)', `${bareOrigin}/oauth/token`, issueLoad),
+      nestExpress: () => httpRun('minimal NestJS token route, Express adapter', `${nestExpressOrigin}/oauth/token`, issueLoad),
+      nestFastify: () => httpRun('minimal NestJS token route, Fastify adapter', `${nestFastifyOrigin}/oauth/token`, issueLoad),
       me: () =>
         httpRun('GET /api/v1/auth/me (valid user token)', `${origin}/api/v1/auth/me`, {
           headers: { authorization: `Bearer ${userToken}` },
@@ -404,6 +426,8 @@ async function main(): Promise<void> {
       sign: () => signingRun('warm-up', CONNECTIONS, rawSign, WARMUP_S),
       signNode: () => signingRun('warm-up', CONNECTIONS, nodeSign, WARMUP_S),
       bare: () => autocannon(`${bareOrigin}/oauth/token`, WARMUP_S, issueLoad),
+      nestExpress: () => autocannon(`${nestExpressOrigin}/oauth/token`, WARMUP_S, issueLoad),
+      nestFastify: () => autocannon(`${nestFastifyOrigin}/oauth/token`, WARMUP_S, issueLoad),
       me: () => autocannon(`${origin}/api/v1/auth/me`, WARMUP_S, { headers: { authorization: `Bearer ${userToken}` } }),
       live: () => autocannon(`${origin}/health/live`, WARMUP_S),
       jwks: () => autocannon(`${origin}/.well-known/jwks.json`, WARMUP_S),
@@ -435,7 +459,7 @@ async function main(): Promise<void> {
       ReturnType<typeof summarize>
     >;
 
-    const order: Name[] = ['issue', 'bare', 'sign', 'signNode', 'me', 'live', 'jwks'];
+    const order: Name[] = ['issue', 'bare', 'nestExpress', 'nestFastify', 'sign', 'signNode', 'me', 'live', 'jwks'];
     const shown = order.filter((n) => row[n]).map((n) => row[n] as Run);
     if (sequential) shown.splice(shown.indexOf(row.sign) + 1, 0, sequential);
     console.log(`\n${table(shown)}\n`);
@@ -458,6 +482,14 @@ async function main(): Promise<void> {
       console.log(`    ceiling here: bare node:http token server / raw jose signing: ${pct(median(c))}${range(c)}`);
       if (has('issue')) console.log(`    token endpoint / that bare server:              ${pct(median(ratios('issue', 'bare')))}`);
     }
+    for (const [name, adapter] of [['nestExpress', 'Express'], ['nestFastify', 'Fastify']] as const) {
+      if (!has(name, 'sign')) continue;
+      const c = ratios(name, 'sign');
+      console.log(`    ceiling for NestJS (${adapter}): minimal token route / raw jose signing: ${pct(median(c))}${range(c)}`);
+      if (name === 'nestExpress' && has('issue')) {
+        console.log(`    token endpoint / that minimal route (same adapter): ${pct(median(ratios('issue', name)))}`);
+      }
+    }
     if (has('issue', 'signNode')) {
       const a = ratios('issue', 'signNode');
       console.log(`    token endpoint / raw node:crypto signing, req/s: ${pct(median(a))}${range(a)}`);
@@ -474,7 +506,7 @@ async function main(): Promise<void> {
         `    /.well-known/jwks.json / /health/live:         ${pct(row.jwks.rps / row.live.rps)} (an ordinary public route: request logging, metrics, routing; no token, no database)`,
       );
     }
-    const bad = [row.issue, row.me, row.live].filter((r) => r && r.bad > 0);
+    const bad = [row.issue, row.me, row.live, row.nestExpress, row.nestFastify].filter((r) => r && r.bad > 0);
     if (bad.length) {
       console.log(
         `\nWARNING: failed responses in ${bad.map((r) => r.label).join(', ')}; the figures above include them.`,
