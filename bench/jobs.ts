@@ -16,6 +16,10 @@
  * because a run of 10,000 jobs lasts one to three seconds and this machine's speed drifts more than
  * that between runs (bare Bull alone has measured anywhere from 3,600 to 10,700 jobs/s).
  *
+ * Each run also reports CPU time per job: this process (all threads) and, when they run on this machine
+ * (Linux /proc), the PostgreSQL and Redis server processes. Both sides of a comparison share the same
+ * cores, so the ratio of CPU per job shows what each costs with little of the drift that moves rates.
+ *
  * Then the memory of users.export: peak RSS of a streamed CSV export of BENCH_EXPORT_ROWS users
  * (default 1,000,000; 0 skips) against one a tenth the size — flat means the same peak. The npm
  * script caps the V8 heap (192 MB) so the collector runs instead of the heap growing into free
@@ -28,7 +32,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import Bull from 'bull';
 import Redis from 'ioredis';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -55,6 +59,54 @@ const EXPORT_ROWS = Math.max(0, Number(process.env.BENCH_EXPORT_ROWS ?? 1_000_00
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROUNDS = Math.min(9, Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3) || 3));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+/** CPU milliseconds used so far: this process, and the PostgreSQL and Redis server processes when /proc shows them. */
+interface CpuSample {
+  node: number;
+  postgres: number;
+  redis: number;
+}
+
+/** Linux reports process times in clock ticks of 1/100 s (USER_HZ). */
+const TICK_MS = 10;
+
+function cpuSample(): CpuSample {
+  const usage = process.cpuUsage();
+  const sample: CpuSample = { node: (usage.user + usage.system) / 1000, postgres: 0, redis: 0 };
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return sample;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+      if (name.startsWith('postgres')) sample.postgres += ms;
+      else if (name.startsWith('redis-server')) sample.redis += ms;
+    } catch {
+      // The process ended between listing and reading.
+    }
+  }
+  return sample;
+}
+
+/** A run's rate and its CPU microseconds per job, by process. */
+interface Throughput {
+  rate: number;
+  cpu: CpuSample;
+}
+
+function throughput(jobs: number, seconds: number, from: CpuSample, to: CpuSample): Throughput {
+  const perJob = (a: number, b: number) => ((b - a) * 1000) / jobs;
+  return {
+    rate: jobs / seconds,
+    cpu: { node: perJob(from.node, to.node), postgres: perJob(from.postgres, to.postgres), redis: perJob(from.redis, to.redis) },
+  };
+}
 
 const BENCH_NOOP = defineJob<Record<string, never>>('bench.noop');
 
@@ -135,8 +187,12 @@ async function bootApp(redisUrl: string | undefined, prefix: string, concurrency
   };
 }
 
-/** Jobs per second through JobsService: enqueue everything, wait until every row is Succeeded. */
-async function throughJobsService(redisUrl: string | undefined, prefix: string, concurrency: number): Promise<number> {
+/**
+ * Jobs per second through JobsService: enqueue everything, wait until every row is Succeeded. CPU is
+ * sampled from the first enqueue to the last success, before the app closes: a database backend's
+ * time is gone from /proc once its connection ends.
+ */
+async function throughJobsService(redisUrl: string | undefined, prefix: string, concurrency: number): Promise<Throughput> {
   const { app, close } = await bootApp(redisUrl, prefix, concurrency);
   try {
     const jobs = app.get(JobsService);
@@ -145,6 +201,7 @@ async function throughJobsService(redisUrl: string | undefined, prefix: string, 
     processed.count = 0;
     processed.target = JOBS;
     const allProcessed = new Promise<void>((resolve) => (processed.reached = resolve));
+    const cpuFrom = cpuSample();
     const started = process.hrtime.bigint();
     await inParallel(JOBS, PRODUCERS, () => jobs.enqueue(BENCH_NOOP, {}, { owner }));
     // Polling the jobs table while the jobs run would load the database being measured (a count over
@@ -158,9 +215,10 @@ async function throughJobsService(redisUrl: string | undefined, prefix: string, 
       return n >= JOBS;
     }, `${JOBS} jobs to succeed`);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpuTo = cpuSample();
     const [{ n: others }] = await ds.query(`SELECT count(*)::int AS n FROM jobs WHERE state <> 'Succeeded'`);
     if (others > 0) throw new Error(`${others} jobs did not succeed`);
-    return JOBS / seconds;
+    return throughput(JOBS, seconds, cpuFrom, cpuTo);
   } finally {
     await close();
   }
@@ -222,7 +280,7 @@ async function exportMemory(sizes: number[]): Promise<ExportMeasure[]> {
 }
 
 /** Jobs per second through bare Bull: the same adds and no-op processing, no database. */
-async function throughBareBull(prefix: string, concurrency: number): Promise<number> {
+async function throughBareBull(prefix: string, concurrency: number): Promise<Throughput> {
   const queue = new Bull<{ n: number }>('bare', { redis: redisOptions(REDIS_URL), prefix });
   await queue.isReady();
   let completed = 0;
@@ -231,12 +289,14 @@ async function throughBareBull(prefix: string, concurrency: number): Promise<num
   void queue.process(concurrency, async () => {
     if (++completed === JOBS) done();
   });
+  const cpuFrom = cpuSample();
   const started = process.hrtime.bigint();
   await inParallel(JOBS, PRODUCERS, (i) => queue.add({ n: i }, { removeOnComplete: true, removeOnFail: true, attempts: 1 }));
   await allDone;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuTo = cpuSample();
   await queue.close();
-  return JOBS / seconds;
+  return throughput(JOBS, seconds, cpuFrom, cpuTo);
 }
 
 /** Jobs per second through the in-process runner calling a no-op: the queue machinery alone. */
@@ -280,22 +340,39 @@ async function main(): Promise<void> {
   type Side = 'bareBull' | 'serviceBull' | 'bareLocal' | 'serviceLocal';
   const best: Record<Side, number> = { bareBull: 0, serviceBull: 0, bareLocal: 0, serviceLocal: 0 };
   const pairRatios: number[] = [];
+  const cpuRows: string[] = [];
+  const cpuRatios: number[] = [];
   try {
     for (const c of CONCURRENCIES) {
       const runs: Record<Side, number[]> = { bareBull: [], serviceBull: [], bareLocal: [], serviceLocal: [] };
+      const cpu: { bareBull: CpuSample[]; serviceBull: CpuSample[] } = { bareBull: [], serviceBull: [] };
+      const bull = async (side: 'bareBull' | 'serviceBull', r: number) => {
+        const t =
+          side === 'bareBull'
+            ? await throughBareBull(`${prefix}-bare-${c}-${r}`, c)
+            : await throughJobsService(REDIS_URL, `${prefix}-jobs-${c}-${r}`, c);
+        runs[side].push(t.rate);
+        cpu[side].push(t.cpu);
+      };
       for (let r = 0; r < ROUNDS; r++) {
         // Alternate which side goes first, so a drift of the machine's speed does not favour one.
-        if (r % 2 === 0) {
-          runs.bareBull.push(await throughBareBull(`${prefix}-bare-${c}-${r}`, c));
-          runs.serviceBull.push(await throughJobsService(REDIS_URL, `${prefix}-jobs-${c}-${r}`, c));
-        } else {
-          runs.serviceBull.push(await throughJobsService(REDIS_URL, `${prefix}-jobs-${c}-${r}`, c));
-          runs.bareBull.push(await throughBareBull(`${prefix}-bare-${c}-${r}`, c));
-        }
+        for (const side of r % 2 === 0 ? (['bareBull', 'serviceBull'] as const) : (['serviceBull', 'bareBull'] as const)) await bull(side, r);
         pairRatios.push(runs.serviceBull[r] / runs.bareBull[r]);
         runs.bareLocal.push(await throughBareInProcess(c));
-        runs.serviceLocal.push(await throughJobsService(undefined, prefix, c));
+        runs.serviceLocal.push((await throughJobsService(undefined, prefix, c)).rate);
       }
+      const cpuMedian = (samples: CpuSample[]) => ({
+        node: median(samples.map((x) => x.node)),
+        postgres: median(samples.map((x) => x.postgres)),
+        redis: median(samples.map((x) => x.redis)),
+        total: median(samples.map((x) => x.node + x.postgres + x.redis)),
+      });
+      const bareCpu = cpuMedian(cpu.bareBull);
+      const serviceCpu = cpuMedian(cpu.serviceBull);
+      cpuRatios.push(bareCpu.total / serviceCpu.total);
+      const us = (x: { node: number; postgres: number; redis: number; total: number }) =>
+        `${Math.round(x.node)} + ${Math.round(x.postgres)} + ${Math.round(x.redis)} = ${Math.round(x.total)}`;
+      cpuRows.push(`| ${c} | ${us(bareCpu)} | ${us(serviceCpu)} | ${pct(bareCpu.total, serviceCpu.total)} |`);
       const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)])) as Record<Side, number>;
       for (const k of Object.keys(best) as Side[]) best[k] = Math.max(best[k], m[k]);
       const spread = (xs: number[]) => (xs.length > 1 ? ` (${Math.round(Math.min(...xs)).toLocaleString('en-US')}–${Math.round(Math.max(...xs)).toLocaleString('en-US')})` : '');
@@ -312,6 +389,11 @@ async function main(): Promise<void> {
     const met = best.serviceBull >= best.bareBull / 2;
     console.log(`\nGoal, JobsService + Bull ≥ 50 % of bare Bull (best median of each): ${met ? 'met' : 'NOT met'} (${pct(best.serviceBull, best.bareBull)})`);
     console.log(`Back-to-back pairs, JobsService + Bull / bare Bull: median ${(median(pairRatios) * 100).toFixed(1)} %, range ${(Math.min(...pairRatios) * 100).toFixed(1)}–${(Math.max(...pairRatios) * 100).toFixed(1)} %`);
+    console.log('\nCPU per job, µs (median of the rounds): this process + PostgreSQL + Redis servers on this machine');
+    console.log('| Concurrency | Bare Bull | JobsService + Bull | Bare / JobsService |');
+    console.log('|---|---|---|---|');
+    for (const row of cpuRows) console.log(row);
+    console.log(`On CPU per job, JobsService + Bull costs ${(100 / median(cpuRatios)).toFixed(0)} % of bare Bull's CPU; at equal use of the cores that is a rate of ${(median(cpuRatios) * 100).toFixed(1)} % of bare Bull's (median over the concurrencies)\n`);
     // "Same for the in-process runner": a queue without rows is the baseline; with no Redis the nearest
     // one doing the same work (a durable hand-off to a worker) is bare Bull, measured above.
     const localMet = best.serviceLocal >= best.bareBull / 2;
