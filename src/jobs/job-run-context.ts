@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { ArtifactStorageKind } from './job-artifact.entity';
 import type { JobOwnerType } from './job.entity';
 import { queryRows } from './jobs.sql';
-import type { ArtifactInfo, JobContext } from './processors/job-processor';
+import { type ArtifactInfo, type JobContext, UnrecoverableJobError } from './processors/job-processor';
 import { ARTIFACT_NAME } from './storage/artifact-storage';
 import type { ArtifactStore } from './storage/artifact-store';
 
@@ -57,6 +57,7 @@ export class JobRunContext<P extends object> implements JobContext<P> {
   private cancelSeen = false;
   private interrupted = false;
   private lost = false;
+  private revoked?: UnrecoverableJobError;
 
   constructor(
     private readonly job: ClaimedJob,
@@ -103,6 +104,16 @@ export class JobRunContext<P extends object> implements JobContext<P> {
     this.abort.abort(new JobLostSignal());
   }
 
+  /**
+   * Called by the heartbeat when the job's owner no longer holds the permission the job requires: the
+   * processor stops at its next step, and the job ends Failed with `message`, whatever attempts remain.
+   */
+  markRevoked(message: string): void {
+    if (this.revoked) return;
+    this.revoked = new UnrecoverableJobError(message);
+    this.abort.abort(this.revoked);
+  }
+
   markInterrupted(): void {
     if (this.interrupted) return;
     this.interrupted = true;
@@ -112,6 +123,7 @@ export class JobRunContext<P extends object> implements JobContext<P> {
   private throwIfStopped(): void {
     if (this.lost) throw new JobLostSignal();
     if (this.interrupted) throw new JobInterruptedSignal();
+    if (this.revoked) throw this.revoked;
   }
 
   async progress(completedSteps: number, totalSteps?: number): Promise<void> {

@@ -10,6 +10,7 @@ import { MicroBatcher } from './jobs.batcher';
 import { JobDispatcher } from './jobs.dispatcher';
 import { queryRows } from './jobs.sql';
 import { JobOwnerRights } from './job-owner-rights';
+import type { JobPermission } from './processors/job-definition';
 import { UnrecoverableJobError } from './processors/job-processor';
 import { JobProcessorRegistry } from './processors/job-processor.registry';
 import { ArtifactStore } from './storage/artifact-store';
@@ -28,6 +29,11 @@ interface Running {
   job: ClaimedJob;
   context: JobRunContext<object>;
   done: Promise<void>;
+}
+
+/** Why a job whose owner lost the permission it requires is failed. */
+function ownerLostPermission(permission: JobPermission): string {
+  return `The job's owner may no longer ${permission.description}.`;
 }
 
 export function errorText(e: unknown): string {
@@ -145,7 +151,7 @@ export class JobRunner {
       if (!registered) throw new Error(`No processor is registered for job ${job.name}`);
       const permission = registered.definition.requires?.(job.payload);
       if (permission && !(await this.ownerRights.hold({ type: job.owner_type, id: job.owner_id }, permission))) {
-        throw new UnrecoverableJobError(`The job's owner may no longer ${permission.description}.`);
+        throw new UnrecoverableJobError(ownerLostPermission(permission));
       }
       await registered.processor.process(context);
       processed();
@@ -230,7 +236,11 @@ export class JobRunner {
     this.heartbeat = undefined;
   }
 
-  /** One statement for every running job: refresh heartbeats, learn of cancels and of runs given away. */
+  /**
+   * One statement for every running job: refresh heartbeats, learn of cancels and of runs given away.
+   * Then the owners of running jobs whose definition requires a permission are checked again: a run
+   * whose owner lost it (left the group, was deactivated) stops at its next step and ends Failed.
+   */
   async beat(): Promise<void> {
     const runs = [...this.running.values()];
     if (runs.length === 0) return;
@@ -253,9 +263,25 @@ export class JobRunner {
           run.context.markCancelRequested();
         }
       }
+      await this.checkOwners(runs.filter((run) => alive.has(run.job.id)));
     } catch (e) {
       this.logger.warn(`Job heartbeat failed: ${errorText(e)}`);
     }
+  }
+
+  /** One check per owner and permission, however many of their jobs run here. */
+  private async checkOwners(runs: Running[]): Promise<void> {
+    const checks = new Map<string, Promise<boolean>>();
+    await Promise.all(
+      runs.map(async ({ job, context }) => {
+        const permission = this.registry.get(job.name)?.definition.requires?.(job.payload);
+        if (!permission) return;
+        const key = JSON.stringify([job.owner_type, job.owner_id, permission.action, permission.subject, permission.object]);
+        let held = checks.get(key);
+        if (!held) checks.set(key, (held = this.ownerRights.hold({ type: job.owner_type, id: job.owner_id }, permission)));
+        if (!(await held)) context.markRevoked(ownerLostPermission(permission));
+      }),
+    );
   }
 
   get runningCount(): number {

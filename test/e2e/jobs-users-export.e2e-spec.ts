@@ -6,10 +6,12 @@ import { DataSource } from 'typeorm';
 import { Job } from '../../src/jobs/job.entity';
 import { JobArtifact } from '../../src/jobs/job-artifact.entity';
 import { JobsService } from '../../src/jobs/jobs.service';
+import { JobRunner } from '../../src/jobs/jobs.runner';
 import { USERS_EXPORT, USERS_EXPORT_COLUMNS } from '../../src/jobs/exports/users-export.job';
 import { createOrganization, createServiceAccount, createStaff, createUser } from '../factories/accounts';
 import { grantRole, orgScope } from '../permissions/grants';
 import { jobSettings, waitFor } from '../utils/jobs-helpers';
+import { GATED_EXPORT_JOB, jobGates, JobsTestModule } from '../utils/jobs-test.module';
 import { createTestApp, TestApp } from '../utils/test-app';
 
 jest.setTimeout(60_000);
@@ -19,7 +21,7 @@ describe.each([['in-process' as const], ['bull' as const]])('users.export with t
   let db: DataSource;
 
   beforeAll(async () => {
-    t = await createTestApp({ settings: jobSettings(adapter) });
+    t = await createTestApp({ settings: jobSettings(adapter), imports: [JobsTestModule] });
     db = t.app.get<DataSource>(getDataSourceToken());
   });
   afterAll(() => t?.close());
@@ -154,6 +156,39 @@ describe.each([['in-process' as const], ['bull' as const]])('users.export with t
         expect(job).toMatchObject({ state: 'Failed', attempts: 1, completedSteps: 0, error: "The job's owner may no longer export this organization's users." });
         expect(await db.getRepository(JobArtifact).countBy({ jobId: id })).toBe(0);
       }
+    });
+
+    it('stops a running job at its next step once its owner loses the right, and fails it; a job whose owner keeps it goes on', async () => {
+      const org = await createOrganization(t);
+      const leaving = await createUser(t, { organizationId: org.id });
+      const group = await grantRole(t, leaving.principal, 'organization_admin', orgScope(org));
+      const staying = await createUser(t, { organizationId: org.id });
+      await grantRole(t, staying.principal, 'organization_admin', orgScope(org));
+      const jobs = t.app.get(JobsService);
+      const enqueue = (owner: typeof leaving) =>
+        jobs.enqueue(GATED_EXPORT_JOB, { organizationId: org.id }, { owner: owner.principal, organizationId: org.id, maxAttempts: 3 });
+      const stopped = await enqueue(leaving);
+      const kept = await enqueue(staying);
+      await Promise.all([jobGates.arrived(stopped.id), jobGates.arrived(kept.id)]);
+
+      // Both run, step 1 of 2 done. A heartbeat while both owners hold the right changes nothing; then
+      // one leaves the admin group, and the next heartbeat sees it.
+      const runner = t.app.get(JobRunner);
+      await runner.beat();
+      await db.query('DELETE FROM group_memberships WHERE group_id = $1', [group]);
+      await runner.beat();
+      jobGates.open(stopped.id);
+      jobGates.open(kept.id);
+
+      expect(await settled(stopped.id)).toMatchObject({
+        state: 'Failed',
+        attempts: 1,
+        completedSteps: 1,
+        error: "The job's owner may no longer export this organization's users.",
+      });
+      expect(await db.getRepository(JobArtifact).countBy({ jobId: stopped.id })).toBe(0);
+      expect(await settled(kept.id)).toMatchObject({ state: 'Succeeded', attempts: 1, completedSteps: 2 });
+      expect(await db.getRepository(JobArtifact).countBy({ jobId: kept.id, name: 'result' })).toBe(1);
     });
 
     it('runs the export of a service account that holds the role, and fails it once the account is deactivated', async () => {

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Public } from '../../src/common/decorators/public.decorator';
 import { TransactionRunner } from '../../src/database/transaction';
 import { JobsModule } from '../../src/jobs/jobs.module';
+import { USERS_EXPORT, UsersExportPayload } from '../../src/jobs/exports/users-export.job';
 import { JobsService } from '../../src/jobs/jobs.service';
 import { defineJob } from '../../src/jobs/processors/job-definition';
 import { JobContext, JobProcessor, ProcessesJob, UnrecoverableJobError } from '../../src/jobs/processors/job-processor';
@@ -29,6 +30,41 @@ export interface StepsPayload {
 
 export const STEPS_JOB = defineJob<StepsPayload>('test.steps', { queue: TEST_QUEUE });
 export const NOOP_JOB = defineJob<Record<string, never>>('test.noop');
+/** A job that needs what users.export needs of its owner, and waits at a gate after its first step. */
+export const GATED_EXPORT_JOB = defineJob<UsersExportPayload>('test.gated-export', { queue: TEST_QUEUE, requires: USERS_EXPORT.requires });
+
+/** Gates by job id: a job waits at its gate until the test opens it; the test can wait for it to arrive. */
+class JobGates {
+  private readonly gates = new Map<string, { arrive: () => void; arrived: Promise<void>; open: () => void; opened: Promise<void> }>();
+
+  private gate(jobId: string) {
+    let gate = this.gates.get(jobId);
+    if (!gate) {
+      let arrive!: () => void;
+      let open!: () => void;
+      const arrived = new Promise<void>((resolve) => (arrive = resolve));
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      this.gates.set(jobId, (gate = { arrive, arrived, open, opened }));
+    }
+    return gate;
+  }
+
+  async pass(jobId: string): Promise<void> {
+    const gate = this.gate(jobId);
+    gate.arrive();
+    await gate.opened;
+  }
+
+  arrived(jobId: string): Promise<void> {
+    return this.gate(jobId).arrived;
+  }
+
+  open(jobId: string): void {
+    this.gate(jobId).open();
+  }
+}
+
+export const jobGates = new JobGates();
 
 /** Deterministic content: line i is "line <i>" padded, so a truncated or doubled file is easy to spot. */
 export function fileContent(bytes: number): Readable {
@@ -65,6 +101,16 @@ export class StepsProcessor implements JobProcessor<StepsPayload> {
     }
     if (file && file.atStep === undefined) await ctx.writeArtifact(file.name, fileContent(file.bytes), { contentType: 'text/plain' });
     if (result !== undefined) await ctx.writeArtifact('result', result);
+  }
+}
+
+@ProcessesJob(GATED_EXPORT_JOB)
+export class GatedExportProcessor implements JobProcessor<UsersExportPayload> {
+  async process(ctx: JobContext<UsersExportPayload>): Promise<void> {
+    await ctx.progress(1, 2);
+    await jobGates.pass(ctx.jobId);
+    await ctx.progress(2);
+    await ctx.writeArtifact('result', 'done');
   }
 }
 
@@ -122,5 +168,5 @@ class TestJobsController {
 
 /** Test processors (and a route enqueueing one); mounted by job tests and by the test worker entry point. */
 @DeclaresJobQueues(TEST_QUEUE)
-@Module({ imports: [JobsModule], controllers: [TestJobsController], providers: [StepsProcessor, NoopProcessor] })
+@Module({ imports: [JobsModule], controllers: [TestJobsController], providers: [StepsProcessor, NoopProcessor, GatedExportProcessor] })
 export class JobsTestModule {}
