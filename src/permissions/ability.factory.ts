@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource, EntityManager } from 'typeorm';
-import type { Principal } from '../common/auth/principal';
+import type { Principal, PrincipalGrant, PrincipalType } from '../common/auth/principal';
 import { AppAbility, buildAbility, Grant } from './ability';
 import { findRole, roleProblems } from './roles';
 import { isScopeType } from './subjects';
@@ -20,6 +20,20 @@ const GRANTS_SQL = `
     WHERE m.principal_type = $1 AND m.principal_id = $2 AND (m.expires_at IS NULL OR m.expires_at > now())
   ))`;
 
+/**
+ * The same grants as one JSON array, as an expression over a principal's row: the principal lookup every
+ * request makes reads them in its own statement. `idColumn` is the row's id column (`users.id`).
+ */
+export function principalGrantsJsonSql(type: PrincipalType, idColumn: string): string {
+  const principalType = type === 'user' ? `'user'` : `'service_account'`;
+  return `(SELECT COALESCE(json_agg(json_build_object('role', g.role, 'scopeType', g.scope_type, 'scopeId', g.scope_id, 'organizationId', g.organization_id)), '[]'::json)
+    FROM groups g
+    WHERE g.id = ANY(ARRAY(
+      SELECT m.group_id FROM group_memberships m
+      WHERE m.principal_type = ${principalType} AND m.principal_id = ${idColumn} AND (m.expires_at IS NULL OR m.expires_at > now())
+    )))`;
+}
+
 /** Builds the CASL ability of a principal from its live group memberships. */
 @Injectable()
 export class AbilityFactory {
@@ -36,12 +50,13 @@ export class AbilityFactory {
   }
 
   /**
-   * The principal's ability. Staff and activation tokens need no query; everyone else costs one.
-   * Expired memberships are filtered in SQL, so they grant nothing without any clean-up.
+   * The principal's ability. Staff and activation tokens need no query; nor does a principal whose
+   * grants were read with it (outside a transaction); everyone else costs one. Expired memberships are
+   * filtered in SQL, so they grant nothing without any clean-up.
    */
   async for(principal: Principal, manager?: EntityManager): Promise<AppAbility> {
     if (principal.isStaff || principal.tokenKind === 'activation') return buildAbility(principal, []);
-    const grants = await this.grantsOf(principal, manager);
+    const grants = principal.grants && !manager ? this.known(principal, principal.grants) : await this.grantsOf(principal, manager);
     const ability = buildAbility(principal, grants);
     this.grantsByAbility.set(ability, grants);
     return ability;
@@ -53,8 +68,11 @@ export class AbilityFactory {
   }
 
   async grantsOf(principal: Principal, manager: EntityManager = this.dataSource.manager): Promise<Grant[]> {
-    const rows: Grant[] = await manager.query(GRANTS_SQL, [principal.type, principal.id]);
-    return rows.filter((row) => {
+    return this.known(principal, await manager.query(GRANTS_SQL, [principal.type, principal.id]));
+  }
+
+  private known(principal: Principal, rows: readonly PrincipalGrant[]): Grant[] {
+    return rows.filter((row): row is Grant => {
       const role = findRole(row.role);
       if (role && isScopeType(row.scopeType) && role.scopeType === row.scopeType) return true;
       // A role removed from the code (or a hand-edited row) grants nothing.

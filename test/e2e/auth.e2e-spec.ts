@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { sha256Hex } from '../../src/accounts/auth/secrets';
 import { createOrganization, createServiceAccount, createStaff, createUser, unique } from '../factories/accounts';
@@ -133,6 +134,37 @@ describe('/auth/me roles', () => {
     await t.http.post(`/api/v1/groups/${group.body.id}/members`).set(staff.auth).send({ principal_type: 'user', principal_id: user.row.id }).expect(201);
     const me = await t.http.get('/api/v1/auth/me').set(user.auth).expect(200);
     expect(me.body.organizations.map((o: { id: string }) => o.id)).toEqual([home.id, other.id]);
+  });
+
+  it('reads the caller and its live memberships in one statement, seeing a membership removed a moment before', async () => {
+    const org = await createOrganization(t);
+    const staff = await createStaff(t);
+    const user = await createUser(t, { organizationId: org.id });
+    const group = await t.http.post('/api/v1/groups').set(staff.auth).send({ name: unique('admins'), scope_type: 'organization', scope_id: org.id, role: 'organization_admin' }).expect(201);
+    await t.http.post(`/api/v1/groups/${group.body.id}/members`).set(staff.auth).send({ principal_type: 'user', principal_id: user.row.id }).expect(201);
+    await t.http.get('/api/v1/auth/me').set(user.auth).expect(200); // organization names are cached after this
+
+    // Every statement the app sends goes through pg's Client#query.
+    const sent: string[] = [];
+    const query = Client.prototype.query;
+    const spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
+      const config = args[0] as string | { text?: string };
+      sent.push(typeof config === 'string' ? config : (config?.text ?? ''));
+      return (query as (...a: unknown[]) => unknown).apply(this, args) as never;
+    });
+    try {
+      const me = await t.http.get('/api/v1/auth/me').set(user.auth).expect(200);
+      expect(me.body.roles).toEqual([{ role: 'organization_admin', scope_type: 'organization', scope_id: org.id, organization: org.id }]);
+      const reads = sent.filter((text) => /\bFROM users\b|\bgroup_memberships\b/.test(text));
+      expect(reads).toHaveLength(1);
+      expect(reads[0]).toMatch(/\bgroup_memberships\b/);
+
+      await t.http.delete(`/api/v1/groups/${group.body.id}/members/user/${user.row.id}`).set(staff.auth).expect(204);
+      const after = await t.http.get('/api/v1/auth/me').set(user.auth).expect(200);
+      expect(after.body.roles).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('lets an organization admin manage its organization and nothing of another', async () => {

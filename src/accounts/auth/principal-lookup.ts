@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { Principal, PrincipalType } from '../../common/auth/principal';
+import type { Principal, PrincipalGrant, PrincipalType } from '../../common/auth/principal';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { plainQuery, statementName } from '../../database/plain-query';
+import { principalGrantsJsonSql } from '../../permissions/ability.factory';
 
 export interface PrincipalUserRow {
   id: string;
@@ -13,17 +14,29 @@ export interface PrincipalUserRow {
   isStaff: boolean;
   isSupport: boolean;
   organizationId: string | null;
+  /** Live group memberships, read in the same statement. */
+  grants: PrincipalGrant[];
 }
 
 export interface PrincipalServiceAccountRow {
   id: string;
   clientId: string;
   organizationId: string;
+  grants: PrincipalGrant[];
 }
 
+const USER_SQL = `SELECT id, username, is_active AS "isActive", is_staff AS "isStaff", is_support AS "isSupport",
+       organization_id AS "organizationId", ${principalGrantsJsonSql('user', 'users.id')} AS grants
+  FROM users WHERE id = $1`;
+
+const SERVICE_ACCOUNT_SQL = `SELECT id, client_id AS "clientId", organization_id AS "organizationId",
+       ${principalGrantsJsonSql('service_account', 'service_accounts.id')} AS grants
+  FROM service_accounts WHERE id = $1 AND is_active`;
+
 /**
- * The few columns a principal is made of, read with plain (prepared) queries: every authenticated
- * request makes one of these lookups, and so does work done later on a principal's behalf.
+ * The few columns a principal is made of, with its live group memberships, read by one plain
+ * (prepared) statement: every authenticated request makes one of these lookups, and it is the only
+ * query its authentication and authorization need. Work done later on a principal's behalf makes one too.
  */
 @Injectable()
 export class PrincipalLookup {
@@ -34,12 +47,7 @@ export class PrincipalLookup {
 
   /** The user, active or not; undefined when there is none. */
   async user(id: string): Promise<PrincipalUserRow | undefined> {
-    const [user] = await plainQuery<PrincipalUserRow>(
-      this.dataSource,
-      'SELECT id, username, is_active AS "isActive", is_staff AS "isStaff", is_support AS "isSupport", organization_id AS "organizationId" FROM users WHERE id = $1',
-      [id],
-      statementName(this.settings, 'campus_access_principal_user'),
-    );
+    const [user] = await plainQuery<PrincipalUserRow>(this.dataSource, USER_SQL, [id], statementName(this.settings, 'campus_access_principal_user_grants'));
     return user;
   }
 
@@ -47,9 +55,9 @@ export class PrincipalLookup {
   async activeServiceAccount(id: string): Promise<PrincipalServiceAccountRow | undefined> {
     const [sa] = await plainQuery<PrincipalServiceAccountRow>(
       this.dataSource,
-      'SELECT id, client_id AS "clientId", organization_id AS "organizationId" FROM service_accounts WHERE id = $1 AND is_active',
+      SERVICE_ACCOUNT_SQL,
       [id],
-      statementName(this.settings, 'campus_access_principal_service_account'),
+      statementName(this.settings, 'campus_access_principal_service_account_grants'),
     );
     return sa;
   }
@@ -70,7 +78,17 @@ export class PrincipalLookup {
 }
 
 export function serviceAccountPrincipal(sa: PrincipalServiceAccountRow, scopes: string[]): Principal {
-  return { type: 'service_account', id: sa.id, name: sa.clientId, tokenKind: 'service', scopes, isStaff: false, isSupport: false, organizationId: sa.organizationId };
+  return {
+    type: 'service_account',
+    id: sa.id,
+    name: sa.clientId,
+    tokenKind: 'service',
+    scopes,
+    isStaff: false,
+    isSupport: false,
+    organizationId: sa.organizationId,
+    grants: sa.grants,
+  };
 }
 
 export function userPrincipal(user: PrincipalUserRow, scopes: string[]): Principal {
@@ -83,5 +101,6 @@ export function userPrincipal(user: PrincipalUserRow, scopes: string[]): Princip
     isStaff: user.isStaff,
     isSupport: user.isSupport,
     organizationId: user.organizationId ?? undefined,
+    grants: user.grants,
   };
 }

@@ -23,4 +23,18 @@ export interface Principal {
   organizationId?: string;
   /** Activation tokens: the activation record they may spend. */
   activationRecordId?: string;
+  /**
+   * The principal's live group memberships, when they were read in the same statement as the principal
+   * itself (every authenticated request): the request's ability is built from them, with no query of
+   * its own. Absent, the ability factory reads them.
+   */
+  grants?: readonly PrincipalGrant[];
+}
+
+/** One live membership's role and scope, as the permissions module reads it. */
+export interface PrincipalGrant {
+  role: string;
+  scopeType: string;
+  scopeId: string;
+  organizationId: string;
 }
