@@ -17,7 +17,9 @@
 import 'reflect-metadata';
 import type { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
+import { PrincipalLookup, userPrincipal } from '../src/accounts/auth/principal-lookup';
 import type { Principal } from '../src/common/auth/principal';
+import type { Settings } from '../src/config/settings.schema';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { AppAbility, buildAbility } from '../src/permissions/ability';
 import { AbilityFactory } from '../src/permissions/ability.factory';
@@ -142,6 +144,15 @@ async function main(): Promise<void> {
     const staff = await sample(() => factory.for({ ...principal, isStaff: true }));
     const membershipQuery = await sample(() => factory.grantsOf(principal));
     const roundTrip = await sample(() => ds.query('SELECT 1'));
+    // What a request does: the principal lookup reads the user and its grants in one prepared statement,
+    // and the ability is built from them with no query of its own.
+    const lookup = new PrincipalLookup(ds, { DATABASE_PREPARED_STATEMENTS: true } as Settings);
+    const viaLookup = async () => {
+      const user = await lookup.user(principal.id);
+      if (user?.grants.length !== grants.length) throw new Error('the principal lookup read different grants');
+      return factory.for(userPrincipal(user, []));
+    };
+    const perRequest = await sample(viaLookup);
 
     const rows: [string, string, string][] = [
       ['Scoped page (50 of 10,000 projects), SQL statements', String(queries.length), 'exactly 1'],
@@ -153,6 +164,7 @@ async function main(): Promise<void> {
       ['    database round trip (SELECT 1), for comparison', fmt(median(roundTrip)), ''],
       ['  of which buildAbility() (CASL, no I/O)', fmt(median(build)), ''],
       ['Ability of a staff user (no query)', fmt(median(staff)), ''],
+      ['A request: principal lookup with its grants (1 prepared statement) + build', fmt(median(perRequest)), 'what every authenticated request pays'],
       ['  ratio ability / unscoped page', `${(median(forRequest) / median(unscoped)).toFixed(2)}×`, ''],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
