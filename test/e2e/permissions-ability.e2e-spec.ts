@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
+import { PrincipalLookup } from '../../src/accounts/auth/principal-lookup';
 import type { Principal } from '../../src/common/auth/principal';
+import type { Settings } from '../../src/config/settings.schema';
 import { AppAbility, asSubject } from '../../src/permissions/ability';
 import { AbilityFactory } from '../../src/permissions/ability.factory';
 import { abilityToSql } from '../../src/permissions/ability-to-sql';
@@ -244,6 +246,34 @@ describe('Abilities on real PostgreSQL', () => {
       );
     } finally {
       await queryRunner.release();
+    }
+  });
+});
+
+describe("The principal lookup's prepared statement", () => {
+  it('stays on the indexes when it was planned while the membership tables were empty', async () => {
+    const { ds } = await countingDataSource((await createTestDatabase()).url, 1);
+    try {
+      const lookup = new PrincipalLookup(ds, { DATABASE_PREPARED_STATEMENTS: true } as Settings);
+      const [me] = await ds.query(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`u-${randomUUID()}`]);
+      // Six runs on empty tables: PostgreSQL settles on the generic plan of the prepared statement.
+      for (let i = 0; i < 6; i++) expect((await lookup.user(me.id))?.grants).toEqual([]);
+
+      // Then a bulk load, before any ANALYZE could make PostgreSQL plan it again.
+      await ds.query(`INSERT INTO organizations (key, name) SELECT 'o-' || g || '-' || $1, 'O' FROM generate_series(1, 100) g`, [randomUUID()]);
+      await ds.query(`INSERT INTO groups (organization_id, name, scope_type, scope_id, role)
+                      SELECT o.id, 'g' || g, 'organization', o.id, 'organization_read_reports' FROM organizations o CROSS JOIN generate_series(1, 100) g`);
+      await ds.query(`INSERT INTO group_memberships (group_id, principal_type, principal_id) SELECT id, 'user', gen_random_uuid() FROM groups`);
+      await ds.query(`INSERT INTO group_memberships (group_id, principal_type, principal_id) SELECT id, 'user', $1 FROM groups LIMIT 50`, [me.id]);
+
+      expect((await lookup.user(me.id))?.grants).toHaveLength(50);
+      // One connection in the pool: the statement was prepared on the connection EXPLAIN uses.
+      const plan: { 'QUERY PLAN': string }[] = await ds.query(`EXPLAIN EXECUTE campus_access_principal_user_grants('${me.id}')`);
+      const text = plan.map((row) => row['QUERY PLAN']).join('\n');
+      expect(text).toMatch(/Index Scan using \S+ on groups/);
+      expect(text).not.toMatch(/Seq Scan on (groups|group_memberships)/);
+    } finally {
+      await ds.destroy();
     }
   });
 });
