@@ -150,7 +150,7 @@ export class JobRunner {
       const registered = this.registry.get(job.name);
       if (!registered) throw new Error(`No processor is registered for job ${job.name}`);
       const permission = registered.definition.requires?.(job.payload);
-      if (permission && !(await this.ownerRights.hold({ type: job.owner_type, id: job.owner_id }, permission))) {
+      if (permission && !(await this.ownerRights.hold(context.owner, permission))) {
         throw new UnrecoverableJobError(ownerLostPermission(permission));
       }
       await registered.processor.process(context);
@@ -274,11 +274,11 @@ export class JobRunner {
     const checks = new Map<string, Promise<boolean>>();
     await Promise.all(
       runs.map(async ({ job, context }) => {
-        const permission = this.registry.get(job.name)?.definition.requires?.(job.payload);
+        const permission = this.registry.requiredPermission(job.name, job.payload);
         if (!permission) return;
         const key = JSON.stringify([job.owner_type, job.owner_id, permission.action, permission.subject, permission.object]);
         let held = checks.get(key);
-        if (!held) checks.set(key, (held = this.ownerRights.hold({ type: job.owner_type, id: job.owner_id }, permission)));
+        if (!held) checks.set(key, (held = this.ownerRights.hold(context.owner, permission)));
         if (!(await held)) context.markRevoked(ownerLostPermission(permission));
       }),
     );

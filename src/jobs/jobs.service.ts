@@ -197,7 +197,7 @@ export class JobsService {
    */
   async openArtifact(who: Principal, id: string, name: string, ability?: AppAbility): Promise<ArtifactDownload> {
     const job = await this.findVisible(who, id);
-    const permission = this.registry.get(job.name)?.definition.requires?.(job.payload);
+    const permission = this.registry.requiredPermission(job.name, job.payload);
     if (permission && !this.seesAll(who) && !allowsJob(ability ?? (await this.abilities.for(who)), permission)) {
       throw new JobsError('forbidden', `You may no longer ${permission.description}, so this job's artifacts are closed to you.`, { job_id: id });
     }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import { JOB_QUEUE_NAMES } from '../queue/job-queues';
-import type { JobDefinition } from './job-definition';
+import type { JobDefinition, JobPermission } from './job-definition';
 import { JOB_PROCESSOR, JobProcessor } from './job-processor';
 
 interface Registered {
@@ -40,6 +40,11 @@ export class JobProcessorRegistry implements OnModuleInit {
 
   get(name: string): Registered | undefined {
     return this.byName.get(name);
+  }
+
+  /** The permission the owner of a job of this name and payload must keep, if its definition names one. */
+  requiredPermission(name: string, payload: object): JobPermission | undefined {
+    return this.byName.get(name)?.definition.requires?.(payload);
   }
 
   /** The queues some processor runs on. */
