@@ -3,7 +3,17 @@
  * course-accounts → registrar → lti. A module imports only modules to its left, and only through
  * their exported services and types: never another module's entities or repositories.
  */
-const ORDER = ['config', 'database', 'common', 'permissions', 'accounts', 'jobs', 'course-accounts', 'registrar', 'lti'];
+const ORDER = [
+  'config',
+  'database',
+  'common',
+  'permissions',
+  'accounts',
+  'jobs',
+  'course-accounts',
+  'registrar',
+  'lti',
+];
 
 const forbidden = ORDER.map((mod, i) => ({
   name: `${mod}-imports-only-leftwards`,

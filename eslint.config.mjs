@@ -2,7 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.data/', 'jest.config.js', 'scripts/*.js', '.dependency-cruiser.js'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      '.data/',
+      'jest.config.js',
+      'scripts/*.js',
+      '.dependency-cruiser.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -54,7 +54,15 @@ class BenchNoopProcessor implements JobProcessor<Record<string, never>> {
 @Module({ providers: [BenchNoopProcessor] })
 class BenchModule {}
 
-const STAFF: Principal = { type: 'user', id: randomUUID(), name: 'bench', tokenKind: 'user', scopes: [], isStaff: true, isSupport: false };
+const STAFF: Principal = {
+  type: 'user',
+  id: randomUUID(),
+  name: 'bench',
+  tokenKind: 'user',
+  scopes: [],
+  isStaff: true,
+  isSupport: false,
+};
 
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 600_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -66,16 +74,30 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60
 
 const seconds = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e9;
 
-async function boot(url: string, extra: Partial<Record<SettingName, string>>): Promise<{ app: INestApplicationContext; artifacts: string }> {
+async function boot(
+  url: string,
+  extra: Partial<Record<SettingName, string>>,
+): Promise<{ app: INestApplicationContext; artifacts: string }> {
   const artifacts = mkdtempSync(join(tmpdir(), 'ca-bench-'));
   const settings = await loadSettings({
     env: {},
     envFile: '/nonexistent/.env',
-    overrides: { NODE_ENV: 'test', LOG_LEVEL: 'warn', MIGRATIONS_RUN: 'false', DATABASE_URL: url, JOB_ARTIFACT_DIR: artifacts, JOB_SWEEP_INTERVAL_MS: '0', ...extra },
+    overrides: {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      MIGRATIONS_RUN: 'false',
+      DATABASE_URL: url,
+      JOB_ARTIFACT_DIR: artifacts,
+      JOB_SWEEP_INTERVAL_MS: '0',
+      ...extra,
+    },
   });
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ settings, databaseUrl: url, extraImports: [BenchModule] }), {
-    logger: ['error', 'warn'],
-  });
+  const app = await NestFactory.createApplicationContext(
+    AppModule.forRoot({ settings, databaseUrl: url, extraImports: [BenchModule] }),
+    {
+      logger: ['error', 'warn'],
+    },
+  );
   await app.init();
   return { app, artifacts };
 }
@@ -83,7 +105,14 @@ async function boot(url: string, extra: Partial<Record<SettingName, string>>): P
 async function courseProject(ds: DataSource): Promise<Project> {
   const org = await ds.getRepository(Organization).save({ key: `bench-${randomUUID().slice(0, 8)}`, name: 'Bench' });
   const end = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
-  return ds.getRepository(Project).save({ organizationId: org.id, key: `course-${randomUUID().slice(0, 8)}`, name: 'Bench course', kind: 'course', startDate: null, endDate: end });
+  return ds.getRepository(Project).save({
+    organizationId: org.id,
+    key: `course-${randomUUID().slice(0, 8)}`,
+    name: 'Bench course',
+    kind: 'course',
+    startDate: null,
+    endDate: end,
+  });
 }
 
 /** No-op jobs through JobsService until all have succeeded: jobs per second. */
@@ -98,7 +127,9 @@ async function bareJobRate(app: INestApplicationContext): Promise<number> {
     }),
   );
   await until(async () => {
-    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM jobs WHERE name = $1 AND state = 'Succeeded'`, [BENCH_NOOP.name]);
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM jobs WHERE name = $1 AND state = 'Succeeded'`, [
+      BENCH_NOOP.name,
+    ]);
     return n >= ACCOUNTS;
   }, 'the no-op jobs');
   return ACCOUNTS / seconds(started);
@@ -116,9 +147,14 @@ async function bulkRun(app: INestApplicationContext): Promise<BulkRun> {
   const ds = app.get<DataSource>(getDataSourceToken());
   const project = await courseProject(ds);
   const ability = await app.get(AbilityFactory).for(STAFF);
-  const rows = Array.from({ length: ACCOUNTS }, (_, i) => ({ email: `student${i}@bench.example.edu`, description: `Student ${i}` }));
+  const rows = Array.from({ length: ACCOUNTS }, (_, i) => ({
+    email: `student${i}@bench.example.edu`,
+    description: `Student ${i}`,
+  }));
   const started = process.hrtime.bigint();
-  const result = await app.get(CourseAccountsService).bulkCreate(STAFF, ability, { project: project.id, course_accounts: rows });
+  const result = await app
+    .get(CourseAccountsService)
+    .bulkCreate(STAFF, ability, { project: project.id, course_accounts: rows });
   const requestS = seconds(started);
   let ok = 0;
   await until(async () => {
@@ -130,7 +166,8 @@ async function bulkRun(app: INestApplicationContext): Promise<BulkRun> {
     return counts.pending === 0;
   }, 'the bulk creation');
   const totalS = seconds(started);
-  if (result.accounts.length !== ACCOUNTS) throw new Error(`expected ${ACCOUNTS} accounts, got ${result.accounts.length}`);
+  if (result.accounts.length !== ACCOUNTS)
+    throw new Error(`expected ${ACCOUNTS} accounts, got ${result.accounts.length}`);
   return { requestS, totalS, perSecond: ACCOUNTS / totalS, ok };
 }
 
@@ -151,9 +188,14 @@ async function main(): Promise<void> {
     await migrate.runMigrations({ transaction: 'each' });
     await migrate.destroy();
 
-    console.log(`Course accounts: bulk creation of ${ACCOUNTS} accounts (in-process jobs, PostgreSQL ${new URL(TEST_DATABASE_URL).host})\n`);
+    console.log(
+      `Course accounts: bulk creation of ${ACCOUNTS} accounts (in-process jobs, PostgreSQL ${new URL(TEST_DATABASE_URL).host})\n`,
+    );
     const mock = await boot(url, { COURSE_ACCOUNTS_BACKEND: 'mock' });
-    cleanups.push(() => mock.app.close(), () => rmSync(mock.artifacts, { recursive: true, force: true }));
+    cleanups.push(
+      () => mock.app.close(),
+      () => rmSync(mock.artifacts, { recursive: true, force: true }),
+    );
     // Warm-up: connections, prepared plans, JIT.
     await bareJobRate(mock.app);
     await mock.app.get<DataSource>(getDataSourceToken()).query(`DELETE FROM jobs WHERE name = $1`, [BENCH_NOOP.name]);
@@ -165,8 +207,14 @@ async function main(): Promise<void> {
 
     fake = await startFakeCourseBackend();
     fake.fail = { delayMs: HTTP_DELAY_MS };
-    const http = await boot(url, fake.settings({ COURSE_ACCOUNTS_TIMEOUT_MS: '10000' }) as Partial<Record<SettingName, string>>);
-    cleanups.push(() => http.app.close(), () => rmSync(http.artifacts, { recursive: true, force: true }));
+    const http = await boot(
+      url,
+      fake.settings({ COURSE_ACCOUNTS_TIMEOUT_MS: '10000' }) as Partial<Record<SettingName, string>>,
+    );
+    cleanups.push(
+      () => http.app.close(),
+      () => rmSync(http.artifacts, { recursive: true, force: true }),
+    );
     const concurrency = (await loadSettings({ env: {}, envFile: '/nonexistent/.env' })).COURSE_ACCOUNTS_CONCURRENCY;
     const onHttp = await bulkRun(http.app);
     const serial = (ACCOUNTS * HTTP_DELAY_MS) / 1000;
@@ -174,13 +222,37 @@ async function main(): Promise<void> {
     const ratio = onMock.perSecond / bare;
     table([
       ['Measure', 'Value', 'Note'],
-      ['Bare job rate (no-op jobs)', `${bare.toFixed(0)} jobs/s`, `${ACCOUNTS} jobs through JobsService, in-process runner`],
-      ['Mock backend: bulk request', `${(onMock.requestS * 1000).toFixed(0)} ms`, `${ACCOUNTS} users + PENDING rows + job, one transaction`],
+      [
+        'Bare job rate (no-op jobs)',
+        `${bare.toFixed(0)} jobs/s`,
+        `${ACCOUNTS} jobs through JobsService, in-process runner`,
+      ],
+      [
+        'Mock backend: bulk request',
+        `${(onMock.requestS * 1000).toFixed(0)} ms`,
+        `${ACCOUNTS} users + PENDING rows + job, one transaction`,
+      ],
       ['Mock backend: until all OK', `${onMock.totalS.toFixed(2)} s`, `${onMock.ok} OK`],
-      ['Mock backend: accounts/s', `${onMock.perSecond.toFixed(0)} accounts/s`, `${(ratio * 100).toFixed(0)} % of the bare job rate (goal ≥ 50 %) ${ratio >= 0.5 ? 'ok' : 'MISSED'}`],
-      ['HTTP backend: until all OK', `${onHttp.totalS.toFixed(2)} s`, `${onHttp.ok} OK; ${fake.counts.creations} created upstream, ${fake.counts.tokenRequests} token request(s)`],
-      ['HTTP backend: accounts/s', `${onHttp.perSecond.toFixed(0)} accounts/s`, `concurrency ${concurrency}; one call per account answered after ${HTTP_DELAY_MS} ms`],
-      ['HTTP backend vs serial', `${((onHttp.totalS / serial) * 100).toFixed(0)} %`, `of ${ACCOUNTS} × ${HTTP_DELAY_MS} ms = ${serial.toFixed(1)} s`],
+      [
+        'Mock backend: accounts/s',
+        `${onMock.perSecond.toFixed(0)} accounts/s`,
+        `${(ratio * 100).toFixed(0)} % of the bare job rate (goal ≥ 50 %) ${ratio >= 0.5 ? 'ok' : 'MISSED'}`,
+      ],
+      [
+        'HTTP backend: until all OK',
+        `${onHttp.totalS.toFixed(2)} s`,
+        `${onHttp.ok} OK; ${fake.counts.creations} created upstream, ${fake.counts.tokenRequests} token request(s)`,
+      ],
+      [
+        'HTTP backend: accounts/s',
+        `${onHttp.perSecond.toFixed(0)} accounts/s`,
+        `concurrency ${concurrency}; one call per account answered after ${HTTP_DELAY_MS} ms`,
+      ],
+      [
+        'HTTP backend vs serial',
+        `${((onHttp.totalS / serial) * 100).toFixed(0)} %`,
+        `of ${ACCOUNTS} × ${HTTP_DELAY_MS} ms = ${serial.toFixed(1)} s`,
+      ],
     ]);
     await http.app.close();
     cleanups.length = 0;

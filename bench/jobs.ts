@@ -104,7 +104,11 @@ function throughput(jobs: number, seconds: number, from: CpuSample, to: CpuSampl
   const perJob = (a: number, b: number) => ((b - a) * 1000) / jobs;
   return {
     rate: jobs / seconds,
-    cpu: { node: perJob(from.node, to.node), postgres: perJob(from.postgres, to.postgres), redis: perJob(from.redis, to.redis) },
+    cpu: {
+      node: perJob(from.node, to.node),
+      postgres: perJob(from.postgres, to.postgres),
+      redis: perJob(from.redis, to.redis),
+    },
   };
 }
 
@@ -149,7 +153,10 @@ async function createDatabase(): Promise<{ url: string; drop: () => Promise<void
   await ds.initialize();
   await ds.runMigrations({ transaction: 'each' });
   await ds.destroy();
-  return { url: databaseUrl(name), drop: () => withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined) };
+  return {
+    url: databaseUrl(name),
+    drop: () => withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+  };
 }
 
 /** The application (no HTTP) on a fresh database; `close` removes everything it made. */
@@ -192,7 +199,11 @@ async function bootApp(redisUrl: string | undefined, prefix: string, concurrency
  * sampled from the first enqueue to the last success, before the app closes: a database backend's
  * time is gone from /proc once its connection ends.
  */
-async function throughJobsService(redisUrl: string | undefined, prefix: string, concurrency: number): Promise<Throughput> {
+async function throughJobsService(
+  redisUrl: string | undefined,
+  prefix: string,
+  concurrency: number,
+): Promise<Throughput> {
   const { app, close } = await bootApp(redisUrl, prefix, concurrency);
   try {
     const jobs = app.get(JobsService);
@@ -208,7 +219,9 @@ async function throughJobsService(redisUrl: string | undefined, prefix: string, 
     // the whole table every few milliseconds); the processor's own count says when to start looking.
     await Promise.race([
       allProcessed,
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`Timed out waiting for ${JOBS} jobs to run`)), 600_000).unref()),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`Timed out waiting for ${JOBS} jobs to run`)), 600_000).unref(),
+      ),
     ]);
     await until(async () => {
       const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM jobs WHERE state = 'Succeeded'`);
@@ -245,9 +258,14 @@ async function exportMemory(sizes: number[]): Promise<ExportMeasure[]> {
     const out: ExportMeasure[] = [];
     // The export runs only for an owner who may still export the users: a staff member.
     const staff = `bench-staff-${randomUUID().slice(0, 8)}`;
-    const [owner] = await ds.query(`INSERT INTO users (username, email, is_staff) VALUES ($1, $2, true) RETURNING id`, [staff, `${staff}@example.edu`]);
+    const [owner] = await ds.query(`INSERT INTO users (username, email, is_staff) VALUES ($1, $2, true) RETURNING id`, [
+      staff,
+      `${staff}@example.edu`,
+    ]);
     for (const rows of sizes) {
-      const [org] = await ds.query(`INSERT INTO organizations (key, name) VALUES ($1, 'Bench') RETURNING id`, [`bench-${randomUUID().slice(0, 8)}`]);
+      const [org] = await ds.query(`INSERT INTO organizations (key, name) VALUES ($1, 'Bench') RETURNING id`, [
+        `bench-${randomUUID().slice(0, 8)}`,
+      ]);
       for (let from = 1; from <= rows; from += 250_000) {
         await ds.query(
           `INSERT INTO users (username, email, first_name, last_name, organization_id)
@@ -262,16 +280,32 @@ async function exportMemory(sizes: number[]): Promise<ExportMeasure[]> {
       let peak = baseline;
       const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
       const started = process.hrtime.bigint();
-      const { id } = await jobs.enqueue(USERS_EXPORT, { organizationId: org.id }, { owner: { type: 'user', id: owner.id }, organizationId: org.id });
-      await until(async () => {
-        const [job] = await ds.query(`SELECT state, error FROM jobs WHERE id = $1`, [id]);
-        if (job.state === 'Failed') throw new Error(`export failed: ${job.error}`);
-        return job.state === 'Succeeded';
-      }, 'the export', 1_800_000);
+      const { id } = await jobs.enqueue(
+        USERS_EXPORT,
+        { organizationId: org.id },
+        { owner: { type: 'user', id: owner.id }, organizationId: org.id },
+      );
+      await until(
+        async () => {
+          const [job] = await ds.query(`SELECT state, error FROM jobs WHERE id = $1`, [id]);
+          if (job.state === 'Failed') throw new Error(`export failed: ${job.error}`);
+          return job.state === 'Succeeded';
+        },
+        'the export',
+        1_800_000,
+      );
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       clearInterval(sampler);
-      const [artifact] = await ds.query(`SELECT size FROM job_artifacts WHERE job_id = $1 AND name = 'users.csv'`, [id]);
-      out.push({ rows, seconds, baselineMb: baseline / 2 ** 20, peakMb: peak / 2 ** 20, csvMb: Number(artifact.size) / 2 ** 20 });
+      const [artifact] = await ds.query(`SELECT size FROM job_artifacts WHERE job_id = $1 AND name = 'users.csv'`, [
+        id,
+      ]);
+      out.push({
+        rows,
+        seconds,
+        baselineMb: baseline / 2 ** 20,
+        peakMb: peak / 2 ** 20,
+        csvMb: Number(artifact.size) / 2 ** 20,
+      });
     }
     return out;
   } finally {
@@ -291,7 +325,9 @@ async function throughBareBull(prefix: string, concurrency: number): Promise<Thr
   });
   const cpuFrom = cpuSample();
   const started = process.hrtime.bigint();
-  await inParallel(JOBS, PRODUCERS, (i) => queue.add({ n: i }, { removeOnComplete: true, removeOnFail: true, attempts: 1 }));
+  await inParallel(JOBS, PRODUCERS, (i) =>
+    queue.add({ n: i }, { removeOnComplete: true, removeOnFail: true, attempts: 1 }),
+  );
   await allDone;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpuTo = cpuSample();
@@ -335,7 +371,9 @@ const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)} %`;
 
 async function main(): Promise<void> {
   const prefix = `ca-bench-${randomUUID()}`;
-  console.log(`${JOBS.toLocaleString('en-US')} no-op jobs per run, ${PRODUCERS} producers, concurrency ${CONCURRENCIES.join(', ')}, ${ROUNDS} rounds (medians)\n`);
+  console.log(
+    `${JOBS.toLocaleString('en-US')} no-op jobs per run, ${PRODUCERS} producers, concurrency ${CONCURRENCIES.join(', ')}, ${ROUNDS} rounds (medians)\n`,
+  );
   const rows: string[] = [];
   type Side = 'bareBull' | 'serviceBull' | 'bareLocal' | 'serviceLocal';
   const best: Record<Side, number> = { bareBull: 0, serviceBull: 0, bareLocal: 0, serviceLocal: 0 };
@@ -356,7 +394,10 @@ async function main(): Promise<void> {
       };
       for (let r = 0; r < ROUNDS; r++) {
         // Alternate which side goes first, so a drift of the machine's speed does not favour one.
-        for (const side of r % 2 === 0 ? (['bareBull', 'serviceBull'] as const) : (['serviceBull', 'bareBull'] as const)) await bull(side, r);
+        for (const side of r % 2 === 0
+          ? (['bareBull', 'serviceBull'] as const)
+          : (['serviceBull', 'bareBull'] as const))
+          await bull(side, r);
         pairRatios.push(runs.serviceBull[r] / runs.bareBull[r]);
         runs.bareLocal.push(await throughBareInProcess(c));
         runs.serviceLocal.push((await throughJobsService(undefined, prefix, c)).rate);
@@ -375,34 +416,51 @@ async function main(): Promise<void> {
       cpuRows.push(`| ${c} | ${us(bareCpu)} | ${us(serviceCpu)} | ${pct(bareCpu.total, serviceCpu.total)} |`);
       const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)])) as Record<Side, number>;
       for (const k of Object.keys(best) as Side[]) best[k] = Math.max(best[k], m[k]);
-      const spread = (xs: number[]) => (xs.length > 1 ? ` (${Math.round(Math.min(...xs)).toLocaleString('en-US')}–${Math.round(Math.max(...xs)).toLocaleString('en-US')})` : '');
+      const spread = (xs: number[]) =>
+        xs.length > 1
+          ? ` (${Math.round(Math.min(...xs)).toLocaleString('en-US')}–${Math.round(Math.max(...xs)).toLocaleString('en-US')})`
+          : '';
       rows.push(
         `| ${c} | ${fmt(m.bareBull)}${spread(runs.bareBull)} | ${fmt(m.serviceBull)}${spread(runs.serviceBull)} | ${pct(m.serviceBull, m.bareBull)} | ${fmt(m.bareLocal)} | ${fmt(m.serviceLocal)} | ${pct(m.serviceLocal, m.bareLocal)} |`,
       );
     }
-    console.log('| Concurrency | Bare Bull, median (range) | JobsService + Bull, median (range) | Ratio | Bare in-process | JobsService + in-process | Ratio |');
+    console.log(
+      '| Concurrency | Bare Bull, median (range) | JobsService + Bull, median (range) | Ratio | Bare in-process | JobsService + in-process | Ratio |',
+    );
     console.log('|---|---|---|---|---|---|---|');
     for (const row of rows) console.log(row);
     console.log(
       `| best median of each | ${fmt(best.bareBull)} | ${fmt(best.serviceBull)} | ${pct(best.serviceBull, best.bareBull)} | ${fmt(best.bareLocal)} | ${fmt(best.serviceLocal)} | ${pct(best.serviceLocal, best.bareLocal)} |`,
     );
     const met = best.serviceBull >= best.bareBull / 2;
-    console.log(`\nGoal, JobsService + Bull ≥ 50 % of bare Bull (best median of each): ${met ? 'met' : 'NOT met'} (${pct(best.serviceBull, best.bareBull)})`);
-    console.log(`Back-to-back pairs, JobsService + Bull / bare Bull: median ${(median(pairRatios) * 100).toFixed(1)} %, range ${(Math.min(...pairRatios) * 100).toFixed(1)}–${(Math.max(...pairRatios) * 100).toFixed(1)} %`);
+    console.log(
+      `\nGoal, JobsService + Bull ≥ 50 % of bare Bull (best median of each): ${met ? 'met' : 'NOT met'} (${pct(best.serviceBull, best.bareBull)})`,
+    );
+    console.log(
+      `Back-to-back pairs, JobsService + Bull / bare Bull: median ${(median(pairRatios) * 100).toFixed(1)} %, range ${(Math.min(...pairRatios) * 100).toFixed(1)}–${(Math.max(...pairRatios) * 100).toFixed(1)} %`,
+    );
     console.log('\nCPU per job, µs (median of the rounds): this process + PostgreSQL + Redis servers on this machine');
     console.log('| Concurrency | Bare Bull | JobsService + Bull | Bare / JobsService |');
     console.log('|---|---|---|---|');
     for (const row of cpuRows) console.log(row);
-    console.log(`On CPU per job, JobsService + Bull costs ${(100 / median(cpuRatios)).toFixed(0)} % of bare Bull's CPU; at equal use of the cores that is a rate of ${(median(cpuRatios) * 100).toFixed(1)} % of bare Bull's (median over the concurrencies)\n`);
+    console.log(
+      `On CPU per job, JobsService + Bull costs ${(100 / median(cpuRatios)).toFixed(0)} % of bare Bull's CPU; at equal use of the cores that is a rate of ${(median(cpuRatios) * 100).toFixed(1)} % of bare Bull's (median over the concurrencies)\n`,
+    );
     // "Same for the in-process runner": a queue without rows is the baseline; with no Redis the nearest
     // one doing the same work (a durable hand-off to a worker) is bare Bull, measured above.
     const localMet = best.serviceLocal >= best.bareBull / 2;
-    console.log(`Goal, JobsService + in-process ≥ 50 % of bare Bull (best median of each): ${localMet ? 'met' : 'NOT met'} (${pct(best.serviceLocal, best.bareBull)})`);
-    console.log('The bare in-process runner calls a no-op in memory; its ratio shows the price of a durable row per job, not a goal.');
+    console.log(
+      `Goal, JobsService + in-process ≥ 50 % of bare Bull (best median of each): ${localMet ? 'met' : 'NOT met'} (${pct(best.serviceLocal, best.bareBull)})`,
+    );
+    console.log(
+      'The bare in-process runner calls a no-op in memory; its ratio shows the price of a durable row per job, not a goal.',
+    );
 
     if (EXPORT_ROWS > 0) {
       const sizes = [Math.max(1000, Math.round(EXPORT_ROWS / 10)), EXPORT_ROWS];
-      console.log(`\nusers.export memory (${sizes.map((n) => n.toLocaleString('en-US')).join(' and ')} users, one process, RSS sampled every 20 ms)\n`);
+      console.log(
+        `\nusers.export memory (${sizes.map((n) => n.toLocaleString('en-US')).join(' and ')} users, one process, RSS sampled every 20 ms)\n`,
+      );
       console.log('| Users | Time | Rows/s | CSV | RSS before | Peak RSS | Peak − before |');
       console.log('|---|---|---|---|---|---|---|');
       for (const m of await exportMemory(sizes)) {

@@ -5,7 +5,17 @@
  * limits or audit. Served on either of Nest's HTTP adapters, Express (the one Campus Access uses) or
  * Fastify, it shows how much of the raw signing rate the framework alone leaves on this machine.
  */
-import { Body, Controller, Headers, HttpCode, HttpException, Module, Post, Res, type INestApplication } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Headers,
+  HttpCode,
+  HttpException,
+  Module,
+  Post,
+  Res,
+  type INestApplication,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -22,7 +32,10 @@ interface HeaderSink {
   header(name: string, value: string): unknown;
 }
 
-export async function minimalNestTokenServer(adapter: 'express' | 'fastify', endpoint: MinimalTokenEndpoint): Promise<INestApplication> {
+export async function minimalNestTokenServer(
+  adapter: 'express' | 'fastify',
+  endpoint: MinimalTokenEndpoint,
+): Promise<INestApplication> {
   const secretHash = createHash('sha256').update(endpoint.secret).digest();
 
   @Controller()
@@ -36,8 +49,14 @@ export async function minimalNestTokenServer(adapter: 'express' | 'fastify', end
     ) {
       const basic = Buffer.from((authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8');
       const colon = basic.indexOf(':');
-      const presented = createHash('sha256').update(basic.slice(colon + 1)).digest();
-      if (body?.grant_type !== 'client_credentials' || basic.slice(0, colon) !== endpoint.clientId || !timingSafeEqual(presented, secretHash)) {
+      const presented = createHash('sha256')
+        .update(basic.slice(colon + 1))
+        .digest();
+      if (
+        body?.grant_type !== 'client_credentials' ||
+        basic.slice(0, colon) !== endpoint.clientId ||
+        !timingSafeEqual(presented, secretHash)
+      ) {
         throw new HttpException({ error: 'invalid_client' }, 401);
       }
       res.header('Cache-Control', 'no-store');

@@ -55,7 +55,9 @@ async function sample(work: () => Promise<unknown> | unknown): Promise<number[]>
 
 /** 100 organizations × 100 projects; everybody else's groups too, so the membership index has work to do. */
 async function seed(ds: DataSource): Promise<Principal> {
-  await ds.query(`INSERT INTO organizations (key, name) SELECT 'org-' || g, 'Organization ' || g FROM generate_series(1, ${ORGANIZATIONS}) g`);
+  await ds.query(
+    `INSERT INTO organizations (key, name) SELECT 'org-' || g, 'Organization ' || g FROM generate_series(1, ${ORGANIZATIONS}) g`,
+  );
   await ds.query(`
     INSERT INTO projects (organization_id, key, name)
     SELECT o.id, 'p-' || g, o.name || ' project ' || g FROM organizations o CROSS JOIN generate_series(1, ${PROJECTS_PER_ORGANIZATION}) g`);
@@ -80,21 +82,47 @@ async function seed(ds: DataSource): Promise<Principal> {
   const expired: { id: string; organization_id: string }[] = await ds.query(
     `SELECT id, organization_id FROM projects ORDER BY md5(id::text) DESC LIMIT 20`,
   );
-  for (const p of expired) await addMembership(ds, user.id, p.organization_id, 'project', p.id, 'project_manager', new Date(Date.now() - 86_400_000));
+  for (const p of expired)
+    await addMembership(
+      ds,
+      user.id,
+      p.organization_id,
+      'project',
+      p.id,
+      'project_manager',
+      new Date(Date.now() - 86_400_000),
+    );
   const orgs: { id: string }[] = await ds.query('SELECT id FROM organizations ORDER BY key LIMIT 3');
   for (const o of orgs) await addMembership(ds, user.id, o.id, 'organization', o.id, 'organization_read_reports', null);
   await ds.query('ANALYZE');
-  return { type: 'user', id: user.id, name: 'bench-user', tokenKind: 'user', scopes: [], isStaff: false, isSupport: false };
+  return {
+    type: 'user',
+    id: user.id,
+    name: 'bench-user',
+    tokenKind: 'user',
+    scopes: [],
+    isStaff: false,
+    isSupport: false,
+  };
 }
 
-async function addMembership(ds: DataSource, userId: string, organizationId: string, scopeType: string, scopeId: string, role: string, expiresAt: Date | null) {
-  const [group] = await ds.query('INSERT INTO groups (organization_id, name, scope_type, scope_id, role) VALUES ($1, $2, $3, $4, $2) RETURNING id', [
-    organizationId,
-    role,
-    scopeType,
-    scopeId,
-  ]);
-  await ds.query('INSERT INTO group_memberships (group_id, principal_type, principal_id, expires_at) VALUES ($1, $2, $3, $4)', [group.id, 'user', userId, expiresAt]);
+async function addMembership(
+  ds: DataSource,
+  userId: string,
+  organizationId: string,
+  scopeType: string,
+  scopeId: string,
+  role: string,
+  expiresAt: Date | null,
+) {
+  const [group] = await ds.query(
+    'INSERT INTO groups (organization_id, name, scope_type, scope_id, role) VALUES ($1, $2, $3, $4, $2) RETURNING id',
+    [organizationId, role, scopeType, scopeId],
+  );
+  await ds.query(
+    'INSERT INTO group_memberships (group_id, principal_type, principal_id, expires_at) VALUES ($1, $2, $3, $4)',
+    [group.id, 'user', userId, expiresAt],
+  );
 }
 
 const fmt = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} µs`);
@@ -117,10 +145,15 @@ async function main(): Promise<void> {
     // (a) the scoped page: one statement, the right rows.
     const ability: AppAbility = await factory.for(principal);
     const { result, queries } = await log.during(() => projectPage(ds, ability, PAGE));
-    if (queries.length !== 1) throw new Error(`the scoped project page issued ${queries.length} SQL statements, expected 1:\n${queries.join('\n')}`);
-    if (result.count !== VISIBLE || result.rows.length !== VISIBLE) throw new Error(`the scoped page shows ${result.count} projects, expected ${VISIBLE}`);
+    if (queries.length !== 1)
+      throw new Error(
+        `the scoped project page issued ${queries.length} SQL statements, expected 1:\n${queries.join('\n')}`,
+      );
+    if (result.count !== VISIBLE || result.rows.length !== VISIBLE)
+      throw new Error(`the scoped page shows ${result.count} projects, expected ${VISIBLE}`);
     const unscopedCheck = await projectPage(ds, null, PAGE);
-    if (unscopedCheck.count !== ORGANIZATIONS * PROJECTS_PER_ORGANIZATION) throw new Error('unexpected number of projects');
+    if (unscopedCheck.count !== ORGANIZATIONS * PROJECTS_PER_ORGANIZATION)
+      throw new Error('unexpected number of projects');
 
     // Interleave the two reads so that drift (caches, autovacuum) hits both alike.
     const scoped: number[] = [];
@@ -159,20 +192,32 @@ async function main(): Promise<void> {
       ['Scoped page, median latency', fmt(median(scoped)), ''],
       ['Same page unscoped (baseline), median latency', fmt(median(unscoped)), ''],
       ['  ratio scoped / unscoped', `${(median(scoped) / median(unscoped)).toFixed(2)}×`, ''],
-      ['Ability per request: AbilityFactory.for() (1 query + build)', fmt(median(forRequest)), `${grants.length} live grants`],
+      [
+        'Ability per request: AbilityFactory.for() (1 query + build)',
+        fmt(median(forRequest)),
+        `${grants.length} live grants`,
+      ],
       ['  of which the membership query', fmt(median(membershipQuery)), ''],
       ['    database round trip (SELECT 1), for comparison', fmt(median(roundTrip)), ''],
       ['  of which buildAbility() (CASL, no I/O)', fmt(median(build)), ''],
       ['Ability of a staff user (no query)', fmt(median(staff)), ''],
-      ['A request: principal lookup with its grants (1 prepared statement) + build', fmt(median(perRequest)), 'what every authenticated request pays'],
+      [
+        'A request: principal lookup with its grants (1 prepared statement) + build',
+        fmt(median(perRequest)),
+        'what every authenticated request pays',
+      ],
       ['  ratio ability / unscoped page', `${(median(forRequest) / median(unscoped)).toFixed(2)}×`, ''],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
-    console.log(`\nPermissions benchmark — ${ORGANIZATIONS * PROJECTS_PER_ORGANIZATION} projects in ${ORGANIZATIONS} organizations, medians of ${ITERATIONS} samples\n`);
+    console.log(
+      `\nPermissions benchmark — ${ORGANIZATIONS * PROJECTS_PER_ORGANIZATION} projects in ${ORGANIZATIONS} organizations, medians of ${ITERATIONS} samples\n`,
+    );
     for (const [name, value, note] of rows) console.log(`${name.padEnd(width)}  ${value.padStart(10)}  ${note}`);
     const [sql, params] = projectPageQuery(ds, ability, PAGE).getQueryAndParameters();
     const plan: { 'QUERY PLAN': string }[] = await ds.query(`EXPLAIN ${sql}`, params);
-    console.log(`\nPlan of the scoped page:\n${plan.map((r) => `  ${r['QUERY PLAN'].replace(/'\{[^}]*\}'/g, "'{…}'")}`).join('\n')}\n`);
+    console.log(
+      `\nPlan of the scoped page:\n${plan.map((r) => `  ${r['QUERY PLAN'].replace(/'\{[^}]*\}'/g, "'{…}'")}`).join('\n')}\n`,
+    );
   } finally {
     if (ds.isInitialized) await ds.destroy();
     await drop();

@@ -178,8 +178,14 @@ function bareTokenServer(clientId: string, secret: string, sign: () => Promise<s
       const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
       const basic = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString('utf8');
       const colon = basic.indexOf(':');
-      const presented = createHash('sha256').update(basic.slice(colon + 1)).digest();
-      if (form.get('grant_type') !== 'client_credentials' || basic.slice(0, colon) !== clientId || !timingSafeEqual(presented, secretHash)) {
+      const presented = createHash('sha256')
+        .update(basic.slice(colon + 1))
+        .digest();
+      if (
+        form.get('grant_type') !== 'client_credentials' ||
+        basic.slice(0, colon) !== clientId ||
+        !timingSafeEqual(presented, secretHash)
+      ) {
         return fail(401);
       }
       sign().then(
@@ -400,18 +406,22 @@ async function main(): Promise<void> {
 
     const issueLoad = {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: tokenRequest.headers.authorization },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: tokenRequest.headers.authorization,
+      },
       body: tokenRequest.body,
     };
     const measures = {
-      issue: () =>
-        httpRun('POST /oauth/token (client_credentials, Basic)', `${origin}/oauth/token`, issueLoad),
+      issue: () => httpRun('POST /oauth/token (client_credentials, Basic)', `${origin}/oauth/token`, issueLoad),
       sign: () => signingRun(`raw jose SignJWT ${settings.JWT_ALG}, ${CONNECTIONS} in flight`, CONNECTIONS, rawSign),
       signNode: () =>
         signingRun(`raw node:crypto sign ${settings.JWT_ALG}, ${CONNECTIONS} in flight`, CONNECTIONS, nodeSign),
       bare: () => httpRun('bare node:http token server (jose, no framework)', `${bareOrigin}/oauth/token`, issueLoad),
-      nestExpress: () => httpRun('minimal NestJS token route, Express adapter', `${nestExpressOrigin}/oauth/token`, issueLoad),
-      nestFastify: () => httpRun('minimal NestJS token route, Fastify adapter', `${nestFastifyOrigin}/oauth/token`, issueLoad),
+      nestExpress: () =>
+        httpRun('minimal NestJS token route, Express adapter', `${nestExpressOrigin}/oauth/token`, issueLoad),
+      nestFastify: () =>
+        httpRun('minimal NestJS token route, Fastify adapter', `${nestFastifyOrigin}/oauth/token`, issueLoad),
       me: () =>
         httpRun('GET /api/v1/auth/me (valid user token)', `${origin}/api/v1/auth/me`, {
           headers: { authorization: `Bearer ${userToken}` },
@@ -421,8 +431,7 @@ async function main(): Promise<void> {
       jwks: () => httpRun('GET /.well-known/jwks.json (public, no database)', `${origin}/.well-known/jwks.json`),
     };
     const warmUp: Record<keyof typeof measures, () => Promise<unknown>> = {
-      issue: () =>
-        autocannon(`${origin}/oauth/token`, WARMUP_S, issueLoad),
+      issue: () => autocannon(`${origin}/oauth/token`, WARMUP_S, issueLoad),
       sign: () => signingRun('warm-up', CONNECTIONS, rawSign, WARMUP_S),
       signNode: () => signingRun('warm-up', CONNECTIONS, nodeSign, WARMUP_S),
       bare: () => autocannon(`${bareOrigin}/oauth/token`, WARMUP_S, issueLoad),
@@ -480,12 +489,18 @@ async function main(): Promise<void> {
     if (has('bare', 'sign')) {
       const c = ratios('bare', 'sign');
       console.log(`    ceiling here: bare node:http token server / raw jose signing: ${pct(median(c))}${range(c)}`);
-      if (has('issue')) console.log(`    token endpoint / that bare server:              ${pct(median(ratios('issue', 'bare')))}`);
+      if (has('issue'))
+        console.log(`    token endpoint / that bare server:              ${pct(median(ratios('issue', 'bare')))}`);
     }
-    for (const [name, adapter] of [['nestExpress', 'Express'], ['nestFastify', 'Fastify']] as const) {
+    for (const [name, adapter] of [
+      ['nestExpress', 'Express'],
+      ['nestFastify', 'Fastify'],
+    ] as const) {
       if (!has(name, 'sign')) continue;
       const c = ratios(name, 'sign');
-      console.log(`    ceiling for NestJS (${adapter}): minimal token route / raw jose signing: ${pct(median(c))}${range(c)}`);
+      console.log(
+        `    ceiling for NestJS (${adapter}): minimal token route / raw jose signing: ${pct(median(c))}${range(c)}`,
+      );
       if (name === 'nestExpress' && has('issue')) {
         console.log(`    token endpoint / that minimal route (same adapter): ${pct(median(ratios('issue', name)))}`);
       }

@@ -1,10 +1,10 @@
-import { MigrationInterface, QueryRunner } from "typeorm";
+import { MigrationInterface, QueryRunner } from 'typeorm';
 
 export class Jobs1795435036548 implements MigrationInterface {
-    name = 'Jobs1795435036548'
+  name = 'Jobs1795435036548';
 
-    public async up(queryRunner: QueryRunner): Promise<void> {
-        await queryRunner.query(`
+  public async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
             CREATE TYPE "public"."job_state" AS ENUM(
                 'Pending',
                 'In Progress',
@@ -14,7 +14,7 @@ export class Jobs1795435036548 implements MigrationInterface {
                 'Retrying'
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE TABLE "jobs" (
                 "id" uuid NOT NULL DEFAULT gen_random_uuid(),
                 "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
@@ -38,27 +38,27 @@ export class Jobs1795435036548 implements MigrationInterface {
                 CONSTRAINT "PK_cf0a6c42b72fcc7f7c237def345" PRIMARY KEY ("id")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "ix_jobs_name" ON "jobs" ("name")
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "ix_jobs_organization" ON "jobs" ("organization_id")
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "ix_jobs_running" ON "jobs" ("heartbeat_at")
             WHERE state = 'In Progress'
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "ix_jobs_waiting" ON "jobs" ("available_at")
             WHERE state IN ('Pending', 'Retrying')
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "ix_jobs_created" ON "jobs" ("created_at")
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE INDEX "ix_jobs_owner_created" ON "jobs" ("owner_type", "owner_id", "created_at")
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             CREATE TABLE "job_artifacts" (
                 "id" uuid NOT NULL DEFAULT gen_random_uuid(),
                 "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
@@ -81,43 +81,42 @@ export class Jobs1795435036548 implements MigrationInterface {
                 CONSTRAINT "PK_9068cb5eef4aa5559dc3b33a82c" PRIMARY KEY ("id")
             )
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             ALTER TABLE "job_artifacts"
             ADD CONSTRAINT "fk_job_artifacts_job" FOREIGN KEY ("job_id") REFERENCES "jobs"("id") ON DELETE CASCADE ON UPDATE NO ACTION
         `);
-    }
+  }
 
-    public async down(queryRunner: QueryRunner): Promise<void> {
-        await queryRunner.query(`
+  public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
             ALTER TABLE "job_artifacts" DROP CONSTRAINT "fk_job_artifacts_job"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "job_artifacts"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "public"."ix_jobs_owner_created"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "public"."ix_jobs_created"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "public"."ix_jobs_waiting"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "public"."ix_jobs_running"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "public"."ix_jobs_organization"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP INDEX "public"."ix_jobs_name"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TABLE "jobs"
         `);
-        await queryRunner.query(`
+    await queryRunner.query(`
             DROP TYPE "public"."job_state"
         `);
-    }
-
+  }
 }

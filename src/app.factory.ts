@@ -62,7 +62,9 @@ export function buildOpenApiDocument(app: NestExpressApplication, settings: Sett
     .addServer(publicUrl(settings))
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
-  return SwaggerModule.createDocument(app, config, { operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });
+  return SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}`,
+  });
 }
 
 /** Builds the HTTP application exactly as production runs it; tests use the same function. */
@@ -98,7 +100,10 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   setApiPrefix(app);
   if (settings.DOCS_ENABLED) {
     const document = buildOpenApiDocument(app, settings);
-    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', customSiteTitle: 'Campus Access API' });
+    SwaggerModule.setup('docs', app, document, {
+      jsonDocumentUrl: 'openapi.json',
+      customSiteTitle: 'Campus Access API',
+    });
   }
   return app;
 }

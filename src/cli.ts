@@ -26,30 +26,44 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE + '\n');
     return;
   }
-  if (!['create-admin', 'rotate-signing-key', 'retire-signing-key'].includes(command)) throw new Error(`unknown command "${command}"\n${USAGE}`);
-  const { values } = parseArgs({ args: rest, options: { username: { type: 'string' }, password: { type: 'string' }, kid: { type: 'string' } } });
+  if (!['create-admin', 'rotate-signing-key', 'retire-signing-key'].includes(command))
+    throw new Error(`unknown command "${command}"\n${USAGE}`);
+  const { values } = parseArgs({
+    args: rest,
+    options: { username: { type: 'string' }, password: { type: 'string' }, kid: { type: 'string' } },
+  });
   if (command === 'retire-signing-key' && !values.kid) throw new Error('retire-signing-key needs --kid');
 
-  const settings = await loadSettings({ overrides: { MIGRATIONS_RUN: 'true', LOG_LEVEL: 'warn', BOOTSTRAP_ADMIN_PASSWORD: undefined } });
+  const settings = await loadSettings({
+    overrides: { MIGRATIONS_RUN: 'true', LOG_LEVEL: 'warn', BOOTSTRAP_ADMIN_PASSWORD: undefined },
+  });
   let embedded: EmbeddedPostgresHandle | undefined;
   const quiet = { info: () => undefined, debug: () => undefined, warn: () => undefined };
   const databaseUrl = settings.DATABASE_URL ?? (embedded = await startEmbeddedPostgres(settings.DATA_DIR, quiet)).url;
   Logger.overrideLogger(false);
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ settings, databaseUrl }), { logger: false });
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ settings, databaseUrl }), {
+    logger: false,
+  });
   try {
     if (command === 'create-admin') {
       if (!values.username) throw new Error('create-admin needs --username');
-      const { username, generated } = await app.get(BootstrapAdminService).createAdmin(values.username, values.password);
+      const { username, generated } = await app
+        .get(BootstrapAdminService)
+        .createAdmin(values.username, values.password);
       if (!generated) process.stdout.write(`Created the staff admin "${username}".\n`);
     } else if (command === 'retire-signing-key') {
       await app.get(SigningKeysService).retire(values.kid!, { via: 'cli' });
       process.stdout.write(`Signing key ${values.kid} is retired.\n`);
-      process.stdout.write(`Running servers refuse its tokens within SIGNING_KEYS_RELOAD_SECONDS (${settings.SIGNING_KEYS_RELOAD_SECONDS} s).\n`);
+      process.stdout.write(
+        `Running servers refuse its tokens within SIGNING_KEYS_RELOAD_SECONDS (${settings.SIGNING_KEYS_RELOAD_SECONDS} s).\n`,
+      );
     } else {
       const { kid, retiring, retireAfter } = await app.get(SigningKeysService).rotate({ via: 'cli' });
       const until = retiring.length ? ` (published until ${retireAfter.toISOString()})` : '';
       process.stdout.write(`New active signing key ${kid}; retiring: ${retiring.join(', ') || 'none'}${until}.\n`);
-      process.stdout.write(`Running servers sign with it within SIGNING_KEYS_RELOAD_SECONDS (${settings.SIGNING_KEYS_RELOAD_SECONDS} s).\n`);
+      process.stdout.write(
+        `Running servers sign with it within SIGNING_KEYS_RELOAD_SECONDS (${settings.SIGNING_KEYS_RELOAD_SECONDS} s).\n`,
+      );
     }
   } finally {
     await app.close();

@@ -75,6 +75,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`Campus Access could not start: ${e instanceof SettingsError ? e.message : describeStartupError(e)}\n`);
+  process.stderr.write(
+    `Campus Access could not start: ${e instanceof SettingsError ? e.message : describeStartupError(e)}\n`,
+  );
   process.exit(1);
 });

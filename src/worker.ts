@@ -25,8 +25,10 @@ export async function startWorker(options: WorkerOptions = {}): Promise<INestApp
     // Migrations are the API's job; two processes migrating at once would race.
     overrides: { JOB_WORKERS_ENABLED: 'true', MIGRATIONS_RUN: 'false' },
   });
-  if (!settings.DATABASE_URL) throw new SettingsError('The worker needs DATABASE_URL: the database of the API it works for.');
-  if (!settings.REDIS_URL) throw new SettingsError('The worker needs REDIS_URL: without Redis, jobs run inside the API process.');
+  if (!settings.DATABASE_URL)
+    throw new SettingsError('The worker needs DATABASE_URL: the database of the API it works for.');
+  if (!settings.REDIS_URL)
+    throw new SettingsError('The worker needs REDIS_URL: without Redis, jobs run inside the API process.');
   const app = await NestFactory.createApplicationContext(
     AppModule.forRoot({ settings, databaseUrl: settings.DATABASE_URL, extraImports: options.extraImports }),
     { bufferLogs: true, abortOnError: false },
@@ -58,7 +60,9 @@ export async function runWorkerProcess(options: WorkerOptions = {}): Promise<voi
     app = await startWorker(options);
     log.info('worker started');
   } catch (e) {
-    process.stderr.write(`Campus Access worker could not start: ${e instanceof SettingsError ? e.message : describeStartupError(e)}\n`);
+    process.stderr.write(
+      `Campus Access worker could not start: ${e instanceof SettingsError ? e.message : describeStartupError(e)}\n`,
+    );
     process.exit(1);
   }
 }

@@ -145,7 +145,10 @@ export const MATRIX: MatrixRoute[] = [
     // answer is 400 wrong_current_password (the route is theirs, the password is wrong). Service
     // accounts have no password here.
     route: 'POST /api/v1/auth/password',
-    request: () => ({ path: '/api/v1/auth/password', body: { current_password: 'not the password', new_password: 'a long new password' } }),
+    request: () => ({
+      path: '/api/v1/auth/password',
+      body: { current_password: 'not the password', new_password: 'a long new password' },
+    }),
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(401, 400, 400, 400, 400, 400, 400, 400, 400, 400, 403, 400),
   },

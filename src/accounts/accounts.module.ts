@@ -50,17 +50,39 @@ import { UsersService } from './users/users.service';
   imports: [
     AccountsScopeResolverModule,
     PermissionsModule,
-    TypeOrmModule.forFeature([Organization, Project, User, ExternalIdentity, ServiceAccount, ServiceAccountSecret, SigningKey, RefreshToken, ActivationRecord, AuditEvent]),
+    TypeOrmModule.forFeature([
+      Organization,
+      Project,
+      User,
+      ExternalIdentity,
+      ServiceAccount,
+      ServiceAccountSecret,
+      SigningKey,
+      RefreshToken,
+      ActivationRecord,
+      AuditEvent,
+    ]),
     // Attempt counters live in Redis when it is configured, so limits hold across replicas.
     ThrottlerModule.forRootAsync({
       inject: [SETTINGS],
       useFactory: (settings: Settings) => ({
         throttlers: [{ name: 'default', ttl: 60_000, limit: 1_000_000 }],
-        storage: settings.REDIS_URL ? new ThrottlerStorageRedisService(settings.REDIS_URL) : new MemoryThrottlerStorage(),
+        storage: settings.REDIS_URL
+          ? new ThrottlerStorageRedisService(settings.REDIS_URL)
+          : new MemoryThrottlerStorage(),
       }),
     }),
   ],
-  controllers: [AuthController, OAuthController, OrganizationsController, ProjectsController, UsersController, ServiceAccountsController, ActivationController, AuditEventsController],
+  controllers: [
+    AuthController,
+    OAuthController,
+    OrganizationsController,
+    ProjectsController,
+    UsersController,
+    ServiceAccountsController,
+    ActivationController,
+    AuditEventsController,
+  ],
   providers: [
     SigningKeysService,
     TokenIssuer,
@@ -83,6 +105,17 @@ import { UsersService } from './users/users.service';
     AccountsSubjects,
     { provide: APP_GUARD, useClass: AuthenticationGuard },
   ],
-  exports: [UsersService, OrganizationsService, ProjectsService, ServiceAccountsService, AuditService, SigningKeysService, TokenIssuer, TokenVerifier, BootstrapAdminService, PrincipalLookup],
+  exports: [
+    UsersService,
+    OrganizationsService,
+    ProjectsService,
+    ServiceAccountsService,
+    AuditService,
+    SigningKeysService,
+    TokenIssuer,
+    TokenVerifier,
+    BootstrapAdminService,
+    PrincipalLookup,
+  ],
 })
 export class AccountsModule {}

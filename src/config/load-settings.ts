@@ -37,7 +37,8 @@ function isSettingName(name: string): name is SettingName {
 function yamlValueToString(value: unknown): string {
   if (value === null || value === undefined) return '';
   // Structured values (e.g. TRUSTED_ISSUERS) travel as JSON, which is also valid YAML.
-  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) return value.map(String).join(',');
+  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null))
+    return value.map(String).join(',');
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
@@ -252,7 +253,7 @@ export async function loadSettings(options: LoadSettingsOptions = {}): Promise<S
     } catch (e) {
       if (e instanceof SettingsError) throw e;
       const err = e as Error & { code?: string };
-      let why = err.name === 'TimeoutError' ? 'timed out' : err.code ?? err.message;
+      let why = err.name === 'TimeoutError' ? 'timed out' : (err.code ?? err.message);
       // A library's message may repeat the URL; only the redacted form is ever shown.
       for (const raw of [ref, safeHref(ref)]) if (raw) why = why.split(raw).join(redactUrl(ref));
       throw new SettingsError(`${source}: cannot be read (${why})`);

@@ -45,7 +45,8 @@ export const SETTINGS_SCHEMA = {
   DATABASE_PREPARED_STATEMENTS: {
     kind: 'bool',
     default: 'true',
-    description: 'Run the statements of every request and every job (principal lookups, job insert) as named prepared statements, planned once per connection. Turn off behind a PgBouncer older than 1.21 in transaction mode.',
+    description:
+      'Run the statements of every request and every job (principal lookups, job insert) as named prepared statements, planned once per connection. Turn off behind a PgBouncer older than 1.21 in transaction mode.',
   },
   DATABASE_CONNECT_TIMEOUT_MS: {
     kind: 'duration_ms',
@@ -80,7 +81,8 @@ export const SETTINGS_SCHEMA = {
     kind: 'int',
     default: '1048576',
     min: 1024,
-    description: 'Largest accepted request body; larger bodies get 413 `payload_too_large` (`invalid_request` at the OAuth token endpoint).',
+    description:
+      'Largest accepted request body; larger bodies get 413 `payload_too_large` (`invalid_request` at the OAuth token endpoint).',
   },
   SHUTDOWN_TIMEOUT_MS: {
     kind: 'duration_ms',
@@ -89,7 +91,11 @@ export const SETTINGS_SCHEMA = {
     description: 'On SIGTERM/SIGINT, how long in-flight requests may take before connections are closed.',
   },
   METRICS_ENABLED: { kind: 'bool', default: 'true', description: 'Serve Prometheus metrics at `/metrics`.' },
-  DOCS_ENABLED: { kind: 'bool', default: 'true', description: 'Serve the OpenAPI UI at `/docs` and JSON at `/openapi.json`.' },
+  DOCS_ENABLED: {
+    kind: 'bool',
+    default: 'true',
+    description: 'Serve the OpenAPI UI at `/docs` and JSON at `/openapi.json`.',
+  },
   EXTRA_SETTINGS_URLS: {
     kind: 'list',
     default: '',
@@ -104,25 +110,52 @@ export const SETTINGS_SCHEMA = {
   },
   S3_ENDPOINT: {
     kind: 'url',
-    description: 'Endpoint of an S3-compatible store (MinIO, Ceph…). Unset: AWS S3. Credentials from the AWS default chain.',
+    description:
+      'Endpoint of an S3-compatible store (MinIO, Ceph…). Unset: AWS S3. Credentials from the AWS default chain.',
   },
   S3_REGION: { kind: 'string', default: 'us-east-1', description: 'S3 region.' },
-  S3_FORCE_PATH_STYLE: { kind: 'bool', default: 'false', description: 'Path-style S3 URLs (most S3-compatible stores).' },
+  S3_FORCE_PATH_STYLE: {
+    kind: 'bool',
+    default: 'false',
+    description: 'Path-style S3 URLs (most S3-compatible stores).',
+  },
   TRUST_PROXY: {
     kind: 'int',
     default: '0',
     min: 0,
     max: 10,
-    description: 'Number of reverse proxies in front of the API whose X-Forwarded-For is trusted (client IPs for rate limits and audit).',
+    description:
+      'Number of reverse proxies in front of the API whose X-Forwarded-For is trusted (client IPs for rate limits and audit).',
   },
   JWT_ISSUER: { kind: 'url', description: 'The `iss` of tokens we issue. Default: PUBLIC_URL.' },
   JWT_AUDIENCE: { kind: 'string', default: 'campus-access', description: 'The `aud` of tokens we issue and require.' },
-  JWT_ALG: { kind: 'enum', values: ['RS256', 'ES256'], default: 'RS256', description: 'Algorithm of new signing keys.' },
-  JWT_CLOCK_SKEW_SECONDS: { kind: 'int', default: '30', min: 0, max: 300, description: 'Tolerance for `exp`/`nbf`/`iat` checks.' },
+  JWT_ALG: {
+    kind: 'enum',
+    values: ['RS256', 'ES256'],
+    default: 'RS256',
+    description: 'Algorithm of new signing keys.',
+  },
+  JWT_CLOCK_SKEW_SECONDS: {
+    kind: 'int',
+    default: '30',
+    min: 0,
+    max: 300,
+    description: 'Tolerance for `exp`/`nbf`/`iat` checks.',
+  },
   ACCESS_TOKEN_TTL_SECONDS: { kind: 'int', default: '900', min: 60, description: 'Lifetime of user access tokens.' },
-  SERVICE_TOKEN_TTL_SECONDS: { kind: 'int', default: '600', min: 60, description: 'Lifetime of client_credentials tokens.' },
+  SERVICE_TOKEN_TTL_SECONDS: {
+    kind: 'int',
+    default: '600',
+    min: 60,
+    description: 'Lifetime of client_credentials tokens.',
+  },
   ACTIVATION_TOKEN_TTL_SECONDS: { kind: 'int', default: '900', min: 60, description: 'Lifetime of activation tokens.' },
-  REFRESH_TOKEN_TTL_SECONDS: { kind: 'int', default: '2592000', min: 300, description: 'Lifetime of refresh tokens (rotating).' },
+  REFRESH_TOKEN_TTL_SECONDS: {
+    kind: 'int',
+    default: '2592000',
+    min: 300,
+    description: 'Lifetime of refresh tokens (rotating).',
+  },
   KEY_ENCRYPTION_SECRET: {
     kind: 'string',
     secret: true,
@@ -141,9 +174,13 @@ export const SETTINGS_SCHEMA = {
     kind: 'int',
     default: '86400',
     min: 0,
-    description: 'How long a service account\'s previous secret stays valid after a rotation (0 = immediately invalid).',
+    description: "How long a service account's previous secret stays valid after a rotation (0 = immediately invalid).",
   },
-  BOOTSTRAP_ADMIN_USERNAME: { kind: 'string', default: 'admin', description: 'Staff admin created on first start when no user exists.' },
+  BOOTSTRAP_ADMIN_USERNAME: {
+    kind: 'string',
+    default: 'admin',
+    description: 'Staff admin created on first start when no user exists.',
+  },
   BOOTSTRAP_ADMIN_PASSWORD: {
     kind: 'string',
     secret: true,
@@ -153,24 +190,47 @@ export const SETTINGS_SCHEMA = {
     kind: 'int',
     default: '10',
     min: 1,
-    description: 'Password logins per IP and per account, failed client authentications per IP, and activation attempts per IP, in LOGIN_RATE_WINDOW_SECONDS.',
+    description:
+      'Password logins per IP and per account, failed client authentications per IP, and activation attempts per IP, in LOGIN_RATE_WINDOW_SECONDS.',
   },
   AUDIT_TOKEN_FLUSH_SECONDS: {
     kind: 'int',
     default: '10',
     min: 0,
-    description: 'Client credentials tokens are audited as one event per client, scope and IP with a count, written every this many seconds and at shutdown (0 = one event per token, written before the token is returned).',
+    description:
+      'Client credentials tokens are audited as one event per client, scope and IP with a count, written every this many seconds and at shutdown (0 = one event per token, written before the token is returned).',
   },
   CLIENT_CACHE_SECONDS: {
     kind: 'int',
     default: '5',
     min: 0,
-    description: 'How long a replica keeps an OAuth client it authenticated in memory; changes made on another replica reach it within this time (0 = query on every token request).',
+    description:
+      'How long a replica keeps an OAuth client it authenticated in memory; changes made on another replica reach it within this time (0 = query on every token request).',
   },
-  TOKEN_RATE_LIMIT: { kind: 'int', default: '600', min: 1, description: 'Authenticated token requests per OAuth client in LOGIN_RATE_WINDOW_SECONDS.' },
-  LOGIN_RATE_WINDOW_SECONDS: { kind: 'int', default: '60', min: 1, description: 'Window of LOGIN_RATE_LIMIT and TOKEN_RATE_LIMIT.' },
-  ACTIVATION_MAX_ATTEMPTS: { kind: 'int', default: '5', min: 1, description: 'Failed activation attempts before a record locks.' },
-  ACTIVATION_LOCK_SECONDS: { kind: 'int', default: '900', min: 1, description: 'How long a locked activation record refuses attempts.' },
+  TOKEN_RATE_LIMIT: {
+    kind: 'int',
+    default: '600',
+    min: 1,
+    description: 'Authenticated token requests per OAuth client in LOGIN_RATE_WINDOW_SECONDS.',
+  },
+  LOGIN_RATE_WINDOW_SECONDS: {
+    kind: 'int',
+    default: '60',
+    min: 1,
+    description: 'Window of LOGIN_RATE_LIMIT and TOKEN_RATE_LIMIT.',
+  },
+  ACTIVATION_MAX_ATTEMPTS: {
+    kind: 'int',
+    default: '5',
+    min: 1,
+    description: 'Failed activation attempts before a record locks.',
+  },
+  ACTIVATION_LOCK_SECONDS: {
+    kind: 'int',
+    default: '900',
+    min: 1,
+    description: 'How long a locked activation record refuses attempts.',
+  },
   ACTIVATION_CODE_TTL_DAYS: { kind: 'int', default: '30', min: 1, description: 'Validity of new activation codes.' },
   NEW_USER_GRANT_TYPES: {
     kind: 'list',
@@ -184,7 +244,12 @@ export const SETTINGS_SCHEMA = {
     description:
       'YAML/JSON list of external token issuers: `{ issuer, jwks_uri | public_key_pem, audience, algorithms?, claims?: { username, email, first_name, last_name } }`.',
   },
-  JWKS_CACHE_TTL_SECONDS: { kind: 'int', default: '600', min: 10, description: 'How long fetched external JWKS are cached.' },
+  JWKS_CACHE_TTL_SECONDS: {
+    kind: 'int',
+    default: '600',
+    min: 10,
+    description: 'How long fetched external JWKS are cached.',
+  },
   JWKS_REFETCH_INTERVAL_SECONDS: {
     kind: 'int',
     default: '30',
@@ -194,7 +259,8 @@ export const SETTINGS_SCHEMA = {
   JOB_WORKERS_ENABLED: {
     kind: 'bool',
     default: 'true',
-    description: 'With REDIS_URL: run job workers inside the API process too. Off: only `npm run worker` processes run jobs.',
+    description:
+      'With REDIS_URL: run job workers inside the API process too. Off: only `npm run worker` processes run jobs.',
   },
   JOB_CONCURRENCY: {
     kind: 'int',
@@ -206,9 +272,16 @@ export const SETTINGS_SCHEMA = {
   JOB_QUEUE_PREFIX: {
     kind: 'string',
     default: 'campus-access',
-    description: 'Redis key prefix of the job queues; deployments (or test runs) sharing a Redis use different prefixes.',
+    description:
+      'Redis key prefix of the job queues; deployments (or test runs) sharing a Redis use different prefixes.',
   },
-  JOB_MAX_ATTEMPTS: { kind: 'int', default: '3', min: 1, max: 100, description: 'Runs a job gets before it is Failed (per-job override at enqueue).' },
+  JOB_MAX_ATTEMPTS: {
+    kind: 'int',
+    default: '3',
+    min: 1,
+    max: 100,
+    description: 'Runs a job gets before it is Failed (per-job override at enqueue).',
+  },
   JOB_RETRY_BACKOFF_MS: {
     kind: 'duration_ms',
     default: '5000',
@@ -225,7 +298,8 @@ export const SETTINGS_SCHEMA = {
     kind: 'duration_ms',
     default: '60000',
     min: 200,
-    description: 'A running job without a heartbeat for this long is taken back by the sweeper (retried, or Failed when out of attempts). Must exceed twice JOB_HEARTBEAT_INTERVAL_MS.',
+    description:
+      'A running job without a heartbeat for this long is taken back by the sweeper (retried, or Failed when out of attempts). Must exceed twice JOB_HEARTBEAT_INTERVAL_MS.',
   },
   JOB_SWEEP_INTERVAL_MS: {
     kind: 'duration_ms',
@@ -251,9 +325,19 @@ export const SETTINGS_SCHEMA = {
     default: 'fs',
     description: 'Where job artifacts larger than JOB_ARTIFACT_INLINE_MAX_BYTES go: a local folder or S3.',
   },
-  JOB_ARTIFACT_DIR: { kind: 'string', description: 'Folder for artifacts with storage `fs`. Default: DATA_DIR/artifacts.' },
-  JOB_ARTIFACT_S3_BUCKET: { kind: 'string', description: 'Bucket for artifacts with storage `s3` (uses S3_ENDPOINT, S3_REGION, S3_FORCE_PATH_STYLE).' },
-  JOB_ARTIFACT_S3_PREFIX: { kind: 'string', default: '', description: 'Key prefix of artifacts in JOB_ARTIFACT_S3_BUCKET.' },
+  JOB_ARTIFACT_DIR: {
+    kind: 'string',
+    description: 'Folder for artifacts with storage `fs`. Default: DATA_DIR/artifacts.',
+  },
+  JOB_ARTIFACT_S3_BUCKET: {
+    kind: 'string',
+    description: 'Bucket for artifacts with storage `s3` (uses S3_ENDPOINT, S3_REGION, S3_FORCE_PATH_STYLE).',
+  },
+  JOB_ARTIFACT_S3_PREFIX: {
+    kind: 'string',
+    default: '',
+    description: 'Key prefix of artifacts in JOB_ARTIFACT_S3_BUCKET.',
+  },
   JOB_ARTIFACT_INLINE_MAX_BYTES: {
     kind: 'int',
     default: '4096',
@@ -265,15 +349,24 @@ export const SETTINGS_SCHEMA = {
     kind: 'enum',
     values: ['mock', 'http'],
     default: 'mock',
-    description: 'Where course accounts are created: `mock` (kept in the database, no network) or `http` (the external temporary-accounts API).',
+    description:
+      'Where course accounts are created: `mock` (kept in the database, no network) or `http` (the external temporary-accounts API).',
   },
   COURSE_ACCOUNTS_API_URL: {
     kind: 'url',
-    description: 'With the `http` backend: the temporary-accounts API (POST creates, GET /{username} reads, PUT /{username}/close closes).',
+    description:
+      'With the `http` backend: the temporary-accounts API (POST creates, GET /{username} reads, PUT /{username}/close closes).',
   },
-  COURSE_ACCOUNTS_TOKEN_URL: { kind: 'url', description: 'With the `http` backend: OAuth2 token endpoint for the client-credentials grant.' },
+  COURSE_ACCOUNTS_TOKEN_URL: {
+    kind: 'url',
+    description: 'With the `http` backend: OAuth2 token endpoint for the client-credentials grant.',
+  },
   COURSE_ACCOUNTS_CLIENT_ID: { kind: 'string', description: 'With the `http` backend: OAuth2 client id.' },
-  COURSE_ACCOUNTS_CLIENT_SECRET: { kind: 'string', secret: true, description: 'With the `http` backend: OAuth2 client secret.' },
+  COURSE_ACCOUNTS_CLIENT_SECRET: {
+    kind: 'string',
+    secret: true,
+    description: 'With the `http` backend: OAuth2 client secret.',
+  },
   COURSE_ACCOUNTS_OFFERING_SLUGS: {
     kind: 'list',
     default: '',
@@ -290,7 +383,8 @@ export const SETTINGS_SCHEMA = {
     default: '2',
     min: 0,
     max: 10,
-    description: 'Further attempts after a network error, a timeout or a 5xx answer of the backend (never after a 4xx).',
+    description:
+      'Further attempts after a network error, a timeout or a 5xx answer of the backend (never after a 4xx).',
   },
   COURSE_ACCOUNTS_RETRY_BACKOFF_MS: {
     kind: 'duration_ms',
@@ -303,7 +397,8 @@ export const SETTINGS_SCHEMA = {
     default: '8',
     min: 1,
     max: 64,
-    description: 'Backend calls a bulk creation, expiry, project-deletion or reconciliation job makes at once (at least 64 with the mock backend, which batches them into single statements).',
+    description:
+      'Backend calls a bulk creation, expiry, project-deletion or reconciliation job makes at once (at least 64 with the mock backend, which batches them into single statements).',
   },
   COURSE_ACCOUNTS_EXPIRY_INTERVAL_MS: {
     kind: 'duration_ms',

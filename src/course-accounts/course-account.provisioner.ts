@@ -39,7 +39,9 @@ export interface Outcome {
   error?: CourseAccountBackendError;
 }
 
-export function backendProject(p: Pick<ProjectSummary, 'id' | 'key' | 'name' | 'startDate' | 'endDate'>): BackendProject {
+export function backendProject(
+  p: Pick<ProjectSummary, 'id' | 'key' | 'name' | 'startDate' | 'endDate'>,
+): BackendProject {
   return { id: p.id, key: p.key, name: p.name, startDate: p.startDate, endDate: p.endDate };
 }
 
@@ -82,7 +84,8 @@ export class CourseAccountProvisioner {
       if (!error || ctx.signal?.aborted) throw e;
       return { account: await this.fail(account, 'create', error, ctx), error };
     }
-    const commit = ctx.commitCreated ?? (async (c: CreatedAccount) => (await this.machine.markCreated([c], ctx.actor))[0]);
+    const commit =
+      ctx.commitCreated ?? (async (c: CreatedAccount) => (await this.machine.markCreated([c], ctx.actor))[0]);
     const moved = await commit({ id: account.id, username: created.username, backendId: created.backendId });
     return { account: moved ?? (await this.afterLostCreation(account.id, created, ctx)) };
   }
@@ -108,12 +111,20 @@ export class CourseAccountProvisioner {
         return { account: await this.fail(account, 'close', error, ctx), error };
       }
     }
-    const moved = await this.machine.transition(account.id, { from: account.state, to: 'CLOSED', actor: ctx.actor, data: { upstream } });
+    const moved = await this.machine.transition(account.id, {
+      from: account.state,
+      to: 'CLOSED',
+      actor: ctx.actor,
+      data: { upstream },
+    });
     return { account: moved };
   }
 
   /** Whether an OK account still exists upstream; one that does not becomes ERRED "missing on backend". */
-  async reconcile(account: CourseAccount, ctx: Omit<OperationContext, 'ownerUsername'>): Promise<'present' | 'missing' | 'moved'> {
+  async reconcile(
+    account: CourseAccount,
+    ctx: Omit<OperationContext, 'ownerUsername'>,
+  ): Promise<'present' | 'missing' | 'moved'> {
     if (!account.username) return 'present';
     if (await this.backend.get(account.username, { signal: ctx.signal })) return 'present';
     try {
@@ -139,7 +150,11 @@ export class CourseAccountProvisioner {
    * An account recorded but gone upstream is created anew under a fresh idempotency key (the old key
    * would answer the gone account).
    */
-  private async ensureUpstream(account: CourseAccount, project: BackendProject, ctx: OperationContext): Promise<BackendAccount> {
+  private async ensureUpstream(
+    account: CourseAccount,
+    project: BackendProject,
+    ctx: OperationContext,
+  ): Promise<BackendAccount> {
     let key = account.idempotencyKey;
     if (account.username) {
       if (await this.backend.get(account.username, { signal: ctx.signal })) {
@@ -152,10 +167,17 @@ export class CourseAccountProvisioner {
           WHERE id = $1 AND state = 'PENDING' RETURNING id`,
         [account.id, key],
       );
-      if (rows.length === 0) throw new CourseAccountBackendError('The account changed while it was being created', { stage: 'request' });
+      if (rows.length === 0)
+        throw new CourseAccountBackendError('The account changed while it was being created', { stage: 'request' });
     }
     return this.backend.create(
-      { idempotencyKey: key, email: account.email, description: account.description, ownerUsername: ctx.ownerUsername, validTo: validTo(account.expiresAt) },
+      {
+        idempotencyKey: key,
+        email: account.email,
+        description: account.description,
+        ownerUsername: ctx.ownerUsername,
+        validTo: validTo(account.expiresAt),
+      },
       project,
       { signal: ctx.signal },
     );
@@ -175,8 +197,17 @@ export class CourseAccountProvisioner {
   }
 
   /** Moves the account to ERRED with the error; an ERRED account (a failed retry of a close) keeps its state and gets the new error. */
-  private async fail(account: CourseAccount, operation: 'create' | 'close', error: CourseAccountBackendError, ctx: Omit<OperationContext, 'ownerUsername'>): Promise<CourseAccount> {
-    const changes = { errorMessage: error.message, errorTraceback: error.traceback, failedOperation: operation } as const;
+  private async fail(
+    account: CourseAccount,
+    operation: 'create' | 'close',
+    error: CourseAccountBackendError,
+    ctx: Omit<OperationContext, 'ownerUsername'>,
+  ): Promise<CourseAccount> {
+    const changes = {
+      errorMessage: error.message,
+      errorTraceback: error.traceback,
+      failedOperation: operation,
+    } as const;
     if (account.state === 'ERRED') return this.machine.recordError(account.id, changes, ctx.actor);
     try {
       return await this.machine.transition(account.id, { from: account.state, to: 'ERRED', actor: ctx.actor, changes });
@@ -201,7 +232,9 @@ export class CourseAccountProvisioner {
     const current = await this.db.manager.findOneByOrFail(CourseAccount, { id });
     if (current.state === 'CLOSED') {
       await this.backend.close(created.username, { signal: ctx.signal }).catch((e: unknown) => {
-        this.logger.warn(`Course account ${id} was closed while being created; closing ${created.username} upstream failed: ${(e as Error).message}`);
+        this.logger.warn(
+          `Course account ${id} was closed while being created; closing ${created.username} upstream failed: ${(e as Error).message}`,
+        );
       });
     }
     return current;

@@ -88,7 +88,8 @@ function assignments(t: Transition): { sql: string[]; params: unknown[] } {
   if (c.idempotencyKey !== undefined) set('idempotency_key', c.idempotencyKey);
   switch (t.to) {
     case 'ERRED':
-      if (!c.errorMessage || !c.failedOperation) throw new Error('A move to ERRED needs errorMessage and failedOperation');
+      if (!c.errorMessage || !c.failedOperation)
+        throw new Error('A move to ERRED needs errorMessage and failedOperation');
       set('error_message', c.errorMessage);
       set('error_traceback', c.errorTraceback ?? null);
       set('failed_operation', c.failedOperation);
@@ -146,7 +147,10 @@ export class CourseAccountStateMachine {
    * UPDATE and one audit event per moved account, in one transaction. Accounts no longer PENDING
    * are left alone and missing from the answer (their race was lost).
    */
-  async markCreated(created: readonly { id: string; username: string; backendId: string }[], actor: TransitionActor): Promise<CourseAccount[]> {
+  async markCreated(
+    created: readonly { id: string; username: string; backendId: string }[],
+    actor: TransitionActor,
+  ): Promise<CourseAccount[]> {
     if (created.length === 0) return [];
     return this.db.transaction(async (m) => {
       const rows = await selectRows<Record<string, unknown>>(
@@ -189,7 +193,8 @@ export class CourseAccountStateMachine {
    */
   async recordError(
     id: string,
-    changes: Required<Pick<TransitionChanges, 'errorMessage' | 'failedOperation'>> & Pick<TransitionChanges, 'errorTraceback'>,
+    changes: Required<Pick<TransitionChanges, 'errorMessage' | 'failedOperation'>> &
+      Pick<TransitionChanges, 'errorTraceback'>,
     actor: TransitionActor,
   ): Promise<CourseAccount> {
     return this.db.transaction(async (m) => {
@@ -239,7 +244,11 @@ export class CourseAccountStateMachine {
     );
     const moved = rows.map(accountFromRow);
     if (moved.length === 0) return moved;
-    if (t.to === 'CLOSED') await this.users.deactivate(moved.map((a) => a.userId), m);
+    if (t.to === 'CLOSED')
+      await this.users.deactivate(
+        moved.map((a) => a.userId),
+        m,
+      );
     const data = t.data;
     await this.recordMoves(m, moved, t, typeof data === 'function' ? data : () => data ?? {});
     return moved;
@@ -277,5 +286,10 @@ function invalidTransition(id: string | null, current: CourseAccountState, t: Tr
     current === t.from
       ? `A course account cannot go from ${t.from} to ${t.to}.`
       : `The course account is ${current}, not ${t.from}: it cannot go to ${t.to}.`;
-  return new CourseAccountError('invalid_transition', message, { ...(id ? { id } : {}), state: current, from: t.from, to: t.to });
+  return new CourseAccountError('invalid_transition', message, {
+    ...(id ? { id } : {}),
+    state: current,
+    from: t.from,
+    to: t.to,
+  });
 }

@@ -1,4 +1,18 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -30,7 +44,9 @@ import {
 } from './dto/course-account.dto';
 
 /** A malformed id names no account: 404 like any other unknown id. */
-const AccountId = new ParseUUIDPipe({ exceptionFactory: () => new CourseAccountError('not_found', 'Course account not found.') });
+const AccountId = new ParseUUIDPipe({
+  exceptionFactory: () => new CourseAccountError('not_found', 'Course account not found.'),
+});
 
 @ApiTags('course-accounts')
 @ApiBearerAuth()
@@ -47,17 +63,27 @@ export class CourseAccountsController {
   @ApiOkResponse({ type: CourseAccountPage })
   async list(@Query() q: CourseAccountQuery, @Req() req: Request) {
     const [rows, count] = await this.courseAccounts.list(await this.abilities.of(req), q);
-    return toPage(req, q, rows.map(({ account, project }) => CourseAccountView.of(account, project)), count);
+    return toPage(
+      req,
+      q,
+      rows.map(({ account, project }) => CourseAccountView.of(account, project)),
+      count,
+    );
   }
 
   @Post()
   @RequirePermission('create', 'CourseAccount')
   @ApiOperation({
     summary: 'Create a course account in a course project',
-    description: 'The account is created upstream within the request: 201 with state OK, or 201 with state ERRED and error_message when the backend failed (retry it later).',
+    description:
+      'The account is created upstream within the request: 201 with state OK, or 201 with state ERRED and error_message when the backend failed (retry it later).',
   })
   @ApiCreatedResponse({ type: CourseAccountView })
-  async create(@Body() dto: CreateCourseAccountDto, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<CourseAccountView> {
+  async create(
+    @Body() dto: CreateCourseAccountDto,
+    @CurrentPrincipal() who: Principal,
+    @Req() req: Request,
+  ): Promise<CourseAccountView> {
     const { account, project } = await this.courseAccounts.create(who, await this.abilities.of(req), dto);
     return CourseAccountView.of(account, project);
   }
@@ -67,12 +93,21 @@ export class CourseAccountsController {
   @RequirePermission('create', 'CourseAccount')
   @ApiOperation({
     summary: 'Create up to 1,000 course accounts in one course project',
-    description: 'Rows are validated first (nothing is created when one is invalid); duplicates are skipped and reported. The accounts are created PENDING and one job creates them upstream; each ends OK or ERRED.',
+    description:
+      'Rows are validated first (nothing is created when one is invalid); duplicates are skipped and reported. The accounts are created PENDING and one job creates them upstream; each ends OK or ERRED.',
   })
   @ApiAcceptedResponse({ type: BulkCreateResult })
-  async bulk(@Body() dto: BulkCreateCourseAccountsDto, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<BulkCreateResult> {
+  async bulk(
+    @Body() dto: BulkCreateCourseAccountsDto,
+    @CurrentPrincipal() who: Principal,
+    @Req() req: Request,
+  ): Promise<BulkCreateResult> {
     const result = await this.courseAccounts.bulkCreate(who, await this.abilities.of(req), dto);
-    return { job_id: result.jobId, course_accounts: result.accounts.map((a) => CourseAccountView.of(a, result.project)), skipped: result.skipped };
+    return {
+      job_id: result.jobId,
+      course_accounts: result.accounts.map((a) => CourseAccountView.of(a, result.project)),
+      skipped: result.skipped,
+    };
   }
 
   @Post('close-expired')
@@ -90,7 +125,10 @@ export class CourseAccountsController {
   @ApiOperation({ summary: 'Staff: check OK course accounts upstream; those missing there become ERRED' })
   @ApiQuery({ name: 'project', required: false, description: 'Only this project.' })
   @ApiAcceptedResponse({ type: JobStarted })
-  async reconcile(@CurrentPrincipal() who: Principal, @Query('project', new ParseUUIDPipe({ optional: true })) project?: string): Promise<JobStarted> {
+  async reconcile(
+    @CurrentPrincipal() who: Principal,
+    @Query('project', new ParseUUIDPipe({ optional: true })) project?: string,
+  ): Promise<JobStarted> {
     return { job_id: await this.courseAccounts.startReconcile(who, project) };
   }
 
@@ -122,19 +160,30 @@ export class CourseAccountsController {
   @RequirePermission('close', 'CourseAccount')
   @ApiOperation({
     summary: 'Close a course account',
-    description: 'Closes it upstream and deactivates its user. 409 when it is already CLOSED (or still PENDING); 502 when the backend refuses, the account is then ERRED with the error.',
+    description:
+      'Closes it upstream and deactivates its user. 409 when it is already CLOSED (or still PENDING); 502 when the backend refuses, the account is then ERRED with the error.',
   })
   @ApiNoContentResponse()
-  async close(@Param('id', AccountId) id: string, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<void> {
+  async close(
+    @Param('id', AccountId) id: string,
+    @CurrentPrincipal() who: Principal,
+    @Req() req: Request,
+  ): Promise<void> {
     await this.courseAccounts.close(who, await this.abilities.of(req), id);
   }
 
   @Post(':id/retry')
   @HttpCode(202)
   @RequirePermission('retry', 'CourseAccount')
-  @ApiOperation({ summary: 'Retry an ERRED course account: PENDING, and a job runs the failed step (create or close) again' })
+  @ApiOperation({
+    summary: 'Retry an ERRED course account: PENDING, and a job runs the failed step (create or close) again',
+  })
   @ApiAcceptedResponse({ type: CourseAccountJobView })
-  async retry(@Param('id', AccountId) id: string, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<CourseAccountJobView> {
+  async retry(
+    @Param('id', AccountId) id: string,
+    @CurrentPrincipal() who: Principal,
+    @Req() req: Request,
+  ): Promise<CourseAccountJobView> {
     const { account, project, jobId } = await this.courseAccounts.retry(who, await this.abilities.of(req), id);
     return { ...CourseAccountView.of(account, project), job_id: jobId };
   }
@@ -143,5 +192,8 @@ export class CourseAccountsController {
 /** Course accounts are not edited: they are created, retried and closed. */
 function notAllowed(res: Response): never {
   res.setHeader('Allow', 'GET, DELETE');
-  throw new CourseAccountError('method_not_allowed', 'Course accounts cannot be changed; close one and create another.');
+  throw new CourseAccountError(
+    'method_not_allowed',
+    'Course accounts cannot be changed; close one and create another.',
+  );
 }

@@ -23,14 +23,24 @@ export class CourseAccountsListener {
   @OnEvent(PROJECT_DELETED)
   async onProjectDeleted(event: ProjectDeletedEvent): Promise<void> {
     try {
-      const live = await selectRows(this.db, `SELECT 1 FROM course_accounts WHERE project_id = $1 AND state <> 'CLOSED' LIMIT 1`, [event.projectId]);
+      const live = await selectRows(
+        this.db,
+        `SELECT 1 FROM course_accounts WHERE project_id = $1 AND state <> 'CLOSED' LIMIT 1`,
+        [event.projectId],
+      );
       if (live.length === 0) return;
       const { type, id: actorId } = event.actor;
       const owner: JobOwner = type === 'user' || type === 'service_account' ? { type, id: actorId } : SYSTEM_JOB_OWNER;
-      const { id } = await this.jobs.enqueue(CLOSE_PROJECT_COURSE_ACCOUNTS_JOB, { projectId: event.projectId }, { owner, organizationId: event.organizationId });
+      const { id } = await this.jobs.enqueue(
+        CLOSE_PROJECT_COURSE_ACCOUNTS_JOB,
+        { projectId: event.projectId },
+        { owner, organizationId: event.organizationId },
+      );
       this.logger.log(`Closing the course accounts of deleted project ${event.projectId} (job ${id})`);
     } catch (e) {
-      this.logger.error(`Could not start closing the course accounts of deleted project ${event.projectId}: ${(e as Error).message}`);
+      this.logger.error(
+        `Could not start closing the course accounts of deleted project ${event.projectId}: ${(e as Error).message}`,
+      );
     }
   }
 }

@@ -27,7 +27,12 @@ import { COURSE_ACCOUNTS_QUEUE } from './jobs/course-account.jobs';
 /** Course accounts: temporary accounts of course projects on an external system. See README.md here. */
 @DeclaresJobQueues(COURSE_ACCOUNTS_QUEUE)
 @Module({
-  imports: [TypeOrmModule.forFeature([CourseAccount, MockBackendAccount]), AccountsModule, PermissionsModule, JobsModule],
+  imports: [
+    TypeOrmModule.forFeature([CourseAccount, MockBackendAccount]),
+    AccountsModule,
+    PermissionsModule,
+    JobsModule,
+  ],
   controllers: [CourseAccountsController],
   providers: [
     CourseAccountSubjects,

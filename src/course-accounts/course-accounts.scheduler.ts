@@ -6,13 +6,25 @@ import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import { JobsService } from '../jobs/jobs.service';
 import { selectRows } from './course-accounts.sql';
-import { CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB, CREATE_COURSE_ACCOUNTS_JOB, SYSTEM_JOB_OWNER, SYSTEM_OWNER_USERNAME } from './jobs/course-account.jobs';
+import {
+  CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB,
+  CREATE_COURSE_ACCOUNTS_JOB,
+  SYSTEM_JOB_OWNER,
+  SYSTEM_OWNER_USERNAME,
+} from './jobs/course-account.jobs';
 
 /** How often each process looks whether something is due; the first look waits as long. */
 const TICK_MS = 10 * 60_000;
 /** Accounts handed to one recovery job at most. */
 const RECOVERY_BATCH = 1000;
-const SYSTEM: Principal = { ...SYSTEM_JOB_OWNER, name: 'system', tokenKind: 'user', scopes: [], isStaff: true, isSupport: false };
+const SYSTEM: Principal = {
+  ...SYSTEM_JOB_OWNER,
+  name: 'system',
+  tokenKind: 'user',
+  scopes: [],
+  isStaff: true,
+  isSupport: false,
+};
 
 /**
  * Starts the periodic course-account jobs: closing expired accounts every
@@ -32,7 +44,10 @@ export class CourseAccountsScheduler implements OnApplicationBootstrap, OnModule
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick().catch((e: Error) => this.logger.warn(`Course-account schedule failed: ${e.message}`)), TICK_MS);
+    this.timer = setInterval(
+      () => void this.tick().catch((e: Error) => this.logger.warn(`Course-account schedule failed: ${e.message}`)),
+      TICK_MS,
+    );
     this.timer.unref();
   }
 
@@ -43,15 +58,24 @@ export class CourseAccountsScheduler implements OnApplicationBootstrap, OnModule
   /** One look: starts what is due; returns the jobs started. */
   async tick(): Promise<{ closeExpired?: string; recovery?: string }> {
     return this.db.transaction(async (tx) => {
-      const [{ locked }] = await selectRows<{ locked: boolean }>(tx, `SELECT pg_try_advisory_xact_lock(hashtext('course_accounts:schedule')) AS locked`);
+      const [{ locked }] = await selectRows<{ locked: boolean }>(
+        tx,
+        `SELECT pg_try_advisory_xact_lock(hashtext('course_accounts:schedule')) AS locked`,
+      );
       if (!locked) return {};
       const started: { closeExpired?: string; recovery?: string } = {};
       const every = this.settings.COURSE_ACCOUNTS_EXPIRY_INTERVAL_MS;
       if (every > 0) {
-        const { results } = await this.jobs.list(SYSTEM, { name: CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB.name, page: 1, page_size: 1 });
+        const { results } = await this.jobs.list(SYSTEM, {
+          name: CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB.name,
+          page: 1,
+          page_size: 1,
+        });
         const last = results[0] ? Date.parse(results[0].created) : 0;
         if (Date.now() - last >= every) {
-          started.closeExpired = (await this.jobs.enqueue(CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB, {}, { owner: SYSTEM_JOB_OWNER }, tx)).id;
+          started.closeExpired = (
+            await this.jobs.enqueue(CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB, {}, { owner: SYSTEM_JOB_OWNER }, tx)
+          ).id;
         }
       }
       const stuck = await selectRows<{ id: string }>(
@@ -71,7 +95,9 @@ export class CourseAccountsScheduler implements OnApplicationBootstrap, OnModule
             tx,
           )
         ).id;
-        this.logger.warn(`${stuck.length} course accounts were PENDING for too long; job ${started.recovery} resumes their creation`);
+        this.logger.warn(
+          `${stuck.length} course accounts were PENDING for too long; job ${started.recovery} resumes their creation`,
+        );
       }
       return started;
     });

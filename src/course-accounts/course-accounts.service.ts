@@ -19,7 +19,12 @@ import { backendProject, CourseAccountProvisioner } from './course-account.provi
 import { CourseAccountStateMachine } from './course-account.state-machine';
 import { CourseAccountError } from './course-accounts.errors';
 import { selectRows } from './course-accounts.sql';
-import { BulkCreateCourseAccountsDto, CourseAccountQuery, CreateCourseAccountDto, SkippedRow } from './dto/course-account.dto';
+import {
+  BulkCreateCourseAccountsDto,
+  CourseAccountQuery,
+  CreateCourseAccountDto,
+  SkippedRow,
+} from './dto/course-account.dto';
 import {
   CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB,
   CREATE_COURSE_ACCOUNTS_JOB,
@@ -37,7 +42,6 @@ const ORDER_COLUMNS = {
   state: 'ca.state',
   project_end_date: 'p.end_date',
 } as const;
-
 
 /** The instant an account of a project ending on `endDate` expires by default: the end of that day (UTC). */
 export function defaultExpiry(endDate: string): Date {
@@ -77,15 +81,20 @@ export class CourseAccountsService {
   async list(ability: AppAbility, q: CourseAccountQuery): Promise<[AccountWithProject[], number]> {
     const { offset, pageSize } = pageWindow(q);
     // The project's dates filter and order in SQL; the page's projects are then read through ProjectsService.
-    const qb = this.db.getRepository(CourseAccount).createQueryBuilder('ca').innerJoin('projects', 'p', 'p.id = ca.project_id');
+    const qb = this.db
+      .getRepository(CourseAccount)
+      .createQueryBuilder('ca')
+      .innerJoin('projects', 'p', 'p.id = ca.project_id');
     scopeToAbility(qb, ability, 'read', 'CourseAccount', 'ca');
     if (q.username) qb.andWhere(`ca.username ILIKE :username`, { username: containsPattern(q.username) });
     if (q.email) qb.andWhere(`ca.email ILIKE :email`, { email: containsPattern(q.email) });
     if (q.state?.length) qb.andWhere('ca.state IN (:...states)', { states: q.state });
     if (q.project) qb.andWhere('ca.project_id = :project', { project: q.project });
     if (q.organization) qb.andWhere('ca.organization_id = :organization', { organization: q.organization });
-    if (q.project_start_date_after) qb.andWhere('p.start_date >= :startAfter', { startAfter: q.project_start_date_after });
-    if (q.project_start_date_before) qb.andWhere('p.start_date <= :startBefore', { startBefore: q.project_start_date_before });
+    if (q.project_start_date_after)
+      qb.andWhere('p.start_date >= :startAfter', { startAfter: q.project_start_date_after });
+    if (q.project_start_date_before)
+      qb.andWhere('p.start_date <= :startBefore', { startBefore: q.project_start_date_before });
     if (q.project_end_date_after) qb.andWhere('p.end_date >= :endAfter', { endAfter: q.project_end_date_after });
     if (q.project_end_date_before) qb.andWhere('p.end_date <= :endBefore', { endBefore: q.project_end_date_before });
     const ordering = q.ordering ?? '-created';
@@ -118,17 +127,36 @@ export class CourseAccountsService {
       if (email) {
         const [existing] = await this.liveAccountsWithEmails(tx, project.id, [email]);
         if (existing) {
-          throw new CourseAccountError('duplicate_account', `The project already has a live course account for ${email}.`, { account: existing.id, email });
+          throw new CourseAccountError(
+            'duplicate_account',
+            `The project already has a live course account for ${email}.`,
+            { account: existing.id, email },
+          );
         }
       }
-      const [created] = await this.insertAccounts(tx, project, [{ email, description: dto.description ?? '' }], expiresAt);
+      const [created] = await this.insertAccounts(
+        tx,
+        project,
+        [{ email, description: dto.description ?? '' }],
+        expiresAt,
+      );
       await this.audit.record(
-        { action: 'course_account.requested', actor: who, subjectType: 'CourseAccount', subjectId: created.id, organizationId: project.organizationId, data: { project: project.id, email } },
+        {
+          action: 'course_account.requested',
+          actor: who,
+          subjectType: 'CourseAccount',
+          subjectId: created.id,
+          organizationId: project.organizationId,
+          data: { project: project.id, email },
+        },
         tx,
       );
       return created;
     });
-    const { account: after } = await this.provisioner.create(account, backendProject(project), { actor: who, ownerUsername: who.name });
+    const { account: after } = await this.provisioner.create(account, backendProject(project), {
+      actor: who,
+      ownerUsername: who.name,
+    });
     return { account: after, project };
   }
 
@@ -155,7 +183,15 @@ export class CourseAccountsService {
     return this.insertInTransaction(async (tx) => {
       await this.lockProject(tx, project.id);
       await this.assertStillOpen(tx, project.id);
-      const live = new Map((await this.liveAccountsWithEmails(tx, project.id, wanted.map((w) => w.email))).map((a) => [a.email.toLowerCase(), a.id]));
+      const live = new Map(
+        (
+          await this.liveAccountsWithEmails(
+            tx,
+            project.id,
+            wanted.map((w) => w.email),
+          )
+        ).map((a) => [a.email.toLowerCase(), a.id]),
+      );
       const fresh = wanted.filter((w) => {
         const existing = live.get(w.email.toLowerCase());
         if (existing) skipped.push({ row: w.row, email: w.email, reason: 'account_exists', account: existing });
@@ -205,7 +241,11 @@ export class CourseAccountsService {
     assertCan(ability, 'retry', 'CourseAccount', account);
     return this.db.transaction(async (tx) => {
       // What to run again is read from the moved row: a close begun since the read above made it `close`.
-      const moved = await this.machine.transition(id, { from: 'ERRED', to: 'PENDING', actor: who, data: (a) => ({ retry: a.failedOperation }) }, tx);
+      const moved = await this.machine.transition(
+        id,
+        { from: 'ERRED', to: 'PENDING', actor: who, data: (a) => ({ retry: a.failedOperation }) },
+        tx,
+      );
       const closing = moved.failedOperation === 'close';
       // Creating needs an open project; closing does not. Refused, the move is rolled back.
       if (!closing) this.assertProjectOpen(project);
@@ -241,11 +281,21 @@ export class CourseAccountsService {
    */
   private async usableProject(ability: AppAbility, projectId: string): Promise<ProjectSummary> {
     const project = await this.projects.findForCourseAccounts(projectId);
-    if (!project || !ability.can('read', asSubject('Project', { id: project.id, organizationId: project.organizationId }))) {
+    if (
+      !project ||
+      !ability.can('read', asSubject('Project', { id: project.id, organizationId: project.organizationId }))
+    ) {
       throw new CourseAccountError('project_not_found', 'Project not found.', { project: projectId });
     }
-    if (!ability.can('create', asSubject('CourseAccount', { organizationId: project.organizationId, projectId: project.id }))) {
-      throw new CourseAccountError('forbidden', 'You may not create course accounts in this project.', { project: projectId });
+    if (
+      !ability.can(
+        'create',
+        asSubject('CourseAccount', { organizationId: project.organizationId, projectId: project.id }),
+      )
+    ) {
+      throw new CourseAccountError('forbidden', 'You may not create course accounts in this project.', {
+        project: projectId,
+      });
     }
     this.assertProjectOpen(project);
     return project;
@@ -254,10 +304,15 @@ export class CourseAccountsService {
   private assertProjectOpen(project: ProjectSummary): void {
     const details = { project: project.id };
     if (project.deletedAt) throw new CourseAccountError('project_deleted', 'The project is deleted.', details);
-    if (project.kind !== 'course') throw new CourseAccountError('project_not_course', 'Course accounts need a project of kind course.', details);
-    if (!project.endDate) throw new CourseAccountError('project_without_end_date', 'The course project has no end date.', details);
+    if (project.kind !== 'course')
+      throw new CourseAccountError('project_not_course', 'Course accounts need a project of kind course.', details);
+    if (!project.endDate)
+      throw new CourseAccountError('project_without_end_date', 'The course project has no end date.', details);
     if (defaultExpiry(project.endDate).getTime() <= Date.now()) {
-      throw new CourseAccountError('project_ended', `The course ended on ${project.endDate}.`, { ...details, end_date: project.endDate });
+      throw new CourseAccountError('project_ended', `The course ended on ${project.endDate}.`, {
+        ...details,
+        end_date: project.endDate,
+      });
     }
   }
 
@@ -266,17 +321,23 @@ export class CourseAccountsService {
     if (requested === undefined) return latest;
     const at = new Date(requested);
     if (at.getTime() <= Date.now() || at.getTime() > latest.getTime()) {
-      throw new CourseAccountError('invalid_expiry', `expires_at must be in the future and no later than the end of ${project.endDate}.`, {
-        expires_at: requested,
-        latest: latest.toISOString(),
-      });
+      throw new CourseAccountError(
+        'invalid_expiry',
+        `expires_at must be in the future and no later than the end of ${project.endDate}.`,
+        {
+          expires_at: requested,
+          latest: latest.toISOString(),
+        },
+      );
     }
     return at;
   }
 
   /** The accounts with their projects, read in one query. */
   private async withProjects(accounts: CourseAccount[]): Promise<AccountWithProject[]> {
-    const projects = new Map((await this.projects.findManyForCourseAccounts(accounts.map((a) => a.projectId))).map((p) => [p.id, p]));
+    const projects = new Map(
+      (await this.projects.findManyForCourseAccounts(accounts.map((a) => a.projectId))).map((p) => [p.id, p]),
+    );
     return accounts.map((account) => {
       const project = projects.get(account.projectId);
       // The foreign key (ON DELETE RESTRICT) and soft deletion keep every account's project row.
@@ -301,7 +362,11 @@ export class CourseAccountsService {
     this.assertProjectOpen(project);
   }
 
-  private liveAccountsWithEmails(tx: EntityManager, projectId: string, emails: string[]): Promise<{ id: string; email: string }[]> {
+  private liveAccountsWithEmails(
+    tx: EntityManager,
+    projectId: string,
+    emails: string[],
+  ): Promise<{ id: string; email: string }[]> {
     if (emails.length === 0) return Promise.resolve([]);
     return selectRows(
       tx,
@@ -354,7 +419,12 @@ export class CourseAccountsService {
       }),
     );
     for (let i = 0; i < accounts.length; i += INSERT_CHUNK) {
-      await tx.createQueryBuilder().insert().into(CourseAccount).values(accounts.slice(i, i + INSERT_CHUNK)).execute();
+      await tx
+        .createQueryBuilder()
+        .insert()
+        .into(CourseAccount)
+        .values(accounts.slice(i, i + INSERT_CHUNK))
+        .execute();
     }
     return accounts;
   }
@@ -364,9 +434,12 @@ export class CourseAccountsService {
     try {
       return await this.db.transaction(work);
     } catch (e) {
-      if (isUniqueViolation(e)) throw new CourseAccountError('duplicate_account', 'The project already has a live course account for this e-mail.');
+      if (isUniqueViolation(e))
+        throw new CourseAccountError(
+          'duplicate_account',
+          'The project already has a live course account for this e-mail.',
+        );
       throw e;
     }
   }
 }
-

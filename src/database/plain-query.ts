@@ -3,7 +3,10 @@ import { DataSource } from 'typeorm';
 import type { Settings } from '../config/settings.schema';
 
 /** `name` when DATABASE_PREPARED_STATEMENTS is on, for plainQuery's `preparedAs`. */
-export function statementName(settings: Pick<Settings, 'DATABASE_PREPARED_STATEMENTS'>, name: string): string | undefined {
+export function statementName(
+  settings: Pick<Settings, 'DATABASE_PREPARED_STATEMENTS'>,
+  name: string,
+): string | undefined {
   return settings.DATABASE_PREPARED_STATEMENTS ? name : undefined;
 }
 
@@ -16,9 +19,16 @@ export function statementName(settings: Pick<Settings, 'DATABASE_PREPARED_STATEM
  * instead of on every call (pass it only when DATABASE_PREPARED_STATEMENTS is on; each name must always
  * carry the same SQL).
  */
-export async function plainQuery<T>(dataSource: DataSource, sql: string, params: unknown[], preparedAs?: string): Promise<T[]> {
+export async function plainQuery<T>(
+  dataSource: DataSource,
+  sql: string,
+  params: unknown[],
+  preparedAs?: string,
+): Promise<T[]> {
   const pool = (dataSource.driver as unknown as { master?: Pool }).master;
   if (!pool) return dataSource.query(sql, params);
-  const { rows } = await pool.query(preparedAs ? { name: preparedAs, text: sql, values: params } : { text: sql, values: params });
+  const { rows } = await pool.query(
+    preparedAs ? { name: preparedAs, text: sql, values: params } : { text: sql, values: params },
+  );
   return rows as T[];
 }

@@ -32,7 +32,11 @@ export class JobArtifact extends BaseEntity {
   @Column({ type: 'varchar', length: 200 })
   contentType: string;
 
-  @Column({ type: 'bigint', default: 0, transformer: { to: (v: number) => v, from: (v: string | null) => (v === null ? 0 : Number(v)) } })
+  @Column({
+    type: 'bigint',
+    default: 0,
+    transformer: { to: (v: number) => v, from: (v: string | null) => (v === null ? 0 : Number(v)) },
+  })
   size: number;
 
   @Column({ type: 'text', nullable: true })

@@ -189,7 +189,11 @@ export class JobRunContext<P extends object> implements JobContext<P> {
       ({ size } = await writer.write(key, stream, contentType));
       storage = writer.kind;
     }
-    const [row] = await queryRows<{ id: string | null; old_storage: ArtifactStorageKind | null; old_key: string | null }>(
+    const [row] = await queryRows<{
+      id: string | null;
+      old_storage: ArtifactStorageKind | null;
+      old_key: string | null;
+    }>(
       this.db,
       `WITH previous AS (SELECT storage, key FROM job_artifacts WHERE job_id = $1 AND name = $2),
             written AS (

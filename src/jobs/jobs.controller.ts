@@ -52,7 +52,8 @@ export class JobsController {
   @RequirePermission('read', 'Job')
   @ApiOperation({
     summary: "Download a job's artifact (streamed)",
-    description: "403 when its owner no longer holds the permission the job needs, for example to export the organization's users.",
+    description:
+      "403 when its owner no longer holds the permission the job needs, for example to export the organization's users.",
   })
   @ApiProduces('application/octet-stream')
   async download(

@@ -1,6 +1,13 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
+import {
+  DataSource,
+  EntityManager,
+  EntitySubscriberInterface,
+  QueryRunner,
+  TransactionCommitEvent,
+  TransactionRollbackEvent,
+} from 'typeorm';
 import { Delivery, QUEUE_ADAPTER, QueueAdapter } from './queue/queue-adapter';
 
 interface Deferred {
@@ -43,7 +50,9 @@ export class JobDispatcher implements OnModuleDestroy {
       const now = Date.now();
       if (now - this.lastFailureLog > 5000) {
         this.lastFailureLog = now;
-        this.logger.warn(`Job ${delivery.jobId} stays waiting: dispatch failed (${(e as Error).message}); the sweeper will dispatch it again`);
+        this.logger.warn(
+          `Job ${delivery.jobId} stays waiting: dispatch failed (${(e as Error).message}); the sweeper will dispatch it again`,
+        );
       }
       return false;
     }

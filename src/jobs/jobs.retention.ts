@@ -71,7 +71,9 @@ export class JobsRetention {
           if (job.ran) await this.store.deleteJob(job.id);
           cleared.push(job.id);
         } catch (e) {
-          this.logger.warn(`Could not delete the artifacts of job ${job.id}; its row stays for the next purge: ${errorText(e)}`);
+          this.logger.warn(
+            `Could not delete the artifacts of job ${job.id}; its row stays for the next purge: ${errorText(e)}`,
+          );
         }
       }
       if (cleared.length > 0) {

@@ -109,9 +109,19 @@ export class JobsService {
    * caller's work and the dispatch waits for the commit; a rollback leaves no job behind. A dispatch
    * that fails (Redis down) does not fail the caller: the sweeper dispatches the job later.
    */
-  async enqueue<P extends object>(job: JobDefinition<P>, payload: P, options: EnqueueOptions, tx?: EntityManager): Promise<{ id: string }>;
+  async enqueue<P extends object>(
+    job: JobDefinition<P>,
+    payload: P,
+    options: EnqueueOptions,
+    tx?: EntityManager,
+  ): Promise<{ id: string }>;
   async enqueue(job: string, payload: object, options: EnqueueOptions, tx?: EntityManager): Promise<{ id: string }>;
-  async enqueue(job: string | JobDefinition<object>, payload: object, options: EnqueueOptions, tx?: EntityManager): Promise<{ id: string }> {
+  async enqueue(
+    job: string | JobDefinition<object>,
+    payload: object,
+    options: EnqueueOptions,
+    tx?: EntityManager,
+  ): Promise<{ id: string }> {
     const name = typeof job === 'string' ? job : job.name;
     const registered = this.registry.get(name);
     if (!registered) throw new JobsError('unknown_job', `No processor is registered for job ${name}`, { name });
@@ -129,7 +139,16 @@ export class JobsService {
       await tx.query(
         `INSERT INTO jobs (id, name, owner_type, owner_id, organization_id, payload, total_steps, max_attempts)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [row.id, row.name, row.ownerType, row.ownerId, row.organizationId, row.payload, row.totalSteps, row.maxAttempts],
+        [
+          row.id,
+          row.name,
+          row.ownerType,
+          row.ownerId,
+          row.organizationId,
+          row.payload,
+          row.totalSteps,
+          row.maxAttempts,
+        ],
       );
       await this.dispatcher.dispatchAfterCommit(tx, registered.definition.queue, { jobId: row.id, lease: 0 });
     } else {
@@ -153,9 +172,19 @@ export class JobsService {
     qb.orderBy('job.created_at', 'DESC').addOrderBy('job.id', 'DESC').offset(offset).limit(pageSize);
     const [jobs, count] = await qb.getManyAndCount();
     const artifacts = jobs.length
-      ? await this.db.getRepository(JobArtifact).find({ where: { jobId: In(jobs.map((j) => j.id)) }, order: { name: 'ASC' } })
+      ? await this.db
+          .getRepository(JobArtifact)
+          .find({ where: { jobId: In(jobs.map((j) => j.id)) }, order: { name: 'ASC' } })
       : [];
-    return { count, results: jobs.map((j) => this.toDto(j, artifacts.filter((a) => a.jobId === j.id))) };
+    return {
+      count,
+      results: jobs.map((j) =>
+        this.toDto(
+          j,
+          artifacts.filter((a) => a.jobId === j.id),
+        ),
+      ),
+    };
   }
 
   async get(who: Principal, id: string): Promise<JobDto> {
@@ -170,7 +199,8 @@ export class JobsService {
    */
   async cancel(who: Principal, id: string): Promise<JobDto> {
     const job = await this.findVisible(who, id);
-    if (!this.mayChange(who, job)) throw new JobsError('forbidden', 'Only the owner of a job or staff may cancel it.', { job_id: id });
+    if (!this.mayChange(who, job))
+      throw new JobsError('forbidden', 'Only the owner of a job or staff may cancel it.', { job_id: id });
     const rows = await queryRows<{ id: string }>(
       this.db,
       `UPDATE jobs SET
@@ -184,7 +214,10 @@ export class JobsService {
     );
     if (rows.length === 0) {
       const current = await this.db.getRepository(Job).findOneByOrFail({ id });
-      throw new JobsError('invalid_state', `The job is already ${current.state}.`, { job_id: id, state: current.state });
+      throw new JobsError('invalid_state', `The job is already ${current.state}.`, {
+        job_id: id,
+        state: current.state,
+      });
     }
     return this.get(who, id);
   }
@@ -199,10 +232,15 @@ export class JobsService {
     const job = await this.findVisible(who, id);
     const permission = this.registry.requiredPermission(job.name, job.payload);
     if (permission && !this.seesAll(who) && !allowsJob(ability ?? (await this.abilities.for(who)), permission)) {
-      throw new JobsError('forbidden', `You may no longer ${permission.description}, so this job's artifacts are closed to you.`, { job_id: id });
+      throw new JobsError(
+        'forbidden',
+        `You may no longer ${permission.description}, so this job's artifacts are closed to you.`,
+        { job_id: id },
+      );
     }
     const artifact = await this.db.getRepository(JobArtifact).findOneBy({ jobId: id, name });
-    if (!artifact) throw new JobsError('artifact_not_found', 'The job has no artifact of that name.', { job_id: id, name });
+    if (!artifact)
+      throw new JobsError('artifact_not_found', 'The job has no artifact of that name.', { job_id: id, name });
     const base = { name: artifact.name, contentType: artifact.contentType, size: artifact.size };
     if (artifact.text !== null) return { ...base, text: artifact.text };
     try {
@@ -247,14 +285,12 @@ export class JobsService {
       total_steps: job.totalSteps,
       attempts: job.attempts,
       error: job.error,
-      artifacts: artifacts.map(
-        (a): JobArtifactDto => ({
-          name: a.name,
-          url: `${this.apiBase}/jobs/${job.id}/artifacts/${encodeURIComponent(a.name)}`,
-          content_type: a.contentType,
-          size: a.size,
-        }),
-      ),
+      artifacts: artifacts.map((a): JobArtifactDto => ({
+        name: a.name,
+        url: `${this.apiBase}/jobs/${job.id}/artifacts/${encodeURIComponent(a.name)}`,
+        content_type: a.contentType,
+        size: a.size,
+      })),
       text: artifacts.find((a) => a.name === RESULT_ARTIFACT)?.text ?? null,
     };
   }

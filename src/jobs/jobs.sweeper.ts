@@ -79,7 +79,14 @@ export class JobsSweeper implements OnApplicationBootstrap, OnModuleDestroy {
         [this.settings.JOB_HEARTBEAT_TIMEOUT_MS],
       );
       if (stale.length === 0) return [];
-      return queryRows<{ id: string; name: string; state: JobState; attempts: number; lease: number; backoff_ms: number }>(
+      return queryRows<{
+        id: string;
+        name: string;
+        state: JobState;
+        attempts: number;
+        lease: number;
+        backoff_ms: number;
+      }>(
         tx,
         `UPDATE jobs j SET
                 state = (CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'Canceled'

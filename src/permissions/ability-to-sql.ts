@@ -70,7 +70,9 @@ class Translator {
     const column = this.column(field);
     const scalar = (v: unknown) => v === null || v instanceof Date || typeof v !== 'object';
     if (!(Array.isArray(value) ? value.every(scalar) : scalar(value))) {
-      throw new Error(`ability-to-sql: the condition on "${field}" compares with an object, which has no SQL translation`);
+      throw new Error(
+        `ability-to-sql: the condition on "${field}" compares with an object, which has no SQL translation`,
+      );
     }
     switch (node.operator) {
       case 'eq':
@@ -103,7 +105,9 @@ class Translator {
       case 'gte':
         return `${column} >= ${this.param(value)}`;
       default:
-        throw new Error(`ability-to-sql: the condition operator "${node.operator}" on "${field}" has no SQL translation`);
+        throw new Error(
+          `ability-to-sql: the condition operator "${node.operator}" on "${field}" has no SQL translation`,
+        );
     }
   }
 }
@@ -128,7 +132,8 @@ export function abilityToSql(
   const denials: string[] = [];
   const terms: string[] = [];
   for (const rule of ability.rulesFor(action, subjectType)) {
-    if (rule.fields) throw new Error('ability-to-sql: field-level rules restrict columns, not rows, and are not supported');
+    if (rule.fields)
+      throw new Error('ability-to-sql: field-level rules restrict columns, not rows, and are not supported');
     const ast = rule.conditions ? (rule.ast as ConditionNode | undefined) : undefined;
     const condition = ast ? t.condition(ast) : null;
     if (rule.inverted) {

@@ -58,7 +58,8 @@ export class AbilityFactory {
    */
   async for(principal: Principal, manager?: EntityManager): Promise<AppAbility> {
     if (principal.isStaff || principal.tokenKind === 'activation') return buildAbility(principal, []);
-    const grants = principal.grants && !manager ? this.known(principal, principal.grants) : await this.grantsOf(principal, manager);
+    const grants =
+      principal.grants && !manager ? this.known(principal, principal.grants) : await this.grantsOf(principal, manager);
     const ability = buildAbility(principal, grants);
     this.grantsByAbility.set(ability, grants);
     return ability;
@@ -78,7 +79,10 @@ export class AbilityFactory {
       const role = findRole(row.role);
       if (role && isScopeType(row.scopeType) && role.scopeType === row.scopeType) return true;
       // A role removed from the code (or a hand-edited row) grants nothing.
-      this.logger.warn({ role: row.role, scopeType: row.scopeType, principal: principal.id }, 'membership with an unknown role ignored');
+      this.logger.warn(
+        { role: row.role, scopeType: row.scopeType, principal: principal.id },
+        'membership with an unknown role ignored',
+      );
       return false;
     });
   }

@@ -60,7 +60,11 @@ export function representativeAt(subjectType: SubjectType, scope: Scope): Record
 function ownRules(principal: Principal): Rule[] {
   const rules: Rule[] = [
     { action: ['read', 'update'], subject: 'Self' },
-    { action: 'read', subject: principal.type === 'user' ? 'User' : 'ServiceAccount', conditions: { id: principal.id } },
+    {
+      action: 'read',
+      subject: principal.type === 'user' ? 'User' : 'ServiceAccount',
+      conditions: { id: principal.id },
+    },
     { action: ['read', 'cancel'], subject: 'Job', conditions: { ownerType: principal.type, ownerId: principal.id } },
   ];
   // A service account belongs to one organization and may see that organization's record.
@@ -84,7 +88,8 @@ function grantRules(grants: readonly Grant[], resolveRole: (name: string) => Rol
       for (const subject of subjectsAt(permission.subject, grant.scopeType)) {
         const key = `${permission.action}\u0000${subject}\u0000${grant.scopeType}`;
         let entry = merged.get(key);
-        if (!entry) merged.set(key, (entry = { action: permission.action, subject, scopeType: grant.scopeType, ids: new Set() }));
+        if (!entry)
+          merged.set(key, (entry = { action: permission.action, subject, scopeType: grant.scopeType, ids: new Set() }));
         entry.ids.add(grant.scopeId);
       }
     }
@@ -119,7 +124,8 @@ export function buildAbility(
   const rules: Rule[] = [];
   if (principal.isSupport) rules.push({ action: [...READ_ACTIONS], subject: ALL });
   rules.push(...ownRules(principal));
-  const usable = principal.type === 'service_account' ? grants.filter((g) => g.organizationId === principal.organizationId) : grants;
+  const usable =
+    principal.type === 'service_account' ? grants.filter((g) => g.organizationId === principal.organizationId) : grants;
   rules.push(...grantRules(usable, resolveRole));
   return createMongoAbility(rules);
 }

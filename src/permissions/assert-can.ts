@@ -2,7 +2,8 @@ import { AppAbility, asSubject } from './ability';
 import { PermissionsError } from './permissions.errors';
 import { Action, SUBJECT_ACTIONS, SubjectType } from './subjects';
 
-const label = (type: SubjectType) => type.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/ (\w)/g, (_, c: string) => ` ${c.toLowerCase()}`);
+const label = (type: SubjectType) =>
+  type.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/ (\w)/g, (_, c: string) => ` ${c.toLowerCase()}`);
 
 /**
  * Object-level check in a service, after loading the object:
@@ -16,9 +17,13 @@ export function assertCan(ability: AppAbility, action: string, subjectType: Subj
     throw new PermissionsError('not_found', `${label(subjectType)} not found.`);
   }
   if (!ability.can(action, subject)) {
-    throw new PermissionsError('forbidden', `You may not ${action.replace(/_/g, ' ')} this ${label(subjectType).toLowerCase()}.`, {
-      action,
-    });
+    throw new PermissionsError(
+      'forbidden',
+      `You may not ${action.replace(/_/g, ' ')} this ${label(subjectType).toLowerCase()}.`,
+      {
+        action,
+      },
+    );
   }
 }
 

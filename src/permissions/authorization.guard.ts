@@ -14,7 +14,11 @@ import { ABILITY_KEY } from './current-ability.decorator';
 type AuthorizedRequest = Request & { [PRINCIPAL_KEY]?: Principal; [ABILITY_KEY]?: AppAbility };
 
 /** What a route declares: public, a permission, or nothing (which is refused). */
-export function routeDeclaration(reflector: Reflector, handler: object, controller: object): 'public' | RequiredPermission | null {
+export function routeDeclaration(
+  reflector: Reflector,
+  handler: object,
+  controller: object,
+): 'public' | RequiredPermission | null {
   const targets = [handler, controller] as Parameters<Reflector['getAllAndOverride']>[1];
   if (reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return 'public';
   return reflector.getAllAndOverride<RequiredPermission | undefined>(REQUIRED_PERMISSION, targets) ?? null;
@@ -61,10 +65,14 @@ export class AuthorizationGuard implements CanActivate {
       if (ability.can('read', declared.subject)) return true;
       throw new CommonError('not_found', `${declared.subject} not found.`);
     }
-    throw new CommonError('forbidden', `You may not ${declared.action.replace(/_/g, ' ')} ${declared.subject} objects.`, {
-      action: declared.action,
-      subject: declared.subject,
-    });
+    throw new CommonError(
+      'forbidden',
+      `You may not ${declared.action.replace(/_/g, ' ')} ${declared.subject} objects.`,
+      {
+        action: declared.action,
+        subject: declared.subject,
+      },
+    );
   }
 }
 

@@ -25,14 +25,19 @@ class PermissionsQuery {
 class ObjectPermissionsView {
   @ApiProperty({ enum: OBJECT_TYPES }) object_type: SubjectType;
   @ApiProperty({ format: 'uuid' }) object_id: string;
-  @ApiProperty({ enum: ACTIONS, isArray: true, description: 'What the caller may do on the object.' }) actions: Action[];
+  @ApiProperty({ enum: ACTIONS, isArray: true, description: 'What the caller may do on the object.' })
+  actions: Action[];
 }
 
 class RoleView {
   @ApiProperty() name: string;
   @ApiProperty() description: string;
   @ApiProperty({ enum: SCOPE_TYPES }) scope_type: ScopeType;
-  @ApiProperty({ description: '`action subject` pairs; `all` is every subject of the scope.', isArray: true, type: String })
+  @ApiProperty({
+    description: '`action subject` pairs; `all` is every subject of the scope.',
+    isArray: true,
+    type: String,
+  })
   permissions: string[];
 }
 

@@ -18,7 +18,8 @@ export interface Role {
   permissions: readonly Permission[];
 }
 
-const p = (action: Action, ...subjects: (SubjectType | typeof ALL)[]): Permission[] => subjects.map((subject) => ({ action, subject }));
+const p = (action: Action, ...subjects: (SubjectType | typeof ALL)[]): Permission[] =>
+  subjects.map((subject) => ({ action, subject }));
 
 /** Program rights exist at organization scope (every program of it) and at program scope (one program). */
 function registrarRoles(scopeType: 'organization' | 'program'): Role[] {
@@ -61,7 +62,8 @@ function registrarRoles(scopeType: 'organization' | 'program'): Role[] {
 export const ROLES: readonly Role[] = [
   {
     name: 'organization_admin',
-    description: 'Does everything in the organization: projects, users, service accounts, groups, course accounts, programs.',
+    description:
+      'Does everything in the organization: projects, users, service accounts, groups, course accounts, programs.',
     scopeType: 'organization',
     permissions: p('manage', ALL),
   },
@@ -123,7 +125,8 @@ export function roleProblems(roles: readonly Role[] = ROLES): string[] {
     if (seen.has(role.name)) problems.push(`${role.name}: duplicate role name`);
     seen.add(role.name);
     if (!/^[a-z][a-z0-9_]*$/.test(role.name)) problems.push(`${role.name}: name must be snake_case`);
-    if (!role.description.trim() || role.description.includes('\n')) problems.push(`${role.name}: needs a one-line description`);
+    if (!role.description.trim() || role.description.includes('\n'))
+      problems.push(`${role.name}: needs a one-line description`);
     if (role.permissions.length === 0) problems.push(`${role.name}: grants nothing`);
     for (const { action, subject } of role.permissions) {
       if (subject !== ALL && !SCOPE_LINKS[subject][role.scopeType]) {

@@ -25,7 +25,12 @@ export class SubjectDirectory {
   }
 
   /** Registers a subject whose fields are columns of its own row, found by primary key `id`. */
-  registerEntity<E extends { id: string }>(type: SubjectType, db: DataSource, entity: EntityTarget<E>, fields: (keyof E & string)[]): void {
+  registerEntity<E extends { id: string }>(
+    type: SubjectType,
+    db: DataSource,
+    entity: EntityTarget<E>,
+    fields: (keyof E & string)[],
+  ): void {
     const select = Object.fromEntries(['id', ...fields].map((f) => [f, true])) as FindOptionsSelect<E>;
     this.register(type, async (id) => {
       const row = await db.getRepository(entity).findOne({ where: { id } as FindOptionsWhere<E>, select });
@@ -50,7 +55,9 @@ export class SubjectDirectory {
       case 'ServiceAccount':
         return this.accounts().resolvePrincipal('service_account', id) as Promise<Record<string, unknown> | null>;
       default:
-        throw new PermissionsError('unknown_object_type', `Objects of type ${type} cannot be looked up.`, { object_type: type });
+        throw new PermissionsError('unknown_object_type', `Objects of type ${type} cannot be looked up.`, {
+          object_type: type,
+        });
     }
   }
 
@@ -58,7 +65,10 @@ export class SubjectDirectory {
   async resolveScope(type: ScopeType, id: string): Promise<Scope | null> {
     const subject = SCOPE_SUBJECT[type];
     if (!this.knows(subject)) {
-      throw new PermissionsError('unknown_scope', `${type} scopes are not available.`, { scope_type: type, scope_id: id });
+      throw new PermissionsError('unknown_scope', `${type} scopes are not available.`, {
+        scope_type: type,
+        scope_id: id,
+      });
     }
     const fields = await this.load(subject, id);
     if (!fields) return null;

@@ -62,7 +62,12 @@ export const ACTIONS = [
 export type Action = (typeof ACTIONS)[number];
 
 /** Actions that only read: support users hold all of them everywhere. */
-export const READ_ACTIONS = ['read', 'read_metadata', 'read_enrollments', 'read_reports'] as const satisfies readonly Action[];
+export const READ_ACTIONS = [
+  'read',
+  'read_metadata',
+  'read_enrollments',
+  'read_reports',
+] as const satisfies readonly Action[];
 
 const CRUD = ['read', 'create', 'update', 'delete'] as const satisfies readonly Action[];
 

@@ -63,7 +63,10 @@ describe('Accounts services other modules call', () => {
     it("reads in the caller's transaction", async () => {
       const org = await createOrganization(t);
       await inRolledBackTransaction(db, async (tx) => {
-        const [{ id }] = await tx.query(`INSERT INTO projects (organization_id, key, name) VALUES ($1, $2, 'Uncommitted') RETURNING id`, [org.id, unique('prj')]);
+        const [{ id }] = await tx.query(
+          `INSERT INTO projects (organization_id, key, name) VALUES ($1, $2, 'Uncommitted') RETURNING id`,
+          [org.id, unique('prj')],
+        );
         expect(await projects.findForCourseAccounts(id)).toBeNull();
         expect((await projects.findForCourseAccounts(id, tx))?.name).toBe('Uncommitted');
       });
@@ -74,17 +77,34 @@ describe('Accounts services other modules call', () => {
     it("inserts the rows with one INSERT in the caller's transaction and returns their ids in order", async () => {
       const org = await createOrganization(t);
       const prefix = unique('bulk');
-      const rows = Array.from({ length: 1000 }, (_, i) => ({ username: `${prefix}-${i}`, email: `${prefix}-${i}@example.edu`, organizationId: org.id, kind: 'course_account' as const }));
+      const rows = Array.from({ length: 1000 }, (_, i) => ({
+        username: `${prefix}-${i}`,
+        email: `${prefix}-${i}@example.edu`,
+        organizationId: org.id,
+        kind: 'course_account' as const,
+      }));
       let ids: string[] = [];
       await inRolledBackTransaction(db, async (tx) => {
         const inserts = countStatements(tx, /^INSERT INTO "users"/);
         ids = await users.insertMany(rows, tx);
         expect(inserts()).toBe(1);
-        const found = await tx.query(`SELECT id, username, email, kind, is_active, is_staff, source, password_hash FROM users WHERE id = ANY($1::uuid[])`, [ids]);
+        const found = await tx.query(
+          `SELECT id, username, email, kind, is_active, is_staff, source, password_hash FROM users WHERE id = ANY($1::uuid[])`,
+          [ids],
+        );
         const byId = new Map(found.map((u: { id: string }) => [u.id, u]));
         expect(ids).toHaveLength(1000);
         ids.forEach((id, i) =>
-          expect(byId.get(id)).toEqual({ id, username: rows[i].username, email: rows[i].email, kind: 'course_account', is_active: true, is_staff: false, source: 'local', password_hash: null }),
+          expect(byId.get(id)).toEqual({
+            id,
+            username: rows[i].username,
+            email: rows[i].email,
+            kind: 'course_account',
+            is_active: true,
+            is_staff: false,
+            source: 'local',
+            password_hash: null,
+          }),
         );
       });
       const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM users WHERE id = ANY($1::uuid[])`, [ids]);
@@ -107,8 +127,13 @@ describe('Accounts services other modules call', () => {
     it('refuses a taken username with duplicate_username and inserts none of the rows', async () => {
       const taken = await createUser(t);
       const fresh = unique('fresh');
-      await expect(users.insertMany([{ username: fresh }, { username: taken.row.username.toUpperCase() }])).rejects.toMatchObject({ code: 'duplicate_username' });
-      await expect(users.insertMany([{ username: taken.row.username }])).rejects.toMatchObject({ code: 'duplicate_username', details: { username: taken.row.username } });
+      await expect(
+        users.insertMany([{ username: fresh }, { username: taken.row.username.toUpperCase() }]),
+      ).rejects.toMatchObject({ code: 'duplicate_username' });
+      await expect(users.insertMany([{ username: taken.row.username }])).rejects.toMatchObject({
+        code: 'duplicate_username',
+        details: { username: taken.row.username },
+      });
       expect(await db.query(`SELECT 1 FROM users WHERE username = $1`, [fresh])).toEqual([]);
     });
   });
@@ -118,7 +143,11 @@ describe('Accounts services other modules call', () => {
       const [a, b, other] = [await createUser(t), await createUser(t), await createUser(t)];
       const active = async (m: DataSource | EntityManager) =>
         Object.fromEntries(
-          (await m.query(`SELECT id, is_active FROM users WHERE id = ANY($1::uuid[])`, [[a.row.id, b.row.id, other.row.id]])).map((u: { id: string; is_active: boolean }) => [u.id, u.is_active]),
+          (
+            await m.query(`SELECT id, is_active FROM users WHERE id = ANY($1::uuid[])`, [
+              [a.row.id, b.row.id, other.row.id],
+            ])
+          ).map((u: { id: string; is_active: boolean }) => [u.id, u.is_active]),
         );
       await inRolledBackTransaction(db, async (tx) => {
         const updates = countStatements(tx, /^UPDATE "users"/);

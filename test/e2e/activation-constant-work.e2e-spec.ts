@@ -25,9 +25,14 @@ describe('Activation matching does the same work whichever field was wrong', () 
   afterAll(() => ds?.destroy());
 
   async function record(): Promise<{ id: string; crsid: string; dateOfBirth: string; code: string }> {
-    const [org] = await ds.query('INSERT INTO organizations (key, name) VALUES ($1, $1) RETURNING id', [`org-${randomUUID()}`]);
+    const [org] = await ds.query('INSERT INTO organizations (key, name) VALUES ($1, $1) RETURNING id', [
+      `org-${randomUUID()}`,
+    ]);
     const crsid = `ab${randomUUID().slice(0, 6)}`;
-    const [user] = await ds.query('INSERT INTO users (username, organization_id) VALUES ($1, $2) RETURNING id', [crsid, org.id]);
+    const [user] = await ds.query('INSERT INTO users (username, organization_id) VALUES ($1, $2) RETURNING id', [
+      crsid,
+      org.id,
+    ]);
     const code = 'ABCDEFGHJKMN';
     const [row] = await ds.query(
       `INSERT INTO activation_records (organization_id, user_id, crsid, last_name, date_of_birth, code_hash, expires_at)
@@ -37,13 +42,20 @@ describe('Activation matching does the same work whichever field was wrong', () 
     return { id: row.id, crsid, dateOfBirth: '1996-12-19', code };
   }
 
-  const attempts = async (id: string) => (await ds.query('SELECT failed_attempts FROM activation_records WHERE id = $1', [id]))[0].failed_attempts;
+  const attempts = async (id: string) =>
+    (await ds.query('SELECT failed_attempts FROM activation_records WHERE id = $1', [id]))[0].failed_attempts;
 
   it('sends the same statements for a wrong code, a wrong date of birth and an unknown crsid', async () => {
     const who = await record();
-    const wrongCode = await log.during(() => activation.match({ crsid: who.crsid, dateOfBirth: who.dateOfBirth, code: 'QRSTUVWXYZ23' }));
-    const wrongDob = await log.during(() => activation.match({ crsid: who.crsid, dateOfBirth: '1996-12-20', code: who.code }));
-    const unknown = await log.during(() => activation.match({ crsid: `${who.crsid}x`, dateOfBirth: who.dateOfBirth, code: who.code }));
+    const wrongCode = await log.during(() =>
+      activation.match({ crsid: who.crsid, dateOfBirth: who.dateOfBirth, code: 'QRSTUVWXYZ23' }),
+    );
+    const wrongDob = await log.during(() =>
+      activation.match({ crsid: who.crsid, dateOfBirth: '1996-12-20', code: who.code }),
+    );
+    const unknown = await log.during(() =>
+      activation.match({ crsid: `${who.crsid}x`, dateOfBirth: who.dateOfBirth, code: who.code }),
+    );
     for (const r of [wrongCode, wrongDob, unknown]) expect(r.result).toBeNull();
     expect(wrongCode.queries.some((q) => q.startsWith('UPDATE activation_records'))).toBe(true);
     expect(wrongDob.queries).toEqual(wrongCode.queries);

@@ -120,13 +120,19 @@ describe('Activation', () => {
       const org = await createOrganization(t);
       for (const bad of [[], [activationRow()]]) {
         const res = await postActivationRecords(t, staff, org.id, [activationRow(), bad]);
-        expect({ status: res.status, error: res.body.error, fields: res.body.details?.fields?.map((f: { field: string }) => f.field) }).toEqual({
+        expect({
+          status: res.status,
+          error: res.body.error,
+          fields: res.body.details?.fields?.map((f: { field: string }) => f.field),
+        }).toEqual({
           status: 400,
           error: 'validation_failed',
           fields: ['records'],
         });
       }
-      const [{ n }] = await t.app.get(DataSource).query('SELECT count(*)::int AS n FROM activation_records WHERE organization_id = $1', [org.id]);
+      const [{ n }] = await t.app
+        .get(DataSource)
+        .query('SELECT count(*)::int AS n FROM activation_records WHERE organization_id = $1', [org.id]);
       expect(n).toBe(0);
     });
 
@@ -134,23 +140,32 @@ describe('Activation', () => {
       const org = await createOrganization(t);
       const existing = await createUser(t, { organizationId: org.id });
       const twin = activationRow();
-      const rows = [twin, activationRow({ crsid: twin.crsid.toUpperCase() }), activationRow({ crsid: existing.row.username })];
+      const rows = [
+        twin,
+        activationRow({ crsid: twin.crsid.toUpperCase() }),
+        activationRow({ crsid: existing.row.username }),
+      ];
       const res = await postActivationRecords(t, staff, org.id, rows).expect(201);
       const [a, b, c] = res.body.results as { status: string; user: string; code: string }[];
       expect([a.status, b.status, c.status]).toEqual(['created', 'created', 'created']);
       expect(b.user).toBe(a.user);
       expect(c.user).toBe(existing.row.id);
       expect(new Set([a.code, b.code, c.code]).size).toBe(3);
-      const users = await t.app.get(DataSource).query('SELECT count(*)::int AS n FROM users WHERE lower(username) = $1', [twin.crsid.toLowerCase()]);
+      const users = await t.app
+        .get(DataSource)
+        .query('SELECT count(*)::int AS n FROM users WHERE lower(username) = $1', [twin.crsid.toLowerCase()]);
       expect(users[0].n).toBe(1);
     });
 
     it('creates every row when concurrent requests add the same new people', async () => {
       const org = await createOrganization(t);
       const people = Array.from({ length: 40 }, () => activationRow());
-      const responses = await Promise.all(Array.from({ length: 6 }, () => postActivationRecords(t, staff, org.id, people)));
+      const responses = await Promise.all(
+        Array.from({ length: 6 }, () => postActivationRecords(t, staff, org.id, people)),
+      );
       expect(responses.map((r) => r.status)).toEqual([201, 201, 201, 201, 201, 201]);
-      for (const r of responses) expect(r.body.results.every((x: { status: string }) => x.status === 'created')).toBe(true);
+      for (const r of responses)
+        expect(r.body.results.every((x: { status: string }) => x.status === 'created')).toBe(true);
       const [counts] = await t.app.get(DataSource).query(
         `SELECT (SELECT count(*)::int FROM users WHERE organization_id = $1) AS users,
                 (SELECT count(*)::int FROM activation_records WHERE organization_id = $1) AS records`,
@@ -173,7 +188,11 @@ describe('Activation', () => {
       const org = await createOrganization(t);
       const admin = await createUser(t, { organizationId: org.id });
       await grantRole(t, admin.principal, 'organization_admin', orgScope(org));
-      const staffMember = await createUser(t, { organizationId: org.id, isStaff: true, password: 'the staff password' });
+      const staffMember = await createUser(t, {
+        organizationId: org.id,
+        isStaff: true,
+        password: 'the staff password',
+      });
       const supportMember = await createUser(t, { organizationId: org.id, isSupport: true });
       const plain = await createUser(t, { organizationId: org.id });
       const rows = [staffMember, supportMember, plain].map((u) => activationRow({ crsid: u.row.username }));
@@ -187,9 +206,14 @@ describe('Activation', () => {
       expect(forPlain.status).toBe('created');
       const [{ n }] = await t.app
         .get(DataSource)
-        .query('SELECT count(*)::int AS n FROM activation_records WHERE user_id = ANY($1::uuid[])', [[staffMember.row.id, supportMember.row.id]]);
+        .query('SELECT count(*)::int AS n FROM activation_records WHERE user_id = ANY($1::uuid[])', [
+          [staffMember.row.id, supportMember.row.id],
+        ]);
       expect(n).toBe(0);
-      await t.http.post('/api/v1/auth/login').send({ username: staffMember.row.username, password: 'the staff password' }).expect(200);
+      await t.http
+        .post('/api/v1/auth/login')
+        .send({ username: staffMember.row.username, password: 'the staff password' })
+        .expect(200);
 
       // Staff may still issue them.
       const byStaff = await postActivationRecords(t, staff, org.id, rows.slice(0, 2)).expect(201);
@@ -210,7 +234,13 @@ describe('Activation', () => {
       const rows = [activated, adminElsewhere, external, newcomer].map((u) => activationRow({ crsid: u.row.username }));
 
       const res = await postActivationRecords(t, admin.auth, org.id, rows).expect(201);
-      expect(res.body.results.map((r: { status: string; error?: string; code?: string }) => ({ status: r.status, error: r.error, code: r.code !== undefined }))).toEqual([
+      expect(
+        res.body.results.map((r: { status: string; error?: string; code?: string }) => ({
+          status: r.status,
+          error: r.error,
+          code: r.code !== undefined,
+        })),
+      ).toEqual([
         { status: 'error', error: 'already_activated', code: false },
         { status: 'error', error: 'forbidden', code: false },
         { status: 'error', error: 'forbidden', code: false },
@@ -218,9 +248,14 @@ describe('Activation', () => {
       ]);
       const [{ n }] = await t.app
         .get(DataSource)
-        .query('SELECT count(*)::int AS n FROM activation_records WHERE user_id = ANY($1::uuid[])', [[activated.row.id, adminElsewhere.row.id, external.row.id]]);
+        .query('SELECT count(*)::int AS n FROM activation_records WHERE user_id = ANY($1::uuid[])', [
+          [activated.row.id, adminElsewhere.row.id, external.row.id],
+        ]);
       expect(n).toBe(0);
-      await t.http.post('/api/v1/auth/login').send({ username: activated.row.username, password: 'the chosen password' }).expect(200);
+      await t.http
+        .post('/api/v1/auth/login')
+        .send({ username: activated.row.username, password: 'the chosen password' })
+        .expect(200);
 
       // Staff may still issue them (a staff-issued code is how a forgotten password is reset).
       const byStaff = await postActivationRecords(t, staff, org.id, rows.slice(0, 3)).expect(201);
@@ -301,12 +336,21 @@ describe('Activation', () => {
     it('treats parameters sent without a value as omitted (RFC 6749 §3.2)', async () => {
       const org = await createOrganization(t);
       const byName = await newActivation(t, staff, org.id);
-      await activationGrant(t, { crsid: '', last_name: byName.lastName, date_of_birth: byName.dateOfBirth, code: byName.code }).expect(200);
+      await activationGrant(t, {
+        crsid: '',
+        last_name: byName.lastName,
+        date_of_birth: byName.dateOfBirth,
+        code: byName.code,
+      }).expect(200);
       const byCrsidOnly = await newActivation(t, staff, org.id);
       await activationGrant(t, byCrsid(byCrsidOnly, { last_name: '', client_id: '' })).expect(200);
       // Both empty is neither given.
       const neither = await newActivation(t, staff, org.id);
-      expectOAuthError(await activationGrant(t, byCrsid(neither, { crsid: '', last_name: '' })), 400, 'invalid_request');
+      expectOAuthError(
+        await activationGrant(t, byCrsid(neither, { crsid: '', last_name: '' })),
+        400,
+        'invalid_request',
+      );
     });
 
     it('answers a wrong code, date of birth or crsid with the same invalid_grant', async () => {
@@ -466,14 +510,21 @@ describe('Activation', () => {
         .expect(204);
       await t.http.patch(`/api/v1/users/${first.userId}`).set(staff).send({ is_active: false }).expect(200);
       // A new letter issued by mistake must not switch the account back on.
-      const again = await newActivation(t, staff, org.id, { crsid: first.crsid, last_name: first.lastName, date_of_birth: first.dateOfBirth });
+      const again = await newActivation(t, staff, org.id, {
+        crsid: first.crsid,
+        last_name: first.lastName,
+        date_of_birth: first.dateOfBirth,
+      });
       const res = await t.http
         .post('/api/v1/accounts/activate')
         .set({ Authorization: `Bearer ${await activationToken(t, again)}` })
         .send({ password: 'another password!', accept_terms: true })
         .expect(409);
       expect(res.body.error).toBe('inactive');
-      await t.http.post('/api/v1/auth/login').send({ username: first.crsid, password: 'another password!' }).expect(401);
+      await t.http
+        .post('/api/v1/auth/login')
+        .send({ username: first.crsid, password: 'another password!' })
+        .expect(401);
     });
 
     it('requires accepting the terms and a long enough password', async () => {
@@ -503,20 +554,27 @@ describe('the new-user-credentials grant, per-address attempt limit', () => {
   let t: TestApp;
   let staff: { Authorization: string };
   beforeAll(async () => {
-    t = await createTestApp({ settings: { LOGIN_RATE_LIMIT: String(LIMIT), LOGIN_RATE_WINDOW_SECONDS: '60', TRUST_PROXY: '1' } });
+    t = await createTestApp({
+      settings: { LOGIN_RATE_LIMIT: String(LIMIT), LOGIN_RATE_WINDOW_SECONDS: '60', TRUST_PROXY: '1' },
+    });
     staff = (await createStaff(t)).auth;
   });
   afterAll(() => t.close());
 
   const attempt = (who: ActivationIdentity, ip: string, changes: Record<string, string> = {}) =>
-    tokenRequest(t, { grant_type: NEW_USER_GRANT, crsid: who.crsid, date_of_birth: who.dateOfBirth, code: who.code, ...changes }, { 'x-forwarded-for': ip });
+    tokenRequest(
+      t,
+      { grant_type: NEW_USER_GRANT, crsid: who.crsid, date_of_birth: who.dateOfBirth, code: who.code, ...changes },
+      { 'x-forwarded-for': ip },
+    );
 
   it('answers 429 with Retry-After once an address has made LOGIN_RATE_LIMIT attempts, right details or not; other addresses go on', async () => {
     const org = await createOrganization(t);
     const people = await Promise.all(Array.from({ length: LIMIT + 1 }, () => newActivation(t, staff, org.id)));
     const ip = '10.5.0.1';
     // Wrong codes for different people: no record comes near its own lock.
-    for (const who of people.slice(0, LIMIT)) expectOAuthError(await attempt(who, ip, { code: 'ABCDEFGHJKMN' }), 400, 'invalid_grant');
+    for (const who of people.slice(0, LIMIT))
+      expectOAuthError(await attempt(who, ip, { code: 'ABCDEFGHJKMN' }), 400, 'invalid_grant');
     const limited = await attempt(people[LIMIT], ip);
     expectOAuthError(limited, 429, 'invalid_request');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
@@ -530,7 +588,8 @@ describe('the new-user-credentials grant, per-address attempt limit', () => {
     const ip = '10.5.1.1';
     // Malformed requests are refused before the limit counts them.
     const who = await newActivation(t, staff, org.id);
-    for (let i = 0; i < LIMIT + 2; i++) expectOAuthError(await attempt(who, ip, { date_of_birth: 'not-a-date' }), 400, 'invalid_request');
+    for (let i = 0; i < LIMIT + 2; i++)
+      expectOAuthError(await attempt(who, ip, { date_of_birth: 'not-a-date' }), 400, 'invalid_request');
     for (let i = 0; i < LIMIT; i++) await attempt(await newActivation(t, staff, org.id), ip).expect(200);
     expectOAuthError(await attempt(await newActivation(t, staff, org.id), ip), 429, 'invalid_request');
   });

@@ -26,25 +26,55 @@ describe('Audit events', () => {
 
   it('records every administrative change, login, client failure and rotation, with its actor and organization', async () => {
     const staff = await createStaff(t);
-    const org = (await t.http.post('/api/v1/organizations').set(staff.auth).send({ key: unique('org'), name: 'Audited' }).expect(201)).body;
-    await t.http.patch(`/api/v1/organizations/${org.id}`).set(staff.auth).send({ name: 'Audited, renamed' }).expect(200);
+    const org = (
+      await t.http
+        .post('/api/v1/organizations')
+        .set(staff.auth)
+        .send({ key: unique('org'), name: 'Audited' })
+        .expect(201)
+    ).body;
+    await t.http
+      .patch(`/api/v1/organizations/${org.id}`)
+      .set(staff.auth)
+      .send({ name: 'Audited, renamed' })
+      .expect(200);
     const project = (
       await t.http
         .post('/api/v1/projects')
         .set(staff.auth)
-        .send({ organization: org.id, key: unique('p'), name: 'Course', kind: 'course', start_date: '2030-01-01', end_date: '2030-06-30' })
+        .send({
+          organization: org.id,
+          key: unique('p'),
+          name: 'Course',
+          kind: 'course',
+          start_date: '2030-01-01',
+          end_date: '2030-06-30',
+        })
         .expect(201)
     ).body;
     await t.http.patch(`/api/v1/projects/${project.id}`).set(staff.auth).send({ name: 'Course, renamed' }).expect(200);
     await t.http.delete(`/api/v1/projects/${project.id}`).set(staff.auth).expect(204);
-    const user = (await t.http.post('/api/v1/users').set(staff.auth).send({ username: unique('u'), organization: org.id }).expect(201)).body;
+    const user = (
+      await t.http
+        .post('/api/v1/users')
+        .set(staff.auth)
+        .send({ username: unique('u'), organization: org.id })
+        .expect(201)
+    ).body;
     await t.http.patch(`/api/v1/users/${user.id}`).set(staff.auth).send({ first_name: 'Ada' }).expect(200);
-    const sa = (await t.http.post('/api/v1/service-accounts').set(staff.auth).send({ organization: org.id, name: unique('svc') }).expect(201)).body;
+    const sa = (
+      await t.http
+        .post('/api/v1/service-accounts')
+        .set(staff.auth)
+        .send({ organization: org.id, name: unique('svc') })
+        .expect(201)
+    ).body;
     await t.http.post(`/api/v1/service-accounts/${sa.id}/rotate-secret`).set(staff.auth).expect(200);
     await t.http.post(`/api/v1/service-accounts/${sa.id}/deactivate`).set(staff.auth).expect(200);
 
     const events = await list(staff.auth, `organization=${org.id}`);
-    const bySubject = (action: string, subjectId: string) => events.filter((e) => e.action === action && e.subject_id === subjectId);
+    const bySubject = (action: string, subjectId: string) =>
+      events.filter((e) => e.action === action && e.subject_id === subjectId);
     for (const [action, subject] of [
       ['organization.created', org.id],
       ['organization.updated', org.id],
@@ -71,11 +101,25 @@ describe('Audit events', () => {
     const password = 'correct horse battery staple';
     const person = await createUser(t, { organizationId: org.id, password });
     await t.http.post('/api/v1/auth/login').send({ username: person.row.username, password }).expect(200);
-    await t.http.post('/api/v1/auth/login').send({ username: person.row.username, password: 'wrong password' }).expect(401);
+    await t.http
+      .post('/api/v1/auth/login')
+      .send({ username: person.row.username, password: 'wrong password' })
+      .expect(401);
     const client = await createServiceAccount(t, org.id);
-    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(client.row.clientId, 'cas_wrong') })).status).toBe(401);
+    expect(
+      (
+        await tokenRequest(
+          t,
+          { grant_type: 'client_credentials' },
+          { authorization: basicAuth(client.row.clientId, 'cas_wrong') },
+        )
+      ).status,
+    ).toBe(401);
     const crsid = unique('zz');
-    expect((await tokenRequest(t, { grant_type: NEW_USER_GRANT, crsid, date_of_birth: '1996-12-19', code: 'ABCDEFGHJKMN' })).status).toBe(400);
+    expect(
+      (await tokenRequest(t, { grant_type: NEW_USER_GRANT, crsid, date_of_birth: '1996-12-19', code: 'ABCDEFGHJKMN' }))
+        .status,
+    ).toBe(400);
 
     const logins = await list(staff.auth, `subject_id=${person.row.id}`);
     expect(logins.filter((e) => e.action === 'auth.login')).toEqual([
@@ -85,7 +129,9 @@ describe('Audit events', () => {
       expect.objectContaining({ actor_type: 'anonymous', organization: org.id }),
     ]);
     expect(JSON.stringify(logins)).not.toContain('wrong password');
-    const clientFailures = (await list(staff.auth, 'action=oauth.client_auth_failed')).filter((e) => e.data.client_id === client.row.clientId);
+    const clientFailures = (await list(staff.auth, 'action=oauth.client_auth_failed')).filter(
+      (e) => e.data.client_id === client.row.clientId,
+    );
     expect(clientFailures).toHaveLength(1);
     expect(JSON.stringify(clientFailures)).not.toContain('cas_wrong');
     const activations = await list(staff.auth, 'action=activation.failed');
@@ -97,10 +143,25 @@ describe('Audit events', () => {
     const staff = await createStaff(t);
     const other = await createStaff(t);
     const started = new Date().toISOString();
-    const a = (await t.http.post('/api/v1/organizations').set(staff.auth).send({ key: unique('org'), name: 'A' }).expect(201)).body;
-    const b = (await t.http.post('/api/v1/organizations').set(other.auth).send({ key: unique('org'), name: 'B' }).expect(201)).body;
+    const a = (
+      await t.http
+        .post('/api/v1/organizations')
+        .set(staff.auth)
+        .send({ key: unique('org'), name: 'A' })
+        .expect(201)
+    ).body;
+    const b = (
+      await t.http
+        .post('/api/v1/organizations')
+        .set(other.auth)
+        .send({ key: unique('org'), name: 'B' })
+        .expect(201)
+    ).body;
 
-    const mine = await list(staff.auth, `actor=${staff.row.id}&action=organization.created&since=${encodeURIComponent(started)}`);
+    const mine = await list(
+      staff.auth,
+      `actor=${staff.row.id}&action=organization.created&since=${encodeURIComponent(started)}`,
+    );
     expect(mine.map((e) => e.subject_id)).toEqual([a.id]);
     expect((await list(staff.auth, `organization=${b.id}`)).map((e) => e.action)).toEqual(['organization.created']);
     expect(await list(staff.auth, `organization=${a.id}&until=${encodeURIComponent(started)}`)).toEqual([]);
@@ -123,24 +184,43 @@ describe('Audit events', () => {
       ['until', '2024-01-01T10:00:00+23:00'],
     ]) {
       const res = await t.http.get(`/api/v1/audit-events?${field}=${encodeURIComponent(value)}`).set(staff.auth);
-      expect({ value, status: res.status, error: res.body.error, fields: res.body.details?.fields?.map((f: { field: string }) => f.field) }).toEqual({
+      expect({
+        value,
+        status: res.status,
+        error: res.body.error,
+        fields: res.body.details?.fields?.map((f: { field: string }) => f.field),
+      }).toEqual({
         value,
         status: 400,
         error: 'validation_failed',
         fields: [field],
       });
     }
-    for (const value of ['2024-02-29', '2024-02-29 10:00:00Z', '2024-02-29T10:00+05:30', '2024-02-29T10:00:00.123456-08:00']) {
-      await t.http.get(`/api/v1/audit-events?since=${encodeURIComponent(value)}`).set(staff.auth).expect(200);
+    for (const value of [
+      '2024-02-29',
+      '2024-02-29 10:00:00Z',
+      '2024-02-29T10:00+05:30',
+      '2024-02-29T10:00:00.123456-08:00',
+    ]) {
+      await t.http
+        .get(`/api/v1/audit-events?since=${encodeURIComponent(value)}`)
+        .set(staff.auth)
+        .expect(200);
     }
   });
 
   it('is append-only: updates, deletes and truncation are refused by the database', async () => {
     const staff = await createStaff(t);
-    await t.http.post('/api/v1/organizations').set(staff.auth).send({ key: unique('org'), name: 'Kept' }).expect(201);
+    await t.http
+      .post('/api/v1/organizations')
+      .set(staff.auth)
+      .send({ key: unique('org'), name: 'Kept' })
+      .expect(201);
     const db = t.app.get<DataSource>(getDataSourceToken());
     const [{ id }] = await db.query(`SELECT id FROM audit_events WHERE actor_id = $1 LIMIT 1`, [staff.row.id]);
-    await expect(db.query(`UPDATE audit_events SET action = 'forged' WHERE id = $1`, [id])).rejects.toThrow(/append-only/);
+    await expect(db.query(`UPDATE audit_events SET action = 'forged' WHERE id = $1`, [id])).rejects.toThrow(
+      /append-only/,
+    );
     await expect(db.query(`DELETE FROM audit_events WHERE id = $1`, [id])).rejects.toThrow(/append-only/);
     await expect(db.query(`TRUNCATE audit_events`)).rejects.toThrow(/append-only/);
     expect(await db.query(`SELECT action FROM audit_events WHERE id = $1`, [id])).toHaveLength(1);

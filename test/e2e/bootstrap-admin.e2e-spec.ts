@@ -18,7 +18,12 @@ describe('First start', () => {
 
     const db = apps[0].app.get<DataSource>(getDataSourceToken());
     expect(await db.query(`SELECT username, is_staff FROM users`)).toEqual([{ username: 'admin', is_staff: true }]);
-    expect(await db.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'user.bootstrap_admin'`)).toEqual([{ n: 1 }]);
-    await apps[1].http.post('/api/v1/auth/login').send({ username: 'admin', password: 'first start password' }).expect(200);
+    expect(await db.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'user.bootstrap_admin'`)).toEqual(
+      [{ n: 1 }],
+    );
+    await apps[1].http
+      .post('/api/v1/auth/login')
+      .send({ username: 'admin', password: 'first start password' })
+      .expect(200);
   });
 });

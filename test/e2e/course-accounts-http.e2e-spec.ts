@@ -17,7 +17,14 @@ describe('Course accounts on the HTTP backend (fake temporary-accounts API)', ()
     fake = await startFakeCourseBackend();
     // The plain application: object checks work without the authorization guard mounted.
     t = await createTestApp({
-      settings: jobSettings('in-process', fake.settings({ COURSE_ACCOUNTS_TIMEOUT_MS: '400', COURSE_ACCOUNTS_RETRIES: '1', COURSE_ACCOUNTS_CONCURRENCY: '4' })),
+      settings: jobSettings(
+        'in-process',
+        fake.settings({
+          COURSE_ACCOUNTS_TIMEOUT_MS: '400',
+          COURSE_ACCOUNTS_RETRIES: '1',
+          COURSE_ACCOUNTS_CONCURRENCY: '4',
+        }),
+      ),
     });
   });
   afterAll(async () => {
@@ -28,19 +35,38 @@ describe('Course accounts on the HTTP backend (fake temporary-accounts API)', ()
 
   it('creates the account upstream with the project as its scope', async () => {
     const { project, manager } = await courseWithManager(t);
-    const res = await t.http.post(BASE).set(manager.auth).send({ project: project.id, email: 'ann@example.edu', description: 'Ann' }).expect(201);
+    const res = await t.http
+      .post(BASE)
+      .set(manager.auth)
+      .send({ project: project.id, email: 'ann@example.edu', description: 'Ann' })
+      .expect(201);
     const upstream = fake.accounts.get(res.body.username)!;
     expect(res.body).toMatchObject({ state: 'OK', backend_id: upstream.uuid });
-    expect(upstream).toMatchObject({ email: 'ann@example.edu', description: 'Ann', ownerUsername: manager.row.username, scopeSlug: project.key, scopeValidTo: project.endDate });
+    expect(upstream).toMatchObject({
+      email: 'ann@example.edu',
+      description: 'Ann',
+      ownerUsername: manager.row.username,
+      scopeSlug: project.key,
+      scopeValidTo: project.endDate,
+    });
     expect(upstream.idempotencyKey).toBe(res.body.id);
     const body = JSON.parse(fake.requests.find((r) => r.method === 'POST' && r.path === '/api/temp-accounts')!.body);
-    expect(body).toMatchObject({ scopeType: 'project', scopeName: project.name, scopeOfferingSlugs: ['hpc-basic', 'storage'], scopeValidFrom: project.startDate });
+    expect(body).toMatchObject({
+      scopeType: 'project',
+      scopeName: project.name,
+      scopeOfferingSlugs: ['hpc-basic', 'storage'],
+      scopeValidFrom: project.startDate,
+    });
   });
 
   it('answers 201 ERRED with the upstream status and body when creation fails, and a retry creates it once', async () => {
     const { project, manager } = await courseWithManager(t);
     fake.fail = { createStatus: 500 };
-    const res = await t.http.post(BASE).set(manager.auth).send({ project: project.id, email: 'bo@example.edu' }).expect(201);
+    const res = await t.http
+      .post(BASE)
+      .set(manager.auth)
+      .send({ project: project.id, email: 'bo@example.edu' })
+      .expect(201);
     expect(res.body).toMatchObject({ state: 'ERRED', username: null });
     expect(res.body.error_message).toContain('500');
     expect(res.body.error_message).toContain('Upstream directory is unavailable');
@@ -56,24 +82,40 @@ describe('Course accounts on the HTTP backend (fake temporary-accounts API)', ()
     const after = await account(t, res.body.id);
     expect(after).toMatchObject({ state: 'OK', errorMessage: null, failedOperation: null });
     expect(fake.counts.creations).toBe(1);
-    expect((await auditActions(t, res.body.id)).filter((e) => e.action === 'course_account.state_changed').map((e) => e.data.to)).toEqual(['ERRED', 'PENDING', 'OK']);
+    expect(
+      (await auditActions(t, res.body.id))
+        .filter((e) => e.action === 'course_account.state_changed')
+        .map((e) => e.data.to),
+    ).toEqual(['ERRED', 'PENDING', 'OK']);
   });
 
   it('records a timeout, and works with slow answers inside it', async () => {
     const { project, manager } = await courseWithManager(t);
     fake.fail = { hangCreates: true };
-    const timedOut = await t.http.post(BASE).set(manager.auth).send({ project: project.id, email: 'slow@example.edu' }).expect(201);
+    const timedOut = await t.http
+      .post(BASE)
+      .set(manager.auth)
+      .send({ project: project.id, email: 'slow@example.edu' })
+      .expect(201);
     expect(timedOut.body.state).toBe('ERRED');
     expect(timedOut.body.error_message).toContain('no answer within 400 ms');
     fake.fail = { delayMs: 100 };
-    const slow = await t.http.post(BASE).set(manager.auth).send({ project: project.id, email: 'slow2@example.edu' }).expect(201);
+    const slow = await t.http
+      .post(BASE)
+      .set(manager.auth)
+      .send({ project: project.id, email: 'slow2@example.edu' })
+      .expect(201);
     expect(slow.body.state).toBe('OK');
   });
 
   it('does not create twice when the answer to a creation is lost', async () => {
     const { project, manager } = await courseWithManager(t);
     fake.fail = { loseCreateAnswers: 1 };
-    const res = await t.http.post(BASE).set(manager.auth).send({ project: project.id, email: 'lost@example.edu' }).expect(201);
+    const res = await t.http
+      .post(BASE)
+      .set(manager.auth)
+      .send({ project: project.id, email: 'lost@example.edu' })
+      .expect(201);
     expect(res.body.state).toBe('OK');
     expect(fake.counts).toMatchObject({ createRequests: 2, creations: 1 });
   });
@@ -89,10 +131,15 @@ describe('Course accounts on the HTTP backend (fake temporary-accounts API)', ()
   describe('closing', () => {
     it('answers 502 when the backend refuses, keeps the account ERRED with the error, and a retry closes it', async () => {
       const { project, manager } = await courseWithManager(t);
-      const created = (await t.http.post(BASE).set(manager.auth).send({ project: project.id, email: 'cl@example.edu' }).expect(201)).body;
+      const created = (
+        await t.http.post(BASE).set(manager.auth).send({ project: project.id, email: 'cl@example.edu' }).expect(201)
+      ).body;
       fake.fail = { closeStatus: 500 };
       const res = await t.http.delete(`${BASE}/${created.id}`).set(manager.auth).expect(502);
-      expect(res.body).toMatchObject({ error: 'backend_error', details: { id: created.id, state: 'ERRED', upstream_status: 500 } });
+      expect(res.body).toMatchObject({
+        error: 'backend_error',
+        details: { id: created.id, state: 'ERRED', upstream_status: 500 },
+      });
       const erred = await account(t, created.id);
       expect(erred).toMatchObject({ state: 'ERRED', failedOperation: 'close', username: created.username });
       expect(erred.errorMessage).toContain('500');
@@ -133,14 +180,21 @@ describe('Course accounts on the HTTP backend (fake temporary-accounts API)', ()
       );
       let release!: () => void;
       fake.fail = { closeGate: new Promise<void>((resolve) => (release = resolve)) };
-      const closing = fetch(`${await listeningUrl(t)}${BASE}/${created.id}`, { method: 'DELETE', headers: manager.auth });
+      const closing = fetch(`${await listeningUrl(t)}${BASE}/${created.id}`, {
+        method: 'DELETE',
+        headers: manager.auth,
+      });
       try {
         await waitFor(async () => fake.counts.closes === 1, 5_000, 'the close to reach the backend');
         // The retry comes while the backend is still closing the account.
         const retried = await t.http.post(`${BASE}/${created.id}/retry`).set(manager.auth).expect(202);
         // It runs the close again (held like the first), rather than finding the account upstream and making it OK.
         await waitFor(
-          async () => fake.counts.closes === 2 || ['Succeeded', 'Failed'].includes((await ds(t).getRepository(Job).findOneByOrFail({ id: retried.body.job_id })).state),
+          async () =>
+            fake.counts.closes === 2 ||
+            ['Succeeded', 'Failed'].includes(
+              (await ds(t).getRepository(Job).findOneByOrFail({ id: retried.body.job_id })).state,
+            ),
           5_000,
           'the retry to close again or finish',
         );
@@ -190,7 +244,11 @@ describe('Course accounts on the HTTP backend (fake temporary-accounts API)', ()
       const { project, manager } = await courseWithManager(t);
       fake.fail = { delayMs: 20 };
       const rows = Array.from({ length: 40 }, (_, i) => ({ email: `b${i}@example.edu` }));
-      const res = await t.http.post(`${BASE}/bulk`).set(manager.auth).send({ project: project.id, course_accounts: rows }).expect(202);
+      const res = await t.http
+        .post(`${BASE}/bulk`)
+        .set(manager.auth)
+        .send({ project: project.id, course_accounts: rows })
+        .expect(202);
       const job = await jobDone(t, res.body.job_id);
       expect(job.state).toBe('Succeeded');
       expect(await jobResult(t, res.body.job_id)).toMatchObject({ accounts: 40, ok: 40, failed_count: 0 });
@@ -203,8 +261,19 @@ describe('Course accounts on the HTTP backend (fake temporary-accounts API)', ()
       const { project, manager } = await courseWithManager(t);
       fake.fail = { delayMs: 100 };
       const rows = Array.from({ length: 40 }, (_, i) => ({ email: `x${i}@example.edu` }));
-      const res = await t.http.post(`${BASE}/bulk`).set(manager.auth).send({ project: project.id, course_accounts: rows }).expect(202);
-      await waitFor(async () => (await ds(t).query(`SELECT 1 FROM course_accounts WHERE project_id = $1 AND state = 'OK' LIMIT 1`, [project.id])).length > 0);
+      const res = await t.http
+        .post(`${BASE}/bulk`)
+        .set(manager.auth)
+        .send({ project: project.id, course_accounts: rows })
+        .expect(202);
+      await waitFor(
+        async () =>
+          (
+            await ds(t).query(`SELECT 1 FROM course_accounts WHERE project_id = $1 AND state = 'OK' LIMIT 1`, [
+              project.id,
+            ])
+          ).length > 0,
+      );
       await t.http.post(`/api/v1/jobs/${res.body.job_id}/cancel`).set(manager.auth).expect(200);
       expect((await jobDone(t, res.body.job_id)).state).toBe('Canceled');
       const states: { state: string; error_message: string | null; n: number }[] = await ds(t).query(
@@ -223,13 +292,23 @@ describe('Course accounts on the HTTP backend (fake temporary-accounts API)', ()
       fake.revokeTokens();
       fake.fail = { tokenStatus: 500 };
       const rows = Array.from({ length: 25 }, (_, i) => ({ email: `t${i}@example.edu` }));
-      const res = await t.http.post(`${BASE}/bulk`).set(manager.auth).send({ project: project.id, course_accounts: rows }).expect(202);
+      const res = await t.http
+        .post(`${BASE}/bulk`)
+        .set(manager.auth)
+        .send({ project: project.id, course_accounts: rows })
+        .expect(202);
       const job = await jobDone(t, res.body.job_id);
       expect(job.state).toBe('Succeeded');
-      const result = await jobResult<{ erred: number; failed_count: number; failed: { error: string }[] }>(t, res.body.job_id);
+      const result = await jobResult<{ erred: number; failed_count: number; failed: { error: string }[] }>(
+        t,
+        res.body.job_id,
+      );
       expect(result).toMatchObject({ erred: 25, failed_count: 25 });
       expect(result.failed[0].error).toContain('token endpoint answered 500');
-      const states = await ds(t).query(`SELECT DISTINCT state, error_message FROM course_accounts WHERE project_id = $1`, [project.id]);
+      const states = await ds(t).query(
+        `SELECT DISTINCT state, error_message FROM course_accounts WHERE project_id = $1`,
+        [project.id],
+      );
       expect(states).toEqual([{ state: 'ERRED', error_message: 'The token endpoint answered 500' }]);
       // One failed token request per concurrent row at most, with its retry — not one per row.
       expect(fake.counts.tokenRequests).toBeLessThanOrEqual(2 * 4);
@@ -254,11 +333,16 @@ describe('Course accounts on the HTTP backend (fake temporary-accounts API)', ()
       const failing = (await account(t, ids[1])).username!;
       fake.fail = { closeStatus: 503, closeFailUsernames: [failing] };
       await t.http.delete(`/api/v1/projects/${project.id}`).set(staff.auth).expect(204);
-      const [job] = await ds(t).query(`SELECT id FROM jobs WHERE name = 'course-accounts.close-project' AND payload->>'projectId' = $1`, [project.id]);
+      const [job] = await ds(t).query(
+        `SELECT id FROM jobs WHERE name = 'course-accounts.close-project' AND payload->>'projectId' = $1`,
+        [project.id],
+      );
       expect((await jobDone(t, job.id)).state).toBe('Succeeded');
       const result = await jobResult<{ accounts: number; failed: { id: string; error: string }[] }>(t, job.id);
       expect(result).toMatchObject({ accounts: 3, closed: 2, erred: 1, failed_count: 1 });
-      expect(result.failed).toEqual([expect.objectContaining({ id: ids[1], username: failing, error: expect.stringContaining('503') })]);
+      expect(result.failed).toEqual([
+        expect.objectContaining({ id: ids[1], username: failing, error: expect.stringContaining('503') }),
+      ]);
       expect(await account(t, ids[1])).toMatchObject({ state: 'ERRED', failedOperation: 'close' });
       for (const id of [ids[0], ids[2]]) expect((await account(t, id)).state).toBe('CLOSED');
 

@@ -41,7 +41,11 @@ describe('Course accounts: a worker killed during a bulk creation', () => {
   beforeAll(async () => {
     fake = await startFakeCourseBackend();
     settings = {
-      ...jobSettings('bull', { JOB_WORKERS_ENABLED: 'false', JOB_SWEEP_INTERVAL_MS: '300', KEY_ENCRYPTION_SECRET: 'course-accounts-reliability-key-secret' }),
+      ...jobSettings('bull', {
+        JOB_WORKERS_ENABLED: 'false',
+        JOB_SWEEP_INTERVAL_MS: '300',
+        KEY_ENCRYPTION_SECRET: 'course-accounts-reliability-key-secret',
+      }),
       ...fake.settings({ COURSE_ACCOUNTS_CONCURRENCY: '4' }),
     };
     // The API runs no workers: the bulk job runs in the worker processes only.
@@ -73,9 +77,17 @@ describe('Course accounts: a worker killed during a bulk creation', () => {
     const { project, manager } = await courseWithManager(t);
     fake.fail = { delayMs: 40 };
     const rows = Array.from({ length: 200 }, (_, i) => ({ email: `r${i}@example.edu` }));
-    const res = await t.http.post('/api/v1/course-accounts/bulk').set(manager.auth).send({ project: project.id, course_accounts: rows }).expect(202);
+    const res = await t.http
+      .post('/api/v1/course-accounts/bulk')
+      .set(manager.auth)
+      .send({ project: project.id, course_accounts: rows })
+      .expect(202);
 
-    await waitFor(async () => ((await states(project.id)).OK ?? 0) >= 40, 60_000, 'the first worker to create some accounts');
+    await waitFor(
+      async () => ((await states(project.id)).OK ?? 0) >= 40,
+      60_000,
+      'the first worker to create some accounts',
+    );
     first.child.kill('SIGKILL');
     expect(await first.exited).toBeNull();
     const atKill = await states(project.id);
@@ -93,7 +105,10 @@ describe('Course accounts: a worker killed during a bulk creation', () => {
     expect(fake.counts.creations).toBe(200);
     expect(fake.accounts.size).toBe(200);
     expect([...fake.creationsByKey().values()].every((n) => n === 1)).toBe(true);
-    const usernames: { username: string }[] = await ds(t).query('SELECT username FROM course_accounts WHERE project_id = $1', [project.id]);
+    const usernames: { username: string }[] = await ds(t).query(
+      'SELECT username FROM course_accounts WHERE project_id = $1',
+      [project.id],
+    );
     expect(new Set(usernames.map((u) => u.username)).size).toBe(200);
     expect(usernames.every((u) => fake.accounts.has(u.username))).toBe(true);
     // The second run re-sent the creations the first left unanswered; they found their accounts.

@@ -34,7 +34,16 @@ describe('database outage', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'ca-outage-'));
     db = await startEmbeddedPostgres(dataDir, quiet);
-    t = await createTestApp({ databaseUrl: db.url, imports: [ProbeModule], settings: { MIGRATIONS_RUN: 'true', AUDIT_TOKEN_FLUSH_SECONDS: '3600', CLIENT_CACHE_SECONDS: '60', SIGNING_KEYS_RELOAD_SECONDS: '1' } });
+    t = await createTestApp({
+      databaseUrl: db.url,
+      imports: [ProbeModule],
+      settings: {
+        MIGRATIONS_RUN: 'true',
+        AUDIT_TOKEN_FLUSH_SECONDS: '3600',
+        CLIENT_CACHE_SECONDS: '60',
+        SIGNING_KEYS_RELOAD_SECONDS: '1',
+      },
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -85,7 +94,11 @@ describe('database outage', () => {
     await db.stop();
     // A client this replica has not authenticated yet must be looked up in the database.
     for (const path of ['/oauth/token', '/token']) {
-      const res = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret), path });
+      const res = await tokenRequest(
+        t,
+        { grant_type: 'client_credentials' },
+        { authorization: basicAuth(sa.row.clientId, sa.clientSecret), path },
+      );
       expect({ status: res.status, body: res.body }).toEqual({
         status: 503,
         body: { error: 'temporarily_unavailable', error_description: expect.any(String) },
@@ -97,7 +110,14 @@ describe('database outage', () => {
     }
     db = await startEmbeddedPostgres(dataDir, quiet, { port });
     const back = await eventually(
-      async () => (await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret) })).status === 200,
+      async () =>
+        (
+          await tokenRequest(
+            t,
+            { grant_type: 'client_credentials' },
+            { authorization: basicAuth(sa.row.clientId, sa.clientSecret) },
+          )
+        ).status === 200,
       15_000,
     );
     expect(back).toBe(true);
@@ -131,11 +151,15 @@ describe('database outage', () => {
     const org = await createOrganization(t);
     const sa = await createServiceAccount(t, org.id);
     const auth = { authorization: basicAuth(sa.row.clientId, sa.clientSecret) };
-    const issue = async () => (await tokenRequest(t, { grant_type: 'client_credentials' }, auth).expect(200)).body.access_token as string;
+    const issue = async () =>
+      (await tokenRequest(t, { grant_type: 'client_credentials' }, auth).expect(200)).body.access_token as string;
     const before = await issue();
     const { port } = db;
     await db.stop();
-    const warned = await eventually(async () => t.logs.some((l) => l.includes('could not reload the signing keys; keeping the current ones')), 15_000);
+    const warned = await eventually(
+      async () => t.logs.some((l) => l.includes('could not reload the signing keys; keeping the current ones')),
+      15_000,
+    );
     expect(warned).toBe(true);
     // The client is cached: a token is still issued, signed with the key loaded before the outage.
     const during = await issue();

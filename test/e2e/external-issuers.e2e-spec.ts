@@ -139,7 +139,9 @@ describe('Trusted external issuers', () => {
     const bare = await me(await idp.sign(sub, AUDIENCE, { claims: { upn: claims.upn } }));
     expect(bare.status).toBe(200);
     expect(bare.body.id).toBe(first.body.id);
-    const blank = await me(await idp.sign(sub, AUDIENCE, { claims: { upn: claims.upn, given: '  ', family: '', mail: '' } }));
+    const blank = await me(
+      await idp.sign(sub, AUDIENCE, { claims: { upn: claims.upn, given: '  ', family: '', mail: '' } }),
+    );
     expect(blank.status).toBe(200);
     const user = await t.http.get(`/api/v1/users/${first.body.id}`).set(staff).expect(200);
     expect(user.body).toMatchObject({ email: claims.mail, first_name: 'Jane', last_name: 'Doe' });
@@ -155,7 +157,8 @@ describe('Trusted external issuers', () => {
     const first = await me(await idp.sign(sub, AUDIENCE, { claims }));
     expect(first.status).toBe(200);
     const events = async () =>
-      (await t.http.get(`/api/v1/audit-events?action=user.updated&subject_id=${first.body.id}`).set(staff).expect(200)).body;
+      (await t.http.get(`/api/v1/audit-events?action=user.updated&subject_id=${first.body.id}`).set(staff).expect(200))
+        .body;
     // The same claims again change nothing and record nothing.
     expect((await me(await idp.sign(sub, AUDIENCE, { claims }))).status).toBe(200);
     expect((await events()).count).toBe(0);
@@ -202,8 +205,12 @@ describe('Trusted external issuers', () => {
       expect(user.body).toMatchObject({ email: claims.mail, first_name: 'Jane', last_name: 'Doe' });
     }
     // 150 characters is the longest name kept.
-    expect((await me(await idp.sign(sub, AUDIENCE, { claims: { ...claims, given: 'G'.repeat(150) } }))).status).toBe(200);
-    expect((await t.http.get(`/api/v1/users/${first.body.id}`).set(staff).expect(200)).body.first_name).toBe('G'.repeat(150));
+    expect((await me(await idp.sign(sub, AUDIENCE, { claims: { ...claims, given: 'G'.repeat(150) } }))).status).toBe(
+      200,
+    );
+    expect((await t.http.get(`/api/v1/users/${first.body.id}`).set(staff).expect(200)).body.first_name).toBe(
+      'G'.repeat(150),
+    );
   });
 
   it('never makes a staff or support user from token claims, nor takes over an existing account', async () => {

@@ -3,7 +3,13 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
 import { GroupsService } from '../../src/permissions/groups/groups.service';
 import { PERMISSIONS_AUDIT_EVENT, PermissionsAuditEvent } from '../../src/permissions/permissions.events';
-import { createOrganization, createProject, createServiceAccount, createStaff, createUser } from '../factories/accounts';
+import {
+  createOrganization,
+  createProject,
+  createServiceAccount,
+  createStaff,
+  createUser,
+} from '../factories/accounts';
 import { grantRole, orgScope, projectScope } from '../permissions/grants';
 import { AuditListenerModule, AuditRowWriter } from '../permissions/audit-listener.module';
 import { createPermissionsTestApp } from '../permissions/permissions-test-app';
@@ -21,7 +27,8 @@ describe('Groups API', () => {
   });
   afterAll(() => t.close());
 
-  const eventsFor = (groupId: string) => events.filter((e) => e.subjectId === groupId).map((e) => ({ action: e.action, data: e.data }));
+  const eventsFor = (groupId: string) =>
+    events.filter((e) => e.subjectId === groupId).map((e) => ({ action: e.action, data: e.data }));
 
   /** An organization with a project and a user who manages that project. */
   async function projectWithManager() {
@@ -40,7 +47,13 @@ describe('Groups API', () => {
       .set(manager.auth)
       .send({ name: 'TAs', scope_type: 'project', scope_id: project.id, role: 'project_contributor' })
       .expect(201);
-    expect(created.body).toMatchObject({ name: 'TAs', scope_type: 'project', scope_id: project.id, role: 'project_contributor', organization_id: project.organizationId });
+    expect(created.body).toMatchObject({
+      name: 'TAs',
+      scope_type: 'project',
+      scope_id: project.id,
+      role: 'project_contributor',
+      organization_id: project.organizationId,
+    });
     const groupId = created.body.id as string;
 
     const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
@@ -49,7 +62,12 @@ describe('Groups API', () => {
       .set(manager.auth)
       .send({ principal_type: 'user', principal_id: member.row.id, expires_at: expiresAt })
       .expect(201);
-    expect(added.body).toMatchObject({ principal_type: 'user', principal_id: member.row.id, active: true, expires_at: expiresAt });
+    expect(added.body).toMatchObject({
+      principal_type: 'user',
+      principal_id: member.row.id,
+      active: true,
+      expires_at: expiresAt,
+    });
 
     const listed = await t.http.get(`/api/v1/groups/${groupId}/members`).set(manager.auth).expect(200);
     expect(listed.body.count).toBe(1);
@@ -57,18 +75,29 @@ describe('Groups API', () => {
     const seen = await t.http.get(`/api/v1/groups?scope_id=${project.id}`).set(member.auth).expect(200);
     expect(seen.body.results.map((g: { id: string }) => g.id)).toContain(groupId);
 
-    await t.http.patch(`/api/v1/groups/${groupId}/members/user/${member.row.id}`).set(manager.auth).send({ expires_at: null }).expect(200);
+    await t.http
+      .patch(`/api/v1/groups/${groupId}/members/user/${member.row.id}`)
+      .set(manager.auth)
+      .send({ expires_at: null })
+      .expect(200);
     await t.http.delete(`/api/v1/groups/${groupId}/members/user/${member.row.id}`).set(manager.auth).expect(204);
     await t.http.delete(`/api/v1/groups/${groupId}/members/user/${member.row.id}`).set(manager.auth).expect(404);
 
     expect(eventsFor(groupId)).toEqual([
       { action: 'group.created', data: expect.objectContaining({ role: 'project_contributor', scope_id: project.id }) },
-      { action: 'group.member_added', data: expect.objectContaining({ principal_id: member.row.id, expires_at: new Date(expiresAt) }) },
+      {
+        action: 'group.member_added',
+        data: expect.objectContaining({ principal_id: member.row.id, expires_at: new Date(expiresAt) }),
+      },
       { action: 'group.member_expiry_changed', data: expect.objectContaining({ from: new Date(expiresAt), to: null }) },
       { action: 'group.member_removed', data: expect.objectContaining({ principal_id: member.row.id }) },
     ]);
     const event = events.find((e) => e.subjectId === groupId)!;
-    expect(event).toMatchObject({ actor: { type: 'user', id: manager.row.id }, subjectType: 'Group', organizationId: project.organizationId });
+    expect(event).toMatchObject({
+      actor: { type: 'user', id: manager.row.id },
+      subjectType: 'Group',
+      organizationId: project.organizationId,
+    });
   });
 
   it('refuses a project manager an organization_admin group, and joining one', async () => {
@@ -103,7 +132,11 @@ describe('Groups API', () => {
     const member = await createUser(t);
     const groupId = await grantRole(t, member.principal, 'project_member', projectScope(project));
     await t.http.get(`/api/v1/groups/${groupId}`).set(member.auth).expect(200);
-    const add = await t.http.post(`/api/v1/groups/${groupId}/members`).set(member.auth).send({ principal_type: 'user', principal_id: member.row.id }).expect(403);
+    const add = await t.http
+      .post(`/api/v1/groups/${groupId}/members`)
+      .set(member.auth)
+      .send({ principal_type: 'user', principal_id: member.row.id })
+      .expect(403);
     expect(add.body.error).toBe('forbidden');
     await t.http.delete(`/api/v1/groups/${groupId}`).set(member.auth).expect(403);
 
@@ -111,7 +144,11 @@ describe('Groups API', () => {
     const hidden = await grantRole(t, other.manager.principal, 'project_member', projectScope(other.project));
     await t.http.get(`/api/v1/groups/${hidden}`).set(member.auth).expect(404);
     await t.http.get(`/api/v1/groups/${hidden}`).set(manager.auth).expect(404);
-    await t.http.post(`/api/v1/groups/${hidden}/members`).set(manager.auth).send({ principal_type: 'user', principal_id: manager.row.id }).expect(404);
+    await t.http
+      .post(`/api/v1/groups/${hidden}/members`)
+      .set(manager.auth)
+      .send({ principal_type: 'user', principal_id: manager.row.id })
+      .expect(404);
     await t.http.patch(`/api/v1/groups/${hidden}`).set(manager.auth).send({ name: 'mine now' }).expect(404);
   });
 
@@ -131,7 +168,9 @@ describe('Groups API', () => {
     const org = await createOrganization(t);
     const project = await createProject(t, org.id);
     const user = await createUser(t);
-    const groupId = await grantRole(t, user.principal, 'project_manager', projectScope(project), { expiresAt: new Date(Date.now() - 1000) });
+    const groupId = await grantRole(t, user.principal, 'project_manager', projectScope(project), {
+      expiresAt: new Date(Date.now() - 1000),
+    });
     const refused = await t.http.get('/api/v1/groups').set(user.auth).expect(403);
     expect(refused.body.error).toBe('forbidden');
     await t.http.get(`/api/v1/groups/${groupId}`).set(user.auth).expect(404);
@@ -154,56 +193,150 @@ describe('Groups API', () => {
     const send = (auth: Record<string, string>, body: object) => t.http.post('/api/v1/groups').set(auth).send(body);
     const ghost = '00000000-0000-4000-8000-000000000001';
 
-    expect((await send(staff.auth, { name: 'g', scope_type: 'project', scope_id: ghost, role: 'project_member' }).expect(400)).body.error).toBe('unknown_scope');
-    expect((await send(staff.auth, { name: 'g', scope_type: 'organization', scope_id: ghost, role: 'organization_admin' }).expect(400)).body.error).toBe(
-      'unknown_scope',
-    );
-    expect((await send(staff.auth, { name: 'g', scope_type: 'program', scope_id: ghost, role: 'program_read_reports' }).expect(400)).body.error).toBe(
-      'unknown_scope',
-    );
-    const unknownRole = await send(staff.auth, { name: 'g', scope_type: 'project', scope_id: project.id, role: 'god' }).expect(400);
-    expect(unknownRole.body).toMatchObject({ error: 'unknown_role', details: { roles: expect.arrayContaining(['project_manager']) } });
-    const mismatch = await send(staff.auth, { name: 'g', scope_type: 'organization', scope_id: org.id, role: 'project_member' }).expect(400);
+    expect(
+      (
+        await send(staff.auth, { name: 'g', scope_type: 'project', scope_id: ghost, role: 'project_member' }).expect(
+          400,
+        )
+      ).body.error,
+    ).toBe('unknown_scope');
+    expect(
+      (
+        await send(staff.auth, {
+          name: 'g',
+          scope_type: 'organization',
+          scope_id: ghost,
+          role: 'organization_admin',
+        }).expect(400)
+      ).body.error,
+    ).toBe('unknown_scope');
+    expect(
+      (
+        await send(staff.auth, {
+          name: 'g',
+          scope_type: 'program',
+          scope_id: ghost,
+          role: 'program_read_reports',
+        }).expect(400)
+      ).body.error,
+    ).toBe('unknown_scope');
+    const unknownRole = await send(staff.auth, {
+      name: 'g',
+      scope_type: 'project',
+      scope_id: project.id,
+      role: 'god',
+    }).expect(400);
+    expect(unknownRole.body).toMatchObject({
+      error: 'unknown_role',
+      details: { roles: expect.arrayContaining(['project_manager']) },
+    });
+    const mismatch = await send(staff.auth, {
+      name: 'g',
+      scope_type: 'organization',
+      scope_id: org.id,
+      role: 'project_member',
+    }).expect(400);
     expect(mismatch.body.error).toBe('role_scope_mismatch');
-    expect((await send(staff.auth, { name: 'g', scope_type: 'team', scope_id: org.id, role: 'project_member' }).expect(400)).body.error).toBe(
-      'validation_failed',
-    );
+    expect(
+      (await send(staff.auth, { name: 'g', scope_type: 'team', scope_id: org.id, role: 'project_member' }).expect(400))
+        .body.error,
+    ).toBe('validation_failed');
 
     // A deleted project is no scope.
     const gone = await createProject(t, org.id);
     await t.app.get(DataSource).query('UPDATE projects SET deleted_at = now() WHERE id = $1', [gone.id]);
-    expect((await send(staff.auth, { name: 'g', scope_type: 'project', scope_id: gone.id, role: 'project_member' }).expect(400)).body.error).toBe(
-      'unknown_scope',
-    );
+    expect(
+      (
+        await send(staff.auth, { name: 'g', scope_type: 'project', scope_id: gone.id, role: 'project_member' }).expect(
+          400,
+        )
+      ).body.error,
+    ).toBe('unknown_scope');
 
-    const group = (await send(manager.auth, { name: 'g', scope_type: 'project', scope_id: project.id, role: 'project_member' }).expect(201)).body;
-    const unknown = await t.http.post(`/api/v1/groups/${group.id}/members`).set(manager.auth).send({ principal_type: 'user', principal_id: ghost }).expect(400);
+    const group = (
+      await send(manager.auth, {
+        name: 'g',
+        scope_type: 'project',
+        scope_id: project.id,
+        role: 'project_member',
+      }).expect(201)
+    ).body;
+    const unknown = await t.http
+      .post(`/api/v1/groups/${group.id}/members`)
+      .set(manager.auth)
+      .send({ principal_type: 'user', principal_id: ghost })
+      .expect(400);
     expect(unknown.body.error).toBe('unknown_principal');
-    await t.http.post(`/api/v1/groups/${group.id}/members`).set(manager.auth).send({ principal_type: 'user', principal_id: manager.row.id }).expect(201);
-    const again = await t.http.post(`/api/v1/groups/${group.id}/members`).set(manager.auth).send({ principal_type: 'user', principal_id: manager.row.id }).expect(409);
+    await t.http
+      .post(`/api/v1/groups/${group.id}/members`)
+      .set(manager.auth)
+      .send({ principal_type: 'user', principal_id: manager.row.id })
+      .expect(201);
+    const again = await t.http
+      .post(`/api/v1/groups/${group.id}/members`)
+      .set(manager.auth)
+      .send({ principal_type: 'user', principal_id: manager.row.id })
+      .expect(409);
     expect(again.body.error).toBe('already_member');
   });
 
   it('leaves a name or description sent as null as it is, like the other PATCH routes, never a 500', async () => {
     const { project, manager } = await projectWithManager();
-    const body = { name: 'TAs', scope_type: 'project', scope_id: project.id, role: 'project_member', description: 'Teaching assistants' };
+    const body = {
+      name: 'TAs',
+      scope_type: 'project',
+      scope_id: project.id,
+      role: 'project_member',
+      description: 'Teaching assistants',
+    };
     const group = (await t.http.post('/api/v1/groups').set(manager.auth).send(body).expect(201)).body;
-    const res = await t.http.patch(`/api/v1/groups/${group.id}`).set(manager.auth).send({ name: null, description: null });
-    expect({ status: res.status, name: res.body.name, description: res.body.description }).toEqual({ status: 200, name: 'TAs', description: 'Teaching assistants' });
-    const renamed = await t.http.patch(`/api/v1/groups/${group.id}`).set(manager.auth).send({ name: 'Tutors', description: null }).expect(200);
+    const res = await t.http
+      .patch(`/api/v1/groups/${group.id}`)
+      .set(manager.auth)
+      .send({ name: null, description: null });
+    expect({ status: res.status, name: res.body.name, description: res.body.description }).toEqual({
+      status: 200,
+      name: 'TAs',
+      description: 'Teaching assistants',
+    });
+    const renamed = await t.http
+      .patch(`/api/v1/groups/${group.id}`)
+      .set(manager.auth)
+      .send({ name: 'Tutors', description: null })
+      .expect(200);
     expect(renamed.body).toMatchObject({ name: 'Tutors', description: 'Teaching assistants' });
   });
 
   it('answers an expiry it cannot read with 400 validation_failed, never a 500', async () => {
     const { project, manager } = await projectWithManager();
     const member = await createUser(t);
-    const group = (await t.http.post('/api/v1/groups').set(manager.auth).send({ name: 'g', scope_type: 'project', scope_id: project.id, role: 'project_member' }).expect(201)).body;
+    const group = (
+      await t.http
+        .post('/api/v1/groups')
+        .set(manager.auth)
+        .send({ name: 'g', scope_type: 'project', scope_id: project.id, role: 'project_member' })
+        .expect(201)
+    ).body;
     for (const expiresAt of ['2030-01-01T10', '2030-W01', '2030-02-30T00:00:00Z']) {
-      const added = await t.http.post(`/api/v1/groups/${group.id}/members`).set(manager.auth).send({ principal_type: 'user', principal_id: member.row.id, expires_at: expiresAt });
-      expect({ expiresAt, status: added.status, error: added.body.error }).toEqual({ expiresAt, status: 400, error: 'validation_failed' });
+      const added = await t.http
+        .post(`/api/v1/groups/${group.id}/members`)
+        .set(manager.auth)
+        .send({ principal_type: 'user', principal_id: member.row.id, expires_at: expiresAt });
+      expect({ expiresAt, status: added.status, error: added.body.error }).toEqual({
+        expiresAt,
+        status: 400,
+        error: 'validation_failed',
+      });
     }
-    await t.http.post(`/api/v1/groups/${group.id}/members`).set(manager.auth).send({ principal_type: 'user', principal_id: member.row.id }).expect(201);
-    const changed = await t.http.patch(`/api/v1/groups/${group.id}/members/user/${member.row.id}`).set(manager.auth).send({ expires_at: '2030-W01-1' });
+    await t.http
+      .post(`/api/v1/groups/${group.id}/members`)
+      .set(manager.auth)
+      .send({ principal_type: 'user', principal_id: member.row.id })
+      .expect(201);
+    const changed = await t.http
+      .patch(`/api/v1/groups/${group.id}/members/user/${member.row.id}`)
+      .set(manager.auth)
+      .send({ expires_at: '2030-W01-1' });
     expect({ status: changed.status, error: changed.body.error }).toEqual({ status: 400, error: 'validation_failed' });
   });
 
@@ -224,12 +357,20 @@ describe('Groups API', () => {
       .expect(400);
     expect(res.body.error).toBe('principal_outside_organization');
     const local = await createServiceAccount(t, org.id);
-    await t.http.post(`/api/v1/groups/${group.id}/members`).set(sa.auth).send({ principal_type: 'service_account', principal_id: local.row.id }).expect(201);
+    await t.http
+      .post(`/api/v1/groups/${group.id}/members`)
+      .set(sa.auth)
+      .send({ principal_type: 'service_account', principal_id: local.row.id })
+      .expect(201);
   });
 
   it('lists groups scoped in SQL, with filters and user_has_perm', async () => {
     const org = await createOrganization(t);
-    const [p1, p2, p3] = [await createProject(t, org.id), await createProject(t, org.id), await createProject(t, org.id)];
+    const [p1, p2, p3] = [
+      await createProject(t, org.id),
+      await createProject(t, org.id),
+      await createProject(t, org.id),
+    ];
     const user = await createUser(t);
     const managed = await grantRole(t, user.principal, 'project_manager', projectScope(p1));
     const readOnly = await grantRole(t, user.principal, 'project_member', projectScope(p2));
@@ -237,7 +378,9 @@ describe('Groups API', () => {
     const extra = await grantRole(t, (await createUser(t)).principal, 'project_contributor', projectScope(p1));
 
     const ids = async (query: string) =>
-      ((await t.http.get(`/api/v1/groups${query}`).set(user.auth).expect(200)).body.results as { id: string }[]).map((g) => g.id).sort();
+      ((await t.http.get(`/api/v1/groups${query}`).set(user.auth).expect(200)).body.results as { id: string }[])
+        .map((g) => g.id)
+        .sort();
     expect(await ids('')).toEqual([managed, readOnly, extra].sort());
     expect(await ids('?user_has_perm=manage_members')).toEqual([managed, extra].sort());
     expect(await ids(`?scope_id=${p2.id}`)).toEqual([readOnly]);
@@ -245,7 +388,9 @@ describe('Groups API', () => {
     expect(await ids('?scope_type=organization')).toEqual([]);
     const page = await t.http.get('/api/v1/groups?page_size=2').set(user.auth).expect(200);
     expect(page.body).toMatchObject({ count: 3, results: expect.any(Array), next: expect.stringContaining('page=2') });
-    expect((await t.http.get('/api/v1/groups?user_has_perm=fly').set(user.auth).expect(400)).body.error).toBe('validation_failed');
+    expect((await t.http.get('/api/v1/groups?user_has_perm=fly').set(user.auth).expect(400)).body.error).toBe(
+      'validation_failed',
+    );
   });
 
   it('deletes a group with its memberships, listing every revocation in the audit event', async () => {
@@ -253,10 +398,16 @@ describe('Groups API', () => {
     const a = await createUser(t);
     const b = await createUser(t);
     const groupId = await grantRole(t, a.principal, 'project_member', projectScope(project));
-    await t.http.post(`/api/v1/groups/${groupId}/members`).set(manager.auth).send({ principal_type: 'user', principal_id: b.row.id }).expect(201);
+    await t.http
+      .post(`/api/v1/groups/${groupId}/members`)
+      .set(manager.auth)
+      .send({ principal_type: 'user', principal_id: b.row.id })
+      .expect(201);
     await t.http.delete(`/api/v1/groups/${groupId}`).set(manager.auth).expect(204);
     await t.http.get(`/api/v1/groups/${groupId}`).set(manager.auth).expect(404);
-    const [count] = await t.app.get(DataSource).query('SELECT count(*)::int AS n FROM group_memberships WHERE group_id = $1', [groupId]);
+    const [count] = await t.app
+      .get(DataSource)
+      .query('SELECT count(*)::int AS n FROM group_memberships WHERE group_id = $1', [groupId]);
     expect(count.n).toBe(0);
     const deleted = eventsFor(groupId).find((e) => e.action === 'group.deleted')!;
     expect(deleted.data.revoked).toEqual([
@@ -268,15 +419,33 @@ describe('Groups API', () => {
   it('writes the audit row in the transaction of the change, and rolls the change back when the audit write fails', async () => {
     const { project, manager } = await projectWithManager();
     const ds = t.app.get(DataSource);
-    const kept = await t.http.post('/api/v1/groups').set(manager.auth).send({ name: 'kept', scope_type: 'project', scope_id: project.id, role: 'project_member' }).expect(201);
-    const audit = await ds.query('SELECT actor_id, action, organization_id, data FROM audit_events WHERE subject_id = $1', [kept.body.id]);
+    const kept = await t.http
+      .post('/api/v1/groups')
+      .set(manager.auth)
+      .send({ name: 'kept', scope_type: 'project', scope_id: project.id, role: 'project_member' })
+      .expect(201);
+    const audit = await ds.query(
+      'SELECT actor_id, action, organization_id, data FROM audit_events WHERE subject_id = $1',
+      [kept.body.id],
+    );
     expect(audit).toEqual([
-      { actor_id: manager.row.id, action: 'group.created', organization_id: project.organizationId, data: expect.objectContaining({ role: 'project_member' }) },
+      {
+        actor_id: manager.row.id,
+        action: 'group.created',
+        organization_id: project.organizationId,
+        data: expect.objectContaining({ role: 'project_member' }),
+      },
     ]);
 
     t.app.get(AuditRowWriter).failNext = true;
-    await t.http.post('/api/v1/groups').set(manager.auth).send({ name: 'lost', scope_type: 'project', scope_id: project.id, role: 'project_member' }).expect(500);
-    const [row] = await ds.query("SELECT count(*)::int AS n FROM groups WHERE scope_id = $1 AND name = 'lost'", [project.id]);
+    await t.http
+      .post('/api/v1/groups')
+      .set(manager.auth)
+      .send({ name: 'lost', scope_type: 'project', scope_id: project.id, role: 'project_member' })
+      .expect(500);
+    const [row] = await ds.query("SELECT count(*)::int AS n FROM groups WHERE scope_id = $1 AND name = 'lost'", [
+      project.id,
+    ]);
     expect(row.n).toBe(0);
   });
 
@@ -286,9 +455,23 @@ describe('Groups API', () => {
     const groupId = await grantRole(t, (await createUser(t)).principal, 'project_member', projectScope(project));
     await t.http.get(`/api/v1/groups/${groupId}`).set(support.auth).expect(200);
     await t.http.get(`/api/v1/groups/${groupId}/members`).set(support.auth).expect(200);
-    expect((await t.http.patch(`/api/v1/groups/${groupId}`).set(support.auth).send({ name: 'x' }).expect(403)).body.error).toBe('forbidden');
-    expect((await t.http.post(`/api/v1/groups/${groupId}/members`).set(support.auth).send({ principal_type: 'user', principal_id: support.row.id }).expect(403)).body.error).toBe('forbidden');
-    await t.http.post('/api/v1/groups').set(support.auth).send({ name: 'x', scope_type: 'project', scope_id: project.id, role: 'project_member' }).expect(403);
+    expect(
+      (await t.http.patch(`/api/v1/groups/${groupId}`).set(support.auth).send({ name: 'x' }).expect(403)).body.error,
+    ).toBe('forbidden');
+    expect(
+      (
+        await t.http
+          .post(`/api/v1/groups/${groupId}/members`)
+          .set(support.auth)
+          .send({ principal_type: 'user', principal_id: support.row.id })
+          .expect(403)
+      ).body.error,
+    ).toBe('forbidden');
+    await t.http
+      .post('/api/v1/groups')
+      .set(support.auth)
+      .send({ name: 'x', scope_type: 'project', scope_id: project.id, role: 'project_member' })
+      .expect(403);
   });
 
   it('refuses to hand out a role whose permissions the caller lacks (role_escalation)', async () => {
@@ -301,14 +484,33 @@ describe('Groups API', () => {
     ]);
     const groups = t.app.get(GroupsService);
     await expect(
-      groups.create(manager.principal, ability, { name: 'x', scope_type: 'project', scope_id: project.id, role: 'project_course_account_manager' }),
-    ).rejects.toMatchObject({ code: 'role_escalation', details: { missing: [{ action: 'manage', subject: 'CourseAccount' }] } });
+      groups.create(manager.principal, ability, {
+        name: 'x',
+        scope_type: 'project',
+        scope_id: project.id,
+        role: 'project_course_account_manager',
+      }),
+    ).rejects.toMatchObject({
+      code: 'role_escalation',
+      details: { missing: [{ action: 'manage', subject: 'CourseAccount' }] },
+    });
     const groupId = await grantRole(t, manager.principal, 'project_contributor', projectScope(project));
-    await expect(groups.addMember(manager.principal, ability, groupId, { principal_type: 'user', principal_id: manager.row.id })).rejects.toMatchObject({
+    await expect(
+      groups.addMember(manager.principal, ability, groupId, { principal_type: 'user', principal_id: manager.row.id }),
+    ).rejects.toMatchObject({
       code: 'role_escalation',
     });
-    await expect(groups.update(manager.principal, ability, groupId, { role: 'project_member' })).rejects.toMatchObject({ code: 'role_escalation' });
-    await expect(groups.create(manager.principal, ability, { name: 'ok', scope_type: 'project', scope_id: project.id, role: 'project_member' })).resolves.toMatchObject({
+    await expect(groups.update(manager.principal, ability, groupId, { role: 'project_member' })).rejects.toMatchObject({
+      code: 'role_escalation',
+    });
+    await expect(
+      groups.create(manager.principal, ability, {
+        name: 'ok',
+        scope_type: 'project',
+        scope_id: project.id,
+        role: 'project_member',
+      }),
+    ).resolves.toMatchObject({
       role: 'project_member',
     });
   });
@@ -316,16 +518,30 @@ describe('Groups API', () => {
   it('lists the roles and tells the caller what it may do on an object', async () => {
     const { org, project, manager } = await projectWithManager();
     const roles = await t.http.get('/api/v1/roles').set(manager.auth).expect(200);
-    expect(roles.body).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'project_manager', scope_type: 'project' })]));
+    expect(roles.body).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'project_manager', scope_type: 'project' })]),
+    );
 
-    const onProject = await t.http.get(`/api/v1/permissions?object_type=Project&object_id=${project.id}`).set(manager.auth).expect(200);
+    const onProject = await t.http
+      .get(`/api/v1/permissions?object_type=Project&object_id=${project.id}`)
+      .set(manager.auth)
+      .expect(200);
     expect(onProject.body).toEqual({ object_type: 'Project', object_id: project.id, actions: ['read', 'update'] });
     const groupId = await grantRole(t, (await createUser(t)).principal, 'project_member', projectScope(project));
-    const onGroup = await t.http.get(`/api/v1/permissions?object_type=Group&object_id=${groupId}`).set(manager.auth).expect(200);
+    const onGroup = await t.http
+      .get(`/api/v1/permissions?object_type=Group&object_id=${groupId}`)
+      .set(manager.auth)
+      .expect(200);
     expect(onGroup.body.actions).toEqual(['read', 'create', 'update', 'delete', 'manage_members']);
-    const onOrg = await t.http.get(`/api/v1/permissions?object_type=Organization&object_id=${org.id}`).set(manager.auth).expect(404);
+    const onOrg = await t.http
+      .get(`/api/v1/permissions?object_type=Organization&object_id=${org.id}`)
+      .set(manager.auth)
+      .expect(404);
     expect(onOrg.body.error).toBe('not_found');
-    const me = await t.http.get(`/api/v1/permissions?object_type=User&object_id=${manager.row.id}`).set(manager.auth).expect(200);
+    const me = await t.http
+      .get(`/api/v1/permissions?object_type=User&object_id=${manager.row.id}`)
+      .set(manager.auth)
+      .expect(200);
     expect(me.body.actions).toEqual(['read']);
     await t.http.get(`/api/v1/permissions?object_type=Self&object_id=${manager.row.id}`).set(manager.auth).expect(400);
   });
@@ -346,7 +562,11 @@ describe('Groups API on the application as AppModule mounts it', () => {
     const other = await grantRole(t, (await createUser(t)).principal, 'project_member', projectScope(theirs));
     await t.http.get(`/api/v1/groups/${own}`).set(member.auth).expect(200);
     await t.http.get(`/api/v1/groups/${other}`).set(member.auth).expect(404);
-    await t.http.post(`/api/v1/groups/${own}/members`).set(member.auth).send({ principal_type: 'user', principal_id: member.row.id }).expect(403);
+    await t.http
+      .post(`/api/v1/groups/${own}/members`)
+      .set(member.auth)
+      .send({ principal_type: 'user', principal_id: member.row.id })
+      .expect(403);
     const list = await t.http.get('/api/v1/groups').set(member.auth).expect(200);
     expect(list.body.results.map((g: { id: string }) => g.id)).toEqual([own]);
     await t.http.get('/api/v1/groups').expect(401);
@@ -367,8 +587,14 @@ describe('Groups API on the application as AppModule mounts it', () => {
     const ask = (who: { auth: { Authorization: string } }, type: string, id: string) =>
       t.http.get(`/api/v1/permissions?object_type=${type}&object_id=${id}`).set(who.auth);
 
-    const account = await t.http.post('/api/v1/course-accounts').set(manager.auth).send({ project: project.id }).expect(201);
-    expect((await ask(manager, 'CourseAccount', account.body.id).expect(200)).body.actions).toEqual(expect.arrayContaining(['read', 'retry', 'close']));
+    const account = await t.http
+      .post('/api/v1/course-accounts')
+      .set(manager.auth)
+      .send({ project: project.id })
+      .expect(201);
+    expect((await ask(manager, 'CourseAccount', account.body.id).expect(200)).body.actions).toEqual(
+      expect.arrayContaining(['read', 'retry', 'close']),
+    );
     expect((await ask(member, 'CourseAccount', account.body.id).expect(200)).body.actions).toEqual(['read']);
     expect((await ask(outsider, 'CourseAccount', account.body.id).expect(404)).body.error).toBe('not_found');
 
@@ -377,7 +603,9 @@ describe('Groups API on the application as AppModule mounts it', () => {
     expect((await ask(admin, 'ActivationRecord', recordId).expect(200)).body.actions).toContain('read');
     expect((await ask(outsider, 'ActivationRecord', recordId).expect(404)).body.error).toBe('not_found');
 
-    const [{ id: eventId }] = await t.app.get(DataSource).query(`SELECT id FROM audit_events WHERE action = 'activation_record.created' AND subject_id = $1`, [recordId]);
+    const [{ id: eventId }] = await t.app
+      .get(DataSource)
+      .query(`SELECT id FROM audit_events WHERE action = 'activation_record.created' AND subject_id = $1`, [recordId]);
     expect((await ask(staff, 'AuditEvent', eventId).expect(200)).body.actions).toEqual(['read', 'export']);
     expect((await ask(outsider, 'AuditEvent', eventId).expect(404)).body.error).toBe('not_found');
   });

@@ -8,7 +8,10 @@ import { ProbeModule } from '../utils/probe.module';
 describe('HTTP conventions', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ imports: [ProbeModule], settings: { BODY_LIMIT_BYTES: '2048', CORS_ORIGINS: 'https://lms.example.edu' } });
+    t = await createTestApp({
+      imports: [ProbeModule],
+      settings: { BODY_LIMIT_BYTES: '2048', CORS_ORIGINS: 'https://lms.example.edu' },
+    });
   });
   afterAll(() => t.close());
 
@@ -18,16 +21,26 @@ describe('HTTP conventions', () => {
   });
 
   it('answers malformed JSON with 400 invalid_json', async () => {
-    const res = await t.http.post('/api/v1/probe/echo').set('Content-Type', 'application/json').send('{"name":').expect(400);
+    const res = await t.http
+      .post('/api/v1/probe/echo')
+      .set('Content-Type', 'application/json')
+      .send('{"name":')
+      .expect(400);
     expect(res.body).toEqual({ error: 'invalid_json', message: expect.any(String) });
   });
 
   it('answers a body it cannot decode with a client error in the common shape, never a 500', async () => {
     const echo = () => t.http.post('/api/v1/probe/echo').set('Content-Type', 'application/json');
     const brokenGzip = await echo().set('Content-Encoding', 'gzip').send('{"name":"a"}');
-    expect({ status: brokenGzip.status, body: brokenGzip.body }).toEqual({ status: 400, body: { error: 'bad_request', message: expect.any(String) } });
+    expect({ status: brokenGzip.status, body: brokenGzip.body }).toEqual({
+      status: 400,
+      body: { error: 'bad_request', message: expect.any(String) },
+    });
     const unknownEncoding = await echo().set('Content-Encoding', 'compress').send('{"name":"a"}');
-    expect({ status: unknownEncoding.status, error: unknownEncoding.body.error }).toEqual({ status: 415, error: 'unsupported_media_type' });
+    expect({ status: unknownEncoding.status, error: unknownEncoding.body.error }).toEqual({
+      status: 415,
+      error: 'unsupported_media_type',
+    });
   });
 
   it('answers text PostgreSQL cannot store (a NUL character) with a 400, never a 500', async () => {
@@ -41,23 +54,47 @@ describe('HTTP conventions', () => {
     const activation = await t.http
       .post('/oauth/token')
       .type('form')
-      .send('grant_type=urn:campus-access:params:oauth:grant-type:new-user-credentials&crsid=ab%0012&date_of_birth=1996-12-19&code=ABCDEFGHJKMN');
-    expect({ status: activation.status, error: activation.body.error }).toEqual({ status: 400, error: 'invalid_request' });
+      .send(
+        'grant_type=urn:campus-access:params:oauth:grant-type:new-user-credentials&crsid=ab%0012&date_of_birth=1996-12-19&code=ABCDEFGHJKMN',
+      );
+    expect({ status: activation.status, error: activation.body.error }).toEqual({
+      status: 400,
+      error: 'invalid_request',
+    });
   });
 
   it('answers text with an unpaired surrogate with 400 invalid_input and changes nothing, never a 500', async () => {
     const staff = await createStaff(t);
     const org = await createOrganization(t, { name: 'Before' });
     const user = `{"username":"${unique('u')}","organization":"${org.id}","email":"\\ud800@example.edu"}`;
-    const created = await t.http.post('/api/v1/users').set(staff.auth).set('Content-Type', 'application/json').send(user);
-    expect({ status: created.status, body: created.body }).toEqual({ status: 400, body: { error: 'invalid_input', message: expect.stringContaining('surrogate') } });
-    const renamed = await t.http.patch(`/api/v1/organizations/${org.id}`).set(staff.auth).set('Content-Type', 'application/json').send('{"name":"x\\udc00y"}');
+    const created = await t.http
+      .post('/api/v1/users')
+      .set(staff.auth)
+      .set('Content-Type', 'application/json')
+      .send(user);
+    expect({ status: created.status, body: created.body }).toEqual({
+      status: 400,
+      body: { error: 'invalid_input', message: expect.stringContaining('surrogate') },
+    });
+    const renamed = await t.http
+      .patch(`/api/v1/organizations/${org.id}`)
+      .set(staff.auth)
+      .set('Content-Type', 'application/json')
+      .send('{"name":"x\\udc00y"}');
     expect({ status: renamed.status, error: renamed.body.error }).toEqual({ status: 400, error: 'invalid_input' });
-    const key = await t.http.patch(`/api/v1/organizations/${org.id}`).set(staff.auth).set('Content-Type', 'application/json').send('{"\\ud800":"x"}');
+    const key = await t.http
+      .patch(`/api/v1/organizations/${org.id}`)
+      .set(staff.auth)
+      .set('Content-Type', 'application/json')
+      .send('{"\\ud800":"x"}');
     expect({ status: key.status, error: key.body.error }).toEqual({ status: 400, error: 'invalid_input' });
     const after = await t.http.get(`/api/v1/organizations/${org.id}`).set(staff.auth).expect(200);
     expect(after.body.name).toBe('Before');
-    const paired = await t.http.patch(`/api/v1/organizations/${org.id}`).set(staff.auth).send({ name: 'After \u{1F600}' }).expect(200);
+    const paired = await t.http
+      .patch(`/api/v1/organizations/${org.id}`)
+      .set(staff.auth)
+      .send({ name: 'After \u{1F600}' })
+      .expect(200);
     expect(paired.body.name).toBe('After \u{1F600}');
   });
 
@@ -74,7 +111,10 @@ describe('HTTP conventions', () => {
   });
 
   it('answers a body over the limit with 413 payload_too_large', async () => {
-    const res = await t.http.post('/api/v1/probe/echo').send({ name: 'x'.repeat(5000) }).expect(413);
+    const res = await t.http
+      .post('/api/v1/probe/echo')
+      .send({ name: 'x'.repeat(5000) })
+      .expect(413);
     expect(res.body.error).toBe('payload_too_large');
   });
 
@@ -89,9 +129,14 @@ describe('HTTP conventions', () => {
         socket.setEncoding('utf8').on('data', (c: string) => (answer += c));
         socket.on('end', () => resolve(answer)).on('error', reject);
       });
-    const oversized = await raw(`GET /health/live HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${'a'.repeat(20_000)}\r\n\r\n`);
+    const oversized = await raw(
+      `GET /health/live HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
     expect(oversized.split('\r\n')[0]).toBe('HTTP/1.1 431 Request Header Fields Too Large');
-    expect(JSON.parse(oversized.split('\r\n\r\n')[1])).toEqual({ error: 'headers_too_large', message: expect.any(String) });
+    expect(JSON.parse(oversized.split('\r\n\r\n')[1])).toEqual({
+      error: 'headers_too_large',
+      message: expect.any(String),
+    });
     const garbled = await raw('NOT HTTP AT ALL\r\n\r\n');
     expect(garbled.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
     expect(JSON.parse(garbled.split('\r\n\r\n')[1])).toEqual({ error: 'bad_request', message: expect.any(String) });
@@ -137,7 +182,11 @@ describe('HTTP conventions', () => {
 
   it('answers an unhandled error with 500 internal_error, a request id and no internals', async () => {
     const res = await t.http.get('/api/v1/probe/boom').set('X-Request-Id', 'req-boom-1').expect(500);
-    expect(res.body).toEqual({ error: 'internal_error', message: 'Internal error.', details: { request_id: 'req-boom-1' } });
+    expect(res.body).toEqual({
+      error: 'internal_error',
+      message: 'Internal error.',
+      details: { request_id: 'req-boom-1' },
+    });
     expect(JSON.stringify(res.body)).not.toMatch(/secret internal detail|at .*\.ts/);
     expect(t.logs.some((l) => l.includes('secret internal detail') && l.includes('req-boom-1'))).toBe(true);
   });
@@ -170,7 +219,11 @@ describe('HTTP conventions', () => {
     const staff = await createStaff(t);
     for (const page of ['1e20', '99999999999999999999', String(MAX_PAGE + 1)]) {
       const res = await t.http.get(`/api/v1/organizations?page=${page}`).set(staff.auth);
-      expect({ page, status: res.status, error: res.body.error }).toEqual({ page, status: 400, error: 'validation_failed' });
+      expect({ page, status: res.status, error: res.body.error }).toEqual({
+        page,
+        status: 400,
+        error: 'validation_failed',
+      });
     }
     const last = await t.http.get(`/api/v1/organizations?page=${MAX_PAGE}&page_size=500`).set(staff.auth).expect(200);
     expect(last.body.results).toEqual([]);
@@ -206,7 +259,10 @@ describe('HTTP conventions for bodies up to the default limit', () => {
       body: { error: 'invalid_json', message: expect.stringContaining('nested'), details: { max_depth: 64 } },
     });
     const token = await t.http.post('/oauth/token').set('Content-Type', 'application/json').send(nested(10_000));
-    expect({ status: token.status, body: token.body }).toEqual({ status: 400, body: { error: 'invalid_request', error_description: expect.any(String) } });
+    expect({ status: token.status, body: token.body }).toEqual({
+      status: 400,
+      body: { error: 'invalid_request', error_description: expect.any(String) },
+    });
     const shallow = await t.http.post('/api/v1/auth/login').set('Content-Type', 'application/json').send(nested(60));
     expect({ status: shallow.status, error: shallow.body.error }).toEqual({ status: 400, error: 'validation_failed' });
   });

@@ -46,7 +46,10 @@ describe('Queue dashboard', () => {
 
     it('answers 401 to a tampered or foreign token', async () => {
       const staff = await createStaff(t);
-      await t.http.get(DASHBOARD).set('Authorization', `Bearer ${staff.token.slice(0, -4)}AAAA`).expect(401);
+      await t.http
+        .get(DASHBOARD)
+        .set('Authorization', `Bearer ${staff.token.slice(0, -4)}AAAA`)
+        .expect(401);
       await t.http.get(DASHBOARD).set('Cookie', 'campus_access_dashboard=not-a-token').expect(401);
     });
 
@@ -80,10 +83,17 @@ describe('Queue dashboard', () => {
       // Served over plain http here, so the cookie is not limited to https.
       expect(attributes).not.toContain('Secure');
 
-      const page = await t.http.get(DASHBOARD).set('Cookie', pair).expect(200).expect('Content-Type', /text\/html/);
+      const page = await t.http
+        .get(DASHBOARD)
+        .set('Cookie', pair)
+        .expect(200)
+        .expect('Content-Type', /text\/html/);
       const script = /src="([^"]+\.js)"/.exec(page.text)?.[1];
       expect(script).toBeDefined();
-      await t.http.get(new URL(script!, `http://app${DASHBOARD}/`).pathname).set('Cookie', pair).expect(200);
+      await t.http
+        .get(new URL(script!, `http://app${DASHBOARD}/`).pathname)
+        .set('Cookie', pair)
+        .expect(200);
       const api = await t.http.get(`${DASHBOARD}/api/queues`).set('Cookie', `other=1; ${pair}`).expect(200);
       const names = (api.body as { queues: { name: string; readOnlyMode: boolean }[] }).queues.map((q) => q.name);
       expect(names).toContain('exports');
@@ -99,7 +109,11 @@ describe('Queue dashboard', () => {
       const proxied = await createTestApp({ settings: { ...jobSettings('bull'), TRUST_PROXY: '1' } });
       try {
         const staffThere = await createStaff(proxied);
-        const secured = await proxied.http.post(SESSION).set(staffThere.auth).set('X-Forwarded-Proto', 'https').expect(204);
+        const secured = await proxied.http
+          .post(SESSION)
+          .set(staffThere.auth)
+          .set('X-Forwarded-Proto', 'https')
+          .expect(204);
         expect(dashboardCookie(secured.headers['set-cookie']).attributes).toContain('Secure');
       } finally {
         await proxied.close();

@@ -2,7 +2,13 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Job } from '../../src/jobs/job.entity';
 import { JobsService } from '../../src/jobs/jobs.service';
-import { Authenticated, createOrganization, createServiceAccount, createStaff, createUser } from '../factories/accounts';
+import {
+  Authenticated,
+  createOrganization,
+  createServiceAccount,
+  createStaff,
+  createUser,
+} from '../factories/accounts';
 import { jobSettings, waitFor } from '../utils/jobs-helpers';
 import { fileContent, JobsTestModule, STEPS_JOB, StepsPayload } from '../utils/jobs-test.module';
 import { createTestApp, TestApp } from '../utils/test-app';
@@ -18,7 +24,10 @@ describe('Jobs API', () => {
   let robot: Authenticated<unknown>;
 
   beforeAll(async () => {
-    t = await createTestApp({ imports: [JobsTestModule], settings: jobSettings('in-process', { JOB_CONCURRENCY: '1' }) });
+    t = await createTestApp({
+      imports: [JobsTestModule],
+      settings: jobSettings('in-process', { JOB_CONCURRENCY: '1' }),
+    });
     jobs = t.app.get(JobsService);
     alice = await createUser(t);
     bob = await createUser(t);
@@ -28,10 +37,14 @@ describe('Jobs API', () => {
   afterAll(() => t?.close());
 
   const settled = (id: string) =>
-    waitFor(async () => {
-      const job = await t.app.get<DataSource>(getDataSourceToken()).getRepository(Job).findOneByOrFail({ id });
-      return ['Succeeded', 'Failed', 'Canceled'].includes(job.state) && job;
-    }, 15_000, `job ${id}`);
+    waitFor(
+      async () => {
+        const job = await t.app.get<DataSource>(getDataSourceToken()).getRepository(Job).findOneByOrFail({ id });
+        return ['Succeeded', 'Failed', 'Canceled'].includes(job.state) && job;
+      },
+      15_000,
+      `job ${id}`,
+    );
 
   const run = async (who: Authenticated<unknown>, payload: StepsPayload = { steps: 1 }) => {
     const { id } = await jobs.enqueue(STEPS_JOB, payload, { owner: who.principal });
@@ -53,8 +66,18 @@ describe('Jobs API', () => {
       attempts: 1,
       error: null,
       artifacts: [
-        { name: 'data.txt', url: expect.stringMatching(new RegExp(`/api/v1/jobs/${id}/artifacts/data.txt$`)), content_type: 'text/plain', size: 5000 },
-        { name: 'result', url: expect.stringMatching(/\/artifacts\/result$/), content_type: 'text/plain; charset=utf-8', size: 14 },
+        {
+          name: 'data.txt',
+          url: expect.stringMatching(new RegExp(`/api/v1/jobs/${id}/artifacts/data.txt$`)),
+          content_type: 'text/plain',
+          size: 5000,
+        },
+        {
+          name: 'result',
+          url: expect.stringMatching(/\/artifacts\/result$/),
+          content_type: 'text/plain; charset=utf-8',
+          size: 14,
+        },
       ],
       text: 'two steps done',
     });
@@ -94,18 +117,30 @@ describe('Jobs API', () => {
     const carol = await createUser(t);
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push(await run(carol));
-    const failed = await jobs.enqueue(STEPS_JOB, { steps: 1, failTimes: 9 }, { owner: carol.principal, maxAttempts: 1 });
+    const failed = await jobs.enqueue(
+      STEPS_JOB,
+      { steps: 1, failTimes: 9 },
+      { owner: carol.principal, maxAttempts: 1 },
+    );
     await settled(failed.id);
     await run(robot);
 
-    const page1 = await t.http.get('/api/v1/jobs?page_size=2&state=Succeeded&name=test.steps').set(carol.auth).expect(200);
+    const page1 = await t.http
+      .get('/api/v1/jobs?page_size=2&state=Succeeded&name=test.steps')
+      .set(carol.auth)
+      .expect(200);
     expect(page1.body.count).toBe(3);
     expect(page1.body.results.map((j: { job_id: string }) => j.job_id)).toEqual([ids[2], ids[1]]);
     expect(page1.body.next).toMatch(/page=2/);
-    const page2 = await t.http.get(new URL(page1.body.next).pathname + new URL(page1.body.next).search).set(carol.auth).expect(200);
+    const page2 = await t.http
+      .get(new URL(page1.body.next).pathname + new URL(page1.body.next).search)
+      .set(carol.auth)
+      .expect(200);
     expect(page2.body.results.map((j: { job_id: string }) => j.job_id)).toEqual([ids[0]]);
     const failures = await t.http.get('/api/v1/jobs?state=Failed').set(carol.auth).expect(200);
-    expect(failures.body.results).toEqual([expect.objectContaining({ job_id: failed.id, state: 'Failed', error: 'planned failure (attempt 1)' })]);
+    expect(failures.body.results).toEqual([
+      expect.objectContaining({ job_id: failed.id, state: 'Failed', error: 'planned failure (attempt 1)' }),
+    ]);
     const robots = await t.http.get('/api/v1/jobs').set(robot.auth).expect(200);
     expect(robots.body.results.every((j: { name: string }) => j.name === 'test.steps')).toBe(true);
     expect(robots.body.count).toBe(1);
@@ -114,7 +149,11 @@ describe('Jobs API', () => {
 
   it('cancels a waiting job, asks a running one to stop, and refuses a finished one with 409', async () => {
     const running = await jobs.enqueue(STEPS_JOB, { steps: 100, stepMs: 30 }, { owner: alice.principal });
-    await waitFor(async () => (await t.http.get(`/api/v1/jobs/${running.id}`).set(alice.auth)).body.state === 'In Progress', 10_000, 'running');
+    await waitFor(
+      async () => (await t.http.get(`/api/v1/jobs/${running.id}`).set(alice.auth)).body.state === 'In Progress',
+      10_000,
+      'running',
+    );
     const waiting = await jobs.enqueue(STEPS_JOB, { steps: 1 }, { owner: alice.principal });
 
     const canceled = await t.http.post(`/api/v1/jobs/${waiting.id}/cancel`).set(alice.auth).expect(200);

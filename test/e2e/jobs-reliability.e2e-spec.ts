@@ -79,20 +79,32 @@ describe('Jobs reliability (Bull)', () => {
       const jobs = t.app.get(JobsService);
       const db = t.app.get<DataSource>(getDataSourceToken());
       const bytes = 300_000;
-      const { id } = await jobs.enqueue(STEPS_JOB, { steps: 12, stepMs: 150, file: { name: 'out.txt', bytes, atStep: 2 } }, { owner: TEST_OWNER });
-      await waitFor(async () => {
-        const job = await db.getRepository(Job).findOneByOrFail({ id });
-        return job.state === 'In Progress' && job.completedSteps >= 4;
-      }, 30_000, 'the first run to write its artifact');
+      const { id } = await jobs.enqueue(
+        STEPS_JOB,
+        { steps: 12, stepMs: 150, file: { name: 'out.txt', bytes, atStep: 2 } },
+        { owner: TEST_OWNER },
+      );
+      await waitFor(
+        async () => {
+          const job = await db.getRepository(Job).findOneByOrFail({ id });
+          return job.state === 'In Progress' && job.completedSteps >= 4;
+        },
+        30_000,
+        'the first run to write its artifact',
+      );
       first.child.kill('SIGKILL');
       expect(await first.exited).toBeNull();
       expect((await db.getRepository(Job).findOneByOrFail({ id })).state).toBe('In Progress');
 
       workers.push(await spawnWorker('test/utils/jobs-worker.main.ts', workerEnv()));
-      const done = await waitFor(async () => {
-        const job = await db.getRepository(Job).findOneByOrFail({ id });
-        return job.state !== 'In Progress' && job.state !== 'Retrying' && job.state !== 'Pending' && job;
-      }, 40_000, 'the retry to finish');
+      const done = await waitFor(
+        async () => {
+          const job = await db.getRepository(Job).findOneByOrFail({ id });
+          return job.state !== 'In Progress' && job.state !== 'Retrying' && job.state !== 'Pending' && job;
+        },
+        40_000,
+        'the retry to finish',
+      );
       expect(done).toMatchObject({ state: 'Succeeded', attempts: 2, completedSteps: 12 });
       // The retry's file, under its own lease; the killed run's file of the same name is gone.
       const artifacts = await db.query(`SELECT name, size, key FROM job_artifacts WHERE job_id = $1`, [id]);
@@ -109,21 +121,38 @@ describe('Jobs reliability (Bull)', () => {
       workers.push(first);
       const jobs = t.app.get(JobsService);
       const db = t.app.get<DataSource>(getDataSourceToken());
-      const { id } = await jobs.enqueue(STEPS_JOB, { steps: 30, stepMs: 100, result: 'finished elsewhere' }, { owner: TEST_OWNER });
-      await waitFor(async () => {
-        const job = await db.getRepository(Job).findOneByOrFail({ id });
-        return job.state === 'In Progress' && job.completedSteps >= 2;
-      }, 30_000, 'the job to start');
+      const { id } = await jobs.enqueue(
+        STEPS_JOB,
+        { steps: 30, stepMs: 100, result: 'finished elsewhere' },
+        { owner: TEST_OWNER },
+      );
+      await waitFor(
+        async () => {
+          const job = await db.getRepository(Job).findOneByOrFail({ id });
+          return job.state === 'In Progress' && job.completedSteps >= 2;
+        },
+        30_000,
+        'the job to start',
+      );
       first.child.kill('SIGTERM');
       expect(await first.exited).toBe(0);
       // Interrupted by a shutdown, not failed: back to Pending, no attempt used, no error.
-      expect(await db.getRepository(Job).findOneByOrFail({ id })).toMatchObject({ state: 'Pending', attempts: 0, error: null, lease: 1 });
+      expect(await db.getRepository(Job).findOneByOrFail({ id })).toMatchObject({
+        state: 'Pending',
+        attempts: 0,
+        error: null,
+        lease: 1,
+      });
 
       workers.push(await spawnWorker('test/utils/jobs-worker.main.ts', workerEnv()));
-      const done = await waitFor(async () => {
-        const job = await db.getRepository(Job).findOneByOrFail({ id });
-        return job.state === 'Succeeded' && job;
-      }, 40_000, 'another worker to finish the job');
+      const done = await waitFor(
+        async () => {
+          const job = await db.getRepository(Job).findOneByOrFail({ id });
+          return job.state === 'Succeeded' && job;
+        },
+        40_000,
+        'another worker to finish the job',
+      );
       expect(done).toMatchObject({ attempts: 1, lease: 2, completedSteps: 30 });
     });
   });
@@ -131,7 +160,10 @@ describe('Jobs reliability (Bull)', () => {
   describe('with workers off in the API', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await createTestApp({ imports: [JobsTestModule], settings: jobSettings('bull', { JOB_WORKERS_ENABLED: 'false' }) });
+      t = await createTestApp({
+        imports: [JobsTestModule],
+        settings: jobSettings('bull', { JOB_WORKERS_ENABLED: 'false' }),
+      });
     });
     afterAll(() => t?.close());
 
@@ -143,7 +175,9 @@ describe('Jobs reliability (Bull)', () => {
       await waitFor(async () => (await delivery(id)) === 'waiting', 5000, 'the delivery to be queued');
       await new Promise((r) => setTimeout(r, 1500));
       expect(await delivery(id)).toBe('waiting');
-      expect((await t.app.get<DataSource>(getDataSourceToken()).getRepository(Job).findOneByOrFail({ id })).state).toBe('Pending');
+      expect((await t.app.get<DataSource>(getDataSourceToken()).getRepository(Job).findOneByOrFail({ id })).state).toBe(
+        'Pending',
+      );
     });
 
     it('dispatches what a released savepoint enqueued once the transaction commits, and nothing a rolled-back savepoint did', async () => {
@@ -173,7 +207,11 @@ describe('Jobs reliability (Bull)', () => {
     it('refuses to start without REDIS_URL, saying why', async () => {
       const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/worker.ts'], {
         cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test', ENV_FILE: '/nonexistent/.env' },
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+          ENV_FILE: '/nonexistent/.env',
+        },
       });
       let err = '';
       child.stderr.on('data', (b: Buffer) => (err += b.toString()));
@@ -207,7 +245,8 @@ describe('Jobs reliability (Bull)', () => {
       get t() {
         return t;
       },
-      state: async (id: string) => (await t.app.get<DataSource>(getDataSourceToken()).getRepository(Job).findOneByOrFail({ id })).state,
+      state: async (id: string) =>
+        (await t.app.get<DataSource>(getDataSourceToken()).getRepository(Job).findOneByOrFail({ id })).state,
     };
   }
 
@@ -228,7 +267,12 @@ describe('Jobs reliability (Bull)', () => {
 
       await proxy.restore();
       await waitFor(async () => (await state(res.body.id)) === 'Succeeded', 30_000, 'the job to run after the outage');
-      const job = await t.app.get(JobsService).get({ ...TEST_OWNER, name: 'owner', tokenKind: 'user', scopes: [], isStaff: false, isSupport: false }, res.body.id);
+      const job = await t.app
+        .get(JobsService)
+        .get(
+          { ...TEST_OWNER, name: 'owner', tokenKind: 'user', scopes: [], isStaff: false, isSupport: false },
+          res.body.id,
+        );
       expect(job).toMatchObject({ attempts: 1, text: 'ran after the outage' });
     });
   });
@@ -241,7 +285,10 @@ describe('Jobs reliability (Bull)', () => {
       await t.http.get('/health/live').expect(200);
       const ready = await t.http.get('/health/ready').expect(503);
       expect(JSON.stringify(ready.body)).toContain('redis');
-      const res = await t.http.post('/api/v1/test-jobs').send({ steps: 1, result: 'ran once Redis was up' }).expect(201);
+      const res = await t.http
+        .post('/api/v1/test-jobs')
+        .send({ steps: 1, result: 'ran once Redis was up' })
+        .expect(201);
       expect(await state(res.body.id)).toBe('Pending');
 
       await proxy.restore();

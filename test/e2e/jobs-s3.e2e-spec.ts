@@ -64,20 +64,35 @@ describe('Job artifacts in S3', () => {
   });
 
   const keys = async (prefix: string) =>
-    ((await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))).Contents ?? []).map((o) => o.Key);
+    ((await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))).Contents ?? []).map(
+      (o) => o.Key,
+    );
 
   it('streams a large artifact to S3 in parts and back to its owner, keeps small text inline, and purges it', async () => {
     const bytes = 10 * 1024 * 1024 + 123;
     const jobs = t.app.get(JobsService);
-    const { id } = await jobs.enqueue(STEPS_JOB, { steps: 1, result: 'stored in S3', file: { name: 'big.txt', bytes } }, { owner });
-    const done = await waitFor(async () => {
-      const job = await t.app.get<DataSource>(getDataSourceToken()).getRepository(Job).findOneByOrFail({ id });
-      return ['Succeeded', 'Failed'].includes(job.state) && job;
-    }, 30_000, 'the job');
+    const { id } = await jobs.enqueue(
+      STEPS_JOB,
+      { steps: 1, result: 'stored in S3', file: { name: 'big.txt', bytes } },
+      { owner },
+    );
+    const done = await waitFor(
+      async () => {
+        const job = await t.app.get<DataSource>(getDataSourceToken()).getRepository(Job).findOneByOrFail({ id });
+        return ['Succeeded', 'Failed'].includes(job.state) && job;
+      },
+      30_000,
+      'the job',
+    );
     expect(done).toMatchObject({ state: 'Succeeded', error: null });
 
     const db = t.app.get<DataSource>(getDataSourceToken());
-    expect(await db.query(`SELECT name, storage, key, size::int AS size FROM job_artifacts WHERE job_id = $1 ORDER BY name`, [id])).toEqual([
+    expect(
+      await db.query(
+        `SELECT name, storage, key, size::int AS size FROM job_artifacts WHERE job_id = $1 ORDER BY name`,
+        [id],
+      ),
+    ).toEqual([
       { name: 'big.txt', storage: 's3', key: `${PREFIX}jobs/${id}/1/big.txt`, size: bytes },
       { name: 'result', storage: null, key: null, size: 12 },
     ]);
@@ -98,7 +113,11 @@ describe('Job artifacts in S3', () => {
     const jobs = t.app.get(JobsService);
     const db = t.app.get<DataSource>(getDataSourceToken());
     const { id } = await jobs.enqueue(STEPS_JOB, { steps: 1, result: 'inline only' }, { owner });
-    await waitFor(async () => (await db.getRepository(Job).findOneByOrFail({ id })).state === 'Succeeded', 30_000, 'the job');
+    await waitFor(
+      async () => (await db.getRepository(Job).findOneByOrFail({ id })).state === 'Succeeded',
+      30_000,
+      'the job',
+    );
     // What a run killed mid-upload leaves: bytes under the job's prefix that no row points to.
     const orphan = `${PREFIX}jobs/${id}/1/partial.csv`;
     await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: orphan, Body: 'half an export' }));
@@ -120,7 +139,11 @@ describe('Job artifacts in S3', () => {
     try {
       const db = broken.app.get<DataSource>(getDataSourceToken());
       const { id } = await broken.app.get(JobsService).enqueue(STEPS_JOB, { steps: 1 }, { owner });
-      await waitFor(async () => (await db.getRepository(Job).findOneByOrFail({ id })).state === 'Succeeded', 30_000, 'the job');
+      await waitFor(
+        async () => (await db.getRepository(Job).findOneByOrFail({ id })).state === 'Succeeded',
+        30_000,
+        'the job',
+      );
       await db.query(`UPDATE jobs SET finished_at = now() - interval '90 days' WHERE id = $1`, [id]);
       expect(await broken.app.get(JobsRetention).purgeExpired()).toBe(0);
       expect(await db.getRepository(Job).findOneBy({ id })).not.toBeNull();

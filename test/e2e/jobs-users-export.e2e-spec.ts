@@ -27,10 +27,14 @@ describe.each([['in-process' as const], ['bull' as const]])('users.export with t
   afterAll(() => t?.close());
 
   const settled = (id: string) =>
-    waitFor(async () => {
-      const job = await db.getRepository(Job).findOneByOrFail({ id });
-      return ['Succeeded', 'Failed', 'Canceled'].includes(job.state) && job;
-    }, 30_000, `job ${id}`);
+    waitFor(
+      async () => {
+        const job = await db.getRepository(Job).findOneByOrFail({ id });
+        return ['Succeeded', 'Failed', 'Canceled'].includes(job.state) && job;
+      },
+      30_000,
+      `job ${id}`,
+    );
 
   async function addUsers(organizationId: string, count: number): Promise<void> {
     await db.query(
@@ -49,25 +53,38 @@ describe.each([['in-process' as const], ['bull' as const]])('users.export with t
     await addUsers(other.id, 3);
 
     const res = await t.http.post(`/api/v1/organizations/${org.id}/users/export`).set(staff.auth).expect(202);
-    expect(res.body).toMatchObject({ name: 'users.export', state: expect.stringMatching(/Pending|In Progress|Succeeded/) });
+    expect(res.body).toMatchObject({
+      name: 'users.export',
+      state: expect.stringMatching(/Pending|In Progress|Succeeded/),
+    });
     const job = await settled(res.body.job_id);
-    expect(job).toMatchObject({ state: 'Succeeded', completedSteps: 2500, totalSteps: 2500, organizationId: org.id, ownerId: staff.row.id });
+    expect(job).toMatchObject({
+      state: 'Succeeded',
+      completedSteps: 2500,
+      totalSteps: 2500,
+      organizationId: org.id,
+      ownerId: staff.row.id,
+    });
 
     const status = await t.http.get(`/api/v1/jobs/${job.id}`).set(staff.auth).expect(200);
     expect(status.body.text).toBe('Exported 2500 users.');
     const csvArtifact = status.body.artifacts.find((a: { name: string }) => a.name === 'users.csv');
     expect(csvArtifact.content_type).toBe('text/csv; charset=utf-8');
-    const download = await t.http.get(`/api/v1/jobs/${job.id}/artifacts/users.csv`).set(staff.auth).buffer(true).expect(200);
+    const download = await t.http
+      .get(`/api/v1/jobs/${job.id}/artifacts/users.csv`)
+      .set(staff.auth)
+      .buffer(true)
+      .expect(200);
     expect(Number(download.headers['content-length'])).toBe(csvArtifact.size);
     const rows: Record<string, string>[] = parse(download.text, { columns: true });
     expect(Object.keys(rows[0])).toEqual([...USERS_EXPORT_COLUMNS]);
     expect(rows).toHaveLength(2500);
     expect(new Set(rows.map((r) => r.id)).size).toBe(2500);
     expect(rows[0].first_name).toBe('First, "quoted"');
-    const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM users WHERE organization_id = $1 AND id = ANY($2::uuid[])`, [
-      org.id,
-      rows.map((r) => r.id),
-    ]);
+    const [{ n }] = await db.query(
+      `SELECT count(*)::int AS n FROM users WHERE organization_id = $1 AND id = ANY($2::uuid[])`,
+      [org.id, rows.map((r) => r.id)],
+    );
     expect(n).toBe(2500);
   });
 
@@ -77,7 +94,9 @@ describe.each([['in-process' as const], ['bull' as const]])('users.export with t
     await addUsers(org.id, 3);
     // The progress report after the first page sees a cancel...
     const name = `cancel_export_${org.id.replace(/-/g, '')}`;
-    await db.query(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.cancel_requested_at := now(); RETURN NEW; END $$`);
+    await db.query(
+      `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.cancel_requested_at := now(); RETURN NEW; END $$`,
+    );
     await db.query(
       `CREATE TRIGGER ${name} BEFORE UPDATE OF completed_steps ON jobs FOR EACH ROW
         WHEN (NEW.completed_steps > 0 AND NEW.organization_id = '${org.id}') EXECUTE FUNCTION ${name}()`,
@@ -120,7 +139,10 @@ describe.each([['in-process' as const], ['bull' as const]])('users.export with t
 
     for (const caller of [admin, plain]) {
       const hidden = await t.http.post(`/api/v1/organizations/${other.id}/users/export`).set(caller.auth).expect(404);
-      const unknown = await t.http.post(`/api/v1/organizations/${randomUUID()}/users/export`).set(caller.auth).expect(404);
+      const unknown = await t.http
+        .post(`/api/v1/organizations/${randomUUID()}/users/export`)
+        .set(caller.auth)
+        .expect(404);
       expect(hidden.body).toEqual(unknown.body);
       expect(hidden.body).toEqual({ error: 'not_found', message: 'Organization not found.' });
     }
@@ -151,9 +173,18 @@ describe.each([['in-process' as const], ['bull' as const]])('users.export with t
       const jobs = t.app.get(JobsService);
       for (const owner of [revoked, deactivated]) {
         // The job as the export route enqueues it.
-        const { id } = await jobs.enqueue(USERS_EXPORT, { organizationId: org.id }, { owner: owner.principal, organizationId: org.id, maxAttempts: 3 });
+        const { id } = await jobs.enqueue(
+          USERS_EXPORT,
+          { organizationId: org.id },
+          { owner: owner.principal, organizationId: org.id, maxAttempts: 3 },
+        );
         const job = await settled(id);
-        expect(job).toMatchObject({ state: 'Failed', attempts: 1, completedSteps: 0, error: "The job's owner may no longer export this organization's users." });
+        expect(job).toMatchObject({
+          state: 'Failed',
+          attempts: 1,
+          completedSteps: 0,
+          error: "The job's owner may no longer export this organization's users.",
+        });
         expect(await db.getRepository(JobArtifact).countBy({ jobId: id })).toBe(0);
       }
     });
@@ -166,7 +197,11 @@ describe.each([['in-process' as const], ['bull' as const]])('users.export with t
       await grantRole(t, staying.principal, 'organization_admin', orgScope(org));
       const jobs = t.app.get(JobsService);
       const enqueue = (owner: typeof leaving) =>
-        jobs.enqueue(GATED_EXPORT_JOB, { organizationId: org.id }, { owner: owner.principal, organizationId: org.id, maxAttempts: 3 });
+        jobs.enqueue(
+          GATED_EXPORT_JOB,
+          { organizationId: org.id },
+          { owner: owner.principal, organizationId: org.id, maxAttempts: 3 },
+        );
       const stopped = await enqueue(leaving);
       const kept = await enqueue(staying);
       await Promise.all([jobGates.arrived(stopped.id), jobGates.arrived(kept.id)]);
@@ -197,12 +232,22 @@ describe.each([['in-process' as const], ['bull' as const]])('users.export with t
       const service = await createServiceAccount(t, org.id);
       await grantRole(t, service.principal, 'organization_admin', orgScope(org));
       const res = await t.http.post(`/api/v1/organizations/${org.id}/users/export`).set(service.auth).expect(202);
-      expect(await settled(res.body.job_id)).toMatchObject({ state: 'Succeeded', completedSteps: 2, ownerType: 'service_account' });
+      expect(await settled(res.body.job_id)).toMatchObject({
+        state: 'Succeeded',
+        completedSteps: 2,
+        ownerType: 'service_account',
+      });
       await t.http.get(`/api/v1/jobs/${res.body.job_id}/artifacts/users.csv`).set(service.auth).expect(200);
 
       await db.query('UPDATE service_accounts SET is_active = false WHERE id = $1', [service.row.id]);
-      const { id } = await t.app.get(JobsService).enqueue(USERS_EXPORT, { organizationId: org.id }, { owner: service.principal, organizationId: org.id });
-      expect(await settled(id)).toMatchObject({ state: 'Failed', attempts: 1, error: "The job's owner may no longer export this organization's users." });
+      const { id } = await t.app
+        .get(JobsService)
+        .enqueue(USERS_EXPORT, { organizationId: org.id }, { owner: service.principal, organizationId: org.id });
+      expect(await settled(id)).toMatchObject({
+        state: 'Failed',
+        attempts: 1,
+        error: "The job's owner may no longer export this organization's users.",
+      });
     });
 
     it('closes the CSV to an owner who lost the right since; they still see the job, staff still download it', async () => {

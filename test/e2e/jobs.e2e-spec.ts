@@ -38,13 +38,21 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
 
   const row = (id: string) => db.getRepository(Job).findOneByOrFail({ id });
   const settled = (id: string, timeoutMs = 15_000) =>
-    waitFor(async () => {
-      const job = await row(id);
-      return ['Succeeded', 'Failed', 'Canceled'].includes(job.state) && job;
-    }, timeoutMs, `job ${id} to finish`);
+    waitFor(
+      async () => {
+        const job = await row(id);
+        return ['Succeeded', 'Failed', 'Canceled'].includes(job.state) && job;
+      },
+      timeoutMs,
+      `job ${id} to finish`,
+    );
 
   it('runs a job to Succeeded, recording progress, inline text and a stored artifact', async () => {
-    const { id } = await jobs.enqueue(STEPS_JOB, { steps: 3, result: 'done: 3 steps', file: { name: 'out.txt', bytes: 100_000 } }, { owner });
+    const { id } = await jobs.enqueue(
+      STEPS_JOB,
+      { steps: 3, result: 'done: 3 steps', file: { name: 'out.txt', bytes: 100_000 } },
+      { owner },
+    );
     expect(await settled(id)).toMatchObject({ state: 'Succeeded', error: null });
     const dto = await jobs.get(owner, id);
     expect(dto).toMatchObject({
@@ -131,11 +139,19 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
   });
 
   it('retries a throwing processor with backoff, then fails it with the error text', async () => {
-    const { id } = await jobs.enqueue(STEPS_JOB, { steps: 1, failTimes: 99, failMessage: 'upstream said no' }, { owner, maxAttempts: 3 });
-    const retrying = await waitFor(async () => {
-      const job = await row(id);
-      return job.state === 'Retrying' && job;
-    }, 10_000, 'Retrying');
+    const { id } = await jobs.enqueue(
+      STEPS_JOB,
+      { steps: 1, failTimes: 99, failMessage: 'upstream said no' },
+      { owner, maxAttempts: 3 },
+    );
+    const retrying = await waitFor(
+      async () => {
+        const job = await row(id);
+        return job.state === 'Retrying' && job;
+      },
+      10_000,
+      'Retrying',
+    );
     expect(retrying.attempts).toBe(1);
     expect(retrying.error).toBe('upstream said no (attempt 1)');
     // The next run is not due before the backoff.
@@ -167,7 +183,11 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
   it('cancels a waiting job at once and a running job at its next step; a finished job is a conflict', async () => {
     // Two slow jobs fill the test queue (concurrency 2), so a third waits.
     const slow = await Promise.all([1, 2].map(() => jobs.enqueue(STEPS_JOB, { steps: 40, stepMs: 50 }, { owner })));
-    await waitFor(async () => (await Promise.all(slow.map((j) => row(j.id)))).every((j) => j.state === 'In Progress'), 10_000, 'running');
+    await waitFor(
+      async () => (await Promise.all(slow.map((j) => row(j.id)))).every((j) => j.state === 'In Progress'),
+      10_000,
+      'running',
+    );
     const waiting = await jobs.enqueue(STEPS_JOB, { steps: 1 }, { owner });
     const canceled = await jobs.cancel(owner, waiting.id);
     expect(canceled.state).toBe('Canceled');
@@ -188,7 +208,11 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
   it("hides another principal's job as not found; staff and support see it, support cannot cancel it", async () => {
     const { id } = await jobs.enqueue(STEPS_JOB, { steps: 1, result: 'secret' }, { owner });
     await settled(id);
-    for (const attempt of [() => jobs.get(stranger, id), () => jobs.cancel(stranger, id), () => jobs.openArtifact(stranger, id, 'result')]) {
+    for (const attempt of [
+      () => jobs.get(stranger, id),
+      () => jobs.cancel(stranger, id),
+      () => jobs.openArtifact(stranger, id, 'result'),
+    ]) {
       const error = await attempt().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(JobsError);
       expect(error).toMatchObject({ code: 'not_found', status: 404 });
@@ -266,10 +290,17 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
   });
 
   it('purges jobs past the retention with their stored artifacts, keeping recent and running ones', async () => {
-    const { id: old } = await jobs.enqueue(STEPS_JOB, { steps: 1, result: 'r', file: { name: 'big.txt', bytes: 10_000 } }, { owner });
+    const { id: old } = await jobs.enqueue(
+      STEPS_JOB,
+      { steps: 1, result: 'r', file: { name: 'big.txt', bytes: 10_000 } },
+      { owner },
+    );
     const { id: recent } = await jobs.enqueue(STEPS_JOB, { steps: 1 }, { owner });
     await Promise.all([settled(old), settled(recent)]);
-    await db.query(`UPDATE jobs SET created_at = now() - interval '40 days', finished_at = now() - interval '31 days' WHERE id = $1`, [old]);
+    await db.query(
+      `UPDATE jobs SET created_at = now() - interval '40 days', finished_at = now() - interval '31 days' WHERE id = $1`,
+      [old],
+    );
     const [{ id: running }] = await db.query(
       `INSERT INTO jobs (name, owner_type, owner_id, payload, state, attempts, created_at, heartbeat_at)
        VALUES ('test.steps', 'user', $1, '{"steps":1}', 'In Progress', 1, now() - interval '40 days', now()) RETURNING id`,
@@ -278,7 +309,10 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
     // A job that ran and has no stored artifact row, but a temporary file a killed run left behind.
     const { id: leftover } = await jobs.enqueue(STEPS_JOB, { steps: 1, result: 'inline only' }, { owner });
     await settled(leftover);
-    await db.query(`UPDATE jobs SET created_at = now() - interval '40 days', finished_at = now() - interval '31 days' WHERE id = $1`, [leftover]);
+    await db.query(
+      `UPDATE jobs SET created_at = now() - interval '40 days', finished_at = now() - interval '31 days' WHERE id = $1`,
+      [leftover],
+    );
     const leftoverFile = join(t.settings.JOB_ARTIFACT_DIR!, 'jobs', leftover, '1', 'export.csv.0a1b2c.partial');
     mkdirSync(dirname(leftoverFile), { recursive: true });
     writeFileSync(leftoverFile, 'half an export');

@@ -47,8 +47,18 @@ describe('Log redaction', () => {
     const changed = keep('changed password', `pw-${unique('p')}-changed`);
     const wrongCurrent = keep('wrong current password', `pw-${unique('p')}-wrong-current`);
     const bearer = `Bearer ${pair.access_token}`;
-    await t.http.post('/api/v1/auth/password').set('Authorization', bearer).send({ current_password: wrongCurrent, new_password: changed }).expect(400);
-    const afterChange = (await t.http.post('/api/v1/auth/password').set('Authorization', bearer).send({ current_password: password, new_password: changed }).expect(200)).body;
+    await t.http
+      .post('/api/v1/auth/password')
+      .set('Authorization', bearer)
+      .send({ current_password: wrongCurrent, new_password: changed })
+      .expect(400);
+    const afterChange = (
+      await t.http
+        .post('/api/v1/auth/password')
+        .set('Authorization', bearer)
+        .send({ current_password: password, new_password: changed })
+        .expect(200)
+    ).body;
     keep('access token after a password change', afterChange.access_token);
     keep('refresh token after a password change', afterChange.refresh_token);
     // A password in a body that fails validation, and in a body that is not valid JSON.

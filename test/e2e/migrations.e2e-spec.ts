@@ -28,7 +28,11 @@ describe('Migrations', () => {
       const applied = await ds.runMigrations({ transaction: 'each' });
       expect(applied.length).toBeGreaterThan(0);
       for (let i = 0; i < applied.length; i++) await ds.undoLastMigration({ transaction: 'each' });
-      expect(await ds.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'`)).toEqual([{ n: 0 }]);
+      expect(
+        await ds.query(
+          `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'`,
+        ),
+      ).toEqual([{ n: 0 }]);
       expect(await ds.runMigrations({ transaction: 'each' })).toHaveLength(applied.length);
       expect(await drift(ds)).toEqual([]);
     } finally {

@@ -106,12 +106,24 @@ describe('POST /oauth/token', () => {
   it('treats parameters sent without a value as omitted (RFC 6749 §3.2)', async () => {
     const { clientId, secret } = await client(['courses:read', 'reports:read']);
     // An empty scope asks for the default: every allowed scope.
-    const res = await tokenRequest(t, { grant_type: 'client_credentials', scope: '' }, { authorization: basicAuth(clientId, secret) }).expect(200);
+    const res = await tokenRequest(
+      t,
+      { grant_type: 'client_credentials', scope: '' },
+      { authorization: basicAuth(clientId, secret) },
+    ).expect(200);
     expect(res.body.scope).toBe('courses:read reports:read');
     // An empty client_id beside Basic credentials names no other client.
-    await tokenRequest(t, { grant_type: 'client_credentials', client_id: '' }, { authorization: basicAuth(clientId, secret) }).expect(200);
+    await tokenRequest(
+      t,
+      { grant_type: 'client_credentials', client_id: '' },
+      { authorization: basicAuth(clientId, secret) },
+    ).expect(200);
     // An empty client_secret is no secret: the client has not authenticated.
-    const noSecret = await tokenRequest(t, { grant_type: 'client_credentials', client_id: clientId, client_secret: '' });
+    const noSecret = await tokenRequest(t, {
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: '',
+    });
     expectOAuthError(noSecret, 401, 'invalid_client');
   });
 
@@ -213,9 +225,13 @@ describe('POST /oauth/token', () => {
         // Malformed JSON (JSON is refused anyway, but the parser sees it first).
         await post().set('Content-Type', 'application/json').send('{"grant_type":'),
         // More form parameters than the parser takes.
-        await post().type('form').send(Array.from({ length: 1001 }, (_, i) => `p${i}=x`).join('&')),
+        await post()
+          .type('form')
+          .send(Array.from({ length: 1001 }, (_, i) => `p${i}=x`).join('&')),
         // A charset the form parser does not read.
-        await post().set('Content-Type', 'application/x-www-form-urlencoded; charset=koi8-r').send('grant_type=client_credentials'),
+        await post()
+          .set('Content-Type', 'application/x-www-form-urlencoded; charset=koi8-r')
+          .send('grant_type=client_credentials'),
         // A content encoding it does not know, and a gzip body that is not gzip.
         await post().type('form').set('Content-Encoding', 'compress').send('grant_type=client_credentials'),
         await post().type('form').set('Content-Encoding', 'gzip').send('grant_type=client_credentials'),
@@ -259,12 +275,24 @@ describe('POST /oauth/token', () => {
     const encodedId = `%63%61%2D${clientId.slice(3)}`;
     const encodedSecret = `%63as%5F${secret.slice(4)}`;
     const basic = (id: string, pass: string) => `Basic ${Buffer.from(`${id}:${pass}`, 'utf8').toString('base64')}`;
-    const res = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basic(encodedId, encodedSecret) }).expect(200);
+    const res = await tokenRequest(
+      t,
+      { grant_type: 'client_credentials' },
+      { authorization: basic(encodedId, encodedSecret) },
+    ).expect(200);
     expect(decodeJwt(res.body.access_token)).toMatchObject({ sub: sa.row.id, client_id: clientId });
     // The body's client_id is compared with the decoded one.
-    await tokenRequest(t, { grant_type: 'client_credentials', client_id: clientId }, { authorization: basic(encodedId, encodedSecret) }).expect(200);
+    await tokenRequest(
+      t,
+      { grant_type: 'client_credentials', client_id: clientId },
+      { authorization: basic(encodedId, encodedSecret) },
+    ).expect(200);
     // A broken escape is a malformed credential, not an error.
-    const broken = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basic(clientId, `${secret}%zz`) });
+    const broken = await tokenRequest(
+      t,
+      { grant_type: 'client_credentials' },
+      { authorization: basic(clientId, `${secret}%zz`) },
+    );
     expectOAuthError(broken, 401, 'invalid_client');
     expect(broken.headers['www-authenticate']).toMatch(/^Basic /);
   });
@@ -301,10 +329,19 @@ describe('POST /oauth/token', () => {
   it('audits issued tokens as one oauth.token_issued event per client, scope and address, with a count', async () => {
     const { org, sa, clientId, secret } = await client(['reports:read']);
     for (let i = 0; i < 3; i++)
-      await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(clientId, secret) }).expect(200);
-    await tokenRequest(t, { grant_type: 'client_credentials', scope: 'reports:read' }, { authorization: basicAuth(clientId, secret) }).expect(200);
+      await tokenRequest(
+        t,
+        { grant_type: 'client_credentials' },
+        { authorization: basicAuth(clientId, secret) },
+      ).expect(200);
+    await tokenRequest(
+      t,
+      { grant_type: 'client_credentials', scope: 'reports:read' },
+      { authorization: basicAuth(clientId, secret) },
+    ).expect(200);
     const staff = await createStaff(t);
-    const events = () => t.http.get(`/api/v1/audit-events?action=oauth.token_issued&subject_id=${sa.row.id}`).set(staff.auth).expect(200);
+    const events = () =>
+      t.http.get(`/api/v1/audit-events?action=oauth.token_issued&subject_id=${sa.row.id}`).set(staff.auth).expect(200);
     // Counted in memory until the next flush (every AUDIT_TOKEN_FLUSH_SECONDS, and at shutdown).
     expect((await events()).body.count).toBe(0);
     await t.app.get(TokenIssuanceAudit).flush();
@@ -316,7 +353,13 @@ describe('POST /oauth/token', () => {
       actor_id: sa.row.id,
       subject_type: 'ServiceAccount',
       organization: org.id,
-      data: { grant_type: 'client_credentials', scope: 'reports:read', count: 4, first_issued_at: expect.any(String), last_issued_at: expect.any(String) },
+      data: {
+        grant_type: 'client_credentials',
+        scope: 'reports:read',
+        count: 4,
+        first_issued_at: expect.any(String),
+        last_issued_at: expect.any(String),
+      },
     });
     const { first_issued_at, last_issued_at } = res.body.results[0].data;
     expect(Date.parse(first_issued_at)).toBeLessThanOrEqual(Date.parse(last_issued_at));
@@ -334,9 +377,16 @@ describe('token issuance audit', () => {
       const org = await createOrganization(t);
       const sa = await createServiceAccount(t, org.id);
       for (let i = 0; i < 2; i++)
-        await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret) }).expect(200);
+        await tokenRequest(
+          t,
+          { grant_type: 'client_credentials' },
+          { authorization: basicAuth(sa.row.clientId, sa.clientSecret) },
+        ).expect(200);
       const staff = await createStaff(t);
-      const res = await t.http.get(`/api/v1/audit-events?action=oauth.token_issued&subject_id=${sa.row.id}`).set(staff.auth).expect(200);
+      const res = await t.http
+        .get(`/api/v1/audit-events?action=oauth.token_issued&subject_id=${sa.row.id}`)
+        .set(staff.auth)
+        .expect(200);
       expect(res.body.results.map((e: { data: { count: number } }) => e.data.count)).toEqual([1, 1]);
     } finally {
       await t.close();
@@ -350,11 +400,25 @@ describe('token issuance audit', () => {
       const org = await createOrganization(t);
       const sa = await createServiceAccount(t, org.id);
       const address = `2001:db8::1%${'z'.repeat(100)}`;
-      await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret), 'x-forwarded-for': address }).expect(200);
-      expectOAuthError(await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, 'cas_wrong'), 'x-forwarded-for': address }), 401, 'invalid_client');
+      await tokenRequest(
+        t,
+        { grant_type: 'client_credentials' },
+        { authorization: basicAuth(sa.row.clientId, sa.clientSecret), 'x-forwarded-for': address },
+      ).expect(200);
+      expectOAuthError(
+        await tokenRequest(
+          t,
+          { grant_type: 'client_credentials' },
+          { authorization: basicAuth(sa.row.clientId, 'cas_wrong'), 'x-forwarded-for': address },
+        ),
+        401,
+        'invalid_client',
+      );
       const rows: { action: string; ip: string }[] = await t.app
         .get(DataSource)
-        .query(`SELECT action, ip FROM audit_events WHERE action IN ('oauth.token_issued', 'oauth.client_auth_failed') AND ip LIKE '2001:db8::1%' ORDER BY action`);
+        .query(
+          `SELECT action, ip FROM audit_events WHERE action IN ('oauth.token_issued', 'oauth.client_auth_failed') AND ip LIKE '2001:db8::1%' ORDER BY action`,
+        );
       expect(rows).toEqual([
         { action: 'oauth.client_auth_failed', ip: address.slice(0, 64) },
         { action: 'oauth.token_issued', ip: address.slice(0, 64) },
@@ -369,7 +433,11 @@ describe('token issuance audit', () => {
     const org = await createOrganization(first);
     const sa = await createServiceAccount(first, org.id);
     for (let i = 0; i < 2; i++)
-      await tokenRequest(first, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret) }).expect(200);
+      await tokenRequest(
+        first,
+        { grant_type: 'client_credentials' },
+        { authorization: basicAuth(sa.row.clientId, sa.clientSecret) },
+      ).expect(200);
     await first.close();
     const again = await createTestApp({ databaseUrl: first.database.url });
     try {
@@ -391,12 +459,15 @@ describe('token issuance audit', () => {
       const audit = t.app.get(TokenIssuanceAudit);
       // One tally per address: more than the 500 events a flush writes per INSERT.
       const ips = Array.from({ length: 1200 }, (_, i) => `10.9.${i >> 8}.${i & 255}`);
-      const issue = (ip: string) => audit.issued({ serviceAccountId: sa.row.id, organizationId: org.id, scope: '', ip });
+      const issue = (ip: string) =>
+        audit.issued({ serviceAccountId: sa.row.id, organizationId: org.id, scope: '', ip });
       for (const ip of ips) await issue(ip);
       // The database refuses the first INSERT, as it would a row it cannot store.
       await db.query(`CREATE FUNCTION refuse_first_tally() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN IF NEW.ip = '${ips[0]}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`);
-      await db.query('CREATE TRIGGER refuse_first_tally BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_first_tally()');
+      await db.query(
+        'CREATE TRIGGER refuse_first_tally BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_first_tally()',
+      );
       const failing = audit.flush();
       // Tokens issued while the flush runs (or just before it) add to the counts it keeps.
       await new Promise((r) => setImmediate(r));
@@ -404,7 +475,10 @@ describe('token issuance audit', () => {
       await issue(ips[ips.length - 1]);
       await failing;
       const written = () =>
-        db.query(`SELECT ip, (data->>'count')::int AS count FROM audit_events WHERE action = 'oauth.token_issued' AND subject_id = $1`, [sa.row.id]) as Promise<{ ip: string; count: number }[]>;
+        db.query(
+          `SELECT ip, (data->>'count')::int AS count FROM audit_events WHERE action = 'oauth.token_issued' AND subject_id = $1`,
+          [sa.row.id],
+        ) as Promise<{ ip: string; count: number }[]>;
       // Nothing was written: the first INSERT failed and the flush stopped there.
       expect(await written()).toEqual([]);
 
@@ -427,7 +501,9 @@ describe('token issuance audit', () => {
 describe('POST /oauth/token rate limit', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ settings: { LOGIN_RATE_LIMIT: '3', LOGIN_RATE_WINDOW_SECONDS: '60', TOKEN_RATE_LIMIT: '8', TRUST_PROXY: '1' } });
+    t = await createTestApp({
+      settings: { LOGIN_RATE_LIMIT: '3', LOGIN_RATE_WINDOW_SECONDS: '60', TOKEN_RATE_LIMIT: '8', TRUST_PROXY: '1' },
+    });
   });
   afterAll(() => t.close());
   const from = (ip: string) => ({ 'x-forwarded-for': ip });
@@ -438,9 +514,19 @@ describe('POST /oauth/token rate limit', () => {
     const wrong = { authorization: basicAuth(sa.row.clientId, 'cas_wrong') };
     const right = { authorization: basicAuth(sa.row.clientId, sa.clientSecret) };
     // Failures for the client from elsewhere first: they count for their own addresses only.
-    for (const ip of ['10.1.0.2', '10.1.0.3']) expectOAuthError(await tokenRequest(t, { grant_type: 'client_credentials' }, { ...wrong, ...from(ip) }), 401, 'invalid_client');
+    for (const ip of ['10.1.0.2', '10.1.0.3'])
+      expectOAuthError(
+        await tokenRequest(t, { grant_type: 'client_credentials' }, { ...wrong, ...from(ip) }),
+        401,
+        'invalid_client',
+      );
     const attacker = from('10.1.0.1');
-    for (let i = 0; i < 3; i++) expectOAuthError(await tokenRequest(t, { grant_type: 'client_credentials' }, { ...wrong, ...attacker }), 401, 'invalid_client');
+    for (let i = 0; i < 3; i++)
+      expectOAuthError(
+        await tokenRequest(t, { grant_type: 'client_credentials' }, { ...wrong, ...attacker }),
+        401,
+        'invalid_client',
+      );
     const limited = await tokenRequest(t, { grant_type: 'client_credentials' }, { ...wrong, ...attacker });
     expectOAuthError(limited, 429, 'invalid_request');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
@@ -449,7 +535,9 @@ describe('POST /oauth/token rate limit', () => {
     expectOAuthError(fromAttacker, 429, 'invalid_request');
     expect(Number(fromAttacker.headers['retry-after'])).toBeGreaterThan(0);
     // ...but the client, whose id anyone can read in its tokens, is not locked out.
-    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { ...right, ...from('10.1.0.10') })).status).toBe(200);
+    expect(
+      (await tokenRequest(t, { grant_type: 'client_credentials' }, { ...right, ...from('10.1.0.10') })).status,
+    ).toBe(200);
   });
 
   it('neither locks a client out nor spends its request budget when failures sent under its id come from many addresses', async () => {
@@ -457,10 +545,22 @@ describe('POST /oauth/token rate limit', () => {
     const sa = await createServiceAccount(t, org.id);
     // More failures than TOKEN_RATE_LIMIT, each from its own address so none is blocked.
     for (let i = 1; i <= t.settings.TOKEN_RATE_LIMIT + 2; i++) {
-      const res = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, 'cas_guess'), ...from(`10.4.0.${i}`) });
+      const res = await tokenRequest(
+        t,
+        { grant_type: 'client_credentials' },
+        { authorization: basicAuth(sa.row.clientId, 'cas_guess'), ...from(`10.4.0.${i}`) },
+      );
       expectOAuthError(res, 401, 'invalid_client');
     }
-    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(sa.row.clientId, sa.clientSecret), ...from('10.4.1.1') })).status).toBe(200);
+    expect(
+      (
+        await tokenRequest(
+          t,
+          { grant_type: 'client_credentials' },
+          { authorization: basicAuth(sa.row.clientId, sa.clientSecret), ...from('10.4.1.1') },
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it('blocks an address that keeps failing, whichever clients it tries, while other addresses still get tokens', async () => {
@@ -469,23 +569,64 @@ describe('POST /oauth/token rate limit', () => {
     const ip = '10.2.0.1';
     for (let i = 0; i < 3; i++) {
       const other = await createServiceAccount(t, org.id);
-      expectOAuthError(await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(other.row.clientId, 'cas_guess'), ...from(ip) }), 401, 'invalid_client');
+      expectOAuthError(
+        await tokenRequest(
+          t,
+          { grant_type: 'client_credentials' },
+          { authorization: basicAuth(other.row.clientId, 'cas_guess'), ...from(ip) },
+        ),
+        401,
+        'invalid_client',
+      );
     }
-    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(victim.row.clientId, 'cas_guess'), ...from(ip) })).status).toBe(429);
-    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(victim.row.clientId, victim.clientSecret), ...from(ip) })).status).toBe(429);
-    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(victim.row.clientId, victim.clientSecret), ...from('10.2.0.2') })).status).toBe(200);
+    expect(
+      (
+        await tokenRequest(
+          t,
+          { grant_type: 'client_credentials' },
+          { authorization: basicAuth(victim.row.clientId, 'cas_guess'), ...from(ip) },
+        )
+      ).status,
+    ).toBe(429);
+    expect(
+      (
+        await tokenRequest(
+          t,
+          { grant_type: 'client_credentials' },
+          { authorization: basicAuth(victim.row.clientId, victim.clientSecret), ...from(ip) },
+        )
+      ).status,
+    ).toBe(429);
+    expect(
+      (
+        await tokenRequest(
+          t,
+          { grant_type: 'client_credentials' },
+          { authorization: basicAuth(victim.row.clientId, victim.clientSecret), ...from('10.2.0.2') },
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it('does not count successful requests against the failure limit; a client is capped at TOKEN_RATE_LIMIT requests per window', async () => {
     const org = await createOrganization(t);
     const sa = await createServiceAccount(t, org.id);
     const auth = { authorization: basicAuth(sa.row.clientId, sa.clientSecret), ...from('10.3.0.1') };
-    for (let i = 0; i < t.settings.TOKEN_RATE_LIMIT; i++) expect((await tokenRequest(t, { grant_type: 'client_credentials' }, auth)).status).toBe(200);
+    for (let i = 0; i < t.settings.TOKEN_RATE_LIMIT; i++)
+      expect((await tokenRequest(t, { grant_type: 'client_credentials' }, auth)).status).toBe(200);
     const capped = await tokenRequest(t, { grant_type: 'client_credentials' }, { ...auth, ...from('10.3.0.2') });
     expect(capped.status).toBe(429);
     expect(capped.body.error).toBe('invalid_request');
     // Another client behind the same address is not affected.
     const neighbour = await createServiceAccount(t, org.id);
-    expect((await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(neighbour.row.clientId, neighbour.clientSecret), ...from('10.3.0.1') })).status).toBe(200);
+    expect(
+      (
+        await tokenRequest(
+          t,
+          { grant_type: 'client_credentials' },
+          { authorization: basicAuth(neighbour.row.clientId, neighbour.clientSecret), ...from('10.3.0.1') },
+        )
+      ).status,
+    ).toBe(200);
   });
 });

@@ -46,11 +46,19 @@ describe('observability', () => {
     const live = counts.find((s) => s.labels.route === '/health/live' && s.labels.status === '200');
     expect(live).toMatchObject({ labels: { method: 'GET' } });
     expect(live!.value).toBeGreaterThanOrEqual(2);
-    expect(counts.find((s) => s.labels.route === '/api/v1/probe/db' && s.labels.status === '200')?.value).toBeGreaterThanOrEqual(1);
-    expect(counts.find((s) => s.labels.route === '/api/v1/probe/numbers' && s.labels.status === '200')?.value).toBeGreaterThanOrEqual(1);
-    expect(counts.find((s) => s.labels.route === 'unmatched' && s.labels.status === '404')?.value).toBeGreaterThanOrEqual(1);
+    expect(
+      counts.find((s) => s.labels.route === '/api/v1/probe/db' && s.labels.status === '200')?.value,
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      counts.find((s) => s.labels.route === '/api/v1/probe/numbers' && s.labels.status === '200')?.value,
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      counts.find((s) => s.labels.route === 'unmatched' && s.labels.status === '404')?.value,
+    ).toBeGreaterThanOrEqual(1);
 
-    const buckets = samples(res.text, 'http_request_duration_seconds_bucket').filter((s) => s.labels.route === '/health/live');
+    const buckets = samples(res.text, 'http_request_duration_seconds_bucket').filter(
+      (s) => s.labels.route === '/health/live',
+    );
     expect(buckets.find((s) => s.labels.le === '+Inf')?.value).toBe(live!.value);
     // Raw URLs never become label values.
     expect(res.text).not.toContain('route-7f3a91');
@@ -63,7 +71,11 @@ describe('observability', () => {
     const lines = parsedLogs();
     expect(lines.length).toBeGreaterThan(0);
     const completed = lines.find((l) => l.req?.id === 'obs-ready-1');
-    expect(completed).toMatchObject({ msg: 'request completed', req: { method: 'GET', url: '/health/ready' }, res: { statusCode: 200 } });
+    expect(completed).toMatchObject({
+      msg: 'request completed',
+      req: { method: 'GET', url: '/health/ready' },
+      res: { statusCode: 200 },
+    });
   });
 
   it('keeps bearer tokens, cookies and OAuth query values out of the logs', async () => {

@@ -39,26 +39,34 @@ describe('Abilities on real PostgreSQL', () => {
   afterAll(() => ds.destroy());
 
   async function organization(): Promise<string> {
-    const [row] = await ds.query('INSERT INTO organizations (key, name) VALUES ($1, $1) RETURNING id', [`org-${randomUUID()}`]);
+    const [row] = await ds.query('INSERT INTO organizations (key, name) VALUES ($1, $1) RETURNING id', [
+      `org-${randomUUID()}`,
+    ]);
     return row.id;
   }
   async function project(organizationId: string): Promise<string> {
-    const [row] = await ds.query('INSERT INTO projects (organization_id, key, name) VALUES ($1, $2, $2) RETURNING id', [organizationId, `p-${randomUUID()}`]);
+    const [row] = await ds.query('INSERT INTO projects (organization_id, key, name) VALUES ($1, $2, $2) RETURNING id', [
+      organizationId,
+      `p-${randomUUID()}`,
+    ]);
     return row.id;
   }
-  async function grant(principal: Pick<Principal, 'type' | 'id'>, role: string, scopeType: ScopeType, scopeId: string, organizationId: string, expiresAt: Date | null = null) {
-    const [group] = await ds.query('INSERT INTO groups (organization_id, name, scope_type, scope_id, role) VALUES ($1, $2, $3, $4, $2) RETURNING id', [
-      organizationId,
-      role,
-      scopeType,
-      scopeId,
-    ]);
-    await ds.query('INSERT INTO group_memberships (group_id, principal_type, principal_id, expires_at) VALUES ($1, $2, $3, $4)', [
-      group.id,
-      principal.type,
-      principal.id,
-      expiresAt,
-    ]);
+  async function grant(
+    principal: Pick<Principal, 'type' | 'id'>,
+    role: string,
+    scopeType: ScopeType,
+    scopeId: string,
+    organizationId: string,
+    expiresAt: Date | null = null,
+  ) {
+    const [group] = await ds.query(
+      'INSERT INTO groups (organization_id, name, scope_type, scope_id, role) VALUES ($1, $2, $3, $4, $2) RETURNING id',
+      [organizationId, role, scopeType, scopeId],
+    );
+    await ds.query(
+      'INSERT INTO group_memberships (group_id, principal_type, principal_id, expires_at) VALUES ($1, $2, $3, $4)',
+      [group.id, principal.type, principal.id, expiresAt],
+    );
     return group.id as string;
   }
 
@@ -115,7 +123,9 @@ describe('Abilities on real PostgreSQL', () => {
           scopeType: fc.constantFrom(...scopeTypes),
           scopeIndex: fc.nat(),
           roleIndex: fc.nat(),
-          members: fc.array(fc.record({ principal: fc.nat(), expiry: fc.constantFrom('none', 'past', 'future') }), { maxLength: 4 }),
+          members: fc.array(fc.record({ principal: fc.nat(), expiry: fc.constantFrom('none', 'past', 'future') }), {
+            maxLength: 4,
+          }),
         }),
         { maxLength: 8 },
       ),
@@ -135,25 +145,37 @@ describe('Abilities on real PostgreSQL', () => {
         const principals: Principal[] = [];
         for (const n of w.users) {
           const org = n === null ? null : orgs[n % orgs.length];
-          const [row] = await ds.query('INSERT INTO users (username, organization_id) VALUES ($1, $2) RETURNING id', [`u-${randomUUID()}`, org]);
+          const [row] = await ds.query('INSERT INTO users (username, organization_id) VALUES ($1, $2) RETURNING id', [
+            `u-${randomUUID()}`,
+            org,
+          ]);
           principals.push(user(row.id));
         }
         for (const n of w.services) {
-          principals.push({ ...user(randomUUID()), type: 'service_account', tokenKind: 'service', organizationId: orgs[n % orgs.length] });
+          principals.push({
+            ...user(randomUUID()),
+            type: 'service_account',
+            tokenKind: 'service',
+            organizationId: orgs[n % orgs.length],
+          });
         }
         for (const g of w.groups) {
-          const scopes = g.scopeType === 'organization' ? orgs.map((o) => ({ id: o, org: o })) : g.scopeType === 'project' ? projects : programs;
+          const scopes =
+            g.scopeType === 'organization'
+              ? orgs.map((o) => ({ id: o, org: o }))
+              : g.scopeType === 'project'
+                ? projects
+                : programs;
           const scope = scopes[g.scopeIndex % scopes.length];
           const roles = ROLES.filter((r) => r.scopeType === g.scopeType);
-          const [group] = await ds.query('INSERT INTO groups (organization_id, name, scope_type, scope_id, role) VALUES ($1, $2, $3, $4, $2) RETURNING id', [
-            scope.org,
-            roles[g.roleIndex % roles.length].name,
-            g.scopeType,
-            scope.id,
-          ]);
+          const [group] = await ds.query(
+            'INSERT INTO groups (organization_id, name, scope_type, scope_id, role) VALUES ($1, $2, $3, $4, $2) RETURNING id',
+            [scope.org, roles[g.roleIndex % roles.length].name, g.scopeType, scope.id],
+          );
           for (const m of g.members) {
             const p = principals[m.principal % principals.length];
-            const expiresAt = m.expiry === 'none' ? null : new Date(Date.now() + (m.expiry === 'past' ? -60_000 : 60_000));
+            const expiresAt =
+              m.expiry === 'none' ? null : new Date(Date.now() + (m.expiry === 'past' ? -60_000 : 60_000));
             await ds.query(
               'INSERT INTO group_memberships (group_id, principal_type, principal_id, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
               [group.id, p.type, p.id, expiresAt],
@@ -162,11 +184,18 @@ describe('Abilities on real PostgreSQL', () => {
         }
 
         const base = principals[w.asked.principal % principals.length];
-        const asked = base.type === 'user' ? { ...base, isStaff: w.asked.flag === 'staff', isSupport: w.asked.flag === 'support' } : base;
+        const asked =
+          base.type === 'user'
+            ? { ...base, isStaff: w.asked.flag === 'staff', isSupport: w.asked.flag === 'support' }
+            : base;
         const ability = await factory.for(asked);
 
         const tables: { subject: SubjectType; sql: string; fields: (r: Record<string, string | null>) => object }[] = [
-          { subject: 'Organization', sql: 'SELECT o.id FROM organizations o WHERE o.id = ANY(:orgs)', fields: (r) => ({ id: r.id }) },
+          {
+            subject: 'Organization',
+            sql: 'SELECT o.id FROM organizations o WHERE o.id = ANY(:orgs)',
+            fields: (r) => ({ id: r.id }),
+          },
           {
             subject: 'Project',
             sql: 'SELECT p.id, p.organization_id FROM projects p WHERE p.organization_id = ANY(:orgs)',
@@ -180,19 +209,29 @@ describe('Abilities on real PostgreSQL', () => {
           {
             subject: 'Group',
             sql: 'SELECT g.id, g.organization_id, g.scope_type, g.scope_id FROM groups g WHERE g.organization_id = ANY(:orgs)',
-            fields: (r) => ({ id: r.id, organizationId: r.organization_id, scopeType: r.scope_type, scopeId: r.scope_id }),
+            fields: (r) => ({
+              id: r.id,
+              organizationId: r.organization_id,
+              scopeType: r.scope_type,
+              scopeId: r.scope_id,
+            }),
           },
         ];
         const userIds = principals.filter((p) => p.type === 'user').map((p) => p.id);
         for (const { subject, sql, fields } of tables) {
           const alias = sql.split(' ')[1].split('.')[0];
-          const run = (text: string, params: Record<string, unknown>) => ds.query(...ds.driver.escapeQueryWithParameters(text, { ...params, orgs, userIds }, {}));
+          const run = (text: string, params: Record<string, unknown>) =>
+            ds.query(...ds.driver.escapeQueryWithParameters(text, { ...params, orgs, userIds }, {}));
           const all: Record<string, string | null>[] = await run(sql, {});
           for (const action of ['read', 'update', 'delete', 'manage_members', 'read_metadata']) {
             const expected = all.filter((r) => ability.can(action, asSubject(subject, fields(r)))).map((r) => r.id);
             const { sql: where, params } = abilityToSql(ability, action, subject, alias);
             const scoped: { id: string }[] = await run(`${sql} AND (${where})`, params);
-            expect({ subject, action, ids: scoped.map((r) => r.id).sort() }).toEqual({ subject, action, ids: expected.sort() });
+            expect({ subject, action, ids: scoped.map((r) => r.id).sort() }).toEqual({
+              subject,
+              action,
+              ids: expected.sort(),
+            });
           }
         }
       }),
@@ -236,9 +275,15 @@ describe('Abilities on real PostgreSQL', () => {
             ...(r.unconditional || Object.keys(r.conditions).length === 0 ? {} : { conditions: r.conditions }),
           }));
           const ability = createMongoAbility(raw);
-          const expected = rows.filter((r) => ability.can('read', asSubject('Project', { a: r.a, b: r.b }))).map((r) => r.id);
+          const expected = rows
+            .filter((r) => ability.can('read', asSubject('Project', { a: r.a, b: r.b })))
+            .map((r) => r.id);
           const { sql, params } = abilityToSql(ability, 'read', 'Project', 'c');
-          const [text, args] = ds.driver.escapeQueryWithParameters(`SELECT c.id FROM ability_cases c WHERE ${sql} ORDER BY c.id`, params, {});
+          const [text, args] = ds.driver.escapeQueryWithParameters(
+            `SELECT c.id FROM ability_cases c WHERE ${sql} ORDER BY c.id`,
+            params,
+            {},
+          );
           const got: { id: number }[] = await queryRunner.query(text, args);
           expect(got.map((r) => r.id)).toEqual(expected);
         }),
@@ -260,15 +305,25 @@ describe("The principal lookup's prepared statement", () => {
       for (let i = 0; i < 6; i++) expect((await lookup.user(me.id))?.grants).toEqual([]);
 
       // Then a bulk load, before any ANALYZE could make PostgreSQL plan it again.
-      await ds.query(`INSERT INTO organizations (key, name) SELECT 'o-' || g || '-' || $1, 'O' FROM generate_series(1, 100) g`, [randomUUID()]);
+      await ds.query(
+        `INSERT INTO organizations (key, name) SELECT 'o-' || g || '-' || $1, 'O' FROM generate_series(1, 100) g`,
+        [randomUUID()],
+      );
       await ds.query(`INSERT INTO groups (organization_id, name, scope_type, scope_id, role)
                       SELECT o.id, 'g' || g, 'organization', o.id, 'organization_read_reports' FROM organizations o CROSS JOIN generate_series(1, 100) g`);
-      await ds.query(`INSERT INTO group_memberships (group_id, principal_type, principal_id) SELECT id, 'user', gen_random_uuid() FROM groups`);
-      await ds.query(`INSERT INTO group_memberships (group_id, principal_type, principal_id) SELECT id, 'user', $1 FROM groups LIMIT 50`, [me.id]);
+      await ds.query(
+        `INSERT INTO group_memberships (group_id, principal_type, principal_id) SELECT id, 'user', gen_random_uuid() FROM groups`,
+      );
+      await ds.query(
+        `INSERT INTO group_memberships (group_id, principal_type, principal_id) SELECT id, 'user', $1 FROM groups LIMIT 50`,
+        [me.id],
+      );
 
       expect((await lookup.user(me.id))?.grants).toHaveLength(50);
       // One connection in the pool: the statement was prepared on the connection EXPLAIN uses.
-      const plan: { 'QUERY PLAN': string }[] = await ds.query(`EXPLAIN EXECUTE campus_access_principal_user_grants('${me.id}')`);
+      const plan: { 'QUERY PLAN': string }[] = await ds.query(
+        `EXPLAIN EXECUTE campus_access_principal_user_grants('${me.id}')`,
+      );
       const text = plan.map((row) => row['QUERY PLAN']).join('\n');
       expect(text).toMatch(/Index Scan using \S+ on groups/);
       expect(text).not.toMatch(/Seq Scan on (groups|group_memberships)/);

@@ -38,7 +38,10 @@ function walkRoutes(t: TestApp): WalkedRoute[] {
       if (paths === undefined) continue;
       const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
       for (const path of [paths].flat()) {
-        routes.push({ route: `${method} ${controller.name}.${name} (${path})`, declared: routeDeclaration(reflector, handler, controller) !== null });
+        routes.push({
+          route: `${method} ${controller.name}.${name} (${path})`,
+          declared: routeDeclaration(reflector, handler, controller) !== null,
+        });
       }
     }
   }
@@ -50,7 +53,11 @@ function walkRoutes(t: TestApp): WalkedRoute[] {
  * answering every method are Nest middleware bound to all routes, not endpoints.
  */
 function expressRoutes(t: TestApp): string[] {
-  const router = (t.app.getHttpAdapter().getInstance() as { router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] } }).router;
+  const router = (
+    t.app.getHttpAdapter().getInstance() as {
+      router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
+    }
+  ).router;
   return router.stack
     .filter((l) => l.route && Object.keys(l.route.methods).length === 1)
     .map((l) => `${Object.keys(l.route!.methods)[0].toUpperCase()} ${l.route!.path}`);
@@ -67,7 +74,9 @@ describe('Authorization guard: deny by default', () => {
     const routes = walkRoutes(t);
     // The walk found the application's routes, not an empty list.
     expect(routes.length).toBeGreaterThan(20);
-    expect(routes.map((r) => r.route)).toEqual(expect.arrayContaining([expect.stringMatching(/^POST GroupsController\.create/)]));
+    expect(routes.map((r) => r.route)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^POST GroupsController\.create/)]),
+    );
     // …and all of them: Express serves exactly as many routes as the controllers declare.
     expect(expressRoutes(t)).toHaveLength(routes.filter((r) => !r.route.startsWith('ALL ')).length);
     expect(routes.filter((r) => !r.declared).map((r) => r.route)).toEqual([]);
@@ -88,7 +97,11 @@ describe('Authorization guard: deny by default', () => {
     afterAll(() => u.close());
 
     it('the walk reports it', () => {
-      expect(walkRoutes(u).filter((r) => !r.declared).map((r) => r.route)).toEqual(['GET ForgottenController.list (/)']);
+      expect(
+        walkRoutes(u)
+          .filter((r) => !r.declared)
+          .map((r) => r.route),
+      ).toEqual(['GET ForgottenController.list (/)']);
     });
 
     it('refuses it with 403 even to staff, and logs it', async () => {
@@ -96,7 +109,11 @@ describe('Authorization guard: deny by default', () => {
       const res = await u.http.get('/api/v1/forgotten').set(staff.auth).expect(403);
       expect(res.body.error).toBe('forbidden');
       expect(JSON.stringify(res.body)).not.toContain('should never be served');
-      expect(u.logs.some((l) => l.includes('neither @RequirePermission() nor @Public()') && l.includes('ForgottenController.list'))).toBe(true);
+      expect(
+        u.logs.some(
+          (l) => l.includes('neither @RequirePermission() nor @Public()') && l.includes('ForgottenController.list'),
+        ),
+      ).toBe(true);
     });
   });
 });

@@ -133,7 +133,13 @@ describe('Service accounts', () => {
         ['SELECT 1 FROM service_account_secrets WHERE service_account_id = $1 FOR UPDATE', [created.id]],
       ],
       2,
-      () => [1, 2].map(() => fetch(url, { method: 'POST', headers: staff.auth }).then(async (r) => ({ status: r.status, body: (await r.json()) as { client_secret: string } }))),
+      () =>
+        [1, 2].map(() =>
+          fetch(url, { method: 'POST', headers: staff.auth }).then(async (r) => ({
+            status: r.status,
+            body: (await r.json()) as { client_secret: string },
+          })),
+        ),
     ).then((p) => Promise.all(p));
     expect(rotations.map((r) => r.status)).toEqual([200, 200]);
     const view = await t.http.get(`/api/v1/service-accounts/${created.id}`).set(staff.auth).expect(200);
@@ -149,15 +155,26 @@ describe('Service accounts', () => {
     const org = await createOrganization(t);
     const created = await createThroughApi(t, staff.auth, org.id);
     const base = `${await listeningUrl(t)}/api/v1/service-accounts/${created.id}`;
-    const post = (path: string) => fetch(`${base}/${path}`, { method: 'POST', headers: staff.auth }).then((r) => r.status);
+    const post = (path: string) =>
+      fetch(`${base}/${path}`, { method: 'POST', headers: staff.auth }).then((r) => r.status);
     // The rotation is under way (waiting on the current secret) when the deactivation comes.
-    const statuses = await whileHeld(t, [['SELECT 1 FROM service_account_secrets WHERE service_account_id = $1 FOR UPDATE', [created.id]]], 2, async () => {
-      const rotation = post('rotate-secret');
-      await lockWaitersReach(t, 1);
-      return [rotation, post('deactivate')];
-    }).then((p) => Promise.all(p));
+    const statuses = await whileHeld(
+      t,
+      [['SELECT 1 FROM service_account_secrets WHERE service_account_id = $1 FOR UPDATE', [created.id]]],
+      2,
+      async () => {
+        const rotation = post('rotate-secret');
+        await lockWaitersReach(t, 1);
+        return [rotation, post('deactivate')];
+      },
+    ).then((p) => Promise.all(p));
     expect(statuses).toEqual([200, 200]);
-    const [{ n }] = await t.app.get(DataSource).query(`SELECT count(*)::int AS n FROM service_account_secrets WHERE service_account_id = $1 AND revoked_at IS NULL`, [created.id]);
+    const [{ n }] = await t.app
+      .get(DataSource)
+      .query(
+        `SELECT count(*)::int AS n FROM service_account_secrets WHERE service_account_id = $1 AND revoked_at IS NULL`,
+        [created.id],
+      );
     expect(n).toBe(0);
     await t.http.post(`/api/v1/service-accounts/${created.id}/rotate-secret`).set(staff.auth).expect(409);
   });
@@ -167,11 +184,19 @@ describe('Service accounts', () => {
     const org = await createOrganization(t);
     const created = await createThroughApi(t, staff.auth, org.id);
     const url = `${await listeningUrl(t)}/api/v1/service-accounts/${created.id}/deactivate`;
-    const statuses = await whileHeld(t, [['SELECT 1 FROM service_accounts WHERE id = $1 FOR UPDATE', [created.id]]], 2, () =>
-      [1, 2].map(() => fetch(url, { method: 'POST', headers: staff.auth }).then((r) => r.status)),
+    const statuses = await whileHeld(
+      t,
+      [['SELECT 1 FROM service_accounts WHERE id = $1 FOR UPDATE', [created.id]]],
+      2,
+      () => [1, 2].map(() => fetch(url, { method: 'POST', headers: staff.auth }).then((r) => r.status)),
     ).then((p) => Promise.all(p));
     expect(statuses).toEqual([200, 200]);
-    const [{ n }] = await t.app.get(DataSource).query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'service_account.deactivated' AND subject_id = $1`, [created.id]);
+    const [{ n }] = await t.app
+      .get(DataSource)
+      .query(
+        `SELECT count(*)::int AS n FROM audit_events WHERE action = 'service_account.deactivated' AND subject_id = $1`,
+        [created.id],
+      );
     expect(n).toBe(1);
   });
 
@@ -284,14 +309,25 @@ describe('Client authentication cache across replicas', () => {
     const org = await createOrganization(a);
     const created = await createThroughApi(a, staff.auth, org.id);
     const token = async (t: TestApp) =>
-      (await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basicAuth(created.client_id, created.client_secret) }).expect(200)).body.access_token as string;
+      (
+        await tokenRequest(
+          t,
+          { grant_type: 'client_credentials' },
+          { authorization: basicAuth(created.client_id, created.client_secret) },
+        ).expect(200)
+      ).body.access_token as string;
     await token(a);
     const fromB = await token(b);
     await b.http.post(`/api/v1/service-accounts/${created.id}/deactivate`).set(staff.auth).expect(200);
     // Whatever replica A may still issue from its cache for a moment, no token of the client is accepted.
-    const mayBeIssued = await tokenRequest(a, { grant_type: 'client_credentials' }, { authorization: basicAuth(created.client_id, created.client_secret) });
+    const mayBeIssued = await tokenRequest(
+      a,
+      { grant_type: 'client_credentials' },
+      { authorization: basicAuth(created.client_id, created.client_secret) },
+    );
     const tokens = [fromB, ...(mayBeIssued.status === 200 ? [mayBeIssued.body.access_token as string] : [])];
-    for (const t of [a, b]) for (const tok of tokens) await t.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${tok}`).expect(401);
+    for (const t of [a, b])
+      for (const tok of tokens) await t.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${tok}`).expect(401);
     expect(await tokenStatus(b, created.client_id, created.client_secret)).toBe(401);
   });
 });

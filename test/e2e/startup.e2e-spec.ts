@@ -13,7 +13,10 @@ const RUNNING_AT = /Campus Access is running at (http:\/\/\S+)/;
 
 /** The one line a failed start prints. */
 function onlyStderrLine(server: ServerProcess): string {
-  const lines = server.stderr().split('\n').filter((l) => l.trim() !== '');
+  const lines = server
+    .stderr()
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   expect(lines).toHaveLength(1);
   return lines[0];
 }
@@ -98,7 +101,11 @@ describe('start-up', () => {
       const busy = await occupyPort();
       try {
         const database = await createTestDatabase();
-        const server = startServer({ DATA_DIR: await newDataDir(), PORT: String(busy.port), DATABASE_URL: database.url });
+        const server = startServer({
+          DATA_DIR: await newDataDir(),
+          PORT: String(busy.port),
+          DATABASE_URL: database.url,
+        });
         const exit = await server.waitForExit(FAILED_START_MS);
         expect(exit.code).not.toBe(0);
         expect(exit.code).not.toBeNull();

@@ -88,7 +88,8 @@ describe('Our access tokens', () => {
   it('refuses a token signed with our key whose lifetime is longer than its kind allows', async () => {
     const user = await createUser(t);
     const now = Math.floor(Date.now() / 1000);
-    const lasting = (seconds: number, kind = 'user') => signOwnToken(t, user.row.id, { claims: { iat: now, exp: now + seconds, kind } });
+    const lasting = (seconds: number, kind = 'user') =>
+      signOwnToken(t, user.row.id, { claims: { iat: now, exp: now + seconds, kind } });
     // ACCESS_TOKEN_TTL_SECONDS is 900 and the skew 5 here.
     expectInvalidToken(await me(await lasting(30 * 86400)), /lifetime/);
     expectInvalidToken(await me(await lasting(906)), /lifetime/);
@@ -100,7 +101,10 @@ describe('Our access tokens', () => {
   it('refuses a token signed with our key but dated in the future', async () => {
     const user = await createUser(t);
     const later = Math.floor(Date.now() / 1000) + 30 * 86400;
-    expectInvalidToken(await me(await signOwnToken(t, user.row.id, { claims: { iat: later, exp: later + 300 } })), /iat/);
+    expectInvalidToken(
+      await me(await signOwnToken(t, user.row.id, { claims: { iat: later, exp: later + 300 } })),
+      /iat/,
+    );
   });
 
   it('refuses a token that is not yet valid (nbf in the future)', async () => {
@@ -251,7 +255,11 @@ describe('Our access tokens', () => {
 
   it('names in the metadata the configured grant types, and no documentation when the docs are off', async () => {
     const other = await createTestApp({
-      settings: { DOCS_ENABLED: 'false', NEW_USER_GRANT_TYPES: 'urn:example:params:oauth:grant-type:activate', JWT_ISSUER: 'https://id.example.edu' },
+      settings: {
+        DOCS_ENABLED: 'false',
+        NEW_USER_GRANT_TYPES: 'urn:example:params:oauth:grant-type:activate',
+        JWT_ISSUER: 'https://id.example.edu',
+      },
     });
     try {
       const res = await other.http.get('/.well-known/oauth-authorization-server').expect(200);
@@ -302,9 +310,15 @@ describe('Signing key rotation', () => {
     const oldKid = kidOf((await createUser(t)).token);
     const rotatedAt = Date.now();
     await t.app.get(SigningKeysService).rotate();
-    const [row] = await db().query<{ retire_after: Date }[]>('SELECT retire_after FROM signing_keys WHERE kid = $1', [oldKid]);
+    const [row] = await db().query<{ retire_after: Date }[]>('SELECT retire_after FROM signing_keys WHERE kid = $1', [
+      oldKid,
+    ]);
     const s = t.settings;
-    const longestToken = Math.max(s.ACCESS_TOKEN_TTL_SECONDS, s.SERVICE_TOKEN_TTL_SECONDS, s.ACTIVATION_TOKEN_TTL_SECONDS);
+    const longestToken = Math.max(
+      s.ACCESS_TOKEN_TTL_SECONDS,
+      s.SERVICE_TOKEN_TTL_SECONDS,
+      s.ACTIVATION_TOKEN_TTL_SECONDS,
+    );
     const seconds = s.SIGNING_KEYS_RELOAD_SECONDS + longestToken + s.JWT_CLOCK_SKEW_SECONDS;
     expect(row.retire_after.getTime()).toBeGreaterThanOrEqual(rotatedAt + seconds * 1000);
     expect(row.retire_after.getTime()).toBeLessThan(Date.now() + seconds * 1000 + 5_000);
@@ -314,7 +328,10 @@ describe('Signing key rotation', () => {
     const oldKid = kidOf((await createUser(t)).token);
     const rotated = await t.app.get(SigningKeysService).rotate();
     const staff = await createStaff(t);
-    const res = await t.http.get(`/api/v1/audit-events?action=signing_key.rotated&subject_id=${rotated.kid}`).set(staff.auth).expect(200);
+    const res = await t.http
+      .get(`/api/v1/audit-events?action=signing_key.rotated&subject_id=${rotated.kid}`)
+      .set(staff.auth)
+      .expect(200);
     expect(res.body.results).toEqual([
       expect.objectContaining({
         action: 'signing_key.rotated',
@@ -325,15 +342,26 @@ describe('Signing key rotation', () => {
         data: { kid: rotated.kid, alg: 'RS256', retiring: [oldKid], retire_after: rotated.retireAfter.toISOString() },
       }),
     ]);
-    const [row] = await db().query<{ retire_after: Date }[]>('SELECT retire_after FROM signing_keys WHERE kid = $1', [oldKid]);
+    const [row] = await db().query<{ retire_after: Date }[]>('SELECT retire_after FROM signing_keys WHERE kid = $1', [
+      oldKid,
+    ]);
     expect(row.retire_after.toISOString()).toBe(rotated.retireAfter.toISOString());
   });
 
   it('records the key created at first start in the audit log', async () => {
     const [first] = await db().query<{ kid: string }[]>('SELECT kid FROM signing_keys ORDER BY created_at LIMIT 1');
     const staff = await createStaff(t);
-    const res = await t.http.get(`/api/v1/audit-events?action=signing_key.created&subject_id=${first.kid}`).set(staff.auth).expect(200);
-    expect(res.body.results).toEqual([expect.objectContaining({ actor_type: 'system', subject_type: 'SigningKey', data: { kid: first.kid, alg: 'RS256' } })]);
+    const res = await t.http
+      .get(`/api/v1/audit-events?action=signing_key.created&subject_id=${first.kid}`)
+      .set(staff.auth)
+      .expect(200);
+    expect(res.body.results).toEqual([
+      expect.objectContaining({
+        actor_type: 'system',
+        subject_type: 'SigningKey',
+        data: { kid: first.kid, alg: 'RS256' },
+      }),
+    ]);
   });
 });
 
@@ -399,9 +427,12 @@ describe('Retired signing keys', () => {
     await expect(keys.retire((await activeSigningKey(t)).kid)).rejects.toThrow(/rotate first/);
     await keys.retire(oldKey.kid, { via: 'cli' });
     expectInvalidToken(await me(user.token), /unknown key/);
-    expect(await db().query("SELECT actor_type, data FROM audit_events WHERE action = 'signing_key.retired' AND subject_id = $1", [oldKey.kid])).toEqual([
-      { actor_type: 'system', data: { kid: oldKey.kid, reason: 'manual', via: 'cli' } },
-    ]);
+    expect(
+      await db().query(
+        "SELECT actor_type, data FROM audit_events WHERE action = 'signing_key.retired' AND subject_id = $1",
+        [oldKey.kid],
+      ),
+    ).toEqual([{ actor_type: 'system', data: { kid: oldKey.kid, reason: 'manual', via: 'cli' } }]);
     // A new token made with the leaked key too.
     expectInvalidToken(await me(await signOwnToken(t, user.row.id, { key: oldKey })), /unknown key/);
     const jwks = (await t.http.get('/.well-known/jwks.json').expect(200)).body.keys as { kid: string }[];
@@ -426,10 +457,14 @@ describe('Retired signing keys', () => {
     // The next reload retires it in the table, and says so once.
     await t.app.get(SigningKeysService).reload();
     await t.app.get(SigningKeysService).reload();
-    expect(await db().query("SELECT status FROM signing_keys WHERE kid = $1", [oldKid])).toEqual([{ status: 'retired' }]);
-    expect(await db().query("SELECT data FROM audit_events WHERE action = 'signing_key.retired' AND subject_id = $1", [oldKid])).toEqual([
-      { data: { kid: oldKid, reason: 'expired' } },
+    expect(await db().query('SELECT status FROM signing_keys WHERE kid = $1', [oldKid])).toEqual([
+      { status: 'retired' },
     ]);
+    expect(
+      await db().query("SELECT data FROM audit_events WHERE action = 'signing_key.retired' AND subject_id = $1", [
+        oldKid,
+      ]),
+    ).toEqual([{ data: { kid: oldKid, reason: 'expired' } }]);
   });
 });
 
@@ -447,6 +482,9 @@ describe('Two applications in one process', () => {
     expect((await b.http.get(ME).set(userB.auth).expect(200)).body.id).toBe(userB.row.id);
     expectInvalidToken(await a.http.get(ME).set(userB.auth), /./);
     expectInvalidToken(await b.http.get(ME).set(userA.auth), /./);
-    expect((await a.http.get(ME).expect(401)).body).toEqual({ error: 'unauthorized', message: 'Authentication required.' });
+    expect((await a.http.get(ME).expect(401)).body).toEqual({
+      error: 'unauthorized',
+      message: 'Authentication required.',
+    });
   });
 });

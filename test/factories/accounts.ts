@@ -53,7 +53,15 @@ export interface Authenticated<T> {
 
 export async function createUser(
   t: TestApp,
-  options: { organizationId?: string | null; isStaff?: boolean; isSupport?: boolean; password?: string; isActive?: boolean; username?: string; email?: string } = {},
+  options: {
+    organizationId?: string | null;
+    isStaff?: boolean;
+    isSupport?: boolean;
+    password?: string;
+    isActive?: boolean;
+    username?: string;
+    email?: string;
+  } = {},
 ): Promise<Authenticated<User>> {
   const user = await t.app.get(UsersService).insert({
     username: options.username ?? unique('user'),
@@ -69,7 +77,15 @@ export async function createUser(
     row: user,
     token,
     auth: { Authorization: `Bearer ${token}` },
-    principal: { type: 'user', id: user.id, name: user.username, tokenKind: 'user', scopes: [], isStaff: user.isStaff, isSupport: user.isSupport },
+    principal: {
+      type: 'user',
+      id: user.id,
+      name: user.username,
+      tokenKind: 'user',
+      scopes: [],
+      isStaff: user.isStaff,
+      isSupport: user.isSupport,
+    },
   };
 }
 
@@ -80,18 +96,39 @@ export async function createServiceAccount(
   organizationId: string,
   options: { scopes?: string[] } = {},
 ): Promise<Authenticated<ServiceAccount> & { clientSecret: string }> {
-  const staff: Principal = { type: 'user', id: '00000000-0000-0000-0000-000000000000', name: 'factory', tokenKind: 'user', scopes: [], isStaff: true, isSupport: false };
-  const { account, secret } = await t.app.get(ServiceAccountsService).create(staff, await t.app.get(AbilityFactory).for(staff), {
-    organization: organizationId,
-    name: unique('svc'),
-    allowed_scopes: options.scopes ?? [],
-  });
-  const { token } = await t.app.get(TokenIssuer).serviceToken(account.id, account.clientId, account.allowedScopes, organizationId);
+  const staff: Principal = {
+    type: 'user',
+    id: '00000000-0000-0000-0000-000000000000',
+    name: 'factory',
+    tokenKind: 'user',
+    scopes: [],
+    isStaff: true,
+    isSupport: false,
+  };
+  const { account, secret } = await t.app
+    .get(ServiceAccountsService)
+    .create(staff, await t.app.get(AbilityFactory).for(staff), {
+      organization: organizationId,
+      name: unique('svc'),
+      allowed_scopes: options.scopes ?? [],
+    });
+  const { token } = await t.app
+    .get(TokenIssuer)
+    .serviceToken(account.id, account.clientId, account.allowedScopes, organizationId);
   return {
     row: account,
     clientSecret: secret,
     token,
     auth: { Authorization: `Bearer ${token}` },
-    principal: { type: 'service_account', id: account.id, name: account.clientId, tokenKind: 'service', scopes: account.allowedScopes, isStaff: false, isSupport: false, organizationId },
+    principal: {
+      type: 'service_account',
+      id: account.id,
+      name: account.clientId,
+      tokenKind: 'service',
+      scopes: account.allowedScopes,
+      isStaff: false,
+      isSupport: false,
+      organizationId,
+    },
   };
 }

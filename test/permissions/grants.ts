@@ -25,16 +25,18 @@ export async function grantRole(
     'INSERT INTO groups (organization_id, name, scope_type, scope_id, role) VALUES ($1, $2, $3, $4, $5) RETURNING id',
     [scope.organizationId, options.name ?? `${role} of ${scope.id}`, scope.type, scope.id, role],
   );
-  await ds.query('INSERT INTO group_memberships (group_id, principal_type, principal_id, expires_at) VALUES ($1, $2, $3, $4)', [
-    group.id,
-    principal.type,
-    principal.id,
-    options.expiresAt ?? null,
-  ]);
+  await ds.query(
+    'INSERT INTO group_memberships (group_id, principal_type, principal_id, expires_at) VALUES ($1, $2, $3, $4)',
+    [group.id, principal.type, principal.id, options.expiresAt ?? null],
+  );
   return group.id;
 }
 
-export const orgScope = (org: { id: string }) => ({ type: 'organization' as const, id: org.id, organizationId: org.id });
+export const orgScope = (org: { id: string }) => ({
+  type: 'organization' as const,
+  id: org.id,
+  organizationId: org.id,
+});
 export const projectScope = (project: { id: string; organizationId: string }) => ({
   type: 'project' as const,
   id: project.id,

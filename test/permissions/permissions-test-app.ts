@@ -8,5 +8,8 @@ import { SqlScopeResolverModule } from './sql-scope-resolver.module';
  * already imports changes nothing, so this stays right once AppModule mounts them itself.
  */
 export function createPermissionsTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  return createTestApp({ ...options, imports: [SqlScopeResolverModule, AuthorizationModule, ...(options.imports ?? [])] });
+  return createTestApp({
+    ...options,
+    imports: [SqlScopeResolverModule, AuthorizationModule, ...(options.imports ?? [])],
+  });
 }

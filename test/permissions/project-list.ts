@@ -20,7 +20,13 @@ export function projectPageQuery(
 ): SelectQueryBuilder<object> {
   const qb = db
     .createQueryBuilder()
-    .select(['p.id AS id', 'p.organization_id AS organization_id', 'p.key AS key', 'p.name AS name', 'count(*) OVER() AS total'])
+    .select([
+      'p.id AS id',
+      'p.organization_id AS organization_id',
+      'p.key AS key',
+      'p.name AS name',
+      'count(*) OVER() AS total',
+    ])
     .from('projects', 'p')
     .where('p.deleted_at IS NULL');
   if (ability) scopeToAbility(qb, ability, 'read', 'Project', 'p');

@@ -43,14 +43,16 @@ describe('docker-compose.yml', () => {
     const worker = services.worker;
     expect(worker.build).toEqual(services.api.build);
     const [apiEnv, workerEnv] = [services.api.environment, worker.environment] as Record<string, string>[];
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'KEY_ENCRYPTION_SECRET']) expect({ name, value: workerEnv[name] }).toEqual({ name, value: apiEnv[name] });
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'KEY_ENCRYPTION_SECRET'])
+      expect({ name, value: workerEnv[name] }).toEqual({ name, value: apiEnv[name] });
     expect((worker as { volumes?: string[] }).volumes).toEqual((services.api as { volumes?: string[] }).volumes);
     expect(apiEnv.JOB_WORKERS_ENABLED).toBe('false');
   });
 
   it.each(['api', 'worker'])('configures the %s only with settings that exist and are in .env.example', (service) => {
     const names = environmentNames(services[service]);
-    if (service === 'api') expect(names).toEqual(expect.arrayContaining(['DATABASE_URL', 'REDIS_URL', 'HOST', 'PORT', 'PUBLIC_URL']));
+    if (service === 'api')
+      expect(names).toEqual(expect.arrayContaining(['DATABASE_URL', 'REDIS_URL', 'HOST', 'PORT', 'PUBLIC_URL']));
     const example = read('.env.example');
     for (const name of names) {
       expect({ name, isSetting: Object.prototype.hasOwnProperty.call(SETTINGS_SCHEMA, name) }).toEqual({

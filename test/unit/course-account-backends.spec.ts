@@ -1,13 +1,31 @@
 import { DataSource } from 'typeorm';
-import { ClientCredentialsToken, TOKEN_EXPIRY_MARGIN_MS } from '../../src/course-accounts/backends/client-credentials-token';
-import { BackendAccountRequest, BackendProject, CourseAccountBackendError } from '../../src/course-accounts/backends/course-account-backend';
+import {
+  ClientCredentialsToken,
+  TOKEN_EXPIRY_MARGIN_MS,
+} from '../../src/course-accounts/backends/client-credentials-token';
+import {
+  BackendAccountRequest,
+  BackendProject,
+  CourseAccountBackendError,
+} from '../../src/course-accounts/backends/course-account-backend';
 import { HttpCaller } from '../../src/course-accounts/backends/http-caller';
 import { HttpCourseAccountBackend } from '../../src/course-accounts/backends/http.backend';
 import { MockCourseAccountBackend, mockUsername } from '../../src/course-accounts/backends/mock.backend';
 import { createStateMachineDatabase } from '../utils/course-accounts-db';
-import { FAKE_CLIENT_ID, FAKE_CLIENT_SECRET, FakeCourseBackend, startFakeCourseBackend } from '../utils/fake-course-backend';
+import {
+  FAKE_CLIENT_ID,
+  FAKE_CLIENT_SECRET,
+  FakeCourseBackend,
+  startFakeCourseBackend,
+} from '../utils/fake-course-backend';
 
-const project: BackendProject = { id: 'p1', key: 'engl-101-2026', name: 'English 101', startDate: '2026-09-01', endDate: '2026-12-20' };
+const project: BackendProject = {
+  id: 'p1',
+  key: 'engl-101-2026',
+  name: 'English 101',
+  startDate: '2026-09-01',
+  endDate: '2026-12-20',
+};
 let keys = 0;
 const request = (overrides: Partial<BackendAccountRequest> = {}): BackendAccountRequest => ({
   idempotencyKey: `key-${++keys}-${Math.random().toString(36).slice(2, 8)}`,
@@ -71,7 +89,11 @@ describe('HTTP course-account backend against the fake temporary-accounts API', 
       scopeValidTo: '2026-12-20',
     });
     const token = fake.requests.find((r) => r.path === '/oauth/token')!;
-    expect(Object.fromEntries(new URLSearchParams(token.body))).toEqual({ grant_type: 'client_credentials', client_id: FAKE_CLIENT_ID, client_secret: FAKE_CLIENT_SECRET });
+    expect(Object.fromEntries(new URLSearchParams(token.body))).toEqual({
+      grant_type: 'client_credentials',
+      client_id: FAKE_CLIENT_ID,
+      client_secret: FAKE_CLIENT_SECRET,
+    });
   });
 
   it('answers the first account when a creation is repeated with the same key', async () => {

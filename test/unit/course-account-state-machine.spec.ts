@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import { AppError } from '../../src/common/errors/app-error';
-import { COURSE_ACCOUNT_STATES, CourseAccount, CourseAccountState } from '../../src/course-accounts/course-account.entity';
+import {
+  COURSE_ACCOUNT_STATES,
+  CourseAccount,
+  CourseAccountState,
+} from '../../src/course-accounts/course-account.entity';
 import {
   ALLOWED_TRANSITIONS,
   CourseAccountStateMachine,
@@ -28,7 +32,12 @@ function move(from: CourseAccountState, to: CourseAccountState): Transition {
     from,
     to,
     actor: SYSTEM,
-    changes: to === 'ERRED' ? { errorMessage: 'upstream said no', failedOperation: 'create' } : to === 'OK' ? { username: 'ca-x', backendId: 'b-1' } : {},
+    changes:
+      to === 'ERRED'
+        ? { errorMessage: 'upstream said no', failedOperation: 'create' }
+        : to === 'OK'
+          ? { username: 'ca-x', backendId: 'b-1' }
+          : {},
   };
 }
 
@@ -48,7 +57,9 @@ function reachable(): Set<CourseAccountState> {
 
 describe('Course account state machine: the graph', () => {
   it('allows exactly the documented moves', () => {
-    const allowed = COURSE_ACCOUNT_STATES.flatMap((from) => COURSE_ACCOUNT_STATES.filter((to) => isAllowedTransition(from, to)).map((to) => [from, to]));
+    const allowed = COURSE_ACCOUNT_STATES.flatMap((from) =>
+      COURSE_ACCOUNT_STATES.filter((to) => isAllowedTransition(from, to)).map((to) => [from, to]),
+    );
     expect(allowed.sort()).toEqual([...EDGES].sort());
   });
 
@@ -86,7 +97,12 @@ describe('Course account state machine on PostgreSQL', () => {
 
   const stored = (id: string) => ds.getRepository(CourseAccount).findOneByOrFail({ id });
   const auditCount = async (id: string): Promise<number> =>
-    (await ds.query(`SELECT count(*)::int AS n FROM audit_events WHERE subject_id = $1 AND action = 'course_account.state_changed'`, [id]))[0].n;
+    (
+      await ds.query(
+        `SELECT count(*)::int AS n FROM audit_events WHERE subject_id = $1 AND action = 'course_account.state_changed'`,
+        [id],
+      )
+    )[0].n;
 
   it('follows random sequences of attempted moves exactly as the graph says, auditing each real move', async () => {
     await fc.assert(
@@ -129,7 +145,9 @@ describe('Course account state machine on PostgreSQL', () => {
         async (start, targets) => {
           const account = await insertAccount(ds, start);
           const legal = targets.filter((to) => isAllowedTransition(start, to));
-          const outcomes = await Promise.allSettled(targets.map((to) => machine.transition(account.id, move(start, to))));
+          const outcomes = await Promise.allSettled(
+            targets.map((to) => machine.transition(account.id, move(start, to))),
+          );
           const winners = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [targets[i]] : []));
           for (const o of outcomes) {
             if (o.status === 'rejected') expect((o.reason as AppError).code).toBe('invalid_transition');
@@ -145,21 +163,30 @@ describe('Course account state machine on PostgreSQL', () => {
   }, 60_000);
 
   it('moves many rows at once only where they are in the expected state, and closing deactivates their users', async () => {
-    const accounts = await Promise.all(['OK', 'OK', 'ERRED', 'CLOSED'].map((s) => insertAccount(ds, s as CourseAccountState)));
+    const accounts = await Promise.all(
+      ['OK', 'OK', 'ERRED', 'CLOSED'].map((s) => insertAccount(ds, s as CourseAccountState)),
+    );
     const moved = await machine.transitionMany(
       accounts.map((a) => a.id),
       move('OK', 'CLOSED'),
     );
     expect(moved.map((a) => a.id).sort()).toEqual([accounts[0].id, accounts[1].id].sort());
-    const users = await ds.query(`SELECT id, is_active FROM users WHERE id = ANY($1::uuid[])`, [accounts.map((a) => a.userId)]);
+    const users = await ds.query(`SELECT id, is_active FROM users WHERE id = ANY($1::uuid[])`, [
+      accounts.map((a) => a.userId),
+    ]);
     const active = Object.fromEntries(users.map((u: { id: string; is_active: boolean }) => [u.id, u.is_active]));
     expect(accounts.map((a) => active[a.userId])).toEqual([false, false, true, true]);
   });
 
   it('answers 404 for an unknown account and refuses a forbidden move before touching the row', async () => {
-    await expect(machine.transition('00000000-0000-4000-8000-000000000000', move('OK', 'CLOSED'))).rejects.toMatchObject({ code: 'not_found' });
+    await expect(
+      machine.transition('00000000-0000-4000-8000-000000000000', move('OK', 'CLOSED')),
+    ).rejects.toMatchObject({ code: 'not_found' });
     const account = await insertAccount(ds, 'PENDING');
-    await expect(machine.transition(account.id, move('PENDING', 'CLOSED'))).rejects.toMatchObject({ code: 'invalid_transition', status: 409 });
+    await expect(machine.transition(account.id, move('PENDING', 'CLOSED'))).rejects.toMatchObject({
+      code: 'invalid_transition',
+      status: 409,
+    });
     expect((await stored(account.id)).state).toBe('PENDING');
   });
 });

@@ -37,13 +37,19 @@ describe('defineJob', () => {
   it('accepts dotted lower-case names and puts jobs on the default queue unless told otherwise', () => {
     expect(defineJob('users.export')).toEqual({ name: 'users.export', queue: 'default' });
     expect(defineJob('a.b_c-d', { queue: 'exports' }).queue).toBe('exports');
-    for (const bad of ['', 'Users.export', '.x', 'x..y', 'a b', 'x'.repeat(101)]) expect(() => defineJob(bad)).toThrow(/Invalid job name/);
+    for (const bad of ['', 'Users.export', '.x', 'x..y', 'a b', 'x'.repeat(101)])
+      expect(() => defineJob(bad)).toThrow(/Invalid job name/);
   });
 });
 
 describe('ARTIFACT_NAME', () => {
   it('never lets a name leave the job folder', () => {
-    fc.assert(fc.property(fc.string(), (name) => !ARTIFACT_NAME.test(name) || (!name.includes('/') && !name.includes('\\') && !name.startsWith('.'))));
+    fc.assert(
+      fc.property(
+        fc.string(),
+        (name) => !ARTIFACT_NAME.test(name) || (!name.includes('/') && !name.includes('\\') && !name.startsWith('.')),
+      ),
+    );
     expect(ARTIFACT_NAME.test('users.csv')).toBe(true);
     expect(ARTIFACT_NAME.test('../etc/passwd')).toBe(false);
   });

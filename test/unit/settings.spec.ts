@@ -6,7 +6,13 @@ import { loadSettings, LoadSettingsOptions, SettingsError } from '../../src/conf
 import { closedPort, LocalHttpServer, startLocalHttpServer } from '../utils/local-http';
 
 /** The SDK reads credentials from process.env; these are set for S3 cases and put back afterwards. */
-const AWS_ENV = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_EC2_METADATA_DISABLED'];
+const AWS_ENV = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+  'AWS_EC2_METADATA_DISABLED',
+];
 
 describe('loadSettings', () => {
   let dir: string;
@@ -82,7 +88,10 @@ describe('loadSettings', () => {
         'layers.env',
         ['HOST=10.0.0.1', 'LOG_LEVEL=debug', 'DATA_DIR=/from/dotenv', 'PORT=1001', 'BODY_LIMIT_BYTES=2001'].join('\n'),
       );
-      const first = await file('first.yaml', 'LOG_LEVEL: warn\nDATA_DIR: /from/first\nPORT: 1002\nBODY_LIMIT_BYTES: 2002\n');
+      const first = await file(
+        'first.yaml',
+        'LOG_LEVEL: warn\nDATA_DIR: /from/first\nPORT: 1002\nBODY_LIMIT_BYTES: 2002\n',
+      );
       const second = await file('second.yaml', 'DATA_DIR: /from/second\nPORT: 1003\nBODY_LIMIT_BYTES: 2003\n');
       const s = await load(
         {
@@ -147,7 +156,9 @@ describe('loadSettings', () => {
     });
 
     it('reads a plain http:// document from a loopback address', async () => {
-      const server = await serveText('LOG_LEVEL: debug\nCORS_ORIGINS:\n  - https://lms.example.edu\n  - https://vle.example.edu\n');
+      const server = await serveText(
+        'LOG_LEVEL: debug\nCORS_ORIGINS:\n  - https://lms.example.edu\n  - https://vle.example.edu\n',
+      );
       const s = await load({ EXTRA_SETTINGS_URLS: `${server.origin}/campus/settings.yaml` });
       expect(s.LOG_LEVEL).toBe('debug');
       expect(s.CORS_ORIGINS).toEqual(['https://lms.example.edu', 'https://vle.example.edu']);
@@ -162,14 +173,15 @@ describe('loadSettings', () => {
       expect(s.DATA_DIR).toBe('/from/file');
     });
 
-    it.each(['http://settings.example.org/campus.yaml', 'http://10.1.2.3/campus.yaml', 'http://127.example.org/campus.yaml'])(
-      'refuses plain http:// from a non-loopback host (%s)',
-      async (url) => {
-        const message = await failure(load({ EXTRA_SETTINGS_URLS: url }));
-        expect(message).toContain(url);
-        expect(message).toMatch(/loopback/);
-      },
-    );
+    it.each([
+      'http://settings.example.org/campus.yaml',
+      'http://10.1.2.3/campus.yaml',
+      'http://127.example.org/campus.yaml',
+    ])('refuses plain http:// from a non-loopback host (%s)', async (url) => {
+      const message = await failure(load({ EXTRA_SETTINGS_URLS: url }));
+      expect(message).toContain(url);
+      expect(message).toMatch(/loopback/);
+    });
 
     it('reads an s3:// document from an S3-compatible endpoint', async () => {
       useS3Credentials();
@@ -206,7 +218,12 @@ describe('loadSettings', () => {
       });
       const url = 's3://settings-bucket/missing.yaml';
       const message = await failure(
-        load({ EXTRA_SETTINGS_URLS: url, S3_ENDPOINT: server.origin, S3_FORCE_PATH_STYLE: 'true', EXTRA_SETTINGS_TIMEOUT_MS: '3000' }),
+        load({
+          EXTRA_SETTINGS_URLS: url,
+          S3_ENDPOINT: server.origin,
+          S3_FORCE_PATH_STYLE: 'true',
+          EXTRA_SETTINGS_TIMEOUT_MS: '3000',
+        }),
       );
       expect(message).toContain(url);
       expect(message).toMatch(/cannot be read/);
@@ -244,7 +261,12 @@ describe('loadSettings', () => {
       const url = 's3://settings-bucket/slow.yaml';
       const started = Date.now();
       const message = await failure(
-        load({ EXTRA_SETTINGS_URLS: url, S3_ENDPOINT: silent.origin, S3_FORCE_PATH_STYLE: 'true', EXTRA_SETTINGS_TIMEOUT_MS: '300' }),
+        load({
+          EXTRA_SETTINGS_URLS: url,
+          S3_ENDPOINT: silent.origin,
+          S3_FORCE_PATH_STYLE: 'true',
+          EXTRA_SETTINGS_TIMEOUT_MS: '300',
+        }),
       );
       expect(message).toContain(url);
       expect(message).toMatch(/timed out/);
@@ -271,14 +293,16 @@ describe('loadSettings', () => {
       expect(message).not.toContain('tok-9912');
     });
 
-    it.each(['gs://settings-bucket/campus.yaml', 'sm://projects/campus/secrets/settings', 'ftp://files.example.edu/campus.yaml', 'vault://kv/campus'])(
-      'refuses the unsupported scheme of %s, naming the URL',
-      async (url) => {
-        const message = await failure(load({ EXTRA_SETTINGS_URLS: url }));
-        expect(message).toContain(url);
-        expect(message).toMatch(/unsupported scheme/);
-      },
-    );
+    it.each([
+      'gs://settings-bucket/campus.yaml',
+      'sm://projects/campus/secrets/settings',
+      'ftp://files.example.edu/campus.yaml',
+      'vault://kv/campus',
+    ])('refuses the unsupported scheme of %s, naming the URL', async (url) => {
+      const message = await failure(load({ EXTRA_SETTINGS_URLS: url }));
+      expect(message).toContain(url);
+      expect(message).toMatch(/unsupported scheme/);
+    });
 
     it('refuses a missing file, naming it', async () => {
       const missing = join(dir, 'missing.yaml');
@@ -309,7 +333,11 @@ describe('loadSettings', () => {
       expect(message).toContain('EXTERNAL_SETTING_NOT_A_SETTING');
     });
 
-    const invalid: [string, string, (dir: string) => Promise<{ env: Record<string, string>; envFile?: string; source: string }>][] = [
+    const invalid: [
+      string,
+      string,
+      (dir: string) => Promise<{ env: Record<string, string>; envFile?: string; source: string }>,
+    ][] = [
       ['PORT', 'not a number', async () => ({ env: { PORT: 'abc' }, source: 'environment' })],
       [
         'PORT',
@@ -329,7 +357,14 @@ describe('loadSettings', () => {
           return { env: {}, envFile, source: `.env file ${envFile}` };
         },
       ],
-      ['METRICS_ENABLED', 'not a boolean', async () => ({ env: { EXTERNAL_SETTING_METRICS_ENABLED: 'maybe' }, source: 'EXTERNAL_SETTING_METRICS_ENABLED' })],
+      [
+        'METRICS_ENABLED',
+        'not a boolean',
+        async () => ({
+          env: { EXTERNAL_SETTING_METRICS_ENABLED: 'maybe' },
+          source: 'EXTERNAL_SETTING_METRICS_ENABLED',
+        }),
+      ],
       ['DOCS_ENABLED', 'not a boolean', async () => ({ env: { DOCS_ENABLED: 'maybe' }, source: 'environment' })],
     ];
     it.each(invalid)('refuses an invalid %s (%s), naming the setting and its source', async (name, _why, setup) => {
@@ -365,7 +400,10 @@ describe('loadSettings', () => {
     });
 
     it('never prints a secret from a document that is not valid YAML', async () => {
-      const doc = await file('broken.yaml', `DATABASE_URL: postgres://u:${SECRET}@db.example.edu/x\nLOG_LEVEL: [unclosed\n`);
+      const doc = await file(
+        'broken.yaml',
+        `DATABASE_URL: postgres://u:${SECRET}@db.example.edu/x\nLOG_LEVEL: [unclosed\n`,
+      );
       const message = await failure(load({ EXTRA_SETTINGS_URLS: doc }));
       expect(message).toMatch(/not valid YAML/);
       expect(message).not.toContain(SECRET);

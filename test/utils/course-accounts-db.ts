@@ -36,7 +36,11 @@ export async function createStateMachineDatabase(poolSize = 20): Promise<{
   } as never);
   await ds.initialize();
   const audit = new AuditService(ds.getRepository(AuditEvent));
-  const machine = new CourseAccountStateMachine(ds, audit, new UsersService(ds.getRepository(User), new TransactionRunner(ds), audit));
+  const machine = new CourseAccountStateMachine(
+    ds,
+    audit,
+    new UsersService(ds.getRepository(User), new TransactionRunner(ds), audit),
+  );
   return {
     ds,
     machine,
@@ -60,7 +64,9 @@ export async function insertAccount(ds: DataSource, state: CourseAccountState = 
     endDate: '2099-12-31',
   });
   const id = randomUUID();
-  const user = await ds.getRepository(User).save({ username: `course-account-${id}`, kind: 'course_account', organizationId: org.id });
+  const user = await ds
+    .getRepository(User)
+    .save({ username: `course-account-${id}`, kind: 'course_account', organizationId: org.id });
   return ds.getRepository(CourseAccount).save({
     id,
     projectId: project.id,

@@ -28,7 +28,11 @@ export async function courseWithManager(t: TestApp) {
   return { org, project, manager };
 }
 
-export async function userWithRole(t: TestApp, role: string, scope: { type: 'organization' | 'project'; id: string; organizationId: string }) {
+export async function userWithRole(
+  t: TestApp,
+  role: string,
+  scope: { type: 'organization' | 'project'; id: string; organizationId: string },
+) {
   const user = await createUser(t);
   await grantRole(t, user.principal, role, scope);
   return user;
@@ -56,6 +60,11 @@ export async function jobResult<T = Record<string, unknown>>(t: TestApp, id: str
   return JSON.parse(row.text) as T;
 }
 
-export async function auditActions(t: TestApp, subjectId: string): Promise<{ action: string; data: Record<string, unknown> }[]> {
-  return ds(t).query(`SELECT action, data FROM audit_events WHERE subject_id = $1 ORDER BY occurred_at, id`, [subjectId]);
+export async function auditActions(
+  t: TestApp,
+  subjectId: string,
+): Promise<{ action: string; data: Record<string, unknown> }[]> {
+  return ds(t).query(`SELECT action, data FROM audit_events WHERE subject_id = $1 ORDER BY occurred_at, id`, [
+    subjectId,
+  ]);
 }

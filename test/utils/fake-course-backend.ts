@@ -125,7 +125,8 @@ export class FakeCourseBackend {
   /** How many accounts were made for each idempotency key (each should be 1). */
   creationsByKey(): Map<string, number> {
     const counts = new Map<string, number>();
-    for (const a of this.accounts.values()) counts.set(a.idempotencyKey ?? a.username, (counts.get(a.idempotencyKey ?? a.username) ?? 0) + 1);
+    for (const a of this.accounts.values())
+      counts.set(a.idempotencyKey ?? a.username, (counts.get(a.idempotencyKey ?? a.username) ?? 0) + 1);
     return counts;
   }
 
@@ -167,10 +168,12 @@ export class FakeCourseBackend {
 
   private token(body: string, res: ServerResponse): void {
     this.counts.tokenRequests++;
-    if (this.fail.tokenStatus && consume(this.fail, 'tokenTimes')) return send(res, this.fail.tokenStatus, { error: 'server_error', detail: 'token service down' });
+    if (this.fail.tokenStatus && consume(this.fail, 'tokenTimes'))
+      return send(res, this.fail.tokenStatus, { error: 'server_error', detail: 'token service down' });
     const form = new URLSearchParams(body);
     if (form.get('grant_type') !== 'client_credentials') return send(res, 400, { error: 'unsupported_grant_type' });
-    if (form.get('client_id') !== FAKE_CLIENT_ID || form.get('client_secret') !== FAKE_CLIENT_SECRET) return send(res, 401, { error: 'invalid_client' });
+    if (form.get('client_id') !== FAKE_CLIENT_ID || form.get('client_secret') !== FAKE_CLIENT_SECRET)
+      return send(res, 401, { error: 'invalid_client' });
     const token = `tok-${randomUUID()}`;
     this.validTokens.add(token);
     send(res, 200, { access_token: token, token_type: 'Bearer', expires_in: this.tokenTtlSeconds });
@@ -188,14 +191,25 @@ export class FakeCourseBackend {
       res.once('close', () => this.hanging.delete(res));
       return;
     }
-    if (this.fail.createStatus && consume(this.fail, 'createTimes')) return send(res, this.fail.createStatus, { detail: 'Upstream directory is unavailable.' });
+    if (this.fail.createStatus && consume(this.fail, 'createTimes'))
+      return send(res, this.fail.createStatus, { detail: 'Upstream directory is unavailable.' });
     let data: Record<string, unknown>;
     try {
       data = JSON.parse(body) as Record<string, unknown>;
     } catch {
       return send(res, 400, { detail: 'JSON parse error.' });
     }
-    const required = ['ownerUsername', 'email', 'description', 'scopeType', 'scopeName', 'scopeSlug', 'scopeOfferingSlugs', 'scopeValidFrom', 'scopeValidTo'];
+    const required = [
+      'ownerUsername',
+      'email',
+      'description',
+      'scopeType',
+      'scopeName',
+      'scopeSlug',
+      'scopeOfferingSlugs',
+      'scopeValidFrom',
+      'scopeValidTo',
+    ];
     const missing = required.filter((k) => !(k in data));
     if (missing.length || data.scopeType !== 'project' || !Array.isArray(data.scopeOfferingSlugs)) {
       return send(res, 400, { detail: `Invalid body: ${missing.join(', ') || 'scopeType/scopeOfferingSlugs'}` });

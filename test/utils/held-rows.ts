@@ -12,7 +12,11 @@ export async function listeningUrl(t: TestApp): Promise<string> {
 
 /** Backends of the app's database waiting on a lock (read through the app's pool, so each call sees fresh statistics). */
 async function lockWaiters(t: TestApp): Promise<number> {
-  const [{ n }] = await t.app.get(DataSource).query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+  const [{ n }] = await t.app
+    .get(DataSource)
+    .query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
   return n;
 }
 
@@ -31,7 +35,12 @@ export async function lockWaitersReach(t: TestApp, waiters: number): Promise<voi
  * it returns), and once `waiters` backends wait on a lock the other transaction commits and the
  * requests go on together, in the order they came to wait.
  */
-export async function whileHeld<T extends Promise<unknown>[]>(t: TestApp, lock: [string, unknown[]][], waiters: number, start: () => T | Promise<T>): Promise<T> {
+export async function whileHeld<T extends Promise<unknown>[]>(
+  t: TestApp,
+  lock: [string, unknown[]][],
+  waiters: number,
+  start: () => T | Promise<T>,
+): Promise<T> {
   const other = new Client({ connectionString: t.database.url });
   await other.connect();
   try {

@@ -31,11 +31,17 @@ export interface StepsPayload {
 export const STEPS_JOB = defineJob<StepsPayload>('test.steps', { queue: TEST_QUEUE });
 export const NOOP_JOB = defineJob<Record<string, never>>('test.noop');
 /** A job that needs what users.export needs of its owner, and waits at a gate after its first step. */
-export const GATED_EXPORT_JOB = defineJob<UsersExportPayload>('test.gated-export', { queue: TEST_QUEUE, requires: USERS_EXPORT.requires });
+export const GATED_EXPORT_JOB = defineJob<UsersExportPayload>('test.gated-export', {
+  queue: TEST_QUEUE,
+  requires: USERS_EXPORT.requires,
+});
 
 /** Gates by job id: a job waits at its gate until the test opens it; the test can wait for it to arrive. */
 class JobGates {
-  private readonly gates = new Map<string, { arrive: () => void; arrived: Promise<void>; open: () => void; opened: Promise<void> }>();
+  private readonly gates = new Map<
+    string,
+    { arrive: () => void; arrived: Promise<void>; open: () => void; opened: Promise<void> }
+  >();
 
   private gate(jobId: string) {
     let gate = this.gates.get(jobId);
@@ -92,14 +98,16 @@ export class StepsProcessor implements JobProcessor<StepsPayload> {
     await ctx.progress(0, steps);
     for (let step = 1; step <= steps; step++) {
       if (stepMs > 0) await sleep(stepMs);
-      if (file && file.atStep === step) await ctx.writeArtifact(file.name, fileContent(file.bytes), { contentType: 'text/plain' });
+      if (file && file.atStep === step)
+        await ctx.writeArtifact(file.name, fileContent(file.bytes), { contentType: 'text/plain' });
       await ctx.progress(step);
     }
     if (ctx.attempt <= failTimes) {
       const message = `${ctx.payload.failMessage ?? 'planned failure'} (attempt ${ctx.attempt})`;
       throw ctx.payload.unrecoverable ? new UnrecoverableJobError(message) : new Error(message);
     }
-    if (file && file.atStep === undefined) await ctx.writeArtifact(file.name, fileContent(file.bytes), { contentType: 'text/plain' });
+    if (file && file.atStep === undefined)
+      await ctx.writeArtifact(file.name, fileContent(file.bytes), { contentType: 'text/plain' });
     if (result !== undefined) await ctx.writeArtifact('result', result);
   }
 }
@@ -168,5 +176,9 @@ class TestJobsController {
 
 /** Test processors (and a route enqueueing one); mounted by job tests and by the test worker entry point. */
 @DeclaresJobQueues(TEST_QUEUE)
-@Module({ imports: [JobsModule], controllers: [TestJobsController], providers: [StepsProcessor, NoopProcessor, GatedExportProcessor] })
+@Module({
+  imports: [JobsModule],
+  controllers: [TestJobsController],
+  providers: [StepsProcessor, NoopProcessor, GatedExportProcessor],
+})
 export class JobsTestModule {}

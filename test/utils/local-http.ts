@@ -17,7 +17,9 @@ export interface LocalHttpServer {
 }
 
 /** A plain HTTP server on 127.0.0.1 and a free port; `close()` also cuts connections still open. */
-export async function startLocalHttpServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<LocalHttpServer> {
+export async function startLocalHttpServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<LocalHttpServer> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });

@@ -71,18 +71,26 @@ export function startServer(env: Record<string, string>): ServerProcess {
           const match = pattern.exec(out);
           if (match) finish(undefined, match);
         };
-        const timer = setTimeout(() => finish(new Error(`no ${pattern} in stdout after ${timeoutMs} ms\n${tail(out, err)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => finish(new Error(`no ${pattern} in stdout after ${timeoutMs} ms\n${tail(out, err)}`)),
+          timeoutMs,
+        );
         child.stdout!.on('data', check);
         void exited.then(({ code, signal }) => {
           check();
-          finish(new Error(`server exited (code ${code}, signal ${signal}) before ${pattern} appeared\n${tail(out, err)}`));
+          finish(
+            new Error(`server exited (code ${code}, signal ${signal}) before ${pattern} appeared\n${tail(out, err)}`),
+          );
         });
         check();
       });
     },
     waitForExit(timeoutMs) {
       return new Promise((resolveExit, reject) => {
-        const timer = setTimeout(() => reject(new Error(`server still running after ${timeoutMs} ms\n${tail(out, err)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`server still running after ${timeoutMs} ms\n${tail(out, err)}`)),
+          timeoutMs,
+        );
         void exited.then((result) => {
           clearTimeout(timer);
           resolveExit(result);

@@ -31,7 +31,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const settings = await loadSettings({
     env: {},
     envFile: '/nonexistent/.env',
-    overrides: { NODE_ENV: 'test', LOG_LEVEL: 'info', MIGRATIONS_RUN: 'false', DATABASE_URL: database.url, ...options.settings },
+    overrides: {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      MIGRATIONS_RUN: 'false',
+      DATABASE_URL: database.url,
+      ...options.settings,
+    },
   });
   const logs: string[] = [];
   const logStream = new Writable({

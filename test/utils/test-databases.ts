@@ -31,7 +31,9 @@ export const templateName = (runId: string) => `ca_test_${runId}_tpl`;
 
 export async function dropDatabases(filter: (name: string) => boolean): Promise<void> {
   await withAdminClient(async (c) => {
-    const { rows } = await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'ca\\_test\\_%'");
+    const { rows } = await c.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE datname LIKE 'ca\\_test\\_%'",
+    );
     for (const { datname } of rows.filter((r) => filter(r.datname))) {
       await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     }

@@ -19,7 +19,11 @@ export class ActivationController {
   /** Creates activation records (1–1,000); every row is reported, with its code shown once. */
   @Post('activation-records')
   @RequirePermission('create', 'ActivationRecord')
-  async create(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Body() dto: CreateActivationRecordsDto): Promise<{ results: ActivationRowResult[] }> {
+  async create(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Body() dto: CreateActivationRecordsDto,
+  ): Promise<{ results: ActivationRowResult[] }> {
     return { results: await this.activation.createMany(who, ability, dto.organization, dto.records) };
   }
 

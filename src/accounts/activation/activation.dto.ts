@@ -1,11 +1,28 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, Equals, IsArray, IsBoolean, IsEmail, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  Equals,
+  IsArray,
+  IsBoolean,
+  IsEmail,
+  IsISO8601,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  ValidateNested,
+} from 'class-validator';
 
 export class NewActivationRecordDto {
   @ApiProperty({ description: 'Institutional id (CRSid); becomes the username.', example: 'ab123' })
   @IsString()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,149}$/, { message: 'crsid may contain letters, digits, . _ - (1–150 characters)' })
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,149}$/, {
+    message: 'crsid may contain letters, digits, . _ - (1–150 characters)',
+  })
   crsid: string;
 
   @ApiProperty() @IsString() @Length(1, 150) last_name: string;

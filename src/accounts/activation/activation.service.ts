@@ -59,7 +59,12 @@ export class ActivationService {
    * without waiting for the WAL flush that only a write would need. Losing a counted attempt in a crash
    * is harmless; the per-IP limit still applies.
    */
-  async match(input: { crsid?: string; lastName?: string; dateOfBirth: string; code: string }): Promise<ActivationRecord | null> {
+  async match(input: {
+    crsid?: string;
+    lastName?: string;
+    dateOfBirth: string;
+    code: string;
+  }): Promise<ActivationRecord | null> {
     const presented = sha256Hex(normalizeCode(input.code));
     return this.dataSource.transaction(async (tx) => {
       await tx.query('SET LOCAL synchronous_commit = off');
@@ -77,7 +82,8 @@ export class ActivationService {
       if (!candidates.length) digestsEqual(presented, NO_MATCH);
       const now = new Date();
       if (found && (!found.lockedUntil || found.lockedUntil <= now)) {
-        if (found.failedAttempts) await tx.update(ActivationRecord, { id: found.id }, { failedAttempts: 0, lockedUntil: null });
+        if (found.failedAttempts)
+          await tx.update(ActivationRecord, { id: found.id }, { failedAttempts: 0, lockedUntil: null });
         return found;
       }
       // One statement whether the identity matched records or none: counts the failed attempt on
@@ -102,7 +108,10 @@ export class ActivationService {
     await this.dataSource.transaction(async (tx) => {
       // An account that was activated once and then deactivated by an administrator stays
       // deactivated: a leftover code must not switch it back on.
-      const [user] = await tx.query('SELECT is_active, password_hash IS NOT NULL AS activated FROM users WHERE id = $1 FOR NO KEY UPDATE', [who.id]);
+      const [user] = await tx.query(
+        'SELECT is_active, password_hash IS NOT NULL AS activated FROM users WHERE id = $1 FOR NO KEY UPDATE',
+        [who.id],
+      );
       if (user && !user.is_active && user.activated) {
         throw new AccountsError('inactive', 'This account has been deactivated; ask an administrator.');
       }
@@ -110,11 +119,20 @@ export class ActivationService {
         .createQueryBuilder()
         .update(ActivationRecord)
         .set({ usedAt: () => 'now()' })
-        .where('id = :id AND user_id = :user AND used_at IS NULL AND expires_at > now()', { id: recordId, user: who.id })
+        .where('id = :id AND user_id = :user AND used_at IS NULL AND expires_at > now()', {
+          id: recordId,
+          user: who.id,
+        })
         .returning(['organization_id'])
         .execute();
-      if (!spent.affected) throw new AccountsError('activation_used', 'This activation has already been used or has expired.');
-      await tx.createQueryBuilder().update(ActivationRecord).set({ usedAt: () => 'now()' }).where('user_id = :user AND used_at IS NULL', { user: who.id }).execute();
+      if (!spent.affected)
+        throw new AccountsError('activation_used', 'This activation has already been used or has expired.');
+      await tx
+        .createQueryBuilder()
+        .update(ActivationRecord)
+        .set({ usedAt: () => 'now()' })
+        .where('user_id = :user AND used_at IS NULL', { user: who.id })
+        .execute();
       await this.users.setPassword(who.id, password, tx);
       // A code issued to reset a forgotten (or stolen) password also ends the sessions of the old one.
       const revoked = await revokeSessionsOf(tx, who.id);
@@ -138,36 +156,55 @@ export class ActivationService {
    * Each row is reported; a row whose username belongs to another organization is refused without
    * blocking the others. Several rows may name the same person: they share one user.
    */
-  async createMany(who: Principal, ability: AppAbility, organizationId: string, rows: NewActivationRecordDto[]): Promise<ActivationRowResult[]> {
+  async createMany(
+    who: Principal,
+    ability: AppAbility,
+    organizationId: string,
+    rows: NewActivationRecordDto[],
+  ): Promise<ActivationRowResult[]> {
     const org = await this.dataSource.manager.findOneBy(Organization, { id: organizationId });
     assertCanCreateIn(ability, 'ActivationRecord', organizationId, Boolean(org));
     try {
       return await this.insertRecords(who, organizationId, rows);
     } catch (e) {
       // Another request created one of these usernames meanwhile: once more, now seeing it.
-      if (e instanceof AccountsError && e.code === 'duplicate_username') return this.insertRecords(who, organizationId, rows);
+      if (e instanceof AccountsError && e.code === 'duplicate_username')
+        return this.insertRecords(who, organizationId, rows);
       throw e;
     }
   }
 
-  private insertRecords(who: Principal, organizationId: string, rows: NewActivationRecordDto[]): Promise<ActivationRowResult[]> {
+  private insertRecords(
+    who: Principal,
+    organizationId: string,
+    rows: NewActivationRecordDto[],
+  ): Promise<ActivationRowResult[]> {
     const usernames = rows.map((r) => r.crsid.toLowerCase());
     return this.dataSource.transaction(async (tx) => {
       // With what refusedToOrganizationAdmins() decides on (new users need none of it).
-      const existing: ({ id: string; username: string; organizationId: string | null } & Partial<CodeTarget>)[] = await tx.query(
-        `SELECT u.id, lower(u.username) AS username, u.organization_id AS "organizationId", (u.is_staff OR u.is_support) AS privileged,
+      const existing: ({ id: string; username: string; organizationId: string | null } & Partial<CodeTarget>)[] =
+        await tx.query(
+          `SELECT u.id, lower(u.username) AS username, u.organization_id AS "organizationId", (u.is_staff OR u.is_support) AS privileged,
                 u.password_hash IS NOT NULL AS activated, u.kind = 'person' AS person,
                 EXISTS (SELECT 1 FROM group_memberships m JOIN groups g ON g.id = m.group_id
                          WHERE m.principal_type = 'user' AND m.principal_id = u.id AND g.organization_id <> $2) AS "rightsElsewhere"
            FROM users u WHERE lower(u.username) = ANY($1::text[])`,
-        [[...new Set(usernames)], organizationId],
-      );
+          [[...new Set(usernames)], organizationId],
+        );
       const userIds = new Map(existing.map((u) => [u.username, u]));
       // Users to create: the first row naming each new username gives its details.
       const fresh = new Map<string, NewActivationRecordDto>();
-      for (const [i, row] of rows.entries()) if (!userIds.has(usernames[i]) && !fresh.has(usernames[i])) fresh.set(usernames[i], row);
+      for (const [i, row] of rows.entries())
+        if (!userIds.has(usernames[i]) && !fresh.has(usernames[i])) fresh.set(usernames[i], row);
       const freshIds = await this.users.insertMany(
-        [...fresh].map(([username, r]) => ({ username, email: r.email ?? null, firstName: r.first_name ?? '', lastName: r.last_name, organizationId, isActive: false })),
+        [...fresh].map(([username, r]) => ({
+          username,
+          email: r.email ?? null,
+          firstName: r.first_name ?? '',
+          lastName: r.last_name,
+          organizationId,
+          isActive: false,
+        })),
         tx,
       );
       [...fresh.keys()].forEach((username, i) => userIds.set(username, { id: freshIds[i], username, organizationId }));
@@ -178,7 +215,12 @@ export class ActivationService {
       for (const [row, input] of rows.entries()) {
         const user = userIds.get(usernames[row])!;
         if (user.organizationId !== organizationId) {
-          results.push({ row, status: 'error', error: 'duplicate_username', message: `The username "${usernames[row]}" belongs to another organization.` });
+          results.push({
+            row,
+            status: 'error',
+            error: 'duplicate_username',
+            message: `The username "${usernames[row]}" belongs to another organization.`,
+          });
           continue;
         }
         const refusal = who.isStaff ? undefined : refusedToOrganizationAdmins(user, usernames[row]);
@@ -201,10 +243,23 @@ export class ActivationService {
         results.push({ row, status: 'created', id, user: user.id, code });
       }
       for (let i = 0; i < records.length; i += RECORDS_PER_INSERT) {
-        await tx.createQueryBuilder().insert().into(ActivationRecord).values(records.slice(i, i + RECORDS_PER_INSERT)).updateEntity(false).execute();
+        await tx
+          .createQueryBuilder()
+          .insert()
+          .into(ActivationRecord)
+          .values(records.slice(i, i + RECORDS_PER_INSERT))
+          .updateEntity(false)
+          .execute();
       }
       await this.audit.recordMany(
-        records.map((r) => ({ action: 'activation_record.created', actor: who, subjectType: 'ActivationRecord', subjectId: r.id, organizationId, data: { crsid: r.crsid } })),
+        records.map((r) => ({
+          action: 'activation_record.created',
+          actor: who,
+          subjectType: 'ActivationRecord',
+          subjectId: r.id,
+          organizationId,
+          data: { crsid: r.crsid },
+        })),
         tx,
       );
       return results;
@@ -226,11 +281,30 @@ interface CodeTarget {
  * hold global rights, nor take over an account that chose its password, signs in another way, or holds
  * roles in another organization. Staff may issue all of these.
  */
-function refusedToOrganizationAdmins(user: Partial<CodeTarget>, username: string): { error: string; message: string } | undefined {
-  if (user.privileged) return { error: 'forbidden', message: `Only staff may issue activation codes to staff or support users ("${username}").` };
-  if (user.person === false) return { error: 'forbidden', message: `The account "${username}" signs in another way (not a person account); only staff may issue it a code.` };
-  if (user.activated) return { error: 'already_activated', message: `The account "${username}" is already activated; only staff may issue it a new code.` };
-  if (user.rightsElsewhere) return { error: 'forbidden', message: `The account "${username}" holds roles in another organization; only staff may issue it a code.` };
+function refusedToOrganizationAdmins(
+  user: Partial<CodeTarget>,
+  username: string,
+): { error: string; message: string } | undefined {
+  if (user.privileged)
+    return {
+      error: 'forbidden',
+      message: `Only staff may issue activation codes to staff or support users ("${username}").`,
+    };
+  if (user.person === false)
+    return {
+      error: 'forbidden',
+      message: `The account "${username}" signs in another way (not a person account); only staff may issue it a code.`,
+    };
+  if (user.activated)
+    return {
+      error: 'already_activated',
+      message: `The account "${username}" is already activated; only staff may issue it a new code.`,
+    };
+  if (user.rightsElsewhere)
+    return {
+      error: 'forbidden',
+      message: `The account "${username}" holds roles in another organization; only staff may issue it a code.`,
+    };
   return undefined;
 }
 

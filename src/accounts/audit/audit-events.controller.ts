@@ -58,9 +58,18 @@ export class AuditEventsController {
 
   @Get()
   @RequirePermission('read', 'AuditEvent')
-  async list(@CurrentAbility() ability: AppAbility, @Query() q: AuditQuery, @Req() req: Request): Promise<Page<AuditEventView>> {
+  async list(
+    @CurrentAbility() ability: AppAbility,
+    @Query() q: AuditQuery,
+    @Req() req: Request,
+  ): Promise<Page<AuditEventView>> {
     const { offset, pageSize } = pageWindow(q);
-    const qb = this.events.createQueryBuilder('e').orderBy('e.occurred_at', 'DESC').addOrderBy('e.id', 'DESC').skip(offset).take(pageSize);
+    const qb = this.events
+      .createQueryBuilder('e')
+      .orderBy('e.occurred_at', 'DESC')
+      .addOrderBy('e.id', 'DESC')
+      .skip(offset)
+      .take(pageSize);
     scopeToAbility(qb, ability, 'read', 'AuditEvent', 'e');
     if (q.action) qb.andWhere('e.action = :action', { action: q.action });
     if (q.organization) qb.andWhere('e.organization_id = :org', { org: q.organization });

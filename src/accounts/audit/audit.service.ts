@@ -31,7 +31,8 @@ export class AuditService {
 
   /** Several events in plain multi-row INSERTs (a single event runs on every login). */
   async recordMany(entries: AuditEntry[], tx?: EntityManager): Promise<void> {
-    for (let i = 0; i < entries.length; i += EVENTS_PER_INSERT) await this.insert(entries.slice(i, i + EVENTS_PER_INSERT), tx);
+    for (let i = 0; i < entries.length; i += EVENTS_PER_INSERT)
+      await this.insert(entries.slice(i, i + EVENTS_PER_INSERT), tx);
   }
 
   private async insert(entries: AuditEntry[], tx?: EntityManager): Promise<void> {

@@ -61,7 +61,13 @@ export class TokenIssuanceAudit implements OnModuleInit, BeforeApplicationShutdo
       subjectType: 'ServiceAccount',
       subjectId: t.serviceAccountId,
       organizationId: t.organizationId,
-      data: { grant_type: 'client_credentials', scope: t.scope, count: t.count, first_issued_at: t.firstAt, last_issued_at: t.lastAt },
+      data: {
+        grant_type: 'client_credentials',
+        scope: t.scope,
+        count: t.count,
+        first_issued_at: t.firstAt,
+        last_issued_at: t.lastAt,
+      },
       ip: t.ip,
     };
   }
@@ -102,7 +108,10 @@ export class TokenIssuanceAudit implements OnModuleInit, BeforeApplicationShutdo
         // (an outage, say) would most likely refuse the next too.
         const unwritten = batch.slice(i);
         for (const t of unwritten) this.merge(t);
-        this.logger.error({ err: e, events: unwritten.length }, 'could not write token issuance audit events; keeping them for the next flush');
+        this.logger.error(
+          { err: e, events: unwritten.length },
+          'could not write token issuance audit events; keeping them for the next flush',
+        );
         return;
       }
     }

@@ -1,5 +1,15 @@
 import { Body, Controller, Get, Header, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiForbiddenResponse, ApiOperation, ApiNoContentResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiOperation,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
@@ -68,10 +78,17 @@ export class AuthController {
       'Proves the current password, sets the new one, ends every other session (all refresh tokens are revoked) and answers a new token pair. Attempts count against the login limits.',
   })
   @ApiOkResponse({ type: TokenPairView })
-  @ApiBadRequestResponse({ description: '`wrong_current_password`, `password_unchanged`, `validation_failed` (the new password needs 12+ characters).' })
+  @ApiBadRequestResponse({
+    description:
+      '`wrong_current_password`, `password_unchanged`, `validation_failed` (the new password needs 12+ characters).',
+  })
   @ApiForbiddenResponse({ description: '`forbidden`: service accounts and external tokens have no password here.' })
   @ApiTooManyRequestsResponse({ description: '`too_many_requests`: per IP and per account, shared with login.' })
-  changePassword(@Body() dto: ChangePasswordDto, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<TokenPairView> {
+  changePassword(
+    @Body() dto: ChangePasswordDto,
+    @CurrentPrincipal() who: Principal,
+    @Req() req: Request,
+  ): Promise<TokenPairView> {
     return this.auth.changePassword(who, dto.current_password, dto.new_password, req.ip ?? 'unknown');
   }
 
@@ -86,7 +103,11 @@ export class AuthController {
     description: `Staff only. Sets an HttpOnly, SameSite=Strict cookie for \`${QUEUE_DASHBOARD_PATH}\` holding a short-lived access token, so a browser can open the queue dashboard.`,
   })
   @ApiForbiddenResponse({ description: '`forbidden`: the caller is not staff.' })
-  async dashboardSession(@CurrentPrincipal() who: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+  async dashboardSession(
+    @CurrentPrincipal() who: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<void> {
     const { token, expiresIn } = await this.auth.dashboardSession(who);
     res.cookie(DASHBOARD_SESSION_COOKIE, token, {
       httpOnly: true,
@@ -104,7 +125,9 @@ export class AuthController {
   async me(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility): Promise<MeView> {
     const grants = this.abilities.grantsBehind(ability) ?? (await this.abilities.grantsOf(who));
     // Its own organization, then those it holds roles in.
-    const ids = [...new Set([...(who.organizationId ? [who.organizationId] : []), ...grants.map((g) => g.organizationId)])];
+    const ids = [
+      ...new Set([...(who.organizationId ? [who.organizationId] : []), ...grants.map((g) => g.organizationId)]),
+    ];
     const orgs = await this.organizations.summaries(ids);
     return {
       type: who.type,
@@ -115,7 +138,12 @@ export class AuthController {
       is_support: who.isSupport,
       scopes: who.scopes,
       organizations: orgs,
-      roles: grants.map((g) => ({ role: g.role, scope_type: g.scopeType, scope_id: g.scopeId, organization: g.organizationId })),
+      roles: grants.map((g) => ({
+        role: g.role,
+        scope_type: g.scopeType,
+        scope_id: g.scopeId,
+        organization: g.organizationId,
+      })),
     };
   }
 }

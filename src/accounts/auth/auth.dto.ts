@@ -24,7 +24,10 @@ export class RefreshDto {
 }
 
 export class ChangePasswordDto {
-  @ApiProperty({ description: 'The password the caller logs in with now.' }) @IsString() @Length(1, 1024) current_password: string;
+  @ApiProperty({ description: 'The password the caller logs in with now.' })
+  @IsString()
+  @Length(1, 1024)
+  current_password: string;
   @ApiProperty({ minLength: 12 }) @IsString() @Length(12, 1024) new_password: string;
 }
 
@@ -43,6 +46,14 @@ export class MeView {
   @ApiProperty() is_staff: boolean;
   @ApiProperty() is_support: boolean;
   @ApiProperty({ type: [String] }) scopes: string[];
-  @ApiProperty({ type: [Object], description: 'Its own organization, then those it holds roles in: { id, key, name }.' }) organizations: { id: string; key: string; name: string }[];
-  @ApiProperty({ type: [Object], description: 'Live roles from unexpired group memberships: { role, scope_type, scope_id, organization }.' }) roles: Record<string, unknown>[];
+  @ApiProperty({
+    type: [Object],
+    description: 'Its own organization, then those it holds roles in: { id, key, name }.',
+  })
+  organizations: { id: string; key: string; name: string }[];
+  @ApiProperty({
+    type: [Object],
+    description: 'Live roles from unexpired group memberships: { role, scope_type, scope_id, organization }.',
+  })
+  roles: Record<string, unknown>[];
 }

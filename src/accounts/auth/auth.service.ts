@@ -58,7 +58,8 @@ export class AuthService {
    * route's `manage all` also admits organization admins, whose rights stop at their organization.
    */
   dashboardSession(who: Principal): Promise<IssuedToken> {
-    if (who.type !== 'user' || !who.isStaff) throw new AccountsError('forbidden', 'Only staff may open the staff dashboards.');
+    if (who.type !== 'user' || !who.isStaff)
+      throw new AccountsError('forbidden', 'Only staff may open the staff dashboards.');
     // The authentication guard has just checked that the user is active; a principal's name is its username.
     return this.issuer.userAccessToken(who.id, who.name);
   }
@@ -71,13 +72,31 @@ export class AuthService {
     await this.limiter.hit([user ? limitKeys.account(user.id) : `login:account:name:${login.toLowerCase()}`]);
     const ok = await verifyPassword(user?.passwordHash, password);
     if (!user || !ok || !user.isActive) {
-      await this.audit.record({ action: 'auth.login_failed', actor: { type: 'anonymous' }, subjectType: 'User', subjectId: user?.id, organizationId: user?.organizationId, data: { login }, ip });
+      await this.audit.record({
+        action: 'auth.login_failed',
+        actor: { type: 'anonymous' },
+        subjectType: 'User',
+        subjectId: user?.id,
+        organizationId: user?.organizationId,
+        data: { login },
+        ip,
+      });
       throw new AccountsError('invalid_credentials', BAD_LOGIN);
     }
     return this.dataSource.transaction(async (tx) => {
       const pair = await this.issuePair(user, randomUUID(), tx);
       await tx.update(User, { id: user.id }, { lastLoginAt: new Date() });
-      await this.audit.record({ action: 'auth.login', actor: { type: 'user', id: user.id } as never, subjectType: 'User', subjectId: user.id, organizationId: user.organizationId, ip }, tx);
+      await this.audit.record(
+        {
+          action: 'auth.login',
+          actor: { type: 'user', id: user.id } as never,
+          subjectType: 'User',
+          subjectId: user.id,
+          organizationId: user.organizationId,
+          ip,
+        },
+        tx,
+      );
       return pair;
     });
   }
@@ -90,12 +109,27 @@ export class AuthService {
    */
   async changePassword(who: Principal, current: string, next: string, ip: string): Promise<TokenPair> {
     if (who.type !== 'user' || who.tokenKind !== 'user') {
-      throw new AccountsError('forbidden', 'Only users who log in with a password can change it; service accounts rotate their secret.');
+      throw new AccountsError(
+        'forbidden',
+        'Only users who log in with a password can change it; service accounts rotate their secret.',
+      );
     }
     await this.limiter.hit([limitKeys.ip(ip), limitKeys.account(who.id)]);
-    const stored = await this.dataSource.getRepository(User).createQueryBuilder('u').addSelect('u.passwordHash').where('u.id = :id', { id: who.id }).getOne();
+    const stored = await this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where('u.id = :id', { id: who.id })
+      .getOne();
     if (!(await verifyPassword(stored?.passwordHash, current))) {
-      await this.audit.record({ action: 'auth.password_change_failed', actor: who, subjectType: 'User', subjectId: who.id, organizationId: stored?.organizationId, ip });
+      await this.audit.record({
+        action: 'auth.password_change_failed',
+        actor: who,
+        subjectType: 'User',
+        subjectId: who.id,
+        organizationId: stored?.organizationId,
+        ip,
+      });
       throw new AccountsError('wrong_current_password', 'The current password is not right.');
     }
     if (current === next) throw new AccountsError('password_unchanged', 'The new password is the current one.');
@@ -103,12 +137,26 @@ export class AuthService {
     return this.dataSource.transaction(async (tx) => {
       // Locked: a deactivation, or another change, either comes first and is seen here, or waits. NO KEY:
       // a rotation holding a family lock must still insert its token (a foreign key to this row).
-      const [user] = await tx.query('SELECT is_active, password_hash FROM users WHERE id = $1 FOR NO KEY UPDATE', [who.id]);
+      const [user] = await tx.query('SELECT is_active, password_hash FROM users WHERE id = $1 FOR NO KEY UPDATE', [
+        who.id,
+      ]);
       if (!user?.is_active) throw new AccountsError('inactive', 'The account has been deactivated.');
-      if (user.password_hash !== stored!.passwordHash) throw new AccountsError('wrong_current_password', 'The password was changed meanwhile.');
+      if (user.password_hash !== stored!.passwordHash)
+        throw new AccountsError('wrong_current_password', 'The password was changed meanwhile.');
       await tx.update(User, { id: who.id }, { passwordHash: hash });
       const revoked = await revokeSessionsOf(tx, who.id);
-      await this.audit.record({ action: 'user.password_changed', actor: who, subjectType: 'User', subjectId: who.id, organizationId: stored!.organizationId, data: { sessions_revoked: revoked }, ip }, tx);
+      await this.audit.record(
+        {
+          action: 'user.password_changed',
+          actor: who,
+          subjectType: 'User',
+          subjectId: who.id,
+          organizationId: stored!.organizationId,
+          data: { sessions_revoked: revoked },
+          ip,
+        },
+        tx,
+      );
       return this.issuePair(stored!, randomUUID(), tx);
     });
   }
@@ -121,11 +169,30 @@ export class AuthService {
     const hash = sha256Hex(token);
     const outcome = await this.dataSource.transaction(async (tx) => {
       if (!(await lockFamilyOf(tx, hash))) return { error: 'invalid' as const };
-      const row = await tx.createQueryBuilder(RefreshToken, 'r').setLock('pessimistic_write').where('r.token_hash = :hash', { hash }).getOne();
+      const row = await tx
+        .createQueryBuilder(RefreshToken, 'r')
+        .setLock('pessimistic_write')
+        .where('r.token_hash = :hash', { hash })
+        .getOne();
       if (!row || row.revokedAt || row.expiresAt <= new Date()) return { error: 'invalid' as const };
       if (row.rotatedAt) {
-        await tx.createQueryBuilder().update(RefreshToken).set({ revokedAt: () => 'now()' }).where('family_id = :f AND revoked_at IS NULL', { f: row.familyId }).execute();
-        await this.audit.record({ action: 'auth.refresh_reuse_detected', actor: { type: 'anonymous' }, subjectType: 'User', subjectId: row.userId, data: { family_id: row.familyId }, ip }, tx);
+        await tx
+          .createQueryBuilder()
+          .update(RefreshToken)
+          .set({ revokedAt: () => 'now()' })
+          .where('family_id = :f AND revoked_at IS NULL', { f: row.familyId })
+          .execute();
+        await this.audit.record(
+          {
+            action: 'auth.refresh_reuse_detected',
+            actor: { type: 'anonymous' },
+            subjectType: 'User',
+            subjectId: row.userId,
+            data: { family_id: row.familyId },
+            ip,
+          },
+          tx,
+        );
         return { error: 'reused' as const };
       }
       const user = await tx.findOneBy(User, { id: row.userId });
@@ -143,7 +210,9 @@ export class AuthService {
     await this.dataSource.transaction(async (tx) => {
       const familyId = await lockFamilyOf(tx, hash);
       if (!familyId) return;
-      await tx.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = $1`, [familyId]);
+      await tx.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = $1`, [
+        familyId,
+      ]);
     });
   }
 }
@@ -158,7 +227,8 @@ export async function revokeSessionsOf(tx: EntityManager, userId: string): Promi
     [userId],
   );
   for (const { family_id } of families) await lockFamily(tx, family_id);
-  if (families.length > 0) await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
+  if (families.length > 0)
+    await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
   return families.length;
 }
 
@@ -169,7 +239,10 @@ export async function revokeSessionsOf(tx: EntityManager, userId: string): Promi
  * at the same moment hands out.
  */
 async function lockFamilyOf(tx: EntityManager, tokenHash: string): Promise<string | null> {
-  const [found]: { family_id: string }[] = await tx.query('SELECT family_id FROM refresh_tokens WHERE token_hash = $1', [tokenHash]);
+  const [found]: { family_id: string }[] = await tx.query(
+    'SELECT family_id FROM refresh_tokens WHERE token_hash = $1',
+    [tokenHash],
+  );
   if (!found) return null;
   await lockFamily(tx, found.family_id);
   return found.family_id;

@@ -28,7 +28,11 @@ export class AuthenticationGuard implements CanActivate {
     const principal = await this.bearer.principalOf(req, http.getResponse<Response>());
     const activationOnly = this.reflector.getAllAndOverride<boolean>(ACTIVATION_ONLY, targets) ?? false;
     if (activationOnly !== (principal.tokenKind === 'activation')) {
-      throw new BearerError(activationOnly ? 403 : 401, activationOnly ? 'insufficient_scope' : 'invalid_token', activationOnly ? 'This route needs an activation token.' : 'This token cannot be used here.');
+      throw new BearerError(
+        activationOnly ? 403 : 401,
+        activationOnly ? 'insufficient_scope' : 'invalid_token',
+        activationOnly ? 'This route needs an activation token.' : 'This token cannot be used here.',
+      );
     }
     req[PRINCIPAL_KEY] = principal;
     return true;

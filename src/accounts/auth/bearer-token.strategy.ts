@@ -62,7 +62,11 @@ export class BearerTokenStrategy extends PassportStrategy(BearerJwtStrategy, BEA
         (err: unknown, principal: Principal | false, challenge: unknown) => {
           if (err) return reject(err);
           if (principal) return resolve(principal);
-          reject(challenge instanceof BearerError ? challenge : new BearerError(401, 'unauthorized', 'Authentication required.'));
+          reject(
+            challenge instanceof BearerError
+              ? challenge
+              : new BearerError(401, 'unauthorized', 'Authentication required.'),
+          );
         },
       ) as (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
       authenticate(req, res, (err) => reject(err ?? new BearerError(401, 'unauthorized', 'Authentication required.')));
@@ -76,7 +80,15 @@ export class BearerTokenStrategy extends PassportStrategy(BearerJwtStrategy, BEA
     if (verified.source === 'external') {
       const user = await this.externalUsers.provision(verified.issuer, p);
       if (!user.isActive) throw new BearerError(401, 'invalid_token', 'The user is deactivated.');
-      return { type: 'user', id: user.id, name: user.username, tokenKind: 'external', scopes: [], isStaff: user.isStaff, isSupport: user.isSupport };
+      return {
+        type: 'user',
+        id: user.id,
+        name: user.username,
+        tokenKind: 'external',
+        scopes: [],
+        isStaff: user.isStaff,
+        isSupport: user.isSupport,
+      };
     }
     const scopes = typeof p.scope === 'string' && p.scope ? p.scope.split(' ') : [];
     if (verified.kind === 'service') {
@@ -86,8 +98,18 @@ export class BearerTokenStrategy extends PassportStrategy(BearerJwtStrategy, BEA
     }
     const user = await this.principals.user(String(p.sub));
     if (verified.kind === 'activation') {
-      if (!user || scopes.join(' ') !== ACTIVATION_SCOPE) throw new BearerError(401, 'invalid_token', 'The activation token is not valid.');
-      return { type: 'user', id: user.id, name: user.username, tokenKind: 'activation', scopes, isStaff: false, isSupport: false, activationRecordId: String(p.act ?? '') };
+      if (!user || scopes.join(' ') !== ACTIVATION_SCOPE)
+        throw new BearerError(401, 'invalid_token', 'The activation token is not valid.');
+      return {
+        type: 'user',
+        id: user.id,
+        name: user.username,
+        tokenKind: 'activation',
+        scopes,
+        isStaff: false,
+        isSupport: false,
+        activationRecordId: String(p.act ?? ''),
+      };
     }
     if (!user || !user.isActive) throw new BearerError(401, 'invalid_token', 'The user is deactivated.');
     return userPrincipal(user, scopes);

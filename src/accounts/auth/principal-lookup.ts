@@ -47,7 +47,12 @@ export class PrincipalLookup {
 
   /** The user, active or not; undefined when there is none. */
   async user(id: string): Promise<PrincipalUserRow | undefined> {
-    const [user] = await plainQuery<PrincipalUserRow>(this.dataSource, USER_SQL, [id], statementName(this.settings, 'campus_access_principal_user_grants'));
+    const [user] = await plainQuery<PrincipalUserRow>(
+      this.dataSource,
+      USER_SQL,
+      [id],
+      statementName(this.settings, 'campus_access_principal_user_grants'),
+    );
     return user;
   }
 

@@ -9,7 +9,9 @@ import { AccountsError } from '../accounts.errors';
 const MAX_BLOCKED_KEYS = 10_000;
 
 const tooMany = (seconds: number) =>
-  new AccountsError('too_many_requests', 'Too many attempts; try again later.', { retry_after_seconds: Math.max(1, Math.ceil(seconds)) });
+  new AccountsError('too_many_requests', 'Too many attempts; try again later.', {
+    retry_after_seconds: Math.max(1, Math.ceil(seconds)),
+  });
 
 /**
  * Counts attempts per key (IP, account, client) in the throttler storage: Redis when REDIS_URL is set,

@@ -43,7 +43,13 @@ export class TokenIssuer {
     }
   }
 
-  private async issue(kind: OwnTokenKind, sub: string, clientId: string, scope: string[], extra: Record<string, unknown> = {}): Promise<IssuedToken> {
+  private async issue(
+    kind: OwnTokenKind,
+    sub: string,
+    clientId: string,
+    scope: string[],
+    extra: Record<string, unknown> = {},
+  ): Promise<IssuedToken> {
     const ttl = this.lifetimeSeconds(kind);
     const token = await this.keys.sign(
       { ...extra, iss: this.issuer, aud: this.audience, sub, client_id: clientId, scope: scope.join(' '), kind },
@@ -56,7 +62,12 @@ export class TokenIssuer {
     return this.issue('user', userId, FIRST_PARTY_CLIENT_ID, [], { preferred_username: username });
   }
 
-  serviceToken(serviceAccountId: string, clientId: string, scope: string[], organizationId: string): Promise<IssuedToken> {
+  serviceToken(
+    serviceAccountId: string,
+    clientId: string,
+    scope: string[],
+    organizationId: string,
+  ): Promise<IssuedToken> {
     return this.issue('service', serviceAccountId, clientId, scope, { org: organizationId });
   }
 

@@ -65,7 +65,10 @@ function staticKeyResolver(pem: string): JWTVerifyGetKey {
  */
 @Injectable()
 export class TokenVerifier {
-  private readonly trusted = new Map<string, { config: TrustedIssuerConfig; key: JWTVerifyGetKey | VerifyKey | Promise<VerifyKey> }>();
+  private readonly trusted = new Map<
+    string,
+    { config: TrustedIssuerConfig; key: JWTVerifyGetKey | VerifyKey | Promise<VerifyKey> }
+  >();
   private readonly importedOwnKeys = new Map<string, VerifyKey | Uint8Array>();
   /**
    * Our own tokens already verified, by their exact text, until `exp` (plus the clock skew) or until their
@@ -73,7 +76,10 @@ export class TokenVerifier {
    * the token grants is still looked up on every request (a deactivated user is refused at once). External
    * tokens are not kept: their issuer may withdraw a key at any time.
    */
-  private readonly verifiedOwn = new Map<string, { kind: OwnTokenKind; kid: string; payload: JWTPayload & Record<string, unknown>; until: number }>();
+  private readonly verifiedOwn = new Map<
+    string,
+    { kind: OwnTokenKind; kid: string; payload: JWTPayload & Record<string, unknown>; until: number }
+  >();
 
   constructor(
     private readonly keys: SigningKeysService,
@@ -115,7 +121,8 @@ export class TokenVerifier {
   async verify(token: string): Promise<VerifiedToken> {
     const known = this.verifiedOwn.get(token);
     if (known) {
-      if (known.until > Date.now() / 1000 && this.keys.publishedKey(known.kid)) return { source: 'own', kind: known.kind, payload: known.payload };
+      if (known.until > Date.now() / 1000 && this.keys.publishedKey(known.kid))
+        return { source: 'own', kind: known.kind, payload: known.payload };
       this.verifiedOwn.delete(token);
     }
     let iss: string | undefined;
@@ -164,11 +171,22 @@ export class TokenVerifier {
   private checkLifetime(kind: OwnTokenKind, payload: { iat: number; exp: number }): void {
     const skew = this.settings.JWT_CLOCK_SKEW_SECONDS;
     if (payload.iat > Date.now() / 1000 + skew) throw invalid("The token's iat claim is in the future.");
-    if (payload.exp - payload.iat > this.issuerInfo.lifetimeSeconds(kind) + skew) throw invalid('The token lifetime is longer than its kind allows.');
+    if (payload.exp - payload.iat > this.issuerInfo.lifetimeSeconds(kind) + skew)
+      throw invalid('The token lifetime is longer than its kind allows.');
   }
 
-  private remember(token: string, kind: OwnTokenKind, kid: string, payload: JWTPayload & Record<string, unknown>): void {
+  private remember(
+    token: string,
+    kind: OwnTokenKind,
+    kid: string,
+    payload: JWTPayload & Record<string, unknown>,
+  ): void {
     if (typeof payload.exp !== 'number') return;
-    setBounded(this.verifiedOwn, token, { kind, kid, payload: Object.freeze(payload), until: payload.exp + this.settings.JWT_CLOCK_SKEW_SECONDS }, VERIFIED_CACHE_MAX);
+    setBounded(
+      this.verifiedOwn,
+      token,
+      { kind, kid, payload: Object.freeze(payload), until: payload.exp + this.settings.JWT_CLOCK_SKEW_SECONDS },
+      VERIFIED_CACHE_MAX,
+    );
   }
 }

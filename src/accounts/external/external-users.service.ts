@@ -50,7 +50,12 @@ export class ExternalUsersService {
    */
   async provision(issuer: TrustedIssuerConfig, payload: JWTPayload): Promise<User> {
     const sub = payload.sub!;
-    if (!fits(sub, SUBJECT_MAX)) throw new BearerError(401, 'invalid_token', `The token's sub is longer than ${SUBJECT_MAX} characters or contains a NUL.`);
+    if (!fits(sub, SUBJECT_MAX))
+      throw new BearerError(
+        401,
+        'invalid_token',
+        `The token's sub is longer than ${SUBJECT_MAX} characters or contains a NUL.`,
+      );
     const claimed: Record<ProfileField, string | undefined> = {
       email: claim(payload, issuer.claims.email, EMAIL_MAX),
       firstName: claim(payload, issuer.claims.firstName, NAME_MAX),
@@ -61,41 +66,86 @@ export class ExternalUsersService {
     } catch (e) {
       // Someone else took the username this newcomer was given, between our check and our insert:
       // once more, now seeing it taken, so the newcomer gets another.
-      if (e instanceof AccountsError && e.code === 'duplicate_username') return this.provisionOnce(issuer, sub, claimed, payload);
+      if (e instanceof AccountsError && e.code === 'duplicate_username')
+        return this.provisionOnce(issuer, sub, claimed, payload);
       throw e;
     }
   }
 
-  private provisionOnce(issuer: TrustedIssuerConfig, sub: string, claimed: Record<ProfileField, string | undefined>, payload: JWTPayload): Promise<User> {
+  private provisionOnce(
+    issuer: TrustedIssuerConfig,
+    sub: string,
+    claimed: Record<ProfileField, string | undefined>,
+    payload: JWTPayload,
+  ): Promise<User> {
     return this.dataSource.transaction(async (tx) => {
       // Serialize first sightings of the same (issuer, sub) across requests and replicas.
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`external:${issuer.issuer}:${sub}`]);
       const identity = await tx.findOneBy(ExternalIdentity, { issuer: issuer.issuer, subject: sub });
       if (identity) {
         const user = await tx.findOneByOrFail(User, { id: identity.userId });
-        const changed = (Object.keys(claimed) as ProfileField[]).filter((k) => claimed[k] !== undefined && claimed[k] !== user[k]);
+        const changed = (Object.keys(claimed) as ProfileField[]).filter(
+          (k) => claimed[k] !== undefined && claimed[k] !== user[k],
+        );
         // A deactivated user's token is refused after this; it changes nothing either.
         if (changed.length && user.isActive) {
           const values = Object.fromEntries(changed.map((k) => [k, claimed[k]]));
           await tx.update(User, { id: user.id }, values);
           Object.assign(user, values);
           // The user's own sign-in brought the change, through the issuer's claims.
-          const actor: Principal = { type: 'user', id: user.id, name: user.username, tokenKind: 'external', scopes: [], isStaff: user.isStaff, isSupport: user.isSupport };
+          const actor: Principal = {
+            type: 'user',
+            id: user.id,
+            name: user.username,
+            tokenKind: 'external',
+            scopes: [],
+            isStaff: user.isStaff,
+            isSupport: user.isSupport,
+          };
           await this.audit.record(
-            { action: 'user.updated', actor, subjectType: 'User', subjectId: user.id, organizationId: user.organizationId, data: { fields: changed.map((k) => PROFILE_FIELDS[k]), issuer: issuer.issuer } },
+            {
+              action: 'user.updated',
+              actor,
+              subjectType: 'User',
+              subjectId: user.id,
+              organizationId: user.organizationId,
+              data: { fields: changed.map((k) => PROFILE_FIELDS[k]), issuer: issuer.issuer },
+            },
             tx,
           );
         }
         return user;
       }
       const preferred = claim(payload, issuer.claims.username, NAME_MAX);
-      let username = preferred && USERNAME.test(preferred) ? preferred : `ext-${sub.replace(/[^A-Za-z0-9._@+-]/g, '').slice(0, 40) || 'user'}`;
+      let username =
+        preferred && USERNAME.test(preferred)
+          ? preferred
+          : `ext-${sub.replace(/[^A-Za-z0-9._@+-]/g, '').slice(0, 40) || 'user'}`;
       const taken = await tx.query('SELECT 1 FROM users WHERE lower(username) = lower($1)', [username]);
       if (taken.length) username = `${username.slice(0, 130)}-${randomBytes(4).toString('hex')}`;
       // No claim can make an external user staff or support.
-      const user = await this.users.insert({ username, email: claimed.email ?? null, firstName: claimed.firstName ?? '', lastName: claimed.lastName ?? '', kind: 'external', source: `external:${issuer.issuer}` }, tx);
+      const user = await this.users.insert(
+        {
+          username,
+          email: claimed.email ?? null,
+          firstName: claimed.firstName ?? '',
+          lastName: claimed.lastName ?? '',
+          kind: 'external',
+          source: `external:${issuer.issuer}`,
+        },
+        tx,
+      );
       await tx.insert(ExternalIdentity, { issuer: issuer.issuer, subject: sub, userId: user.id });
-      await this.audit.record({ action: 'user.provisioned_external', actor: { type: 'system' }, subjectType: 'User', subjectId: user.id, data: { issuer: issuer.issuer, username } }, tx);
+      await this.audit.record(
+        {
+          action: 'user.provisioned_external',
+          actor: { type: 'system' },
+          subjectType: 'User',
+          subjectId: user.id,
+          data: { issuer: issuer.issuer, username },
+        },
+        tx,
+      );
       return user;
     });
   }

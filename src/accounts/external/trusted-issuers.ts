@@ -25,7 +25,8 @@ export function parseTrustedIssuers(text: string): TrustedIssuerConfig[] {
     if (!jwksUri === !publicKeyPem) throw new Error(`${where} needs exactly one of jwks_uri and public_key_pem`);
     if (jwksUri) new URL(jwksUri);
     const audience = entry.audience as string | string[] | undefined;
-    if (!audience || (Array.isArray(audience) && audience.length === 0)) throw new Error(`${where}.audience is required`);
+    if (!audience || (Array.isArray(audience) && audience.length === 0))
+      throw new Error(`${where}.audience is required`);
     const algorithms = (entry.algorithms as string[] | undefined) ?? ['RS256', 'ES256'];
     for (const alg of algorithms) {
       if (!ASYMMETRIC.test(alg)) throw new Error(`${where}.algorithms: ${alg} is not an asymmetric algorithm`);

@@ -15,7 +15,8 @@ export interface ResolvedSecret {
  */
 export function resolveKeyEncryptionSecret(settings: Settings): ResolvedSecret {
   if (settings.KEY_ENCRYPTION_SECRET) {
-    if (settings.KEY_ENCRYPTION_SECRET.length < 32) throw new Error('KEY_ENCRYPTION_SECRET must be at least 32 characters');
+    if (settings.KEY_ENCRYPTION_SECRET.length < 32)
+      throw new Error('KEY_ENCRYPTION_SECRET must be at least 32 characters');
     return { secret: settings.KEY_ENCRYPTION_SECRET, generated: false };
   }
   if (settings.NODE_ENV === 'production') {

@@ -54,7 +54,10 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     this.logger.setContext(SigningKeysService.name);
     const resolved = resolveKeyEncryptionSecret(settings);
     if (resolved.generated) {
-      this.logger.warn({ file: resolved.file }, 'KEY_ENCRYPTION_SECRET is not set: generated one in the data folder; set it in production');
+      this.logger.warn(
+        { file: resolved.file },
+        'KEY_ENCRYPTION_SECRET is not set: generated one in the data folder; set it in production',
+      );
     }
     this.encryption = new KeyEncryption(resolved.secret);
   }
@@ -62,7 +65,10 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     await this.ensureActiveKey();
     await this.reload();
-    this.timer = setInterval(() => void this.scheduledReload(), this.settings.SIGNING_KEYS_RELOAD_SECONDS * 1000).unref();
+    this.timer = setInterval(
+      () => void this.scheduledReload(),
+      this.settings.SIGNING_KEYS_RELOAD_SECONDS * 1000,
+    ).unref();
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -75,7 +81,10 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   /** The longest lifetime of any token we sign, plus the clock skew. */
   private get maxTokenTtlSeconds(): number {
     const s = this.settings;
-    return Math.max(s.ACCESS_TOKEN_TTL_SECONDS, s.SERVICE_TOKEN_TTL_SECONDS, s.ACTIVATION_TOKEN_TTL_SECONDS) + s.JWT_CLOCK_SKEW_SECONDS;
+    return (
+      Math.max(s.ACCESS_TOKEN_TTL_SECONDS, s.SERVICE_TOKEN_TTL_SECONDS, s.ACTIVATION_TOKEN_TTL_SECONDS) +
+      s.JWT_CLOCK_SKEW_SECONDS
+    );
   }
 
   /**
@@ -113,7 +122,13 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
       if (count === 0) {
         const row = await this.createKey(tx);
         await this.audit.record(
-          { action: 'signing_key.created', actor: { type: 'system' }, subjectType: 'SigningKey', subjectId: row.kid, data: { kid: row.kid, alg: row.alg } },
+          {
+            action: 'signing_key.created',
+            actor: { type: 'system' },
+            subjectType: 'SigningKey',
+            subjectId: row.kid,
+            data: { kid: row.kid, alg: row.alg },
+          },
           tx,
         );
         this.logger.info({ kid: row.kid, alg: row.alg }, 'created signing key');
@@ -142,7 +157,13 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
           actor: { type: 'system' },
           subjectType: 'SigningKey',
           subjectId: row.kid,
-          data: { kid: row.kid, alg: row.alg, retiring, retire_after: retireAfter.toISOString(), ...(options.via ? { via: options.via } : {}) },
+          data: {
+            kid: row.kid,
+            alg: row.alg,
+            retiring,
+            retire_after: retireAfter.toISOString(),
+            ...(options.via ? { via: options.via } : {}),
+          },
         },
         tx,
       );
@@ -161,7 +182,8 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
       const key = await tx.findOneBy(SigningKey, { kid });
       if (!key) throw new Error(`No signing key ${kid}.`);
-      if (key.status === 'active') throw new Error(`Signing key ${kid} is the active key: rotate first, then retire it.`);
+      if (key.status === 'active')
+        throw new Error(`Signing key ${kid} is the active key: rotate first, then retire it.`);
       if (key.status === 'retired') return;
       await tx.update(SigningKey, { id: key.id }, { status: 'retired' });
       await this.audit.record(
@@ -214,7 +236,13 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
       ).raw;
       if (expired.length === 0) return;
       await this.audit.recordMany(
-        expired.map(({ kid }) => ({ action: 'signing_key.retired', actor: { type: 'system' }, subjectType: 'SigningKey', subjectId: kid, data: { kid, reason: 'expired' } })),
+        expired.map(({ kid }) => ({
+          action: 'signing_key.retired',
+          actor: { type: 'system' },
+          subjectType: 'SigningKey',
+          subjectId: kid,
+          data: { kid, reason: 'expired' },
+        })),
         tx,
       );
     });
@@ -237,7 +265,11 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     const published = new Map(
       rows.map((r): [string, PublishedKey] => [
         r.kid,
-        { alg: r.alg, jwk: r.publicJwk as JWK, ...(r.status === 'retiring' && r.retireAfter ? { retireAt: r.retireAfter.getTime() } : {}) },
+        {
+          alg: r.alg,
+          jwk: r.publicJwk as JWK,
+          ...(r.status === 'retiring' && r.retireAfter ? { retireAt: r.retireAfter.getTime() } : {}),
+        },
       ]),
     );
     const withdrawn = new Set([...this.published.keys()].filter((kid) => !published.has(kid)));

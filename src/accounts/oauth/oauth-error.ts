@@ -16,7 +16,13 @@ export class OAuthError extends Error implements SelfRenderingError {
   constructor(
     readonly code: OAuthErrorCode,
     message: string,
-    readonly status: number = code === 'invalid_client' ? 401 : code === 'temporarily_unavailable' ? 503 : code === 'server_error' ? 500 : 400,
+    readonly status: number = code === 'invalid_client'
+      ? 401
+      : code === 'temporarily_unavailable'
+        ? 503
+        : code === 'server_error'
+          ? 500
+          : 400,
     private readonly extraHeaders: Record<string, string> = {},
   ) {
     super(message);

@@ -54,11 +54,21 @@ export class TokenEndpointExceptionFilter implements ExceptionFilter {
     if (e instanceof OAuthError) return e;
     if (isDatabaseUnavailable(e)) {
       this.logger.warn({ err: e }, 'database unavailable');
-      return new OAuthError('temporarily_unavailable', 'The service is temporarily unavailable; try again shortly.', 503, { 'Retry-After': RETRY_AFTER_SECONDS });
+      return new OAuthError(
+        'temporarily_unavailable',
+        'The service is temporarily unavailable; try again shortly.',
+        503,
+        { 'Retry-After': RETRY_AFTER_SECONDS },
+      );
     }
-    if (isUnstorableText(e)) return new OAuthError('invalid_request', 'A parameter contains a character that cannot be stored (such as NUL) or is too long.');
+    if (isUnstorableText(e))
+      return new OAuthError(
+        'invalid_request',
+        'A parameter contains a character that cannot be stored (such as NUL) or is too long.',
+      );
     const status = e instanceof AppError ? e.status : e instanceof HttpException ? e.getStatus() : undefined;
-    if (status !== undefined && status >= 400 && status < 500) return new OAuthError('invalid_request', (e as Error).message, status);
+    if (status !== undefined && status >= 400 && status < 500)
+      return new OAuthError('invalid_request', (e as Error).message, status);
     this.logger.error({ err: e }, 'unhandled error');
     return new OAuthError('server_error', `Internal error${requestId ? ` (request ${requestId})` : ''}.`, 500);
   }

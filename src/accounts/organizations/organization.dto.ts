@@ -34,6 +34,12 @@ export class OrganizationView {
   @ApiProperty() modified: string;
 
   static of(o: Organization): OrganizationView {
-    return { id: o.id, key: o.key, name: o.name, created: o.createdAt.toISOString(), modified: o.updatedAt.toISOString() };
+    return {
+      id: o.id,
+      key: o.key,
+      name: o.name,
+      created: o.createdAt.toISOString(),
+      modified: o.updatedAt.toISOString(),
+    };
   }
 }

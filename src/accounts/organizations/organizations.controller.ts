@@ -18,7 +18,11 @@ export class OrganizationsController {
 
   @Get()
   @RequirePermission('read', 'Organization')
-  async list(@CurrentAbility() ability: AppAbility, @Query() q: OrganizationQuery, @Req() req: Request): Promise<Page<OrganizationView>> {
+  async list(
+    @CurrentAbility() ability: AppAbility,
+    @Query() q: OrganizationQuery,
+    @Req() req: Request,
+  ): Promise<Page<OrganizationView>> {
     const [rows, count] = await this.organizations.list(ability, q);
     return toPage(req, q, rows.map(OrganizationView.of), count);
   }
@@ -31,20 +35,33 @@ export class OrganizationsController {
 
   @Post()
   @RequirePermission('create', 'Organization')
-  async create(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Body() dto: CreateOrganizationDto): Promise<OrganizationView> {
+  async create(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Body() dto: CreateOrganizationDto,
+  ): Promise<OrganizationView> {
     return OrganizationView.of(await this.organizations.create(who, ability, dto));
   }
 
   @Patch(':id')
   @RequirePermission('update', 'Organization')
-  async update(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateOrganizationDto): Promise<OrganizationView> {
+  async update(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: UpdateOrganizationDto,
+  ): Promise<OrganizationView> {
     return OrganizationView.of(await this.organizations.update(who, ability, id, dto));
   }
 
   @Delete(':id')
   @HttpCode(204)
   @RequirePermission('delete', 'Organization')
-  async remove(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async remove(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<void> {
     await this.organizations.remove(who, ability, id);
   }
 }

@@ -36,7 +36,12 @@ export class OrganizationsService {
 
   async list(ability: AppAbility, q: OrganizationQuery): Promise<[Organization[], number]> {
     const { offset, pageSize } = pageWindow(q);
-    const qb = this.orgs.createQueryBuilder('o').orderBy('o.key', 'ASC').addOrderBy('o.id', 'ASC').skip(offset).take(pageSize);
+    const qb = this.orgs
+      .createQueryBuilder('o')
+      .orderBy('o.key', 'ASC')
+      .addOrderBy('o.id', 'ASC')
+      .skip(offset)
+      .take(pageSize);
     scopeToAbility(qb, ability, 'read', 'Organization', 'o');
     if (q.search) qb.andWhere('(o.key ILIKE :s OR o.name ILIKE :s)', { s: containsPattern(q.search) });
     return qb.getManyAndCount();
@@ -47,7 +52,10 @@ export class OrganizationsService {
     const now = Date.now();
     const missing = ids.filter((id) => (this.summaryCache.get(id)?.expires ?? 0) <= now);
     if (missing.length) {
-      const rows: OrganizationSummary[] = await this.orgs.query('SELECT id, key, name FROM organizations WHERE id = ANY($1)', [missing]);
+      const rows: OrganizationSummary[] = await this.orgs.query(
+        'SELECT id, key, name FROM organizations WHERE id = ANY($1)',
+        [missing],
+      );
       for (const row of rows) this.summaryCache.set(row.id, { value: row, expires: now + SUMMARY_TTL_MS });
       for (const id of missing) if (!rows.some((r) => r.id === id)) this.summaryCache.delete(id);
     }
@@ -62,15 +70,27 @@ export class OrganizationsService {
   }
 
   async create(who: Principal, ability: AppAbility, dto: CreateOrganizationDto): Promise<Organization> {
-    if (!ability.can('create', asSubject('Organization', {}))) throw new AccountsError('forbidden', 'You may not create organizations.');
+    if (!ability.can('create', asSubject('Organization', {})))
+      throw new AccountsError('forbidden', 'You may not create organizations.');
     try {
       return await this.tx.run(async (tx) => {
         const org = await tx.save(Organization, tx.create(Organization, dto));
-        await this.audit.record({ action: 'organization.created', actor: who, subjectType: 'Organization', subjectId: org.id, organizationId: org.id, data: { key: org.key } }, tx);
+        await this.audit.record(
+          {
+            action: 'organization.created',
+            actor: who,
+            subjectType: 'Organization',
+            subjectId: org.id,
+            organizationId: org.id,
+            data: { key: org.key },
+          },
+          tx,
+        );
         return org;
       });
     } catch (e) {
-      if (isUniqueViolation(e)) throw new AccountsError('duplicate_key', `An organization with key "${dto.key}" exists.`, { key: dto.key });
+      if (isUniqueViolation(e))
+        throw new AccountsError('duplicate_key', `An organization with key "${dto.key}" exists.`, { key: dto.key });
       throw e;
     }
   }
@@ -82,11 +102,22 @@ export class OrganizationsService {
         // null leaves a field as it is, as in the other PATCH routes; the columns are NOT NULL.
         const saved = await tx.save(Organization, { ...org, key: dto.key ?? org.key, name: dto.name ?? org.name });
         this.summaryCache.delete(id);
-        await this.audit.record({ action: 'organization.updated', actor: who, subjectType: 'Organization', subjectId: id, organizationId: id, data: { ...dto } }, tx);
+        await this.audit.record(
+          {
+            action: 'organization.updated',
+            actor: who,
+            subjectType: 'Organization',
+            subjectId: id,
+            organizationId: id,
+            data: { ...dto },
+          },
+          tx,
+        );
         return saved;
       });
     } catch (e) {
-      if (isUniqueViolation(e)) throw new AccountsError('duplicate_key', `An organization with key "${dto.key}" exists.`, { key: dto.key });
+      if (isUniqueViolation(e))
+        throw new AccountsError('duplicate_key', `An organization with key "${dto.key}" exists.`, { key: dto.key });
       throw e;
     }
   }
@@ -102,11 +133,25 @@ export class OrganizationsService {
         [id],
       );
       if (Number(count) > 0) {
-        throw new AccountsError('organization_not_empty', 'The organization still has projects (deleted ones are kept for their history) or service accounts.', { id });
+        throw new AccountsError(
+          'organization_not_empty',
+          'The organization still has projects (deleted ones are kept for their history) or service accounts.',
+          { id },
+        );
       }
       await tx.delete(Organization, { id });
       this.summaryCache.delete(id);
-      await this.audit.record({ action: 'organization.deleted', actor: who, subjectType: 'Organization', subjectId: id, organizationId: null, data: { key: org.key } }, tx);
+      await this.audit.record(
+        {
+          action: 'organization.deleted',
+          actor: who,
+          subjectType: 'Organization',
+          subjectId: id,
+          organizationId: null,
+          data: { key: org.key },
+        },
+        tx,
+      );
     });
   }
 }

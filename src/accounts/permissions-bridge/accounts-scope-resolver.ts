@@ -2,7 +2,13 @@ import { Global, Injectable, Module } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { PrincipalType } from '../../common/auth/principal';
-import { ResolvedOrganization, ResolvedPrincipal, ResolvedProject, SCOPE_RESOLVER, ScopeResolver } from '../../permissions/scope-resolver';
+import {
+  ResolvedOrganization,
+  ResolvedPrincipal,
+  ResolvedProject,
+  SCOPE_RESOLVER,
+  ScopeResolver,
+} from '../../permissions/scope-resolver';
 
 /** Answers the permissions module's questions about organizations, projects and principals. */
 @Injectable()
@@ -24,7 +30,10 @@ export class AccountsScopeResolver implements ScopeResolver {
 
   async resolvePrincipal(type: PrincipalType, id: string): Promise<ResolvedPrincipal | null> {
     const table = type === 'user' ? 'users' : 'service_accounts';
-    const [row] = await this.dataSource.query(`SELECT id, organization_id AS "organizationId" FROM ${table} WHERE id = $1 AND is_active`, [id]);
+    const [row] = await this.dataSource.query(
+      `SELECT id, organization_id AS "organizationId" FROM ${table} WHERE id = $1 AND is_active`,
+      [id],
+    );
     return row ?? null;
   }
 }

@@ -12,7 +12,14 @@ export class PermissionsAuditListener {
   @OnEvent(PERMISSIONS_AUDIT_EVENT, { suppressErrors: false })
   record(e: PermissionsAuditEvent): Promise<void> {
     return this.audit.record(
-      { action: e.action, actor: e.actor, subjectType: e.subjectType, subjectId: e.subjectId, organizationId: e.organizationId, data: e.data },
+      {
+        action: e.action,
+        actor: e.actor,
+        subjectType: e.subjectType,
+        subjectId: e.subjectId,
+        organizationId: e.organizationId,
+        data: e.data,
+      },
       e.manager,
     );
   }

@@ -18,7 +18,11 @@ export class ProjectsController {
 
   @Get()
   @RequirePermission('read', 'Project')
-  async list(@CurrentAbility() ability: AppAbility, @Query() q: ProjectQuery, @Req() req: Request): Promise<Page<ProjectView>> {
+  async list(
+    @CurrentAbility() ability: AppAbility,
+    @Query() q: ProjectQuery,
+    @Req() req: Request,
+  ): Promise<Page<ProjectView>> {
     const [rows, count] = await this.projects.list(ability, q);
     return toPage(req, q, rows.map(ProjectView.of), count);
   }
@@ -31,20 +35,33 @@ export class ProjectsController {
 
   @Post()
   @RequirePermission('create', 'Project')
-  async create(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Body() dto: CreateProjectDto): Promise<ProjectView> {
+  async create(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Body() dto: CreateProjectDto,
+  ): Promise<ProjectView> {
     return ProjectView.of(await this.projects.create(who, ability, dto));
   }
 
   @Patch(':id')
   @RequirePermission('update', 'Project')
-  async update(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateProjectDto): Promise<ProjectView> {
+  async update(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: UpdateProjectDto,
+  ): Promise<ProjectView> {
     return ProjectView.of(await this.projects.update(who, ability, id, dto));
   }
 
   @Delete(':id')
   @HttpCode(204)
   @RequirePermission('delete', 'Project')
-  async remove(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async remove(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<void> {
     await this.projects.remove(who, ability, id);
   }
 }

@@ -19,15 +19,37 @@ import { Project } from './project.entity';
 import { PROJECT_DELETED, ProjectDeletedEvent } from './project.events';
 import type { ProjectKind, ProjectSummary } from './project.types';
 
-const SUMMARY_COLUMNS = ['id', 'organizationId', 'key', 'name', 'kind', 'startDate', 'endDate', 'deletedAt'] as const satisfies readonly (keyof ProjectSummary)[];
+const SUMMARY_COLUMNS = [
+  'id',
+  'organizationId',
+  'key',
+  'name',
+  'kind',
+  'startDate',
+  'endDate',
+  'deletedAt',
+] as const satisfies readonly (keyof ProjectSummary)[];
 
 function summary(p: Project): ProjectSummary {
-  return { id: p.id, organizationId: p.organizationId, key: p.key, name: p.name, kind: p.kind, startDate: p.startDate, endDate: p.endDate, deletedAt: p.deletedAt };
+  return {
+    id: p.id,
+    organizationId: p.organizationId,
+    key: p.key,
+    name: p.name,
+    kind: p.kind,
+    startDate: p.startDate,
+    endDate: p.endDate,
+    deletedAt: p.deletedAt,
+  };
 }
 
 function checkDates(kind: ProjectKind, start: string | null, end: string | null): void {
   if (kind === 'course' && !end) throw new AccountsError('end_date_required', 'A course project needs an end_date.');
-  if (start && end && end < start) throw new AccountsError('invalid_dates', 'end_date must not be before start_date.', { start_date: start, end_date: end });
+  if (start && end && end < start)
+    throw new AccountsError('invalid_dates', 'end_date must not be before start_date.', {
+      start_date: start,
+      end_date: end,
+    });
 }
 
 @Injectable()
@@ -69,7 +91,10 @@ export class ProjectsService {
   async findManyForCourseAccounts(ids: readonly string[], tx?: EntityManager): Promise<ProjectSummary[]> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return [];
-    const rows = await (tx ?? this.projects.manager).find(Project, { select: [...SUMMARY_COLUMNS], where: { id: In(unique) } });
+    const rows = await (tx ?? this.projects.manager).find(Project, {
+      select: [...SUMMARY_COLUMNS],
+      where: { id: In(unique) },
+    });
     return rows.map(summary);
   }
 
@@ -78,7 +103,11 @@ export class ProjectsService {
    * project waits for the caller's transaction, so what it creates there is seen by the deletion.
    */
   async lockForCourseAccounts(id: string, tx: EntityManager): Promise<ProjectSummary | null> {
-    const found = await tx.findOne(Project, { select: [...SUMMARY_COLUMNS], where: { id }, lock: { mode: 'pessimistic_read' } });
+    const found = await tx.findOne(Project, {
+      select: [...SUMMARY_COLUMNS],
+      where: { id },
+      lock: { mode: 'pessimistic_read' },
+    });
     return found ? summary(found) : null;
   }
 
@@ -96,20 +125,48 @@ export class ProjectsService {
       return await this.tx.run(async (tx) => {
         const p = await tx.save(
           Project,
-          tx.create(Project, { organizationId: org!.id, key: dto.key, name: dto.name, kind, startDate: dto.start_date ?? null, endDate: dto.end_date ?? null }),
+          tx.create(Project, {
+            organizationId: org!.id,
+            key: dto.key,
+            name: dto.name,
+            kind,
+            startDate: dto.start_date ?? null,
+            endDate: dto.end_date ?? null,
+          }),
         );
-        await this.audit.record({ action: 'project.created', actor: who, subjectType: 'Project', subjectId: p.id, organizationId: p.organizationId, data: { key: p.key, kind } }, tx);
+        await this.audit.record(
+          {
+            action: 'project.created',
+            actor: who,
+            subjectType: 'Project',
+            subjectId: p.id,
+            organizationId: p.organizationId,
+            data: { key: p.key, kind },
+          },
+          tx,
+        );
         return p;
       });
     } catch (e) {
-      if (isUniqueViolation(e)) throw new AccountsError('duplicate_key', `A project with key "${dto.key}" exists in this organization.`, { key: dto.key });
+      if (isUniqueViolation(e))
+        throw new AccountsError('duplicate_key', `A project with key "${dto.key}" exists in this organization.`, {
+          key: dto.key,
+        });
       throw e;
     }
   }
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateProjectDto): Promise<Project> {
     return this.tx.run(async (tx) => {
-      const p = await checkedForChange(tx, Project, { id, deletedAt: IsNull() }, ability, 'update', 'Project', 'Project');
+      const p = await checkedForChange(
+        tx,
+        Project,
+        { id, deletedAt: IsNull() },
+        ability,
+        'update',
+        'Project',
+        'Project',
+      );
       const next = {
         ...p,
         name: dto.name ?? p.name,
@@ -119,7 +176,17 @@ export class ProjectsService {
       };
       checkDates(next.kind, next.startDate, next.endDate);
       const saved = await tx.save(Project, next);
-      await this.audit.record({ action: 'project.updated', actor: who, subjectType: 'Project', subjectId: id, organizationId: p.organizationId, data: { ...dto } }, tx);
+      await this.audit.record(
+        {
+          action: 'project.updated',
+          actor: who,
+          subjectType: 'Project',
+          subjectId: id,
+          organizationId: p.organizationId,
+          data: { ...dto },
+        },
+        tx,
+      );
       return saved;
     });
   }
@@ -135,14 +202,27 @@ export class ProjectsService {
         .where('id = :id AND deleted_at IS NULL', { id })
         .execute();
       if (r.affected) {
-        await this.audit.record({ action: 'project.deleted', actor: who, subjectType: 'Project', subjectId: id, organizationId: p.organizationId }, tx);
+        await this.audit.record(
+          {
+            action: 'project.deleted',
+            actor: who,
+            subjectType: 'Project',
+            subjectId: id,
+            organizationId: p.organizationId,
+          },
+          tx,
+        );
         // Its groups go with it, so no membership keeps rights on a deleted project.
         await this.groups.removeScopeGroups(who, 'project', id, tx);
       }
       return r.affected ?? 0;
     });
     if (!moved) throw new AccountsError('not_found', 'Project not found.');
-    const event: ProjectDeletedEvent = { projectId: id, organizationId: p.organizationId, actor: { type: who.type, id: who.id } };
+    const event: ProjectDeletedEvent = {
+      projectId: id,
+      organizationId: p.organizationId,
+      actor: { type: who.type, id: who.id },
+    };
     await this.events.emitAsync(PROJECT_DELETED, event);
   }
 }

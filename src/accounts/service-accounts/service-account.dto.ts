@@ -40,7 +40,12 @@ export class SecretView {
   @ApiProperty({ nullable: true, type: String }) expires_at: string | null;
 
   static of(s: ServiceAccountSecret): SecretView {
-    return { id: s.id, prefix: s.prefix, created: s.createdAt.toISOString(), expires_at: s.expiresAt?.toISOString() ?? null };
+    return {
+      id: s.id,
+      prefix: s.prefix,
+      created: s.createdAt.toISOString(),
+      expires_at: s.expiresAt?.toISOString() ?? null,
+    };
   }
 }
 

@@ -7,7 +7,13 @@ import { RequirePermission } from '../../common/decorators/require-permission.de
 import { Page, toPage } from '../../common/pagination/pagination';
 import type { AppAbility } from '../../permissions/ability';
 import { CurrentAbility } from '../../permissions/current-ability.decorator';
-import { CreateServiceAccountDto, ServiceAccountQuery, ServiceAccountView, ServiceAccountWithSecretView, UpdateServiceAccountDto } from './service-account.dto';
+import {
+  CreateServiceAccountDto,
+  ServiceAccountQuery,
+  ServiceAccountView,
+  ServiceAccountWithSecretView,
+  UpdateServiceAccountDto,
+} from './service-account.dto';
 import { ServiceAccountsService } from './service-accounts.service';
 import { ServiceAccount } from './service-account.entity';
 
@@ -23,35 +29,65 @@ export class ServiceAccountsController {
 
   @Get()
   @RequirePermission('read', 'ServiceAccount')
-  async list(@CurrentAbility() ability: AppAbility, @Query() q: ServiceAccountQuery, @Req() req: Request): Promise<Page<ServiceAccountView>> {
+  async list(
+    @CurrentAbility() ability: AppAbility,
+    @Query() q: ServiceAccountQuery,
+    @Req() req: Request,
+  ): Promise<Page<ServiceAccountView>> {
     const [rows, count] = await this.accounts.list(ability, q);
     const secrets = await this.accounts.liveSecrets(rows.map((r) => r.id));
-    return toPage(req, q, rows.map((r) => ServiceAccountView.of(r, secrets.filter((s) => s.serviceAccountId === r.id))), count);
+    return toPage(
+      req,
+      q,
+      rows.map((r) =>
+        ServiceAccountView.of(
+          r,
+          secrets.filter((s) => s.serviceAccountId === r.id),
+        ),
+      ),
+      count,
+    );
   }
 
   @Get(':id')
   @RequirePermission('read', 'ServiceAccount')
-  async get(@CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<ServiceAccountView> {
+  async get(
+    @CurrentAbility() ability: AppAbility,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<ServiceAccountView> {
     return this.view(await this.accounts.get(ability, id));
   }
 
   @Post()
   @RequirePermission('create', 'ServiceAccount')
-  async create(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Body() dto: CreateServiceAccountDto): Promise<ServiceAccountWithSecretView> {
+  async create(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Body() dto: CreateServiceAccountDto,
+  ): Promise<ServiceAccountWithSecretView> {
     const { account, secret } = await this.accounts.create(who, ability, dto);
     return { ...(await this.view(account)), client_secret: secret };
   }
 
   @Patch(':id')
   @RequirePermission('update', 'ServiceAccount')
-  async update(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateServiceAccountDto): Promise<ServiceAccountView> {
+  async update(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: UpdateServiceAccountDto,
+  ): Promise<ServiceAccountView> {
     return this.view(await this.accounts.update(who, ability, id, dto));
   }
 
   @Post(':id/rotate-secret')
   @HttpCode(200)
   @RequirePermission('rotate_secret', 'ServiceAccount')
-  async rotate(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<ServiceAccountWithSecretView> {
+  async rotate(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<ServiceAccountWithSecretView> {
     const { account, secret } = await this.accounts.rotateSecret(who, ability, id);
     return { ...(await this.view(account)), client_secret: secret };
   }
@@ -59,7 +95,11 @@ export class ServiceAccountsController {
   @Post(':id/deactivate')
   @HttpCode(200)
   @RequirePermission('update', 'ServiceAccount')
-  async deactivate(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<ServiceAccountView> {
+  async deactivate(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<ServiceAccountView> {
     return this.view(await this.accounts.deactivate(who, ability, id));
   }
 }

@@ -32,7 +32,10 @@ const NO_MATCH = sha256Hex('campus-access:no-such-client');
 
 @Injectable()
 export class ServiceAccountsService {
-  private readonly clientCache = new Map<string, { client: AuthenticatedClient; secrets: CachedSecret[]; until: number }>();
+  private readonly clientCache = new Map<
+    string,
+    { client: AuthenticatedClient; secrets: CachedSecret[]; until: number }
+  >();
   /** Bumped by every change to a client, so a lookup that raced with one does not cache what it read. */
   private cacheGeneration = 0;
 
@@ -46,7 +49,12 @@ export class ServiceAccountsService {
 
   private async addSecret(tx: EntityManager, accountId: string): Promise<string> {
     const secret = `cas_${randomSecret(32)}`;
-    await tx.insert(ServiceAccountSecret, { serviceAccountId: accountId, secretHash: sha256Hex(secret), prefix: secret.slice(0, PREFIX_LENGTH + 4), expiresAt: null });
+    await tx.insert(ServiceAccountSecret, {
+      serviceAccountId: accountId,
+      secretHash: sha256Hex(secret),
+      prefix: secret.slice(0, PREFIX_LENGTH + 4),
+      expiresAt: null,
+    });
     return secret;
   }
 
@@ -63,7 +71,12 @@ export class ServiceAccountsService {
 
   async list(ability: AppAbility, q: ServiceAccountQuery): Promise<[ServiceAccount[], number]> {
     const { offset, pageSize } = pageWindow(q);
-    const qb = this.accounts.createQueryBuilder('a').orderBy('a.created_at', 'ASC').addOrderBy('a.id', 'ASC').skip(offset).take(pageSize);
+    const qb = this.accounts
+      .createQueryBuilder('a')
+      .orderBy('a.created_at', 'ASC')
+      .addOrderBy('a.id', 'ASC')
+      .skip(offset)
+      .take(pageSize);
     scopeToAbility(qb, ability, 'read', 'ServiceAccount', 'a');
     if (q.organization) qb.andWhere('a.organization_id = :org', { org: q.organization });
     return qb.getManyAndCount();
@@ -73,7 +86,11 @@ export class ServiceAccountsService {
     return checked(ability, action, 'ServiceAccount', await this.accounts.findOneBy({ id }), 'Service account');
   }
 
-  async create(who: Principal, ability: AppAbility, dto: CreateServiceAccountDto): Promise<{ account: ServiceAccount; secret: string }> {
+  async create(
+    who: Principal,
+    ability: AppAbility,
+    dto: CreateServiceAccountDto,
+  ): Promise<{ account: ServiceAccount; secret: string }> {
     const org = await this.accounts.manager.findOneBy(Organization, { id: dto.organization });
     assertCanCreateIn(ability, 'ServiceAccount', dto.organization, Boolean(org));
     return this.tx.run(async (tx) => {
@@ -88,21 +105,49 @@ export class ServiceAccountsService {
         }),
       );
       const secret = await this.addSecret(tx, account.id);
-      await this.audit.record({ action: 'service_account.created', actor: who, subjectType: 'ServiceAccount', subjectId: account.id, organizationId: account.organizationId, data: { client_id: account.clientId } }, tx);
+      await this.audit.record(
+        {
+          action: 'service_account.created',
+          actor: who,
+          subjectType: 'ServiceAccount',
+          subjectId: account.id,
+          organizationId: account.organizationId,
+          data: { client_id: account.clientId },
+        },
+        tx,
+      );
       return { account, secret };
     });
   }
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateServiceAccountDto): Promise<ServiceAccount> {
     const result = await this.tx.run(async (tx) => {
-      const a = await checkedForChange(tx, ServiceAccount, { id }, ability, 'update', 'ServiceAccount', 'Service account');
+      const a = await checkedForChange(
+        tx,
+        ServiceAccount,
+        { id },
+        ability,
+        'update',
+        'ServiceAccount',
+        'Service account',
+      );
       const saved = await tx.save(ServiceAccount, {
         ...a,
         name: dto.name ?? a.name,
         description: dto.description ?? a.description,
         allowedScopes: dto.allowed_scopes ?? a.allowedScopes,
       });
-      await this.audit.record({ action: 'service_account.updated', actor: who, subjectType: 'ServiceAccount', subjectId: id, organizationId: a.organizationId, data: { ...dto } }, tx);
+      await this.audit.record(
+        {
+          action: 'service_account.updated',
+          actor: who,
+          subjectType: 'ServiceAccount',
+          subjectId: id,
+          organizationId: a.organizationId,
+          data: { ...dto },
+        },
+        tx,
+      );
       return saved;
     });
     // After the commit, so a concurrent token request cannot cache the state before it.
@@ -111,21 +156,45 @@ export class ServiceAccountsService {
   }
 
   /** A new secret; the previous ones stay valid for SECRET_ROTATION_OVERLAP_SECONDS (0: invalid at once). */
-  async rotateSecret(who: Principal, ability: AppAbility, id: string): Promise<{ account: ServiceAccount; secret: string }> {
+  async rotateSecret(
+    who: Principal,
+    ability: AppAbility,
+    id: string,
+  ): Promise<{ account: ServiceAccount; secret: string }> {
     const overlap = this.settings.SECRET_ROTATION_OVERLAP_SECONDS;
     const result = await this.tx.run(async (tx) => {
       // Locked first, so rotations of one account (and a deactivation) run one after the other: each
       // sees the secrets the previous one left, and none adds a secret to a deactivated account.
-      const a = await checkedForChange(tx, ServiceAccount, { id }, ability, 'rotate_secret', 'ServiceAccount', 'Service account');
+      const a = await checkedForChange(
+        tx,
+        ServiceAccount,
+        { id },
+        ability,
+        'rotate_secret',
+        'ServiceAccount',
+        'Service account',
+      );
       if (!a.isActive) throw new AccountsError('inactive', 'The service account is deactivated.');
       await tx
         .createQueryBuilder()
         .update(ServiceAccountSecret)
-        .set({ expiresAt: () => `LEAST(COALESCE(expires_at, 'infinity'), now() + make_interval(secs => ${Number(overlap)}))` })
+        .set({
+          expiresAt: () => `LEAST(COALESCE(expires_at, 'infinity'), now() + make_interval(secs => ${Number(overlap)}))`,
+        })
         .where('service_account_id = :id AND revoked_at IS NULL', { id })
         .execute();
       const secret = await this.addSecret(tx, id);
-      await this.audit.record({ action: 'service_account.secret_rotated', actor: who, subjectType: 'ServiceAccount', subjectId: id, organizationId: a.organizationId, data: { overlap_seconds: overlap } }, tx);
+      await this.audit.record(
+        {
+          action: 'service_account.secret_rotated',
+          actor: who,
+          subjectType: 'ServiceAccount',
+          subjectId: id,
+          organizationId: a.organizationId,
+          data: { overlap_seconds: overlap },
+        },
+        tx,
+      );
       return { account: a, secret };
     });
     // After the commit, so a concurrent token request cannot cache the state before it.
@@ -143,7 +212,16 @@ export class ServiceAccountsService {
       const changed = await tx.update(ServiceAccount, { id, isActive: true }, { isActive: false });
       if (!changed.affected) return { ...a, isActive: false };
       await tx.update(ServiceAccountSecret, { serviceAccountId: id, revokedAt: IsNull() }, { revokedAt: new Date() });
-      await this.audit.record({ action: 'service_account.deactivated', actor: who, subjectType: 'ServiceAccount', subjectId: id, organizationId: a.organizationId }, tx);
+      await this.audit.record(
+        {
+          action: 'service_account.deactivated',
+          actor: who,
+          subjectType: 'ServiceAccount',
+          subjectId: id,
+          organizationId: a.organizationId,
+        },
+        tx,
+      );
       return { ...a, isActive: false };
     });
     // After the commit, so a concurrent token request cannot cache the state before it.
@@ -169,15 +247,16 @@ export class ServiceAccountsService {
       if (client) return client;
     }
     const generation = this.cacheGeneration;
-    const rows: (AuthenticatedClient & { secretHash: string | null; expiresAt: Date | null })[] = await this.accounts.query(
-      `SELECT a.id, a.client_id AS "clientId", a.organization_id AS "organizationId", a.allowed_scopes AS "allowedScopes",
+    const rows: (AuthenticatedClient & { secretHash: string | null; expiresAt: Date | null })[] =
+      await this.accounts.query(
+        `SELECT a.id, a.client_id AS "clientId", a.organization_id AS "organizationId", a.allowed_scopes AS "allowedScopes",
               s.secret_hash AS "secretHash", s.expires_at AS "expiresAt"
          FROM service_accounts a
          LEFT JOIN service_account_secrets s
            ON s.service_account_id = a.id AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > now())
         WHERE a.client_id = $1 AND a.is_active`,
-      [clientId],
-    );
+        [clientId],
+      );
     if (!rows.length) {
       digestsEqual(presented, NO_MATCH);
       this.clientCache.delete(clientId);
@@ -185,10 +264,13 @@ export class ServiceAccountsService {
     }
     const { id, clientId: cid, organizationId, allowedScopes } = rows[0];
     const client = { id, clientId: cid, organizationId, allowedScopes };
-    const secrets = rows.filter((r) => r.secretHash !== null).map((r) => ({ hash: r.secretHash!, expiresAt: r.expiresAt ? r.expiresAt.getTime() : Infinity }));
+    const secrets = rows
+      .filter((r) => r.secretHash !== null)
+      .map((r) => ({ hash: r.secretHash!, expiresAt: r.expiresAt ? r.expiresAt.getTime() : Infinity }));
     const ttl = this.settings.CLIENT_CACHE_SECONDS * 1000;
     // Not cached when a change was committed meanwhile: the rows may predate it.
-    if (ttl > 0 && generation === this.cacheGeneration) setBounded(this.clientCache, clientId, { client, secrets, until: Date.now() + ttl }, CLIENT_CACHE_MAX);
+    if (ttl > 0 && generation === this.cacheGeneration)
+      setBounded(this.clientCache, clientId, { client, secrets, until: Date.now() + ttl }, CLIENT_CACHE_MAX);
     return matchSecret(client, secrets, presented);
   }
 
@@ -209,7 +291,11 @@ interface CachedSecret {
 const CLIENT_CACHE_MAX = 10_000;
 
 /** The client when `presented` equals one of its unexpired secret hashes, comparing against all of them in constant time. */
-function matchSecret(client: AuthenticatedClient, secrets: CachedSecret[], presented: string): AuthenticatedClient | null {
+function matchSecret(
+  client: AuthenticatedClient,
+  secrets: CachedSecret[],
+  presented: string,
+): AuthenticatedClient | null {
   const now = Date.now();
   let ok = false;
   for (const s of secrets) ok = (digestsEqual(presented, s.hash) && s.expiresAt > now) || ok;

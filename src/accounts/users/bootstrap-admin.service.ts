@@ -35,14 +35,32 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
   }
 
   /** Creates a staff admin; a generated password is printed once to stdout, never logged. */
-  async createAdmin(username: string, password?: string, tx?: EntityManager): Promise<{ username: string; generated: boolean }> {
+  async createAdmin(
+    username: string,
+    password?: string,
+    tx?: EntityManager,
+  ): Promise<{ username: string; generated: boolean }> {
     const generated = !password;
     const secret = password ?? randomSecret(18);
-    const user = await this.users.insert({ username, password: secret, isStaff: true, firstName: 'Campus Access', lastName: 'Administrator' }, tx);
-    await this.audit.record({ action: 'user.bootstrap_admin', actor: { type: 'system' }, subjectType: 'User', subjectId: user.id, data: { username } }, tx);
+    const user = await this.users.insert(
+      { username, password: secret, isStaff: true, firstName: 'Campus Access', lastName: 'Administrator' },
+      tx,
+    );
+    await this.audit.record(
+      {
+        action: 'user.bootstrap_admin',
+        actor: { type: 'system' },
+        subjectType: 'User',
+        subjectId: user.id,
+        data: { username },
+      },
+      tx,
+    );
     this.logger.info({ username }, 'created staff admin');
     if (generated) {
-      process.stdout.write(`\nCreated the staff admin "${username}" with the generated password:\n\n    ${secret}\n\nIt is shown only this once; log in at POST /api/v1/auth/login and change it with POST /api/v1/auth/password.\n\n`);
+      process.stdout.write(
+        `\nCreated the staff admin "${username}" with the generated password:\n\n    ${secret}\n\nIt is shown only this once; log in at POST /api/v1/auth/login and change it with POST /api/v1/auth/password.\n\n`,
+      );
     }
     return { username, generated };
   }

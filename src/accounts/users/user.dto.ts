@@ -16,12 +16,17 @@ export class CreateUserDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 150) first_name?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 150) last_name?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Organization the user belongs to (required unless staff creates a global user).' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Organization the user belongs to (required unless staff creates a global user).',
+  })
   @IsOptional()
   @IsUUID()
   organization?: string;
 
-  @ApiPropertyOptional({ description: 'Initial password (12+ characters). Without it the user activates or logs in another way.' })
+  @ApiPropertyOptional({
+    description: 'Initial password (12+ characters). Without it the user activates or logs in another way.',
+  })
   @IsOptional()
   @IsString()
   @Length(12, 1024)
@@ -43,7 +48,10 @@ export class UpdateUserDto {
 export class UserQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() organization?: string;
   @ApiPropertyOptional({ enum: KINDS }) @IsOptional() @IsIn(KINDS) kind?: UserKind;
-  @ApiPropertyOptional({ description: 'username, email or name contains (case-insensitive)' }) @IsOptional() @IsString() search?: string;
+  @ApiPropertyOptional({ description: 'username, email or name contains (case-insensitive)' })
+  @IsOptional()
+  @IsString()
+  search?: string;
 }
 
 export class UserView {

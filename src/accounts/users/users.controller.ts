@@ -18,7 +18,11 @@ export class UsersController {
 
   @Get()
   @RequirePermission('read', 'User')
-  async list(@CurrentAbility() ability: AppAbility, @Query() q: UserQuery, @Req() req: Request): Promise<Page<UserView>> {
+  async list(
+    @CurrentAbility() ability: AppAbility,
+    @Query() q: UserQuery,
+    @Req() req: Request,
+  ): Promise<Page<UserView>> {
     const [rows, count] = await this.users.list(ability, q);
     return toPage(req, q, rows.map(UserView.of), count);
   }
@@ -31,13 +35,22 @@ export class UsersController {
 
   @Post()
   @RequirePermission('create', 'User')
-  async create(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Body() dto: CreateUserDto): Promise<UserView> {
+  async create(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Body() dto: CreateUserDto,
+  ): Promise<UserView> {
     return UserView.of(await this.users.create(who, ability, dto));
   }
 
   @Patch(':id')
   @RequirePermission('update', 'User')
-  async update(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateUserDto): Promise<UserView> {
+  async update(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: UpdateUserDto,
+  ): Promise<UserView> {
     return UserView.of(await this.users.update(who, ability, id, dto));
   }
 }

@@ -79,7 +79,13 @@ export class UsersService {
     const chunk = Math.floor(MAX_BIND_PARAMETERS / this.users.metadata.columns.length);
     try {
       for (let i = 0; i < values.length; i += chunk) {
-        await manager.createQueryBuilder().insert().into(User).values(values.slice(i, i + chunk)).updateEntity(false).execute();
+        await manager
+          .createQueryBuilder()
+          .insert()
+          .into(User)
+          .values(values.slice(i, i + chunk))
+          .updateEntity(false)
+          .execute();
       }
     } catch (e) {
       if (isUniqueViolation(e)) throw duplicateUsername(values.length === 1 ? values[0].username : undefined);
@@ -136,7 +142,11 @@ export class UsersService {
   async *pagesInOrganization(organizationId: string, pageSize = 1000): AsyncGenerator<User[]> {
     let after: string | undefined;
     for (;;) {
-      const qb = this.users.createQueryBuilder('u').where('u.organization_id = :organizationId', { organizationId }).orderBy('u.id', 'ASC').limit(pageSize);
+      const qb = this.users
+        .createQueryBuilder('u')
+        .where('u.organization_id = :organizationId', { organizationId })
+        .orderBy('u.id', 'ASC')
+        .limit(pageSize);
       if (after) qb.andWhere('u.id > :after', { after });
       const page = await qb.getMany();
       if (page.length > 0) yield page;
@@ -146,12 +156,21 @@ export class UsersService {
   }
 
   async setPassword(userId: string, password: string, tx?: EntityManager): Promise<void> {
-    await (tx ?? this.users.manager).update(User, { id: userId }, { passwordHash: await hashPassword(password), isActive: true });
+    await (tx ?? this.users.manager).update(
+      User,
+      { id: userId },
+      { passwordHash: await hashPassword(password), isActive: true },
+    );
   }
 
   async list(ability: AppAbility, q: UserQuery): Promise<[User[], number]> {
     const { offset, pageSize } = pageWindow(q);
-    const qb = this.users.createQueryBuilder('u').orderBy('lower(u.username)', 'ASC').addOrderBy('u.id', 'ASC').offset(offset).limit(pageSize);
+    const qb = this.users
+      .createQueryBuilder('u')
+      .orderBy('lower(u.username)', 'ASC')
+      .addOrderBy('u.id', 'ASC')
+      .offset(offset)
+      .limit(pageSize);
     scopeToAbility(qb, ability, 'read', 'User', 'u');
     if (q.organization) qb.andWhere('u.organization_id = :org', { org: q.organization });
     if (q.kind) qb.andWhere('u.kind = :kind', { kind: q.kind });
@@ -168,7 +187,8 @@ export class UsersService {
   }
 
   async create(who: Principal, ability: AppAbility, dto: CreateUserDto): Promise<User> {
-    if ((dto.is_staff || dto.is_support) && !who.isStaff) throw new AccountsError('forbidden', 'Only staff may create staff or support users.');
+    if ((dto.is_staff || dto.is_support) && !who.isStaff)
+      throw new AccountsError('forbidden', 'Only staff may create staff or support users.');
     if (dto.organization) {
       const org = await this.users.manager.findOneBy(Organization, { id: dto.organization });
       assertCanCreateIn(ability, 'User', dto.organization, Boolean(org));
@@ -189,7 +209,17 @@ export class UsersService {
         },
         tx,
       );
-      await this.audit.record({ action: 'user.created', actor: who, subjectType: 'User', subjectId: user.id, organizationId: user.organizationId, data: { username: user.username } }, tx);
+      await this.audit.record(
+        {
+          action: 'user.created',
+          actor: who,
+          subjectType: 'User',
+          subjectId: user.id,
+          organizationId: user.organizationId,
+          data: { username: user.username },
+        },
+        tx,
+      );
       return user;
     });
   }
@@ -213,7 +243,17 @@ export class UsersService {
         isStaff: dto.is_staff ?? u.isStaff,
         isSupport: dto.is_support ?? u.isSupport,
       });
-      await this.audit.record({ action: 'user.updated', actor: who, subjectType: 'User', subjectId: id, organizationId: u.organizationId, data: { ...dto } }, tx);
+      await this.audit.record(
+        {
+          action: 'user.updated',
+          actor: who,
+          subjectType: 'User',
+          subjectId: id,
+          organizationId: u.organizationId,
+          data: { ...dto },
+        },
+        tx,
+      );
       return saved;
     });
   }

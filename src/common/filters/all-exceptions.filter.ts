@@ -4,7 +4,12 @@ import { PinoLogger } from 'nestjs-pino';
 import { AppError, isSelfRendering } from '../errors/app-error';
 import { CODE_BY_STATUS } from '../errors/common.errors';
 import { allowedMethods } from '../http/allowed-methods';
-import { isDatabaseUnavailable, isForeignKeyViolation, isUniqueViolation, isUnstorableText } from '../errors/database-errors';
+import {
+  isDatabaseUnavailable,
+  isForeignKeyViolation,
+  isUniqueViolation,
+  isUnstorableText,
+} from '../errors/database-errors';
 
 interface ErrorBody {
   error: string;
@@ -64,7 +69,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
           return;
         }
         status = HttpStatus.METHOD_NOT_ALLOWED;
-        body = { error: 'method_not_allowed', message: `${req.path} does not accept ${req.method}.`, details: { allowed } };
+        body = {
+          error: 'method_not_allowed',
+          message: `${req.path} does not accept ${req.method}.`,
+          details: { allowed },
+        };
       } else {
         status = HttpStatus.NOT_FOUND;
         body = { error: 'not_found', message: 'No such route.' };
@@ -73,7 +82,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       status = exception.status;
       body = { error: exception.code, message: exception.message, details: exception.details };
       const retryAfter = exception.details?.retry_after_seconds;
-      if (status === HttpStatus.TOO_MANY_REQUESTS && typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
+      if (status === HttpStatus.TOO_MANY_REQUESTS && typeof retryAfter === 'number')
+        res.setHeader('Retry-After', String(retryAfter));
     } else if (exception instanceof HttpException) {
       [status, body] = fromHttpException(exception);
     } else if (isDatabaseUnavailable(exception)) {
@@ -86,7 +96,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
       body = { error: 'conflict', message: 'An object with the same unique values already exists.' };
     } else if (isUnstorableText(exception)) {
       status = HttpStatus.BAD_REQUEST;
-      body = { error: 'invalid_input', message: 'A value contains a character that cannot be stored (such as NUL) or is too long.' };
+      body = {
+        error: 'invalid_input',
+        message: 'A value contains a character that cannot be stored (such as NUL) or is too long.',
+      };
     } else if (isForeignKeyViolation(exception)) {
       status = HttpStatus.CONFLICT;
       body = { error: 'conflict', message: 'The object is still referenced by, or refers to, other objects.' };

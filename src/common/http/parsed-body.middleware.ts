@@ -23,7 +23,10 @@ function problemOf(body: object): 'too_deep' | 'not_unicode' | undefined {
 
 const ERRORS = {
   too_deep: { type: 'entity.too.deep', message: `The request body is nested deeper than ${MAX_BODY_DEPTH} levels.` },
-  not_unicode: { type: 'entity.not.unicode', message: 'The request body holds text that is not valid Unicode (an unpaired surrogate such as \\ud800).' },
+  not_unicode: {
+    type: 'entity.not.unicode',
+    message: 'The request body holds text that is not valid Unicode (an unpaired surrogate such as \\ud800).',
+  },
 };
 
 /**

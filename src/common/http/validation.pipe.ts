@@ -24,11 +24,10 @@ export function createValidationPipe(): ValidationPipe {
     exceptionFactory: (errors) => {
       const fields = flatten(errors);
       const unknown = fields.filter((f) => f.problems.some((p) => p.endsWith('should not exist'))).map((f) => f.field);
-      return new CommonError(
-        'validation_failed',
-        `Invalid request: ${fields.map((f) => f.field).join(', ')}`,
-        { fields, ...(unknown.length ? { unknown_fields: unknown } : {}) },
-      );
+      return new CommonError('validation_failed', `Invalid request: ${fields.map((f) => f.field).join(', ')}`, {
+        fields,
+        ...(unknown.length ? { unknown_fields: unknown } : {}),
+      });
     },
   });
 }

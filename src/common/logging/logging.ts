@@ -7,7 +7,8 @@ import type { DestinationStream } from 'pino';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Query parameters whose values never reach the logs. */
-const SECRET_QUERY_KEYS = /^(code|token|access_token|refresh_token|id_token|client_secret|password|state|secret|key|oauth_signature)$/i;
+const SECRET_QUERY_KEYS =
+  /^(code|token|access_token|refresh_token|id_token|client_secret|password|state|secret|key|oauth_signature)$/i;
 
 /** Paths pino redacts wherever they appear in a log line. */
 export const REDACT_PATHS = [
@@ -58,9 +59,16 @@ export function loggerParams(level: string, stream?: DestinationStream): Params 
       // Our serializers read the raw request and response; the std wrappers would build a full copy first.
       wrapSerializers: false,
       autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/metrics' },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
       serializers: {
-        req: (req: { id: string; method: string; url: string; originalUrl?: string; headers: Record<string, unknown> }) => ({
+        req: (req: {
+          id: string;
+          method: string;
+          url: string;
+          originalUrl?: string;
+          headers: Record<string, unknown>;
+        }) => ({
           id: req.id,
           method: req.method,
           url: redactQuery(req.originalUrl ?? req.url),

@@ -9,7 +9,12 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?
 
 /** Whether both PostgreSQL and `Date` read the value as the same valid instant (calendar checked: no 2030-02-30). */
 export function isTimestamp(value: unknown): boolean {
-  return typeof value === 'string' && TIMESTAMP.test(value) && isISO8601(value, { strict: true }) && !Number.isNaN(Date.parse(value));
+  return (
+    typeof value === 'string' &&
+    TIMESTAMP.test(value) &&
+    isISO8601(value, { strict: true }) &&
+    !Number.isNaN(Date.parse(value))
+  );
 }
 
 /** A date-time field: `2030-06-30T12:00:00Z`, `2030-06-30T12:00+02:00` or a bare date `2030-06-30`. */
@@ -19,7 +24,10 @@ export function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
       name: 'isTimestamp',
       validator: {
         validate: isTimestamp,
-        defaultMessage: buildMessage((each) => `${each}$property must be a date-time such as 2030-06-30T12:00:00Z`, options),
+        defaultMessage: buildMessage(
+          (each) => `${each}$property must be a date-time such as 2030-06-30T12:00:00Z`,
+          options,
+        ),
       },
     },
     options,

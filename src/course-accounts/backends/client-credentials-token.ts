@@ -43,7 +43,11 @@ export class ClientCredentialsToken {
   private async fetchToken(): Promise<string> {
     this.requests++;
     const { clientId, clientSecret, tokenUrl } = this.credentials;
-    const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret });
+    const body = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: clientSecret,
+    });
     const res = await this.http.call('token', 'POST', tokenUrl, {
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: body.toString(),
@@ -70,7 +74,10 @@ export class ClientCredentialsToken {
       });
     }
     const lifetimeS = typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in : DEFAULT_LIFETIME_S;
-    this.cached = { token: json.access_token, refreshAt: this.now() + Math.max(0, lifetimeS * 1000 - TOKEN_EXPIRY_MARGIN_MS) };
+    this.cached = {
+      token: json.access_token,
+      refreshAt: this.now() + Math.max(0, lifetimeS * 1000 - TOKEN_EXPIRY_MARGIN_MS),
+    };
     return json.access_token;
   }
 }

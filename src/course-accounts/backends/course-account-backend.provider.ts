@@ -7,7 +7,12 @@ import { COURSE_ACCOUNT_BACKEND, CourseAccountBackend } from './course-account-b
 import { HttpCourseAccountBackend } from './http.backend';
 import { MockCourseAccountBackend } from './mock.backend';
 
-const HTTP_SETTINGS = ['COURSE_ACCOUNTS_API_URL', 'COURSE_ACCOUNTS_TOKEN_URL', 'COURSE_ACCOUNTS_CLIENT_ID', 'COURSE_ACCOUNTS_CLIENT_SECRET'] as const;
+const HTTP_SETTINGS = [
+  'COURSE_ACCOUNTS_API_URL',
+  'COURSE_ACCOUNTS_TOKEN_URL',
+  'COURSE_ACCOUNTS_CLIENT_ID',
+  'COURSE_ACCOUNTS_CLIENT_SECRET',
+] as const;
 
 /** The backend COURSE_ACCOUNTS_BACKEND names; the `http` backend refuses to start without its settings. */
 export function createCourseAccountBackend(settings: Settings, db: DataSource): CourseAccountBackend {

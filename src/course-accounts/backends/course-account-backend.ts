@@ -81,7 +81,11 @@ export class CourseAccountBackendError extends Error {
  */
 export interface CourseAccountBackend {
   readonly kind: CourseAccountBackendKind;
-  create(account: BackendAccountRequest, project: BackendProject, options?: BackendCallOptions): Promise<BackendAccount>;
+  create(
+    account: BackendAccountRequest,
+    project: BackendProject,
+    options?: BackendCallOptions,
+  ): Promise<BackendAccount>;
   /** Whether the account exists upstream (false: it is gone). */
   get(username: string, options?: BackendCallOptions): Promise<boolean>;
   close(username: string, options?: BackendCallOptions): Promise<void>;

@@ -41,7 +41,13 @@ export class HttpCaller {
       let answer: HttpAnswer | undefined;
       let failure: string;
       try {
-        const res = await fetch(url, { method, headers: init.headers, body: init.body, signal: AbortSignal.any(signals), redirect: 'error' });
+        const res = await fetch(url, {
+          method,
+          headers: init.headers,
+          body: init.body,
+          signal: AbortSignal.any(signals),
+          redirect: 'error',
+        });
         const text = await res.text();
         let json: unknown;
         try {

@@ -43,7 +43,11 @@ export class HttpCourseAccountBackend implements CourseAccountBackend {
     this.tokens = new ClientCredentialsToken(options, this.http);
   }
 
-  async create(account: BackendAccountRequest, project: BackendProject, options: BackendCallOptions = {}): Promise<BackendAccount> {
+  async create(
+    account: BackendAccountRequest,
+    project: BackendProject,
+    options: BackendCallOptions = {},
+  ): Promise<BackendAccount> {
     const body = {
       ownerUsername: account.ownerUsername,
       email: account.email ?? '',
@@ -56,7 +60,10 @@ export class HttpCourseAccountBackend implements CourseAccountBackend {
       scopeValidTo: account.validTo,
     };
     const url = this.options.apiUrl;
-    const res = await this.send('POST', url, options, { body: JSON.stringify(body), idempotencyKey: account.idempotencyKey });
+    const res = await this.send('POST', url, options, {
+      body: JSON.stringify(body),
+      idempotencyKey: account.idempotencyKey,
+    });
     if (res.status < 200 || res.status >= 300) throw this.failure('create the account', 'POST', url, res);
     const temp = (res.json as CreatedTempAccount | undefined)?.tempAccount;
     if (!temp || typeof temp.username !== 'string' || !temp.username) {
@@ -69,7 +76,12 @@ export class HttpCourseAccountBackend implements CourseAccountBackend {
         attempts: res.attempts,
       });
     }
-    const id = typeof temp.uuid === 'string' ? temp.uuid : typeof temp.id === 'string' || typeof temp.id === 'number' ? String(temp.id) : temp.username;
+    const id =
+      typeof temp.uuid === 'string'
+        ? temp.uuid
+        : typeof temp.id === 'string' || typeof temp.id === 'number'
+          ? String(temp.id)
+          : temp.username;
     return { username: temp.username, backendId: id };
   }
 
@@ -106,14 +118,17 @@ export class HttpCourseAccountBackend implements CourseAccountBackend {
   }
 
   private failure(what: string, method: string, url: string, res: HttpAnswer): CourseAccountBackendError {
-    return new CourseAccountBackendError(`The backend answered ${res.status} when asked to ${what}${res.excerpt ? `: ${oneLine(res.excerpt)}` : ''}`, {
-      stage: 'request',
-      method,
-      url: redact(url),
-      status: res.status,
-      body: res.excerpt,
-      attempts: res.attempts,
-    });
+    return new CourseAccountBackendError(
+      `The backend answered ${res.status} when asked to ${what}${res.excerpt ? `: ${oneLine(res.excerpt)}` : ''}`,
+      {
+        stage: 'request',
+        method,
+        url: redact(url),
+        status: res.status,
+        body: res.excerpt,
+        attempts: res.attempts,
+      },
+    );
   }
 }
 

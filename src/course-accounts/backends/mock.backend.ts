@@ -62,27 +62,29 @@ export class MockCourseAccountBackend implements CourseAccountBackend {
   constructor(private readonly db: DataSource) {}
 
   /** Concurrent creations share one statement (and one commit), as a bulk job makes them. */
-  private readonly creations = new Batch<{ account: BackendAccountRequest; project: BackendProject }, BackendAccount>(async (items) => {
-    // One row per key: a key twice in a batch is one account.
-    const unique = [...new Map(items.map((i) => [i.account.idempotencyKey, i])).values()];
-    const rows = await selectRows<{ username: string; backend_id: string; idempotency_key: string }>(
-      this.db,
-      `INSERT INTO course_account_mock_backend (username, backend_id, idempotency_key, email, scope_slug, valid_to)
+  private readonly creations = new Batch<{ account: BackendAccountRequest; project: BackendProject }, BackendAccount>(
+    async (items) => {
+      // One row per key: a key twice in a batch is one account.
+      const unique = [...new Map(items.map((i) => [i.account.idempotencyKey, i])).values()];
+      const rows = await selectRows<{ username: string; backend_id: string; idempotency_key: string }>(
+        this.db,
+        `INSERT INTO course_account_mock_backend (username, backend_id, idempotency_key, email, scope_slug, valid_to)
        SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::date[])
        ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
        RETURNING username, backend_id, idempotency_key`,
-      [
-        unique.map((i) => mockUsername(i.project.key, i.account.idempotencyKey)),
-        unique.map(() => randomUUID()),
-        unique.map((i) => i.account.idempotencyKey),
-        unique.map((i) => i.account.email),
-        unique.map((i) => i.project.key),
-        unique.map((i) => i.account.validTo),
-      ],
-    );
-    const byKey = new Map(rows.map((r) => [r.idempotency_key, { username: r.username, backendId: r.backend_id }]));
-    return items.map((i) => byKey.get(i.account.idempotencyKey)!);
-  });
+        [
+          unique.map((i) => mockUsername(i.project.key, i.account.idempotencyKey)),
+          unique.map(() => randomUUID()),
+          unique.map((i) => i.account.idempotencyKey),
+          unique.map((i) => i.account.email),
+          unique.map((i) => i.project.key),
+          unique.map((i) => i.account.validTo),
+        ],
+      );
+      const byKey = new Map(rows.map((r) => [r.idempotency_key, { username: r.username, backendId: r.backend_id }]));
+      return items.map((i) => byKey.get(i.account.idempotencyKey)!);
+    },
+  );
 
   async create(account: BackendAccountRequest, project: BackendProject): Promise<BackendAccount> {
     return this.creations.submit({ account, project });
@@ -100,7 +102,11 @@ export class MockCourseAccountBackend implements CourseAccountBackend {
       [username],
     );
     if (rows.length === 0) {
-      throw new CourseAccountBackendError(`The mock backend has no account ${username}`, { stage: 'request', method: 'close', status: 404 });
+      throw new CourseAccountBackendError(`The mock backend has no account ${username}`, {
+        stage: 'request',
+        method: 'close',
+        status: 404,
+      });
     }
   }
 }

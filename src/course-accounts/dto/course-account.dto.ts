@@ -23,7 +23,16 @@ import { COURSE_ACCOUNT_STATES, CourseAccount, CourseAccountState } from '../cou
 /** Rows a bulk creation may hold. */
 export const BULK_MAX_ROWS = 1000;
 
-export const ORDERINGS = ['created', '-created', 'username', '-username', 'state', '-state', 'project_end_date', '-project_end_date'] as const;
+export const ORDERINGS = [
+  'created',
+  '-created',
+  'username',
+  '-username',
+  'state',
+  '-state',
+  'project_end_date',
+  '-project_end_date',
+] as const;
 export type CourseAccountOrdering = (typeof ORDERINGS)[number];
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -90,7 +99,9 @@ export class BulkCreateCourseAccountsDto {
 }
 
 const toArray = ({ value }: { value: unknown }) =>
-  value === undefined ? undefined : (Array.isArray(value) ? value : [value]).map((v) => (typeof v === 'string' ? v.toUpperCase() : v));
+  value === undefined
+    ? undefined
+    : (Array.isArray(value) ? value : [value]).map((v) => (typeof v === 'string' ? v.toUpperCase() : v));
 
 export class CourseAccountQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Username contains (case-insensitive).' })
@@ -152,7 +163,8 @@ export class CourseAccountQuery extends PageQuery {
 export class CourseAccountView {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ enum: COURSE_ACCOUNT_STATES }) state: CourseAccountState;
-  @ApiProperty({ nullable: true, type: String, description: 'Given by the backend once the account exists there.' }) username: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Given by the backend once the account exists there.' })
+  username: string | null;
   @ApiProperty({ nullable: true, type: String }) email: string | null;
   @ApiProperty() description: string;
   @ApiProperty({ format: 'uuid' }) project: string;
@@ -170,7 +182,10 @@ export class CourseAccountView {
   @ApiProperty({ format: 'date-time' }) created: string;
   @ApiProperty({ format: 'date-time' }) modified: string;
 
-  static of(a: CourseAccount, p: Pick<ProjectSummary, 'name' | 'key' | 'startDate' | 'endDate'> | null): CourseAccountView {
+  static of(
+    a: CourseAccount,
+    p: Pick<ProjectSummary, 'name' | 'key' | 'startDate' | 'endDate'> | null,
+  ): CourseAccountView {
     return {
       id: a.id,
       state: a.state,
@@ -203,21 +218,30 @@ export class CourseAccountPage {
 }
 
 export class CourseAccountJobView extends CourseAccountView {
-  @ApiProperty({ format: 'uuid', description: 'The job running the retried step (GET /api/v1/jobs/{job_id}).' }) job_id: string;
+  @ApiProperty({ format: 'uuid', description: 'The job running the retried step (GET /api/v1/jobs/{job_id}).' })
+  job_id: string;
 }
 
 export class SkippedRow {
   @ApiProperty({ description: 'Index of the row in course_accounts.' }) row: number;
   @ApiProperty() email: string;
   @ApiProperty({ enum: ['duplicate_in_request', 'account_exists'] }) reason: 'duplicate_in_request' | 'account_exists';
-  @ApiPropertyOptional({ format: 'uuid', description: 'The live account with this e-mail (account_exists).' }) account?: string;
-  @ApiPropertyOptional({ description: 'The earlier row with this e-mail (duplicate_in_request).' }) duplicate_of?: number;
+  @ApiPropertyOptional({ format: 'uuid', description: 'The live account with this e-mail (account_exists).' })
+  account?: string;
+  @ApiPropertyOptional({ description: 'The earlier row with this e-mail (duplicate_in_request).' })
+  duplicate_of?: number;
 }
 
 export class BulkCreateResult {
-  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The job creating the accounts upstream (null when every row was skipped).' })
+  @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: 'The job creating the accounts upstream (null when every row was skipped).',
+  })
   job_id: string | null;
-  @ApiProperty({ type: [CourseAccountView], description: 'The accounts created PENDING, in request order.' }) course_accounts: CourseAccountView[];
+  @ApiProperty({ type: [CourseAccountView], description: 'The accounts created PENDING, in request order.' })
+  course_accounts: CourseAccountView[];
   @ApiProperty({ type: [SkippedRow] }) skipped: SkippedRow[];
 }
 

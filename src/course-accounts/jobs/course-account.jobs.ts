@@ -34,15 +34,27 @@ export interface ReconcileCourseAccountsPayload {
   projectId?: string;
 }
 
-export const CREATE_COURSE_ACCOUNTS_JOB = defineJob<CreateCourseAccountsPayload>('course-accounts.create', { queue: COURSE_ACCOUNTS_QUEUE });
-export const RETRY_COURSE_ACCOUNTS_JOB = defineJob<RetryCourseAccountsPayload>('course-accounts.retry', { queue: COURSE_ACCOUNTS_QUEUE });
-export const CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB = defineJob<CloseExpiredCourseAccountsPayload>('course-accounts.close-expired', {
+export const CREATE_COURSE_ACCOUNTS_JOB = defineJob<CreateCourseAccountsPayload>('course-accounts.create', {
   queue: COURSE_ACCOUNTS_QUEUE,
 });
-export const CLOSE_PROJECT_COURSE_ACCOUNTS_JOB = defineJob<CloseProjectCourseAccountsPayload>('course-accounts.close-project', {
+export const RETRY_COURSE_ACCOUNTS_JOB = defineJob<RetryCourseAccountsPayload>('course-accounts.retry', {
   queue: COURSE_ACCOUNTS_QUEUE,
 });
-export const RECONCILE_COURSE_ACCOUNTS_JOB = defineJob<ReconcileCourseAccountsPayload>('course-accounts.reconcile', { queue: COURSE_ACCOUNTS_QUEUE });
+export const CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB = defineJob<CloseExpiredCourseAccountsPayload>(
+  'course-accounts.close-expired',
+  {
+    queue: COURSE_ACCOUNTS_QUEUE,
+  },
+);
+export const CLOSE_PROJECT_COURSE_ACCOUNTS_JOB = defineJob<CloseProjectCourseAccountsPayload>(
+  'course-accounts.close-project',
+  {
+    queue: COURSE_ACCOUNTS_QUEUE,
+  },
+);
+export const RECONCILE_COURSE_ACCOUNTS_JOB = defineJob<ReconcileCourseAccountsPayload>('course-accounts.reconcile', {
+  queue: COURSE_ACCOUNTS_QUEUE,
+});
 
 /** Owner of the jobs the application starts by itself (the daily expiry, recovery of stuck accounts). */
 export const SYSTEM_JOB_OWNER = { type: 'user' as const, id: '00000000-0000-0000-0000-000000000000' };

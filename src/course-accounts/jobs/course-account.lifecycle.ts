@@ -8,7 +8,13 @@ import { Settings } from '../../config/settings.schema';
 import type { JobContext } from '../../jobs/processors/job-processor';
 import { CourseAccountBackendError } from '../backends/course-account-backend';
 import { CourseAccount } from '../course-account.entity';
-import { backendProject, CourseAccountProvisioner, CreatedAccount, OperationContext, Outcome } from '../course-account.provisioner';
+import {
+  backendProject,
+  CourseAccountProvisioner,
+  CreatedAccount,
+  OperationContext,
+  Outcome,
+} from '../course-account.provisioner';
 import { CourseAccountStateMachine } from '../course-account.state-machine';
 import { selectRows } from '../course-accounts.sql';
 import { defaultExpiry } from '../course-accounts.service';
@@ -19,7 +25,14 @@ import type {
   ReconcileCourseAccountsPayload,
   RetryCourseAccountsPayload,
 } from './course-account.jobs';
-import { forEachBounded, GroupCommit, isJobCanceled, jobActor, MAX_LISTED_FAILURES, ProgressReporter } from './job-helpers';
+import {
+  forEachBounded,
+  GroupCommit,
+  isJobCanceled,
+  jobActor,
+  MAX_LISTED_FAILURES,
+  ProgressReporter,
+} from './job-helpers';
 
 /** How many accounts the close and reconcile jobs load at a time. */
 const BATCH = 500;
@@ -55,7 +68,8 @@ class Tally {
 
   fail(a: Pick<CourseAccount, 'id' | 'email' | 'username'>, error: string): void {
     this.failedCount++;
-    if (this.failed.length < MAX_LISTED_FAILURES) this.failed.push({ id: a.id, email: a.email, username: a.username, error });
+    if (this.failed.length < MAX_LISTED_FAILURES)
+      this.failed.push({ id: a.id, email: a.email, username: a.username, error });
   }
 
   result(accounts: number): LifecycleResult {
@@ -65,7 +79,8 @@ class Tally {
 
 function projectClosedReason(project: ProjectSummary): string | null {
   if (project.deletedAt) return 'The project was deleted before the account was created.';
-  if (project.endDate && defaultExpiry(project.endDate).getTime() <= Date.now()) return `The course ended on ${project.endDate} before the account was created.`;
+  if (project.endDate && defaultExpiry(project.endDate).getTime() <= Date.now())
+    return `The course ended on ${project.endDate} before the account was created.`;
   return null;
 }
 
@@ -97,7 +112,9 @@ export class CourseAccountLifecycle {
   }
 
   /** Creates the job's PENDING accounts upstream; for retries, then closes those whose close had failed. */
-  async createAccounts(ctx: JobContext<CreateCourseAccountsPayload | RetryCourseAccountsPayload>): Promise<LifecycleResult> {
+  async createAccounts(
+    ctx: JobContext<CreateCourseAccountsPayload | RetryCourseAccountsPayload>,
+  ): Promise<LifecycleResult> {
     const { accountIds, ownerUsername } = ctx.payload;
     const closeAfter = new Set('closeIds' in ctx.payload ? ctx.payload.closeIds : []);
     const actor = jobActor(ctx);
@@ -108,8 +125,12 @@ export class CourseAccountLifecycle {
     // No abort signal: a canceled or stopping job lets the calls in flight finish (each bounded by
     // COURSE_ACCOUNTS_TIMEOUT_MS) and records what they did, so nothing exists upstream unrecorded.
     const op: OperationContext = { actor, ownerUsername, commitCreated: (c) => created.submit(c) };
-    const accounts = await this.db.getRepository(CourseAccount).find({ where: { id: In(accountIds) }, order: { createdAt: 'ASC', id: 'ASC' } });
-    const projects = new Map((await this.projects.findManyForCourseAccounts(accounts.map((a) => a.projectId))).map((p) => [p.id, p]));
+    const accounts = await this.db
+      .getRepository(CourseAccount)
+      .find({ where: { id: In(accountIds) }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const projects = new Map(
+      (await this.projects.findManyForCourseAccounts(accounts.map((a) => a.projectId))).map((p) => [p.id, p]),
+    );
     const projectOf = (a: CourseAccount) => projects.get(a.projectId)!;
     const todo = accounts.filter((a) => a.state === 'PENDING' || (a.state === 'OK' && closeAfter.has(a.id)));
     const tally = new Tally();
@@ -117,7 +138,9 @@ export class CourseAccountLifecycle {
     await progress.start();
 
     // Accounts of a project deleted (or ended) meanwhile are not created.
-    const blocked = todo.filter((a) => a.state === 'PENDING' && !closeAfter.has(a.id) && projectClosedReason(projectOf(a)));
+    const blocked = todo.filter(
+      (a) => a.state === 'PENDING' && !closeAfter.has(a.id) && projectClosedReason(projectOf(a)),
+    );
     for (const a of blocked) {
       await this.machine.transitionMany([a.id], {
         from: 'PENDING',
@@ -144,7 +167,10 @@ export class CourseAccountLifecycle {
         if (account.state === 'PENDING' && closeAfter.has(account.id) && account.username) {
           // A retried close: the account was made upstream before; back to OK without creating
           // anything, and the close below finds out whether it is still there.
-          const [moved] = await this.machine.markCreated([{ id: account.id, username: account.username, backendId: account.backendId ?? account.username }], op.actor);
+          const [moved] = await this.machine.markCreated(
+            [{ id: account.id, username: account.username, backendId: account.backendId ?? account.username }],
+            op.actor,
+          );
           outcome = { account: moved ?? (await this.db.manager.findOneByOrFail(CourseAccount, { id: account.id })) };
         } else if (account.state === 'PENDING') {
           outcome = await this.provisioner.create(account, backendProject(projectOf(account)), op);
@@ -163,7 +189,11 @@ export class CourseAccountLifecycle {
             from: 'PENDING',
             to: 'ERRED',
             actor: op.actor,
-            changes: { errorMessage: tokenFailure.message, errorTraceback: tokenFailure.traceback, failedOperation: 'create' },
+            changes: {
+              errorMessage: tokenFailure.message,
+              errorTraceback: tokenFailure.traceback,
+              failedOperation: 'create',
+            },
           },
         );
         for (const a of moved) {
@@ -196,7 +226,11 @@ export class CourseAccountLifecycle {
   /** Closes every live account of a deleted project; accounts still PENDING are stopped first. */
   async closeProject(ctx: JobContext<CloseProjectCourseAccountsPayload>): Promise<LifecycleResult> {
     const { projectId } = ctx.payload;
-    const pending = await selectRows<{ id: string }>(this.db, `SELECT id FROM course_accounts WHERE project_id = $1 AND state = 'PENDING'`, [projectId]);
+    const pending = await selectRows<{ id: string }>(
+      this.db,
+      `SELECT id FROM course_accounts WHERE project_id = $1 AND state = 'PENDING'`,
+      [projectId],
+    );
     await this.machine.transitionMany(
       pending.map((r) => r.id),
       {
@@ -211,7 +245,9 @@ export class CourseAccountLifecycle {
 
   /** OK accounts the backend no longer has become ERRED "missing on backend". */
   async reconcile(ctx: JobContext<ReconcileCourseAccountsPayload>): Promise<LifecycleResult> {
-    const where = ctx.payload.projectId ? `ca.state = 'OK' AND ca.project_id = $1` : `ca.state = 'OK' AND $1::uuid IS NULL`;
+    const where = ctx.payload.projectId
+      ? `ca.state = 'OK' AND ca.project_id = $1`
+      : `ca.state = 'OK' AND $1::uuid IS NULL`;
     const tally = new Tally();
     const op = { actor: jobActor(ctx) };
     const total = await this.eachBatch(ctx, where, [ctx.payload.projectId ?? null], async (account, progress) => {
@@ -255,7 +291,11 @@ export class CourseAccountLifecycle {
     params: unknown[],
     work: (account: CourseAccount, progress: ProgressReporter) => Promise<void>,
   ): Promise<number> {
-    const [{ n }] = await selectRows<{ n: number }>(this.db, `SELECT count(*)::int AS n FROM course_accounts ca WHERE ${where}`, params);
+    const [{ n }] = await selectRows<{ n: number }>(
+      this.db,
+      `SELECT count(*)::int AS n FROM course_accounts ca WHERE ${where}`,
+      params,
+    );
     const progress = new ProgressReporter(ctx, n);
     await progress.start();
     let after = '00000000-0000-0000-0000-000000000000';
@@ -267,7 +307,9 @@ export class CourseAccountLifecycle {
       );
       if (ids.length === 0) break;
       after = ids[ids.length - 1].id;
-      const accounts = await this.db.getRepository(CourseAccount).find({ where: { id: In(ids.map((r) => r.id)) }, order: { id: 'ASC' } });
+      const accounts = await this.db
+        .getRepository(CourseAccount)
+        .find({ where: { id: In(ids.map((r) => r.id)) }, order: { id: 'ASC' } });
       await forEachBounded(accounts, this.concurrency, (account) => work(account, progress));
     }
     await progress.finish();
@@ -286,8 +328,18 @@ export class CourseAccountLifecycle {
     try {
       const closing = ids.filter((id) => closeAfter.has(id));
       const creating = ids.filter((id) => !closeAfter.has(id));
-      await this.machine.transitionMany(creating, { from: 'PENDING', to: 'ERRED', actor: op.actor, changes: { errorMessage: message, failedOperation: 'create' } });
-      await this.machine.transitionMany(closing, { from: 'PENDING', to: 'ERRED', actor: op.actor, changes: { errorMessage: message, failedOperation: 'close' } });
+      await this.machine.transitionMany(creating, {
+        from: 'PENDING',
+        to: 'ERRED',
+        actor: op.actor,
+        changes: { errorMessage: message, failedOperation: 'create' },
+      });
+      await this.machine.transitionMany(closing, {
+        from: 'PENDING',
+        to: 'ERRED',
+        actor: op.actor,
+        changes: { errorMessage: message, failedOperation: 'close' },
+      });
     } catch (e) {
       this.logger.warn(`Could not mark the accounts of a canceled creation ERRED: ${(e as Error).message}`);
     }

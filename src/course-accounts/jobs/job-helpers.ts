@@ -5,7 +5,11 @@ import type { JobContext } from '../../jobs/processors/job-processor';
  * Runs `work` on every item with at most `concurrency` at once. The first error stops handing out
  * items and is thrown once the running ones have settled.
  */
-export async function forEachBounded<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function forEachBounded<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failed = false;
   let failure: unknown;
@@ -66,7 +70,15 @@ export function isJobCanceled(e: unknown): boolean {
 
 /** The owner of a job as the actor of what it does. */
 export function jobActor(ctx: JobContext<object>): Principal {
-  return { type: ctx.owner.type, id: ctx.owner.id, name: '', tokenKind: 'user', scopes: [], isStaff: false, isSupport: false };
+  return {
+    type: ctx.owner.type,
+    id: ctx.owner.id,
+    name: '',
+    tokenKind: 'user',
+    scopes: [],
+    isStaff: false,
+    isSupport: false,
+  };
 }
 
 /** Failures a job's result lists; the first ones in full, the rest counted. */

@@ -4,7 +4,8 @@ import { DASHBOARD_SESSION_COOKIE } from '../../accounts/auth/dashboard-session'
 import { TokenVerifier } from '../../accounts/auth/token-verifier.service';
 import { UsersService } from '../../accounts/users/users.service';
 
-type Refusal = { status: 401; error: 'unauthorized'; message: string } | { status: 403; error: 'forbidden'; message: string };
+type Refusal =
+  { status: 401; error: 'unauthorized'; message: string } | { status: 403; error: 'forbidden'; message: string };
 
 const extractBearer = ExtractJwt.fromAuthHeaderAsBearerToken();
 
@@ -46,7 +47,12 @@ export function queueDashboardGuard(verifier: TokenVerifier, users: UsersService
 /** Why this request may not see the dashboard, or undefined when it may. */
 async function refusal(req: Request, verifier: TokenVerifier, users: UsersService): Promise<Refusal | undefined> {
   const token = extractBearer(req) ?? cookieValue(req.headers.cookie, DASHBOARD_SESSION_COOKIE);
-  if (!token) return { status: 401, error: 'unauthorized', message: 'Staff sign-in required: POST /api/v1/auth/dashboard-session first.' };
+  if (!token)
+    return {
+      status: 401,
+      error: 'unauthorized',
+      message: 'Staff sign-in required: POST /api/v1/auth/dashboard-session first.',
+    };
   let verified: Awaited<ReturnType<TokenVerifier['verify']>>;
   try {
     verified = await verifier.verify(token);
@@ -54,9 +60,14 @@ async function refusal(req: Request, verifier: TokenVerifier, users: UsersServic
     return { status: 401, error: 'unauthorized', message: 'The session has expired or is not valid.' };
   }
   if (verified.source !== 'own' || verified.kind === 'activation') {
-    return { status: 401, error: 'unauthorized', message: 'Use a Campus Access user token or the dashboard session cookie.' };
+    return {
+      status: 401,
+      error: 'unauthorized',
+      message: 'Use a Campus Access user token or the dashboard session cookie.',
+    };
   }
-  if (verified.kind === 'service') return { status: 403, error: 'forbidden', message: 'Only staff may open the queue dashboard.' };
+  if (verified.kind === 'service')
+    return { status: 403, error: 'forbidden', message: 'Only staff may open the queue dashboard.' };
   const user = await users.findById(String(verified.payload.sub));
   if (!user || !user.isActive) return { status: 401, error: 'unauthorized', message: 'The user is deactivated.' };
   if (!user.isStaff) return { status: 403, error: 'forbidden', message: 'Only staff may open the queue dashboard.' };

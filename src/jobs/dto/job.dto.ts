@@ -48,7 +48,11 @@ export class JobDto {
   @ApiProperty({ type: [JobArtifactDto] })
   artifacts: JobArtifactDto[];
 
-  @ApiProperty({ type: String, nullable: true, description: 'Short text result (the inline `result` artifact), if any.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Short text result (the inline `result` artifact), if any.',
+  })
   text: string | null;
 }
 

@@ -29,13 +29,17 @@ export class UsersExportController {
   @ApiOperation({ summary: "Start a CSV export of an organization's users; follow it at /jobs/{job_id}" })
   @ApiAcceptedResponse({ type: JobDto })
   async export(
-    @Param('id', new ParseUUIDPipe({ exceptionFactory: () => new JobsError('not_found', 'Organization not found.') })) organizationId: string,
+    @Param('id', new ParseUUIDPipe({ exceptionFactory: () => new JobsError('not_found', 'Organization not found.') }))
+    organizationId: string,
     @CurrentPrincipal() who: Principal,
     @Req() req: Request,
   ): Promise<JobDto> {
     const ability = await this.abilities.of(req);
     // An organization whose users the caller cannot see answers exactly like one that does not exist.
-    if (!(await this.organizationExists(organizationId)) || !ability.can('read', asSubject('User', { organizationId }))) {
+    if (
+      !(await this.organizationExists(organizationId)) ||
+      !ability.can('read', asSubject('User', { organizationId }))
+    ) {
       throw new JobsError('not_found', 'Organization not found.');
     }
     // The permission the job keeps requiring of its owner, checked here first.

@@ -21,4 +21,14 @@ export const USERS_EXPORT = defineJob<UsersExportPayload>('users.export', {
   }),
 });
 
-export const USERS_EXPORT_COLUMNS = ['id', 'username', 'email', 'first_name', 'last_name', 'is_active', 'kind', 'source', 'created_at'] as const;
+export const USERS_EXPORT_COLUMNS = [
+  'id',
+  'username',
+  'email',
+  'first_name',
+  'last_name',
+  'is_active',
+  'kind',
+  'source',
+  'created_at',
+] as const;

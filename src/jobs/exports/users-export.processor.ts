@@ -26,14 +26,28 @@ export class UsersExportProcessor implements JobProcessor<UsersExportPayload> {
       (async function* () {
         for await (const page of users.pagesInOrganization(organizationId, PAGE_SIZE)) {
           for (const u of page) {
-            yield [u.id, u.username, u.email ?? '', u.firstName, u.lastName, u.isActive, u.kind, u.source, u.createdAt.toISOString()];
+            yield [
+              u.id,
+              u.username,
+              u.email ?? '',
+              u.firstName,
+              u.lastName,
+              u.isActive,
+              u.kind,
+              u.source,
+              u.createdAt.toISOString(),
+            ];
           }
           exported += page.length;
           await ctx.progress(exported, Math.max(total, exported));
         }
       })(),
     );
-    const csv = stringify({ header: true, columns: [...USERS_EXPORT_COLUMNS], cast: { boolean: (b) => (b ? 'true' : 'false') } });
+    const csv = stringify({
+      header: true,
+      columns: [...USERS_EXPORT_COLUMNS],
+      cast: { boolean: (b) => (b ? 'true' : 'false') },
+    });
     // The artifact storage starts reading csv only once it is ready, and stops at its first error: an error of
     // the rows (a cancel seen at a progress report) before or after that must not go unheard and end the
     // process. pipeline listens for it throughout and destroys csv with it, so the write still fails with it.

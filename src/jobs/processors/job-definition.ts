@@ -39,6 +39,11 @@ export function defineJob<P extends object>(
   name: string,
   options: { queue?: string; requires?: (payload: P) => JobPermission } = {},
 ): JobDefinition<P> {
-  if (!JOB_NAME.test(name) || name.length > 100) throw new Error(`Invalid job name "${name}" (dotted lower-case words)`);
-  return Object.freeze({ name, queue: options.queue ?? DEFAULT_JOB_QUEUE, ...(options.requires ? { requires: options.requires } : {}) });
+  if (!JOB_NAME.test(name) || name.length > 100)
+    throw new Error(`Invalid job name "${name}" (dotted lower-case words)`);
+  return Object.freeze({
+    name,
+    queue: options.queue ?? DEFAULT_JOB_QUEUE,
+    ...(options.requires ? { requires: options.requires } : {}),
+  });
 }

@@ -82,7 +82,8 @@ export class BullQueueAdapter implements QueueAdapter {
   /** The Bull queue of a declared name. */
   queue(name: string): Bull.Queue<BullDeliveryData> {
     const queue = this.options.queues.get(name);
-    if (!queue) throw new Error(`Job queue ${name} is not declared (@DeclaresJobQueues on the module of its processors)`);
+    if (!queue)
+      throw new Error(`Job queue ${name} is not declared (@DeclaresJobQueues on the module of its processors)`);
     return queue;
   }
 
@@ -90,7 +91,11 @@ export class BullQueueAdapter implements QueueAdapter {
     const queue = this.queue(queueName);
     await this.ready(queue);
     if (delayMs > 0) {
-      await withTimeout(queue.add({ jobId: delivery.jobId }, this.jobOptions(delivery, delayMs)), this.dispatchTimeoutMs, 'Adding to the queue');
+      await withTimeout(
+        queue.add({ jobId: delivery.jobId }, this.jobOptions(delivery, delayMs)),
+        this.dispatchTimeoutMs,
+        'Adding to the queue',
+      );
       return;
     }
     let batcher = this.batchers.get(queueName);
@@ -129,7 +134,9 @@ export class BullQueueAdapter implements QueueAdapter {
     // One wait per connection, however many dispatches are waiting on it.
     let connected = this.connecting.get(queue);
     if (!connected) {
-      connected = new Promise<void>((resolve) => client.once('ready', () => resolve())).finally(() => this.connecting.delete(queue));
+      connected = new Promise<void>((resolve) => client.once('ready', () => resolve())).finally(() =>
+        this.connecting.delete(queue),
+      );
       this.connecting.set(queue, connected);
     }
     await withTimeout(connected, Math.min(this.dispatchTimeoutMs, 1000), 'Connecting to Redis');
@@ -156,7 +163,9 @@ export class BullQueueAdapter implements QueueAdapter {
 
   async close(): Promise<void> {
     await Promise.all(
-      [...this.options.queues.values()].map((q) => withTimeout(q.close(true), 5000, 'Closing the queue').catch(() => undefined)),
+      [...this.options.queues.values()].map((q) =>
+        withTimeout(q.close(true), 5000, 'Closing the queue').catch(() => undefined),
+      ),
     );
     this.options.connections.disconnect();
     this.consumed.clear();

@@ -93,7 +93,9 @@ export class S3ArtifactStorage implements ArtifactStorage {
       );
       const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
       if (keys.length > 0) {
-        await this.client.send(new DeleteObjectsCommand({ Bucket: this.options.bucket, Delete: { Objects: keys, Quiet: true } }));
+        await this.client.send(
+          new DeleteObjectsCommand({ Bucket: this.options.bucket, Delete: { Objects: keys, Quiet: true } }),
+        );
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -113,7 +115,12 @@ export class S3ArtifactStorage implements ArtifactStorage {
       let page;
       try {
         page = await this.client.send(
-          new ListMultipartUploadsCommand({ Bucket: this.options.bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+          new ListMultipartUploadsCommand({
+            Bucket: this.options.bucket,
+            Prefix: prefix,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
         );
       } catch (e) {
         if (e instanceof S3ServiceException && (e.name === 'NotImplemented' || e.name === 'AccessDenied')) {
@@ -123,7 +130,13 @@ export class S3ArtifactStorage implements ArtifactStorage {
         throw e;
       }
       for (const upload of page.Uploads ?? []) {
-        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.options.bucket, Key: upload.Key!, UploadId: upload.UploadId! }));
+        await this.client.send(
+          new AbortMultipartUploadCommand({
+            Bucket: this.options.bucket,
+            Key: upload.Key!,
+            UploadId: upload.UploadId!,
+          }),
+        );
       }
       keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
       uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;

@@ -30,7 +30,11 @@ export class GroupsController {
   @Post()
   @RequirePermission('create', 'Group')
   @ApiCreatedResponse({ type: GroupView })
-  async create(@CurrentPrincipal() who: Principal, @Req() req: Request, @Body() dto: CreateGroupDto): Promise<GroupView> {
+  async create(
+    @CurrentPrincipal() who: Principal,
+    @Req() req: Request,
+    @Body() dto: CreateGroupDto,
+  ): Promise<GroupView> {
     return GroupView.of(await this.groups.create(who, await this.abilities.of(req), dto));
   }
 
@@ -58,16 +62,29 @@ export class GroupsController {
   @HttpCode(204)
   @RequirePermission('delete', 'Group')
   @ApiNoContentResponse()
-  async remove(@CurrentPrincipal() who: Principal, @Req() req: Request, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  async remove(
+    @CurrentPrincipal() who: Principal,
+    @Req() req: Request,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<void> {
     await this.groups.remove(who, await this.abilities.of(req), id);
   }
 
   @Get(':id/members')
   @RequirePermission('read', 'Group')
-  async members(@Param('id', ParseUUIDPipe) id: string, @Query() q: MemberQuery, @Req() req: Request): Promise<Page<MemberView>> {
+  async members(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query() q: MemberQuery,
+    @Req() req: Request,
+  ): Promise<Page<MemberView>> {
     const [rows, count] = await this.groups.members(await this.abilities.of(req), id, q);
     const now = new Date();
-    return toPage(req, q, rows.map((m) => MemberView.of(m, now)), count);
+    return toPage(
+      req,
+      q,
+      rows.map((m) => MemberView.of(m, now)),
+      count,
+    );
   }
 
   /** Grants the group's role to a user or service account, optionally until `expires_at`. */
@@ -93,14 +110,27 @@ export class GroupsController {
     @Param() path: MemberPath,
     @Body() dto: UpdateMemberDto,
   ): Promise<MemberView> {
-    return MemberView.of(await this.groups.updateMember(who, await this.abilities.of(req), path.id, path.principalType, path.principalId, dto.expires_at));
+    return MemberView.of(
+      await this.groups.updateMember(
+        who,
+        await this.abilities.of(req),
+        path.id,
+        path.principalType,
+        path.principalId,
+        dto.expires_at,
+      ),
+    );
   }
 
   @Delete(':id/members/:principalType/:principalId')
   @HttpCode(204)
   @RequirePermission('manage_members', 'Group')
   @ApiNoContentResponse()
-  async removeMember(@CurrentPrincipal() who: Principal, @Req() req: Request, @Param() path: MemberPath): Promise<void> {
+  async removeMember(
+    @CurrentPrincipal() who: Principal,
+    @Req() req: Request,
+    @Param() path: MemberPath,
+  ): Promise<void> {
     await this.groups.removeMember(who, await this.abilities.of(req), path.id, path.principalType, path.principalId);
   }
 }

@@ -19,7 +19,12 @@ import { GroupMembership } from './group-membership.entity';
 import { Group } from './group.entity';
 
 const scopeOf = (g: Group): Scope => ({ type: g.scopeType, id: g.scopeId, organizationId: g.organizationId });
-const groupFields = (g: Group) => ({ id: g.id, organizationId: g.organizationId, scopeType: g.scopeType, scopeId: g.scopeId });
+const groupFields = (g: Group) => ({
+  id: g.id,
+  organizationId: g.organizationId,
+  scopeType: g.scopeType,
+  scopeId: g.scopeId,
+});
 
 /**
  * Groups and memberships. Every change checks two things: the caller may do the action on the
@@ -65,18 +70,26 @@ export class GroupsService implements OnModuleInit {
   async create(who: Principal, ability: AppAbility, dto: CreateGroupDto): Promise<Group> {
     const role = this.roleFor(dto.role, dto.scope_type);
     const scope = await this.directory.resolveScope(dto.scope_type, dto.scope_id);
-    const candidate = scope && asSubject('Group', { organizationId: scope.organizationId, scopeType: scope.type, scopeId: scope.id });
+    const candidate =
+      scope && asSubject('Group', { organizationId: scope.organizationId, scopeType: scope.type, scopeId: scope.id });
     // A scope the caller cannot see answers like one that does not exist.
     if (!scope || !candidate || !ability.can('read', candidate)) {
-      throw new PermissionsError('unknown_scope', `No ${dto.scope_type} ${dto.scope_id}.`, { scope_type: dto.scope_type, scope_id: dto.scope_id });
+      throw new PermissionsError('unknown_scope', `No ${dto.scope_type} ${dto.scope_id}.`, {
+        scope_type: dto.scope_type,
+        scope_id: dto.scope_id,
+      });
     }
-    if (!ability.can('create', candidate)) throw new PermissionsError('forbidden', `You may not create groups in this ${scope.type}.`);
+    if (!ability.can('create', candidate))
+      throw new PermissionsError('forbidden', `You may not create groups in this ${scope.type}.`);
     this.assertHoldsRole(ability, role, scope);
     return this.transactions.run(async (tx) => {
       // A project is read again, locked: one deleted meanwhile gets no group, and a deletion that
       // comes later waits and then deletes the new group with the others.
       if (scope.type === 'project' && !(await this.directory.accounts().resolveProject(scope.id, tx))) {
-        throw new PermissionsError('unknown_scope', `No ${dto.scope_type} ${dto.scope_id}.`, { scope_type: dto.scope_type, scope_id: dto.scope_id });
+        throw new PermissionsError('unknown_scope', `No ${dto.scope_type} ${dto.scope_id}.`, {
+          scope_type: dto.scope_type,
+          scope_id: dto.scope_id,
+        });
       }
       const group = await tx.getRepository(Group).save(
         tx.getRepository(Group).create({
@@ -122,7 +135,9 @@ export class GroupsService implements OnModuleInit {
   async remove(who: Principal, ability: AppAbility, id: string): Promise<void> {
     await this.transactions.run(async (tx) => {
       const group = await this.lockForChange(tx, ability, id, 'delete');
-      const members = await tx.getRepository(GroupMembership).find({ where: { groupId: id }, order: { createdAt: 'ASC' } });
+      const members = await tx
+        .getRepository(GroupMembership)
+        .find({ where: { groupId: id }, order: { createdAt: 'ASC' } });
       await tx.getRepository(Group).delete({ id });
       await this.audit(tx, who, 'group.deleted', group, {
         name: group.name,
@@ -135,12 +150,21 @@ export class GroupsService implements OnModuleInit {
    * Deletes every group of a scope that is going away (a deleted project), in the caller's
    * transaction, auditing each revocation: nobody keeps rights on what no longer exists.
    */
-  async removeScopeGroups(who: Principal, scopeType: Scope['type'], scopeId: string, tx: EntityManager): Promise<number> {
+  async removeScopeGroups(
+    who: Principal,
+    scopeType: Scope['type'],
+    scopeId: string,
+    tx: EntityManager,
+  ): Promise<number> {
     // Locked like every other change to a group, so a member added at the same moment is either in
     // the revocations listed below or refused (404) once the group is gone.
-    const groups = await tx.getRepository(Group).find({ where: { scopeType, scopeId }, order: { createdAt: 'ASC' }, lock: { mode: 'pessimistic_write' } });
+    const groups = await tx
+      .getRepository(Group)
+      .find({ where: { scopeType, scopeId }, order: { createdAt: 'ASC' }, lock: { mode: 'pessimistic_write' } });
     for (const group of groups) {
-      const members = await tx.getRepository(GroupMembership).find({ where: { groupId: group.id }, order: { createdAt: 'ASC' } });
+      const members = await tx
+        .getRepository(GroupMembership)
+        .find({ where: { groupId: group.id }, order: { createdAt: 'ASC' } });
       await tx.getRepository(Group).delete({ id: group.id });
       await this.audit(tx, who, 'group.deleted', group, {
         name: group.name,
@@ -173,7 +197,10 @@ export class GroupsService implements OnModuleInit {
         });
       }
       if (dto.principal_type === 'service_account' && principal.organizationId !== group.organizationId) {
-        throw new PermissionsError('principal_outside_organization', "A service account may only join groups of its own organization.");
+        throw new PermissionsError(
+          'principal_outside_organization',
+          'A service account may only join groups of its own organization.',
+        );
       }
       const expiresAt = dto.expires_at ? new Date(dto.expires_at) : null;
       const inserted = await tx
@@ -195,7 +222,9 @@ export class GroupsService implements OnModuleInit {
         principal_id: dto.principal_id,
         expires_at: expiresAt,
       });
-      return tx.getRepository(GroupMembership).findOneByOrFail({ groupId: id, principalType: dto.principal_type, principalId: dto.principal_id });
+      return tx
+        .getRepository(GroupMembership)
+        .findOneByOrFail({ groupId: id, principalType: dto.principal_type, principalId: dto.principal_id });
     });
   }
 
@@ -227,14 +256,24 @@ export class GroupsService implements OnModuleInit {
     });
   }
 
-  async removeMember(who: Principal, ability: AppAbility, id: string, principalType: PrincipalType, principalId: string): Promise<void> {
+  async removeMember(
+    who: Principal,
+    ability: AppAbility,
+    id: string,
+    principalType: PrincipalType,
+    principalId: string,
+  ): Promise<void> {
     await this.transactions.run(async (tx) => {
       const group = await this.lockForChange(tx, ability, id, 'manage_members');
       const deleted = await tx
         .createQueryBuilder()
         .delete()
         .from(GroupMembership)
-        .where('group_id = :id AND principal_type = :principalType AND principal_id = :principalId', { id, principalType, principalId })
+        .where('group_id = :id AND principal_type = :principalType AND principal_id = :principalId', {
+          id,
+          principalType,
+          principalId,
+        })
         .returning('*')
         .execute();
       if (!deleted.affected) throw new PermissionsError('not_found', 'Membership not found.');
@@ -251,13 +290,20 @@ export class GroupsService implements OnModuleInit {
    * the caller audits the deletion of the account.
    */
   async removePrincipal(principalType: PrincipalType, principalId: string, tx?: EntityManager): Promise<number> {
-    const result = await (tx ?? this.groups.manager).getRepository(GroupMembership).delete({ principalType, principalId });
+    const result = await (tx ?? this.groups.manager)
+      .getRepository(GroupMembership)
+      .delete({ principalType, principalId });
     return result.affected ?? 0;
   }
 
   /** Loads the group FOR UPDATE (so concurrent role changes and grants serialize) and checks the caller may change it. */
   private async lockForChange(tx: EntityManager, ability: AppAbility, id: string, action: string): Promise<Group> {
-    const group = await tx.getRepository(Group).createQueryBuilder('g').setLock('pessimistic_write').where('g.id = :id', { id }).getOne();
+    const group = await tx
+      .getRepository(Group)
+      .createQueryBuilder('g')
+      .setLock('pessimistic_write')
+      .where('g.id = :id', { id })
+      .getOne();
     if (!group) throw new PermissionsError('not_found', 'Group not found.');
     assertCan(ability, action, 'Group', groupFields(group));
     const role = findRole(group.role);
@@ -270,12 +316,16 @@ export class GroupsService implements OnModuleInit {
     const fitting = ROLES.filter((r) => r.scopeType === scopeType).map((r) => r.name);
     if (!role) throw new PermissionsError('unknown_role', `No role "${name}".`, { roles: fitting });
     if (role.scopeType !== scopeType) {
-      throw new PermissionsError('role_scope_mismatch', `${role.name} is a ${role.scopeType} role; a ${scopeType} group needs one of its own scope.`, {
-        role: role.name,
-        role_scope_type: role.scopeType,
-        scope_type: scopeType,
-        roles: fitting,
-      });
+      throw new PermissionsError(
+        'role_scope_mismatch',
+        `${role.name} is a ${role.scopeType} role; a ${scopeType} group needs one of its own scope.`,
+        {
+          role: role.name,
+          role_scope_type: role.scopeType,
+          scope_type: scopeType,
+          roles: fitting,
+        },
+      );
     }
     return role;
   }
@@ -283,14 +333,24 @@ export class GroupsService implements OnModuleInit {
   private assertHoldsRole(ability: AppAbility, role: Role, scope: Scope): void {
     const missing = missingForRole(ability, role, scope);
     if (missing.length > 0) {
-      throw new PermissionsError('role_escalation', `You do not hold every permission of ${role.name} here, so you cannot hand it out or manage its groups.`, {
-        role: role.name,
-        missing,
-      });
+      throw new PermissionsError(
+        'role_escalation',
+        `You do not hold every permission of ${role.name} here, so you cannot hand it out or manage its groups.`,
+        {
+          role: role.name,
+          missing,
+        },
+      );
     }
   }
 
-  private async audit(tx: EntityManager, actor: Principal, action: PermissionsAuditAction, group: Group, data: Record<string, unknown>): Promise<void> {
+  private async audit(
+    tx: EntityManager,
+    actor: Principal,
+    action: PermissionsAuditAction,
+    group: Group,
+    data: Record<string, unknown>,
+  ): Promise<void> {
     const event: PermissionsAuditEvent = {
       action,
       actor,
@@ -305,9 +365,17 @@ export class GroupsService implements OnModuleInit {
 }
 
 /** One page and the total in one query (a window count); a page past the end costs a second, counting query. */
-async function pageWithCount<T extends object>(qb: SelectQueryBuilder<T>, q: { page?: number; page_size?: number }): Promise<[T[], number]> {
+async function pageWithCount<T extends object>(
+  qb: SelectQueryBuilder<T>,
+  q: { page?: number; page_size?: number },
+): Promise<[T[], number]> {
   const { offset, pageSize } = pageWindow(q);
-  const { entities, raw } = await qb.clone().addSelect('count(*) OVER()', 'total_count').offset(offset).limit(pageSize).getRawAndEntities();
+  const { entities, raw } = await qb
+    .clone()
+    .addSelect('count(*) OVER()', 'total_count')
+    .offset(offset)
+    .limit(pageSize)
+    .getRawAndEntities();
   if (raw.length > 0) return [entities, Number((raw[0] as { total_count: string }).total_count)];
   return [[], offset === 0 ? 0 : await qb.clone().getCount()];
 }

@@ -10,8 +10,13 @@ function inline({ sql, params }: { sql: string; params: Record<string, unknown> 
 describe('abilityToSql', () => {
   it('is 1=0 without a rule and 1=1 for an unconditional rule', () => {
     expect(abilityToSql(createMongoAbility([]), 'read', 'Project', 'p')).toEqual({ sql: '1=0', params: {} });
-    expect(abilityToSql(createMongoAbility([{ action: 'manage', subject: 'all' }]), 'read', 'Project', 'p')).toEqual({ sql: '1=1', params: {} });
-    expect(abilityToSql(createMongoAbility([{ action: 'read', subject: 'Group' }]), 'read', 'Project', 'p').sql).toBe('1=0');
+    expect(abilityToSql(createMongoAbility([{ action: 'manage', subject: 'all' }]), 'read', 'Project', 'p')).toEqual({
+      sql: '1=1',
+      params: {},
+    });
+    expect(abilityToSql(createMongoAbility([{ action: 'read', subject: 'Group' }]), 'read', 'Project', 'p').sql).toBe(
+      '1=0',
+    );
   });
 
   it('maps camelCase fields to the alias’s snake_case columns and ORs the rules', () => {
@@ -19,12 +24,18 @@ describe('abilityToSql', () => {
       { action: 'read', subject: 'Project', conditions: { organizationId: 'o1' } },
       { action: 'read', subject: 'Project', conditions: { id: { $in: ['p1', 'p2'] } } },
     ]);
-    expect(inline(abilityToSql(ability, 'read', 'Project', 'p'))).toBe('("p"."id" = ANY(["p1","p2"]) OR "p"."organization_id" = "o1")');
+    expect(inline(abilityToSql(ability, 'read', 'Project', 'p'))).toBe(
+      '("p"."id" = ANY(["p1","p2"]) OR "p"."organization_id" = "o1")',
+    );
   });
 
   it('ANDs the fields of one rule, including fixed values', () => {
-    const ability = createMongoAbility([{ action: 'read', subject: 'Group', conditions: { scopeType: 'project', scopeId: 'p1' } }]);
-    expect(inline(abilityToSql(ability, 'read', 'Group', 'g'))).toBe('("g"."scope_type" = "project" AND "g"."scope_id" = "p1")');
+    const ability = createMongoAbility([
+      { action: 'read', subject: 'Group', conditions: { scopeType: 'project', scopeId: 'p1' } },
+    ]);
+    expect(inline(abilityToSql(ability, 'read', 'Group', 'g'))).toBe(
+      '("g"."scope_type" = "project" AND "g"."scope_id" = "p1")',
+    );
   });
 
   it('applies an inverted rule only to the rules below it', () => {
@@ -49,7 +60,11 @@ describe('abilityToSql', () => {
 
   it('translates null, $ne and $nin the way CASL matches them', () => {
     const ability = createMongoAbility([
-      { action: 'read', subject: 'Project', conditions: { deletedAt: null, kind: { $ne: 'course' }, key: { $nin: ['a', null] } } },
+      {
+        action: 'read',
+        subject: 'Project',
+        conditions: { deletedAt: null, kind: { $ne: 'course' }, key: { $nin: ['a', null] } },
+      },
     ]);
     expect(inline(abilityToSql(ability, 'read', 'Project', 'p'))).toBe(
       '("p"."deleted_at" IS NULL AND "p"."kind" IS DISTINCT FROM "course" AND "p"."key" <> ALL(["a"]))',
@@ -57,13 +72,19 @@ describe('abilityToSql', () => {
   });
 
   it('uses column overrides, and expressions as they are', () => {
-    const ability = createMongoAbility([{ action: 'read', subject: 'CourseAccount', conditions: { organizationId: 'o1', projectId: 'p1' } }]);
-    const sql = inline(abilityToSql(ability, 'read', 'CourseAccount', 'ca', { columns: { organizationId: 'org', projectId: 'prj.id' } }));
+    const ability = createMongoAbility([
+      { action: 'read', subject: 'CourseAccount', conditions: { organizationId: 'o1', projectId: 'p1' } },
+    ]);
+    const sql = inline(
+      abilityToSql(ability, 'read', 'CourseAccount', 'ca', { columns: { organizationId: 'org', projectId: 'prj.id' } }),
+    );
     expect(sql).toBe('("ca"."org" = "o1" AND prj.id = "p1")');
   });
 
   it('refuses operators it cannot translate instead of widening access', () => {
-    const ability = createMongoAbility([{ action: 'read', subject: 'Project', conditions: { name: { $regex: '^a' } } }]);
+    const ability = createMongoAbility([
+      { action: 'read', subject: 'Project', conditions: { name: { $regex: '^a' } } },
+    ]);
     expect(() => abilityToSql(ability, 'read', 'Project', 'p')).toThrow(/no SQL translation/);
   });
 
@@ -78,7 +99,10 @@ describe('abilityToSql', () => {
 describe('scopeToAbility and scopeToUserHasPerm', () => {
   const fakeQb = () => {
     const calls: [string, Record<string, unknown>][] = [];
-    return { calls, andWhere: (sql: string, params: Record<string, unknown>) => (calls.push([sql, params]), undefined) };
+    return {
+      calls,
+      andWhere: (sql: string, params: Record<string, unknown>) => (calls.push([sql, params]), undefined),
+    };
   };
 
   it('adds one bracketed condition', () => {
@@ -94,7 +118,9 @@ describe('scopeToAbility and scopeToUserHasPerm', () => {
     const ability = createMongoAbility([]);
     scopeToUserHasPerm(qb as never, ability, undefined, 'Project', 'p');
     expect(qb.calls).toHaveLength(0);
-    expect(() => scopeToUserHasPerm(qb as never, ability, 'fly', 'Project', 'p')).toThrow(expect.objectContaining({ code: 'invalid_permission' }));
+    expect(() => scopeToUserHasPerm(qb as never, ability, 'fly', 'Project', 'p')).toThrow(
+      expect.objectContaining({ code: 'invalid_permission' }),
+    );
     scopeToUserHasPerm(qb as never, ability, 'update', 'Project', 'p');
     expect(qb.calls[0][0]).toBe('(1=0)');
   });

@@ -19,13 +19,24 @@ class Routes {
   undeclared() {}
 }
 
-const user: Principal = { type: 'user', id: 'u-1', name: 'alice', tokenKind: 'user', scopes: [], isStaff: false, isSupport: false };
+const user: Principal = {
+  type: 'user',
+  id: 'u-1',
+  name: 'alice',
+  tokenKind: 'user',
+  scopes: [],
+  isStaff: false,
+  isSupport: false,
+};
 
 function setup(grants: Grant[] = []) {
   let built = 0;
   const factory = { for: async (p: Principal) => (built++, buildAbility(p, grants)) } as unknown as AbilityFactory;
   const logged: unknown[][] = [];
-  const logger = { setContext: () => undefined, error: (...args: unknown[]) => void logged.push(args) } as unknown as PinoLogger;
+  const logger = {
+    setContext: () => undefined,
+    error: (...args: unknown[]) => void logged.push(args),
+  } as unknown as PinoLogger;
   const guard = new AuthorizationGuard(new Reflector(), factory, logger);
   const run = (method: keyof Routes, req: Record<string, unknown>) => {
     const request = Object.assign(req, { method: 'GET', originalUrl: '/x', params: req.params ?? {} });
@@ -47,8 +58,13 @@ describe('AuthorizationGuard', () => {
 
   it('refuses a route that declares nothing, even to staff', async () => {
     const s = setup();
-    await expect(s.run('undeclared', { principal: { ...user, isStaff: true } })).rejects.toMatchObject({ code: 'forbidden', status: 403 });
-    expect(s.logged).toEqual([[{ method: 'GET', path: '/x', handler: 'Routes.undeclared' }, expect.stringContaining('neither')]]);
+    await expect(s.run('undeclared', { principal: { ...user, isStaff: true } })).rejects.toMatchObject({
+      code: 'forbidden',
+      status: 403,
+    });
+    expect(s.logged).toEqual([
+      [{ method: 'GET', path: '/x', handler: 'Routes.undeclared' }, expect.stringContaining('neither')],
+    ]);
   });
 
   it('answers 401 when no principal reached a declared route', async () => {
@@ -68,6 +84,9 @@ describe('AuthorizationGuard', () => {
   it('on an object route, leaves 404-or-403 to the service when the caller reads the type, and answers 404 when it reads none', async () => {
     const member = setup([{ role: 'project_member', scopeType: 'project', scopeId: 'p-1', organizationId: 'o-1' }]);
     await expect(member.run('updateProject', { principal: user, params: { id: 'p-2' } })).resolves.toBe(true);
-    await expect(setup().run('updateProject', { principal: user, params: { id: 'p-2' } })).rejects.toMatchObject({ code: 'not_found', status: 404 });
+    await expect(setup().run('updateProject', { principal: user, params: { id: 'p-2' } })).rejects.toMatchObject({
+      code: 'not_found',
+      status: 404,
+    });
   });
 });

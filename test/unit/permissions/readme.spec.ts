@@ -6,7 +6,10 @@ const README = join(__dirname, '..', '..', '..', 'src', 'permissions', 'README.m
 
 /** The README's roles table, as roles.ts would write it. */
 function rolesTable(): string {
-  const rows = ROLES.map((r) => `| \`${r.name}\` | ${r.scopeType} | ${r.description} | ${r.permissions.map((p) => `${p.action} ${p.subject}`).join(', ')} |`);
+  const rows = ROLES.map(
+    (r) =>
+      `| \`${r.name}\` | ${r.scopeType} | ${r.description} | ${r.permissions.map((p) => `${p.action} ${p.subject}`).join(', ')} |`,
+  );
   return ['| Role | Scope | What it is for | Permissions |', '|---|---|---|---|', ...rows].join('\n');
 }
 

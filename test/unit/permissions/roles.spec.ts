@@ -12,7 +12,12 @@ const user = (over: Partial<Principal> = {}): Principal => ({
   isSupport: false,
   ...over,
 });
-const grant = (role: string, scopeType: Grant['scopeType'], scopeId: string, organizationId = 'org-1'): Grant => ({ role, scopeType, scopeId, organizationId });
+const grant = (role: string, scopeType: Grant['scopeType'], scopeId: string, organizationId = 'org-1'): Grant => ({
+  role,
+  scopeType,
+  scopeId,
+  organizationId,
+});
 
 describe('roles as code', () => {
   it('has no problems: unique snake_case names, one-line descriptions, subjects that live in the scope', () => {
@@ -39,7 +44,12 @@ describe('roles as code', () => {
   });
 
   it('reports a permission on a subject that does not live in the role scope', () => {
-    const bad: Role = { name: 'bad_role', description: 'Broken.', scopeType: 'project', permissions: [{ action: 'read', subject: 'AuditEvent' }] };
+    const bad: Role = {
+      name: 'bad_role',
+      description: 'Broken.',
+      scopeType: 'project',
+      permissions: [{ action: 'read', subject: 'AuditEvent' }],
+    };
     expect(roleProblems([...ROLES, bad])).toEqual([expect.stringContaining('bad_role: read AuditEvent')]);
     expect(roleProblems([ROLES[0], ROLES[0]])).toEqual([expect.stringContaining('duplicate')]);
   });
@@ -62,7 +72,9 @@ describe('buildAbility', () => {
     expect(a.can('read', asSubject('User', { id: 'u-1', organizationId: null }))).toBe(true);
     expect(a.can('read', asSubject('User', { id: 'u-2', organizationId: null }))).toBe(false);
     expect(a.can('cancel', asSubject('Job', { ownerType: 'user', ownerId: 'u-1', organizationId: null }))).toBe(true);
-    expect(a.can('cancel', asSubject('Job', { ownerType: 'service_account', ownerId: 'u-1', organizationId: null }))).toBe(false);
+    expect(
+      a.can('cancel', asSubject('Job', { ownerType: 'service_account', ownerId: 'u-1', organizationId: null })),
+    ).toBe(false);
     expect(a.can('retry', asSubject('Job', { ownerType: 'user', ownerId: 'u-1', organizationId: null }))).toBe(false);
   });
 
@@ -80,7 +92,12 @@ describe('buildAbility', () => {
     expect(a.can('delete', asSubject('Project', { id: 'p', organizationId: 'org-2' }))).toBe(false);
     expect(a.can('update', asSubject('Organization', { id: 'org-1' }))).toBe(true);
     expect(a.can('update', asSubject('Organization', { id: 'org-2' }))).toBe(false);
-    expect(a.can('manage_members', asSubject('Group', { id: 'g', organizationId: 'org-1', scopeType: 'project', scopeId: 'p' }))).toBe(true);
+    expect(
+      a.can(
+        'manage_members',
+        asSubject('Group', { id: 'g', organizationId: 'org-1', scopeType: 'project', scopeId: 'p' }),
+      ),
+    ).toBe(true);
   });
 
   it('scopes a project role to its project, its groups and its course accounts', () => {
@@ -88,11 +105,22 @@ describe('buildAbility', () => {
     expect(a.can('update', asSubject('Project', { id: 'p-1', organizationId: 'org-1' }))).toBe(true);
     expect(a.can('update', asSubject('Project', { id: 'p-2', organizationId: 'org-1' }))).toBe(false);
     expect(a.can('delete', asSubject('Project', { id: 'p-1', organizationId: 'org-1' }))).toBe(false);
-    expect(a.can('close', asSubject('CourseAccount', { id: 'c', organizationId: 'org-1', projectId: 'p-1' }))).toBe(true);
-    expect(a.can('close', asSubject('CourseAccount', { id: 'c', organizationId: 'org-1', projectId: 'p-2' }))).toBe(false);
-    expect(a.can('manage_members', asSubject('Group', { id: 'g', organizationId: 'org-1', scopeType: 'project', scopeId: 'p-1' }))).toBe(true);
+    expect(a.can('close', asSubject('CourseAccount', { id: 'c', organizationId: 'org-1', projectId: 'p-1' }))).toBe(
+      true,
+    );
+    expect(a.can('close', asSubject('CourseAccount', { id: 'c', organizationId: 'org-1', projectId: 'p-2' }))).toBe(
+      false,
+    );
+    expect(
+      a.can(
+        'manage_members',
+        asSubject('Group', { id: 'g', organizationId: 'org-1', scopeType: 'project', scopeId: 'p-1' }),
+      ),
+    ).toBe(true);
     // A program whose id happens to equal the project's is another scope.
-    expect(a.can('read', asSubject('Group', { id: 'g', organizationId: 'org-1', scopeType: 'program', scopeId: 'p-1' }))).toBe(false);
+    expect(
+      a.can('read', asSubject('Group', { id: 'g', organizationId: 'org-1', scopeType: 'program', scopeId: 'p-1' })),
+    ).toBe(false);
   });
 
   it('scopes a program role to its program', () => {
@@ -112,7 +140,11 @@ describe('buildAbility', () => {
 
   it('ignores a service account’s grants outside its organization, and unknown or mis-scoped roles', () => {
     const sa = user({ type: 'service_account', id: 'sa-1', organizationId: 'org-1' });
-    const a = buildAbility(sa, [grant('project_manager', 'project', 'p-1', 'org-2'), grant('no_such_role', 'project', 'p-3'), grant('project_manager', 'organization', 'org-1')]);
+    const a = buildAbility(sa, [
+      grant('project_manager', 'project', 'p-1', 'org-2'),
+      grant('no_such_role', 'project', 'p-3'),
+      grant('project_manager', 'organization', 'org-1'),
+    ]);
     expect(a.can('read', 'Project')).toBe(false);
     expect(a.can('read', asSubject('Organization', { id: 'org-1' }))).toBe(true);
     expect(a.can('read', asSubject('Organization', { id: 'org-2' }))).toBe(false);
@@ -143,9 +175,12 @@ describe('missingForRole', () => {
   it('lets an organization admin hand out every role in its organization', () => {
     const a = buildAbility(user(), [grant('organization_admin', 'organization', 'org-1')]);
     for (const role of ROLES) {
-      const scope = role.scopeType === 'organization' ? organization : { type: role.scopeType, id: 'x-1', organizationId: 'org-1' };
+      const scope =
+        role.scopeType === 'organization' ? organization : { type: role.scopeType, id: 'x-1', organizationId: 'org-1' };
       expect(missingForRole(a, role, scope)).toEqual([]);
-      expect(missingForRole(a, role, { ...scope, organizationId: 'org-2', id: scope.id === 'org-1' ? 'org-2' : scope.id })).not.toEqual([]);
+      expect(
+        missingForRole(a, role, { ...scope, organizationId: 'org-2', id: scope.id === 'org-1' ? 'org-2' : scope.id }),
+      ).not.toEqual([]);
     }
   });
 });

@@ -18,7 +18,11 @@ export class AddMemberDto {
   @IsUUID()
   principal_id: string;
 
-  @ApiPropertyOptional({ format: 'date-time', nullable: true, description: 'From then on the membership grants nothing. Null or absent: never.' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    nullable: true,
+    description: 'From then on the membership grants nothing. Null or absent: never.',
+  })
   @IsOptional()
   @IsTimestamp()
   expires_at?: string | null;
