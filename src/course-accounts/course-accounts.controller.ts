@@ -27,7 +27,7 @@ import {
 import type { Request, Response } from 'express';
 import type { Principal } from '../common/auth/principal';
 import { CurrentPrincipal } from '../common/decorators/current-principal.decorator';
-import { RequirePermission } from '../common/decorators/require-permission.decorator';
+import { RequirePermission } from '../permissions/require-permission.decorator';
 import { toPage } from '../common/pagination/pagination';
 import { RequestAbilities } from '../permissions/request-abilities.service';
 import { CourseAccountError } from './course-accounts.errors';

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { requireAccess } from '../permissions/access';
 import { containsPattern } from '../common/sql/contains-pattern';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -13,7 +14,6 @@ import { pageWindow } from '../common/pagination/pagination';
 import { JobsService } from '../jobs/jobs.service';
 import { AppAbility, asSubject } from '../permissions/ability';
 import { scopeToAbility } from '../permissions/ability-to-sql';
-import { assertCan } from '../permissions/assert-can';
 import { CourseAccount } from './course-account.entity';
 import { backendProject, CourseAccountProvisioner } from './course-account.provisioner';
 import { CourseAccountStateMachine } from './course-account.state-machine';
@@ -224,7 +224,7 @@ export class CourseAccountsService {
   /** Closes upstream, deactivates the user: CLOSED. A refused close leaves the account ERRED and answers 502. */
   async close(who: Principal, ability: AppAbility, id: string): Promise<void> {
     const { account } = await this.get(ability, id);
-    assertCan(ability, 'close', 'CourseAccount', account);
+    requireAccess(ability, 'close', 'CourseAccount', account);
     const { error } = await this.provisioner.close(account, { actor: who });
     if (error) {
       throw new CourseAccountError('backend_error', `The backend could not close the account: ${error.message}`, {
@@ -238,7 +238,7 @@ export class CourseAccountsService {
   /** ERRED → PENDING, and a job that runs the failed step again. */
   async retry(who: Principal, ability: AppAbility, id: string): Promise<AccountWithProject & { jobId: string }> {
     const { account, project } = await this.get(ability, id);
-    assertCan(ability, 'retry', 'CourseAccount', account);
+    requireAccess(ability, 'retry', 'CourseAccount', account);
     return this.db.transaction(async (tx) => {
       // What to run again is read from the moved row: a close begun since the read above made it `close`.
       const moved = await this.machine.transition(

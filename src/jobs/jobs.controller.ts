@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from
 import type { Request } from 'express';
 import type { Principal } from '../common/auth/principal';
 import { CurrentPrincipal } from '../common/decorators/current-principal.decorator';
-import { RequirePermission } from '../common/decorators/require-permission.decorator';
+import { RequirePermission } from '../permissions/require-permission.decorator';
 import { toPage } from '../common/pagination/pagination';
 import { RequestAbilities } from '../permissions/request-abilities.service';
 import { JobDto, JobPageDto, ListJobsQuery } from './dto/job.dto';

@@ -5,7 +5,7 @@ import { PinoLogger } from 'nestjs-pino';
 import type { Principal } from '../common/auth/principal';
 import { PRINCIPAL_KEY } from '../common/decorators/current-principal.decorator';
 import { IS_PUBLIC } from '../common/decorators/public.decorator';
-import { REQUIRED_PERMISSION, RequiredPermission } from '../common/decorators/require-permission.decorator';
+import { REQUIRED_PERMISSION, RequiredPermission } from './require-permission.decorator';
 import { CommonError } from '../common/errors/common.errors';
 import type { AppAbility } from './ability';
 import { AbilityFactory } from './ability.factory';
@@ -28,7 +28,7 @@ export function routeDeclaration(
  * Global, after authentication: may the caller do this? Deny by default — a route must carry
  * @RequirePermission(action, subject) or @Public(); one with neither is refused and logged.
  * The ability is built once per request and kept on it (see @CurrentAbility()). The check here is
- * per subject type ("in at least one scope"); services check the object with assertCan(), which
+ * per subject type ("in at least one scope"); services check the object with requireAccess(), which
  * every route on one object must call — the guard lets such a route through when the caller reads
  * objects of the type, so that the service answers 404 or 403 for that object.
  */
@@ -59,7 +59,7 @@ export class AuthorizationGuard implements CanActivate {
     const ability = (req[ABILITY_KEY] ??= await this.abilities.for(principal));
     if (ability.can(declared.action, declared.subject)) return true;
     // A route on one object (it has path parameters) must not answer 403 for an object the caller
-    // cannot see. If the caller reads some objects of the type, only the service's assertCan() can
+    // cannot see. If the caller reads some objects of the type, only the service's requireAccess() can
     // tell "unseen" (404) from "seen, not allowed" (403); if it reads none, the object is unseen.
     if (Object.keys(req.params ?? {}).length > 0) {
       if (ability.can('read', declared.subject)) return true;

@@ -1,9 +1,9 @@
 import { Controller, Get, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsUUID } from 'class-validator';
-import { RequirePermission } from '../common/decorators/require-permission.decorator';
+import { RequirePermission } from './require-permission.decorator';
 import type { Request } from 'express';
-import { allowedActions } from './assert-can';
+import { allowedActions } from './access';
 import { PermissionsError } from './permissions.errors';
 import { ROLES } from './roles';
 import { ACTIONS, Action, SCOPE_TYPES, ScopeType, SUBJECT_TYPES, SubjectType } from './subjects';

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
-import { RequirePermission } from '../../common/decorators/require-permission.decorator';
+import { RequirePermission } from '../../permissions/require-permission.decorator';
 import { AccountsError } from '../accounts.errors';
 import { ActivationOnly } from '../auth/activation-only.decorator';
 import type { AppAbility } from '../../permissions/ability';

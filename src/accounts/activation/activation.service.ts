@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { requireCreateIn } from '../../permissions/access';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomInt, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -6,7 +7,6 @@ import type { Principal } from '../../common/auth/principal';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import type { AppAbility } from '../../permissions/ability';
-import { assertCanCreateIn } from '../access';
 import { revokeSessionsOf } from '../auth/auth.service';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
@@ -163,7 +163,7 @@ export class ActivationService {
     rows: NewActivationRecordDto[],
   ): Promise<ActivationRowResult[]> {
     const org = await this.dataSource.manager.findOneBy(Organization, { id: organizationId });
-    assertCanCreateIn(ability, 'ActivationRecord', organizationId, Boolean(org));
+    requireCreateIn(ability, 'ActivationRecord', organizationId, Boolean(org));
     try {
       return await this.insertRecords(who, organizationId, rows);
     } catch (e) {

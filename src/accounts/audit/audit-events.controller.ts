@@ -4,7 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { IsOptional, IsString, IsUUID, Length } from 'class-validator';
 import type { Request } from 'express';
 import { Repository } from 'typeorm';
-import { RequirePermission } from '../../common/decorators/require-permission.decorator';
+import { RequirePermission } from '../../permissions/require-permission.decorator';
 import { Page, PageQuery, pageWindow, toPage } from '../../common/pagination/pagination';
 import { IsTimestamp } from '../../common/validation/is-timestamp';
 import type { AppAbility } from '../../permissions/ability';

@@ -17,7 +17,7 @@ import { publicUrl } from '../../config/load-settings';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { Public } from '../../common/decorators/public.decorator';
-import { RequirePermission } from '../../common/decorators/require-permission.decorator';
+import { RequirePermission } from '../../permissions/require-permission.decorator';
 import type { AppAbility } from '../../permissions/ability';
 import { AbilityFactory } from '../../permissions/ability.factory';
 import { CurrentAbility } from '../../permissions/current-ability.decorator';

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { requireAccess } from '../../permissions/access';
 import { containsPattern } from '../../common/sql/contains-pattern';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
@@ -8,7 +9,7 @@ import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { asSubject } from '../../permissions/ability';
 import { scopeToAbility } from '../../permissions/ability-to-sql';
-import { checked, checkedForChange } from '../access';
+import { checkedForChange } from '../access';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { CreateOrganizationDto, OrganizationQuery, UpdateOrganizationDto } from './organization.dto';
@@ -66,7 +67,7 @@ export class OrganizationsService {
   }
 
   async get(ability: AppAbility, id: string): Promise<Organization> {
-    return checked(ability, 'read', 'Organization', await this.orgs.findOneBy({ id }), 'Organization');
+    return requireAccess(ability, 'read', 'Organization', await this.orgs.findOneBy({ id }));
   }
 
   async create(who: Principal, ability: AppAbility, dto: CreateOrganizationDto): Promise<Organization> {
@@ -98,7 +99,7 @@ export class OrganizationsService {
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateOrganizationDto): Promise<Organization> {
     try {
       return await this.tx.run(async (tx) => {
-        const org = await checkedForChange(tx, Organization, { id }, ability, 'update', 'Organization', 'Organization');
+        const org = await checkedForChange(tx, Organization, { id }, ability, 'update', 'Organization');
         // null leaves a field as it is, as in the other PATCH routes; the columns are NOT NULL.
         const saved = await tx.save(Organization, { ...org, key: dto.key ?? org.key, name: dto.name ?? org.name });
         this.summaryCache.delete(id);
@@ -126,7 +127,7 @@ export class OrganizationsService {
     await this.tx.run(async (tx) => {
       // Locked first, so of concurrent deletes one deletes (and is audited) and the others find it gone,
       // and a project or service account being added meanwhile is either counted or refused.
-      const org = await checkedForChange(tx, Organization, { id }, ability, 'delete', 'Organization', 'Organization');
+      const org = await checkedForChange(tx, Organization, { id }, ability, 'delete', 'Organization');
       const [{ count }] = await tx.query(
         `SELECT (SELECT count(*) FROM projects WHERE organization_id = $1)
               + (SELECT count(*) FROM service_accounts WHERE organization_id = $1) AS count`,

@@ -1,4 +1,6 @@
+import type { Action } from '../../permissions/subjects';
 import { Injectable } from '@nestjs/common';
+import { requireAccess, requireCreateIn } from '../../permissions/access';
 import { containsPattern } from '../../common/sql/contains-pattern';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -9,7 +11,7 @@ import { pageWindow } from '../../common/pagination/pagination';
 import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { scopeToAbility } from '../../permissions/ability-to-sql';
-import { assertCanCreateIn, checked, checkedForChange } from '../access';
+import { checkedForChange } from '../access';
 import { GroupsService } from '../../permissions/groups/groups.service';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
@@ -112,13 +114,13 @@ export class ProjectsService {
   }
 
   /** A live (not deleted) project the caller can see, else 404. */
-  async get(ability: AppAbility, id: string, action = 'read'): Promise<Project> {
-    return checked(ability, action, 'Project', await this.projects.findOneBy({ id, deletedAt: IsNull() }), 'Project');
+  async get(ability: AppAbility, id: string, action: Action = 'read'): Promise<Project> {
+    return requireAccess(ability, action, 'Project', await this.projects.findOneBy({ id, deletedAt: IsNull() }));
   }
 
   async create(who: Principal, ability: AppAbility, dto: CreateProjectDto): Promise<Project> {
     const org = await this.projects.manager.findOneBy(Organization, { id: dto.organization });
-    assertCanCreateIn(ability, 'Project', dto.organization, Boolean(org));
+    requireCreateIn(ability, 'Project', dto.organization, Boolean(org));
     const kind = dto.kind ?? 'default';
     checkDates(kind, dto.start_date ?? null, dto.end_date ?? null);
     try {
@@ -158,15 +160,7 @@ export class ProjectsService {
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateProjectDto): Promise<Project> {
     return this.tx.run(async (tx) => {
-      const p = await checkedForChange(
-        tx,
-        Project,
-        { id, deletedAt: IsNull() },
-        ability,
-        'update',
-        'Project',
-        'Project',
-      );
+      const p = await checkedForChange(tx, Project, { id, deletedAt: IsNull() }, ability, 'update', 'Project');
       const next = {
         ...p,
         name: dto.name ?? p.name,

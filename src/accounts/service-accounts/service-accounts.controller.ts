@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
-import { RequirePermission } from '../../common/decorators/require-permission.decorator';
+import { RequirePermission } from '../../permissions/require-permission.decorator';
 import { Page, toPage } from '../../common/pagination/pagination';
 import type { AppAbility } from '../../permissions/ability';
 import { CurrentAbility } from '../../permissions/current-ability.decorator';

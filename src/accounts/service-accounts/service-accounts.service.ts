@@ -1,4 +1,6 @@
+import type { Action } from '../../permissions/subjects';
 import { Injectable } from '@nestjs/common';
+import { requireAccess, requireCreateIn } from '../../permissions/access';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { Brackets, EntityManager, IsNull, Repository } from 'typeorm';
@@ -10,7 +12,7 @@ import { Settings } from '../../config/settings.schema';
 import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { scopeToAbility } from '../../permissions/ability-to-sql';
-import { assertCanCreateIn, checked, checkedForChange } from '../access';
+import { checkedForChange } from '../access';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { digestsEqual, randomSecret, sha256Hex } from '../auth/secrets';
@@ -82,8 +84,8 @@ export class ServiceAccountsService {
     return qb.getManyAndCount();
   }
 
-  async get(ability: AppAbility, id: string, action = 'read'): Promise<ServiceAccount> {
-    return checked(ability, action, 'ServiceAccount', await this.accounts.findOneBy({ id }), 'Service account');
+  async get(ability: AppAbility, id: string, action: Action = 'read'): Promise<ServiceAccount> {
+    return requireAccess(ability, action, 'ServiceAccount', await this.accounts.findOneBy({ id }));
   }
 
   async create(
@@ -92,7 +94,7 @@ export class ServiceAccountsService {
     dto: CreateServiceAccountDto,
   ): Promise<{ account: ServiceAccount; secret: string }> {
     const org = await this.accounts.manager.findOneBy(Organization, { id: dto.organization });
-    assertCanCreateIn(ability, 'ServiceAccount', dto.organization, Boolean(org));
+    requireCreateIn(ability, 'ServiceAccount', dto.organization, Boolean(org));
     return this.tx.run(async (tx) => {
       const account = await tx.save(
         ServiceAccount,
@@ -122,15 +124,7 @@ export class ServiceAccountsService {
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateServiceAccountDto): Promise<ServiceAccount> {
     const result = await this.tx.run(async (tx) => {
-      const a = await checkedForChange(
-        tx,
-        ServiceAccount,
-        { id },
-        ability,
-        'update',
-        'ServiceAccount',
-        'Service account',
-      );
+      const a = await checkedForChange(tx, ServiceAccount, { id }, ability, 'update', 'ServiceAccount');
       const saved = await tx.save(ServiceAccount, {
         ...a,
         name: dto.name ?? a.name,
@@ -165,15 +159,7 @@ export class ServiceAccountsService {
     const result = await this.tx.run(async (tx) => {
       // Locked first, so rotations of one account (and a deactivation) run one after the other: each
       // sees the secrets the previous one left, and none adds a secret to a deactivated account.
-      const a = await checkedForChange(
-        tx,
-        ServiceAccount,
-        { id },
-        ability,
-        'rotate_secret',
-        'ServiceAccount',
-        'Service account',
-      );
+      const a = await checkedForChange(tx, ServiceAccount, { id }, ability, 'rotate_secret', 'ServiceAccount');
       if (!a.isActive) throw new AccountsError('inactive', 'The service account is deactivated.');
       await tx
         .createQueryBuilder()

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { requireAccess, requireCreateIn } from '../../permissions/access';
 import { containsPattern } from '../../common/sql/contains-pattern';
 import { randomUUID } from 'node:crypto';
 import { InjectRepository } from '@nestjs/typeorm';
@@ -10,7 +11,7 @@ import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { scopeToAbility } from '../../permissions/ability-to-sql';
 import { asSubject } from '../../permissions/ability';
-import { assertCanCreateIn, checked, checkedForChange } from '../access';
+import { checkedForChange } from '../access';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { Organization } from '../organizations/organization.entity';
@@ -183,7 +184,7 @@ export class UsersService {
   }
 
   async get(ability: AppAbility, id: string): Promise<User> {
-    return checked(ability, 'read', 'User', await this.users.findOneBy({ id }), 'User');
+    return requireAccess(ability, 'read', 'User', await this.users.findOneBy({ id }));
   }
 
   async create(who: Principal, ability: AppAbility, dto: CreateUserDto): Promise<User> {
@@ -191,7 +192,7 @@ export class UsersService {
       throw new AccountsError('forbidden', 'Only staff may create staff or support users.');
     if (dto.organization) {
       const org = await this.users.manager.findOneBy(Organization, { id: dto.organization });
-      assertCanCreateIn(ability, 'User', dto.organization, Boolean(org));
+      requireCreateIn(ability, 'User', dto.organization, Boolean(org));
     } else if (!ability.can('create', asSubject('User', { organizationId: null }))) {
       throw new AccountsError('forbidden', 'Only staff may create users outside an organization.');
     }
@@ -226,7 +227,7 @@ export class UsersService {
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateUserDto): Promise<User> {
     return this.tx.run(async (tx) => {
-      const u = await checkedForChange(tx, User, { id }, ability, 'update', 'User', 'User');
+      const u = await checkedForChange(tx, User, { id }, ability, 'update', 'User');
       if ((dto.is_staff !== undefined || dto.is_support !== undefined) && !who.isStaff) {
         throw new AccountsError('forbidden', 'Only staff may change staff or support flags.');
       }

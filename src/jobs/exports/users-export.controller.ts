@@ -1,11 +1,11 @@
 import { Controller, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { requireAccess } from '../../permissions/access';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
-import { RequirePermission } from '../../common/decorators/require-permission.decorator';
+import { RequirePermission } from '../../permissions/require-permission.decorator';
 import type { Request } from 'express';
 import { asSubject } from '../../permissions/ability';
-import { assertCan } from '../../permissions/assert-can';
 import { RequestAbilities } from '../../permissions/request-abilities.service';
 import { SubjectDirectory } from '../../permissions/subject-directory.service';
 import { JobDto } from '../dto/job.dto';
@@ -44,7 +44,7 @@ export class UsersExportController {
     }
     // The permission the job keeps requiring of its owner, checked here first.
     const permission = USERS_EXPORT.requires!({ organizationId });
-    assertCan(ability, permission.action, permission.subject, permission.object);
+    requireAccess(ability, permission.action, permission.subject, permission.object);
     const { id } = await this.jobs.enqueue(USERS_EXPORT, { organizationId }, { owner: who, organizationId });
     return this.jobs.get(who, id);
   }

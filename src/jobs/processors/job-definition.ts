@@ -1,4 +1,4 @@
-import type { SubjectType } from '../../permissions/subjects';
+import type { Action, SubjectType } from '../../permissions/subjects';
 
 /** The queue jobs go to unless their definition names another (long exports get their own). */
 export const DEFAULT_JOB_QUEUE = 'default';
@@ -9,7 +9,7 @@ export const DEFAULT_JOB_QUEUE = 'default';
  * those they had when they started it.
  */
 export interface JobPermission {
-  action: string;
+  action: Action;
   subject: SubjectType;
   /** The fields of the object the action is on, as `asSubject` takes them. */
   object: Record<string, unknown>;

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse,
 import type { Request } from 'express';
 import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
-import { RequirePermission } from '../../common/decorators/require-permission.decorator';
+import { RequirePermission } from '../require-permission.decorator';
 import { Page, toPage } from '../../common/pagination/pagination';
 import { RequestAbilities } from '../request-abilities.service';
 import { CreateGroupDto, GroupQuery, GroupView, UpdateGroupDto } from './dto/group.dto';

@@ -1,4 +1,6 @@
+import type { Action } from '../subjects';
 import { Injectable, OnModuleInit } from '@nestjs/common';
+import { requireAccess } from '../access';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
@@ -7,7 +9,6 @@ import { pageWindow } from '../../common/pagination/pagination';
 import { TransactionRunner } from '../../database/transaction';
 import { AppAbility, asSubject, missingForRole, Scope } from '../ability';
 import { scopeToAbility } from '../ability-to-sql';
-import { assertCan } from '../assert-can';
 import { PermissionsError } from '../permissions.errors';
 import { PERMISSIONS_AUDIT_EVENT, PermissionsAuditAction, PermissionsAuditEvent } from '../permissions.events';
 import { findRole, Role, ROLES } from '../roles';
@@ -63,7 +64,7 @@ export class GroupsService implements OnModuleInit {
   async get(ability: AppAbility, id: string): Promise<Group> {
     const group = await this.groups.findOneBy({ id });
     if (!group) throw new PermissionsError('not_found', 'Group not found.');
-    assertCan(ability, 'read', 'Group', groupFields(group));
+    requireAccess(ability, 'read', 'Group', groupFields(group));
     return group;
   }
 
@@ -297,7 +298,7 @@ export class GroupsService implements OnModuleInit {
   }
 
   /** Loads the group FOR UPDATE (so concurrent role changes and grants serialize) and checks the caller may change it. */
-  private async lockForChange(tx: EntityManager, ability: AppAbility, id: string, action: string): Promise<Group> {
+  private async lockForChange(tx: EntityManager, ability: AppAbility, id: string, action: Action): Promise<Group> {
     const group = await tx
       .getRepository(Group)
       .createQueryBuilder('g')
@@ -305,7 +306,7 @@ export class GroupsService implements OnModuleInit {
       .where('g.id = :id', { id })
       .getOne();
     if (!group) throw new PermissionsError('not_found', 'Group not found.');
-    assertCan(ability, action, 'Group', groupFields(group));
+    requireAccess(ability, action, 'Group', groupFields(group));
     const role = findRole(group.role);
     if (role) this.assertHoldsRole(ability, role, scopeOf(group));
     return group;

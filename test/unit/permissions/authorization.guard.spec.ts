@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { PinoLogger } from 'nestjs-pino';
 import type { Principal } from '../../../src/common/auth/principal';
 import { Public } from '../../../src/common/decorators/public.decorator';
-import { RequirePermission } from '../../../src/common/decorators/require-permission.decorator';
+import { RequirePermission } from '../../../src/permissions/require-permission.decorator';
 import { buildAbility, Grant } from '../../../src/permissions/ability';
 import type { AbilityFactory } from '../../../src/permissions/ability.factory';
 import { AuthorizationGuard } from '../../../src/permissions/authorization.guard';
