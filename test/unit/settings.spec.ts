@@ -293,16 +293,14 @@ describe('loadSettings', () => {
       expect(message).not.toContain('tok-9912');
     });
 
-    it.each([
-      'gs://settings-bucket/campus.yaml',
-      'sm://projects/campus/secrets/settings',
-      'ftp://files.example.edu/campus.yaml',
-      'vault://kv/campus',
-    ])('refuses the unsupported scheme of %s, naming the URL', async (url) => {
-      const message = await failure(load({ EXTRA_SETTINGS_URLS: url }));
-      expect(message).toContain(url);
-      expect(message).toMatch(/unsupported scheme/);
-    });
+    it.each(['ftp://files.example.edu/campus.yaml', 'consul://kv/campus', 'DATABASE_URL=azkv://campus/db-url'])(
+      'refuses the unsupported scheme of %s, naming the URL',
+      async (url) => {
+        const message = await failure(load({ EXTRA_SETTINGS_URLS: url }));
+        expect(message).toContain(url);
+        expect(message).toMatch(/unsupported scheme/);
+      },
+    );
 
     it('refuses a missing file, naming it', async () => {
       const missing = join(dir, 'missing.yaml');
