@@ -26,8 +26,8 @@ export interface LoadSettingsOptions {
 
 const EXTERNAL_PREFIX = 'EXTERNAL_SETTING_';
 
-/** `SETTING=SOURCE`: an entry that sets one setting to the value read, instead of a mapping. */
-const SINGLE_SETTING_ENTRY = /^([A-Z][A-Z0-9_]*)=(.+)$/s;
+/** `SETTING=SOURCE`: an entry that sets one setting (named case-insensitively) to the value read, instead of a mapping. */
+const SINGLE_SETTING_ENTRY = /^([A-Za-z][A-Za-z0-9_]*)=(.+)$/s;
 
 function safeHref(url: string): string | undefined {
   try {
@@ -64,7 +64,7 @@ function explainFailure(e: unknown, ref: string, signal: AbortSignal, timeoutMs:
  */
 async function readEntry(entry: string, known: RawSettings, into: RawSettings): Promise<void> {
   const single = SINGLE_SETTING_ENTRY.exec(entry);
-  const setting = single?.[1];
+  const setting = single?.[1].toUpperCase();
   const ref = single ? single[2].trim() : entry;
   if (setting !== undefined && !isSettingName(setting)) {
     throw new SettingsError(`EXTRA_SETTINGS_URLS entry ${redactUrl(ref)}: unknown setting ${setting}`);

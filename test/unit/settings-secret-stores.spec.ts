@@ -82,6 +82,9 @@ describe('loadSettings from secret stores', () => {
   };
 
   describe('gs:// (Google Cloud Storage through STORAGE_EMULATOR_HOST)', () => {
+    // Loaded up front, so that a timeout test measures the request rather than loading the client.
+    beforeAll(() => import('@google-cloud/storage'));
+
     const useEmulator = (server: LocalHttpServer) => {
       process.env.STORAGE_EMULATOR_HOST = `${server.origin}/storage/v1`;
     };
@@ -112,6 +115,9 @@ describe('loadSettings from secret stores', () => {
       useEmulator(gcs);
       const s = await load({ EXTRA_SETTINGS_URLS: 'KEY_ENCRYPTION_SECRET=gs://campus-keys/key-encryption' });
       expect(s.KEY_ENCRYPTION_SECRET).toBe(secret);
+      // Setting names are case-insensitive here as in documents.
+      const lower = await load({ EXTRA_SETTINGS_URLS: 'key_encryption_secret=gs://campus-keys/key-encryption' });
+      expect(lower.KEY_ENCRYPTION_SECRET).toBe(secret);
     });
 
     it('names the URL when the object does not exist', async () => {
@@ -154,6 +160,9 @@ describe('loadSettings from secret stores', () => {
   });
 
   describe('sm:// (Google Secret Manager through GOOGLE_SECRET_MANAGER_ENDPOINT)', () => {
+    // Loaded up front, so that a timeout test measures the request rather than loading the client.
+    beforeAll(() => import('@google-cloud/secret-manager'));
+
     const READER = 'settings-reader@campus.iam.gserviceaccount.com';
 
     /** Application default credentials: a service-account key file named by GOOGLE_APPLICATION_CREDENTIALS. */
@@ -302,6 +311,9 @@ describe('loadSettings from secret stores', () => {
   });
 
   describe('awssm:// (AWS Secrets Manager through AWS_SECRETS_MANAGER_ENDPOINT)', () => {
+    // Loaded up front, so that a timeout test measures the request rather than loading the client.
+    beforeAll(() => import('@aws-sdk/client-secrets-manager'));
+
     const READER_KEY = 'AKIDSECRETSREADER';
     const SECRET_KEY = 'aws-secret-key-for-the-settings-test';
 

@@ -302,6 +302,21 @@ describe('loadSettings', () => {
       },
     );
 
+    it('refuses a SETTING=SOURCE entry naming an unknown setting', async () => {
+      const message = await failure(load({ EXTRA_SETTINGS_URLS: 'NOT_A_SETTING=sm://campus/settings' }));
+      expect(message).toBe('EXTRA_SETTINGS_URLS entry sm://campus/settings: unknown setting NOT_A_SETTING');
+    });
+
+    it('sets one setting to the whole content of a SETTING=SOURCE entry, in the order listed', async () => {
+      const secret = await file('admin-password.txt', 'p@ss: [word] #not-a-comment\n');
+      const later = await file('later.yaml', 'BOOTSTRAP_ADMIN_PASSWORD: from-later-document\n');
+      expect((await load({ EXTRA_SETTINGS_URLS: `BOOTSTRAP_ADMIN_PASSWORD=${secret}` })).BOOTSTRAP_ADMIN_PASSWORD).toBe(
+        'p@ss: [word] #not-a-comment',
+      );
+      const both = await load({ EXTRA_SETTINGS_URLS: `BOOTSTRAP_ADMIN_PASSWORD=${secret},${later}` });
+      expect(both.BOOTSTRAP_ADMIN_PASSWORD).toBe('from-later-document');
+    });
+
     it('refuses a missing file, naming it', async () => {
       const missing = join(dir, 'missing.yaml');
       const message = await failure(load({ EXTRA_SETTINGS_URLS: missing }));
