@@ -48,11 +48,21 @@ function beforeAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
+/** The code (ECONNREFUSED, ENOTFOUND…) of the error or of what caused it: clients wrap network errors differently. */
+function systemCode(e: unknown): string | undefined {
+  let cause = e as { code?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; typeof cause === 'object' && cause !== null && depth < 5; depth++) {
+    if (typeof cause.code === 'string') return cause.code;
+    cause = cause.cause as typeof cause;
+  }
+  return undefined;
+}
+
 /** Why an entry could not be read, as safe to print: the library's words, with the URL only in its redacted form. */
 function explainFailure(e: unknown, ref: string, signal: AbortSignal, timeoutMs: number): string {
   if (signal.aborted) return `timed out after ${timeoutMs} ms`;
-  const err = e as Error & { code?: unknown };
-  let why = err.name === 'TimeoutError' ? 'timed out' : typeof err.code === 'string' ? err.code : err.message;
+  const err = e as Error;
+  let why = err.name === 'TimeoutError' ? 'timed out' : (systemCode(err) ?? err.message);
   // A library's message may repeat the URL; only the redacted form is ever shown.
   for (const raw of [ref, safeHref(ref)]) if (raw) why = why.split(raw).join(redactUrl(ref));
   return why;

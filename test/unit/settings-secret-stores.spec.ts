@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSettings, SettingsError } from '../../src/config/load-settings';
-import { LocalHttpServer, startLocalHttpServer } from '../utils/local-http';
+import { closedPort, LocalHttpServer, startLocalHttpServer } from '../utils/local-http';
 import {
   newServiceAccountKey,
   startFakeAwsSecretsManager,
@@ -569,6 +569,38 @@ describe('loadSettings from secret stores', () => {
       );
       expect(remote).toMatch(/VAULT_ADDR may use plain http:\/\/ only for loopback hosts/);
     });
+  });
+
+  it.each([
+    ['gs://campus-settings/campus.yaml', (origin: string) => ({ STORAGE_EMULATOR_HOST: `${origin}/storage/v1` }), {}],
+    ['sm://campus/settings', () => ({}), (origin: string) => ({ GOOGLE_SECRET_MANAGER_ENDPOINT: origin })],
+    [
+      'awssm://campus/settings',
+      () => ({ AWS_ACCESS_KEY_ID: 'AKIDUNREACHABLE', AWS_SECRET_ACCESS_KEY: 'unreachable-secret-key' }),
+      (origin: string) => ({ AWS_SECRETS_MANAGER_ENDPOINT: origin, AWS_SECRETS_MANAGER_REGION: 'eu-west-2' }),
+    ],
+    ['vault://kv/campus', () => ({}), (origin: string) => ({ VAULT_ADDR: origin, VAULT_TOKEN: 'hvs.unreachable' })],
+  ] as const)('names %s and the refused connection when the store is not running', async (url, clientEnv, settings) => {
+    const origin = `http://127.0.0.1:${await closedPort()}`;
+    if (url.startsWith('sm://')) {
+      const { key } = newServiceAccountKey('settings-reader@campus.iam.gserviceaccount.com');
+      const keyFile = join(dir, 'key.json');
+      await writeFile(keyFile, JSON.stringify(key));
+      process.env.GOOGLE_APPLICATION_CREDENTIALS = keyFile;
+    }
+    Object.assign(process.env, clientEnv(origin));
+    const message = await failure(
+      load({
+        EXTRA_SETTINGS_URLS: url,
+        EXTRA_SETTINGS_TIMEOUT_MS: '3000',
+        ...(typeof settings === 'function' ? settings(origin) : settings),
+      }),
+    );
+    expect(message).toMatch(
+      new RegExp(
+        `^EXTRA_SETTINGS_URLS document ${url}: cannot be read \\(.*ECONNREFUSED.*\\); it would have set the settings it holds$`,
+      ),
+    );
   });
 
   it('reaches a store with settings from an earlier entry, and applies entries in order', async () => {

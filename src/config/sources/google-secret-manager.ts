@@ -26,7 +26,8 @@ function endpointOptions(endpoint: string | undefined): { apiEndpoint?: string; 
 
 /**
  * `sm://PROJECT/SECRET#VERSION`: a Google Secret Manager secret version, read with application
- * default credentials over the client's HTTP/1.1 REST transport (no gRPC channel at start-up).
+ * default credentials over the client's HTTP/1.1 REST transport (`fallback`), so that the path
+ * tested against a local fake is the one deployments take.
  */
 export const readGoogleSecret: SettingsSource = async ({ ref, signal, timeoutMs, get }) => {
   const name = versionName(ref);
@@ -38,11 +39,13 @@ export const readGoogleSecret: SettingsSource = async ({ ref, signal, timeoutMs,
     ...endpointOptions(get('GOOGLE_SECRET_MANAGER_ENDPOINT')),
   });
   try {
+    // Loading the client may have used up the time already.
     signal.throwIfAborted();
     const [version] = await client.accessSecretVersion({ name }, { timeout: timeoutMs, maxRetries: 0 });
     const data = version.payload?.data;
     if (data === null || data === undefined) throw new Error('the secret version has no payload');
-    return typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
+    // Bytes arrive decoded; protobuf's string form of bytes would be base64.
+    return (typeof data === 'string' ? Buffer.from(data, 'base64') : Buffer.from(data)).toString('utf8');
   } catch (e) {
     throw describeGoogleError(e);
   } finally {
