@@ -34,7 +34,7 @@ export const readAwsSecret: SettingsSource = async ({ ref, signal, get }) => {
   } catch (e) {
     // The SDK's errors are named for what went wrong (ResourceNotFoundException, AccessDeniedException…).
     const err = e as Error;
-    throw signal.aborted || err.name === 'Error' ? err : new Error(`${err.name}: ${err.message}`);
+    throw signal.aborted || err.name === 'Error' ? err : new Error(`${err.name}: ${err.message}`, { cause: err });
   } finally {
     client.destroy();
   }
