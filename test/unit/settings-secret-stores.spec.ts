@@ -571,37 +571,35 @@ describe('loadSettings from secret stores', () => {
     });
   });
 
-  it.each([
-    ['gs://campus-settings/campus.yaml', (origin: string) => ({ STORAGE_EMULATOR_HOST: `${origin}/storage/v1` }), {}],
-    ['sm://campus/settings', () => ({}), (origin: string) => ({ GOOGLE_SECRET_MANAGER_ENDPOINT: origin })],
-    [
-      'awssm://campus/settings',
-      () => ({ AWS_ACCESS_KEY_ID: 'AKIDUNREACHABLE', AWS_SECRET_ACCESS_KEY: 'unreachable-secret-key' }),
-      (origin: string) => ({ AWS_SECRETS_MANAGER_ENDPOINT: origin, AWS_SECRETS_MANAGER_REGION: 'eu-west-2' }),
-    ],
-    ['vault://kv/campus', () => ({}), (origin: string) => ({ VAULT_ADDR: origin, VAULT_TOKEN: 'hvs.unreachable' })],
-  ] as const)('names %s and the refused connection when the store is not running', async (url, clientEnv, settings) => {
-    const origin = `http://127.0.0.1:${await closedPort()}`;
-    if (url.startsWith('sm://')) {
-      const { key } = newServiceAccountKey('settings-reader@campus.iam.gserviceaccount.com');
+  /** Points each store's client at `origin` (through process.env or settings) and returns the settings. */
+  const reach: Record<string, (origin: string) => Promise<Record<string, string>>> = {
+    gs: async (origin) => {
+      process.env.STORAGE_EMULATOR_HOST = `${origin}/storage/v1`;
+      return {};
+    },
+    sm: async (origin) => {
       const keyFile = join(dir, 'key.json');
-      await writeFile(keyFile, JSON.stringify(key));
+      await writeFile(keyFile, JSON.stringify(newServiceAccountKey('reader@campus.iam.gserviceaccount.com').key));
       process.env.GOOGLE_APPLICATION_CREDENTIALS = keyFile;
-    }
-    Object.assign(process.env, clientEnv(origin));
-    const message = await failure(
-      load({
-        EXTRA_SETTINGS_URLS: url,
-        EXTRA_SETTINGS_TIMEOUT_MS: '3000',
-        ...(typeof settings === 'function' ? settings(origin) : settings),
-      }),
-    );
-    expect(message).toMatch(
-      new RegExp(
-        `^EXTRA_SETTINGS_URLS document ${url}: cannot be read \\(.*ECONNREFUSED.*\\); it would have set the settings it holds$`,
-      ),
-    );
-  });
+      return { GOOGLE_SECRET_MANAGER_ENDPOINT: origin };
+    },
+    awssm: async (origin) => {
+      process.env.AWS_ACCESS_KEY_ID = 'AKIDUNREACHABLE';
+      process.env.AWS_SECRET_ACCESS_KEY = 'unreachable-secret-key';
+      return { AWS_SECRETS_MANAGER_ENDPOINT: origin, AWS_SECRETS_MANAGER_REGION: 'eu-west-2' };
+    },
+    vault: async (origin) => ({ VAULT_ADDR: origin, VAULT_TOKEN: 'hvs.unreachable' }),
+  };
+
+  it.each(['gs://campus-settings/campus.yaml', 'sm://campus/settings', 'awssm://campus/settings', 'vault://kv/campus'])(
+    'names %s and the refused connection when the store is not running',
+    async (url) => {
+      const settings = await reach[url.split(':')[0]](`http://127.0.0.1:${await closedPort()}`);
+      const message = await failure(load({ ...settings, EXTRA_SETTINGS_URLS: url, EXTRA_SETTINGS_TIMEOUT_MS: '3000' }));
+      expect(message).toMatch(/cannot be read \(.*ECONNREFUSED.*\); it would have set the settings it holds$/);
+      expect(message.startsWith(`EXTRA_SETTINGS_URLS document ${url}: `)).toBe(true);
+    },
+  );
 
   it('reaches a store with settings from an earlier entry, and applies entries in order', async () => {
     const TOKEN = 'hvs.from-an-earlier-document';
