@@ -1,22 +1,19 @@
-import { readFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseDotenv } from 'dotenv';
 import { parse as parseYaml } from 'yaml';
-import { SETTINGS_SCHEMA, SettingName, Settings, SettingSpec } from './settings.schema';
+import { SETTINGS_SCHEMA, SettingName, Settings } from './settings.schema';
+import {
+  isSettingName,
+  RawSettings,
+  redactUrl,
+  settingValue,
+  SettingsError,
+  yamlValueToString,
+} from './setting-values';
+import { SETTINGS_SOURCES } from './sources';
 
-/** Raised for any setting problem; the message names the setting and where it came from, never a secret value. */
-export class SettingsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SettingsError';
-  }
-}
-
-type Raw = { value: string; source: string };
-type RawSettings = Partial<Record<SettingName, Raw>>;
+export { SettingsError } from './setting-values';
 
 export interface LoadSettingsOptions {
   /** Environment to read (default: process.env). */
@@ -29,31 +26,8 @@ export interface LoadSettingsOptions {
 
 const EXTERNAL_PREFIX = 'EXTERNAL_SETTING_';
 
-function isSettingName(name: string): name is SettingName {
-  return Object.prototype.hasOwnProperty.call(SETTINGS_SCHEMA, name);
-}
-
-/** A YAML value as the string the environment would carry. */
-function yamlValueToString(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  // Structured values (e.g. TRUSTED_ISSUERS) travel as JSON, which is also valid YAML.
-  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null))
-    return value.map(String).join(',');
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
-}
-
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    if (u.username) u.username = '***';
-    u.search = u.search ? '?…' : '';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
+/** `SETTING=SOURCE`: an entry that sets one setting (named case-insensitively) to the value read, instead of a mapping. */
+const SINGLE_SETTING_ENTRY = /^([A-Za-z][A-Za-z0-9_]*)=(.+)$/s;
 
 function safeHref(url: string): string | undefined {
   try {
@@ -63,81 +37,74 @@ function safeHref(url: string): string | undefined {
   }
 }
 
-function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  return host === '::1';
-}
-
-async function fetchHttpDocument(ref: string, timeoutMs: number): Promise<string> {
-  const url = new URL(ref);
-  const headers: Record<string, string> = {};
-  // fetch refuses credentials in the URL (and would print them in its error); they are sent as Basic auth.
-  if (url.username || url.password) {
-    const user = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-    headers.authorization = `Basic ${Buffer.from(user).toString('base64')}`;
-    url.username = '';
-    url.password = '';
-  }
-  let res: Response;
-  try {
-    res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
-  } catch (e) {
-    // fetch only says "fetch failed"; the cause says why (ECONNREFUSED, a TLS error, an unknown host…).
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    if (!cause) throw e;
-    throw Object.assign(new Error(cause.message ?? 'fetch failed'), { code: cause.code });
-  }
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  return res.text();
-}
-
-async function fetchS3Document(url: URL, layer: RawSettings, timeoutMs: number): Promise<string> {
-  const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
-  const bucket = url.hostname;
-  const key = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (!bucket || !key) throw new Error('expected s3://bucket/key');
-  const client = new S3Client({
-    region: layer.S3_REGION?.value ?? SETTINGS_SCHEMA.S3_REGION.default,
-    endpoint: layer.S3_ENDPOINT?.value || undefined,
-    forcePathStyle: /^(1|true|yes|on)$/i.test(layer.S3_FORCE_PATH_STYLE?.value ?? ''),
+/** Settles as `work` does, or rejects once `signal` aborts, whichever comes first. */
+function beforeAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
   });
-  const signal = AbortSignal.timeout(timeoutMs);
-  try {
-    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
-    if (!out.Body) throw new Error('empty object');
-    return await out.Body.transformToString('utf8');
-  } catch (e) {
-    // The SDK reports "Request aborted"; the reason is the timeout.
-    throw signal.aborted ? signal.reason : e;
-  } finally {
-    client.destroy();
-  }
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
-/** Reads one EXTRA_SETTINGS_URLS entry. `layer` is what is known so far (for S3 endpoint and timeout). */
-async function readSettingsDocument(ref: string, layer: RawSettings): Promise<string> {
-  const timeoutMs = Number(layer.EXTRA_SETTINGS_TIMEOUT_MS?.value ?? SETTINGS_SCHEMA.EXTRA_SETTINGS_TIMEOUT_MS.default);
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(ref)?.[1]?.toLowerCase();
-  if (!scheme) return readFile(resolve(ref), 'utf8');
-  const url = new URL(ref);
-  switch (scheme) {
-    case 'file':
-      return readFile(fileURLToPath(url), 'utf8');
-    case 'https':
-      return fetchHttpDocument(ref, timeoutMs);
-    case 'http':
-      // Plain HTTP would let anyone on the path rewrite settings; it is only accepted from this machine.
-      if (!isLoopback(url.hostname)) throw new Error('plain http:// is only accepted for loopback hosts; use https://');
-      return fetchHttpDocument(ref, timeoutMs);
-    case 's3':
-      return fetchS3Document(url, layer, timeoutMs);
-    default:
-      throw new SettingsError(
-        `EXTRA_SETTINGS_URLS: unsupported scheme "${scheme}://" in ${redactUrl(ref)} (supported: file://, bare paths, https://, s3://)`,
-      );
+/** The code (ECONNREFUSED, ENOTFOUND…) of the error or of what caused it: clients wrap network errors differently. */
+function systemCode(e: unknown): string | undefined {
+  let cause = e as { code?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; typeof cause === 'object' && cause !== null && depth < 5; depth++) {
+    if (typeof cause.code === 'string') return cause.code;
+    cause = cause.cause as typeof cause;
   }
+  return undefined;
+}
+
+/** Why an entry could not be read, as safe to print: the library's words, with the URL only in its redacted form. */
+function explainFailure(e: unknown, ref: string, signal: AbortSignal, timeoutMs: number): string {
+  if (signal.aborted) return `timed out after ${timeoutMs} ms`;
+  const err = e as Error;
+  let why = err.name === 'TimeoutError' ? 'timed out' : (systemCode(err) ?? err.message);
+  // A library's message may repeat the URL; only the redacted form is ever shown.
+  for (const raw of [ref, safeHref(ref)]) if (raw) why = why.split(raw).join(redactUrl(ref));
+  return why;
+}
+
+/**
+ * Reads one EXTRA_SETTINGS_URLS entry into `into`. `known` is every other layer plus the documents
+ * read so far: what the source needs (endpoints, credentials, the timeout) may come from any of them.
+ */
+async function readEntry(entry: string, known: RawSettings, into: RawSettings): Promise<void> {
+  const single = SINGLE_SETTING_ENTRY.exec(entry);
+  const setting = single?.[1].toUpperCase();
+  const ref = single ? single[2].trim() : entry;
+  if (setting !== undefined && !isSettingName(setting)) {
+    throw new SettingsError(`EXTRA_SETTINGS_URLS entry ${redactUrl(ref)}: unknown setting ${setting}`);
+  }
+  const shown = setting ? `${setting}=${redactUrl(ref)}` : redactUrl(ref);
+  const source = `EXTRA_SETTINGS_URLS ${setting ? 'entry' : 'document'} ${shown}`;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(ref)?.[1]?.toLowerCase() ?? 'file';
+  const read = SETTINGS_SOURCES[scheme];
+  if (!read) {
+    const supported = Object.keys(SETTINGS_SOURCES).map((s) => `${s}://`);
+    throw new SettingsError(
+      `EXTRA_SETTINGS_URLS: unsupported scheme "${scheme}://" in ${shown} (supported: bare paths, ${supported.join(', ')})`,
+    );
+  }
+  const timeoutMs = settingValue('EXTRA_SETTINGS_TIMEOUT_MS', known) as number;
+  const signal = AbortSignal.timeout(timeoutMs);
+  let text: string;
+  try {
+    const get = <K extends SettingName>(name: K) => settingValue(name, known) as Settings[K];
+    text = await beforeAbort(read({ ref, setting, timeoutMs, signal, get }), signal);
+  } catch (e) {
+    // A setting the source needs is missing or invalid: said as such, with the entry it was needed for.
+    if (e instanceof SettingsError) throw new SettingsError(`${source}: ${e.message}`);
+    const target = setting ?? 'the settings it holds';
+    throw new SettingsError(
+      `${source}: cannot be read (${explainFailure(e, ref, signal, timeoutMs)}); it would have set ${target}`,
+    );
+  }
+  if (setting) into[setting] = { value: text, source };
+  else applyDocument(into, text, source);
 }
 
 function applyDocument(target: RawSettings, text: string, source: string): void {
@@ -159,45 +126,6 @@ function applyDocument(target: RawSettings, text: string, source: string): void 
     } catch (e) {
       throw new SettingsError(`Invalid setting ${name} from ${source}: ${(e as Error).message}`);
     }
-  }
-}
-
-function convert(name: SettingName, spec: SettingSpec, raw: Raw): unknown {
-  const fail = (why: string): never => {
-    const shown = spec.secret ? '' : ` (got "${raw.value.length > 80 ? raw.value.slice(0, 80) + '…' : raw.value}")`;
-    throw new SettingsError(`Invalid setting ${name} from ${raw.source}: ${why}${shown}`);
-  };
-  const value = raw.value.trim();
-  switch (spec.kind) {
-    case 'string':
-      return value;
-    case 'int':
-    case 'duration_ms': {
-      if (!/^-?\d+$/.test(value)) return fail('expected a whole number');
-      const n = Number(value);
-      if (spec.min !== undefined && n < spec.min) return fail(`must be at least ${spec.min}`);
-      if (spec.max !== undefined && n > spec.max) return fail(`must be at most ${spec.max}`);
-      return n;
-    }
-    case 'bool':
-      if (/^(1|true|yes|on)$/i.test(value)) return true;
-      if (/^(0|false|no|off)$/i.test(value)) return false;
-      return fail('expected true or false');
-    case 'enum':
-      if (!spec.values?.includes(value)) return fail(`expected one of ${spec.values?.join(', ')}`);
-      return value;
-    case 'list':
-      return value
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-    case 'url':
-      try {
-        new URL(value);
-      } catch {
-        return fail('expected a URL');
-      }
-      return value;
   }
 }
 
@@ -238,36 +166,25 @@ export async function loadSettings(options: LoadSettingsOptions = {}): Promise<S
   const fromOverrides: RawSettings = {};
   pickKnown(options.overrides ?? {}, 'overrides', fromOverrides);
 
-  // The document list (and how to reach S3) comes from every layer except the documents themselves.
+  // The list comes from every layer except the documents themselves.
   const bootstrap: RawSettings = { ...fromDotenv, ...fromEnv, ...fromExternal, ...fromOverrides };
   const fromDocuments: RawSettings = {};
-  const refs = (bootstrap.EXTRA_SETTINGS_URLS?.value ?? '')
+  const entries = (bootstrap.EXTRA_SETTINGS_URLS?.value ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  for (const ref of refs) {
-    const source = `EXTRA_SETTINGS_URLS document ${redactUrl(ref)}`;
-    let text: string;
-    try {
-      text = await readSettingsDocument(ref, { ...fromDotenv, ...fromDocuments, ...fromEnv, ...fromExternal });
-    } catch (e) {
-      if (e instanceof SettingsError) throw e;
-      const err = e as Error & { code?: string };
-      let why = err.name === 'TimeoutError' ? 'timed out' : (err.code ?? err.message);
-      // A library's message may repeat the URL; only the redacted form is ever shown.
-      for (const raw of [ref, safeHref(ref)]) if (raw) why = why.split(raw).join(redactUrl(ref));
-      throw new SettingsError(`${source}: cannot be read (${why})`);
-    }
-    applyDocument(fromDocuments, text, source);
+  for (const entry of entries) {
+    await readEntry(
+      entry,
+      { ...fromDotenv, ...fromDocuments, ...fromEnv, ...fromExternal, ...fromOverrides },
+      fromDocuments,
+    );
   }
 
   const merged: RawSettings = { ...fromDotenv, ...fromDocuments, ...fromEnv, ...fromExternal, ...fromOverrides };
   const out: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(SETTINGS_SCHEMA) as [SettingName, SettingSpec][]) {
-    const raw = merged[name];
-    if (raw !== undefined && raw.value.trim() !== '') out[name] = convert(name, spec, raw);
-    else if (spec.default !== undefined) out[name] = convert(name, spec, { value: spec.default, source: 'default' });
-    else out[name] = undefined;
+  for (const name of Object.keys(SETTINGS_SCHEMA) as SettingName[]) {
+    out[name] = settingValue(name, merged);
   }
   checkTogether(out as unknown as Settings);
   return Object.freeze(out) as Settings;

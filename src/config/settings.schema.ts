@@ -100,13 +100,13 @@ export const SETTINGS_SCHEMA = {
     kind: 'list',
     default: '',
     description:
-      'Comma-separated YAML documents of settings applied in order: `file://…`, bare paths, `https://…`, `s3://bucket/key`.',
+      'Comma-separated sources of settings applied in order: `file://…`, bare paths, `https://…`, `s3://BUCKET/KEY`, `gs://BUCKET/OBJECT`, `sm://PROJECT/SECRET#VERSION`, `awssm://SECRET-ID#VERSION-STAGE`, `vault://MOUNT/PATH#FIELD`. Each holds a YAML mapping of settings; an entry written `SETTING=SOURCE` sets that one setting to the value read.',
   },
   EXTRA_SETTINGS_TIMEOUT_MS: {
     kind: 'duration_ms',
     default: '5000',
     min: 100,
-    description: 'Timeout for fetching each `https://` or `s3://` settings document.',
+    description: 'Timeout for reading each EXTRA_SETTINGS_URLS entry from a server (everything but local files).',
   },
   S3_ENDPOINT: {
     kind: 'url',
@@ -118,6 +118,42 @@ export const SETTINGS_SCHEMA = {
     kind: 'bool',
     default: 'false',
     description: 'Path-style S3 URLs (most S3-compatible stores).',
+  },
+  GOOGLE_SECRET_MANAGER_ENDPOINT: {
+    kind: 'url',
+    description:
+      'Endpoint of Google Secret Manager for `sm://` entries, e.g. a Private Service Connect endpoint or a local emulator (plain `http://` only on loopback). Unset: secretmanager.googleapis.com. Credentials: application default credentials.',
+  },
+  AWS_SECRETS_MANAGER_ENDPOINT: {
+    kind: 'url',
+    description:
+      'Endpoint of AWS Secrets Manager for `awssm://` entries (a VPC endpoint, LocalStack…). Unset: the regional AWS endpoint. Credentials from the AWS default chain.',
+  },
+  AWS_SECRETS_MANAGER_REGION: {
+    kind: 'string',
+    description:
+      "Region of AWS Secrets Manager for `awssm://` entries. Unset: the secret ARN's region, else the AWS default chain's (`AWS_REGION`…).",
+  },
+  VAULT_ADDR: {
+    kind: 'url',
+    description:
+      'HashiCorp Vault server for `vault://` entries, e.g. `https://vault.example.edu:8200` (plain `http://` only on loopback).',
+  },
+  VAULT_TOKEN: {
+    kind: 'string',
+    secret: true,
+    description: 'Vault token for `vault://` entries. Unset: an AppRole login with VAULT_ROLE_ID and VAULT_SECRET_ID.',
+  },
+  VAULT_ROLE_ID: { kind: 'string', description: 'Role ID of the Vault AppRole login used when VAULT_TOKEN is unset.' },
+  VAULT_SECRET_ID: {
+    kind: 'string',
+    secret: true,
+    description: 'Secret ID of the Vault AppRole login used when VAULT_TOKEN is unset.',
+  },
+  VAULT_APPROLE_MOUNT: {
+    kind: 'string',
+    default: 'approle',
+    description: 'Path the AppRole auth method is mounted at (`auth/<mount>/login`).',
   },
   TRUST_PROXY: {
     kind: 'int',

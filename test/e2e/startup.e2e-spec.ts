@@ -96,6 +96,33 @@ describe('start-up', () => {
   );
 
   it(
+    'refuses to start, naming the source and not its token, when a settings source cannot be reached',
+    async () => {
+      const port = await closedPort();
+      const dataDir = await newDataDir();
+      const server = startServer({
+        DATA_DIR: dataDir,
+        PORT: '0',
+        EXTRA_SETTINGS_URLS: 'KEY_ENCRYPTION_SECRET=vault://kv/campus-access#key',
+        VAULT_ADDR: `http://127.0.0.1:${port}`,
+        VAULT_TOKEN: 'hvs.never-printed-token',
+      });
+      const exit = await server.waitForExit(FAILED_START_MS);
+      expect(exit.code).not.toBe(0);
+      expect(exit.code).not.toBeNull();
+      const line = onlyStderrLine(server);
+      expect(line).toBe(
+        'Campus Access could not start: EXTRA_SETTINGS_URLS entry KEY_ENCRYPTION_SECRET=vault://kv/campus-access#key: cannot be read (ECONNREFUSED); it would have set KEY_ENCRYPTION_SECRET',
+      );
+      expect(line).not.toContain('hvs.never-printed-token');
+      // It stopped before starting anything: no embedded PostgreSQL, nothing listening.
+      expect(server.stdout()).not.toMatch(/embedded PostgreSQL|is running at/);
+      expect(postgresPids(join(dataDir, 'postgres'))).toEqual([]);
+    },
+    FAILED_START_MS + 5_000,
+  );
+
+  it(
     'exits non-zero with one line saying the port is in use',
     async () => {
       const busy = await occupyPort();

@@ -293,15 +293,28 @@ describe('loadSettings', () => {
       expect(message).not.toContain('tok-9912');
     });
 
-    it.each([
-      'gs://settings-bucket/campus.yaml',
-      'sm://projects/campus/secrets/settings',
-      'ftp://files.example.edu/campus.yaml',
-      'vault://kv/campus',
-    ])('refuses the unsupported scheme of %s, naming the URL', async (url) => {
-      const message = await failure(load({ EXTRA_SETTINGS_URLS: url }));
-      expect(message).toContain(url);
-      expect(message).toMatch(/unsupported scheme/);
+    it.each(['ftp://files.example.edu/campus.yaml', 'consul://kv/campus', 'DATABASE_URL=azkv://campus/db-url'])(
+      'refuses the unsupported scheme of %s, naming the URL',
+      async (url) => {
+        const message = await failure(load({ EXTRA_SETTINGS_URLS: url }));
+        expect(message).toContain(url);
+        expect(message).toMatch(/unsupported scheme/);
+      },
+    );
+
+    it('refuses a SETTING=SOURCE entry naming an unknown setting', async () => {
+      const message = await failure(load({ EXTRA_SETTINGS_URLS: 'NOT_A_SETTING=sm://campus/settings' }));
+      expect(message).toBe('EXTRA_SETTINGS_URLS entry sm://campus/settings: unknown setting NOT_A_SETTING');
+    });
+
+    it('sets one setting to the whole content of a SETTING=SOURCE entry, in the order listed', async () => {
+      const secret = await file('admin-password.txt', 'p@ss: [word] #not-a-comment\n');
+      const later = await file('later.yaml', 'BOOTSTRAP_ADMIN_PASSWORD: from-later-document\n');
+      expect((await load({ EXTRA_SETTINGS_URLS: `BOOTSTRAP_ADMIN_PASSWORD=${secret}` })).BOOTSTRAP_ADMIN_PASSWORD).toBe(
+        'p@ss: [word] #not-a-comment',
+      );
+      const both = await load({ EXTRA_SETTINGS_URLS: `BOOTSTRAP_ADMIN_PASSWORD=${secret},${later}` });
+      expect(both.BOOTSTRAP_ADMIN_PASSWORD).toBe('from-later-document');
     });
 
     it('refuses a missing file, naming it', async () => {
