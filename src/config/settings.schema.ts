@@ -84,6 +84,20 @@ export const SETTINGS_SCHEMA = {
     description:
       'Largest accepted request body; larger bodies get 413 `payload_too_large` (`invalid_request` at the OAuth token endpoint).',
   },
+  HTTP_HEADERS_TIMEOUT_MS: {
+    kind: 'duration_ms',
+    default: '20000',
+    min: 1000,
+    description:
+      'How long a client may take to send the request headers before it gets 408 `request_timeout` and its connection is closed (slow-header attacks). At most HTTP_REQUEST_TIMEOUT_MS.',
+  },
+  HTTP_REQUEST_TIMEOUT_MS: {
+    kind: 'duration_ms',
+    default: '30000',
+    min: 1000,
+    description:
+      'How long a client may take to send the whole request, headers and body, before it gets 408 `request_timeout` and its connection is closed (slow-body attacks).',
+  },
   SHUTDOWN_TIMEOUT_MS: {
     kind: 'duration_ms',
     default: '10000',
