@@ -188,7 +188,8 @@ export const SETTINGS_SCHEMA = {
     kind: 'int',
     default: '86400',
     min: 0,
-    description: "How long a service account's previous secret stays valid after a rotation (0 = immediately invalid).",
+    description:
+      "How long a service account's previous secret stays valid after a rotation (0 = immediately invalid). A further rotation revokes it at once: only the latest previous secret overlaps.",
   },
   BOOTSTRAP_ADMIN_USERNAME: {
     kind: 'string',

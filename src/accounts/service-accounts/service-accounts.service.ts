@@ -155,7 +155,11 @@ export class ServiceAccountsService {
     return result;
   }
 
-  /** A new secret; the previous ones stay valid for SECRET_ROTATION_OVERLAP_SECONDS (0: invalid at once). */
+  /**
+   * A new secret; the one it replaces stays valid for SECRET_ROTATION_OVERLAP_SECONDS (0: invalid at
+   * once). Secrets already overlapping from earlier rotations are revoked: whatever the number of
+   * rotations, at most the newest and the one before it work.
+   */
   async rotateSecret(
     who: Principal,
     ability: AppAbility,
@@ -175,6 +179,12 @@ export class ServiceAccountsService {
         'Service account',
       );
       if (!a.isActive) throw new AccountsError('inactive', 'The service account is deactivated.');
+      await tx
+        .createQueryBuilder()
+        .update(ServiceAccountSecret)
+        .set({ revokedAt: () => 'now()' })
+        .where('service_account_id = :id AND revoked_at IS NULL AND expires_at IS NOT NULL', { id })
+        .execute();
       await tx
         .createQueryBuilder()
         .update(ServiceAccountSecret)
