@@ -12,6 +12,7 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { bodyParserErrors } from './common/http/body-parser-errors.middleware';
 import { answerClientErrors, limitRequestTime } from './common/http/client-errors';
 import { checkParsedBody } from './common/http/parsed-body.middleware';
+import { PUBLIC_URL_APP_SETTING } from './common/pagination/pagination';
 import { publicUrl } from './config/load-settings';
 import { Settings } from './config/settings.schema';
 
@@ -83,6 +84,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   });
   app.disable('x-powered-by');
   if (settings.TRUST_PROXY > 0) app.set('trust proxy', settings.TRUST_PROXY);
+  app.set(PUBLIC_URL_APP_SETTING, publicUrl(settings));
   app.use(
     helmet({
       contentSecurityPolicy: {

@@ -257,6 +257,45 @@ describe('HTTP conventions', () => {
     expect(last.body.previous).toMatch(/page=2/);
   });
 
+  it('builds page links on PUBLIC_URL, whatever Host, X-Forwarded-* or absolute-form URI the request names', async () => {
+    const proxied = await createTestApp({
+      imports: [ProbeModule],
+      settings: { PUBLIC_URL: 'https://access.example.edu/', TRUST_PROXY: '1' },
+    });
+    try {
+      const staff = await createStaff(proxied);
+      await createOrganization(proxied);
+      await createOrganization(proxied);
+      const users = await proxied.http
+        .get('/api/v1/organizations?page_size=1')
+        .set(staff.auth)
+        .set('Host', 'evil.example')
+        .set('X-Forwarded-Host', 'evil.example')
+        .set('X-Forwarded-Proto', 'http')
+        .expect(200);
+      expect(users.body.next).toBe('https://access.example.edu/api/v1/organizations?page_size=1&page=2');
+
+      const server = proxied.app.getHttpServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () =>
+          socket.write(
+            'GET http://evil.example/api/v1/probe/numbers?page_size=10&page=2 HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n',
+          ),
+        );
+        let text = '';
+        socket.setEncoding('utf8').on('data', (c: string) => (text += c));
+        socket.on('end', () => resolve(text)).on('error', reject);
+      });
+      const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+      expect(body.next).toBe('https://access.example.edu/api/v1/probe/numbers?page_size=10&page=3');
+      expect(body.previous).toBe('https://access.example.edu/api/v1/probe/numbers?page_size=10&page=1');
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it('refuses a page size over 500', async () => {
     const res = await t.http.get('/api/v1/probe/numbers?page_size=501').expect(400);
     expect(res.body.error).toBe('validation_failed');
