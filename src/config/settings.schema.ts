@@ -425,7 +425,15 @@ export const SETTINGS_SCHEMA = {
     kind: 'duration_ms',
     default: '900000',
     min: 1000,
-    description: 'A course account still PENDING this long after its last change is handed to a new creation job.',
+    description:
+      'A course account still PENDING this long after its last change, and listed by no creation job that may still run, has stalled: it is handed to a new creation job, and may be retried or closed. Keep it above the longest creation request (COURSE_ACCOUNTS_TIMEOUT_MS × (COURSE_ACCOUNTS_RETRIES + 1) plus backoff).',
+  },
+  COURSE_ACCOUNTS_PENDING_CHECK_INTERVAL_MS: {
+    kind: 'duration_ms',
+    default: '60000',
+    min: 0,
+    description:
+      'How often each process looks for stalled PENDING course accounts (see COURSE_ACCOUNTS_PENDING_TIMEOUT_MS); the first look comes 5 s after start, or sooner with a shorter interval (0 = never; users can still retry or close them).',
   },
 } as const satisfies Record<string, SettingSpec>;
 

@@ -14,7 +14,10 @@ import { JobsService } from '../jobs/jobs.service';
 import { AppAbility, asSubject } from '../permissions/ability';
 import { scopeToAbility } from '../permissions/ability-to-sql';
 import { assertCan } from '../permissions/assert-can';
+import { InjectSettings } from '../config/settings.module';
+import { Settings } from '../config/settings.schema';
 import { CourseAccount } from './course-account.entity';
+import { CourseAccountRecovery, STALLED_CREATION } from './course-account.recovery';
 import { backendProject, CourseAccountProvisioner } from './course-account.provisioner';
 import { CourseAccountStateMachine } from './course-account.state-machine';
 import { CourseAccountError } from './course-accounts.errors';
@@ -76,6 +79,8 @@ export class CourseAccountsService {
     private readonly jobs: JobsService,
     private readonly machine: CourseAccountStateMachine,
     private readonly provisioner: CourseAccountProvisioner,
+    private readonly recovery: CourseAccountRecovery,
+    @InjectSettings() private readonly settings: Settings,
   ) {}
 
   async list(ability: AppAbility, q: CourseAccountQuery): Promise<[AccountWithProject[], number]> {
@@ -221,10 +226,25 @@ export class CourseAccountsService {
     });
   }
 
-  /** Closes upstream, deactivates the user: CLOSED. A refused close leaves the account ERRED and answers 502. */
-  async close(who: Principal, ability: AppAbility, id: string): Promise<void> {
-    const { account } = await this.get(ability, id);
+  /**
+   * Closes upstream, deactivates the user: CLOSED. A refused close leaves the account ERRED and
+   * answers 502. A stalled PENDING account (see CourseAccountRecovery) is closed by a job instead,
+   * which first confirms or makes it upstream under its idempotency key, so that an account the
+   * stalled creation made there is closed too: the job is returned.
+   */
+  async close(
+    who: Principal,
+    ability: AppAbility,
+    id: string,
+  ): Promise<(AccountWithProject & { jobId: string }) | null> {
+    const { account, project } = await this.get(ability, id);
     assertCan(ability, 'close', 'CourseAccount', account);
+    if (account.state === 'PENDING') {
+      return this.db.transaction(async (tx) => {
+        await this.stopStalledCreation(tx, who, id, 'close');
+        return this.runFailedStepAgain(tx, who, id, project);
+      });
+    }
     const { error } = await this.provisioner.close(account, { actor: who });
     if (error) {
       throw new CourseAccountError('backend_error', `The backend could not close the account: ${error.message}`, {
@@ -233,30 +253,74 @@ export class CourseAccountsService {
         upstream_status: error.details.status ?? null,
       });
     }
+    return null;
   }
 
-  /** ERRED → PENDING, and a job that runs the failed step again. */
+  /**
+   * ERRED → PENDING, and a job that runs the failed step again. A stalled PENDING account is first
+   * recorded ERRED (its creation stopped), then retried the same way.
+   */
   async retry(who: Principal, ability: AppAbility, id: string): Promise<AccountWithProject & { jobId: string }> {
     const { account, project } = await this.get(ability, id);
     assertCan(ability, 'retry', 'CourseAccount', account);
     return this.db.transaction(async (tx) => {
-      // What to run again is read from the moved row: a close begun since the read above made it `close`.
-      const moved = await this.machine.transition(
-        id,
-        { from: 'ERRED', to: 'PENDING', actor: who, data: (a) => ({ retry: a.failedOperation }) },
-        tx,
-      );
-      const closing = moved.failedOperation === 'close';
-      // Creating needs an open project; closing does not. Refused, the move is rolled back.
-      if (!closing) this.assertProjectOpen(project);
-      const { id: jobId } = await this.jobs.enqueue(
-        RETRY_COURSE_ACCOUNTS_JOB,
-        { accountIds: [id], ownerUsername: who.name, closeIds: closing ? [id] : [] },
-        { owner: who, organizationId: account.organizationId, totalSteps: 1 },
-        tx,
-      );
-      return { account: moved, project, jobId };
+      if (account.state === 'PENDING') await this.stopStalledCreation(tx, who, id, account.failedOperation ?? 'create');
+      return this.runFailedStepAgain(tx, who, id, project);
     });
+  }
+
+  private async runFailedStepAgain(
+    tx: EntityManager,
+    who: Principal,
+    id: string,
+    project: ProjectSummary,
+  ): Promise<AccountWithProject & { jobId: string }> {
+    // What to run again is read from the moved row: a close begun since the caller read it made it `close`.
+    const moved = await this.machine.transition(
+      id,
+      { from: 'ERRED', to: 'PENDING', actor: who, data: (a) => ({ retry: a.failedOperation }) },
+      tx,
+    );
+    const closing = moved.failedOperation === 'close';
+    // Creating needs an open project; closing does not. Refused, the move is rolled back.
+    if (!closing) this.assertProjectOpen(project);
+    const { id: jobId } = await this.jobs.enqueue(
+      RETRY_COURSE_ACCOUNTS_JOB,
+      { accountIds: [id], ownerUsername: who.name, closeIds: closing ? [id] : [] },
+      { owner: who, organizationId: moved.organizationId, totalSteps: 1 },
+      tx,
+    );
+    return { account: moved, project, jobId };
+  }
+
+  /**
+   * PENDING → ERRED in `tx` for an account whose creation has stalled, `operation` being the step a
+   * retry then runs; 409 `invalid_transition` while a request or job may still be creating it.
+   */
+  private async stopStalledCreation(
+    tx: EntityManager,
+    who: Principal,
+    id: string,
+    operation: 'create' | 'close',
+  ): Promise<void> {
+    const [stalled] = await this.recovery.claimStalled(tx, { ids: [id], limit: 1 });
+    if (!stalled) {
+      throw new CourseAccountError(
+        'invalid_transition',
+        'The account is still being created; it can be retried or closed once no request or job has worked on it for COURSE_ACCOUNTS_PENDING_TIMEOUT_MS.',
+        { id, state: 'PENDING', pending_timeout_ms: this.settings.COURSE_ACCOUNTS_PENDING_TIMEOUT_MS },
+      );
+    }
+    await this.machine.transition(
+      id,
+      {
+        from: 'PENDING',
+        to: 'ERRED',
+        actor: who,
+        changes: { errorMessage: STALLED_CREATION, failedOperation: operation },
+      },
+      tx,
+    );
   }
 
   /** Staff: closes expired accounts now instead of at the next daily run. */

@@ -633,10 +633,17 @@ describe('Course accounts API (mock backend)', () => {
         `UPDATE course_accounts SET state = 'PENDING', username = NULL, updated_at = now() - interval '1 hour' WHERE id = $1`,
         [created.id],
       );
+      // This tick, or the periodic look of the same process if it came first, resumes it.
       const { recovery } = await scheduler.tick();
-      expect(recovery).toEqual(expect.any(String));
-      await jobDone(t, recovery!);
-      const after = await account(t, created.id);
+      if (recovery) await jobDone(t, recovery);
+      const after = await waitFor(
+        async () => {
+          const a = await account(t, created.id);
+          return a.state === 'OK' && a;
+        },
+        10_000,
+        'the stalled account to be created',
+      );
       expect(after).toMatchObject({ state: 'OK', username: created.username });
       const [{ n }] = await ds(t).query(
         'SELECT count(*)::int AS n FROM course_account_mock_backend WHERE idempotency_key = $1',
