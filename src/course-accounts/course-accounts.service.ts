@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { containsPattern } from '../common/sql/contains-pattern';
+import { foldCase } from '../common/sql/fold-case';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
@@ -130,7 +131,7 @@ export class CourseAccountsService {
       await this.lockProject(tx, project.id);
       await this.assertStillOpen(tx, project.id);
       if (email) {
-        const [existing] = await this.liveAccountsWithEmails(tx, project.id, [email]);
+        const [existing] = await this.liveAccountsWithEmails(tx, project.id, await foldCase(tx, [email]));
         if (existing) {
           throw new CourseAccountError(
             'duplicate_account',
@@ -174,16 +175,19 @@ export class CourseAccountsService {
     const expiresAt = this.expiry(project, dto.expires_at);
     const skipped: SkippedRow[] = [];
     const firstRow = new Map<string, number>();
-    const wanted: { row: number; email: string; description: string }[] = [];
+    const wanted: { row: number; email: string; key: string; description: string }[] = [];
+    const emails = dto.course_accounts.map((r) => r.email.trim());
+    // Two e-mails are the same when the unique index says so: compared folded by the database.
+    const keys = await foldCase(this.db, emails);
     dto.course_accounts.forEach((r, row) => {
-      const email = r.email.trim();
-      const earlier = firstRow.get(email.toLowerCase());
+      const [email, key] = [emails[row], keys[row]];
+      const earlier = firstRow.get(key);
       if (earlier !== undefined) {
         skipped.push({ row, email, reason: 'duplicate_in_request', duplicate_of: earlier });
         return;
       }
-      firstRow.set(email.toLowerCase(), row);
-      wanted.push({ row, email, description: r.description ?? '' });
+      firstRow.set(key, row);
+      wanted.push({ row, email, key, description: r.description ?? '' });
     });
     return this.insertInTransaction(async (tx) => {
       await this.lockProject(tx, project.id);
@@ -193,12 +197,12 @@ export class CourseAccountsService {
           await this.liveAccountsWithEmails(
             tx,
             project.id,
-            wanted.map((w) => w.email),
+            wanted.map((w) => w.key),
           )
-        ).map((a) => [a.email.toLowerCase(), a.id]),
+        ).map((a) => [a.key, a.id]),
       );
       const fresh = wanted.filter((w) => {
-        const existing = live.get(w.email.toLowerCase());
+        const existing = live.get(w.key);
         if (existing) skipped.push({ row: w.row, email: w.email, reason: 'account_exists', account: existing });
         return !existing;
       });
@@ -426,16 +430,17 @@ export class CourseAccountsService {
     this.assertProjectOpen(project);
   }
 
+  /** The project's live accounts whose e-mail folds (foldCase) to one of `keys`. */
   private liveAccountsWithEmails(
     tx: EntityManager,
     projectId: string,
-    emails: string[],
-  ): Promise<{ id: string; email: string }[]> {
-    if (emails.length === 0) return Promise.resolve([]);
+    keys: string[],
+  ): Promise<{ id: string; key: string }[]> {
+    if (keys.length === 0) return Promise.resolve([]);
     return selectRows(
       tx,
-      `SELECT id, email FROM course_accounts WHERE project_id = $1 AND state <> 'CLOSED' AND lower(email) = ANY($2::text[])`,
-      [projectId, emails.map((e) => e.toLowerCase())],
+      `SELECT id, lower(email) AS key FROM course_accounts WHERE project_id = $1 AND state <> 'CLOSED' AND lower(email) = ANY($2::text[])`,
+      [projectId, keys],
     );
   }
 
