@@ -10,6 +10,8 @@ export interface SettingSpec {
   default?: string;
   /** Values allowed for `enum`. */
   values?: readonly string[];
+  /** What a `string` must match. */
+  pattern?: RegExp;
   /** Inclusive bounds for `int`/`duration_ms`. */
   min?: number;
   max?: number;
@@ -65,6 +67,13 @@ export const SETTINGS_SCHEMA = {
     kind: 'url',
     secret: true,
     description: 'Redis URL for job queues and shared rate limits. Unset: jobs run in process.',
+  },
+  REDIS_KEY_PREFIX: {
+    kind: 'string',
+    default: 'ca',
+    pattern: /^[A-Za-z0-9._-]{1,64}$/,
+    description:
+      'Prefix of every key the application puts in Redis (job queues under `<prefix>:bull`, rate limits under `<prefix>:rl`, and whatever comes later); deployments (or test runs) sharing a Redis use different prefixes. Letters, digits, `.`, `_`, `-`.',
   },
   LOG_LEVEL: {
     kind: 'enum',
@@ -283,12 +292,6 @@ export const SETTINGS_SCHEMA = {
     min: 1,
     max: 256,
     description: 'Jobs run at once per queue in each process (Bull workers and the in-process runner alike).',
-  },
-  JOB_QUEUE_PREFIX: {
-    kind: 'string',
-    default: 'campus-access',
-    description:
-      'Redis key prefix of the job queues; deployments (or test runs) sharing a Redis use different prefixes.',
   },
   JOB_MAX_ATTEMPTS: {
     kind: 'int',

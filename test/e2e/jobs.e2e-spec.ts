@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { CronExpression, SchedulerRegistry } from '@nestjs/schedule';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ import {
 } from '../utils/jobs-test.module';
 import { createUser } from '../factories/accounts';
 import { createTestApp, TestApp } from '../utils/test-app';
+import { TEST_REDIS_URL } from '../utils/test-databases';
 
 jest.setTimeout(60_000);
 
@@ -262,6 +264,26 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
     expect((await jobs.list(theirs, {})).count).toBe(1);
     expect((await jobs.list(staff, { page_size: 500 })).count).toBeGreaterThanOrEqual(7);
   });
+
+  if (adapter === 'bull') {
+    it('keeps its queues in Redis under REDIS_KEY_PREFIX', async () => {
+      const { id } = await jobs.enqueue(STEPS_JOB, { steps: 1 }, { owner });
+      expect((await settled(id)).state).toBe('Succeeded');
+      const redis = new Redis(TEST_REDIS_URL);
+      try {
+        const [, keys] = await redis.scan(
+          '0',
+          'MATCH',
+          `${t.settings.REDIS_KEY_PREFIX}:bull:${TEST_QUEUE}:*`,
+          'COUNT',
+          10_000,
+        );
+        expect(keys.length).toBeGreaterThan(0);
+      } finally {
+        redis.disconnect();
+      }
+    });
+  }
 
   it('dispatches again a job whose dispatch was lost', async () => {
     const [{ id }] = await db.query(
