@@ -179,6 +179,14 @@ export const SETTINGS_SCHEMA = {
     min: 300,
     description: 'Lifetime of refresh tokens (rotating).',
   },
+  REFRESH_TOKEN_REUSE_GRACE_SECONDS: {
+    kind: 'int',
+    default: '5',
+    min: 0,
+    max: 60,
+    description:
+      'A refresh token presented again this soon after its rotation (two tabs refreshing at once) gets a new token pair of the same session instead of revoking it; later, the reuse revokes the whole session (0 = always revoke).',
+  },
   KEY_ENCRYPTION_SECRET: {
     kind: 'string',
     secret: true,
