@@ -47,6 +47,15 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'one-csv-writer',
+      comment:
+        'Every CSV goes through csvWriter() (src/common/csv/csv-writer.ts), which neutralizes cells a ' +
+        'spreadsheet would run as formulas.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/common/csv/csv-writer[.]ts$' },
+      to: { path: 'node_modules/csv-stringify/' },
+    },
+    {
       name: 'src-does-not-import-tests',
       severity: 'error',
       from: { path: '^src/' },

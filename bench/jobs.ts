@@ -175,7 +175,7 @@ async function bootApp(redisUrl: string | undefined, prefix: string, concurrency
       DATA_DIR: dataDir,
       KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url'),
       REDIS_URL: redisUrl ?? '',
-      JOB_QUEUE_PREFIX: prefix,
+      REDIS_KEY_PREFIX: prefix,
       JOB_CONCURRENCY: String(concurrency),
     },
   });

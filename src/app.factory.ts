@@ -10,8 +10,9 @@ import { Logger } from 'nestjs-pino';
 import { TOKEN_ENDPOINT_PATHS, tokenEndpointBodyErrors } from './accounts/oauth/token-endpoint-errors';
 import { AppModule, AppModuleOptions } from './app.module';
 import { bodyParserErrors } from './common/http/body-parser-errors.middleware';
-import { answerClientErrors } from './common/http/client-errors';
+import { answerClientErrors, limitRequestTime } from './common/http/client-errors';
 import { checkParsedBody } from './common/http/parsed-body.middleware';
+import { PUBLIC_URL_APP_SETTING } from './common/pagination/pagination';
 import { publicUrl } from './config/load-settings';
 import { Settings } from './config/settings.schema';
 
@@ -77,8 +78,13 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   });
   app.useLogger(app.get(Logger));
   answerClientErrors(app.getHttpServer());
+  limitRequestTime(app.getHttpServer(), {
+    headersMs: settings.HTTP_HEADERS_TIMEOUT_MS,
+    requestMs: settings.HTTP_REQUEST_TIMEOUT_MS,
+  });
   app.disable('x-powered-by');
   if (settings.TRUST_PROXY > 0) app.set('trust proxy', settings.TRUST_PROXY);
+  app.set(PUBLIC_URL_APP_SETTING, publicUrl(settings));
   app.use(
     helmet({
       contentSecurityPolicy: {

@@ -192,6 +192,11 @@ export async function loadSettings(options: LoadSettingsOptions = {}): Promise<S
 
 /** Settings that are valid one by one but not together. */
 function checkTogether(s: Settings): void {
+  if (s.HTTP_HEADERS_TIMEOUT_MS > s.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new SettingsError(
+      `HTTP_HEADERS_TIMEOUT_MS (${s.HTTP_HEADERS_TIMEOUT_MS}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${s.HTTP_REQUEST_TIMEOUT_MS}): the headers are part of the request`,
+    );
+  }
   if (s.JOB_HEARTBEAT_TIMEOUT_MS <= 2 * s.JOB_HEARTBEAT_INTERVAL_MS) {
     throw new SettingsError(
       `JOB_HEARTBEAT_TIMEOUT_MS (${s.JOB_HEARTBEAT_TIMEOUT_MS}) must exceed twice JOB_HEARTBEAT_INTERVAL_MS (${s.JOB_HEARTBEAT_INTERVAL_MS}): a worker that missed one heartbeat would lose its jobs`,

@@ -56,6 +56,7 @@ export function convert(name: SettingName, spec: SettingSpec, raw: Raw): unknown
   const value = raw.value.trim();
   switch (spec.kind) {
     case 'string':
+      if (spec.pattern && !spec.pattern.test(value)) return fail(`must match ${spec.pattern.source}`);
       return value;
     case 'int':
     case 'duration_ms': {

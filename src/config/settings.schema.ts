@@ -10,6 +10,8 @@ export interface SettingSpec {
   default?: string;
   /** Values allowed for `enum`. */
   values?: readonly string[];
+  /** What a `string` must match. */
+  pattern?: RegExp;
   /** Inclusive bounds for `int`/`duration_ms`. */
   min?: number;
   max?: number;
@@ -66,6 +68,13 @@ export const SETTINGS_SCHEMA = {
     secret: true,
     description: 'Redis URL for job queues and shared rate limits. Unset: jobs run in process.',
   },
+  REDIS_KEY_PREFIX: {
+    kind: 'string',
+    default: 'ca',
+    pattern: /^[A-Za-z0-9._-]{1,64}$/,
+    description:
+      'Prefix of every key the application puts in Redis (job queues under `<prefix>:bull`, rate limits under `<prefix>:rl`, and whatever comes later); deployments (or test runs) sharing a Redis use different prefixes. Letters, digits, `.`, `_`, `-`.',
+  },
   LOG_LEVEL: {
     kind: 'enum',
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -83,6 +92,20 @@ export const SETTINGS_SCHEMA = {
     min: 1024,
     description:
       'Largest accepted request body; larger bodies get 413 `payload_too_large` (`invalid_request` at the OAuth token endpoint).',
+  },
+  HTTP_HEADERS_TIMEOUT_MS: {
+    kind: 'duration_ms',
+    default: '20000',
+    min: 1000,
+    description:
+      'How long a client may take to send the request headers before it gets 408 `request_timeout` and its connection is closed (slow-header attacks). At most HTTP_REQUEST_TIMEOUT_MS.',
+  },
+  HTTP_REQUEST_TIMEOUT_MS: {
+    kind: 'duration_ms',
+    default: '30000',
+    min: 1000,
+    description:
+      'How long a client may take to send the whole request, headers and body, before it gets 408 `request_timeout` and its connection is closed (slow-body attacks).',
   },
   SHUTDOWN_TIMEOUT_MS: {
     kind: 'duration_ms',
@@ -192,6 +215,14 @@ export const SETTINGS_SCHEMA = {
     min: 300,
     description: 'Lifetime of refresh tokens (rotating).',
   },
+  REFRESH_TOKEN_REUSE_GRACE_SECONDS: {
+    kind: 'int',
+    default: '5',
+    min: 0,
+    max: 60,
+    description:
+      'A refresh token presented again this soon after its rotation (two tabs refreshing at once) gets a new token pair of the same session instead of revoking it; later, the reuse revokes the whole session (0 = always revoke).',
+  },
   KEY_ENCRYPTION_SECRET: {
     kind: 'string',
     secret: true,
@@ -210,7 +241,8 @@ export const SETTINGS_SCHEMA = {
     kind: 'int',
     default: '86400',
     min: 0,
-    description: "How long a service account's previous secret stays valid after a rotation (0 = immediately invalid).",
+    description:
+      "How long a service account's previous secret stays valid after a rotation (0 = immediately invalid). A further rotation revokes it at once: only the latest previous secret overlaps.",
   },
   BOOTSTRAP_ADMIN_USERNAME: {
     kind: 'string',
@@ -304,12 +336,6 @@ export const SETTINGS_SCHEMA = {
     min: 1,
     max: 256,
     description: 'Jobs run at once per queue in each process (Bull workers and the in-process runner alike).',
-  },
-  JOB_QUEUE_PREFIX: {
-    kind: 'string',
-    default: 'campus-access',
-    description:
-      'Redis key prefix of the job queues; deployments (or test runs) sharing a Redis use different prefixes.',
   },
   JOB_MAX_ATTEMPTS: {
     kind: 'int',
@@ -446,7 +472,15 @@ export const SETTINGS_SCHEMA = {
     kind: 'duration_ms',
     default: '900000',
     min: 1000,
-    description: 'A course account still PENDING this long after its last change is handed to a new creation job.',
+    description:
+      'A course account still PENDING this long after its last change, and listed by no creation job that may still run, has stalled: it is handed to a new creation job, and may be retried or closed. Keep it above the longest creation request (COURSE_ACCOUNTS_TIMEOUT_MS × (COURSE_ACCOUNTS_RETRIES + 1) plus backoff).',
+  },
+  COURSE_ACCOUNTS_PENDING_CHECK_INTERVAL_MS: {
+    kind: 'duration_ms',
+    default: '60000',
+    min: 0,
+    description:
+      'How often each process looks for stalled PENDING course accounts (see COURSE_ACCOUNTS_PENDING_TIMEOUT_MS); the first look comes 5 s after start, or sooner with a shorter interval (0 = never; users can still retry or close them).',
   },
 } as const satisfies Record<string, SettingSpec>;
 

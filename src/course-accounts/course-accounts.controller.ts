@@ -161,15 +161,20 @@ export class CourseAccountsController {
   @ApiOperation({
     summary: 'Close a course account',
     description:
-      'Closes it upstream and deactivates its user. 409 when it is already CLOSED (or still PENDING); 502 when the backend refuses, the account is then ERRED with the error.',
+      'Closes it upstream and deactivates its user: 204. A PENDING account whose creation has stalled (unchanged for COURSE_ACCOUNTS_PENDING_TIMEOUT_MS, no job on it) is closed by a job that first confirms or makes it upstream: 202 with the account and `job_id`. 409 when it is already CLOSED, or PENDING with its creation still under way; 502 when the backend refuses, the account is then ERRED with the error.',
   })
   @ApiNoContentResponse()
+  @ApiAcceptedResponse({ type: CourseAccountJobView })
   async close(
     @Param('id', AccountId) id: string,
     @CurrentPrincipal() who: Principal,
     @Req() req: Request,
-  ): Promise<void> {
-    await this.courseAccounts.close(who, await this.abilities.of(req), id);
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CourseAccountJobView | void> {
+    const started = await this.courseAccounts.close(who, await this.abilities.of(req), id);
+    if (!started) return;
+    res.status(202);
+    return { ...CourseAccountView.of(started.account, started.project), job_id: started.jobId };
   }
 
   @Post(':id/retry')
@@ -177,6 +182,8 @@ export class CourseAccountsController {
   @RequirePermission('retry', 'CourseAccount')
   @ApiOperation({
     summary: 'Retry an ERRED course account: PENDING, and a job runs the failed step (create or close) again',
+    description:
+      'Also a PENDING account whose creation has stalled (unchanged for COURSE_ACCOUNTS_PENDING_TIMEOUT_MS, no job on it): it is recorded ERRED, then retried. 409 in other states.',
   })
   @ApiAcceptedResponse({ type: CourseAccountJobView })
   async retry(

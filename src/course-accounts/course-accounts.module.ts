@@ -7,6 +7,7 @@ import { PermissionsModule } from '../permissions/permissions.module';
 import { COURSE_ACCOUNT_BACKEND_PROVIDER } from './backends/course-account-backend.provider';
 import { MockBackendAccount } from './backends/mock-backend-account.entity';
 import { CourseAccount } from './course-account.entity';
+import { CourseAccountRecovery } from './course-account.recovery';
 import { CourseAccountProvisioner } from './course-account.provisioner';
 import { CourseAccountStateMachine } from './course-account.state-machine';
 import { CourseAccountsController } from './course-accounts.controller';
@@ -39,6 +40,7 @@ import { COURSE_ACCOUNTS_QUEUE } from './jobs/course-account.jobs';
     COURSE_ACCOUNT_BACKEND_PROVIDER,
     CourseAccountStateMachine,
     CourseAccountProvisioner,
+    CourseAccountRecovery,
     CourseAccountsService,
     CourseAccountLifecycle,
     CourseAccountsListener,

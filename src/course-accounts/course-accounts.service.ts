@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { requireAccess } from '../permissions/access';
 import { containsPattern } from '../common/sql/contains-pattern';
+import { foldCase } from '../common/sql/fold-case';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
@@ -14,7 +15,10 @@ import { pageWindow } from '../common/pagination/pagination';
 import { JobsService } from '../jobs/jobs.service';
 import { AppAbility, asSubject } from '../permissions/ability';
 import { scopeToAbility } from '../permissions/ability-to-sql';
+import { InjectSettings } from '../config/settings.module';
+import { Settings } from '../config/settings.schema';
 import { CourseAccount } from './course-account.entity';
+import { CourseAccountRecovery, STALLED_CREATION } from './course-account.recovery';
 import { backendProject, CourseAccountProvisioner } from './course-account.provisioner';
 import { CourseAccountStateMachine } from './course-account.state-machine';
 import { CourseAccountError } from './course-accounts.errors';
@@ -76,6 +80,8 @@ export class CourseAccountsService {
     private readonly jobs: JobsService,
     private readonly machine: CourseAccountStateMachine,
     private readonly provisioner: CourseAccountProvisioner,
+    private readonly recovery: CourseAccountRecovery,
+    @InjectSettings() private readonly settings: Settings,
   ) {}
 
   async list(ability: AppAbility, q: CourseAccountQuery): Promise<[AccountWithProject[], number]> {
@@ -125,7 +131,7 @@ export class CourseAccountsService {
       await this.lockProject(tx, project.id);
       await this.assertStillOpen(tx, project.id);
       if (email) {
-        const [existing] = await this.liveAccountsWithEmails(tx, project.id, [email]);
+        const [existing] = await this.liveAccountsWithEmails(tx, project.id, await foldCase(tx, [email]));
         if (existing) {
           throw new CourseAccountError(
             'duplicate_account',
@@ -169,16 +175,19 @@ export class CourseAccountsService {
     const expiresAt = this.expiry(project, dto.expires_at);
     const skipped: SkippedRow[] = [];
     const firstRow = new Map<string, number>();
-    const wanted: { row: number; email: string; description: string }[] = [];
+    const wanted: { row: number; email: string; key: string; description: string }[] = [];
+    const emails = dto.course_accounts.map((r) => r.email.trim());
+    // Two e-mails are the same when the unique index says so: compared folded by the database.
+    const keys = await foldCase(this.db, emails);
     dto.course_accounts.forEach((r, row) => {
-      const email = r.email.trim();
-      const earlier = firstRow.get(email.toLowerCase());
+      const [email, key] = [emails[row], keys[row]];
+      const earlier = firstRow.get(key);
       if (earlier !== undefined) {
         skipped.push({ row, email, reason: 'duplicate_in_request', duplicate_of: earlier });
         return;
       }
-      firstRow.set(email.toLowerCase(), row);
-      wanted.push({ row, email, description: r.description ?? '' });
+      firstRow.set(key, row);
+      wanted.push({ row, email, key, description: r.description ?? '' });
     });
     return this.insertInTransaction(async (tx) => {
       await this.lockProject(tx, project.id);
@@ -188,12 +197,12 @@ export class CourseAccountsService {
           await this.liveAccountsWithEmails(
             tx,
             project.id,
-            wanted.map((w) => w.email),
+            wanted.map((w) => w.key),
           )
-        ).map((a) => [a.email.toLowerCase(), a.id]),
+        ).map((a) => [a.key, a.id]),
       );
       const fresh = wanted.filter((w) => {
-        const existing = live.get(w.email.toLowerCase());
+        const existing = live.get(w.key);
         if (existing) skipped.push({ row: w.row, email: w.email, reason: 'account_exists', account: existing });
         return !existing;
       });
@@ -221,10 +230,25 @@ export class CourseAccountsService {
     });
   }
 
-  /** Closes upstream, deactivates the user: CLOSED. A refused close leaves the account ERRED and answers 502. */
-  async close(who: Principal, ability: AppAbility, id: string): Promise<void> {
-    const { account } = await this.get(ability, id);
+  /**
+   * Closes upstream, deactivates the user: CLOSED. A refused close leaves the account ERRED and
+   * answers 502. A stalled PENDING account (see CourseAccountRecovery) is closed by a job instead,
+   * which first confirms or makes it upstream under its idempotency key, so that an account the
+   * stalled creation made there is closed too: the job is returned.
+   */
+  async close(
+    who: Principal,
+    ability: AppAbility,
+    id: string,
+  ): Promise<(AccountWithProject & { jobId: string }) | null> {
+    const { account, project } = await this.get(ability, id);
     requireAccess(ability, 'close', 'CourseAccount', account);
+    if (account.state === 'PENDING') {
+      return this.db.transaction(async (tx) => {
+        await this.stopStalledCreation(tx, who, id, 'close');
+        return this.runFailedStepAgain(tx, who, id, project);
+      });
+    }
     const { error } = await this.provisioner.close(account, { actor: who });
     if (error) {
       throw new CourseAccountError('backend_error', `The backend could not close the account: ${error.message}`, {
@@ -233,30 +257,74 @@ export class CourseAccountsService {
         upstream_status: error.details.status ?? null,
       });
     }
+    return null;
   }
 
-  /** ERRED → PENDING, and a job that runs the failed step again. */
+  /**
+   * ERRED → PENDING, and a job that runs the failed step again. A stalled PENDING account is first
+   * recorded ERRED (its creation stopped), then retried the same way.
+   */
   async retry(who: Principal, ability: AppAbility, id: string): Promise<AccountWithProject & { jobId: string }> {
     const { account, project } = await this.get(ability, id);
     requireAccess(ability, 'retry', 'CourseAccount', account);
     return this.db.transaction(async (tx) => {
-      // What to run again is read from the moved row: a close begun since the read above made it `close`.
-      const moved = await this.machine.transition(
-        id,
-        { from: 'ERRED', to: 'PENDING', actor: who, data: (a) => ({ retry: a.failedOperation }) },
-        tx,
-      );
-      const closing = moved.failedOperation === 'close';
-      // Creating needs an open project; closing does not. Refused, the move is rolled back.
-      if (!closing) this.assertProjectOpen(project);
-      const { id: jobId } = await this.jobs.enqueue(
-        RETRY_COURSE_ACCOUNTS_JOB,
-        { accountIds: [id], ownerUsername: who.name, closeIds: closing ? [id] : [] },
-        { owner: who, organizationId: account.organizationId, totalSteps: 1 },
-        tx,
-      );
-      return { account: moved, project, jobId };
+      if (account.state === 'PENDING') await this.stopStalledCreation(tx, who, id, account.failedOperation ?? 'create');
+      return this.runFailedStepAgain(tx, who, id, project);
     });
+  }
+
+  private async runFailedStepAgain(
+    tx: EntityManager,
+    who: Principal,
+    id: string,
+    project: ProjectSummary,
+  ): Promise<AccountWithProject & { jobId: string }> {
+    // What to run again is read from the moved row: a close begun since the caller read it made it `close`.
+    const moved = await this.machine.transition(
+      id,
+      { from: 'ERRED', to: 'PENDING', actor: who, data: (a) => ({ retry: a.failedOperation }) },
+      tx,
+    );
+    const closing = moved.failedOperation === 'close';
+    // Creating needs an open project; closing does not. Refused, the move is rolled back.
+    if (!closing) this.assertProjectOpen(project);
+    const { id: jobId } = await this.jobs.enqueue(
+      RETRY_COURSE_ACCOUNTS_JOB,
+      { accountIds: [id], ownerUsername: who.name, closeIds: closing ? [id] : [] },
+      { owner: who, organizationId: moved.organizationId, totalSteps: 1 },
+      tx,
+    );
+    return { account: moved, project, jobId };
+  }
+
+  /**
+   * PENDING → ERRED in `tx` for an account whose creation has stalled, `operation` being the step a
+   * retry then runs; 409 `invalid_transition` while a request or job may still be creating it.
+   */
+  private async stopStalledCreation(
+    tx: EntityManager,
+    who: Principal,
+    id: string,
+    operation: 'create' | 'close',
+  ): Promise<void> {
+    const [stalled] = await this.recovery.claimStalled(tx, { ids: [id], limit: 1 });
+    if (!stalled) {
+      throw new CourseAccountError(
+        'invalid_transition',
+        'The account is still being created; it can be retried or closed once no request or job has worked on it for COURSE_ACCOUNTS_PENDING_TIMEOUT_MS.',
+        { id, state: 'PENDING', pending_timeout_ms: this.settings.COURSE_ACCOUNTS_PENDING_TIMEOUT_MS },
+      );
+    }
+    await this.machine.transition(
+      id,
+      {
+        from: 'PENDING',
+        to: 'ERRED',
+        actor: who,
+        changes: { errorMessage: STALLED_CREATION, failedOperation: operation },
+      },
+      tx,
+    );
   }
 
   /** Staff: closes expired accounts now instead of at the next daily run. */
@@ -362,16 +430,17 @@ export class CourseAccountsService {
     this.assertProjectOpen(project);
   }
 
+  /** The project's live accounts whose e-mail folds (foldCase) to one of `keys`. */
   private liveAccountsWithEmails(
     tx: EntityManager,
     projectId: string,
-    emails: string[],
-  ): Promise<{ id: string; email: string }[]> {
-    if (emails.length === 0) return Promise.resolve([]);
+    keys: string[],
+  ): Promise<{ id: string; key: string }[]> {
+    if (keys.length === 0) return Promise.resolve([]);
     return selectRows(
       tx,
-      `SELECT id, email FROM course_accounts WHERE project_id = $1 AND state <> 'CLOSED' AND lower(email) = ANY($2::text[])`,
-      [projectId, emails.map((e) => e.toLowerCase())],
+      `SELECT id, lower(email) AS key FROM course_accounts WHERE project_id = $1 AND state <> 'CLOSED' AND lower(email) = ANY($2::text[])`,
+      [projectId, keys],
     );
   }
 

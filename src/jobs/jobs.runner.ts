@@ -220,6 +220,17 @@ export class JobRunner {
     if (row.state === 'Retrying') {
       const queue = this.registry.get(job.name)?.definition.queue;
       if (queue) await this.dispatcher.dispatch(queue, { jobId: job.id, lease: job.lease }, backoff);
+    } else {
+      await this.registry.notifyAbandoned([
+        {
+          jobId: job.id,
+          name: job.name,
+          payload: job.payload,
+          owner: { type: job.owner_type, id: job.owner_id },
+          state: row.state as 'Failed' | 'Canceled',
+          error: row.state === 'Failed' ? message : null,
+        },
+      ]);
     }
   }
 

@@ -160,6 +160,28 @@ export class JobsService {
     return { id: row.id };
   }
 
+  /**
+   * Which of `values` a job of these definitions that may still run (Pending, Retrying, In Progress)
+   * lists in its payload's array `key`: work another module handed to a job is held by it until the
+   * job ends. Reads only jobs that wait or run (the partial indexes of the sweeper).
+   */
+  async listedInLiveJobs(
+    definitions: JobDefinition<object>[],
+    key: string,
+    values: string[],
+    tx?: EntityManager,
+  ): Promise<Set<string>> {
+    if (values.length === 0) return new Set();
+    const rows = await queryRows<{ value: string }>(
+      tx ?? this.db,
+      `SELECT DISTINCT v.value FROM jobs j, jsonb_array_elements_text(j.payload -> $2) AS v(value)
+        WHERE j.state IN ('Pending', 'Retrying', 'In Progress') AND j.name = ANY($1::text[])
+          AND jsonb_typeof(j.payload -> $2) = 'array' AND v.value = ANY($3::text[])`,
+      [definitions.map((d) => d.name), key, values],
+    );
+    return new Set(rows.map((r) => r.value));
+  }
+
   /** The caller's jobs (staff and support: all), newest first; scoped in SQL. */
   async list(who: Principal, filter: JobListFilter): Promise<Omit<Page<JobDto>, 'next' | 'previous'>> {
     const { offset, pageSize } = pageWindow(filter);
@@ -201,7 +223,7 @@ export class JobsService {
     const job = await this.findVisible(who, id);
     if (!this.mayChange(who, job))
       throw new JobsError('forbidden', 'Only the owner of a job or staff may cancel it.', { job_id: id });
-    const rows = await queryRows<{ id: string }>(
+    const rows = await queryRows<{ id: string; state: JobState }>(
       this.db,
       `UPDATE jobs SET
               state = (CASE WHEN state IN ('Pending', 'Retrying') THEN 'Canceled' ELSE state END)::job_state,
@@ -209,9 +231,22 @@ export class JobsService {
               cancel_requested_at = COALESCE(cancel_requested_at, now()),
               updated_at = now()
         WHERE id = $1 AND state IN ('Pending', 'Retrying', 'In Progress')
-        RETURNING id`,
+        RETURNING id, state`,
       [id],
     );
+    // Canceled before any run saw it through: its processor releases what the payload holds.
+    if (rows[0]?.state === 'Canceled') {
+      await this.registry.notifyAbandoned([
+        {
+          jobId: id,
+          name: job.name,
+          payload: job.payload,
+          owner: { type: job.ownerType, id: job.ownerId },
+          state: 'Canceled',
+          error: null,
+        },
+      ]);
+    }
     if (rows.length === 0) {
       const current = await this.db.getRepository(Job).findOneByOrFail({ id });
       throw new JobsError('invalid_state', `The job is already ${current.state}.`, {

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
-import type { JobState } from './job.entity';
+import type { JobOwnerType, JobState } from './job.entity';
 import { JobDispatcher } from './jobs.dispatcher';
 import { errorText, retryBackoffMs } from './jobs.runner';
 import { queryRows } from './jobs.sql';
@@ -86,6 +86,10 @@ export class JobsSweeper implements OnApplicationBootstrap, OnModuleDestroy {
         attempts: number;
         lease: number;
         backoff_ms: number;
+        payload: Record<string, unknown>;
+        owner_type: JobOwnerType;
+        owner_id: string;
+        error: string | null;
       }>(
         tx,
         `UPDATE jobs j SET
@@ -98,7 +102,7 @@ export class JobsSweeper implements OnApplicationBootstrap, OnModuleDestroy {
                 available_at = now() + r.backoff_ms * interval '1 millisecond', heartbeat_at = NULL, updated_at = now()
            FROM unnest($1::uuid[], $2::int[]) AS r(id, backoff_ms)
           WHERE j.id = r.id
-          RETURNING j.id, j.name, j.state, j.attempts, j.lease, r.backoff_ms`,
+          RETURNING j.id, j.name, j.state, j.attempts, j.lease, r.backoff_ms, j.payload, j.owner_type, j.owner_id, j.error`,
         [stale.map((r) => r.id), stale.map((r) => retryBackoffMs(this.settings.JOB_RETRY_BACKOFF_MS, r.attempts))],
       );
     });
@@ -108,6 +112,18 @@ export class JobsSweeper implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.warn(`Job ${row.id} (${row.name}) lost its worker during attempt ${row.attempts} → ${row.state}`);
       if (row.state === 'Retrying') await this.dispatch(row, row.backoff_ms);
     }
+    await this.registry.notifyAbandoned(
+      rows
+        .filter((row) => row.state === 'Failed' || row.state === 'Canceled')
+        .map((row) => ({
+          jobId: row.id,
+          name: row.name,
+          payload: row.payload,
+          owner: { type: row.owner_type, id: row.owner_id },
+          state: row.state as 'Failed' | 'Canceled',
+          error: row.state === 'Failed' ? row.error : null,
+        })),
+    );
     return counts;
   }
 

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
 import { promisify } from 'node:util';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { DataSource } from 'typeorm';
@@ -73,7 +74,12 @@ describe('login attempt limits', () => {
 
 describe('login attempt limits across replicas (Redis)', () => {
   it('counts attempts made on two API processes together', async () => {
-    const settings = { REDIS_URL: TEST_REDIS_URL, LOGIN_RATE_LIMIT: '3', TRUST_PROXY: '1' };
+    const settings = {
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: `ca-test-${randomUUID()}`,
+      LOGIN_RATE_LIMIT: '3',
+      TRUST_PROXY: '1',
+    };
     const a = await createTestApp({ settings });
     const b = await createTestApp({ settings, databaseUrl: a.database.url });
     try {
@@ -88,6 +94,53 @@ describe('login attempt limits across replicas (Redis)', () => {
       await attempt(a).expect(401);
       await attempt(b).expect(429);
     } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+});
+
+describe('deployments sharing one Redis', () => {
+  it('keep their limits apart under their own REDIS_KEY_PREFIX, and put every key under it', async () => {
+    const [first, second] = [`ca-test-${randomUUID()}`, `ca-test-${randomUUID()}`];
+    const a = await createTestApp({
+      settings: { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: first, LOGIN_RATE_LIMIT: '2', TRUST_PROXY: '1' },
+    });
+    const b = await createTestApp({
+      settings: { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: second, LOGIN_RATE_LIMIT: '2', TRUST_PROXY: '1' },
+    });
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      // The same address failing on both: one deployment's failures do not count on the other.
+      const ip = randomIp();
+      const attempt = (app: TestApp) =>
+        app.http
+          .post('/api/v1/auth/login')
+          .set('X-Forwarded-For', ip)
+          .send({ username: unique('nobody'), password: 'x' });
+      await attempt(a).expect(401);
+      await attempt(a).expect(401);
+      await attempt(a).expect(429);
+      await attempt(b).expect(401);
+
+      const keys = async (prefix: string) => {
+        const found: string[] = [];
+        let cursor = '0';
+        do {
+          const [next, batch] = await redis.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
+          found.push(...batch);
+          cursor = next;
+        } while (cursor !== '0');
+        return found;
+      };
+      const ofFirst = await keys(first);
+      expect(ofFirst.length).toBeGreaterThan(0);
+      // Limits and queues alike; the throttler storage wraps a key in a hash tag: {<key>:<name>}:hits.
+      for (const key of ofFirst) expect(key.replace(/^\{/, '')).toMatch(new RegExp(`^${first}:(rl|bull):`));
+      expect(ofFirst.some((k) => k.startsWith(`${first}:bull:`))).toBe(true);
+      expect(ofFirst.some((k) => k.includes(`${first}:rl:login:ip:${ip}`))).toBe(true);
+    } finally {
+      redis.disconnect();
       await b.close();
       await a.close();
     }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import type { Response } from 'supertest';
 import { DataSource } from 'typeorm';
@@ -313,6 +313,16 @@ describe('Activation', () => {
         date_of_birth: b.dateOfBirth,
         code: b.code,
       }).expect(200);
+    });
+
+    it("matches a last name as the database's lower() folds it, for letters JavaScript folds differently", async () => {
+      const org = await createOrganization(t);
+      // lower('İ') is 'i' in PostgreSQL; JavaScript's toLowerCase() makes it 'i' + U+0307.
+      const suffix = randomBytes(4).toString('hex');
+      const who = await newActivation(t, staff, org.id, { last_name: `İnan-${suffix}` });
+      await activationGrant(t, { last_name: `inan-${suffix}`, date_of_birth: who.dateOfBirth, code: who.code }).expect(
+        200,
+      );
     });
 
     it('refuses malformed requests with invalid_request', async () => {

@@ -13,6 +13,7 @@ describe('Authentication', () => {
   afterAll(() => t.close());
 
   const login = (body: object) => t.http.post('/api/v1/auth/login').send(body);
+  const db = () => t.app.get(DataSource);
 
   /** RFC 6749 §5.1: a response carrying tokens is never cached. */
   function expectNotCached(res: { headers: Record<string, string> }): void {
@@ -61,6 +62,10 @@ describe('Authentication', () => {
     expectNotCached(refreshed);
     const second = refreshed.body;
     expect(second.refresh_token).not.toBe(first.refresh_token);
+    // Presented again after the grace (REFRESH_TOKEN_REUSE_GRACE_SECONDS, 5 s here) of its rotation.
+    await db().query(`UPDATE refresh_tokens SET rotated_at = rotated_at - interval '6 seconds' WHERE token_hash = $1`, [
+      sha256Hex(first.refresh_token),
+    ]);
     const reuse = await t.http.post('/api/v1/auth/refresh').send({ refresh_token: first.refresh_token }).expect(401);
     expect(reuse.body.error).toBe('invalid_refresh_token');
     // The legitimate holder's newer token is revoked too.
@@ -71,6 +76,37 @@ describe('Authentication', () => {
       .set(staff.auth)
       .expect(200);
     expect(audit.body.count).toBe(1);
+  });
+
+  it('answers the same refresh token presented twice at once (two tabs) with two working pairs of one session', async () => {
+    const { row } = await createUser(t, { password: 'correct horse battery' });
+    const first = (await login({ username: row.username, password: 'correct horse battery' }).expect(200)).body;
+    const url = `${await listeningUrl(t)}/api/v1/auth/refresh`;
+    const both = await Promise.all(
+      [1, 2].map(() =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ refresh_token: first.refresh_token }),
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as { refresh_token: string } })),
+      ),
+    );
+    expect(both.map((r) => r.status)).toEqual([200, 200]);
+    expect(both[0].body.refresh_token).not.toBe(both[1].body.refresh_token);
+    // Neither tab lost its session: both successors rotate, in the login's family.
+    for (const r of both) {
+      await t.http.post('/api/v1/auth/refresh').send({ refresh_token: r.body.refresh_token }).expect(200);
+    }
+    const families = await db().query(`SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = $1`, [row.id]);
+    expect(families).toHaveLength(1);
+    const events = await db().query(
+      `SELECT action FROM audit_events WHERE subject_id = $1 AND action LIKE 'auth.refresh%'`,
+      [row.id],
+    );
+    expect(events.map((e: { action: string }) => e.action)).toEqual(['auth.refresh_repeated']);
+    const logs = t.logs.join('\n');
+    for (const token of [first.refresh_token, ...both.map((r) => r.body.refresh_token)])
+      expect(logs).not.toContain(token);
   });
 
   it('logout revokes the token a refresh under way at the same moment hands out', async () => {

@@ -430,6 +430,48 @@ describe('Course accounts API (mock backend)', () => {
       expect(seen.state).toBe('Succeeded');
     });
 
+    it("finds duplicates as the database's unique index does, whatever JavaScript's case folding says", async () => {
+      const { project, manager } = await courseWithManager(t);
+      // PostgreSQL's lower() folds İ (U+0130) to i; JavaScript's toLowerCase() makes it i + U+0307.
+      const [{ same }] = await ds(t).query(`SELECT lower('İx@x.example') = lower('ix@x.example') AS same`);
+      expect(same).toBe(true);
+      const existing = await t.http
+        .post(BASE)
+        .set(manager.auth)
+        .send({ project: project.id, email: 'ix@x.example' })
+        .expect(201);
+      const res = await t.http
+        .post(`${BASE}/bulk`)
+        .set(manager.auth)
+        .send({
+          project: project.id,
+          course_accounts: [
+            { email: 'ok1@x.example' },
+            { email: 'iy@x.example' },
+            { email: 'İx@x.example' },
+            { email: 'İY@x.example' },
+          ],
+        })
+        .expect(202);
+      expect(res.body.course_accounts.map((a: { email: string }) => a.email)).toEqual([
+        'ok1@x.example',
+        'iy@x.example',
+      ]);
+      expect(res.body.skipped).toEqual([
+        { row: 2, email: 'İx@x.example', reason: 'account_exists', account: existing.body.id },
+        { row: 3, email: 'İY@x.example', reason: 'duplicate_in_request', duplicate_of: 1 },
+      ]);
+      const single = await t.http
+        .post(BASE)
+        .set(manager.auth)
+        .send({ project: project.id, email: 'İx@x.example' })
+        .expect(409);
+      expect(single.body).toMatchObject({
+        error: 'duplicate_account',
+        details: { account: existing.body.id, email: 'İx@x.example' },
+      });
+    });
+
     it('validates every row first and creates nothing when one is invalid', async () => {
       const { project, manager } = await courseWithManager(t);
       const res = await t.http
@@ -633,10 +675,17 @@ describe('Course accounts API (mock backend)', () => {
         `UPDATE course_accounts SET state = 'PENDING', username = NULL, updated_at = now() - interval '1 hour' WHERE id = $1`,
         [created.id],
       );
+      // This tick, or the periodic look of the same process if it came first, resumes it.
       const { recovery } = await scheduler.tick();
-      expect(recovery).toEqual(expect.any(String));
-      await jobDone(t, recovery!);
-      const after = await account(t, created.id);
+      if (recovery) await jobDone(t, recovery);
+      const after = await waitFor(
+        async () => {
+          const a = await account(t, created.id);
+          return a.state === 'OK' && a;
+        },
+        10_000,
+        'the stalled account to be created',
+      );
       expect(after).toMatchObject({ state: 'OK', username: created.username });
       const [{ n }] = await ds(t).query(
         'SELECT count(*)::int AS n FROM course_account_mock_backend WHERE idempotency_key = $1',

@@ -142,6 +142,53 @@ describe('HTTP conventions', () => {
     expect(JSON.parse(garbled.split('\r\n\r\n')[1])).toEqual({ error: 'bad_request', message: expect.any(String) });
   });
 
+  it('gives clients 20 s for the headers and 30 s for the whole request by default', () => {
+    const server = t.app.getHttpServer();
+    expect({ headers: server.headersTimeout, request: server.requestTimeout }).toEqual({
+      headers: 20_000,
+      request: 30_000,
+    });
+  });
+
+  it('answers stalled headers and a stalled body with 408 request_timeout within the configured times', async () => {
+    const slow = await createTestApp({
+      settings: { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '4000' },
+    });
+    try {
+      const server = slow.app.getHttpServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const stall = (start: string) =>
+        new Promise<{ answer: string; ms: number }>((resolve, reject) => {
+          const began = Date.now();
+          const socket = connect(port, '127.0.0.1', () => socket.write(start));
+          let answer = '';
+          socket.setEncoding('utf8').on('data', (c: string) => (answer += c));
+          socket.on('close', () => resolve({ answer, ms: Date.now() - began })).on('error', reject);
+        });
+      const [headers, body] = await Promise.all([
+        stall('GET /health/live HTTP/1.1\r\nHost: x\r\n'),
+        stall(
+          'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"user',
+        ),
+      ]);
+      for (const stalled of [headers, body]) {
+        expect(stalled.answer.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+        expect(JSON.parse(stalled.answer.split('\r\n\r\n')[1])).toEqual({
+          error: 'request_timeout',
+          message: expect.any(String),
+        });
+      }
+      expect(headers.ms).toBeGreaterThanOrEqual(900);
+      // Node looks for late requests once a second.
+      expect(headers.ms).toBeLessThan(3000);
+      expect(body.ms).toBeGreaterThanOrEqual(3900);
+      expect(body.ms).toBeLessThan(6000);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('answers an unknown route with 404 not_found', async () => {
     const res = await t.http.get('/api/v1/no/such/thing').expect(404);
     expect(res.body).toEqual({ error: 'not_found', message: 'No such route.' });
@@ -208,6 +255,45 @@ describe('HTTP conventions', () => {
     expect(last.body.results).toEqual([21, 22, 23]);
     expect(last.body.next).toBeNull();
     expect(last.body.previous).toMatch(/page=2/);
+  });
+
+  it('builds page links on PUBLIC_URL, whatever Host, X-Forwarded-* or absolute-form URI the request names', async () => {
+    const proxied = await createTestApp({
+      imports: [ProbeModule],
+      settings: { PUBLIC_URL: 'https://access.example.edu/', TRUST_PROXY: '1' },
+    });
+    try {
+      const staff = await createStaff(proxied);
+      await createOrganization(proxied);
+      await createOrganization(proxied);
+      const users = await proxied.http
+        .get('/api/v1/organizations?page_size=1')
+        .set(staff.auth)
+        .set('Host', 'evil.example')
+        .set('X-Forwarded-Host', 'evil.example')
+        .set('X-Forwarded-Proto', 'http')
+        .expect(200);
+      expect(users.body.next).toBe('https://access.example.edu/api/v1/organizations?page_size=1&page=2');
+
+      const server = proxied.app.getHttpServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () =>
+          socket.write(
+            'GET http://evil.example/api/v1/probe/numbers?page_size=10&page=2 HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n',
+          ),
+        );
+        let text = '';
+        socket.setEncoding('utf8').on('data', (c: string) => (text += c));
+        socket.on('end', () => resolve(text)).on('error', reject);
+      });
+      const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+      expect(body.next).toBe('https://access.example.edu/api/v1/probe/numbers?page_size=10&page=3');
+      expect(body.previous).toBe('https://access.example.edu/api/v1/probe/numbers?page_size=10&page=1');
+    } finally {
+      await proxied.close();
+    }
   });
 
   it('refuses a page size over 500', async () => {

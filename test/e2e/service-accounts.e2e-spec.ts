@@ -121,7 +121,20 @@ describe('Service accounts', () => {
     await t.http.post(`/api/v1/service-accounts/${created.id}/rotate-secret`).set(staff.auth).expect(409);
   });
 
-  it('gives two rotations at the same moment one after the other: only the newest secret is left without an expiry', async () => {
+  it('keeps only the latest previous secret through the overlap, however many rotations came before', async () => {
+    const staff = await createStaff(t);
+    const org = await createOrganization(t);
+    const created = await createThroughApi(t, staff.auth, org.id);
+    const secrets = [created.client_secret];
+    for (let i = 0; i < 3; i++) secrets.push(await rotate(t, staff.auth, created.id));
+    const statuses = [];
+    for (const secret of secrets) statuses.push(await tokenStatus(t, created.client_id, secret));
+    expect(statuses).toEqual([401, 401, 200, 200]);
+    const view = await t.http.get(`/api/v1/service-accounts/${created.id}`).set(staff.auth).expect(200);
+    expect(view.body.secrets).toHaveLength(2);
+  });
+
+  it('gives two rotations at the same moment one after the other: the newest secret and the one before it are left', async () => {
     const staff = await createStaff(t);
     const org = await createOrganization(t);
     const created = await createThroughApi(t, staff.auth, org.id);
@@ -145,9 +158,14 @@ describe('Service accounts', () => {
     const view = await t.http.get(`/api/v1/service-accounts/${created.id}`).set(staff.auth).expect(200);
     const open = view.body.secrets.filter((s: { expires_at: string | null }) => s.expires_at === null);
     expect(open).toHaveLength(1);
-    // The one left open is the secret of the rotation that came last; the other two overlap and expire.
-    expect(view.body.secrets).toHaveLength(3);
-    expect(rotations.filter((r) => r.body.client_secret.startsWith(open[0].prefix))).toHaveLength(1);
+    // The one left open is the secret of the rotation that came last; the first rotation's overlaps
+    // until it expires, and the original one, replaced twice, is revoked.
+    expect(view.body.secrets).toHaveLength(2);
+    const last = rotations.find((r) => r.body.client_secret.startsWith(open[0].prefix))!;
+    const first = rotations.find((r) => r !== last)!;
+    expect(await tokenStatus(t, created.client_id, created.client_secret)).toBe(401);
+    expect(await tokenStatus(t, created.client_id, first.body.client_secret)).toBe(200);
+    expect(await tokenStatus(t, created.client_id, last.body.client_secret)).toBe(200);
   });
 
   it('revokes the secret of a rotation that was under way when the account was deactivated', async () => {

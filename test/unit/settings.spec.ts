@@ -118,6 +118,20 @@ describe('loadSettings', () => {
       expect(s.JOB_HEARTBEAT_TIMEOUT_MS).toBe(10001);
     });
 
+    it('refuses request timeouts whose headers part exceeds the whole', async () => {
+      expect(await failure(load({ HTTP_HEADERS_TIMEOUT_MS: '40000', HTTP_REQUEST_TIMEOUT_MS: '30000' }))).toMatch(
+        /HTTP_HEADERS_TIMEOUT_MS \(40000\) must not exceed HTTP_REQUEST_TIMEOUT_MS \(30000\)/,
+      );
+    });
+
+    it('takes a Redis key prefix of letters, digits, dots, dashes and underscores only', async () => {
+      expect((await load({})).REDIS_KEY_PREFIX).toBe('ca');
+      expect((await load({ REDIS_KEY_PREFIX: 'campus-prod.eu_1' })).REDIS_KEY_PREFIX).toBe('campus-prod.eu_1');
+      for (const bad of ['{ca}', 'ca:x', 'c a', 'x'.repeat(65)]) {
+        expect(await failure(load({ REDIS_KEY_PREFIX: bad }))).toMatch(/Invalid setting REDIS_KEY_PREFIX/);
+      }
+    });
+
     it('puts overrides above EXTERNAL_SETTING_', async () => {
       const s = await load({ EXTERNAL_SETTING_PORT: '1005' }, { overrides: { PORT: '1006' } });
       expect(s.PORT).toBe(1006);

@@ -32,7 +32,7 @@ export function jobSettings(adapter: JobsAdapterName, extra: Partial<Record<Sett
     JOB_SWEEP_INTERVAL_MS: '0',
     JOB_REDISPATCH_AFTER_MS: '500',
     SHUTDOWN_TIMEOUT_MS: '500',
-    ...(adapter === 'bull' ? { REDIS_URL: TEST_REDIS_URL, JOB_QUEUE_PREFIX: `ca-test-${randomUUID()}` } : {}),
+    ...(adapter === 'bull' ? { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: `ca-test-${randomUUID()}` } : {}),
     ...extra,
   } satisfies Partial<Record<SettingName, string>>;
 }

@@ -9,7 +9,13 @@ import { JobsModule } from '../../src/jobs/jobs.module';
 import { USERS_EXPORT, UsersExportPayload } from '../../src/jobs/exports/users-export.job';
 import { JobsService } from '../../src/jobs/jobs.service';
 import { defineJob } from '../../src/jobs/processors/job-definition';
-import { JobContext, JobProcessor, ProcessesJob, UnrecoverableJobError } from '../../src/jobs/processors/job-processor';
+import {
+  AbandonedJob,
+  JobContext,
+  JobProcessor,
+  ProcessesJob,
+  UnrecoverableJobError,
+} from '../../src/jobs/processors/job-processor';
 import { DeclaresJobQueues } from '../../src/jobs/queue/job-queues';
 
 export const TEST_QUEUE = 'test';
@@ -89,6 +95,8 @@ export function fileContent(bytes: number): Readable {
 
 /** Runs of each job seen in this process, for "runs once" checks. */
 export const runsByJob = new Map<string, number>();
+/** What StepsProcessor.abandoned() was told, by job id. */
+export const abandonedJobs = new Map<string, Pick<AbandonedJob<StepsPayload>, 'state' | 'error' | 'payload'>>();
 
 @ProcessesJob(STEPS_JOB)
 export class StepsProcessor implements JobProcessor<StepsPayload> {
@@ -109,6 +117,10 @@ export class StepsProcessor implements JobProcessor<StepsPayload> {
     if (file && file.atStep === undefined)
       await ctx.writeArtifact(file.name, fileContent(file.bytes), { contentType: 'text/plain' });
     if (result !== undefined) await ctx.writeArtifact('result', result);
+  }
+
+  async abandoned({ jobId, state, error, payload }: AbandonedJob<StepsPayload>): Promise<void> {
+    abandonedJobs.set(jobId, { state, error, payload });
   }
 }
 

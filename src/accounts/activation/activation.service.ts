@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomInt, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
+import { foldCase } from '../../common/sql/fold-case';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import type { AppAbility } from '../../permissions/ability';
@@ -74,8 +75,9 @@ export class ActivationService {
         .setLock('pessimistic_write')
         .where('a.date_of_birth = :dob', { dob: input.dateOfBirth })
         .andWhere('a.used_at IS NULL AND a.expires_at > now()');
-      if (input.crsid !== undefined) qb.andWhere('a.crsid = :crsid', { crsid: input.crsid.toLowerCase() });
-      else qb.andWhere('a.last_name = :ln', { ln: input.lastName!.trim().toLowerCase() });
+      // Stored folded by the database's lower() (foldCase), compared the same way.
+      if (input.crsid !== undefined) qb.andWhere('a.crsid = lower(:crsid)', { crsid: input.crsid });
+      else qb.andWhere('a.last_name = lower(:ln)', { ln: input.lastName!.trim() });
       const candidates = await qb.getMany();
       let found: ActivationRecord | null = null;
       for (const c of candidates) if (digestsEqual(presented, c.codeHash) && !found) found = c;
@@ -174,12 +176,18 @@ export class ActivationService {
     }
   }
 
-  private insertRecords(
+  private async insertRecords(
     who: Principal,
     organizationId: string,
     rows: NewActivationRecordDto[],
   ): Promise<ActivationRowResult[]> {
-    const usernames = rows.map((r) => r.crsid.toLowerCase());
+    // Usernames are unique on lower(username): folded by the database, they are what the index compares.
+    const folded = await foldCase(this.dataSource, [
+      ...rows.map((r) => r.crsid),
+      ...rows.map((r) => r.last_name.trim()),
+    ]);
+    const usernames = folded.slice(0, rows.length);
+    const lastNames = folded.slice(rows.length);
     return this.dataSource.transaction(async (tx) => {
       // With what refusedToOrganizationAdmins() decides on (new users need none of it).
       const existing: ({ id: string; username: string; organizationId: string | null } & Partial<CodeTarget>)[] =
@@ -235,7 +243,7 @@ export class ActivationService {
           organizationId,
           userId: user.id,
           crsid: usernames[row],
-          lastName: input.last_name.trim().toLowerCase(),
+          lastName: lastNames[row],
           dateOfBirth: input.date_of_birth,
           codeHash: sha256Hex(code),
           expiresAt,

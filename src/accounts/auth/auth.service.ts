@@ -163,7 +163,11 @@ export class AuthService {
 
   /**
    * Rotates a refresh token. Presenting one that was already rotated means it leaked: the whole
-   * family is revoked and the event audited.
+   * family is revoked and the event audited (RFC 9700 §4.14.2) — except within
+   * REFRESH_TOKEN_REUSE_GRACE_SECONDS of its rotation, when it is the same client asking twice (two
+   * tabs refreshing at once, an answer lost on the way): it then gets a new pair of the same family,
+   * and the pair the first rotation handed out stays valid. Only hashes of refresh tokens are
+   * stored, so the first answer cannot be repeated as it was.
    */
   async refresh(token: string, ip: string): Promise<TokenPair> {
     const hash = sha256Hex(token);
@@ -175,6 +179,23 @@ export class AuthService {
         .where('r.token_hash = :hash', { hash })
         .getOne();
       if (!row || row.revokedAt || row.expiresAt <= new Date()) return { error: 'invalid' as const };
+      if (row.rotatedAt && (await this.rotatedWithinGrace(tx, row.id))) {
+        const user = await tx.findOneBy(User, { id: row.userId });
+        if (!user?.isActive) return { error: 'invalid' as const };
+        await this.audit.record(
+          {
+            action: 'auth.refresh_repeated',
+            actor: { type: 'user', id: user.id } as never,
+            subjectType: 'User',
+            subjectId: user.id,
+            organizationId: user.organizationId,
+            data: { family_id: row.familyId },
+            ip,
+          },
+          tx,
+        );
+        return { pair: await this.issuePair(user, row.familyId, tx) };
+      }
       if (row.rotatedAt) {
         await tx
           .createQueryBuilder()
@@ -197,11 +218,20 @@ export class AuthService {
       }
       const user = await tx.findOneBy(User, { id: row.userId });
       if (!user?.isActive) return { error: 'invalid' as const };
-      await tx.update(RefreshToken, { id: row.id }, { rotatedAt: new Date() });
+      // The database's clock, which rotatedWithinGrace() compares with, whichever replica asks.
+      await tx.update(RefreshToken, { id: row.id }, { rotatedAt: () => 'now()' });
       return { pair: await this.issuePair(user, row.familyId, tx) };
     });
     if ('pair' in outcome && outcome.pair) return outcome.pair;
     throw new AccountsError('invalid_refresh_token', 'The refresh token is not valid.');
+  }
+
+  private async rotatedWithinGrace(tx: EntityManager, id: string): Promise<boolean> {
+    const [{ fresh }]: { fresh: boolean }[] = await tx.query(
+      `SELECT rotated_at > now() - $2 * interval '1 second' AS fresh FROM refresh_tokens WHERE id = $1`,
+      [id, this.settings.REFRESH_TOKEN_REUSE_GRACE_SECONDS],
+    );
+    return fresh;
   }
 
   /** Revokes the token's whole family (this login on every device that shares it). */

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
 import { setBounded } from '../../common/collections/bounded-map';
+import { redisKey } from '../../common/redis/redis-key';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { AccountsError } from '../accounts.errors';
@@ -34,7 +35,13 @@ export class RateLimiter {
   /** Counts one attempt on each key; throws 429 `too_many_requests` when any is over `limit` (default LOGIN_RATE_LIMIT). */
   async hit(keys: string[], limit = this.settings.LOGIN_RATE_LIMIT): Promise<void> {
     for (const key of keys) {
-      const r = await this.storage.increment(`ca:rl:${key}`, this.windowMs, limit, this.windowMs, 'auth');
+      const r = await this.storage.increment(
+        redisKey(this.settings, 'rl', key),
+        this.windowMs,
+        limit,
+        this.windowMs,
+        'auth',
+      );
       if (r.isBlocked || r.totalHits > limit) {
         const seconds = r.timeToBlockExpire || r.timeToExpire;
         this.block(key, Date.now() + seconds * 1000);

@@ -149,7 +149,11 @@ export class ServiceAccountsService {
     return result;
   }
 
-  /** A new secret; the previous ones stay valid for SECRET_ROTATION_OVERLAP_SECONDS (0: invalid at once). */
+  /**
+   * A new secret; the one it replaces stays valid for SECRET_ROTATION_OVERLAP_SECONDS (0: invalid at
+   * once). Secrets already overlapping from earlier rotations are revoked: whatever the number of
+   * rotations, at most the newest and the one before it work.
+   */
   async rotateSecret(
     who: Principal,
     ability: AppAbility,
@@ -161,6 +165,12 @@ export class ServiceAccountsService {
       // sees the secrets the previous one left, and none adds a secret to a deactivated account.
       const a = await checkedForChange(tx, ServiceAccount, { id }, ability, 'rotate_secret', 'ServiceAccount');
       if (!a.isActive) throw new AccountsError('inactive', 'The service account is deactivated.');
+      await tx
+        .createQueryBuilder()
+        .update(ServiceAccountSecret)
+        .set({ revokedAt: () => 'now()' })
+        .where('service_account_id = :id AND revoked_at IS NULL AND expires_at IS NOT NULL', { id })
+        .execute();
       await tx
         .createQueryBuilder()
         .update(ServiceAccountSecret)

@@ -35,3 +35,21 @@ export function answerClientErrors(server: Server): void {
     },
   );
 }
+
+/** How often Node looks for requests past their time; its default (30 s) would add up to that to every timeout. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000;
+
+/**
+ * Bounds how long a client may take to send a request (slowloris): the headers within `headersMs`,
+ * the whole request within `requestMs`. A request past its time gets 408 `request_timeout` through
+ * answerClientErrors() and its connection is closed.
+ */
+export function limitRequestTime(server: Server, { headersMs, requestMs }: { headersMs: number; requestMs: number }) {
+  server.headersTimeout = headersMs;
+  server.requestTimeout = requestMs;
+  // Read by Node when the server starts listening.
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(
+    TIMEOUT_CHECK_INTERVAL_MS,
+    headersMs,
+  );
+}

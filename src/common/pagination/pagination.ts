@@ -40,13 +40,23 @@ export function pageWindow(q: PageQuery): { page: number; pageSize: number; offs
   return { page, pageSize, offset: (page - 1) * pageSize };
 }
 
+/**
+ * The Express application setting holding PUBLIC_URL (set by createApp): links are built on it, never
+ * on the request's Host, X-Forwarded-* headers or an absolute-form request URI, which the client picks.
+ */
+export const PUBLIC_URL_APP_SETTING = 'campus-access:public-url';
+
 function linkTo(req: Request, page: number): string {
-  const url = new URL(req.originalUrl, `${req.protocol}://${req.get('host') ?? 'localhost'}`);
+  const base = req.app.get(PUBLIC_URL_APP_SETTING) as string | undefined;
+  if (!base) throw new Error(`The application has no ${PUBLIC_URL_APP_SETTING} setting to build links on`);
+  // Only the path and query of what was asked: an absolute-form URI's scheme and host are dropped.
+  const { pathname, search } = new URL(req.originalUrl, 'http://request.invalid');
+  const url = new URL(`${base}${pathname}${search}`);
   url.searchParams.set('page', String(page));
   return url.toString();
 }
 
-/** Wraps one page of results with the total count and absolute next/previous links. */
+/** Wraps one page of results with the total count and absolute next/previous links under PUBLIC_URL. */
 export function toPage<T>(req: Request, q: PageQuery, results: T[], count: number): Page<T> {
   const { page, pageSize } = pageWindow(q);
   return {

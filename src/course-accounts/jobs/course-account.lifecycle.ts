@@ -5,7 +5,7 @@ import type { ProjectSummary } from '../../accounts/projects/project.types';
 import { ProjectsService } from '../../accounts/projects/projects.service';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
-import type { JobContext } from '../../jobs/processors/job-processor';
+import type { AbandonedJob, JobContext } from '../../jobs/processors/job-processor';
 import { CourseAccountBackendError } from '../backends/course-account-backend';
 import { CourseAccount } from '../course-account.entity';
 import {
@@ -34,6 +34,7 @@ import {
   ProgressReporter,
 } from './job-helpers';
 
+const CANCELED_BEFORE_DONE = 'The job was canceled before this account was done.';
 /** How many accounts the close and reconcile jobs load at a time. */
 const BATCH = 500;
 /** Lanes with the mock backend (see `concurrency`). */
@@ -203,7 +204,7 @@ export class CourseAccountLifecycle {
         await progress.step(untried.length);
       }
     } catch (e) {
-      if (isJobCanceled(e)) await this.abandonPending(accountIds, closeAfter, op);
+      if (isJobCanceled(e)) await this.abandonPending(accountIds, closeAfter, op.actor, CANCELED_BEFORE_DONE);
       throw e;
     }
     await progress.finish();
@@ -322,26 +323,43 @@ export class CourseAccountLifecycle {
     if (outcome.error) tally.fail(outcome.account, outcome.error.message);
   }
 
-  /** A canceled creation leaves no account PENDING: those not created yet end ERRED (and can be retried). */
-  private async abandonPending(ids: string[], closeAfter: Set<string>, op: OperationContext): Promise<void> {
-    const message = 'The job was canceled before this account was done.';
+  /**
+   * A creation job that ended Failed, or Canceled before a run saw the cancel, leaves no account
+   * PENDING: those not done yet end ERRED with the reason (and can be retried).
+   */
+  async releaseAbandoned(job: AbandonedJob<CreateCourseAccountsPayload | RetryCourseAccountsPayload>): Promise<void> {
+    const closeAfter = new Set('closeIds' in job.payload ? job.payload.closeIds : []);
+    const message =
+      job.state === 'Failed'
+        ? `The creation job failed: ${job.error ?? 'no error was recorded'}`
+        : CANCELED_BEFORE_DONE;
+    await this.abandonPending(job.payload.accountIds, closeAfter, jobActor(job), message);
+  }
+
+  /** Accounts of a stopped creation that are still PENDING end ERRED with `message` (and can be retried). */
+  private async abandonPending(
+    ids: string[],
+    closeAfter: Set<string>,
+    actor: OperationContext['actor'],
+    message: string,
+  ): Promise<void> {
     try {
       const closing = ids.filter((id) => closeAfter.has(id));
       const creating = ids.filter((id) => !closeAfter.has(id));
       await this.machine.transitionMany(creating, {
         from: 'PENDING',
         to: 'ERRED',
-        actor: op.actor,
+        actor,
         changes: { errorMessage: message, failedOperation: 'create' },
       });
       await this.machine.transitionMany(closing, {
         from: 'PENDING',
         to: 'ERRED',
-        actor: op.actor,
+        actor,
         changes: { errorMessage: message, failedOperation: 'close' },
       });
     } catch (e) {
-      this.logger.warn(`Could not mark the accounts of a canceled creation ERRED: ${(e as Error).message}`);
+      this.logger.warn(`Could not mark the accounts of a stopped creation ERRED: ${(e as Error).message}`);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { JobContext, JobProcessor, ProcessesJob } from '../../jobs/processors/job-processor';
+import { AbandonedJob, JobContext, JobProcessor, ProcessesJob } from '../../jobs/processors/job-processor';
 import {
   CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB,
   CLOSE_PROJECT_COURSE_ACCOUNTS_JOB,
@@ -25,6 +25,11 @@ export class CreateCourseAccountsProcessor implements JobProcessor<CreateCourseA
   async process(ctx: JobContext<CreateCourseAccountsPayload>): Promise<void> {
     await writeResult(ctx, await this.lifecycle.createAccounts(ctx));
   }
+
+  /** Out of attempts, or canceled before it ran: its accounts still PENDING end ERRED with the reason. */
+  abandoned(job: AbandonedJob<CreateCourseAccountsPayload>): Promise<void> {
+    return this.lifecycle.releaseAbandoned(job);
+  }
 }
 
 /** A retried account: its failed step (create, or close) runs again. */
@@ -34,6 +39,10 @@ export class RetryCourseAccountsProcessor implements JobProcessor<RetryCourseAcc
 
   async process(ctx: JobContext<RetryCourseAccountsPayload>): Promise<void> {
     await writeResult(ctx, await this.lifecycle.createAccounts(ctx));
+  }
+
+  abandoned(job: AbandonedJob<RetryCourseAccountsPayload>): Promise<void> {
+    return this.lifecycle.releaseAbandoned(job);
   }
 }
 

@@ -69,10 +69,10 @@ export function isJobCanceled(e: unknown): boolean {
 }
 
 /** The owner of a job as the actor of what it does. */
-export function jobActor(ctx: JobContext<object>): Principal {
+export function jobActor(job: Pick<JobContext<object>, 'owner'>): Principal {
   return {
-    type: ctx.owner.type,
-    id: ctx.owner.id,
+    type: job.owner.type,
+    id: job.owner.id,
     name: '',
     tokenKind: 'user',
     scopes: [],

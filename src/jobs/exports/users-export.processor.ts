@@ -1,6 +1,6 @@
-import { stringify } from 'csv-stringify';
 import { pipeline, Readable } from 'node:stream';
 import { UsersService } from '../../accounts/users/users.service';
+import { csvWriter } from '../../common/csv/csv-writer';
 import { JobContext, JobProcessor, ProcessesJob } from '../processors/job-processor';
 import { RESULT_ARTIFACT } from '../jobs.service';
 import { USERS_EXPORT, USERS_EXPORT_COLUMNS, UsersExportPayload } from './users-export.job';
@@ -8,7 +8,7 @@ import { USERS_EXPORT, USERS_EXPORT_COLUMNS, UsersExportPayload } from './users-
 const PAGE_SIZE = 1000;
 
 /**
- * Streams the organization's users page by page through csv-stringify into the artifact storage:
+ * Streams the organization's users page by page through the CSV writer (common) into the artifact storage:
  * memory stays flat whatever the row count. Progress (and the cancel check) after every page; a
  * re-run overwrites `users.csv`.
  */
@@ -26,28 +26,14 @@ export class UsersExportProcessor implements JobProcessor<UsersExportPayload> {
       (async function* () {
         for await (const page of users.pagesInOrganization(organizationId, PAGE_SIZE)) {
           for (const u of page) {
-            yield [
-              u.id,
-              u.username,
-              u.email ?? '',
-              u.firstName,
-              u.lastName,
-              u.isActive,
-              u.kind,
-              u.source,
-              u.createdAt.toISOString(),
-            ];
+            yield [u.id, u.username, u.email ?? '', u.firstName, u.lastName, u.isActive, u.kind, u.source, u.createdAt];
           }
           exported += page.length;
           await ctx.progress(exported, Math.max(total, exported));
         }
       })(),
     );
-    const csv = stringify({
-      header: true,
-      columns: [...USERS_EXPORT_COLUMNS],
-      cast: { boolean: (b) => (b ? 'true' : 'false') },
-    });
+    const csv = csvWriter(USERS_EXPORT_COLUMNS);
     // The artifact storage starts reading csv only once it is ready, and stops at its first error: an error of
     // the rows (a cancel seen at a progress report) before or after that must not go unheard and end the
     // process. pipeline listens for it throughout and destroys csv with it, so the write still fails with it.

@@ -1,8 +1,8 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import { JOB_QUEUE_NAMES } from '../queue/job-queues';
 import type { JobDefinition, JobPermission } from './job-definition';
-import { JOB_PROCESSOR, JobProcessor } from './job-processor';
+import { AbandonedJob, JOB_PROCESSOR, JobProcessor } from './job-processor';
 
 interface Registered {
   definition: JobDefinition<object>;
@@ -12,6 +12,7 @@ interface Registered {
 /** Every `@ProcessesJob` provider of the application, by job name. */
 @Injectable()
 export class JobProcessorRegistry implements OnModuleInit {
+  private readonly logger = new Logger('Jobs');
   private readonly byName = new Map<string, Registered>();
 
   constructor(
@@ -45,6 +46,19 @@ export class JobProcessorRegistry implements OnModuleInit {
   /** The permission the owner of a job of this name and payload must keep, if its definition names one. */
   requiredPermission(name: string, payload: object): JobPermission | undefined {
     return this.byName.get(name)?.definition.requires?.(payload);
+  }
+
+  /** Tells each job's processor that it was abandoned (see JobProcessor.abandoned); never throws. */
+  async notifyAbandoned(jobs: AbandonedJob<object>[]): Promise<void> {
+    for (const job of jobs) {
+      const processor = this.byName.get(job.name)?.processor;
+      if (!processor?.abandoned) continue;
+      try {
+        await processor.abandoned(job);
+      } catch (e) {
+        this.logger.warn(`Releasing what job ${job.jobId} (${job.name}) held failed: ${(e as Error).message}`);
+      }
+    }
   }
 
   /** The queues some processor runs on. */

@@ -55,12 +55,31 @@ export class UnrecoverableJobError extends Error {
   }
 }
 
+/** A job that ended Failed or Canceled without its processor finishing the work. */
+export interface AbandonedJob<P extends object> {
+  readonly jobId: string;
+  readonly name: string;
+  readonly payload: P;
+  readonly owner: { type: JobOwnerType; id: string };
+  readonly state: 'Failed' | 'Canceled';
+  /** Why, for Failed (out of attempts, unrecoverable, its worker stopped responding); null for Canceled. */
+  readonly error: string | null;
+}
+
 /**
  * Runs one job type. A processor does one thing and is idempotent: a run may be repeated after a
  * crash, so it overwrites rather than appends.
  */
 export interface JobProcessor<P extends object> {
   process(context: JobContext<P>): Promise<void>;
+  /**
+   * Called once the job has ended Failed or Canceled without a run seeing it through: out of
+   * attempts, unrecoverable, taken back by the sweeper from a dead worker, or canceled while it
+   * waited. For releasing what the payload holds (rows left in a transient state). It runs after the
+   * row says so, in the process that moved it; should that process die first it is not called, so
+   * the owner of such rows needs a recovery of its own too. Its errors are logged, never thrown.
+   */
+  abandoned?(job: AbandonedJob<P>): Promise<void>;
 }
 
 /** Marks a provider as the processor of a job definition; the registry finds it at start-up. */

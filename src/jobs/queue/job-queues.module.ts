@@ -14,6 +14,7 @@ import { BullConnections, BullDeliveryData, BullQueueAdapter, redisOptions } fro
 import { InProcessQueueAdapter } from './in-process.queue-adapter';
 import { JOB_QUEUE_NAMES } from './job-queues';
 import { QUEUE_ADAPTER } from './queue-adapter';
+import { redisKey } from '../../common/redis/redis-key';
 
 /** Queue errors (Redis down, mostly) are logged at most every 10 s, however many queues report them. */
 function queueErrorLogger(): (queue: string, e: Error) => void {
@@ -53,7 +54,7 @@ export class JobQueuesModule {
       imports: [
         BullModule.forRoot({
           redis: redisOptions(settings.REDIS_URL),
-          prefix: settings.JOB_QUEUE_PREFIX,
+          prefix: redisKey(settings, 'bull'),
           createClient: connections.create,
           settings: { lockDuration: 30_000, stalledInterval: 30_000, maxStalledCount: 1 },
         }),

@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { InjectSettings } from '../config/settings.module';
+import { Settings } from '../config/settings.schema';
+import { JobsService } from '../jobs/jobs.service';
+import { selectRows } from './course-accounts.sql';
+import { CREATE_COURSE_ACCOUNTS_JOB, RETRY_COURSE_ACCOUNTS_JOB } from './jobs/course-account.jobs';
+
+/** Why an account whose creation stopped is ERRED. */
+export const STALLED_CREATION =
+  'The creation stopped before it finished: no request or job was working on the account any more.';
+
+/**
+ * Finds PENDING accounts whose creation is provably not running: unchanged for
+ * COURSE_ACCOUNTS_PENDING_TIMEOUT_MS (longer than any request creating one may take) and listed by
+ * no creation or retry job that may still run. The scheduler hands them to a new job; a user may
+ * retry or close one.
+ */
+@Injectable()
+export class CourseAccountRecovery {
+  constructor(
+    private readonly jobs: JobsService,
+    @InjectSettings() private readonly settings: Settings,
+  ) {}
+
+  /**
+   * Claims stalled accounts in `tx` (of `ids` when given, else the longest-stalled up to `limit`):
+   * they stay locked until it ends, and their `updated_at` is set, so no other claim takes them for
+   * another timeout. Accounts a live job holds are marked checked too, but not returned.
+   */
+  async claimStalled(tx: EntityManager, { ids, limit }: { ids?: string[]; limit: number }): Promise<string[]> {
+    const candidates = await selectRows<{ id: string }>(
+      tx,
+      `SELECT id FROM course_accounts
+        WHERE state = 'PENDING' AND updated_at < now() - $1 * interval '1 millisecond'
+          AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[]))
+        ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED`,
+      [this.settings.COURSE_ACCOUNTS_PENDING_TIMEOUT_MS, ids ?? null, limit],
+    );
+    if (candidates.length === 0) return [];
+    const all = candidates.map((r) => r.id);
+    await tx.query(`UPDATE course_accounts SET updated_at = now() WHERE id = ANY($1::uuid[])`, [all]);
+    const held = await this.jobs.listedInLiveJobs(
+      [CREATE_COURSE_ACCOUNTS_JOB, RETRY_COURSE_ACCOUNTS_JOB],
+      'accountIds',
+      all,
+      tx,
+    );
+    return all.filter((id) => !held.has(id));
+  }
+}
