@@ -1,13 +1,13 @@
-import { Controller, Get, Query, Req } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsUUID } from 'class-validator';
 import { RequirePermission } from './require-permission.decorator';
-import type { Request } from 'express';
+import type { AppAbility } from './ability';
 import { allowedActions } from './access';
+import { CurrentAbility } from './current-ability.decorator';
 import { PermissionsError } from './permissions.errors';
 import { ROLES } from './roles';
 import { ACTIONS, Action, SCOPE_TYPES, ScopeType, SUBJECT_TYPES, SubjectType } from './subjects';
-import { RequestAbilities } from './request-abilities.service';
 import { SubjectDirectory } from './subject-directory.service';
 
 const OBJECT_TYPES = SUBJECT_TYPES.filter((t) => t !== 'Self');
@@ -45,17 +45,13 @@ class RoleView {
 @ApiBearerAuth()
 @Controller()
 export class PermissionsController {
-  constructor(
-    private readonly directory: SubjectDirectory,
-    private readonly abilities: RequestAbilities,
-  ) {}
+  constructor(private readonly directory: SubjectDirectory) {}
 
   /** The actions the caller has on one object; 404 when it may not read it. */
   @Get('permissions')
   @RequirePermission('read', 'Self')
   @ApiOkResponse({ type: ObjectPermissionsView })
-  async forObject(@Req() req: Request, @Query() q: PermissionsQuery): Promise<ObjectPermissionsView> {
-    const ability = await this.abilities.of(req);
+  async forObject(@CurrentAbility() ability: AppAbility, @Query() q: PermissionsQuery): Promise<ObjectPermissionsView> {
     const fields = await this.directory.load(q.object_type, q.object_id);
     const actions = fields ? allowedActions(ability, q.object_type, fields) : [];
     if (!actions.includes('read')) throw new PermissionsError('not_found', `${q.object_type} not found.`);
