@@ -1,7 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { Principal } from '../common/auth/principal';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import { JobsService } from '../jobs/jobs.service';
@@ -17,14 +16,6 @@ import {
 const TICK_MS = 10 * 60_000;
 /** Accounts handed to one recovery job at most. */
 const RECOVERY_BATCH = 1000;
-const SYSTEM: Principal = {
-  ...SYSTEM_JOB_OWNER,
-  name: 'system',
-  tokenKind: 'user',
-  scopes: [],
-  isStaff: true,
-  isSupport: false,
-};
 
 /**
  * Starts the periodic course-account jobs: closing expired accounts every
@@ -66,12 +57,7 @@ export class CourseAccountsScheduler implements OnApplicationBootstrap, OnModule
       const started: { closeExpired?: string; recovery?: string } = {};
       const every = this.settings.COURSE_ACCOUNTS_EXPIRY_INTERVAL_MS;
       if (every > 0) {
-        const { results } = await this.jobs.list(SYSTEM, {
-          name: CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB.name,
-          page: 1,
-          page_size: 1,
-        });
-        const last = results[0] ? Date.parse(results[0].created) : 0;
+        const last = (await this.jobs.latestCreatedAt(CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB.name))?.getTime() ?? 0;
         if (Date.now() - last >= every) {
           started.closeExpired = (
             await this.jobs.enqueue(CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB, {}, { owner: SYSTEM_JOB_OWNER }, tx)

@@ -1,11 +1,10 @@
 import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import type { Principal } from '../common/auth/principal';
-import { CurrentPrincipal } from '../common/decorators/current-principal.decorator';
+import type { AppAbility } from '../permissions/ability';
+import { CurrentAbility } from '../permissions/current-ability.decorator';
 import { RequirePermission } from '../permissions/require-permission.decorator';
 import { toPage } from '../common/pagination/pagination';
-import { RequestAbilities } from '../permissions/request-abilities.service';
 import { JobDto, JobPageDto, ListJobsQuery } from './dto/job.dto';
 import { JobsError } from './jobs.errors';
 import { JobsService } from './jobs.service';
@@ -17,17 +16,14 @@ const JobId = new ParseUUIDPipe({ exceptionFactory: () => new JobsError('not_fou
 @ApiBearerAuth()
 @Controller('jobs')
 export class JobsController {
-  constructor(
-    private readonly jobs: JobsService,
-    private readonly abilities: RequestAbilities,
-  ) {}
+  constructor(private readonly jobs: JobsService) {}
 
   @Get()
   @RequirePermission('read', 'Job')
   @ApiOperation({ summary: "The caller's jobs, newest first (staff and support: every job)" })
   @ApiOkResponse({ type: JobPageDto })
-  async list(@Query() query: ListJobsQuery, @CurrentPrincipal() who: Principal, @Req() req: Request) {
-    const { count, results } = await this.jobs.list(who, query);
+  async list(@Query() query: ListJobsQuery, @CurrentAbility() ability: AppAbility, @Req() req: Request) {
+    const { count, results } = await this.jobs.list(ability, query);
     return toPage(req, query, results, count);
   }
 
@@ -35,8 +31,8 @@ export class JobsController {
   @RequirePermission('read', 'Job')
   @ApiOperation({ summary: 'A job: state, progress, error and artifacts' })
   @ApiOkResponse({ type: JobDto })
-  get(@Param('id', JobId) id: string, @CurrentPrincipal() who: Principal): Promise<JobDto> {
-    return this.jobs.get(who, id);
+  get(@Param('id', JobId) id: string, @CurrentAbility() ability: AppAbility): Promise<JobDto> {
+    return this.jobs.get(ability, id);
   }
 
   @Post(':id/cancel')
@@ -44,8 +40,8 @@ export class JobsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel a job: at once if waiting, at its next step if running; 409 if finished' })
   @ApiOkResponse({ type: JobDto })
-  cancel(@Param('id', JobId) id: string, @CurrentPrincipal() who: Principal): Promise<JobDto> {
-    return this.jobs.cancel(who, id);
+  cancel(@Param('id', JobId) id: string, @CurrentAbility() ability: AppAbility): Promise<JobDto> {
+    return this.jobs.cancel(ability, id);
   }
 
   @Get(':id/artifacts/:name')
@@ -59,10 +55,9 @@ export class JobsController {
   async download(
     @Param('id', JobId) id: string,
     @Param('name') name: string,
-    @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @CurrentAbility() ability: AppAbility,
   ): Promise<StreamableFile> {
-    const artifact = await this.jobs.openArtifact(who, id, name, await this.abilities.of(req));
+    const artifact = await this.jobs.openArtifact(ability, id, name);
     const options = {
       type: artifact.contentType,
       disposition: `attachment; filename="${artifact.name}"`,

@@ -6,6 +6,7 @@ import { PermissionsModule } from '../permissions/permissions.module';
 import { UsersExportController } from './exports/users-export.controller';
 import { EXPORTS_QUEUE } from './exports/users-export.job';
 import { UsersExportProcessor } from './exports/users-export.processor';
+import { UsersExportService } from './exports/users-export.service';
 import { JobDispatcher } from './jobs.dispatcher';
 import { JobsController } from './jobs.controller';
 import { JobsRetention } from './jobs.retention';
@@ -40,6 +41,7 @@ import { ArtifactStore } from './storage/artifact-store';
     JobsRetention,
     JobWorkers,
     UsersExportProcessor,
+    UsersExportService,
     JobSubjects,
   ],
   exports: [JobsService, JobsRetention, JobsSweeper],

@@ -10,8 +10,9 @@ import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import { plainQuery, statementName } from '../database/plain-query';
 import { JobArtifactDto, JobDto } from './dto/job.dto';
-import type { AppAbility } from '../permissions/ability';
-import { AbilityFactory } from '../permissions/ability.factory';
+import { allowsEverywhere, AppAbility } from '../permissions/ability';
+import { scopeToAbility } from '../permissions/ability-to-sql';
+import { requireAccess } from '../permissions/access';
 import { JobArtifact } from './job-artifact.entity';
 import { allowsJob } from './job-owner-rights';
 import { Job, JobOwnerType, JobState } from './job.entity';
@@ -23,6 +24,9 @@ import type { JobDefinition } from './processors/job-definition';
 import { JobProcessorRegistry } from './processors/job-processor.registry';
 import { ArtifactMissingError } from './storage/artifact-storage';
 import { ArtifactStore } from './storage/artifact-store';
+
+/** The 404 of a job the caller may not see, worded like one that does not exist. */
+const JOB_NOT_FOUND = (id: string) => ({ message: 'No such job.', details: { job_id: id } });
 
 /** The artifact whose inline text is shown as the job's `text`. */
 export const RESULT_ARTIFACT = 'result';
@@ -98,7 +102,6 @@ export class JobsService {
     private readonly registry: JobProcessorRegistry,
     private readonly dispatcher: JobDispatcher,
     private readonly store: ArtifactStore,
-    private readonly abilities: AbilityFactory,
     @InjectSettings() private readonly settings: Settings,
   ) {
     this.apiBase = `${publicUrl(settings)}/api/v1`;
@@ -160,13 +163,11 @@ export class JobsService {
     return { id: row.id };
   }
 
-  /** The caller's jobs (staff and support: all), newest first; scoped in SQL. */
-  async list(who: Principal, filter: JobListFilter): Promise<Omit<Page<JobDto>, 'next' | 'previous'>> {
+  /** The jobs the ability may read (its own; staff and support: all), newest first; scoped in SQL. */
+  async list(ability: AppAbility, filter: JobListFilter): Promise<Omit<Page<JobDto>, 'next' | 'previous'>> {
     const { offset, pageSize } = pageWindow(filter);
     const qb = this.db.getRepository(Job).createQueryBuilder('job');
-    if (!this.seesAll(who)) {
-      qb.andWhere('job.owner_type = :ownerType AND job.owner_id = :ownerId', { ownerType: who.type, ownerId: who.id });
-    }
+    scopeToAbility(qb, ability, 'read', 'Job', 'job');
     if (filter.state) qb.andWhere('job.state = :state', { state: filter.state });
     if (filter.name) qb.andWhere('job.name = :name', { name: filter.name });
     qb.orderBy('job.created_at', 'DESC').addOrderBy('job.id', 'DESC').offset(offset).limit(pageSize);
@@ -187,8 +188,15 @@ export class JobsService {
     };
   }
 
-  async get(who: Principal, id: string): Promise<JobDto> {
-    const job = await this.findVisible(who, id);
+  /** When the latest job of this name was created (whoever owns it), or null when there is none. */
+  async latestCreatedAt(name: string): Promise<Date | null> {
+    const latest = await this.db.getRepository(Job).findOne({ where: { name }, order: { createdAt: 'DESC' } });
+    return latest?.createdAt ?? null;
+  }
+
+  /** A job the ability may read; 404 otherwise — never 403, so ids of others' jobs reveal nothing. */
+  async get(ability: AppAbility, id: string): Promise<JobDto> {
+    const job = requireAccess(ability, 'read', 'Job', await this.findJob(id), JOB_NOT_FOUND(id));
     const artifacts = await this.db.getRepository(JobArtifact).find({ where: { jobId: id }, order: { name: 'ASC' } });
     return this.toDto(job, artifacts);
   }
@@ -197,10 +205,8 @@ export class JobsService {
    * Pending/Retrying → Canceled at once; In Progress → cancel requested (the run ends Canceled at its
    * next step); a finished job → 409. One guarded statement, so a racing worker cannot be overtaken.
    */
-  async cancel(who: Principal, id: string): Promise<JobDto> {
-    const job = await this.findVisible(who, id);
-    if (!this.mayChange(who, job))
-      throw new JobsError('forbidden', 'Only the owner of a job or staff may cancel it.', { job_id: id });
+  async cancel(ability: AppAbility, id: string): Promise<JobDto> {
+    requireAccess(ability, 'cancel', 'Job', await this.findJob(id), JOB_NOT_FOUND(id));
     const rows = await queryRows<{ id: string }>(
       this.db,
       `UPDATE jobs SET
@@ -219,19 +225,18 @@ export class JobsService {
         state: current.state,
       });
     }
-    return this.get(who, id);
+    return this.get(ability, id);
   }
 
   /**
    * An artifact's bytes: inline text, or a stream from the storage (never read whole). An owner who no
    * longer holds the permission the job's definition requires (say, to export the users it lists)
-   * may still follow the job but not read its artifacts: 403. `ability` is the caller's when it is at
-   * hand (a request's); without it, it is built.
+   * may still follow the job but not read its artifacts: 403. Staff and support read every artifact.
    */
-  async openArtifact(who: Principal, id: string, name: string, ability?: AppAbility): Promise<ArtifactDownload> {
-    const job = await this.findVisible(who, id);
+  async openArtifact(ability: AppAbility, id: string, name: string): Promise<ArtifactDownload> {
+    const job = requireAccess(ability, 'read', 'Job', await this.findJob(id), JOB_NOT_FOUND(id));
     const permission = this.registry.requiredPermission(job.name, job.payload);
-    if (permission && !this.seesAll(who) && !allowsJob(ability ?? (await this.abilities.for(who)), permission)) {
+    if (permission && !allowsEverywhere(ability, 'read', 'Job') && !allowsJob(ability, permission)) {
       throw new JobsError(
         'forbidden',
         `You may no longer ${permission.description}, so this job's artifacts are closed to you.`,
@@ -253,25 +258,8 @@ export class JobsService {
     }
   }
 
-  /** A job the caller may see, or 404 — never 403, so ids of others' jobs reveal nothing. */
-  private async findVisible(who: Principal, id: string): Promise<Job> {
-    const job = await this.db.getRepository(Job).findOneBy({ id });
-    if (!job || !(this.seesAll(who) || this.owns(who, job))) {
-      throw new JobsError('not_found', 'No such job.', { job_id: id });
-    }
-    return job;
-  }
-
-  private owns(who: Principal, job: Job): boolean {
-    return job.ownerType === who.type && job.ownerId === who.id;
-  }
-
-  private seesAll(who: Principal): boolean {
-    return who.isStaff || who.isSupport;
-  }
-
-  private mayChange(who: Principal, job: Job): boolean {
-    return who.isStaff || this.owns(who, job);
+  private findJob(id: string): Promise<Job | null> {
+    return this.db.getRepository(Job).findOneBy({ id });
   }
 
   private toDto(job: Job, artifacts: JobArtifact[]): JobDto {

@@ -19,7 +19,7 @@ import {
   userWithRole,
 } from '../utils/course-accounts';
 import { listeningUrl, lockWaitersReach, whileHeld } from '../utils/held-rows';
-import { jobSettings, waitFor } from '../utils/jobs-helpers';
+import { abilityOf, jobSettings, waitFor } from '../utils/jobs-helpers';
 import type { TestApp } from '../utils/test-app';
 
 jest.setTimeout(60_000);
@@ -426,7 +426,7 @@ describe('Course accounts API (mock backend)', () => {
         .set(manager.auth)
         .expect(200);
       expect(listed.body.count).toBe(31);
-      const seen = await t.app.get(JobsService).get(manager.principal, res.body.job_id);
+      const seen = await t.app.get(JobsService).get(await abilityOf(t, manager.principal), res.body.job_id);
       expect(seen.state).toBe('Succeeded');
     });
 
