@@ -29,7 +29,8 @@ import type { Principal } from '../common/auth/principal';
 import { CurrentPrincipal } from '../common/decorators/current-principal.decorator';
 import { RequirePermission } from '../permissions/require-permission.decorator';
 import { toPage } from '../common/pagination/pagination';
-import { RequestAbilities } from '../permissions/request-abilities.service';
+import type { AppAbility } from '../permissions/ability';
+import { CurrentAbility } from '../permissions/current-ability.decorator';
 import { CourseAccountError } from './course-accounts.errors';
 import { CourseAccountsService } from './course-accounts.service';
 import {
@@ -52,17 +53,14 @@ const AccountId = new ParseUUIDPipe({
 @ApiBearerAuth()
 @Controller('course-accounts')
 export class CourseAccountsController {
-  constructor(
-    private readonly courseAccounts: CourseAccountsService,
-    private readonly abilities: RequestAbilities,
-  ) {}
+  constructor(private readonly courseAccounts: CourseAccountsService) {}
 
   @Get()
   @RequirePermission('read', 'CourseAccount')
   @ApiOperation({ summary: 'Course accounts the caller may read, filtered and ordered' })
   @ApiOkResponse({ type: CourseAccountPage })
-  async list(@Query() q: CourseAccountQuery, @Req() req: Request) {
-    const [rows, count] = await this.courseAccounts.list(await this.abilities.of(req), q);
+  async list(@Query() q: CourseAccountQuery, @CurrentAbility() ability: AppAbility, @Req() req: Request) {
+    const [rows, count] = await this.courseAccounts.list(ability, q);
     return toPage(
       req,
       q,
@@ -82,9 +80,9 @@ export class CourseAccountsController {
   async create(
     @Body() dto: CreateCourseAccountDto,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @CurrentAbility() ability: AppAbility,
   ): Promise<CourseAccountView> {
-    const { account, project } = await this.courseAccounts.create(who, await this.abilities.of(req), dto);
+    const { account, project } = await this.courseAccounts.create(who, ability, dto);
     return CourseAccountView.of(account, project);
   }
 
@@ -100,9 +98,9 @@ export class CourseAccountsController {
   async bulk(
     @Body() dto: BulkCreateCourseAccountsDto,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @CurrentAbility() ability: AppAbility,
   ): Promise<BulkCreateResult> {
-    const result = await this.courseAccounts.bulkCreate(who, await this.abilities.of(req), dto);
+    const result = await this.courseAccounts.bulkCreate(who, ability, dto);
     return {
       job_id: result.jobId,
       course_accounts: result.accounts.map((a) => CourseAccountView.of(a, result.project)),
@@ -115,8 +113,8 @@ export class CourseAccountsController {
   @RequirePermission('close', 'CourseAccount')
   @ApiOperation({ summary: 'Staff: close expired course accounts now (otherwise done daily)' })
   @ApiAcceptedResponse({ type: JobStarted })
-  async closeExpired(@CurrentPrincipal() who: Principal): Promise<JobStarted> {
-    return { job_id: await this.courseAccounts.startCloseExpired(who) };
+  async closeExpired(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility): Promise<JobStarted> {
+    return { job_id: await this.courseAccounts.startCloseExpired(who, ability) };
   }
 
   @Post('reconcile')
@@ -127,17 +125,18 @@ export class CourseAccountsController {
   @ApiAcceptedResponse({ type: JobStarted })
   async reconcile(
     @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
     @Query('project', new ParseUUIDPipe({ optional: true })) project?: string,
   ): Promise<JobStarted> {
-    return { job_id: await this.courseAccounts.startReconcile(who, project) };
+    return { job_id: await this.courseAccounts.startReconcile(who, ability, project) };
   }
 
   @Get(':id')
   @RequirePermission('read', 'CourseAccount')
   @ApiOperation({ summary: 'A course account' })
   @ApiOkResponse({ type: CourseAccountView })
-  async get(@Param('id', AccountId) id: string, @Req() req: Request): Promise<CourseAccountView> {
-    const { account, project } = await this.courseAccounts.get(await this.abilities.of(req), id);
+  async get(@Param('id', AccountId) id: string, @CurrentAbility() ability: AppAbility): Promise<CourseAccountView> {
+    const { account, project } = await this.courseAccounts.get(ability, id);
     return CourseAccountView.of(account, project);
   }
 
@@ -167,9 +166,9 @@ export class CourseAccountsController {
   async close(
     @Param('id', AccountId) id: string,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @CurrentAbility() ability: AppAbility,
   ): Promise<void> {
-    await this.courseAccounts.close(who, await this.abilities.of(req), id);
+    await this.courseAccounts.close(who, ability, id);
   }
 
   @Post(':id/retry')
@@ -182,9 +181,9 @@ export class CourseAccountsController {
   async retry(
     @Param('id', AccountId) id: string,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @CurrentAbility() ability: AppAbility,
   ): Promise<CourseAccountJobView> {
-    const { account, project, jobId } = await this.courseAccounts.retry(who, await this.abilities.of(req), id);
+    const { account, project, jobId } = await this.courseAccounts.retry(who, ability, id);
     return { ...CourseAccountView.of(account, project), job_id: jobId };
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { requireAccess } from '../permissions/access';
+import { requireAccess, requireEverywhere } from '../permissions/access';
+import type { Action } from '../permissions/subjects';
 import { containsPattern } from '../common/sql/contains-pattern';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -107,11 +108,7 @@ export class CourseAccountsService {
 
   /** An account the caller may read, with its project; 404 otherwise. */
   async get(ability: AppAbility, id: string): Promise<AccountWithProject> {
-    const account = await this.db.getRepository(CourseAccount).findOneBy({ id });
-    // One the caller cannot read answers exactly like one that does not exist.
-    if (!account || !ability.can('read', asSubject('CourseAccount', account))) {
-      throw new CourseAccountError('not_found', 'Course account not found.', { id });
-    }
+    const account = await this.accessible(ability, 'read', id);
     const [found] = await this.withProjects([account]);
     return found;
   }
@@ -223,8 +220,7 @@ export class CourseAccountsService {
 
   /** Closes upstream, deactivates the user: CLOSED. A refused close leaves the account ERRED and answers 502. */
   async close(who: Principal, ability: AppAbility, id: string): Promise<void> {
-    const { account } = await this.get(ability, id);
-    requireAccess(ability, 'close', 'CourseAccount', account);
+    const account = await this.accessible(ability, 'close', id);
     const { error } = await this.provisioner.close(account, { actor: who });
     if (error) {
       throw new CourseAccountError('backend_error', `The backend could not close the account: ${error.message}`, {
@@ -237,8 +233,7 @@ export class CourseAccountsService {
 
   /** ERRED → PENDING, and a job that runs the failed step again. */
   async retry(who: Principal, ability: AppAbility, id: string): Promise<AccountWithProject & { jobId: string }> {
-    const { account, project } = await this.get(ability, id);
-    requireAccess(ability, 'retry', 'CourseAccount', account);
+    const [{ account, project }] = await this.withProjects([await this.accessible(ability, 'retry', id)]);
     return this.db.transaction(async (tx) => {
       // What to run again is read from the moved row: a close begun since the read above made it `close`.
       const moved = await this.machine.transition(
@@ -259,20 +254,22 @@ export class CourseAccountsService {
     });
   }
 
-  /** Staff: closes expired accounts now instead of at the next daily run. */
-  async startCloseExpired(who: Principal): Promise<string> {
-    this.assertStaff(who);
+  /** Closes expired accounts now instead of at the next daily run: it closes accounts of every organization, so staff only. */
+  async startCloseExpired(who: Principal, ability: AppAbility): Promise<string> {
+    requireEverywhere(ability, 'close', 'CourseAccount', 'close every expired course account');
     return (await this.jobs.enqueue(CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB, {}, { owner: who })).id;
   }
 
-  /** Staff: checks every OK account upstream. */
-  async startReconcile(who: Principal, projectId?: string): Promise<string> {
-    this.assertStaff(who);
+  /** Checks OK accounts upstream (of one project, or of every organization): staff only. */
+  async startReconcile(who: Principal, ability: AppAbility, projectId?: string): Promise<string> {
+    requireEverywhere(ability, 'update', 'CourseAccount', 'reconcile course accounts');
     return (await this.jobs.enqueue(RECONCILE_COURSE_ACCOUNTS_JOB, projectId ? { projectId } : {}, { owner: who })).id;
   }
 
-  private assertStaff(who: Principal): void {
-    if (!who.isStaff) throw new CourseAccountError('forbidden', 'Only staff may start this job.');
+  /** The account, when the ability allows `action` on it: 404 when it is missing or hidden, 403 otherwise. */
+  private async accessible(ability: AppAbility, action: Action, id: string): Promise<CourseAccount> {
+    const account = await this.db.getRepository(CourseAccount).findOneBy({ id });
+    return requireAccess(ability, action, 'CourseAccount', account, { details: { id } });
   }
 
   /**
