@@ -4,7 +4,6 @@ import { mockUsername } from '../../src/course-accounts/backends/mock.backend';
 import { JobsService } from '../../src/jobs/jobs.service';
 import { createOrganization, createProject, createServiceAccount, createUser } from '../factories/accounts';
 import { grantRole } from '../permissions/grants';
-import { createPermissionsTestApp } from '../permissions/permissions-test-app';
 import {
   account,
   auditActions,
@@ -20,7 +19,7 @@ import {
 } from '../utils/course-accounts';
 import { listeningUrl, lockWaitersReach, whileHeld } from '../utils/held-rows';
 import { abilityOf, jobSettings, waitFor } from '../utils/jobs-helpers';
-import type { TestApp } from '../utils/test-app';
+import { createTestApp, TestApp } from '../utils/test-app';
 
 jest.setTimeout(60_000);
 
@@ -29,7 +28,7 @@ const BASE = '/api/v1/course-accounts';
 describe('Course accounts API (mock backend)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createPermissionsTestApp({ settings: jobSettings('in-process') });
+    t = await createTestApp({ settings: jobSettings('in-process') });
   });
   afterAll(() => t.close());
 
