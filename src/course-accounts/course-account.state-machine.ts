@@ -6,6 +6,7 @@ import { UsersService } from '../accounts/users/users.service';
 import { CourseAccount, CourseAccountOperation, CourseAccountState } from './course-account.entity';
 import { CourseAccountError } from './course-accounts.errors';
 import { selectRows } from './course-accounts.sql';
+import { CommonError } from '../common/errors/common.errors';
 
 /**
  * The allowed moves. PENDING → OK/ERRED (created upstream, or not); OK → CLOSED, or ERRED when the
@@ -128,7 +129,7 @@ export class CourseAccountStateMachine {
     const [moved] = await this.inTransaction(tx, (m) => this.move(m, [id], t));
     if (moved) return moved;
     const current = await (tx ?? this.db.manager).findOneBy(CourseAccount, { id });
-    if (!current) throw new CourseAccountError('not_found', 'Course account not found.', { id });
+    if (!current) throw new CommonError('not_found', 'Course account not found.', { id });
     throw invalidTransition(id, current.state, t);
   }
 
@@ -183,7 +184,7 @@ export class CourseAccountStateMachine {
     );
     if (row) return accountFromRow(row);
     const current = await this.db.manager.findOneBy(CourseAccount, { id });
-    if (!current) throw new CourseAccountError('not_found', 'Course account not found.', { id });
+    if (!current) throw new CommonError('not_found', 'Course account not found.', { id });
     throw invalidTransition(id, current.state, { from: 'ERRED', to: 'CLOSED', actor });
   }
 
@@ -206,7 +207,7 @@ export class CourseAccountStateMachine {
       );
       if (!row) {
         const current = await m.findOneBy(CourseAccount, { id });
-        if (!current) throw new CourseAccountError('not_found', 'Course account not found.', { id });
+        if (!current) throw new CommonError('not_found', 'Course account not found.', { id });
         throw invalidTransition(id, current.state, { from: 'ERRED', to: 'ERRED', actor });
       }
       const account = accountFromRow(row);

@@ -1,37 +1,21 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Patch,
-  Post,
-  Put,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
-  ApiExcludeEndpoint,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import type { Principal } from '../common/auth/principal';
 import { CurrentPrincipal } from '../common/decorators/current-principal.decorator';
 import { RequirePermission } from '../permissions/require-permission.decorator';
 import { toPage } from '../common/pagination/pagination';
 import type { AppAbility } from '../permissions/ability';
 import { CurrentAbility } from '../permissions/current-ability.decorator';
-import { CourseAccountError } from './course-accounts.errors';
 import { CourseAccountsService } from './course-accounts.service';
 import {
   BulkCreateCourseAccountsDto,
@@ -43,11 +27,6 @@ import {
   CreateCourseAccountDto,
   JobStarted,
 } from './dto/course-account.dto';
-
-/** A malformed id names no account: 404 like any other unknown id. */
-const AccountId = new ParseUUIDPipe({
-  exceptionFactory: () => new CourseAccountError('not_found', 'Course account not found.'),
-});
 
 @ApiTags('course-accounts')
 @ApiBearerAuth()
@@ -135,23 +114,9 @@ export class CourseAccountsController {
   @RequirePermission('read', 'CourseAccount')
   @ApiOperation({ summary: 'A course account' })
   @ApiOkResponse({ type: CourseAccountView })
-  async get(@Param('id', AccountId) id: string, @CurrentAbility() ability: AppAbility): Promise<CourseAccountView> {
+  async get(@Param('id', ParseUUIDPipe) id: string, @CurrentAbility() ability: AppAbility): Promise<CourseAccountView> {
     const { account, project } = await this.courseAccounts.get(ability, id);
     return CourseAccountView.of(account, project);
-  }
-
-  @Put(':id')
-  @RequirePermission('read', 'CourseAccount')
-  @ApiExcludeEndpoint()
-  replace(@Res({ passthrough: true }) res: Response): never {
-    return notAllowed(res);
-  }
-
-  @Patch(':id')
-  @RequirePermission('read', 'CourseAccount')
-  @ApiExcludeEndpoint()
-  update(@Res({ passthrough: true }) res: Response): never {
-    return notAllowed(res);
   }
 
   @Delete(':id')
@@ -164,7 +129,7 @@ export class CourseAccountsController {
   })
   @ApiNoContentResponse()
   async close(
-    @Param('id', AccountId) id: string,
+    @Param('id', ParseUUIDPipe) id: string,
     @CurrentPrincipal() who: Principal,
     @CurrentAbility() ability: AppAbility,
   ): Promise<void> {
@@ -179,20 +144,11 @@ export class CourseAccountsController {
   })
   @ApiAcceptedResponse({ type: CourseAccountJobView })
   async retry(
-    @Param('id', AccountId) id: string,
+    @Param('id', ParseUUIDPipe) id: string,
     @CurrentPrincipal() who: Principal,
     @CurrentAbility() ability: AppAbility,
   ): Promise<CourseAccountJobView> {
     const { account, project, jobId } = await this.courseAccounts.retry(who, ability, id);
     return { ...CourseAccountView.of(account, project), job_id: jobId };
   }
-}
-
-/** Course accounts are not edited: they are created, retried and closed. */
-function notAllowed(res: Response): never {
-  res.setHeader('Allow', 'GET, DELETE');
-  throw new CourseAccountError(
-    'method_not_allowed',
-    'Course accounts cannot be changed; close one and create another.',
-  );
 }

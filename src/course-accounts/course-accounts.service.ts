@@ -32,6 +32,7 @@ import {
   RECONCILE_COURSE_ACCOUNTS_JOB,
   RETRY_COURSE_ACCOUNTS_JOB,
 } from './jobs/course-account.jobs';
+import { CommonError } from '../common/errors/common.errors';
 
 const DAY_MS = 86_400_000;
 /** Rows per multi-row INSERT: 12 parameters a row stays far under PostgreSQL's 65,535. */
@@ -290,7 +291,7 @@ export class CourseAccountsService {
         asSubject('CourseAccount', { organizationId: project.organizationId, projectId: project.id }),
       )
     ) {
-      throw new CourseAccountError('forbidden', 'You may not create course accounts in this project.', {
+      throw new CommonError('forbidden', 'You may not create course accounts in this project.', {
         project: projectId,
       });
     }

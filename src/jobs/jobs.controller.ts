@@ -5,12 +5,8 @@ import type { AppAbility } from '../permissions/ability';
 import { CurrentAbility } from '../permissions/current-ability.decorator';
 import { RequirePermission } from '../permissions/require-permission.decorator';
 import { toPage } from '../common/pagination/pagination';
-import { JobDto, JobPageDto, ListJobsQuery } from './dto/job.dto';
-import { JobsError } from './jobs.errors';
+import { JobView, JobPage, ListJobsQuery } from './dto/job.dto';
 import { JobsService } from './jobs.service';
-
-/** A malformed id names no job: 404 like any other unknown id. */
-const JobId = new ParseUUIDPipe({ exceptionFactory: () => new JobsError('not_found', 'No such job.') });
 
 @ApiTags('jobs')
 @ApiBearerAuth()
@@ -21,17 +17,17 @@ export class JobsController {
   @Get()
   @RequirePermission('read', 'Job')
   @ApiOperation({ summary: "The caller's jobs, newest first (staff and support: every job)" })
-  @ApiOkResponse({ type: JobPageDto })
+  @ApiOkResponse({ type: JobPage })
   async list(@Query() query: ListJobsQuery, @CurrentAbility() ability: AppAbility, @Req() req: Request) {
-    const { count, results } = await this.jobs.list(ability, query);
-    return toPage(req, query, results, count);
+    const [rows, count] = await this.jobs.list(ability, query);
+    return toPage(req, query, rows, count);
   }
 
   @Get(':id')
   @RequirePermission('read', 'Job')
   @ApiOperation({ summary: 'A job: state, progress, error and artifacts' })
-  @ApiOkResponse({ type: JobDto })
-  get(@Param('id', JobId) id: string, @CurrentAbility() ability: AppAbility): Promise<JobDto> {
+  @ApiOkResponse({ type: JobView })
+  get(@Param('id', ParseUUIDPipe) id: string, @CurrentAbility() ability: AppAbility): Promise<JobView> {
     return this.jobs.get(ability, id);
   }
 
@@ -39,8 +35,8 @@ export class JobsController {
   @RequirePermission('cancel', 'Job')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel a job: at once if waiting, at its next step if running; 409 if finished' })
-  @ApiOkResponse({ type: JobDto })
-  cancel(@Param('id', JobId) id: string, @CurrentAbility() ability: AppAbility): Promise<JobDto> {
+  @ApiOkResponse({ type: JobView })
+  cancel(@Param('id', ParseUUIDPipe) id: string, @CurrentAbility() ability: AppAbility): Promise<JobView> {
     return this.jobs.cancel(ability, id);
   }
 
@@ -53,7 +49,7 @@ export class JobsController {
   })
   @ApiProduces('application/octet-stream')
   async download(
-    @Param('id', JobId) id: string,
+    @Param('id', ParseUUIDPipe) id: string,
     @Param('name') name: string,
     @CurrentAbility() ability: AppAbility,
   ): Promise<StreamableFile> {

@@ -4,12 +4,12 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DataSource, EntityManager, In } from 'typeorm';
 import type { Principal } from '../common/auth/principal';
-import { Page, PageQuery, pageWindow } from '../common/pagination/pagination';
+import { Listed, PageQuery, pageWindow } from '../common/pagination/pagination';
 import { publicUrl } from '../config/load-settings';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import { plainQuery, statementName } from '../database/plain-query';
-import { JobArtifactDto, JobDto } from './dto/job.dto';
+import { JobView } from './dto/job.dto';
 import { allowsEverywhere, AppAbility } from '../permissions/ability';
 import { scopeToAbility } from '../permissions/ability-to-sql';
 import { requireAccess } from '../permissions/access';
@@ -24,12 +24,10 @@ import type { JobDefinition } from './processors/job-definition';
 import { JobProcessorRegistry } from './processors/job-processor.registry';
 import { ArtifactMissingError } from './storage/artifact-storage';
 import { ArtifactStore } from './storage/artifact-store';
+import { CommonError } from '../common/errors/common.errors';
 
 /** The 404 of a job the caller may not see, worded like one that does not exist. */
 const JOB_NOT_FOUND = (id: string) => ({ message: 'No such job.', details: { job_id: id } });
-
-/** The artifact whose inline text is shown as the job's `text`. */
-export const RESULT_ARTIFACT = 'result';
 
 export interface JobOwner {
   type: JobOwnerType;
@@ -164,7 +162,7 @@ export class JobsService {
   }
 
   /** The jobs the ability may read (its own; staff and support: all), newest first; scoped in SQL. */
-  async list(ability: AppAbility, filter: JobListFilter): Promise<Omit<Page<JobDto>, 'next' | 'previous'>> {
+  async list(ability: AppAbility, filter: JobListFilter): Promise<Listed<JobView>> {
     const { offset, pageSize } = pageWindow(filter);
     const qb = this.db.getRepository(Job).createQueryBuilder('job');
     scopeToAbility(qb, ability, 'read', 'Job', 'job');
@@ -177,15 +175,16 @@ export class JobsService {
           .getRepository(JobArtifact)
           .find({ where: { jobId: In(jobs.map((j) => j.id)) }, order: { name: 'ASC' } })
       : [];
-    return {
-      count,
-      results: jobs.map((j) =>
-        this.toDto(
+    return [
+      jobs.map((j) =>
+        JobView.of(
           j,
           artifacts.filter((a) => a.jobId === j.id),
+          this.apiBase,
         ),
       ),
-    };
+      count,
+    ];
   }
 
   /** When the latest job of this name was created (whoever owns it), or null when there is none. */
@@ -195,17 +194,17 @@ export class JobsService {
   }
 
   /** A job the ability may read; 404 otherwise — never 403, so ids of others' jobs reveal nothing. */
-  async get(ability: AppAbility, id: string): Promise<JobDto> {
+  async get(ability: AppAbility, id: string): Promise<JobView> {
     const job = requireAccess(ability, 'read', 'Job', await this.findJob(id), JOB_NOT_FOUND(id));
     const artifacts = await this.db.getRepository(JobArtifact).find({ where: { jobId: id }, order: { name: 'ASC' } });
-    return this.toDto(job, artifacts);
+    return JobView.of(job, artifacts, this.apiBase);
   }
 
   /**
    * Pending/Retrying → Canceled at once; In Progress → cancel requested (the run ends Canceled at its
    * next step); a finished job → 409. One guarded statement, so a racing worker cannot be overtaken.
    */
-  async cancel(ability: AppAbility, id: string): Promise<JobDto> {
+  async cancel(ability: AppAbility, id: string): Promise<JobView> {
     requireAccess(ability, 'cancel', 'Job', await this.findJob(id), JOB_NOT_FOUND(id));
     const rows = await queryRows<{ id: string }>(
       this.db,
@@ -237,7 +236,7 @@ export class JobsService {
     const job = requireAccess(ability, 'read', 'Job', await this.findJob(id), JOB_NOT_FOUND(id));
     const permission = this.registry.requiredPermission(job.name, job.payload);
     if (permission && !allowsEverywhere(ability, 'read', 'Job') && !allowsJob(ability, permission)) {
-      throw new JobsError(
+      throw new CommonError(
         'forbidden',
         `You may no longer ${permission.description}, so this job's artifacts are closed to you.`,
         { job_id: id },
@@ -260,26 +259,5 @@ export class JobsService {
 
   private findJob(id: string): Promise<Job | null> {
     return this.db.getRepository(Job).findOneBy({ id });
-  }
-
-  private toDto(job: Job, artifacts: JobArtifact[]): JobDto {
-    return {
-      job_id: job.id,
-      name: job.name,
-      state: job.state,
-      created: job.createdAt.toISOString(),
-      modified: job.updatedAt.toISOString(),
-      completed_steps: job.completedSteps,
-      total_steps: job.totalSteps,
-      attempts: job.attempts,
-      error: job.error,
-      artifacts: artifacts.map((a): JobArtifactDto => ({
-        name: a.name,
-        url: `${this.apiBase}/jobs/${job.id}/artifacts/${encodeURIComponent(a.name)}`,
-        content_type: a.contentType,
-        size: a.size,
-      })),
-      text: artifacts.find((a) => a.name === RESULT_ARTIFACT)?.text ?? null,
-    };
   }
 }

@@ -1,14 +1,14 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { IsIn, IsUUID } from 'class-validator';
 import { RequirePermission } from './require-permission.decorator';
 import type { AppAbility } from './ability';
 import { allowedActions } from './access';
 import { CurrentAbility } from './current-ability.decorator';
-import { PermissionsError } from './permissions.errors';
 import { ROLES } from './roles';
 import { ACTIONS, Action, SCOPE_TYPES, ScopeType, SUBJECT_TYPES, SubjectType } from './subjects';
 import { SubjectDirectory } from './subject-directory.service';
+import { CommonError } from '../common/errors/common.errors';
 
 const OBJECT_TYPES = SUBJECT_TYPES.filter((t) => t !== 'Self');
 
@@ -49,17 +49,19 @@ export class PermissionsController {
 
   /** The actions the caller has on one object; 404 when it may not read it. */
   @Get('permissions')
+  @ApiOperation({ summary: 'What the caller may do on one object; 404 when it may not read it' })
   @RequirePermission('read', 'Self')
   @ApiOkResponse({ type: ObjectPermissionsView })
   async forObject(@CurrentAbility() ability: AppAbility, @Query() q: PermissionsQuery): Promise<ObjectPermissionsView> {
     const fields = await this.directory.load(q.object_type, q.object_id);
     const actions = fields ? allowedActions(ability, q.object_type, fields) : [];
-    if (!actions.includes('read')) throw new PermissionsError('not_found', `${q.object_type} not found.`);
+    if (!actions.includes('read')) throw new CommonError('not_found', `${q.object_type} not found.`);
     return { object_type: q.object_type, object_id: q.object_id, actions };
   }
 
   /** The roles a group can hold (roles are code: src/permissions/roles.ts). */
   @Get('roles')
+  @ApiOperation({ summary: 'The roles a group can hold, with their permissions' })
   @RequirePermission('read', 'Self')
   @ApiOkResponse({ type: RoleView, isArray: true })
   roles(): RoleView[] {

@@ -199,7 +199,7 @@ describe('Course accounts API (mock backend)', () => {
       expect(res.body.error).toBe('project_not_found');
       const nobody = await createUser(t);
       await t.http.get(`${BASE}/${created.body.id}`).set(nobody.auth).expect(404);
-      await t.http.get(`${BASE}/not-a-uuid`).set(a.manager.auth).expect(404);
+      await t.http.get(`${BASE}/not-a-uuid`).set(a.manager.auth).expect(400);
       expect((await t.http.get(BASE).set(nobody.auth)).status).toBe(403);
     });
 
@@ -315,7 +315,7 @@ describe('Course accounts API (mock backend)', () => {
           .send({ description: 'x' })
           .expect(405);
         expect(res.body.error).toBe('method_not_allowed');
-        expect(res.headers.allow).toBe('GET, DELETE');
+        expect(res.headers.allow).toBe('DELETE, GET, HEAD, OPTIONS');
       }
     });
   });

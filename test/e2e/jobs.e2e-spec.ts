@@ -4,12 +4,13 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { DataSource } from 'typeorm';
+import type { Principal } from '../../src/common/auth/principal';
 import { CommonError } from '../../src/common/errors/common.errors';
 import { TransactionRunner } from '../../src/database/transaction';
 import { Job } from '../../src/jobs/job.entity';
 import { JobsRetention } from '../../src/jobs/jobs.retention';
 import { JobRunner } from '../../src/jobs/jobs.runner';
-import { JobsService } from '../../src/jobs/jobs.service';
+import { JobListFilter, JobsService } from '../../src/jobs/jobs.service';
 import { JobsSweeper } from '../../src/jobs/jobs.sweeper';
 import { QUEUE_ADAPTER, QueueAdapter } from '../../src/jobs/queue/queue-adapter';
 import { abilityOf, jobSettings, JobsAdapterName, principal, waitFor } from '../utils/jobs-helpers';
@@ -238,23 +239,25 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
   it("lists only the caller's jobs (staff: all), filtered by state and name, newest first, paginated", async () => {
     const mine = principal();
     const theirs = principal({ type: 'service_account', tokenKind: 'service' });
+    const listed = async (who: Principal, filter: JobListFilter) => {
+      const [results, count] = await jobs.list(await abilityOf(t, who), filter);
+      return { count, results };
+    };
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await jobs.enqueue(STEPS_JOB, { steps: 1 }, { owner: mine })).id);
     const noop = await jobs.enqueue(NOOP_JOB, {}, { owner: mine });
     await jobs.enqueue(STEPS_JOB, { steps: 1 }, { owner: theirs });
     await Promise.all([...ids, noop.id].map((id) => settled(id)));
 
-    const page1 = await jobs.list(await abilityOf(t, mine), { page_size: 4 });
+    const page1 = await listed(mine, { page_size: 4 });
     expect(page1.count).toBe(6);
     expect(page1.results.map((j) => j.job_id)).toEqual([noop.id, ...ids.slice(1).reverse()].slice(0, 4));
-    const page2 = await jobs.list(await abilityOf(t, mine), { page_size: 4, page: 2 });
+    const page2 = await listed(mine, { page_size: 4, page: 2 });
     expect(page2.results.map((j) => j.job_id)).toEqual([ids[1], ids[0]]);
-    expect((await jobs.list(await abilityOf(t, mine), { name: 'test.noop' })).results.map((j) => j.job_id)).toEqual([
-      noop.id,
-    ]);
-    expect((await jobs.list(await abilityOf(t, mine), { state: 'Failed' })).count).toBe(0);
-    expect((await jobs.list(await abilityOf(t, theirs), {})).count).toBe(1);
-    expect((await jobs.list(await abilityOf(t, staff), { page_size: 500 })).count).toBeGreaterThanOrEqual(7);
+    expect((await listed(mine, { name: 'test.noop' })).results.map((j) => j.job_id)).toEqual([noop.id]);
+    expect((await listed(mine, { state: 'Failed' })).count).toBe(0);
+    expect((await listed(theirs, {})).count).toBe(1);
+    expect((await listed(staff, { page_size: 500 })).count).toBeGreaterThanOrEqual(7);
   });
 
   it('dispatches again a job whose dispatch was lost', async () => {

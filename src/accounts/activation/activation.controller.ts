@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
 import { RequirePermission } from '../../permissions/require-permission.decorator';
@@ -18,6 +18,7 @@ export class ActivationController {
 
   /** Creates activation records (1–1,000); every row is reported, with its code shown once. */
   @Post('activation-records')
+  @ApiOperation({ summary: 'Create 1–1,000 activation records; each row is reported, its code shown once' })
   @RequirePermission('create', 'ActivationRecord')
   async create(
     @CurrentPrincipal() who: Principal,
@@ -29,6 +30,7 @@ export class ActivationController {
 
   /** With an activation token (new-user-credentials grant): set the password and activate the account. */
   @Post('accounts/activate')
+  @ApiOperation({ summary: 'With an activation token: set the password and activate the account' })
   @HttpCode(204)
   @ActivationOnly()
   @RequirePermission('activate', 'Self')

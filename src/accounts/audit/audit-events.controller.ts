@@ -1,5 +1,5 @@
 import { Controller, Get, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsOptional, IsString, IsUUID, Length } from 'class-validator';
 import type { Request } from 'express';
@@ -57,6 +57,7 @@ export class AuditEventsController {
   constructor(@InjectRepository(AuditEvent) private readonly events: Repository<AuditEvent>) {}
 
   @Get()
+  @ApiOperation({ summary: 'Audit events the caller may read, newest first' })
   @RequirePermission('read', 'AuditEvent')
   async list(
     @CurrentAbility() ability: AppAbility,

@@ -14,6 +14,7 @@ import { RateLimiter } from './rate-limiter';
 import { RefreshToken } from './refresh-token.entity';
 import { randomSecret, sha256Hex } from './secrets';
 import { IssuedToken, TokenIssuer } from './token-issuer.service';
+import { CommonError } from '../../common/errors/common.errors';
 
 export interface TokenPair {
   access_token: string;
@@ -59,7 +60,7 @@ export class AuthService {
    */
   dashboardSession(who: Principal): Promise<IssuedToken> {
     if (who.type !== 'user' || !who.isStaff)
-      throw new AccountsError('forbidden', 'Only staff may open the staff dashboards.');
+      throw new CommonError('forbidden', 'Only staff may open the staff dashboards.');
     // The authentication guard has just checked that the user is active; a principal's name is its username.
     return this.issuer.userAccessToken(who.id, who.name);
   }
@@ -109,7 +110,7 @@ export class AuthService {
    */
   async changePassword(who: Principal, current: string, next: string, ip: string): Promise<TokenPair> {
     if (who.type !== 'user' || who.tokenKind !== 'user') {
-      throw new AccountsError(
+      throw new CommonError(
         'forbidden',
         'Only users who log in with a password can change it; service accounts rotate their secret.',
       );

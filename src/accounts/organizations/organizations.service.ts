@@ -15,6 +15,7 @@ import { AuditService } from '../audit/audit.service';
 import { CreateOrganizationDto, OrganizationQuery, UpdateOrganizationDto } from './organization.dto';
 import { Organization } from './organization.entity';
 import { pageWindow } from '../../common/pagination/pagination';
+import { CommonError } from '../../common/errors/common.errors';
 
 export interface OrganizationSummary {
   id: string;
@@ -72,7 +73,7 @@ export class OrganizationsService {
 
   async create(who: Principal, ability: AppAbility, dto: CreateOrganizationDto): Promise<Organization> {
     if (!ability.can('create', asSubject('Organization', {})))
-      throw new AccountsError('forbidden', 'You may not create organizations.');
+      throw new CommonError('forbidden', 'You may not create organizations.');
     try {
       return await this.tx.run(async (tx) => {
         const org = await tx.save(Organization, tx.create(Organization, dto));

@@ -20,6 +20,7 @@ import { CreateProjectDto, ProjectQuery, UpdateProjectDto } from './project.dto'
 import { Project } from './project.entity';
 import { PROJECT_DELETED, ProjectDeletedEvent } from './project.events';
 import type { ProjectKind, ProjectSummary } from './project.types';
+import { CommonError } from '../../common/errors/common.errors';
 
 const SUMMARY_COLUMNS = [
   'id',
@@ -211,7 +212,7 @@ export class ProjectsService {
       }
       return r.affected ?? 0;
     });
-    if (!moved) throw new AccountsError('not_found', 'Project not found.');
+    if (!moved) throw new CommonError('not_found', 'Project not found.');
     const event: ProjectDeletedEvent = {
       projectId: id,
       organizationId: p.organizationId,

@@ -19,6 +19,7 @@ import { hashPassword } from './passwords';
 import { CreateUserDto, UpdateUserDto, UserQuery } from './user.dto';
 import { User } from './user.entity';
 import type { NewUser } from './user.types';
+import { CommonError } from '../../common/errors/common.errors';
 
 export type { NewUser };
 
@@ -189,12 +190,12 @@ export class UsersService {
 
   async create(who: Principal, ability: AppAbility, dto: CreateUserDto): Promise<User> {
     if ((dto.is_staff || dto.is_support) && !who.isStaff)
-      throw new AccountsError('forbidden', 'Only staff may create staff or support users.');
+      throw new CommonError('forbidden', 'Only staff may create staff or support users.');
     if (dto.organization) {
       const org = await this.users.manager.findOneBy(Organization, { id: dto.organization });
       requireCreateIn(ability, 'User', dto.organization, Boolean(org));
     } else if (!ability.can('create', asSubject('User', { organizationId: null }))) {
-      throw new AccountsError('forbidden', 'Only staff may create users outside an organization.');
+      throw new CommonError('forbidden', 'Only staff may create users outside an organization.');
     }
     return this.tx.run(async (tx) => {
       const user = await this.insert(
@@ -229,11 +230,11 @@ export class UsersService {
     return this.tx.run(async (tx) => {
       const u = await checkedForChange(tx, User, { id }, ability, 'update', 'User');
       if ((dto.is_staff !== undefined || dto.is_support !== undefined) && !who.isStaff) {
-        throw new AccountsError('forbidden', 'Only staff may change staff or support flags.');
+        throw new CommonError('forbidden', 'Only staff may change staff or support flags.');
       }
       // An organization role must not reach users who hold global rights (no lock-out of staff).
       if ((u.isStaff || u.isSupport) && !who.isStaff) {
-        throw new AccountsError('forbidden', 'Only staff may change staff or support users.');
+        throw new CommonError('forbidden', 'Only staff may change staff or support users.');
       }
       const saved = await tx.save(User, {
         ...u,

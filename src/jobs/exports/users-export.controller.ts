@@ -5,8 +5,7 @@ import { CurrentPrincipal } from '../../common/decorators/current-principal.deco
 import type { AppAbility } from '../../permissions/ability';
 import { CurrentAbility } from '../../permissions/current-ability.decorator';
 import { RequirePermission } from '../../permissions/require-permission.decorator';
-import { JobDto } from '../dto/job.dto';
-import { JobsError } from '../jobs.errors';
+import { JobView } from '../dto/job.dto';
 import { UsersExportService } from './users-export.service';
 
 @ApiTags('users')
@@ -19,13 +18,12 @@ export class UsersExportController {
   @RequirePermission('export', 'User')
   @HttpCode(202)
   @ApiOperation({ summary: "Start a CSV export of an organization's users; follow it at /jobs/{job_id}" })
-  @ApiAcceptedResponse({ type: JobDto })
+  @ApiAcceptedResponse({ type: JobView })
   export(
-    @Param('id', new ParseUUIDPipe({ exceptionFactory: () => new JobsError('not_found', 'Organization not found.') }))
-    organizationId: string,
+    @Param('id', ParseUUIDPipe) organizationId: string,
     @CurrentPrincipal() who: Principal,
     @CurrentAbility() ability: AppAbility,
-  ): Promise<JobDto> {
+  ): Promise<JobView> {
     return this.exports.start(who, ability, organizationId);
   }
 }

@@ -3,7 +3,7 @@ import type { Principal } from '../../common/auth/principal';
 import type { AppAbility } from '../../permissions/ability';
 import { requireAccess } from '../../permissions/access';
 import { SubjectDirectory } from '../../permissions/subject-directory.service';
-import { JobDto } from '../dto/job.dto';
+import { JobView } from '../dto/job.dto';
 import { JobsService } from '../jobs.service';
 import { USERS_EXPORT } from './users-export.job';
 
@@ -19,7 +19,7 @@ export class UsersExportService {
    * The permission the job keeps requiring of its owner, checked first: an organization that does
    * not exist, or whose users the caller cannot see, is 404; one it sees without the export right, 403.
    */
-  async start(who: Principal, ability: AppAbility, organizationId: string): Promise<JobDto> {
+  async start(who: Principal, ability: AppAbility, organizationId: string): Promise<JobView> {
     const permission = USERS_EXPORT.requires!({ organizationId });
     const exists = (await this.subjects.load('Organization', organizationId)) !== null;
     requireAccess(ability, permission.action, permission.subject, exists ? permission.object : null, {

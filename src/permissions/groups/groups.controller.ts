@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiOperation,
+} from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
@@ -19,6 +26,7 @@ export class GroupsController {
 
   /** Groups the caller may read, filtered by organization, scope and role. */
   @Get()
+  @ApiOperation({ summary: 'Groups the caller may read, filtered by organization, scope and role' })
   @RequirePermission('read', 'Group')
   async list(
     @Query() q: GroupQuery,
@@ -30,6 +38,7 @@ export class GroupsController {
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create a group holding one role at an organization, program or project' })
   @RequirePermission('create', 'Group')
   @ApiCreatedResponse({ type: GroupView })
   async create(
@@ -41,6 +50,7 @@ export class GroupsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'A group' })
   @RequirePermission('read', 'Group')
   @ApiOkResponse({ type: GroupView })
   async get(@CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<GroupView> {
@@ -48,6 +58,7 @@ export class GroupsController {
   }
 
   @Patch(':id')
+  @ApiOperation({ summary: 'Rename a group or change its role' })
   @RequirePermission('update', 'Group')
   @ApiOkResponse({ type: GroupView })
   async update(
@@ -61,6 +72,7 @@ export class GroupsController {
 
   /** Deletes the group and with it every membership (each revocation is in the audit event). */
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete a group and every membership of it' })
   @HttpCode(204)
   @RequirePermission('delete', 'Group')
   @ApiNoContentResponse()
@@ -73,6 +85,7 @@ export class GroupsController {
   }
 
   @Get(':id/members')
+  @ApiOperation({ summary: 'The members of a group' })
   @RequirePermission('read', 'Group')
   async members(
     @Param('id', ParseUUIDPipe) id: string,
@@ -92,6 +105,7 @@ export class GroupsController {
 
   /** Grants the group's role to a user or service account, optionally until `expires_at`. */
   @Post(':id/members')
+  @ApiOperation({ summary: "Grant the group's role to a user or service account, optionally until expires_at" })
   @RequirePermission('manage_members', 'Group')
   @ApiCreatedResponse({ type: MemberView })
   async addMember(
@@ -105,6 +119,7 @@ export class GroupsController {
 
   /** Changes when a membership expires (null: never). */
   @Patch(':id/members/:principalType/:principalId')
+  @ApiOperation({ summary: 'Change when a membership expires (null: never)' })
   @RequirePermission('manage_members', 'Group')
   @ApiOkResponse({ type: MemberView })
   async updateMember(
@@ -119,6 +134,7 @@ export class GroupsController {
   }
 
   @Delete(':id/members/:principalType/:principalId')
+  @ApiOperation({ summary: 'Remove a member from a group' })
   @HttpCode(204)
   @RequirePermission('manage_members', 'Group')
   @ApiNoContentResponse()
