@@ -13,7 +13,6 @@ import {
 } from './backends/course-account-backend';
 import { CourseAccount } from './course-account.entity';
 import { CourseAccountStateMachine, TransitionActor } from './course-account.state-machine';
-import { selectRows } from './course-accounts.sql';
 
 export interface CreatedAccount {
   id: string;
@@ -28,7 +27,7 @@ export interface OperationContext {
   signal?: AbortSignal;
   /**
    * Records PENDING → OK for an account created upstream; undefined when the account was no longer
-   * PENDING. Default: one move of its own; bulk jobs pass a group commit (see GroupCommit).
+   * PENDING. Default: one move of its own; bulk jobs pass a MicroBatcher that commits concurrent moves together.
    */
   commitCreated?: (created: CreatedAccount) => Promise<CourseAccount | undefined>;
 }
@@ -161,13 +160,7 @@ export class CourseAccountProvisioner {
         return { username: account.username, backendId: account.backendId ?? account.username };
       }
       key = randomUUID();
-      const rows = await selectRows(
-        this.db,
-        `UPDATE course_accounts SET idempotency_key = $2, username = NULL, backend_id = NULL, updated_at = now()
-          WHERE id = $1 AND state = 'PENDING' RETURNING id`,
-        [account.id, key],
-      );
-      if (rows.length === 0)
+      if (!(await this.machine.renewIdempotencyKey(account.id, key)))
         throw new CourseAccountBackendError('The account changed while it was being created', { stage: 'request' });
     }
     return this.backend.create(
@@ -224,11 +217,7 @@ export class CourseAccountProvisioner {
    * account is closed upstream at once.
    */
   private async afterLostCreation(id: string, created: BackendAccount, ctx: OperationContext): Promise<CourseAccount> {
-    await selectRows(
-      this.db,
-      `UPDATE course_accounts SET username = $2, backend_id = $3, updated_at = now() WHERE id = $1 AND username IS NULL AND state <> 'OK' RETURNING id`,
-      [id, created.username, created.backendId],
-    );
+    await this.machine.recordUpstreamIdentity(id, created.username, created.backendId);
     const current = await this.db.manager.findOneByOrFail(CourseAccount, { id });
     if (current.state === 'CLOSED') {
       await this.backend.close(created.username, { signal: ctx.signal }).catch((e: unknown) => {

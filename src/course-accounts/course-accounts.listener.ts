@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PROJECT_DELETED, ProjectDeletedEvent } from '../accounts/projects/project.events';
 import { JobOwner, JobsService } from '../jobs/jobs.service';
-import { selectRows } from './course-accounts.sql';
+import { queryRows } from '../database/query';
 import { CLOSE_PROJECT_COURSE_ACCOUNTS_JOB, SYSTEM_JOB_OWNER } from './jobs/course-account.jobs';
 
 /**
@@ -23,7 +23,7 @@ export class CourseAccountsListener {
   @OnEvent(PROJECT_DELETED)
   async onProjectDeleted(event: ProjectDeletedEvent): Promise<void> {
     try {
-      const live = await selectRows(
+      const live = await queryRows(
         this.db,
         `SELECT 1 FROM course_accounts WHERE project_id = $1 AND state <> 'CLOSED' LIMIT 1`,
         [event.projectId],

@@ -4,13 +4,15 @@ import { DataSource } from 'typeorm';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import { JobsService } from '../jobs/jobs.service';
-import { selectRows } from './course-accounts.sql';
+import { CourseAccountStateMachine } from './course-account.state-machine';
+import { queryRows } from '../database/query';
 import {
   CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB,
   CREATE_COURSE_ACCOUNTS_JOB,
   SYSTEM_JOB_OWNER,
   SYSTEM_OWNER_USERNAME,
 } from './jobs/course-account.jobs';
+import { TransactionRunner } from '../database/transaction';
 
 /** How often each process looks whether something is due; the first look waits as long. */
 const TICK_MS = 10 * 60_000;
@@ -31,7 +33,9 @@ export class CourseAccountsScheduler implements OnApplicationBootstrap, OnModule
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly jobs: JobsService,
+    private readonly machine: CourseAccountStateMachine,
     @InjectSettings() private readonly settings: Settings,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -48,8 +52,8 @@ export class CourseAccountsScheduler implements OnApplicationBootstrap, OnModule
 
   /** One look: starts what is due; returns the jobs started. */
   async tick(): Promise<{ closeExpired?: string; recovery?: string }> {
-    return this.db.transaction(async (tx) => {
-      const [{ locked }] = await selectRows<{ locked: boolean }>(
+    return this.transactions.run(async (tx) => {
+      const [{ locked }] = await queryRows<{ locked: boolean }>(
         tx,
         `SELECT pg_try_advisory_xact_lock(hashtext('course_accounts:schedule')) AS locked`,
       );
@@ -64,19 +68,16 @@ export class CourseAccountsScheduler implements OnApplicationBootstrap, OnModule
           ).id;
         }
       }
-      const stuck = await selectRows<{ id: string }>(
+      const stuck = await this.machine.takeStuckPending(
         tx,
-        `UPDATE course_accounts SET updated_at = now()
-          WHERE id IN (SELECT id FROM course_accounts WHERE state = 'PENDING' AND updated_at < now() - $1 * interval '1 millisecond'
-                        ORDER BY updated_at LIMIT ${RECOVERY_BATCH} FOR UPDATE SKIP LOCKED)
-          RETURNING id`,
-        [this.settings.COURSE_ACCOUNTS_PENDING_TIMEOUT_MS],
+        this.settings.COURSE_ACCOUNTS_PENDING_TIMEOUT_MS,
+        RECOVERY_BATCH,
       );
       if (stuck.length > 0) {
         started.recovery = (
           await this.jobs.enqueue(
             CREATE_COURSE_ACCOUNTS_JOB,
-            { accountIds: stuck.map((r) => r.id), ownerUsername: SYSTEM_OWNER_USERNAME },
+            { accountIds: stuck, ownerUsername: SYSTEM_OWNER_USERNAME },
             { owner: SYSTEM_JOB_OWNER, totalSteps: stuck.length },
             tx,
           )

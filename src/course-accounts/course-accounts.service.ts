@@ -19,7 +19,7 @@ import { CourseAccount } from './course-account.entity';
 import { backendProject, CourseAccountProvisioner } from './course-account.provisioner';
 import { CourseAccountStateMachine } from './course-account.state-machine';
 import { CourseAccountError } from './course-accounts.errors';
-import { selectRows } from './course-accounts.sql';
+import { queryRows } from '../database/query';
 import {
   BulkCreateCourseAccountsDto,
   CourseAccountQuery,
@@ -33,16 +33,16 @@ import {
   RETRY_COURSE_ACCOUNTS_JOB,
 } from './jobs/course-account.jobs';
 import { CommonError } from '../common/errors/common.errors';
+import { TransactionRunner } from '../database/transaction';
 
 const DAY_MS = 86_400_000;
-/** Rows per multi-row INSERT: 12 parameters a row stays far under PostgreSQL's 65,535. */
-const INSERT_CHUNK = 500;
 
+/** The list's orderings: columns of the account, or the project's end date (an SQL expression of ProjectsService). */
 const ORDER_COLUMNS = {
   created: 'ca.created_at',
   username: 'ca.username',
   state: 'ca.state',
-  project_end_date: 'p.end_date',
+  project_end_date: null,
 } as const;
 
 /** The instant an account of a project ending on `endDate` expires by default: the end of that day (UTC). */
@@ -78,15 +78,15 @@ export class CourseAccountsService {
     private readonly jobs: JobsService,
     private readonly machine: CourseAccountStateMachine,
     private readonly provisioner: CourseAccountProvisioner,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   async list(ability: AppAbility, q: CourseAccountQuery): Promise<[AccountWithProject[], number]> {
     const { offset, pageSize } = pageWindow(q);
-    // The project's dates filter and order in SQL; the page's projects are then read through ProjectsService.
-    const qb = this.db
-      .getRepository(CourseAccount)
-      .createQueryBuilder('ca')
-      .innerJoin('projects', 'p', 'p.id = ca.project_id');
+    // The project's dates filter and order in the same statement; the page's projects are then read through ProjectsService.
+    const startDate = this.projects.columnSql('start_date', 'ca.project_id');
+    const endDate = this.projects.columnSql('end_date', 'ca.project_id');
+    const qb = this.db.getRepository(CourseAccount).createQueryBuilder('ca');
     scopeToAbility(qb, ability, 'read', 'CourseAccount', 'ca');
     if (q.username) qb.andWhere(`ca.username ILIKE :username`, { username: containsPattern(q.username) });
     if (q.email) qb.andWhere(`ca.email ILIKE :email`, { email: containsPattern(q.email) });
@@ -94,14 +94,14 @@ export class CourseAccountsService {
     if (q.project) qb.andWhere('ca.project_id = :project', { project: q.project });
     if (q.organization) qb.andWhere('ca.organization_id = :organization', { organization: q.organization });
     if (q.project_start_date_after)
-      qb.andWhere('p.start_date >= :startAfter', { startAfter: q.project_start_date_after });
+      qb.andWhere(`${startDate} >= :startAfter`, { startAfter: q.project_start_date_after });
     if (q.project_start_date_before)
-      qb.andWhere('p.start_date <= :startBefore', { startBefore: q.project_start_date_before });
-    if (q.project_end_date_after) qb.andWhere('p.end_date >= :endAfter', { endAfter: q.project_end_date_after });
-    if (q.project_end_date_before) qb.andWhere('p.end_date <= :endBefore', { endBefore: q.project_end_date_before });
+      qb.andWhere(`${startDate} <= :startBefore`, { startBefore: q.project_start_date_before });
+    if (q.project_end_date_after) qb.andWhere(`${endDate} >= :endAfter`, { endAfter: q.project_end_date_after });
+    if (q.project_end_date_before) qb.andWhere(`${endDate} <= :endBefore`, { endBefore: q.project_end_date_before });
     const ordering = q.ordering ?? '-created';
     const direction = ordering.startsWith('-') ? 'DESC' : 'ASC';
-    const column = ORDER_COLUMNS[ordering.replace(/^-/, '') as keyof typeof ORDER_COLUMNS];
+    const column = ORDER_COLUMNS[ordering.replace(/^-/, '') as keyof typeof ORDER_COLUMNS] ?? endDate;
     qb.orderBy(column, direction, direction === 'ASC' ? 'NULLS LAST' : 'NULLS FIRST').addOrderBy('ca.id', direction);
     const [accounts, count] = await qb.offset(offset).limit(pageSize).getManyAndCount();
     return [await this.withProjects(accounts), count];
@@ -235,7 +235,7 @@ export class CourseAccountsService {
   /** ERRED → PENDING, and a job that runs the failed step again. */
   async retry(who: Principal, ability: AppAbility, id: string): Promise<AccountWithProject & { jobId: string }> {
     const [{ account, project }] = await this.withProjects([await this.accessible(ability, 'retry', id)]);
-    return this.db.transaction(async (tx) => {
+    return this.transactions.run(async (tx) => {
       // What to run again is read from the moved row: a close begun since the read above made it `close`.
       const moved = await this.machine.transition(
         id,
@@ -278,7 +278,7 @@ export class CourseAccountsService {
    * accounts in it, 400 when it cannot hold accounts (not a course, no end date, ended, deleted).
    */
   private async usableProject(ability: AppAbility, projectId: string): Promise<ProjectSummary> {
-    const project = await this.projects.findForCourseAccounts(projectId);
+    const project = await this.projects.findSummary(projectId);
     if (
       !project ||
       !ability.can('read', asSubject('Project', { id: project.id, organizationId: project.organizationId }))
@@ -334,7 +334,7 @@ export class CourseAccountsService {
   /** The accounts with their projects, read in one query. */
   private async withProjects(accounts: CourseAccount[]): Promise<AccountWithProject[]> {
     const projects = new Map(
-      (await this.projects.findManyForCourseAccounts(accounts.map((a) => a.projectId))).map((p) => [p.id, p]),
+      (await this.projects.findSummaries(accounts.map((a) => a.projectId))).map((p) => [p.id, p]),
     );
     return accounts.map((account) => {
       const project = projects.get(account.projectId);
@@ -346,7 +346,7 @@ export class CourseAccountsService {
 
   /** Serializes creations in one project, so the duplicate check and the insert see the same rows. */
   private async lockProject(tx: EntityManager, projectId: string): Promise<void> {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('course_accounts:' || $1))`, [projectId]);
+    await queryRows(tx, `SELECT pg_advisory_xact_lock(hashtext('course_accounts:' || $1))`, [projectId]);
   }
 
   /**
@@ -355,7 +355,7 @@ export class CourseAccountsService {
    * the new accounts, which it closes.
    */
   private async assertStillOpen(tx: EntityManager, projectId: string): Promise<void> {
-    const project = await this.projects.lockForCourseAccounts(projectId, tx);
+    const project = await this.projects.lockForShare(projectId, tx);
     if (!project) throw new CourseAccountError('project_not_found', 'Project not found.', { project: projectId });
     this.assertProjectOpen(project);
   }
@@ -366,7 +366,7 @@ export class CourseAccountsService {
     emails: string[],
   ): Promise<{ id: string; email: string }[]> {
     if (emails.length === 0) return Promise.resolve([]);
-    return selectRows(
+    return queryRows(
       tx,
       `SELECT id, email FROM course_accounts WHERE project_id = $1 AND state <> 'CLOSED' AND lower(email) = ANY($2::text[])`,
       [projectId, emails.map((e) => e.toLowerCase())],
@@ -416,21 +416,14 @@ export class CourseAccountsService {
         closedAt: null,
       }),
     );
-    for (let i = 0; i < accounts.length; i += INSERT_CHUNK) {
-      await tx
-        .createQueryBuilder()
-        .insert()
-        .into(CourseAccount)
-        .values(accounts.slice(i, i + INSERT_CHUNK))
-        .execute();
-    }
+    await this.machine.insertPending(tx, accounts);
     return accounts;
   }
 
   /** Runs inserting work; the partial unique index's violation (a race the lock did not cover) is a 409. */
   private async insertInTransaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
     try {
-      return await this.db.transaction(work);
+      return await this.transactions.run(work);
     } catch (e) {
       if (isUniqueViolation(e))
         throw new CourseAccountError(

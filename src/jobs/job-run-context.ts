@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import type { ArtifactStorageKind } from './job-artifact.entity';
 import type { JobOwnerType } from './job.entity';
-import { queryRows } from './jobs.sql';
+import { queryRows } from '../database/query';
 import { type ArtifactInfo, type JobContext, UnrecoverableJobError } from './processors/job-processor';
 import { ARTIFACT_NAME } from './storage/artifact-storage';
 import type { ArtifactStore } from './storage/artifact-store';

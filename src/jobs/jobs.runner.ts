@@ -3,12 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
-import { plainQuery } from '../database/plain-query';
+import { plainQuery, queryRows } from '../database/query';
 import { ClaimedJob, JobCanceledSignal, JobInterruptedSignal, JobLostSignal, JobRunContext } from './job-run-context';
 import type { JobState } from './job.entity';
-import { MicroBatcher } from './jobs.batcher';
+import { MicroBatcher } from '../common/batching/micro-batcher';
 import { JobDispatcher } from './jobs.dispatcher';
-import { queryRows } from './jobs.sql';
 import { JobOwnerRights } from './job-owner-rights';
 import type { JobPermission } from './processors/job-definition';
 import { UnrecoverableJobError } from './processors/job-processor';
@@ -185,7 +184,8 @@ export class JobRunner {
 
   private async finish(job: ClaimedJob, state: Extract<JobState, 'Succeeded' | 'Canceled'>): Promise<void> {
     if (state === 'Succeeded') return this.successes.add(job);
-    await this.db.query(
+    await queryRows(
+      this.db,
       `UPDATE jobs SET state = 'Canceled', finished_at = now(), heartbeat_at = NULL, updated_at = now()
         WHERE id = $1 AND lease = $2 AND state = 'In Progress'`,
       [job.id, job.lease],
@@ -228,7 +228,8 @@ export class JobRunner {
    * restart of workers costs a job none of its retries. The sweeper dispatches it again.
    */
   private async release(job: ClaimedJob): Promise<void> {
-    await this.db.query(
+    await queryRows(
+      this.db,
       `UPDATE jobs SET state = 'Pending', attempts = attempts - 1, heartbeat_at = NULL, available_at = now(), updated_at = now()
         WHERE id = $1 AND lease = $2 AND state = 'In Progress'`,
       [job.id, job.lease],

@@ -8,7 +8,7 @@ import { Listed, PageQuery, pageWindow } from '../common/pagination/pagination';
 import { publicUrl } from '../config/load-settings';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
-import { plainQuery, statementName } from '../database/plain-query';
+import { plainQuery, queryRows, statementName } from '../database/query';
 import { JobView } from './dto/job.dto';
 import { allowsEverywhere, AppAbility } from '../permissions/ability';
 import { scopeToAbility } from '../permissions/ability-to-sql';
@@ -16,10 +16,9 @@ import { requireAccess } from '../permissions/access';
 import { JobArtifact } from './job-artifact.entity';
 import { allowsJob } from './job-owner-rights';
 import { Job, JobOwnerType, JobState } from './job.entity';
-import { MicroBatcher } from './jobs.batcher';
+import { MicroBatcher } from '../common/batching/micro-batcher';
 import { JobDispatcher } from './jobs.dispatcher';
 import { JobsError } from './jobs.errors';
-import { queryRows } from './jobs.sql';
 import type { JobDefinition } from './processors/job-definition';
 import { JobProcessorRegistry } from './processors/job-processor.registry';
 import { ArtifactMissingError } from './storage/artifact-storage';
@@ -137,7 +136,8 @@ export class JobsService {
       maxAttempts: Math.max(1, options.maxAttempts ?? this.settings.JOB_MAX_ATTEMPTS),
     };
     if (tx) {
-      await tx.query(
+      await queryRows(
+        tx,
         `INSERT INTO jobs (id, name, owner_type, owner_id, organization_id, payload, total_steps, max_attempts)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
         [

@@ -6,6 +6,7 @@ import type { Principal, PrincipalGrant, PrincipalType } from '../common/auth/pr
 import { AppAbility, buildAbility, Grant } from './ability';
 import { findRole, roleProblems } from './roles';
 import { isScopeType } from './subjects';
+import { queryRows } from '../database/query';
 
 /**
  * The groups of a principal's live (unexpired) memberships, as one row per grant: `principalType` and
@@ -71,7 +72,7 @@ export class AbilityFactory {
   }
 
   async grantsOf(principal: Principal, manager: EntityManager = this.dataSource.manager): Promise<Grant[]> {
-    return this.known(principal, await manager.query(GRANTS_SQL, [principal.type, principal.id]));
+    return this.known(principal, await queryRows(manager, GRANTS_SQL, [principal.type, principal.id]));
   }
 
   private known(principal: Principal, rows: readonly PrincipalGrant[]): Grant[] {

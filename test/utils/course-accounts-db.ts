@@ -40,6 +40,7 @@ export async function createStateMachineDatabase(poolSize = 20): Promise<{
     ds,
     audit,
     new UsersService(ds.getRepository(User), new TransactionRunner(ds), audit),
+    new TransactionRunner(ds),
   );
   return {
     ds,

@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { requireCreateIn } from '../../permissions/access';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomInt, randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import type { AppAbility } from '../../permissions/ability';
+import { GroupsService } from '../../permissions/groups/groups.service';
 import { revokeSessionsOf } from '../auth/auth.service';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
@@ -15,6 +16,8 @@ import { Organization } from '../organizations/organization.entity';
 import { UsersService } from '../users/users.service';
 import { ActivationRecord } from './activation-record.entity';
 import { NewActivationRecordDto } from './activation.dto';
+import { queryRows } from '../../database/query';
+import { TransactionRunner } from '../../database/transaction';
 
 /** Unambiguous characters (no 0/O, 1/I/L) so codes survive being read out or printed. */
 const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
@@ -47,6 +50,8 @@ export class ActivationService {
     private readonly users: UsersService,
     private readonly audit: AuditService,
     @InjectSettings() private readonly settings: Settings,
+    private readonly transactions: TransactionRunner,
+    private readonly groups: GroupsService,
   ) {}
 
   /**
@@ -66,8 +71,8 @@ export class ActivationService {
     code: string;
   }): Promise<ActivationRecord | null> {
     const presented = sha256Hex(normalizeCode(input.code));
-    return this.dataSource.transaction(async (tx) => {
-      await tx.query('SET LOCAL synchronous_commit = off');
+    return this.transactions.run(async (tx) => {
+      await queryRows(tx, 'SET LOCAL synchronous_commit = off');
       const qb = tx
         .createQueryBuilder(ActivationRecord, 'a')
         .addSelect('a.codeHash')
@@ -88,7 +93,8 @@ export class ActivationService {
       }
       // One statement whether the identity matched records or none: counts the failed attempt on
       // each unlocked record it matched, and locks those that reach the limit.
-      await tx.query(
+      await queryRows(
+        tx,
         `UPDATE activation_records
             SET failed_attempts = CASE WHEN failed_attempts + 1 >= $2 THEN 0 ELSE failed_attempts + 1 END,
                 locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN now() + $3 * interval '1 second' ELSE NULL END,
@@ -105,10 +111,11 @@ export class ActivationService {
    * user's other outstanding codes, so an older letter cannot reset the password of the active account.
    */
   async activate(who: Principal, recordId: string, password: string): Promise<void> {
-    await this.dataSource.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       // An account that was activated once and then deactivated by an administrator stays
       // deactivated: a leftover code must not switch it back on.
-      const [user] = await tx.query(
+      const [user] = await queryRows<{ is_active: boolean; activated: boolean }>(
+        tx,
         'SELECT is_active, password_hash IS NOT NULL AS activated FROM users WHERE id = $1 FOR NO KEY UPDATE',
         [who.id],
       );
@@ -174,83 +181,18 @@ export class ActivationService {
     }
   }
 
+  /** One transaction: the users the rows name (created when new), the records, their audit events. */
   private insertRecords(
     who: Principal,
     organizationId: string,
     rows: NewActivationRecordDto[],
   ): Promise<ActivationRowResult[]> {
     const usernames = rows.map((r) => r.crsid.toLowerCase());
-    return this.dataSource.transaction(async (tx) => {
-      // With what refusedToOrganizationAdmins() decides on (new users need none of it).
-      const existing: ({ id: string; username: string; organizationId: string | null } & Partial<CodeTarget>)[] =
-        await tx.query(
-          `SELECT u.id, lower(u.username) AS username, u.organization_id AS "organizationId", (u.is_staff OR u.is_support) AS privileged,
-                u.password_hash IS NOT NULL AS activated, u.kind = 'person' AS person,
-                EXISTS (SELECT 1 FROM group_memberships m JOIN groups g ON g.id = m.group_id
-                         WHERE m.principal_type = 'user' AND m.principal_id = u.id AND g.organization_id <> $2) AS "rightsElsewhere"
-           FROM users u WHERE lower(u.username) = ANY($1::text[])`,
-          [[...new Set(usernames)], organizationId],
-        );
-      const userIds = new Map(existing.map((u) => [u.username, u]));
-      // Users to create: the first row naming each new username gives its details.
-      const fresh = new Map<string, NewActivationRecordDto>();
-      for (const [i, row] of rows.entries())
-        if (!userIds.has(usernames[i]) && !fresh.has(usernames[i])) fresh.set(usernames[i], row);
-      const freshIds = await this.users.insertMany(
-        [...fresh].map(([username, r]) => ({
-          username,
-          email: r.email ?? null,
-          firstName: r.first_name ?? '',
-          lastName: r.last_name,
-          organizationId,
-          isActive: false,
-        })),
-        tx,
-      );
-      [...fresh.keys()].forEach((username, i) => userIds.set(username, { id: freshIds[i], username, organizationId }));
-
-      const expiresAt = new Date(Date.now() + this.settings.ACTIVATION_CODE_TTL_DAYS * 86400_000);
-      const results: ActivationRowResult[] = [];
-      const records: (Partial<ActivationRecord> & { id: string })[] = [];
-      for (const [row, input] of rows.entries()) {
-        const user = userIds.get(usernames[row])!;
-        if (user.organizationId !== organizationId) {
-          results.push({
-            row,
-            status: 'error',
-            error: 'duplicate_username',
-            message: `The username "${usernames[row]}" belongs to another organization.`,
-          });
-          continue;
-        }
-        const refusal = who.isStaff ? undefined : refusedToOrganizationAdmins(user, usernames[row]);
-        if (refusal) {
-          results.push({ row, status: 'error', ...refusal });
-          continue;
-        }
-        const code = newActivationCode();
-        const id = randomUUID();
-        records.push({
-          id,
-          organizationId,
-          userId: user.id,
-          crsid: usernames[row],
-          lastName: input.last_name.trim().toLowerCase(),
-          dateOfBirth: input.date_of_birth,
-          codeHash: sha256Hex(code),
-          expiresAt,
-        });
-        results.push({ row, status: 'created', id, user: user.id, code });
-      }
-      for (let i = 0; i < records.length; i += RECORDS_PER_INSERT) {
-        await tx
-          .createQueryBuilder()
-          .insert()
-          .into(ActivationRecord)
-          .values(records.slice(i, i + RECORDS_PER_INSERT))
-          .updateEntity(false)
-          .execute();
-      }
+    return this.transactions.run(async (tx) => {
+      const users = await this.existingUsers(tx, usernames, organizationId);
+      await this.createMissingUsers(tx, organizationId, rows, usernames, users);
+      const { records, results } = this.issueCodes(who, organizationId, rows, usernames, users);
+      await this.insertActivationRecords(tx, records);
       await this.audit.recordMany(
         records.map((r) => ({
           action: 'activation_record.created',
@@ -265,7 +207,115 @@ export class ActivationService {
       return results;
     });
   }
+
+  /** The users already named by `usernames`, by lower-case username, with what refusedToOrganizationAdmins() decides on. */
+  private async existingUsers(
+    tx: EntityManager,
+    usernames: string[],
+    organizationId: string,
+  ): Promise<Map<string, TargetUser>> {
+    const existing = await queryRows<TargetUser>(
+      tx,
+      `SELECT u.id, lower(u.username) AS username, u.organization_id AS "organizationId", (u.is_staff OR u.is_support) AS privileged,
+              u.password_hash IS NOT NULL AS activated, u.kind = 'person' AS person
+         FROM users u WHERE lower(u.username) = ANY($1::text[])`,
+      [[...new Set(usernames)]],
+    );
+    const elsewhere = await this.groups.membersOutside(
+      'user',
+      existing.map((u) => u.id),
+      organizationId,
+      tx,
+    );
+    return new Map(existing.map((u) => [u.username, { ...u, rightsElsewhere: elsewhere.has(u.id) }]));
+  }
+
+  /** Creates, inactive, the users no row's username names yet (the first row naming one gives its details); adds them to `users`. */
+  private async createMissingUsers(
+    tx: EntityManager,
+    organizationId: string,
+    rows: NewActivationRecordDto[],
+    usernames: string[],
+    users: Map<string, TargetUser>,
+  ): Promise<void> {
+    const fresh = new Map<string, NewActivationRecordDto>();
+    for (const [i, row] of rows.entries())
+      if (!users.has(usernames[i]) && !fresh.has(usernames[i])) fresh.set(usernames[i], row);
+    const freshIds = await this.users.insertMany(
+      [...fresh].map(([username, r]) => ({
+        username,
+        email: r.email ?? null,
+        firstName: r.first_name ?? '',
+        lastName: r.last_name,
+        organizationId,
+        isActive: false,
+      })),
+      tx,
+    );
+    [...fresh.keys()].forEach((username, i) => users.set(username, { id: freshIds[i], username, organizationId }));
+  }
+
+  /** A record with a new code for every row the caller may issue one for; every row's outcome, in row order. */
+  private issueCodes(
+    who: Principal,
+    organizationId: string,
+    rows: NewActivationRecordDto[],
+    usernames: string[],
+    users: Map<string, TargetUser>,
+  ): { records: NewRecord[]; results: ActivationRowResult[] } {
+    const expiresAt = new Date(Date.now() + this.settings.ACTIVATION_CODE_TTL_DAYS * 86400_000);
+    const results: ActivationRowResult[] = [];
+    const records: NewRecord[] = [];
+    for (const [row, input] of rows.entries()) {
+      const user = users.get(usernames[row])!;
+      if (user.organizationId !== organizationId) {
+        results.push({
+          row,
+          status: 'error',
+          error: 'duplicate_username',
+          message: `The username "${usernames[row]}" belongs to another organization.`,
+        });
+        continue;
+      }
+      const refusal = who.isStaff ? undefined : refusedToOrganizationAdmins(user, usernames[row]);
+      if (refusal) {
+        results.push({ row, status: 'error', ...refusal });
+        continue;
+      }
+      const code = newActivationCode();
+      const id = randomUUID();
+      records.push({
+        id,
+        organizationId,
+        userId: user.id,
+        crsid: usernames[row],
+        lastName: input.last_name.trim().toLowerCase(),
+        dateOfBirth: input.date_of_birth,
+        codeHash: sha256Hex(code),
+        expiresAt,
+      });
+      results.push({ row, status: 'created', id, user: user.id, code });
+    }
+    return { records, results };
+  }
+
+  private async insertActivationRecords(tx: EntityManager, records: NewRecord[]): Promise<void> {
+    for (let i = 0; i < records.length; i += RECORDS_PER_INSERT) {
+      await tx
+        .createQueryBuilder()
+        .insert()
+        .into(ActivationRecord)
+        .values(records.slice(i, i + RECORDS_PER_INSERT))
+        .updateEntity(false)
+        .execute();
+    }
+  }
 }
+
+type NewRecord = Partial<ActivationRecord> & { id: string; crsid: string };
+
+/** A user a row names, as refusedToOrganizationAdmins() sees it (new users carry none of it). */
+type TargetUser = { id: string; username: string; organizationId: string | null } & Partial<CodeTarget>;
 
 /** What decides whether an organization admin may issue a code to an existing user. */
 interface CodeTarget {

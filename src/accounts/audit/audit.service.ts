@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { AuditEvent } from './audit-event.entity';
+import { queryRows } from '../../database/query';
 
 export interface AuditEntry {
   action: string;
@@ -52,7 +53,8 @@ export class AuditService {
       );
       return `(${Array.from({ length: 8 }, (_, i) => `$${at + i + 1}`).join(', ')})`;
     });
-    await (tx ?? this.events.manager).query(
+    await queryRows(
+      tx ?? this.events.manager,
       `INSERT INTO audit_events (action, actor_type, actor_id, subject_type, subject_id, organization_id, data, ip) VALUES ${rows.join(', ')}`,
       params,
     );

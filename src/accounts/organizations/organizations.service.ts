@@ -16,6 +16,7 @@ import { CreateOrganizationDto, OrganizationQuery, UpdateOrganizationDto } from 
 import { Organization } from './organization.entity';
 import { pageWindow } from '../../common/pagination/pagination';
 import { CommonError } from '../../common/errors/common.errors';
+import { queryRows } from '../../database/query';
 
 export interface OrganizationSummary {
   id: string;
@@ -54,7 +55,8 @@ export class OrganizationsService {
     const now = Date.now();
     const missing = ids.filter((id) => (this.summaryCache.get(id)?.expires ?? 0) <= now);
     if (missing.length) {
-      const rows: OrganizationSummary[] = await this.orgs.query(
+      const rows: OrganizationSummary[] = await queryRows(
+        this.orgs.manager,
         'SELECT id, key, name FROM organizations WHERE id = ANY($1)',
         [missing],
       );
@@ -129,7 +131,8 @@ export class OrganizationsService {
       // Locked first, so of concurrent deletes one deletes (and is audited) and the others find it gone,
       // and a project or service account being added meanwhile is either counted or refused.
       const org = await checkedForChange(tx, Organization, { id }, ability, 'delete', 'Organization');
-      const [{ count }] = await tx.query(
+      const [{ count }] = await queryRows<{ count: string }>(
+        tx,
         `SELECT (SELECT count(*) FROM projects WHERE organization_id = $1)
               + (SELECT count(*) FROM service_accounts WHERE organization_id = $1) AS count`,
         [id],

@@ -82,16 +82,16 @@ export class ProjectsService {
   }
 
   /**
-   * A project for the course-accounts module, deleted or not, with no access check: the caller
-   * checks its ability and the project's kind, dates and deletion itself. Reads in `tx` when given.
+   * A project's summary, deleted or not, with no access check: the caller checks its ability and
+   * the project's kind, dates and deletion itself. Reads in `tx` when given.
    */
-  async findForCourseAccounts(id: string, tx?: EntityManager): Promise<ProjectSummary | null> {
-    const [found] = await this.findManyForCourseAccounts([id], tx);
+  async findSummary(id: string, tx?: EntityManager): Promise<ProjectSummary | null> {
+    const [found] = await this.findSummaries([id], tx);
     return found ?? null;
   }
 
-  /** Several projects as findForCourseAccounts does, in one query; unknown ids are left out. */
-  async findManyForCourseAccounts(ids: readonly string[], tx?: EntityManager): Promise<ProjectSummary[]> {
+  /** Several projects as findSummary reads one, in one query; unknown ids are left out. */
+  async findSummaries(ids: readonly string[], tx?: EntityManager): Promise<ProjectSummary[]> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return [];
     const rows = await (tx ?? this.projects.manager).find(Project, {
@@ -102,16 +102,31 @@ export class ProjectsService {
   }
 
   /**
-   * As findForCourseAccounts, read in `tx` and locked (FOR SHARE) until it ends: a deletion of the
-   * project waits for the caller's transaction, so what it creates there is seen by the deletion.
+   * As findSummary, read in `tx` and locked (FOR SHARE) until it ends: a deletion of the project
+   * waits for the caller's transaction, so what it creates there is seen by the deletion.
    */
-  async lockForCourseAccounts(id: string, tx: EntityManager): Promise<ProjectSummary | null> {
+  async lockForShare(id: string, tx: EntityManager): Promise<ProjectSummary | null> {
     const found = await tx.findOne(Project, {
       select: [...SUMMARY_COLUMNS],
       where: { id },
       lock: { mode: 'pessimistic_read' },
     });
     return found ? summary(found) : null;
+  }
+
+  /**
+   * SQL for a query of another module that must stay one statement: the project column `column`
+   * of the project whose id is the SQL expression `projectId` (a correlated subquery). The
+   * `projects` table is named only here, in the module that owns it.
+   */
+  columnSql(column: 'start_date' | 'end_date', projectId: string): string {
+    return `(SELECT p.${column} FROM projects p WHERE p.id = ${projectId})`;
+  }
+
+  /** SQL, as columnSql: true when the project `projectId` is deleted or its end date has passed at `at` (a parameter). */
+  closedAtSql(projectId: string, at: string): string {
+    return `EXISTS (SELECT 1 FROM projects p WHERE p.id = ${projectId}
+              AND (p.deleted_at IS NOT NULL OR ((p.end_date + 1)::timestamp AT TIME ZONE 'UTC') <= ${at}))`;
   }
 
   /** A live (not deleted) project the caller can see, else 404. */

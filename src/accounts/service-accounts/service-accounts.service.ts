@@ -19,6 +19,7 @@ import { digestsEqual, randomSecret, sha256Hex } from '../auth/secrets';
 import { Organization } from '../organizations/organization.entity';
 import { CreateServiceAccountDto, ServiceAccountQuery, UpdateServiceAccountDto } from './service-account.dto';
 import { ServiceAccount, ServiceAccountSecret } from './service-account.entity';
+import { queryRows } from '../../database/query';
 
 const PREFIX_LENGTH = 8;
 
@@ -233,16 +234,16 @@ export class ServiceAccountsService {
       if (client) return client;
     }
     const generation = this.cacheGeneration;
-    const rows: (AuthenticatedClient & { secretHash: string | null; expiresAt: Date | null })[] =
-      await this.accounts.query(
-        `SELECT a.id, a.client_id AS "clientId", a.organization_id AS "organizationId", a.allowed_scopes AS "allowedScopes",
+    const rows: (AuthenticatedClient & { secretHash: string | null; expiresAt: Date | null })[] = await queryRows(
+      this.accounts.manager,
+      `SELECT a.id, a.client_id AS "clientId", a.organization_id AS "organizationId", a.allowed_scopes AS "allowedScopes",
               s.secret_hash AS "secretHash", s.expires_at AS "expiresAt"
          FROM service_accounts a
          LEFT JOIN service_account_secrets s
            ON s.service_account_id = a.id AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > now())
         WHERE a.client_id = $1 AND a.is_active`,
-        [clientId],
-      );
+      [clientId],
+    );
     if (!rows.length) {
       digestsEqual(presented, NO_MATCH);
       this.clientCache.delete(clientId);

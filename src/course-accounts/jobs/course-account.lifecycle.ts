@@ -16,7 +16,8 @@ import {
   Outcome,
 } from '../course-account.provisioner';
 import { CourseAccountStateMachine } from '../course-account.state-machine';
-import { selectRows } from '../course-accounts.sql';
+import { MicroBatcher } from '../../common/batching/micro-batcher';
+import { queryRows } from '../../database/query';
 import { defaultExpiry } from '../course-accounts.service';
 import type {
   CloseExpiredCourseAccountsPayload,
@@ -25,14 +26,7 @@ import type {
   ReconcileCourseAccountsPayload,
   RetryCourseAccountsPayload,
 } from './course-account.jobs';
-import {
-  forEachBounded,
-  GroupCommit,
-  isJobCanceled,
-  jobActor,
-  MAX_LISTED_FAILURES,
-  ProgressReporter,
-} from './job-helpers';
+import { forEachBounded, isJobCanceled, jobActor, MAX_LISTED_FAILURES, ProgressReporter } from './job-helpers';
 
 /** How many accounts the close and reconcile jobs load at a time. */
 const BATCH = 500;
@@ -118,18 +112,23 @@ export class CourseAccountLifecycle {
     const { accountIds, ownerUsername } = ctx.payload;
     const closeAfter = new Set('closeIds' in ctx.payload ? ctx.payload.closeIds : []);
     const actor = jobActor(ctx);
-    const created = new GroupCommit<CreatedAccount, CourseAccount>(async (items) => {
-      const moved = new Map((await this.machine.markCreated(items, actor)).map((a) => [a.id, a]));
-      return items.map((c) => moved.get(c.id));
-    });
+    // OK moves of concurrent creations commit together; one flush at a time, the next one gathers what came meanwhile.
+    const created = new MicroBatcher<CreatedAccount, CourseAccount | undefined>(
+      async (items) => {
+        const moved = new Map((await this.machine.markCreated(items, actor)).map((a) => [a.id, a]));
+        return items.map((c) => moved.get(c.id));
+      },
+      100,
+      1,
+    );
     // No abort signal: a canceled or stopping job lets the calls in flight finish (each bounded by
     // COURSE_ACCOUNTS_TIMEOUT_MS) and records what they did, so nothing exists upstream unrecorded.
-    const op: OperationContext = { actor, ownerUsername, commitCreated: (c) => created.submit(c) };
+    const op: OperationContext = { actor, ownerUsername, commitCreated: (c) => created.add(c) };
     const accounts = await this.db
       .getRepository(CourseAccount)
       .find({ where: { id: In(accountIds) }, order: { createdAt: 'ASC', id: 'ASC' } });
     const projects = new Map(
-      (await this.projects.findManyForCourseAccounts(accounts.map((a) => a.projectId))).map((p) => [p.id, p]),
+      (await this.projects.findSummaries(accounts.map((a) => a.projectId))).map((p) => [p.id, p]),
     );
     const projectOf = (a: CourseAccount) => projects.get(a.projectId)!;
     const todo = accounts.filter((a) => a.state === 'PENDING' || (a.state === 'OK' && closeAfter.has(a.id)));
@@ -216,9 +215,7 @@ export class CourseAccountLifecycle {
     return this.closeWhere(
       ctx,
       // The project's end date counts too: an account never outlives it, even after the date moved earlier.
-      `ca.state IN ('OK', 'ERRED') AND (ca.expires_at <= $1 OR EXISTS (
-         SELECT 1 FROM projects p WHERE p.id = ca.project_id
-            AND (p.deleted_at IS NOT NULL OR ((p.end_date + 1)::timestamp AT TIME ZONE 'UTC') <= $1)))`,
+      `ca.state IN ('OK', 'ERRED') AND (ca.expires_at <= $1 OR ${this.projects.closedAtSql('ca.project_id', '$1')})`,
       [before],
     );
   }
@@ -226,7 +223,7 @@ export class CourseAccountLifecycle {
   /** Closes every live account of a deleted project; accounts still PENDING are stopped first. */
   async closeProject(ctx: JobContext<CloseProjectCourseAccountsPayload>): Promise<LifecycleResult> {
     const { projectId } = ctx.payload;
-    const pending = await selectRows<{ id: string }>(
+    const pending = await queryRows<{ id: string }>(
       this.db,
       `SELECT id FROM course_accounts WHERE project_id = $1 AND state = 'PENDING'`,
       [projectId],
@@ -291,7 +288,7 @@ export class CourseAccountLifecycle {
     params: unknown[],
     work: (account: CourseAccount, progress: ProgressReporter) => Promise<void>,
   ): Promise<number> {
-    const [{ n }] = await selectRows<{ n: number }>(
+    const [{ n }] = await queryRows<{ n: number }>(
       this.db,
       `SELECT count(*)::int AS n FROM course_accounts ca WHERE ${where}`,
       params,
@@ -300,7 +297,7 @@ export class CourseAccountLifecycle {
     await progress.start();
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
-      const ids = await selectRows<{ id: string }>(
+      const ids = await queryRows<{ id: string }>(
         this.db,
         `SELECT ca.id FROM course_accounts ca WHERE ${where} AND ca.id > $${params.length + 1} ORDER BY ca.id LIMIT ${BATCH}`,
         [...params, after],

@@ -19,6 +19,7 @@ import { AddMemberDto, MemberQuery } from './dto/membership.dto';
 import { GroupMembership } from './group-membership.entity';
 import { Group } from './group.entity';
 import { CommonError } from '../../common/errors/common.errors';
+import { queryRows } from '../../database/query';
 
 const scopeOf = (g: Group): Scope => ({ type: g.scopeType, id: g.scopeId, organizationId: g.organizationId });
 const groupFields = (g: Group) => ({
@@ -299,6 +300,23 @@ export class GroupsService implements OnModuleInit {
   }
 
   /** Loads the group FOR UPDATE (so concurrent role changes and grants serialize) and checks the caller may change it. */
+  /** Of these principals, those holding a membership of a group outside `organizationId` (expired ones too). */
+  async membersOutside(
+    principalType: PrincipalType,
+    principalIds: string[],
+    organizationId: string,
+    tx?: EntityManager,
+  ): Promise<Set<string>> {
+    if (principalIds.length === 0) return new Set();
+    const rows = await queryRows<{ id: string }>(
+      tx ?? this.groups.manager,
+      `SELECT DISTINCT m.principal_id AS id FROM group_memberships m JOIN groups g ON g.id = m.group_id
+        WHERE m.principal_type = $1 AND m.principal_id = ANY($2::uuid[]) AND g.organization_id <> $3`,
+      [principalType, principalIds, organizationId],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
   private async lockForChange(tx: EntityManager, ability: AppAbility, id: string, action: Action): Promise<Group> {
     const group = await tx
       .getRepository(Group)
