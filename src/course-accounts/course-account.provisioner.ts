@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { ProjectSummary } from '../accounts/projects/project.types';
-import { AppError } from '../common/errors/app-error';
+import { CourseAccountError } from './course-accounts.errors';
 import {
   BackendAccount,
   BackendProject,
@@ -54,7 +54,7 @@ function asBackendError(e: unknown): CourseAccountBackendError | null {
 }
 
 function isInvalidTransition(e: unknown): boolean {
-  return e instanceof AppError && e.code === 'invalid_transition';
+  return e instanceof CourseAccountError && e.code === 'invalid_transition';
 }
 
 /**
