@@ -1,7 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import type { ProjectSummary } from '../accounts/projects/project.types';
 import { CourseAccountError } from './course-accounts.errors';
 import {
@@ -13,6 +11,7 @@ import {
 } from './backends/course-account-backend';
 import { CourseAccount } from './course-account.entity';
 import { CourseAccountStateMachine, TransitionActor } from './course-account.state-machine';
+import { CourseAccountsRepository } from './course-accounts.repository';
 
 export interface CreatedAccount {
   id: string;
@@ -70,7 +69,7 @@ export class CourseAccountProvisioner {
   constructor(
     @Inject(COURSE_ACCOUNT_BACKEND) readonly backend: CourseAccountBackend,
     private readonly machine: CourseAccountStateMachine,
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly accounts: CourseAccountsRepository,
   ) {}
 
   /** Creates a PENDING account upstream. Backend failures end in ERRED (and are returned); other errors are thrown. */
@@ -206,7 +205,7 @@ export class CourseAccountProvisioner {
       return await this.machine.transition(account.id, { from: account.state, to: 'ERRED', actor: ctx.actor, changes });
     } catch (e) {
       if (!isInvalidTransition(e)) throw e;
-      return this.db.manager.findOneByOrFail(CourseAccount, { id: account.id });
+      return this.accounts.getById(account.id);
     }
   }
 
@@ -218,7 +217,7 @@ export class CourseAccountProvisioner {
    */
   private async afterLostCreation(id: string, created: BackendAccount, ctx: OperationContext): Promise<CourseAccount> {
     await this.machine.recordUpstreamIdentity(id, created.username, created.backendId);
-    const current = await this.db.manager.findOneByOrFail(CourseAccount, { id });
+    const current = await this.accounts.getById(id);
     if (current.state === 'CLOSED') {
       await this.backend.close(created.username, { signal: ctx.signal }).catch((e: unknown) => {
         this.logger.warn(

@@ -16,6 +16,7 @@ import { RequirePermission } from '../permissions/require-permission.decorator';
 import { toPage } from '../common/pagination/pagination';
 import type { AppAbility } from '../permissions/ability';
 import { CurrentAbility } from '../permissions/current-ability.decorator';
+import { CourseAccountCreation } from './course-account.creation';
 import { CourseAccountsService } from './course-accounts.service';
 import {
   BulkCreateCourseAccountsDto,
@@ -32,7 +33,10 @@ import {
 @ApiBearerAuth()
 @Controller('course-accounts')
 export class CourseAccountsController {
-  constructor(private readonly courseAccounts: CourseAccountsService) {}
+  constructor(
+    private readonly courseAccounts: CourseAccountsService,
+    private readonly creation: CourseAccountCreation,
+  ) {}
 
   @Get()
   @RequirePermission('read', 'CourseAccount')
@@ -61,7 +65,7 @@ export class CourseAccountsController {
     @CurrentPrincipal() who: Principal,
     @CurrentAbility() ability: AppAbility,
   ): Promise<CourseAccountView> {
-    const { account, project } = await this.courseAccounts.create(who, ability, dto);
+    const { account, project } = await this.creation.create(who, ability, dto);
     return CourseAccountView.of(account, project);
   }
 
@@ -79,7 +83,7 @@ export class CourseAccountsController {
     @CurrentPrincipal() who: Principal,
     @CurrentAbility() ability: AppAbility,
   ): Promise<BulkCreateResult> {
-    const result = await this.courseAccounts.bulkCreate(who, ability, dto);
+    const result = await this.creation.bulkCreate(who, ability, dto);
     return {
       job_id: result.jobId,
       course_accounts: result.accounts.map((a) => CourseAccountView.of(a, result.project)),

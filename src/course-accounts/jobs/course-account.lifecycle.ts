@@ -1,6 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
 import type { ProjectSummary } from '../../accounts/projects/project.types';
 import { ProjectsService } from '../../accounts/projects/projects.service';
 import { InjectSettings } from '../../config/settings.module';
@@ -18,10 +16,10 @@ import {
   Outcome,
 } from '../course-account.provisioner';
 import { CourseAccountStateMachine } from '../course-account.state-machine';
+import { CourseAccountsRepository } from '../course-accounts.repository';
 import { CourseAccountError } from '../course-accounts.errors';
 import { MicroBatcher } from '../../common/batching/micro-batcher';
-import { queryRows } from '../../database/query';
-import { defaultExpiry } from '../course-accounts.service';
+import { defaultExpiry } from '../course-project';
 import type {
   CloseExpiredCourseAccountsPayload,
   CloseProjectCourseAccountsPayload,
@@ -55,7 +53,7 @@ export class CourseAccountLifecycle {
   private readonly logger = new Logger('CourseAccounts');
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly accounts: CourseAccountsRepository,
     private readonly provisioner: CourseAccountProvisioner,
     private readonly machine: CourseAccountStateMachine,
     private readonly projects: ProjectsService,
@@ -108,9 +106,7 @@ export class CourseAccountLifecycle {
     // No abort signal: a canceled or stopping job lets the calls in flight finish (each bounded by
     // COURSE_ACCOUNTS_TIMEOUT_MS) and records what they did, so nothing exists upstream unrecorded.
     const op: OperationContext = { actor, ownerUsername, commitCreated: (c) => created.add(c) };
-    const accounts = await this.db
-      .getRepository(CourseAccount)
-      .find({ where: { id: In(accountIds) }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const accounts = await this.accounts.findByIds(accountIds);
     const projects = new Map(
       (await this.projects.findSummaries(accounts.map((a) => a.projectId))).map((p) => [p.id, p]),
     );
@@ -163,7 +159,7 @@ export class CourseAccountLifecycle {
           [{ id: account.id, username: account.username, backendId: account.backendId ?? account.username }],
           run.op.actor,
         );
-        outcome = { account: moved ?? (await this.db.manager.findOneByOrFail(CourseAccount, { id: account.id })) };
+        outcome = { account: moved ?? (await this.accounts.getById(account.id)) };
       } else if (account.state === 'PENDING') {
         outcome = await this.provisioner.create(account, backendProject(run.projectOf(account)), run.op);
         if (outcome.error?.details.stage === 'token') tokenFailure ??= outcome.error;
@@ -217,20 +213,12 @@ export class CourseAccountLifecycle {
   /** Closes every live account of a deleted project; accounts still PENDING are stopped first. */
   async closeProject(ctx: JobContext<CloseProjectCourseAccountsPayload>): Promise<LifecycleResult> {
     const { projectId } = ctx.payload;
-    const pending = await queryRows<{ id: string }>(
-      this.db,
-      `SELECT id FROM course_accounts WHERE project_id = $1 AND state = 'PENDING'`,
-      [projectId],
-    );
-    await this.machine.transitionMany(
-      pending.map((r) => r.id),
-      {
-        from: 'PENDING',
-        to: 'ERRED',
-        actor: jobActor(ctx),
-        changes: { errorMessage: 'The project was deleted before the account was created.', failedOperation: 'create' },
-      },
-    );
+    await this.machine.transitionMany(await this.accounts.pendingIdsOf(projectId), {
+      from: 'PENDING',
+      to: 'ERRED',
+      actor: jobActor(ctx),
+      changes: { errorMessage: 'The project was deleted before the account was created.', failedOperation: 'create' },
+    });
     return this.closeWhere(ctx, `ca.project_id = $1 AND ca.state IN ('OK', 'ERRED')`, [projectId]);
   }
 
@@ -282,25 +270,15 @@ export class CourseAccountLifecycle {
     params: unknown[],
     work: (account: CourseAccount, progress: ProgressReporter) => Promise<void>,
   ): Promise<number> {
-    const [{ n }] = await queryRows<{ n: number }>(
-      this.db,
-      `SELECT count(*)::int AS n FROM course_accounts ca WHERE ${where}`,
-      params,
-    );
+    const n = await this.accounts.count(where, params);
     const progress = new ProgressReporter(ctx, n);
     await progress.start();
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
-      const ids = await queryRows<{ id: string }>(
-        this.db,
-        `SELECT ca.id FROM course_accounts ca WHERE ${where} AND ca.id > $${params.length + 1} ORDER BY ca.id LIMIT ${BATCH}`,
-        [...params, after],
-      );
+      const ids = await this.accounts.idsAfter(where, params, after, BATCH);
       if (ids.length === 0) break;
-      after = ids[ids.length - 1].id;
-      const accounts = await this.db
-        .getRepository(CourseAccount)
-        .find({ where: { id: In(ids.map((r) => r.id)) }, order: { id: 'ASC' } });
+      after = ids[ids.length - 1];
+      const accounts = await this.accounts.findByIds(ids, 'id');
       await forEachBounded(accounts, this.concurrency, (account) => work(account, progress));
     }
     await progress.finish();
