@@ -12,6 +12,7 @@ import { JobsController } from './jobs.controller';
 import { JobsRetention } from './jobs.retention';
 import { JobOwnerRights } from './job-owner-rights';
 import { JobRunner } from './jobs.runner';
+import { JobsRepository } from './jobs.repository';
 import { JobsService } from './jobs.service';
 import { JobSubjects } from './jobs.subjects';
 import { JobsSweeper } from './jobs.sweeper';
@@ -36,6 +37,7 @@ import { ArtifactStore } from './storage/artifact-store';
     JobDispatcher,
     JobRunner,
     JobOwnerRights,
+    JobsRepository,
     JobsService,
     JobsSweeper,
     JobsRetention,

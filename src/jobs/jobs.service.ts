@@ -1,29 +1,25 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import type { Principal } from '../common/auth/principal';
-import { Listed, PageQuery, pageWindow } from '../common/pagination/pagination';
+import { CommonError } from '../common/errors/common.errors';
+import { Listed } from '../common/pagination/pagination';
 import { publicUrl } from '../config/load-settings';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
-import { plainQuery, queryRows, statementName } from '../database/query';
-import { JobView } from './dto/job.dto';
 import { allowsEverywhere, AppAbility } from '../permissions/ability';
-import { scopeToAbility } from '../permissions/ability-to-sql';
 import { requireAccess } from '../permissions/access';
-import { JobArtifact } from './job-artifact.entity';
+import { JobView } from './dto/job.dto';
 import { allowsJob } from './job-owner-rights';
-import { Job, JobOwnerType, JobState } from './job.entity';
-import { MicroBatcher } from '../common/batching/micro-batcher';
+import { JobOwnerType } from './job.entity';
 import { JobDispatcher } from './jobs.dispatcher';
 import { JobsError } from './jobs.errors';
+import { JobListFilter, JobsRepository, NewJobRow } from './jobs.repository';
 import type { JobDefinition } from './processors/job-definition';
 import { JobProcessorRegistry } from './processors/job-processor.registry';
 import { ArtifactMissingError } from './storage/artifact-storage';
 import { ArtifactStore } from './storage/artifact-store';
-import { CommonError } from '../common/errors/common.errors';
 
 /** The 404 of a job the caller may not see, worded like one that does not exist. */
 const JOB_NOT_FOUND = (id: string) => ({ message: 'No such job.', details: { job_id: id } });
@@ -42,21 +38,7 @@ export interface EnqueueOptions {
   maxAttempts?: number;
 }
 
-interface NewJobRow {
-  id: string;
-  name: string;
-  ownerType: JobOwnerType;
-  ownerId: string;
-  organizationId: string | null;
-  payload: string;
-  totalSteps: number | null;
-  maxAttempts: number;
-}
-
-export interface JobListFilter extends PageQuery {
-  state?: JobState;
-  name?: string;
-}
+export type { JobListFilter } from './jobs.repository';
 
 export interface ArtifactDownload {
   name: string;
@@ -72,30 +54,8 @@ export interface ArtifactDownload {
 export class JobsService {
   private readonly apiBase: string;
 
-  /** Jobs enqueued outside a transaction at the same time are inserted by one statement. */
-  private readonly inserts = new MicroBatcher<NewJobRow, void>(async (rows) => {
-    // Straight on the pool: these inserts are never part of a caller's transaction.
-    await plainQuery(
-      this.db,
-      `INSERT INTO jobs (id, name, owner_type, owner_id, organization_id, payload, total_steps, max_attempts)
-       SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::uuid[], $5::uuid[], $6::jsonb[], $7::int[], $8::int[])`,
-      [
-        rows.map((r) => r.id),
-        rows.map((r) => r.name),
-        rows.map((r) => r.ownerType),
-        rows.map((r) => r.ownerId),
-        rows.map((r) => r.organizationId),
-        rows.map((r) => r.payload),
-        rows.map((r) => r.totalSteps),
-        rows.map((r) => r.maxAttempts),
-      ],
-      statementName(this.settings, 'campus_access_jobs_insert'),
-    );
-    return rows.map(() => undefined);
-  });
-
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly jobs: JobsRepository,
     private readonly registry: JobProcessorRegistry,
     private readonly dispatcher: JobDispatcher,
     private readonly store: ArtifactStore,
@@ -135,25 +95,10 @@ export class JobsService {
       totalSteps: options.totalSteps ?? null,
       maxAttempts: Math.max(1, options.maxAttempts ?? this.settings.JOB_MAX_ATTEMPTS),
     };
+    await this.jobs.insert(row, tx);
     if (tx) {
-      await queryRows(
-        tx,
-        `INSERT INTO jobs (id, name, owner_type, owner_id, organization_id, payload, total_steps, max_attempts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          row.id,
-          row.name,
-          row.ownerType,
-          row.ownerId,
-          row.organizationId,
-          row.payload,
-          row.totalSteps,
-          row.maxAttempts,
-        ],
-      );
       await this.dispatcher.dispatchAfterCommit(tx, registered.definition.queue, { jobId: row.id, lease: 0 });
     } else {
-      await this.inserts.add(row);
       // The row is committed and is the truth: the caller need not wait for the queue. A dispatch
       // never throws (a failed one is logged and left to the sweeper).
       void this.dispatcher.dispatch(registered.definition.queue, { jobId: row.id, lease: 0 });
@@ -163,18 +108,8 @@ export class JobsService {
 
   /** The jobs the ability may read (its own; staff and support: all), newest first; scoped in SQL. */
   async list(ability: AppAbility, filter: JobListFilter): Promise<Listed<JobView>> {
-    const { offset, pageSize } = pageWindow(filter);
-    const qb = this.db.getRepository(Job).createQueryBuilder('job');
-    scopeToAbility(qb, ability, 'read', 'Job', 'job');
-    if (filter.state) qb.andWhere('job.state = :state', { state: filter.state });
-    if (filter.name) qb.andWhere('job.name = :name', { name: filter.name });
-    qb.orderBy('job.created_at', 'DESC').addOrderBy('job.id', 'DESC').offset(offset).limit(pageSize);
-    const [jobs, count] = await qb.getManyAndCount();
-    const artifacts = jobs.length
-      ? await this.db
-          .getRepository(JobArtifact)
-          .find({ where: { jobId: In(jobs.map((j) => j.id)) }, order: { name: 'ASC' } })
-      : [];
+    const [jobs, count] = await this.jobs.page(ability, filter);
+    const artifacts = await this.jobs.artifactsOf(jobs.map((j) => j.id));
     return [
       jobs.map((j) =>
         JobView.of(
@@ -188,15 +123,14 @@ export class JobsService {
   }
 
   /** When the latest job of this name was created (whoever owns it), or null when there is none. */
-  async latestCreatedAt(name: string): Promise<Date | null> {
-    const latest = await this.db.getRepository(Job).findOne({ where: { name }, order: { createdAt: 'DESC' } });
-    return latest?.createdAt ?? null;
+  latestCreatedAt(name: string): Promise<Date | null> {
+    return this.jobs.latestCreatedAt(name);
   }
 
   /** A job the ability may read; 404 otherwise — never 403, so ids of others' jobs reveal nothing. */
   async get(ability: AppAbility, id: string): Promise<JobView> {
-    const job = requireAccess(ability, 'read', 'Job', await this.findJob(id), JOB_NOT_FOUND(id));
-    const artifacts = await this.db.getRepository(JobArtifact).find({ where: { jobId: id }, order: { name: 'ASC' } });
+    const job = requireAccess(ability, 'read', 'Job', await this.jobs.findById(id), JOB_NOT_FOUND(id));
+    const artifacts = await this.jobs.artifactsOf([id]);
     return JobView.of(job, artifacts, this.apiBase);
   }
 
@@ -205,23 +139,12 @@ export class JobsService {
    * next step); a finished job → 409. One guarded statement, so a racing worker cannot be overtaken.
    */
   async cancel(ability: AppAbility, id: string): Promise<JobView> {
-    requireAccess(ability, 'cancel', 'Job', await this.findJob(id), JOB_NOT_FOUND(id));
-    const rows = await queryRows<{ id: string }>(
-      this.db,
-      `UPDATE jobs SET
-              state = (CASE WHEN state IN ('Pending', 'Retrying') THEN 'Canceled' ELSE state END)::job_state,
-              finished_at = CASE WHEN state IN ('Pending', 'Retrying') THEN now() ELSE finished_at END,
-              cancel_requested_at = COALESCE(cancel_requested_at, now()),
-              updated_at = now()
-        WHERE id = $1 AND state IN ('Pending', 'Retrying', 'In Progress')
-        RETURNING id`,
-      [id],
-    );
-    if (rows.length === 0) {
-      const current = await this.db.getRepository(Job).findOneByOrFail({ id });
-      throw new JobsError('invalid_state', `The job is already ${current.state}.`, {
+    requireAccess(ability, 'cancel', 'Job', await this.jobs.findById(id), JOB_NOT_FOUND(id));
+    const refused = await this.jobs.requestCancel(id);
+    if (refused) {
+      throw new JobsError('invalid_state', `The job is already ${refused.finished}.`, {
         job_id: id,
-        state: current.state,
+        state: refused.finished,
       });
     }
     return this.get(ability, id);
@@ -233,7 +156,7 @@ export class JobsService {
    * may still follow the job but not read its artifacts: 403. Staff and support read every artifact.
    */
   async openArtifact(ability: AppAbility, id: string, name: string): Promise<ArtifactDownload> {
-    const job = requireAccess(ability, 'read', 'Job', await this.findJob(id), JOB_NOT_FOUND(id));
+    const job = requireAccess(ability, 'read', 'Job', await this.jobs.findById(id), JOB_NOT_FOUND(id));
     const permission = this.registry.requiredPermission(job.name, job.payload);
     if (permission && !allowsEverywhere(ability, 'read', 'Job') && !allowsJob(ability, permission)) {
       throw new CommonError(
@@ -242,7 +165,7 @@ export class JobsService {
         { job_id: id },
       );
     }
-    const artifact = await this.db.getRepository(JobArtifact).findOneBy({ jobId: id, name });
+    const artifact = await this.jobs.findArtifact(id, name);
     if (!artifact)
       throw new JobsError('artifact_not_found', 'The job has no artifact of that name.', { job_id: id, name });
     const base = { name: artifact.name, contentType: artifact.contentType, size: artifact.size };
@@ -255,9 +178,5 @@ export class JobsService {
       }
       throw e;
     }
-  }
-
-  private findJob(id: string): Promise<Job | null> {
-    return this.db.getRepository(Job).findOneBy({ id });
   }
 }
