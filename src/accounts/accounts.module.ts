@@ -8,6 +8,7 @@ import { SETTINGS } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import { ActivationRecord } from './activation/activation-record.entity';
 import { ActivationController } from './activation/activation.controller';
+import { ActivationCodesService } from './activation/activation-codes.service';
 import { ActivationService } from './activation/activation.service';
 import { AuditEvent } from './audit/audit-event.entity';
 import { AuditEventsController } from './audit/audit-events.controller';
@@ -98,6 +99,7 @@ import { UsersService } from './users/users.service';
     AuthService,
     OAuthService,
     ActivationService,
+    ActivationCodesService,
     BootstrapAdminService,
     PermissionsAuditListener,
     BearerTokenStrategy,

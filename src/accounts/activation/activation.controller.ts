@@ -8,13 +8,17 @@ import { ActivationOnly } from '../auth/activation-only.decorator';
 import type { AppAbility } from '../../permissions/ability';
 import { CurrentAbility } from '../../permissions/current-ability.decorator';
 import { ActivateDto, CreateActivationRecordsDto } from './activation.dto';
-import { ActivationRowResult, ActivationService } from './activation.service';
+import { ActivationCodesService, ActivationRowResult } from './activation-codes.service';
+import { ActivationService } from './activation.service';
 
 @ApiTags('activation')
 @ApiBearerAuth()
 @Controller()
 export class ActivationController {
-  constructor(private readonly activation: ActivationService) {}
+  constructor(
+    private readonly activation: ActivationService,
+    private readonly codes: ActivationCodesService,
+  ) {}
 
   /** Creates activation records (1–1,000); every row is reported, with its code shown once. */
   @Post('activation-records')
@@ -25,7 +29,7 @@ export class ActivationController {
     @CurrentAbility() ability: AppAbility,
     @Body() dto: CreateActivationRecordsDto,
   ): Promise<{ results: ActivationRowResult[] }> {
-    return { results: await this.activation.createMany(who, ability, dto.organization, dto.records) };
+    return { results: await this.codes.createMany(who, ability, dto.organization, dto.records) };
   }
 
   /** With an activation token (new-user-credentials grant): set the password and activate the account. */
