@@ -133,22 +133,6 @@ export class AuthController {
     const ids = [
       ...new Set([...(who.organizationId ? [who.organizationId] : []), ...grants.map((g) => g.organizationId)]),
     ];
-    const orgs = await this.organizations.summaries(ids);
-    return {
-      type: who.type,
-      id: who.id,
-      name: who.name,
-      token_kind: who.tokenKind,
-      is_staff: who.isStaff,
-      is_support: who.isSupport,
-      scopes: who.scopes,
-      organizations: orgs,
-      roles: grants.map((g) => ({
-        role: g.role,
-        scope_type: g.scopeType,
-        scope_id: g.scopeId,
-        organization: g.organizationId,
-      })),
-    };
+    return MeView.of(who, await this.organizations.summaries(ids), grants);
   }
 }
