@@ -5,7 +5,7 @@ import { RequirePermission } from './require-permission.decorator';
 import type { AppAbility } from './ability';
 import { allowedActions } from './access';
 import { CurrentAbility } from './current-ability.decorator';
-import { ROLES } from './roles';
+import { Role, ROLES } from './roles';
 import { ACTIONS, Action, SCOPE_TYPES, ScopeType, SUBJECT_TYPES, SubjectType } from './subjects';
 import { SubjectDirectory } from './subject-directory.service';
 import { CommonError } from '../common/errors/common.errors';
@@ -27,6 +27,10 @@ class ObjectPermissionsView {
   @ApiProperty({ format: 'uuid' }) object_id: string;
   @ApiProperty({ enum: ACTIONS, isArray: true, description: 'What the caller may do on the object.' })
   actions: Action[];
+
+  static of(type: SubjectType, id: string, actions: Action[]): ObjectPermissionsView {
+    return { object_type: type, object_id: id, actions };
+  }
 }
 
 class RoleView {
@@ -39,6 +43,15 @@ class RoleView {
     type: String,
   })
   permissions: string[];
+
+  static of(role: Role): RoleView {
+    return {
+      name: role.name,
+      description: role.description,
+      scope_type: role.scopeType,
+      permissions: role.permissions.map((p) => `${p.action} ${p.subject}`),
+    };
+  }
 }
 
 @ApiTags('permissions')
@@ -56,7 +69,7 @@ export class PermissionsController {
     const fields = await this.directory.load(q.object_type, q.object_id);
     const actions = fields ? allowedActions(ability, q.object_type, fields) : [];
     if (!actions.includes('read')) throw new CommonError('not_found', `${q.object_type} not found.`);
-    return { object_type: q.object_type, object_id: q.object_id, actions };
+    return ObjectPermissionsView.of(q.object_type, q.object_id, actions);
   }
 
   /** The roles a group can hold (roles are code: src/permissions/roles.ts). */
@@ -65,11 +78,6 @@ export class PermissionsController {
   @RequirePermission('read', 'Self')
   @ApiOkResponse({ type: RoleView, isArray: true })
   roles(): RoleView[] {
-    return ROLES.map((r) => ({
-      name: r.name,
-      description: r.description,
-      scope_type: r.scopeType,
-      permissions: r.permissions.map((p) => `${p.action} ${p.subject}`),
-    }));
+    return ROLES.map(RoleView.of);
   }
 }
