@@ -83,12 +83,7 @@ export class CourseAccountsController {
     @CurrentPrincipal() who: Principal,
     @CurrentAbility() ability: AppAbility,
   ): Promise<BulkCreateResult> {
-    const result = await this.creation.bulkCreate(who, ability, dto);
-    return {
-      job_id: result.jobId,
-      course_accounts: result.accounts.map((a) => CourseAccountView.of(a, result.project)),
-      skipped: result.skipped,
-    };
+    return BulkCreateResult.of(await this.creation.bulkCreate(who, ability, dto));
   }
 
   @Post('close-expired')
@@ -97,7 +92,7 @@ export class CourseAccountsController {
   @ApiOperation({ summary: 'Staff: close expired course accounts now (otherwise done daily)' })
   @ApiAcceptedResponse({ type: JobStarted })
   async closeExpired(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility): Promise<JobStarted> {
-    return { job_id: await this.courseAccounts.startCloseExpired(who, ability) };
+    return JobStarted.of(await this.courseAccounts.startCloseExpired(who, ability));
   }
 
   @Post('reconcile')
@@ -111,7 +106,7 @@ export class CourseAccountsController {
     @CurrentAbility() ability: AppAbility,
     @Query('project', new ParseUUIDPipe({ optional: true })) project?: string,
   ): Promise<JobStarted> {
-    return { job_id: await this.courseAccounts.startReconcile(who, ability, project) };
+    return JobStarted.of(await this.courseAccounts.startReconcile(who, ability, project));
   }
 
   @Get(':id')
@@ -153,6 +148,6 @@ export class CourseAccountsController {
     @CurrentAbility() ability: AppAbility,
   ): Promise<CourseAccountJobView> {
     const { account, project, jobId } = await this.courseAccounts.retry(who, ability, id);
-    return { ...CourseAccountView.of(account, project), job_id: jobId };
+    return CourseAccountJobView.withJob(account, project, jobId);
   }
 }
