@@ -9,7 +9,7 @@ import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { asSubject } from '../../permissions/ability';
 import { scopeToAbility } from '../../permissions/ability-to-sql';
-import { checkedForChange } from '../access';
+import { OrganizationsRepository } from './organizations.repository';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { CreateOrganizationDto, OrganizationQuery, UpdateOrganizationDto } from './organization.dto';
@@ -35,6 +35,7 @@ export class OrganizationsService {
     @InjectRepository(Organization) private readonly orgs: Repository<Organization>,
     private readonly tx: TransactionRunner,
     private readonly audit: AuditService,
+    private readonly rows: OrganizationsRepository,
   ) {}
 
   async list(ability: AppAbility, q: OrganizationQuery): Promise<[Organization[], number]> {
@@ -102,7 +103,7 @@ export class OrganizationsService {
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateOrganizationDto): Promise<Organization> {
     try {
       return await this.tx.run(async (tx) => {
-        const org = await checkedForChange(tx, Organization, { id }, ability, 'update', 'Organization');
+        const org = requireAccess(ability, 'update', 'Organization', await this.rows.lockForUpdate(tx, id));
         // null leaves a field as it is, as in the other PATCH routes; the columns are NOT NULL.
         const saved = await tx.save(Organization, { ...org, key: dto.key ?? org.key, name: dto.name ?? org.name });
         this.summaryCache.delete(id);
@@ -130,7 +131,7 @@ export class OrganizationsService {
     await this.tx.run(async (tx) => {
       // Locked first, so of concurrent deletes one deletes (and is audited) and the others find it gone,
       // and a project or service account being added meanwhile is either counted or refused.
-      const org = await checkedForChange(tx, Organization, { id }, ability, 'delete', 'Organization');
+      const org = requireAccess(ability, 'delete', 'Organization', await this.rows.lockForUpdate(tx, id));
       const [{ count }] = await queryRows<{ count: string }>(
         tx,
         `SELECT (SELECT count(*) FROM projects WHERE organization_id = $1)

@@ -11,7 +11,7 @@ import { pageWindow } from '../../common/pagination/pagination';
 import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { scopeToAbility } from '../../permissions/ability-to-sql';
-import { checkedForChange } from '../access';
+import { ProjectsRepository } from './projects.repository';
 import { GroupsService } from '../../permissions/groups/groups.service';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
@@ -63,6 +63,7 @@ export class ProjectsService {
     private readonly audit: AuditService,
     private readonly events: EventEmitter2,
     private readonly groups: GroupsService,
+    private readonly rows: ProjectsRepository,
   ) {}
 
   async list(ability: AppAbility, q: ProjectQuery): Promise<[Project[], number]> {
@@ -176,7 +177,7 @@ export class ProjectsService {
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateProjectDto): Promise<Project> {
     return this.tx.run(async (tx) => {
-      const p = await checkedForChange(tx, Project, { id, deletedAt: IsNull() }, ability, 'update', 'Project');
+      const p = requireAccess(ability, 'update', 'Project', await this.rows.lockForUpdate(tx, id));
       const next = {
         ...p,
         name: dto.name ?? p.name,

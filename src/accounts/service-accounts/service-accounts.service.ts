@@ -12,7 +12,7 @@ import { Settings } from '../../config/settings.schema';
 import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { scopeToAbility } from '../../permissions/ability-to-sql';
-import { checkedForChange } from '../access';
+import { ServiceAccountsRepository } from './service-accounts.repository';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { digestsEqual, randomSecret, sha256Hex } from '../auth/secrets';
@@ -48,6 +48,7 @@ export class ServiceAccountsService {
     private readonly tx: TransactionRunner,
     private readonly audit: AuditService,
     @InjectSettings() private readonly settings: Settings,
+    private readonly rows: ServiceAccountsRepository,
   ) {}
 
   private async addSecret(tx: EntityManager, accountId: string): Promise<string> {
@@ -125,7 +126,7 @@ export class ServiceAccountsService {
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateServiceAccountDto): Promise<ServiceAccount> {
     const result = await this.tx.run(async (tx) => {
-      const a = await checkedForChange(tx, ServiceAccount, { id }, ability, 'update', 'ServiceAccount');
+      const a = requireAccess(ability, 'update', 'ServiceAccount', await this.rows.lockForUpdate(tx, id));
       const saved = await tx.save(ServiceAccount, {
         ...a,
         name: dto.name ?? a.name,
@@ -160,7 +161,7 @@ export class ServiceAccountsService {
     const result = await this.tx.run(async (tx) => {
       // Locked first, so rotations of one account (and a deactivation) run one after the other: each
       // sees the secrets the previous one left, and none adds a secret to a deactivated account.
-      const a = await checkedForChange(tx, ServiceAccount, { id }, ability, 'rotate_secret', 'ServiceAccount');
+      const a = requireAccess(ability, 'rotate_secret', 'ServiceAccount', await this.rows.lockForUpdate(tx, id));
       if (!a.isActive) throw new AccountsError('inactive', 'The service account is deactivated.');
       await tx
         .createQueryBuilder()

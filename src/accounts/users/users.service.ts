@@ -11,7 +11,7 @@ import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { scopeToAbility } from '../../permissions/ability-to-sql';
 import { asSubject } from '../../permissions/ability';
-import { checkedForChange } from '../access';
+import { UsersRepository } from './users.repository';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { Organization } from '../organizations/organization.entity';
@@ -54,6 +54,7 @@ export class UsersService {
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly tx: TransactionRunner,
     private readonly audit: AuditService,
+    private readonly rows: UsersRepository,
   ) {}
 
   /** Inserts a user (used by admins, the bootstrap, external issuers, course accounts and LTI). */
@@ -228,7 +229,7 @@ export class UsersService {
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateUserDto): Promise<User> {
     return this.tx.run(async (tx) => {
-      const u = await checkedForChange(tx, User, { id }, ability, 'update', 'User');
+      const u = requireAccess(ability, 'update', 'User', await this.rows.lockForUpdate(tx, id));
       if ((dto.is_staff !== undefined || dto.is_support !== undefined) && !who.isStaff) {
         throw new CommonError('forbidden', 'Only staff may change staff or support flags.');
       }
