@@ -30,7 +30,7 @@ import { AppModule } from '../src/app.module';
 import type { Principal } from '../src/common/auth/principal';
 import { loadSettings } from '../src/config/load-settings';
 import { SettingName } from '../src/config/settings.schema';
-import { CourseAccountsService } from '../src/course-accounts/course-accounts.service';
+import { CourseAccountCreation } from '../src/course-accounts/course-account.creation';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { JobsService } from '../src/jobs/jobs.service';
 import { defineJob } from '../src/jobs/processors/job-definition';
@@ -153,7 +153,7 @@ async function bulkRun(app: INestApplicationContext): Promise<BulkRun> {
   }));
   const started = process.hrtime.bigint();
   const result = await app
-    .get(CourseAccountsService)
+    .get(CourseAccountCreation)
     .bulkCreate(STAFF, ability, { project: project.id, course_accounts: rows });
   const requestS = seconds(started);
   let ok = 0;

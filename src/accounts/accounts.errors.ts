@@ -2,11 +2,8 @@ import { HttpStatus } from '@nestjs/common';
 import { defineErrors } from '../common/errors/app-error';
 
 export const AccountsError = defineErrors('AccountsError', {
-  not_found: HttpStatus.NOT_FOUND,
-  forbidden: HttpStatus.FORBIDDEN,
   invalid_credentials: HttpStatus.UNAUTHORIZED,
   invalid_refresh_token: HttpStatus.UNAUTHORIZED,
-  too_many_requests: HttpStatus.TOO_MANY_REQUESTS,
   duplicate_key: HttpStatus.CONFLICT,
   duplicate_username: HttpStatus.CONFLICT,
   invalid_dates: HttpStatus.BAD_REQUEST,

@@ -8,6 +8,7 @@ import { SETTINGS } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import { ActivationRecord } from './activation/activation-record.entity';
 import { ActivationController } from './activation/activation.controller';
+import { ActivationCodesService } from './activation/activation-codes.service';
 import { ActivationService } from './activation/activation.service';
 import { AuditEvent } from './audit/audit-event.entity';
 import { AuditEventsController } from './audit/audit-events.controller';
@@ -41,6 +42,10 @@ import { BootstrapAdminService } from './users/bootstrap-admin.service';
 import { AccountsScopeResolverModule } from './permissions-bridge/accounts-scope-resolver';
 import { PermissionsAuditListener } from './permissions-bridge/permissions-audit.listener';
 import { PermissionsModule } from '../permissions/permissions.module';
+import { OrganizationsRepository } from './organizations/organizations.repository';
+import { ProjectsRepository } from './projects/projects.repository';
+import { ServiceAccountsRepository } from './service-accounts/service-accounts.repository';
+import { UsersRepository } from './users/users.repository';
 import { AccountsSubjects } from './accounts.subjects';
 import { User } from './users/user.entity';
 import { UsersController } from './users/users.controller';
@@ -84,6 +89,10 @@ import { UsersService } from './users/users.service';
     AuditEventsController,
   ],
   providers: [
+    OrganizationsRepository,
+    ProjectsRepository,
+    ServiceAccountsRepository,
+    UsersRepository,
     SigningKeysService,
     TokenIssuer,
     TokenVerifier,
@@ -98,6 +107,7 @@ import { UsersService } from './users/users.service';
     AuthService,
     OAuthService,
     ActivationService,
+    ActivationCodesService,
     BootstrapAdminService,
     PermissionsAuditListener,
     BearerTokenStrategy,

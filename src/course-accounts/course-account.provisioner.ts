@@ -1,9 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import type { ProjectSummary } from '../accounts/projects/project.types';
-import { AppError } from '../common/errors/app-error';
+import { CourseAccountError } from './course-accounts.errors';
 import {
   BackendAccount,
   BackendProject,
@@ -13,7 +11,7 @@ import {
 } from './backends/course-account-backend';
 import { CourseAccount } from './course-account.entity';
 import { CourseAccountStateMachine, TransitionActor } from './course-account.state-machine';
-import { selectRows } from './course-accounts.sql';
+import { CourseAccountsRepository } from './course-accounts.repository';
 
 export interface CreatedAccount {
   id: string;
@@ -28,7 +26,7 @@ export interface OperationContext {
   signal?: AbortSignal;
   /**
    * Records PENDING → OK for an account created upstream; undefined when the account was no longer
-   * PENDING. Default: one move of its own; bulk jobs pass a group commit (see GroupCommit).
+   * PENDING. Default: one move of its own; bulk jobs pass a MicroBatcher that commits concurrent moves together.
    */
   commitCreated?: (created: CreatedAccount) => Promise<CourseAccount | undefined>;
 }
@@ -55,7 +53,7 @@ function asBackendError(e: unknown): CourseAccountBackendError | null {
 }
 
 function isInvalidTransition(e: unknown): boolean {
-  return e instanceof AppError && e.code === 'invalid_transition';
+  return e instanceof CourseAccountError && e.code === 'invalid_transition';
 }
 
 /**
@@ -71,7 +69,7 @@ export class CourseAccountProvisioner {
   constructor(
     @Inject(COURSE_ACCOUNT_BACKEND) readonly backend: CourseAccountBackend,
     private readonly machine: CourseAccountStateMachine,
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly accounts: CourseAccountsRepository,
   ) {}
 
   /** Creates a PENDING account upstream. Backend failures end in ERRED (and are returned); other errors are thrown. */
@@ -161,13 +159,7 @@ export class CourseAccountProvisioner {
         return { username: account.username, backendId: account.backendId ?? account.username };
       }
       key = randomUUID();
-      const rows = await selectRows(
-        this.db,
-        `UPDATE course_accounts SET idempotency_key = $2, username = NULL, backend_id = NULL, updated_at = now()
-          WHERE id = $1 AND state = 'PENDING' RETURNING id`,
-        [account.id, key],
-      );
-      if (rows.length === 0)
+      if (!(await this.machine.renewIdempotencyKey(account.id, key)))
         throw new CourseAccountBackendError('The account changed while it was being created', { stage: 'request' });
     }
     return this.backend.create(
@@ -213,7 +205,7 @@ export class CourseAccountProvisioner {
       return await this.machine.transition(account.id, { from: account.state, to: 'ERRED', actor: ctx.actor, changes });
     } catch (e) {
       if (!isInvalidTransition(e)) throw e;
-      return this.db.manager.findOneByOrFail(CourseAccount, { id: account.id });
+      return this.accounts.getById(account.id);
     }
   }
 
@@ -224,12 +216,8 @@ export class CourseAccountProvisioner {
    * account is closed upstream at once.
    */
   private async afterLostCreation(id: string, created: BackendAccount, ctx: OperationContext): Promise<CourseAccount> {
-    await selectRows(
-      this.db,
-      `UPDATE course_accounts SET username = $2, backend_id = $3, updated_at = now() WHERE id = $1 AND username IS NULL AND state <> 'OK' RETURNING id`,
-      [id, created.username, created.backendId],
-    );
-    const current = await this.db.manager.findOneByOrFail(CourseAccount, { id });
+    await this.machine.recordUpstreamIdentity(id, created.username, created.backendId);
+    const current = await this.accounts.getById(id);
     if (current.state === 'CLOSED') {
       await this.backend.close(created.username, { signal: ctx.signal }).catch((e: unknown) => {
         this.logger.warn(

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import { JobsService } from '../jobs/jobs.service';
-import { selectRows } from './course-accounts.sql';
+import { CourseAccountStateMachine } from './course-account.state-machine';
 import { CREATE_COURSE_ACCOUNTS_JOB, RETRY_COURSE_ACCOUNTS_JOB } from './jobs/course-account.jobs';
 
 /** Why an account whose creation stopped is ERRED. */
@@ -20,6 +20,7 @@ export const STALLED_CREATION =
 export class CourseAccountRecovery {
   constructor(
     private readonly jobs: JobsService,
+    private readonly machine: CourseAccountStateMachine,
     @InjectSettings() private readonly settings: Settings,
   ) {}
 
@@ -29,17 +30,11 @@ export class CourseAccountRecovery {
    * another timeout. Accounts a live job holds are marked checked too, but not returned.
    */
   async claimStalled(tx: EntityManager, { ids, limit }: { ids?: string[]; limit: number }): Promise<string[]> {
-    const candidates = await selectRows<{ id: string }>(
-      tx,
-      `SELECT id FROM course_accounts
-        WHERE state = 'PENDING' AND updated_at < now() - $1 * interval '1 millisecond'
-          AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[]))
-        ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED`,
-      [this.settings.COURSE_ACCOUNTS_PENDING_TIMEOUT_MS, ids ?? null, limit],
-    );
-    if (candidates.length === 0) return [];
-    const all = candidates.map((r) => r.id);
-    await tx.query(`UPDATE course_accounts SET updated_at = now() WHERE id = ANY($1::uuid[])`, [all]);
+    const all = await this.machine.takeStuckPending(tx, this.settings.COURSE_ACCOUNTS_PENDING_TIMEOUT_MS, {
+      ids,
+      limit,
+    });
+    if (all.length === 0) return [];
     const held = await this.jobs.listedInLiveJobs(
       [CREATE_COURSE_ACCOUNTS_JOB, RETRY_COURSE_ACCOUNTS_JOB],
       'accountIds',

@@ -5,7 +5,9 @@ import { AuditEntry, AuditService } from '../accounts/audit/audit.service';
 import { UsersService } from '../accounts/users/users.service';
 import { CourseAccount, CourseAccountOperation, CourseAccountState } from './course-account.entity';
 import { CourseAccountError } from './course-accounts.errors';
-import { selectRows } from './course-accounts.sql';
+import { queryRows } from '../database/query';
+import { CommonError } from '../common/errors/common.errors';
+import { TransactionRunner } from '../database/transaction';
 
 /**
  * The allowed moves. PENDING → OK/ERRED (created upstream, or not); OK → CLOSED, or ERRED when the
@@ -108,6 +110,9 @@ function assignments(t: Transition): { sql: string[]; params: unknown[] } {
   return { sql, params };
 }
 
+/** Rows per multi-row INSERT: 12 parameters a row stays far under PostgreSQL's 65,535. */
+const INSERT_CHUNK = 500;
+
 /**
  * Owns every state change of a course account. A move is one guarded
  * `UPDATE … WHERE id = $1 AND state = $from` with its audit event in one transaction (closing also
@@ -120,6 +125,7 @@ export class CourseAccountStateMachine {
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditService,
     private readonly users: UsersService,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   /** Moves one account or throws 409 `invalid_transition` (404 `not_found` when there is no such account). */
@@ -128,7 +134,7 @@ export class CourseAccountStateMachine {
     const [moved] = await this.inTransaction(tx, (m) => this.move(m, [id], t));
     if (moved) return moved;
     const current = await (tx ?? this.db.manager).findOneBy(CourseAccount, { id });
-    if (!current) throw new CourseAccountError('not_found', 'Course account not found.', { id });
+    if (!current) throw new CommonError('not_found', 'Course account not found.', { id });
     throw invalidTransition(id, current.state, t);
   }
 
@@ -152,8 +158,8 @@ export class CourseAccountStateMachine {
     actor: TransitionActor,
   ): Promise<CourseAccount[]> {
     if (created.length === 0) return [];
-    return this.db.transaction(async (m) => {
-      const rows = await selectRows<Record<string, unknown>>(
+    return this.transactions.run(async (m) => {
+      const rows = await queryRows<Record<string, unknown>>(
         m,
         `UPDATE course_accounts ca
             SET state = 'OK', updated_at = now(), username = v.username, backend_id = v.backend_id,
@@ -176,15 +182,78 @@ export class CourseAccountStateMachine {
    * this answers 409 before anything is closed.
    */
   async takeForClose(id: string, actor: TransitionActor): Promise<CourseAccount> {
-    const [row] = await selectRows<Record<string, unknown>>(
+    const [row] = await queryRows<Record<string, unknown>>(
       this.db,
       `UPDATE course_accounts SET failed_operation = 'close', updated_at = now() WHERE id = $1 AND state = 'ERRED' RETURNING *`,
       [id],
     );
     if (row) return accountFromRow(row);
     const current = await this.db.manager.findOneBy(CourseAccount, { id });
-    if (!current) throw new CourseAccountError('not_found', 'Course account not found.', { id });
+    if (!current) throw new CommonError('not_found', 'Course account not found.', { id });
     throw invalidTransition(id, current.state, { from: 'ERRED', to: 'CLOSED', actor });
+  }
+
+  /** New accounts, PENDING, in `tx`: the one way rows enter course_accounts (multi-row INSERTs). */
+  async insertPending(tx: EntityManager, accounts: CourseAccount[]): Promise<void> {
+    for (let i = 0; i < accounts.length; i += INSERT_CHUNK) {
+      await tx
+        .createQueryBuilder()
+        .insert()
+        .into(CourseAccount)
+        .values(accounts.slice(i, i + INSERT_CHUNK))
+        .execute();
+    }
+  }
+
+  /**
+   * A PENDING account recorded upstream but gone there gets a fresh idempotency key and loses its
+   * upstream identity, so that it is created anew (not a move: guarded on PENDING). False when the
+   * account is no longer PENDING.
+   */
+  async renewIdempotencyKey(id: string, key: string): Promise<boolean> {
+    const rows = await queryRows(
+      this.db,
+      `UPDATE course_accounts SET idempotency_key = $2, username = NULL, backend_id = NULL, updated_at = now()
+        WHERE id = $1 AND state = 'PENDING' RETURNING id`,
+      [id, key],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Records the upstream identity of an account that another request or job moved (not to OK)
+   * while it was being created, so that a close can find it upstream. Not a move.
+   */
+  async recordUpstreamIdentity(id: string, username: string, backendId: string): Promise<void> {
+    await queryRows(
+      this.db,
+      `UPDATE course_accounts SET username = $2, backend_id = $3, updated_at = now() WHERE id = $1 AND username IS NULL AND state <> 'OK' RETURNING id`,
+      [id, username, backendId],
+    );
+  }
+
+  /**
+   * Takes accounts PENDING for longer than `timeoutMs` since their last change (of `ids` when given,
+   * else the longest-stalled up to `limit`), for a new creation job: they stay locked until `tx`
+   * ends (rows other transactions hold are skipped), and each one's `updated_at` is renewed, so the
+   * next look does not take it again before that job had its time. Not a move.
+   */
+  async takeStuckPending(
+    tx: EntityManager,
+    timeoutMs: number,
+    { ids, limit }: { ids?: string[]; limit: number },
+  ): Promise<string[]> {
+    const rows = await queryRows<{ id: string }>(
+      tx,
+      `UPDATE course_accounts SET updated_at = now()
+        WHERE id IN (SELECT id FROM course_accounts
+                      WHERE state = 'PENDING' AND updated_at < now() - $1 * interval '1 millisecond'
+                        AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[]))
+                      ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+        RETURNING id`,
+      [timeoutMs, ids ?? null, limit],
+    );
+    return rows.map((r) => r.id);
   }
 
   /**
@@ -197,8 +266,8 @@ export class CourseAccountStateMachine {
       Pick<TransitionChanges, 'errorTraceback'>,
     actor: TransitionActor,
   ): Promise<CourseAccount> {
-    return this.db.transaction(async (m) => {
-      const [row] = await selectRows<Record<string, unknown>>(
+    return this.transactions.run(async (m) => {
+      const [row] = await queryRows<Record<string, unknown>>(
         m,
         `UPDATE course_accounts SET error_message = $2, error_traceback = $3, failed_operation = $4, updated_at = now()
           WHERE id = $1 AND state = 'ERRED' RETURNING *`,
@@ -206,7 +275,7 @@ export class CourseAccountStateMachine {
       );
       if (!row) {
         const current = await m.findOneBy(CourseAccount, { id });
-        if (!current) throw new CourseAccountError('not_found', 'Course account not found.', { id });
+        if (!current) throw new CommonError('not_found', 'Course account not found.', { id });
         throw invalidTransition(id, current.state, { from: 'ERRED', to: 'ERRED', actor });
       }
       const account = accountFromRow(row);
@@ -230,12 +299,12 @@ export class CourseAccountStateMachine {
   }
 
   private inTransaction<T>(tx: EntityManager | undefined, work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return tx ? work(tx) : this.db.transaction(work);
+    return tx ? work(tx) : this.transactions.run(work);
   }
 
   private async move(m: EntityManager, ids: readonly string[], t: Transition): Promise<CourseAccount[]> {
     const { sql, params } = assignments(t);
-    const rows = await selectRows<Record<string, unknown>>(
+    const rows = await queryRows<Record<string, unknown>>(
       m,
       `UPDATE course_accounts SET state = $2, updated_at = now()${sql.map((s) => `, ${s}`).join('')}
         WHERE id = ANY($1::uuid[]) AND state = $3

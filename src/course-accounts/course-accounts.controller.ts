@@ -1,23 +1,8 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Patch,
-  Post,
-  Put,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
-  ApiExcludeEndpoint,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -29,8 +14,9 @@ import type { Principal } from '../common/auth/principal';
 import { CurrentPrincipal } from '../common/decorators/current-principal.decorator';
 import { RequirePermission } from '../permissions/require-permission.decorator';
 import { toPage } from '../common/pagination/pagination';
-import { RequestAbilities } from '../permissions/request-abilities.service';
-import { CourseAccountError } from './course-accounts.errors';
+import type { AppAbility } from '../permissions/ability';
+import { CurrentAbility } from '../permissions/current-ability.decorator';
+import { CourseAccountCreation } from './course-account.creation';
 import { CourseAccountsService } from './course-accounts.service';
 import {
   BulkCreateCourseAccountsDto,
@@ -43,26 +29,21 @@ import {
   JobStarted,
 } from './dto/course-account.dto';
 
-/** A malformed id names no account: 404 like any other unknown id. */
-const AccountId = new ParseUUIDPipe({
-  exceptionFactory: () => new CourseAccountError('not_found', 'Course account not found.'),
-});
-
 @ApiTags('course-accounts')
 @ApiBearerAuth()
 @Controller('course-accounts')
 export class CourseAccountsController {
   constructor(
     private readonly courseAccounts: CourseAccountsService,
-    private readonly abilities: RequestAbilities,
+    private readonly creation: CourseAccountCreation,
   ) {}
 
   @Get()
   @RequirePermission('read', 'CourseAccount')
   @ApiOperation({ summary: 'Course accounts the caller may read, filtered and ordered' })
   @ApiOkResponse({ type: CourseAccountPage })
-  async list(@Query() q: CourseAccountQuery, @Req() req: Request) {
-    const [rows, count] = await this.courseAccounts.list(await this.abilities.of(req), q);
+  async list(@Query() q: CourseAccountQuery, @CurrentAbility() ability: AppAbility, @Req() req: Request) {
+    const [rows, count] = await this.courseAccounts.list(ability, q);
     return toPage(
       req,
       q,
@@ -82,9 +63,9 @@ export class CourseAccountsController {
   async create(
     @Body() dto: CreateCourseAccountDto,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @CurrentAbility() ability: AppAbility,
   ): Promise<CourseAccountView> {
-    const { account, project } = await this.courseAccounts.create(who, await this.abilities.of(req), dto);
+    const { account, project } = await this.creation.create(who, ability, dto);
     return CourseAccountView.of(account, project);
   }
 
@@ -100,14 +81,9 @@ export class CourseAccountsController {
   async bulk(
     @Body() dto: BulkCreateCourseAccountsDto,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @CurrentAbility() ability: AppAbility,
   ): Promise<BulkCreateResult> {
-    const result = await this.courseAccounts.bulkCreate(who, await this.abilities.of(req), dto);
-    return {
-      job_id: result.jobId,
-      course_accounts: result.accounts.map((a) => CourseAccountView.of(a, result.project)),
-      skipped: result.skipped,
-    };
+    return BulkCreateResult.of(await this.creation.bulkCreate(who, ability, dto));
   }
 
   @Post('close-expired')
@@ -115,8 +91,8 @@ export class CourseAccountsController {
   @RequirePermission('close', 'CourseAccount')
   @ApiOperation({ summary: 'Staff: close expired course accounts now (otherwise done daily)' })
   @ApiAcceptedResponse({ type: JobStarted })
-  async closeExpired(@CurrentPrincipal() who: Principal): Promise<JobStarted> {
-    return { job_id: await this.courseAccounts.startCloseExpired(who) };
+  async closeExpired(@CurrentPrincipal() who: Principal, @CurrentAbility() ability: AppAbility): Promise<JobStarted> {
+    return JobStarted.of(await this.courseAccounts.startCloseExpired(who, ability));
   }
 
   @Post('reconcile')
@@ -127,32 +103,19 @@ export class CourseAccountsController {
   @ApiAcceptedResponse({ type: JobStarted })
   async reconcile(
     @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
     @Query('project', new ParseUUIDPipe({ optional: true })) project?: string,
   ): Promise<JobStarted> {
-    return { job_id: await this.courseAccounts.startReconcile(who, project) };
+    return JobStarted.of(await this.courseAccounts.startReconcile(who, ability, project));
   }
 
   @Get(':id')
   @RequirePermission('read', 'CourseAccount')
   @ApiOperation({ summary: 'A course account' })
   @ApiOkResponse({ type: CourseAccountView })
-  async get(@Param('id', AccountId) id: string, @Req() req: Request): Promise<CourseAccountView> {
-    const { account, project } = await this.courseAccounts.get(await this.abilities.of(req), id);
+  async get(@Param('id', ParseUUIDPipe) id: string, @CurrentAbility() ability: AppAbility): Promise<CourseAccountView> {
+    const { account, project } = await this.courseAccounts.get(ability, id);
     return CourseAccountView.of(account, project);
-  }
-
-  @Put(':id')
-  @RequirePermission('read', 'CourseAccount')
-  @ApiExcludeEndpoint()
-  replace(@Res({ passthrough: true }) res: Response): never {
-    return notAllowed(res);
-  }
-
-  @Patch(':id')
-  @RequirePermission('read', 'CourseAccount')
-  @ApiExcludeEndpoint()
-  update(@Res({ passthrough: true }) res: Response): never {
-    return notAllowed(res);
   }
 
   @Delete(':id')
@@ -166,12 +129,12 @@ export class CourseAccountsController {
   @ApiNoContentResponse()
   @ApiAcceptedResponse({ type: CourseAccountJobView })
   async close(
-    @Param('id', AccountId) id: string,
+    @Param('id', ParseUUIDPipe) id: string,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @CurrentAbility() ability: AppAbility,
     @Res({ passthrough: true }) res: Response,
   ): Promise<CourseAccountJobView | void> {
-    const started = await this.courseAccounts.close(who, await this.abilities.of(req), id);
+    const started = await this.courseAccounts.close(who, ability, id);
     if (!started) return;
     res.status(202);
     return { ...CourseAccountView.of(started.account, started.project), job_id: started.jobId };
@@ -187,20 +150,11 @@ export class CourseAccountsController {
   })
   @ApiAcceptedResponse({ type: CourseAccountJobView })
   async retry(
-    @Param('id', AccountId) id: string,
+    @Param('id', ParseUUIDPipe) id: string,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @CurrentAbility() ability: AppAbility,
   ): Promise<CourseAccountJobView> {
-    const { account, project, jobId } = await this.courseAccounts.retry(who, await this.abilities.of(req), id);
-    return { ...CourseAccountView.of(account, project), job_id: jobId };
+    const { account, project, jobId } = await this.courseAccounts.retry(who, ability, id);
+    return CourseAccountJobView.withJob(account, project, jobId);
   }
-}
-
-/** Course accounts are not edited: they are created, retried and closed. */
-function notAllowed(res: Response): never {
-  res.setHeader('Allow', 'GET, DELETE');
-  throw new CourseAccountError(
-    'method_not_allowed',
-    'Course accounts cannot be changed; close one and create another.',
-  );
 }

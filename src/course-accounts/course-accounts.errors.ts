@@ -3,8 +3,6 @@ import { defineErrors } from '../common/errors/app-error';
 
 /** Error codes of the course-accounts module. */
 export const CourseAccountError = defineErrors('CourseAccountError', {
-  not_found: HttpStatus.NOT_FOUND,
-  forbidden: HttpStatus.FORBIDDEN,
   invalid_transition: HttpStatus.CONFLICT,
   duplicate_account: HttpStatus.CONFLICT,
   project_not_found: HttpStatus.NOT_FOUND,
@@ -14,7 +12,6 @@ export const CourseAccountError = defineErrors('CourseAccountError', {
   project_deleted: HttpStatus.BAD_REQUEST,
   invalid_expiry: HttpStatus.BAD_REQUEST,
   invalid_rows: HttpStatus.BAD_REQUEST,
-  method_not_allowed: HttpStatus.METHOD_NOT_ALLOWED,
   backend_error: HttpStatus.BAD_GATEWAY,
 });
 

@@ -1,10 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { PROJECT_DELETED, ProjectDeletedEvent } from '../accounts/projects/project.events';
 import { JobOwner, JobsService } from '../jobs/jobs.service';
-import { selectRows } from './course-accounts.sql';
+import { CourseAccountsRepository } from './course-accounts.repository';
 import { CLOSE_PROJECT_COURSE_ACCOUNTS_JOB, SYSTEM_JOB_OWNER } from './jobs/course-account.jobs';
 
 /**
@@ -16,19 +14,14 @@ export class CourseAccountsListener {
   private readonly logger = new Logger('CourseAccounts');
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly accounts: CourseAccountsRepository,
     private readonly jobs: JobsService,
   ) {}
 
   @OnEvent(PROJECT_DELETED)
   async onProjectDeleted(event: ProjectDeletedEvent): Promise<void> {
     try {
-      const live = await selectRows(
-        this.db,
-        `SELECT 1 FROM course_accounts WHERE project_id = $1 AND state <> 'CLOSED' LIMIT 1`,
-        [event.projectId],
-      );
-      if (live.length === 0) return;
+      if (!(await this.accounts.hasLive(event.projectId))) return;
       const { type, id: actorId } = event.actor;
       const owner: JobOwner = type === 'user' || type === 'service_account' ? { type, id: actorId } : SYSTEM_JOB_OWNER;
       const { id } = await this.jobs.enqueue(

@@ -13,6 +13,8 @@ import { CourseAccountStateMachine } from './course-account.state-machine';
 import { CourseAccountsController } from './course-accounts.controller';
 import { CourseAccountsListener } from './course-accounts.listener';
 import { CourseAccountsScheduler } from './course-accounts.scheduler';
+import { CourseAccountsRepository } from './course-accounts.repository';
+import { CourseAccountCreation } from './course-account.creation';
 import { CourseAccountsService } from './course-accounts.service';
 import { CourseAccountSubjects } from './course-accounts.subjects';
 import { CourseAccountLifecycle } from './jobs/course-account.lifecycle';
@@ -38,10 +40,12 @@ import { COURSE_ACCOUNTS_QUEUE } from './jobs/course-account.jobs';
   providers: [
     CourseAccountSubjects,
     COURSE_ACCOUNT_BACKEND_PROVIDER,
+    CourseAccountsRepository,
     CourseAccountStateMachine,
     CourseAccountProvisioner,
     CourseAccountRecovery,
     CourseAccountsService,
+    CourseAccountCreation,
     CourseAccountLifecycle,
     CourseAccountsListener,
     CourseAccountsScheduler,

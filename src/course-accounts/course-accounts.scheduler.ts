@@ -1,18 +1,18 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { Principal } from '../common/auth/principal';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import { JobsService } from '../jobs/jobs.service';
 import { CourseAccountRecovery } from './course-account.recovery';
-import { selectRows } from './course-accounts.sql';
+import { queryRows } from '../database/query';
 import {
   CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB,
   CREATE_COURSE_ACCOUNTS_JOB,
   SYSTEM_JOB_OWNER,
   SYSTEM_OWNER_USERNAME,
 } from './jobs/course-account.jobs';
+import { TransactionRunner } from '../database/transaction';
 
 /** How often each process looks whether the expiry job is due; the first look waits as long. */
 const EXPIRY_TICK_MS = 10 * 60_000;
@@ -20,14 +20,6 @@ const EXPIRY_TICK_MS = 10 * 60_000;
 const FIRST_PENDING_CHECK_MS = 5_000;
 /** Accounts handed to one recovery job at most. */
 const RECOVERY_BATCH = 1000;
-const SYSTEM: Principal = {
-  ...SYSTEM_JOB_OWNER,
-  name: 'system',
-  tokenKind: 'user',
-  scopes: [],
-  isStaff: true,
-  isSupport: false,
-};
 
 /**
  * Starts the periodic course-account jobs: closing expired accounts every
@@ -47,6 +39,7 @@ export class CourseAccountsScheduler implements OnApplicationBootstrap, OnModule
     private readonly jobs: JobsService,
     private readonly recovery: CourseAccountRecovery,
     @InjectSettings() private readonly settings: Settings,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -82,18 +75,13 @@ export class CourseAccountsScheduler implements OnApplicationBootstrap, OnModule
   async startExpiryIfDue(): Promise<{ closeExpired?: string }> {
     const every = this.settings.COURSE_ACCOUNTS_EXPIRY_INTERVAL_MS;
     if (every <= 0) return {};
-    return this.db.transaction(async (tx) => {
-      const [{ locked }] = await selectRows<{ locked: boolean }>(
+    return this.transactions.run(async (tx) => {
+      const [{ locked }] = await queryRows<{ locked: boolean }>(
         tx,
         `SELECT pg_try_advisory_xact_lock(hashtext('course_accounts:schedule')) AS locked`,
       );
       if (!locked) return {};
-      const { results } = await this.jobs.list(SYSTEM, {
-        name: CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB.name,
-        page: 1,
-        page_size: 1,
-      });
-      const last = results[0] ? Date.parse(results[0].created) : 0;
+      const last = (await this.jobs.latestCreatedAt(CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB.name))?.getTime() ?? 0;
       if (Date.now() - last < every) return {};
       return {
         closeExpired: (await this.jobs.enqueue(CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB, {}, { owner: SYSTEM_JOB_OWNER }, tx))
@@ -102,9 +90,9 @@ export class CourseAccountsScheduler implements OnApplicationBootstrap, OnModule
     });
   }
 
-  /** Hands accounts stalled PENDING to a new creation job. */
+  /** Hands accounts stalled PENDING (see CourseAccountRecovery, through machine.takeStuckPending) to a new creation job. */
   async recoverStalled(): Promise<{ recovery?: string }> {
-    return this.db.transaction(async (tx) => {
+    return this.transactions.run(async (tx) => {
       const stalled = await this.recovery.claimStalled(tx, { limit: RECOVERY_BATCH });
       if (stalled.length === 0) return {};
       const { id } = await this.jobs.enqueue(

@@ -1,5 +1,5 @@
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import { HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { Public } from '../common/decorators/public.decorator';
@@ -19,6 +19,7 @@ export class HealthController {
   /** The process is up and serving HTTP. */
   @Public()
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process is up and serving HTTP' })
   @ApiOkResponse({ description: 'The process is alive.' })
   live(): { status: 'ok' } {
     return { status: 'ok' };
@@ -27,6 +28,7 @@ export class HealthController {
   /** Ready to serve: the database answers (and Redis, when configured). */
   @Public()
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: the database (and Redis, when configured) answer' })
   @ApiOkResponse({ description: 'All dependencies answer.' })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down; `error` names it.' })
   async ready(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {

@@ -2,8 +2,13 @@ import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import type { ArtifactStorageKind } from './job-artifact.entity';
 import type { JobOwnerType } from './job.entity';
-import { queryRows } from './jobs.sql';
-import { type ArtifactInfo, type JobContext, UnrecoverableJobError } from './processors/job-processor';
+import { queryRows } from '../database/query';
+import {
+  type ArtifactInfo,
+  JobCanceledSignal,
+  type JobContext,
+  UnrecoverableJobError,
+} from './processors/job-processor';
 import { ARTIFACT_NAME } from './storage/artifact-storage';
 import type { ArtifactStore } from './storage/artifact-store';
 
@@ -20,14 +25,6 @@ export interface ClaimedJob {
   owner_id: string;
   organization_id: string | null;
   total_steps: number | null;
-}
-
-/** Thrown into a processor to end the run as Canceled. */
-export class JobCanceledSignal extends Error {
-  constructor() {
-    super('The job was canceled');
-    this.name = 'JobCanceledSignal';
-  }
 }
 
 /** This run no longer owns the job (the sweeper gave it to another run); it must stop without writing. */

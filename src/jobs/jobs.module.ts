@@ -6,11 +6,13 @@ import { PermissionsModule } from '../permissions/permissions.module';
 import { UsersExportController } from './exports/users-export.controller';
 import { EXPORTS_QUEUE } from './exports/users-export.job';
 import { UsersExportProcessor } from './exports/users-export.processor';
+import { UsersExportService } from './exports/users-export.service';
 import { JobDispatcher } from './jobs.dispatcher';
 import { JobsController } from './jobs.controller';
 import { JobsRetention } from './jobs.retention';
 import { JobOwnerRights } from './job-owner-rights';
 import { JobRunner } from './jobs.runner';
+import { JobsRepository } from './jobs.repository';
 import { JobsService } from './jobs.service';
 import { JobSubjects } from './jobs.subjects';
 import { JobsSweeper } from './jobs.sweeper';
@@ -35,11 +37,13 @@ import { ArtifactStore } from './storage/artifact-store';
     JobDispatcher,
     JobRunner,
     JobOwnerRights,
+    JobsRepository,
     JobsService,
     JobsSweeper,
     JobsRetention,
     JobWorkers,
     UsersExportProcessor,
+    UsersExportService,
     JobSubjects,
   ],
   exports: [JobsService, JobsRetention, JobsSweeper],

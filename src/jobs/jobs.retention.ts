@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import { errorText } from './jobs.runner';
-import { queryRows } from './jobs.sql';
+import { queryRows } from '../database/query';
 import { ArtifactStore } from './storage/artifact-store';
 
 const BATCH = 500;

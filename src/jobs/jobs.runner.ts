@@ -3,15 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
-import { plainQuery } from '../database/plain-query';
-import { ClaimedJob, JobCanceledSignal, JobInterruptedSignal, JobLostSignal, JobRunContext } from './job-run-context';
+import { plainQuery, queryRows } from '../database/query';
+import { ClaimedJob, JobInterruptedSignal, JobLostSignal, JobRunContext } from './job-run-context';
 import type { JobState } from './job.entity';
-import { MicroBatcher } from './jobs.batcher';
+import { MicroBatcher } from '../common/batching/micro-batcher';
 import { JobDispatcher } from './jobs.dispatcher';
-import { queryRows } from './jobs.sql';
 import { JobOwnerRights } from './job-owner-rights';
 import type { JobPermission } from './processors/job-definition';
-import { UnrecoverableJobError } from './processors/job-processor';
+import { JobCanceledSignal, UnrecoverableJobError } from './processors/job-processor';
 import { JobProcessorRegistry } from './processors/job-processor.registry';
 import { ArtifactStore } from './storage/artifact-store';
 
@@ -65,13 +64,12 @@ export class JobRunner {
    *
    * `state::text` keeps the planner on the primary key: written plainly, the state test matches the
    * predicate of the partial index ix_jobs_waiting, and with statistics that lag a burst of new jobs the
-   * planner ANDs in a scan of every waiting job's entry to claim a handful (measured: 5× slower with
-   * 10,000 waiting).
+   * planner ANDs in a scan of every waiting job's entry to claim a handful.
    *
    * Not a prepared statement, unlike the insert: a plan for `id = ANY($1)` made once per connection is
    * made against the table as it was then. Made while the table was small, it is a sequential scan, and
-   * every later claim and outcome would read the whole table (measured: 1.7 → 4.5 ms per claim of 32
-   * among 30,000 jobs). Planned afresh, each statement uses the primary key.
+   * every later claim and outcome would read the whole table. Planned afresh, each statement uses the
+   * primary key. Figures: bench/README.md, `bench:jobs`.
    */
   private readonly claims = new MicroBatcher<string, ClaimedJob | undefined>(
     async (ids) => {
@@ -185,7 +183,8 @@ export class JobRunner {
 
   private async finish(job: ClaimedJob, state: Extract<JobState, 'Succeeded' | 'Canceled'>): Promise<void> {
     if (state === 'Succeeded') return this.successes.add(job);
-    await this.db.query(
+    await queryRows(
+      this.db,
       `UPDATE jobs SET state = 'Canceled', finished_at = now(), heartbeat_at = NULL, updated_at = now()
         WHERE id = $1 AND lease = $2 AND state = 'In Progress'`,
       [job.id, job.lease],
@@ -239,7 +238,8 @@ export class JobRunner {
    * restart of workers costs a job none of its retries. The sweeper dispatches it again.
    */
   private async release(job: ClaimedJob): Promise<void> {
-    await this.db.query(
+    await queryRows(
+      this.db,
       `UPDATE jobs SET state = 'Pending', attempts = attempts - 1, heartbeat_at = NULL, available_at = now(), updated_at = now()
         WHERE id = $1 AND lease = $2 AND state = 'In Progress'`,
       [job.id, job.lease],

@@ -1,31 +1,28 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import type { Principal } from '../common/auth/principal';
-import { Page, PageQuery, pageWindow } from '../common/pagination/pagination';
+import { CommonError } from '../common/errors/common.errors';
+import { Listed } from '../common/pagination/pagination';
 import { publicUrl } from '../config/load-settings';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
-import { plainQuery, statementName } from '../database/plain-query';
-import { JobArtifactDto, JobDto } from './dto/job.dto';
-import type { AppAbility } from '../permissions/ability';
-import { AbilityFactory } from '../permissions/ability.factory';
-import { JobArtifact } from './job-artifact.entity';
+import { allowsEverywhere, AppAbility } from '../permissions/ability';
+import { requireAccess } from '../permissions/access';
+import { JobView } from './dto/job.dto';
 import { allowsJob } from './job-owner-rights';
-import { Job, JobOwnerType, JobState } from './job.entity';
-import { MicroBatcher } from './jobs.batcher';
+import { JobOwnerType } from './job.entity';
 import { JobDispatcher } from './jobs.dispatcher';
 import { JobsError } from './jobs.errors';
-import { queryRows } from './jobs.sql';
+import { JobListFilter, JobsRepository, NewJobRow } from './jobs.repository';
 import type { JobDefinition } from './processors/job-definition';
 import { JobProcessorRegistry } from './processors/job-processor.registry';
 import { ArtifactMissingError } from './storage/artifact-storage';
 import { ArtifactStore } from './storage/artifact-store';
 
-/** The artifact whose inline text is shown as the job's `text`. */
-export const RESULT_ARTIFACT = 'result';
+/** The 404 of a job the caller may not see, worded like one that does not exist. */
+const JOB_NOT_FOUND = (id: string) => ({ message: 'No such job.', details: { job_id: id } });
 
 export interface JobOwner {
   type: JobOwnerType;
@@ -41,21 +38,7 @@ export interface EnqueueOptions {
   maxAttempts?: number;
 }
 
-interface NewJobRow {
-  id: string;
-  name: string;
-  ownerType: JobOwnerType;
-  ownerId: string;
-  organizationId: string | null;
-  payload: string;
-  totalSteps: number | null;
-  maxAttempts: number;
-}
-
-export interface JobListFilter extends PageQuery {
-  state?: JobState;
-  name?: string;
-}
+export type { JobListFilter } from './jobs.repository';
 
 export interface ArtifactDownload {
   name: string;
@@ -71,34 +54,11 @@ export interface ArtifactDownload {
 export class JobsService {
   private readonly apiBase: string;
 
-  /** Jobs enqueued outside a transaction at the same time are inserted by one statement. */
-  private readonly inserts = new MicroBatcher<NewJobRow, void>(async (rows) => {
-    // Straight on the pool: these inserts are never part of a caller's transaction.
-    await plainQuery(
-      this.db,
-      `INSERT INTO jobs (id, name, owner_type, owner_id, organization_id, payload, total_steps, max_attempts)
-       SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::uuid[], $5::uuid[], $6::jsonb[], $7::int[], $8::int[])`,
-      [
-        rows.map((r) => r.id),
-        rows.map((r) => r.name),
-        rows.map((r) => r.ownerType),
-        rows.map((r) => r.ownerId),
-        rows.map((r) => r.organizationId),
-        rows.map((r) => r.payload),
-        rows.map((r) => r.totalSteps),
-        rows.map((r) => r.maxAttempts),
-      ],
-      statementName(this.settings, 'campus_access_jobs_insert'),
-    );
-    return rows.map(() => undefined);
-  });
-
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly jobs: JobsRepository,
     private readonly registry: JobProcessorRegistry,
     private readonly dispatcher: JobDispatcher,
     private readonly store: ArtifactStore,
-    private readonly abilities: AbilityFactory,
     @InjectSettings() private readonly settings: Settings,
   ) {
     this.apiBase = `${publicUrl(settings)}/api/v1`;
@@ -135,24 +95,10 @@ export class JobsService {
       totalSteps: options.totalSteps ?? null,
       maxAttempts: Math.max(1, options.maxAttempts ?? this.settings.JOB_MAX_ATTEMPTS),
     };
+    await this.jobs.insert(row, tx);
     if (tx) {
-      await tx.query(
-        `INSERT INTO jobs (id, name, owner_type, owner_id, organization_id, payload, total_steps, max_attempts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          row.id,
-          row.name,
-          row.ownerType,
-          row.ownerId,
-          row.organizationId,
-          row.payload,
-          row.totalSteps,
-          row.maxAttempts,
-        ],
-      );
       await this.dispatcher.dispatchAfterCommit(tx, registered.definition.queue, { jobId: row.id, lease: 0 });
     } else {
-      await this.inserts.add(row);
       // The row is committed and is the truth: the caller need not wait for the queue. A dispatch
       // never throws (a failed one is logged and left to the sweeper).
       void this.dispatcher.dispatch(registered.definition.queue, { jobId: row.id, lease: 0 });
@@ -165,77 +111,57 @@ export class JobsService {
    * lists in its payload's array `key`: work another module handed to a job is held by it until the
    * job ends. Reads only jobs that wait or run (the partial indexes of the sweeper).
    */
-  async listedInLiveJobs(
+  listedInLiveJobs(
     definitions: JobDefinition<object>[],
     key: string,
     values: string[],
     tx?: EntityManager,
   ): Promise<Set<string>> {
-    if (values.length === 0) return new Set();
-    const rows = await queryRows<{ value: string }>(
-      tx ?? this.db,
-      `SELECT DISTINCT v.value FROM jobs j, jsonb_array_elements_text(j.payload -> $2) AS v(value)
-        WHERE j.state IN ('Pending', 'Retrying', 'In Progress') AND j.name = ANY($1::text[])
-          AND jsonb_typeof(j.payload -> $2) = 'array' AND v.value = ANY($3::text[])`,
-      [definitions.map((d) => d.name), key, values],
+    return this.jobs.listedInLiveJobs(
+      definitions.map((d) => d.name),
+      key,
+      values,
+      tx,
     );
-    return new Set(rows.map((r) => r.value));
   }
 
-  /** The caller's jobs (staff and support: all), newest first; scoped in SQL. */
-  async list(who: Principal, filter: JobListFilter): Promise<Omit<Page<JobDto>, 'next' | 'previous'>> {
-    const { offset, pageSize } = pageWindow(filter);
-    const qb = this.db.getRepository(Job).createQueryBuilder('job');
-    if (!this.seesAll(who)) {
-      qb.andWhere('job.owner_type = :ownerType AND job.owner_id = :ownerId', { ownerType: who.type, ownerId: who.id });
-    }
-    if (filter.state) qb.andWhere('job.state = :state', { state: filter.state });
-    if (filter.name) qb.andWhere('job.name = :name', { name: filter.name });
-    qb.orderBy('job.created_at', 'DESC').addOrderBy('job.id', 'DESC').offset(offset).limit(pageSize);
-    const [jobs, count] = await qb.getManyAndCount();
-    const artifacts = jobs.length
-      ? await this.db
-          .getRepository(JobArtifact)
-          .find({ where: { jobId: In(jobs.map((j) => j.id)) }, order: { name: 'ASC' } })
-      : [];
-    return {
-      count,
-      results: jobs.map((j) =>
-        this.toDto(
+  /** The jobs the ability may read (its own; staff and support: all), newest first; scoped in SQL. */
+  async list(ability: AppAbility, filter: JobListFilter): Promise<Listed<JobView>> {
+    const [jobs, count] = await this.jobs.page(ability, filter);
+    const artifacts = await this.jobs.artifactsOf(jobs.map((j) => j.id));
+    return [
+      jobs.map((j) =>
+        JobView.of(
           j,
           artifacts.filter((a) => a.jobId === j.id),
+          this.apiBase,
         ),
       ),
-    };
+      count,
+    ];
   }
 
-  async get(who: Principal, id: string): Promise<JobDto> {
-    const job = await this.findVisible(who, id);
-    const artifacts = await this.db.getRepository(JobArtifact).find({ where: { jobId: id }, order: { name: 'ASC' } });
-    return this.toDto(job, artifacts);
+  /** When the latest job of this name was created (whoever owns it), or null when there is none. */
+  latestCreatedAt(name: string): Promise<Date | null> {
+    return this.jobs.latestCreatedAt(name);
+  }
+
+  /** A job the ability may read; 404 otherwise — never 403, so ids of others' jobs reveal nothing. */
+  async get(ability: AppAbility, id: string): Promise<JobView> {
+    const job = requireAccess(ability, 'read', 'Job', await this.jobs.findById(id), JOB_NOT_FOUND(id));
+    const artifacts = await this.jobs.artifactsOf([id]);
+    return JobView.of(job, artifacts, this.apiBase);
   }
 
   /**
    * Pending/Retrying → Canceled at once; In Progress → cancel requested (the run ends Canceled at its
    * next step); a finished job → 409. One guarded statement, so a racing worker cannot be overtaken.
    */
-  async cancel(who: Principal, id: string): Promise<JobDto> {
-    const job = await this.findVisible(who, id);
-    if (!this.mayChange(who, job))
-      throw new JobsError('forbidden', 'Only the owner of a job or staff may cancel it.', { job_id: id });
-    const rows = await queryRows<{ id: string; state: JobState }>(
-      this.db,
-      `UPDATE jobs SET
-              state = (CASE WHEN state IN ('Pending', 'Retrying') THEN 'Canceled' ELSE state END)::job_state,
-              finished_at = CASE WHEN state IN ('Pending', 'Retrying') THEN now() ELSE finished_at END,
-              cancel_requested_at = COALESCE(cancel_requested_at, now()),
-              updated_at = now()
-        WHERE id = $1 AND state IN ('Pending', 'Retrying', 'In Progress')
-        RETURNING id, state`,
-      [id],
-    );
+  async cancel(ability: AppAbility, id: string): Promise<JobView> {
+    const job = requireAccess(ability, 'cancel', 'Job', await this.jobs.findById(id), JOB_NOT_FOUND(id));
+    const { state, refused } = await this.jobs.requestCancel(id);
     // Canceled before any run saw it through: its processor releases what the payload holds.
-    if (rows[0]?.state === 'Canceled') {
+    if (!refused && state === 'Canceled') {
       await this.registry.notifyAbandoned([
         {
           jobId: id,
@@ -247,33 +173,31 @@ export class JobsService {
         },
       ]);
     }
-    if (rows.length === 0) {
-      const current = await this.db.getRepository(Job).findOneByOrFail({ id });
-      throw new JobsError('invalid_state', `The job is already ${current.state}.`, {
+    if (refused) {
+      throw new JobsError('invalid_state', `The job is already ${state}.`, {
         job_id: id,
-        state: current.state,
+        state,
       });
     }
-    return this.get(who, id);
+    return this.get(ability, id);
   }
 
   /**
    * An artifact's bytes: inline text, or a stream from the storage (never read whole). An owner who no
    * longer holds the permission the job's definition requires (say, to export the users it lists)
-   * may still follow the job but not read its artifacts: 403. `ability` is the caller's when it is at
-   * hand (a request's); without it, it is built.
+   * may still follow the job but not read its artifacts: 403. Staff and support read every artifact.
    */
-  async openArtifact(who: Principal, id: string, name: string, ability?: AppAbility): Promise<ArtifactDownload> {
-    const job = await this.findVisible(who, id);
+  async openArtifact(ability: AppAbility, id: string, name: string): Promise<ArtifactDownload> {
+    const job = requireAccess(ability, 'read', 'Job', await this.jobs.findById(id), JOB_NOT_FOUND(id));
     const permission = this.registry.requiredPermission(job.name, job.payload);
-    if (permission && !this.seesAll(who) && !allowsJob(ability ?? (await this.abilities.for(who)), permission)) {
-      throw new JobsError(
+    if (permission && !allowsEverywhere(ability, 'read', 'Job') && !allowsJob(ability, permission)) {
+      throw new CommonError(
         'forbidden',
         `You may no longer ${permission.description}, so this job's artifacts are closed to you.`,
         { job_id: id },
       );
     }
-    const artifact = await this.db.getRepository(JobArtifact).findOneBy({ jobId: id, name });
+    const artifact = await this.jobs.findArtifact(id, name);
     if (!artifact)
       throw new JobsError('artifact_not_found', 'The job has no artifact of that name.', { job_id: id, name });
     const base = { name: artifact.name, contentType: artifact.contentType, size: artifact.size };
@@ -286,47 +210,5 @@ export class JobsService {
       }
       throw e;
     }
-  }
-
-  /** A job the caller may see, or 404 — never 403, so ids of others' jobs reveal nothing. */
-  private async findVisible(who: Principal, id: string): Promise<Job> {
-    const job = await this.db.getRepository(Job).findOneBy({ id });
-    if (!job || !(this.seesAll(who) || this.owns(who, job))) {
-      throw new JobsError('not_found', 'No such job.', { job_id: id });
-    }
-    return job;
-  }
-
-  private owns(who: Principal, job: Job): boolean {
-    return job.ownerType === who.type && job.ownerId === who.id;
-  }
-
-  private seesAll(who: Principal): boolean {
-    return who.isStaff || who.isSupport;
-  }
-
-  private mayChange(who: Principal, job: Job): boolean {
-    return who.isStaff || this.owns(who, job);
-  }
-
-  private toDto(job: Job, artifacts: JobArtifact[]): JobDto {
-    return {
-      job_id: job.id,
-      name: job.name,
-      state: job.state,
-      created: job.createdAt.toISOString(),
-      modified: job.updatedAt.toISOString(),
-      completed_steps: job.completedSteps,
-      total_steps: job.totalSteps,
-      attempts: job.attempts,
-      error: job.error,
-      artifacts: artifacts.map((a): JobArtifactDto => ({
-        name: a.name,
-        url: `${this.apiBase}/jobs/${job.id}/artifacts/${encodeURIComponent(a.name)}`,
-        content_type: a.contentType,
-        size: a.size,
-      })),
-      text: artifacts.find((a) => a.name === RESULT_ARTIFACT)?.text ?? null,
-    };
   }
 }

@@ -6,8 +6,9 @@ import { Settings } from '../config/settings.schema';
 import type { JobOwnerType, JobState } from './job.entity';
 import { JobDispatcher } from './jobs.dispatcher';
 import { errorText, retryBackoffMs } from './jobs.runner';
-import { queryRows } from './jobs.sql';
+import { queryRows } from '../database/query';
 import { JobProcessorRegistry } from './processors/job-processor.registry';
+import { TransactionRunner } from '../database/transaction';
 
 const BATCH = 500;
 
@@ -35,6 +36,7 @@ export class JobsSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly dispatcher: JobDispatcher,
     private readonly registry: JobProcessorRegistry,
     @InjectSettings() private readonly settings: Settings,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -70,7 +72,7 @@ export class JobsSweeper implements OnApplicationBootstrap, OnModuleDestroy {
    * at once on the next one.
    */
   private async recoverAbandoned(): Promise<Partial<Record<JobState, number>>> {
-    const rows = await this.db.transaction(async (tx) => {
+    const rows = await this.transactions.run(async (tx) => {
       const stale = await queryRows<{ id: string; attempts: number }>(
         tx,
         `SELECT id, attempts FROM jobs

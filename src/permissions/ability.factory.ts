@@ -6,15 +6,15 @@ import type { Principal, PrincipalGrant, PrincipalType } from '../common/auth/pr
 import { AppAbility, buildAbility, Grant } from './ability';
 import { findRole, roleProblems } from './roles';
 import { isScopeType } from './subjects';
+import { queryRows } from '../database/query';
 
 /**
  * The groups of a principal's live (unexpired) memberships, as one row per grant: `principalType` and
  * `principalId` are SQL expressions (parameters, or a column of an outer row). Each membership's group
  * is looked up by primary key: the LIMIT keeps the lateral lookup from being flattened into a join, which
- * PostgreSQL preferred to run by hashing the whole groups table (3× slower at 10,000 groups, see the
- * bench). It also keeps the principal lookup's prepared plan on the indexes when that plan was made
- * while the tables were empty; filtering groups by an array of ids scanned the table in that case
- * (2.9 ms against 0.2 ms at 10,000 groups, until the next ANALYZE).
+ * PostgreSQL prefers to run by hashing the whole groups table. It also keeps the principal lookup's
+ * prepared plan on the indexes when that plan was made while the tables were empty (filtering groups
+ * by an array of ids scans the table then). Figures: bench/README.md, `bench:permissions`.
  */
 function liveGrantsFrom(principalType: string, principalId: string): string {
   return `FROM group_memberships m
@@ -71,7 +71,7 @@ export class AbilityFactory {
   }
 
   async grantsOf(principal: Principal, manager: EntityManager = this.dataSource.manager): Promise<Grant[]> {
-    return this.known(principal, await manager.query(GRANTS_SQL, [principal.type, principal.id]));
+    return this.known(principal, await queryRows(manager, GRANTS_SQL, [principal.type, principal.id]));
   }
 
   private known(principal: Principal, rows: readonly PrincipalGrant[]): Grant[] {

@@ -27,6 +27,16 @@ export function asSubject<T extends object>(type: SubjectType, fields: T): T {
   return tagSubject(type, { ...fields });
 }
 
+/**
+ * Whether `ability` allows `action` on every `type` object, not only on some: staff for every
+ * action, support for the read actions. For work that reaches objects of every organization at
+ * once (a sweep over all course accounts, every job of every owner).
+ */
+export function allowsEverywhere(ability: AppAbility, action: string, type: SubjectType): boolean {
+  const rules = ability.rulesFor(action, type);
+  return !rules.some((r) => r.inverted) && rules.some((r) => !r.conditions);
+}
+
 /** Subjects that a permission on `subject` reaches at a scope type (`all` expands to every linked subject). */
 export function subjectsAt(subject: Permission['subject'], scopeType: ScopeType): SubjectType[] {
   if (subject !== ALL) return SCOPE_LINKS[subject][scopeType] ? [subject] : [];

@@ -1,5 +1,5 @@
 import { CommonError } from '../common/errors/common.errors';
-import { AppAbility, asSubject } from './ability';
+import { allowsEverywhere, AppAbility, asSubject } from './ability';
 import { Action, SUBJECT_ACTIONS, SubjectType } from './subjects';
 
 const label = (type: SubjectType) =>
@@ -10,16 +10,20 @@ const label = (type: SubjectType) =>
  *   const project = requireAccess(ability, 'update', 'Project', await this.projects.find(id));
  * 404 `not_found` when the row is missing or the caller may not even read it (its existence is
  * not revealed), 403 `forbidden` when it may read it but not do `action`. Returns the row.
+ * `notFound` shapes the 404: `message` when the route names another object than the one checked
+ * (the users of an organization: "Organization not found."), `details` such as the id asked for.
  */
 export function requireAccess<T extends object>(
   ability: AppAbility,
   action: Action,
   type: SubjectType,
   row: T | null | undefined,
+  notFound: { message?: string; details?: Record<string, unknown> } = {},
 ): T {
-  if (!row) throw new CommonError('not_found', `${label(type)} not found.`);
+  const missing = () => new CommonError('not_found', notFound.message ?? `${label(type)} not found.`, notFound.details);
+  if (!row) throw missing();
   const subject = asSubject(type, row);
-  if (!ability.can('read', subject)) throw new CommonError('not_found', `${label(type)} not found.`);
+  if (!ability.can('read', subject)) throw missing();
   if (!ability.can(action, subject)) {
     throw new CommonError('forbidden', `You may not ${action.replace(/_/g, ' ')} this ${label(type).toLowerCase()}.`, {
       action,
@@ -46,6 +50,16 @@ export function requireCreateIn(
   if (!organizationExists || !seesOrganization) throw new CommonError('not_found', 'Organization not found.');
   if (!ability.can('create', target)) {
     throw new CommonError('forbidden', `You may not create ${type} objects in this organization.`);
+  }
+}
+
+/**
+ * Work on every `type` object at once (closing every expired course account): 403 `forbidden`
+ * unless the ability allows `action` on all of them, not only on those of some organization.
+ */
+export function requireEverywhere(ability: AppAbility, action: Action, type: SubjectType, what: string): void {
+  if (!allowsEverywhere(ability, action, type)) {
+    throw new CommonError('forbidden', `Only staff may ${what}.`, { action });
   }
 }
 

@@ -1,10 +1,8 @@
 import { HttpStatus } from '@nestjs/common';
 import { defineErrors } from '../common/errors/app-error';
 
-/** Error codes of the permissions module (404/403 for objects use `not_found` / `forbidden`). */
+/** Error codes of the permissions module; 404 and 403 on objects are CommonError's `not_found` and `forbidden`. */
 export const PermissionsError = defineErrors('PermissionsError', {
-  not_found: HttpStatus.NOT_FOUND,
-  forbidden: HttpStatus.FORBIDDEN,
   unknown_role: HttpStatus.BAD_REQUEST,
   role_scope_mismatch: HttpStatus.BAD_REQUEST,
   unknown_scope: HttpStatus.BAD_REQUEST,

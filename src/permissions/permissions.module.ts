@@ -6,7 +6,6 @@ import { Group } from './groups/group.entity';
 import { GroupsController } from './groups/groups.controller';
 import { GroupsService } from './groups/groups.service';
 import { PermissionsController } from './permissions.controller';
-import { RequestAbilities } from './request-abilities.service';
 import { SubjectDirectory } from './subject-directory.service';
 
 /**
@@ -17,7 +16,7 @@ import { SubjectDirectory } from './subject-directory.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Group, GroupMembership])],
   controllers: [GroupsController, PermissionsController],
-  providers: [AbilityFactory, SubjectDirectory, GroupsService, RequestAbilities],
-  exports: [AbilityFactory, SubjectDirectory, GroupsService, RequestAbilities],
+  providers: [AbilityFactory, SubjectDirectory, GroupsService],
+  exports: [AbilityFactory, SubjectDirectory, GroupsService],
 })
 export class PermissionsModule {}

@@ -37,14 +37,14 @@ describe('Accounts services other modules call', () => {
   });
   afterAll(() => t?.close());
 
-  describe('ProjectsService.findForCourseAccounts', () => {
+  describe('ProjectsService.findSummary', () => {
     it('returns the project summary, deleted projects included, and null for an unknown id', async () => {
       const org = await createOrganization(t);
       const live = await createProject(t, org.id, { kind: 'course', startDate: '2030-01-01', endDate: '2030-06-30' });
       const deleted = await createProject(t, org.id);
       await db.query(`UPDATE projects SET deleted_at = now() WHERE id = $1`, [deleted.id]);
 
-      expect(await projects.findForCourseAccounts(live.id)).toEqual({
+      expect(await projects.findSummary(live.id)).toEqual({
         id: live.id,
         organizationId: org.id,
         key: live.key,
@@ -54,9 +54,9 @@ describe('Accounts services other modules call', () => {
         endDate: '2030-06-30',
         deletedAt: null,
       });
-      expect((await projects.findForCourseAccounts(deleted.id))?.deletedAt).toBeInstanceOf(Date);
-      expect(await projects.findForCourseAccounts('00000000-0000-4000-8000-000000000000')).toBeNull();
-      const many = await projects.findManyForCourseAccounts([live.id, deleted.id, live.id]);
+      expect((await projects.findSummary(deleted.id))?.deletedAt).toBeInstanceOf(Date);
+      expect(await projects.findSummary('00000000-0000-4000-8000-000000000000')).toBeNull();
+      const many = await projects.findSummaries([live.id, deleted.id, live.id]);
       expect(many.map((p) => p.id).sort()).toEqual([live.id, deleted.id].sort());
     });
 
@@ -67,8 +67,8 @@ describe('Accounts services other modules call', () => {
           `INSERT INTO projects (organization_id, key, name) VALUES ($1, $2, 'Uncommitted') RETURNING id`,
           [org.id, unique('prj')],
         );
-        expect(await projects.findForCourseAccounts(id)).toBeNull();
-        expect((await projects.findForCourseAccounts(id, tx))?.name).toBe('Uncommitted');
+        expect(await projects.findSummary(id)).toBeNull();
+        expect((await projects.findSummary(id, tx))?.name).toBe('Uncommitted');
       });
     });
   });

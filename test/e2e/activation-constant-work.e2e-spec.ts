@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { TransactionRunner } from '../../src/database/transaction';
 import { ActivationService } from '../../src/accounts/activation/activation.service';
 import { sha256Hex } from '../../src/accounts/auth/secrets';
 import type { Settings } from '../../src/config/settings.schema';
@@ -20,7 +21,7 @@ describe('Activation matching does the same work whichever field was wrong', () 
     ({ ds, log } = await countingDataSource((await createTestDatabase()).url, 2));
     const settings = { ACTIVATION_MAX_ATTEMPTS: 5, ACTIVATION_LOCK_SECONDS: 900 } as Settings;
     // match() reads and writes activation records only; the users and audit services are not involved.
-    activation = new ActivationService(ds, undefined as never, undefined as never, settings);
+    activation = new ActivationService(ds, undefined as never, undefined as never, settings, new TransactionRunner(ds));
   });
   afterAll(() => ds?.destroy());
 

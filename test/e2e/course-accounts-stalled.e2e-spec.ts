@@ -1,9 +1,8 @@
 import { CourseAccountsScheduler } from '../../src/course-accounts/course-accounts.scheduler';
 import { JobsSweeper } from '../../src/jobs/jobs.sweeper';
-import { createPermissionsTestApp } from '../permissions/permissions-test-app';
 import { account, auditActions, courseWithManager, ds, jobDone } from '../utils/course-accounts';
 import { jobSettings, waitFor } from '../utils/jobs-helpers';
-import type { TestApp } from '../utils/test-app';
+import { createTestApp, TestApp } from '../utils/test-app';
 
 jest.setTimeout(60_000);
 
@@ -33,7 +32,7 @@ async function upstreamCopies(t: TestApp, idempotencyKey: string) {
 describe('Course accounts whose creation stopped (queued jobs, no worker)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createPermissionsTestApp({
+    t = await createTestApp({
       settings: jobSettings('bull', {
         JOB_WORKERS_ENABLED: 'false',
         COURSE_ACCOUNTS_PENDING_TIMEOUT_MS: '1000',
@@ -111,7 +110,7 @@ describe('Course accounts whose creation stopped (queued jobs, no worker)', () =
 describe('Course accounts whose creating request died (in-process jobs)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createPermissionsTestApp({
+    t = await createTestApp({
       settings: jobSettings('in-process', {
         COURSE_ACCOUNTS_PENDING_TIMEOUT_MS: '1000',
         COURSE_ACCOUNTS_PENDING_CHECK_INTERVAL_MS: '0',
@@ -162,7 +161,7 @@ describe('Course accounts whose creating request died (in-process jobs)', () => 
 describe('The periodic look for stalled course accounts', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createPermissionsTestApp({
+    t = await createTestApp({
       settings: jobSettings('in-process', {
         COURSE_ACCOUNTS_PENDING_TIMEOUT_MS: '1000',
         COURSE_ACCOUNTS_PENDING_CHECK_INTERVAL_MS: '1000',

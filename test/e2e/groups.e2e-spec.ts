@@ -12,8 +12,6 @@ import {
 } from '../factories/accounts';
 import { grantRole, orgScope, projectScope } from '../permissions/grants';
 import { AuditListenerModule, AuditRowWriter } from '../permissions/audit-listener.module';
-import { createPermissionsTestApp } from '../permissions/permissions-test-app';
-import { SqlScopeResolverModule } from '../permissions/sql-scope-resolver.module';
 import { activationRow, postActivationRecords } from '../utils/activation';
 import { day } from '../utils/course-accounts';
 import { createTestApp, TestApp } from '../utils/test-app';
@@ -22,7 +20,7 @@ describe('Groups API', () => {
   let t: TestApp;
   const events: PermissionsAuditEvent[] = [];
   beforeAll(async () => {
-    t = await createPermissionsTestApp({ imports: [AuditListenerModule] });
+    t = await createTestApp({ imports: [AuditListenerModule] });
     t.app.get(EventEmitter2).on(PERMISSIONS_AUDIT_EVENT, (e: PermissionsAuditEvent) => void events.push(e));
   });
   afterAll(() => t.close());
@@ -550,7 +548,7 @@ describe('Groups API', () => {
 describe('Groups API on the application as AppModule mounts it', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ imports: [SqlScopeResolverModule] });
+    t = await createTestApp();
   });
   afterAll(() => t.close());
 

@@ -199,6 +199,22 @@ describe('HTTP conventions', () => {
     }
   });
 
+  it('answers a malformed id with 400 bad_request in every module, before looking anything up', async () => {
+    const staff = await createStaff(t);
+    for (const [method, path] of [
+      ['get', '/api/v1/organizations/not-a-uuid'],
+      ['get', '/api/v1/groups/not-a-uuid'],
+      ['get', '/api/v1/jobs/not-a-uuid'],
+      ['post', '/api/v1/jobs/not-a-uuid/cancel'],
+      ['post', '/api/v1/organizations/not-a-uuid/users/export'],
+      ['get', '/api/v1/course-accounts/not-a-uuid'],
+      ['delete', '/api/v1/course-accounts/not-a-uuid'],
+    ] as const) {
+      const res = await t.http[method](path).set(staff.auth);
+      expect({ path, status: res.status, error: res.body.error }).toEqual({ path, status: 400, error: 'bad_request' });
+    }
+  });
+
   it('answers a method a route does not take with 405 method_not_allowed and Allow; OPTIONS with 204 and Allow', async () => {
     // Without CORS: with it, the CORS middleware answers every OPTIONS request as a preflight.
     const plain = await createTestApp();

@@ -95,7 +95,7 @@ describe('Jobs API', () => {
         expect(res.body.error).toBe('not_found');
       }
     }
-    await t.http.get(`/api/v1/jobs/not-a-uuid`).set(alice.auth).expect(404);
+    await t.http.get(`/api/v1/jobs/not-a-uuid`).set(alice.auth).expect(400);
     await t.http.get(`/api/v1/jobs/${id}`).expect(401);
   });
 

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { Job } from '../../src/jobs/job.entity';
 import { JobsService } from '../../src/jobs/jobs.service';
-import { jobSettings, waitFor } from '../utils/jobs-helpers';
+import { abilityOf, jobSettings, waitFor } from '../utils/jobs-helpers';
 import { fileContent, JobsTestModule, STEPS_JOB, TEST_OWNER, TEST_QUEUE } from '../utils/jobs-test.module';
 import { TcpProxy } from '../utils/tcp-proxy';
 import { createTestApp, TestApp } from '../utils/test-app';
@@ -267,12 +267,17 @@ describe('Jobs reliability (Bull)', () => {
 
       await proxy.restore();
       await waitFor(async () => (await state(res.body.id)) === 'Succeeded', 30_000, 'the job to run after the outage');
-      const job = await t.app
-        .get(JobsService)
-        .get(
-          { ...TEST_OWNER, name: 'owner', tokenKind: 'user', scopes: [], isStaff: false, isSupport: false },
-          res.body.id,
-        );
+      const job = await t.app.get(JobsService).get(
+        await abilityOf(t, {
+          ...TEST_OWNER,
+          name: 'owner',
+          tokenKind: 'user',
+          scopes: [],
+          isStaff: false,
+          isSupport: false,
+        }),
+        res.body.id,
+      );
       expect(job).toMatchObject({ attempts: 1, text: 'ran after the outage' });
     });
   });

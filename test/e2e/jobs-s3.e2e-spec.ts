@@ -8,7 +8,7 @@ import { DataSource } from 'typeorm';
 import { Job } from '../../src/jobs/job.entity';
 import { JobsRetention } from '../../src/jobs/jobs.retention';
 import { JobsService } from '../../src/jobs/jobs.service';
-import { jobSettings, principal, waitFor } from '../utils/jobs-helpers';
+import { abilityOf, jobSettings, principal, waitFor } from '../utils/jobs-helpers';
 import { fileContent, JobsTestModule, STEPS_JOB } from '../utils/jobs-test.module';
 import { createTestApp, TestApp } from '../utils/test-app';
 
@@ -98,11 +98,11 @@ describe('Job artifacts in S3', () => {
     ]);
     expect(await keys(`${PREFIX}jobs/${id}/`)).toEqual([`${PREFIX}jobs/${id}/1/big.txt`]);
 
-    const download = await jobs.openArtifact(owner, id, 'big.txt');
+    const download = await jobs.openArtifact(await abilityOf(t, owner), id, 'big.txt');
     const chunks: Buffer[] = [];
     for await (const chunk of download.stream!) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).equals(Buffer.concat(await fileContent(bytes).toArray()))).toBe(true);
-    expect((await jobs.get(owner, id)).text).toBe('stored in S3');
+    expect((await jobs.get(await abilityOf(t, owner), id)).text).toBe('stored in S3');
 
     await db.query(`UPDATE jobs SET finished_at = now() - interval '90 days' WHERE id = $1`, [id]);
     expect(await t.app.get(JobsRetention).purgeExpired()).toBe(1);

@@ -5,15 +5,16 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { DataSource } from 'typeorm';
+import type { Principal } from '../../src/common/auth/principal';
+import { CommonError } from '../../src/common/errors/common.errors';
 import { TransactionRunner } from '../../src/database/transaction';
 import { Job } from '../../src/jobs/job.entity';
-import { JobsError } from '../../src/jobs/jobs.errors';
 import { JobsRetention } from '../../src/jobs/jobs.retention';
 import { JobRunner } from '../../src/jobs/jobs.runner';
-import { JobsService } from '../../src/jobs/jobs.service';
+import { JobListFilter, JobsService } from '../../src/jobs/jobs.service';
 import { JobsSweeper } from '../../src/jobs/jobs.sweeper';
 import { QUEUE_ADAPTER, QueueAdapter } from '../../src/jobs/queue/queue-adapter';
-import { jobSettings, JobsAdapterName, principal, waitFor } from '../utils/jobs-helpers';
+import { abilityOf, jobSettings, JobsAdapterName, principal, waitFor } from '../utils/jobs-helpers';
 import {
   abandonedJobs,
   JobsTestModule,
@@ -64,7 +65,7 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
       { owner },
     );
     expect(await settled(id)).toMatchObject({ state: 'Succeeded', error: null });
-    const dto = await jobs.get(owner, id);
+    const dto = await jobs.get(await abilityOf(t, owner), id);
     expect(dto).toMatchObject({
       job_id: id,
       name: 'test.steps',
@@ -80,12 +81,14 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
       ['result', 13],
     ]);
     expect(dto.artifacts[0].url).toMatch(new RegExp(`/api/v1/jobs/${id}/artifacts/out.txt$`));
-    const file = await jobs.openArtifact(owner, id, 'out.txt');
+    const file = await jobs.openArtifact(await abilityOf(t, owner), id, 'out.txt');
     const content = await text(file.stream!);
     expect(content.length).toBe(100_000);
     expect(content.slice(0, 5)).toBe('abcde');
-    expect((await jobs.openArtifact(owner, id, 'result')).text).toBe('done: 3 steps');
-    await expect(jobs.openArtifact(owner, id, 'nope')).rejects.toMatchObject({ code: 'artifact_not_found' });
+    expect((await jobs.openArtifact(await abilityOf(t, owner), id, 'result')).text).toBe('done: 3 steps');
+    await expect(jobs.openArtifact(await abilityOf(t, owner), id, 'nope')).rejects.toMatchObject({
+      code: 'artifact_not_found',
+    });
   });
 
   it('runs a job delivered several times only once', async () => {
@@ -206,21 +209,24 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
       'running',
     );
     const waiting = await jobs.enqueue(STEPS_JOB, { steps: 1 }, { owner });
-    const canceled = await jobs.cancel(owner, waiting.id);
+    const canceled = await jobs.cancel(await abilityOf(t, owner), waiting.id);
     expect(canceled.state).toBe('Canceled');
     expect(abandonedJobs.get(waiting.id)).toMatchObject({ state: 'Canceled', error: null });
 
-    const requested = await jobs.cancel(owner, slow[0].id);
+    const requested = await jobs.cancel(await abilityOf(t, owner), slow[0].id);
     expect(requested.state).toBe('In Progress');
     const ended = await settled(slow[0].id);
     expect(ended.state).toBe('Canceled');
     expect(ended.completedSteps).toBeLessThan(40);
 
-    await jobs.cancel(staff, slow[1].id);
+    await jobs.cancel(await abilityOf(t, staff), slow[1].id);
     expect((await settled(slow[1].id)).state).toBe('Canceled');
     // A run that saw the cancel ended the work itself.
     expect(abandonedJobs.has(slow[0].id) || abandonedJobs.has(slow[1].id)).toBe(false);
-    await expect(jobs.cancel(owner, waiting.id)).rejects.toMatchObject({ code: 'invalid_state', status: 409 });
+    await expect(jobs.cancel(await abilityOf(t, owner), waiting.id)).rejects.toMatchObject({
+      code: 'invalid_state',
+      status: 409,
+    });
     // The canceled waiting job never ran.
     expect((await row(waiting.id)).attempts).toBe(0);
   });
@@ -229,40 +235,49 @@ describe.each<[JobsAdapterName]>([['in-process'], ['bull']])('Jobs with the %s q
     const { id } = await jobs.enqueue(STEPS_JOB, { steps: 1, result: 'secret' }, { owner });
     await settled(id);
     for (const attempt of [
-      () => jobs.get(stranger, id),
-      () => jobs.cancel(stranger, id),
-      () => jobs.openArtifact(stranger, id, 'result'),
+      async () => jobs.get(await abilityOf(t, stranger), id),
+      async () => jobs.cancel(await abilityOf(t, stranger), id),
+      async () => jobs.openArtifact(await abilityOf(t, stranger), id, 'result'),
     ]) {
       const error = await attempt().catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(JobsError);
+      expect(error).toBeInstanceOf(CommonError);
       expect(error).toMatchObject({ code: 'not_found', status: 404 });
     }
     // Same type and id are both needed: a service account with the user's id owns nothing.
-    await expect(jobs.get({ ...service, id: owner.id }, id)).rejects.toMatchObject({ code: 'not_found' });
-    expect((await jobs.get(staff, id)).job_id).toBe(id);
-    expect((await jobs.get(support, id)).job_id).toBe(id);
+    await expect(jobs.get(await abilityOf(t, { ...service, id: owner.id }), id)).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    expect((await jobs.get(await abilityOf(t, staff), id)).job_id).toBe(id);
+    expect((await jobs.get(await abilityOf(t, support), id)).job_id).toBe(id);
     const waiting = await jobs.enqueue(STEPS_JOB, { steps: 1 }, { owner });
-    await expect(jobs.cancel(support, waiting.id)).rejects.toMatchObject({ code: 'forbidden', status: 403 });
+    await expect(jobs.cancel(await abilityOf(t, support), waiting.id)).rejects.toMatchObject({
+      code: 'forbidden',
+      status: 403,
+    });
   });
 
   it("lists only the caller's jobs (staff: all), filtered by state and name, newest first, paginated", async () => {
     const mine = principal();
     const theirs = principal({ type: 'service_account', tokenKind: 'service' });
+    const listed = async (who: Principal, filter: JobListFilter) => {
+      const [results, count] = await jobs.list(await abilityOf(t, who), filter);
+      return { count, results };
+    };
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await jobs.enqueue(STEPS_JOB, { steps: 1 }, { owner: mine })).id);
     const noop = await jobs.enqueue(NOOP_JOB, {}, { owner: mine });
     await jobs.enqueue(STEPS_JOB, { steps: 1 }, { owner: theirs });
     await Promise.all([...ids, noop.id].map((id) => settled(id)));
 
-    const page1 = await jobs.list(mine, { page_size: 4 });
+    const page1 = await listed(mine, { page_size: 4 });
     expect(page1.count).toBe(6);
     expect(page1.results.map((j) => j.job_id)).toEqual([noop.id, ...ids.slice(1).reverse()].slice(0, 4));
-    const page2 = await jobs.list(mine, { page_size: 4, page: 2 });
+    const page2 = await listed(mine, { page_size: 4, page: 2 });
     expect(page2.results.map((j) => j.job_id)).toEqual([ids[1], ids[0]]);
-    expect((await jobs.list(mine, { name: 'test.noop' })).results.map((j) => j.job_id)).toEqual([noop.id]);
-    expect((await jobs.list(mine, { state: 'Failed' })).count).toBe(0);
-    expect((await jobs.list(theirs, {})).count).toBe(1);
-    expect((await jobs.list(staff, { page_size: 500 })).count).toBeGreaterThanOrEqual(7);
+    expect((await listed(mine, { name: 'test.noop' })).results.map((j) => j.job_id)).toEqual([noop.id]);
+    expect((await listed(mine, { state: 'Failed' })).count).toBe(0);
+    expect((await listed(theirs, {})).count).toBe(1);
+    expect((await listed(staff, { page_size: 500 })).count).toBeGreaterThanOrEqual(7);
   });
 
   if (adapter === 'bull') {

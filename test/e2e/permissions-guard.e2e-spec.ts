@@ -3,8 +3,7 @@ import { PATH_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { ApplicationConfig, DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { routeDeclaration } from '../../src/permissions/authorization.guard';
 import { createUser } from '../factories/accounts';
-import { createPermissionsTestApp } from '../permissions/permissions-test-app';
-import type { TestApp } from '../utils/test-app';
+import { createTestApp, TestApp } from '../utils/test-app';
 
 /** A route someone forgot to declare. */
 @Controller('forgotten')
@@ -66,7 +65,7 @@ function expressRoutes(t: TestApp): string[] {
 describe('Authorization guard: deny by default', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createPermissionsTestApp({ settings: { DOCS_ENABLED: 'false', METRICS_ENABLED: 'true' } });
+    t = await createTestApp({ settings: { DOCS_ENABLED: 'false', METRICS_ENABLED: 'true' } });
   });
   afterAll(() => t.close());
 
@@ -92,7 +91,7 @@ describe('Authorization guard: deny by default', () => {
   describe('with a route that declares nothing', () => {
     let u: TestApp;
     beforeAll(async () => {
-      u = await createPermissionsTestApp({ imports: [ForgottenModule], settings: { DOCS_ENABLED: 'false' } });
+      u = await createTestApp({ imports: [ForgottenModule], settings: { DOCS_ENABLED: 'false' } });
     });
     afterAll(() => u.close());
 

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { DiscoveryModule, NestFactory } from '@nestjs/core';
 import fc from 'fast-check';
-import { MicroBatcher } from '../../src/jobs/jobs.batcher';
+import { MicroBatcher } from '../../src/common/batching/micro-batcher';
 import { errorText, retryBackoffMs } from '../../src/jobs/jobs.runner';
 import { defineJob } from '../../src/jobs/processors/job-definition';
 import { JobProcessor, ProcessesJob } from '../../src/jobs/processors/job-processor';

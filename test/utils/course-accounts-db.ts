@@ -6,6 +6,7 @@ import { AuditService } from '../../src/accounts/audit/audit.service';
 import { Organization } from '../../src/accounts/organizations/organization.entity';
 import { Project } from '../../src/accounts/projects/project.entity';
 import { User } from '../../src/accounts/users/user.entity';
+import { UsersRepository } from '../../src/accounts/users/users.repository';
 import { UsersService } from '../../src/accounts/users/users.service';
 import { CourseAccount, CourseAccountState } from '../../src/course-accounts/course-account.entity';
 import { CourseAccountStateMachine } from '../../src/course-accounts/course-account.state-machine';
@@ -39,7 +40,8 @@ export async function createStateMachineDatabase(poolSize = 20): Promise<{
   const machine = new CourseAccountStateMachine(
     ds,
     audit,
-    new UsersService(ds.getRepository(User), new TransactionRunner(ds), audit),
+    new UsersService(ds.getRepository(User), new TransactionRunner(ds), audit, new UsersRepository()),
+    new TransactionRunner(ds),
   );
   return {
     ds,

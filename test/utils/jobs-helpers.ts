@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Principal } from '../../src/common/auth/principal';
 import { SettingName } from '../../src/config/settings.schema';
+import type { AppAbility } from '../../src/permissions/ability';
+import { AbilityFactory } from '../../src/permissions/ability.factory';
+import type { TestApp } from './test-app';
 import { TEST_REDIS_URL } from './test-databases';
 
 /** A principal as the authentication guard would build it. */
@@ -18,6 +21,11 @@ export function principal(overrides: Partial<Principal> = {}): Principal {
     isSupport: false,
     ...overrides,
   };
+}
+
+/** The ability a request of `who` would carry, for calling services directly. */
+export function abilityOf(t: TestApp, who: Principal): Promise<AppAbility> {
+  return t.app.get(AbilityFactory).for(who);
 }
 
 export type JobsAdapterName = 'in-process' | 'bull';

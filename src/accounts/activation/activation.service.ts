@@ -1,21 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { requireCreateIn } from '../../permissions/access';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
-import { foldCase } from '../../common/sql/fold-case';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
-import type { AppAbility } from '../../permissions/ability';
 import { revokeSessionsOf } from '../auth/auth.service';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { digestsEqual, sha256Hex } from '../auth/secrets';
-import { Organization } from '../organizations/organization.entity';
 import { UsersService } from '../users/users.service';
 import { ActivationRecord } from './activation-record.entity';
-import { NewActivationRecordDto } from './activation.dto';
+import { queryRows } from '../../database/query';
+import { TransactionRunner } from '../../database/transaction';
 
 /** Unambiguous characters (no 0/O, 1/I/L) so codes survive being read out or printed. */
 const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
@@ -31,16 +28,6 @@ function normalizeCode(code: string): string {
   return code.replace(/[\s-]/g, '').toUpperCase();
 }
 
-export interface ActivationRowResult {
-  row: number;
-  status: 'created' | 'error';
-  id?: string;
-  user?: string;
-  code?: string;
-  error?: string;
-  message?: string;
-}
-
 @Injectable()
 export class ActivationService {
   constructor(
@@ -48,6 +35,7 @@ export class ActivationService {
     private readonly users: UsersService,
     private readonly audit: AuditService,
     @InjectSettings() private readonly settings: Settings,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   /**
@@ -67,8 +55,8 @@ export class ActivationService {
     code: string;
   }): Promise<ActivationRecord | null> {
     const presented = sha256Hex(normalizeCode(input.code));
-    return this.dataSource.transaction(async (tx) => {
-      await tx.query('SET LOCAL synchronous_commit = off');
+    return this.transactions.run(async (tx) => {
+      await queryRows(tx, 'SET LOCAL synchronous_commit = off');
       const qb = tx
         .createQueryBuilder(ActivationRecord, 'a')
         .addSelect('a.codeHash')
@@ -90,7 +78,8 @@ export class ActivationService {
       }
       // One statement whether the identity matched records or none: counts the failed attempt on
       // each unlocked record it matched, and locks those that reach the limit.
-      await tx.query(
+      await queryRows(
+        tx,
         `UPDATE activation_records
             SET failed_attempts = CASE WHEN failed_attempts + 1 >= $2 THEN 0 ELSE failed_attempts + 1 END,
                 locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN now() + $3 * interval '1 second' ELSE NULL END,
@@ -107,10 +96,11 @@ export class ActivationService {
    * user's other outstanding codes, so an older letter cannot reset the password of the active account.
    */
   async activate(who: Principal, recordId: string, password: string): Promise<void> {
-    await this.dataSource.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       // An account that was activated once and then deactivated by an administrator stays
       // deactivated: a leftover code must not switch it back on.
-      const [user] = await tx.query(
+      const [user] = await queryRows<{ is_active: boolean; activated: boolean }>(
+        tx,
         'SELECT is_active, password_hash IS NOT NULL AS activated FROM users WHERE id = $1 FOR NO KEY UPDATE',
         [who.id],
       );
@@ -151,170 +141,4 @@ export class ActivationService {
       );
     });
   }
-
-  /**
-   * Creates the records of one request together: one transaction, a handful of statements whatever the
-   * row count (existing users in one query, new users, records and audit events in multi-row INSERTs).
-   * Each row is reported; a row whose username belongs to another organization is refused without
-   * blocking the others. Several rows may name the same person: they share one user.
-   */
-  async createMany(
-    who: Principal,
-    ability: AppAbility,
-    organizationId: string,
-    rows: NewActivationRecordDto[],
-  ): Promise<ActivationRowResult[]> {
-    const org = await this.dataSource.manager.findOneBy(Organization, { id: organizationId });
-    requireCreateIn(ability, 'ActivationRecord', organizationId, Boolean(org));
-    try {
-      return await this.insertRecords(who, organizationId, rows);
-    } catch (e) {
-      // Another request created one of these usernames meanwhile: once more, now seeing it.
-      if (e instanceof AccountsError && e.code === 'duplicate_username')
-        return this.insertRecords(who, organizationId, rows);
-      throw e;
-    }
-  }
-
-  private async insertRecords(
-    who: Principal,
-    organizationId: string,
-    rows: NewActivationRecordDto[],
-  ): Promise<ActivationRowResult[]> {
-    // Usernames are unique on lower(username): folded by the database, they are what the index compares.
-    const folded = await foldCase(this.dataSource, [
-      ...rows.map((r) => r.crsid),
-      ...rows.map((r) => r.last_name.trim()),
-    ]);
-    const usernames = folded.slice(0, rows.length);
-    const lastNames = folded.slice(rows.length);
-    return this.dataSource.transaction(async (tx) => {
-      // With what refusedToOrganizationAdmins() decides on (new users need none of it).
-      const existing: ({ id: string; username: string; organizationId: string | null } & Partial<CodeTarget>)[] =
-        await tx.query(
-          `SELECT u.id, lower(u.username) AS username, u.organization_id AS "organizationId", (u.is_staff OR u.is_support) AS privileged,
-                u.password_hash IS NOT NULL AS activated, u.kind = 'person' AS person,
-                EXISTS (SELECT 1 FROM group_memberships m JOIN groups g ON g.id = m.group_id
-                         WHERE m.principal_type = 'user' AND m.principal_id = u.id AND g.organization_id <> $2) AS "rightsElsewhere"
-           FROM users u WHERE lower(u.username) = ANY($1::text[])`,
-          [[...new Set(usernames)], organizationId],
-        );
-      const userIds = new Map(existing.map((u) => [u.username, u]));
-      // Users to create: the first row naming each new username gives its details.
-      const fresh = new Map<string, NewActivationRecordDto>();
-      for (const [i, row] of rows.entries())
-        if (!userIds.has(usernames[i]) && !fresh.has(usernames[i])) fresh.set(usernames[i], row);
-      const freshIds = await this.users.insertMany(
-        [...fresh].map(([username, r]) => ({
-          username,
-          email: r.email ?? null,
-          firstName: r.first_name ?? '',
-          lastName: r.last_name,
-          organizationId,
-          isActive: false,
-        })),
-        tx,
-      );
-      [...fresh.keys()].forEach((username, i) => userIds.set(username, { id: freshIds[i], username, organizationId }));
-
-      const expiresAt = new Date(Date.now() + this.settings.ACTIVATION_CODE_TTL_DAYS * 86400_000);
-      const results: ActivationRowResult[] = [];
-      const records: (Partial<ActivationRecord> & { id: string })[] = [];
-      for (const [row, input] of rows.entries()) {
-        const user = userIds.get(usernames[row])!;
-        if (user.organizationId !== organizationId) {
-          results.push({
-            row,
-            status: 'error',
-            error: 'duplicate_username',
-            message: `The username "${usernames[row]}" belongs to another organization.`,
-          });
-          continue;
-        }
-        const refusal = who.isStaff ? undefined : refusedToOrganizationAdmins(user, usernames[row]);
-        if (refusal) {
-          results.push({ row, status: 'error', ...refusal });
-          continue;
-        }
-        const code = newActivationCode();
-        const id = randomUUID();
-        records.push({
-          id,
-          organizationId,
-          userId: user.id,
-          crsid: usernames[row],
-          lastName: lastNames[row],
-          dateOfBirth: input.date_of_birth,
-          codeHash: sha256Hex(code),
-          expiresAt,
-        });
-        results.push({ row, status: 'created', id, user: user.id, code });
-      }
-      for (let i = 0; i < records.length; i += RECORDS_PER_INSERT) {
-        await tx
-          .createQueryBuilder()
-          .insert()
-          .into(ActivationRecord)
-          .values(records.slice(i, i + RECORDS_PER_INSERT))
-          .updateEntity(false)
-          .execute();
-      }
-      await this.audit.recordMany(
-        records.map((r) => ({
-          action: 'activation_record.created',
-          actor: who,
-          subjectType: 'ActivationRecord',
-          subjectId: r.id,
-          organizationId,
-          data: { crsid: r.crsid },
-        })),
-        tx,
-      );
-      return results;
-    });
-  }
 }
-
-/** What decides whether an organization admin may issue a code to an existing user. */
-interface CodeTarget {
-  privileged: boolean;
-  activated: boolean;
-  person: boolean;
-  rightsElsewhere: boolean;
-}
-
-/**
- * Why an organization admin may not issue a code to this user, if it may not. A code sets the password
- * of the user it names: as for any other change to them, an organization role does not reach users who
- * hold global rights, nor take over an account that chose its password, signs in another way, or holds
- * roles in another organization. Staff may issue all of these.
- */
-function refusedToOrganizationAdmins(
-  user: Partial<CodeTarget>,
-  username: string,
-): { error: string; message: string } | undefined {
-  if (user.privileged)
-    return {
-      error: 'forbidden',
-      message: `Only staff may issue activation codes to staff or support users ("${username}").`,
-    };
-  if (user.person === false)
-    return {
-      error: 'forbidden',
-      message: `The account "${username}" signs in another way (not a person account); only staff may issue it a code.`,
-    };
-  if (user.activated)
-    return {
-      error: 'already_activated',
-      message: `The account "${username}" is already activated; only staff may issue it a new code.`,
-    };
-  if (user.rightsElsewhere)
-    return {
-      error: 'forbidden',
-      message: `The account "${username}" holds roles in another organization; only staff may issue it a code.`,
-    };
-  return undefined;
-}
-
-/** Activation records per INSERT, well under PostgreSQL's 65,535 bind parameters. */
-const RECORDS_PER_INSERT = 1000;

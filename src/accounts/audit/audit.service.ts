@@ -3,6 +3,11 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { AuditEvent } from './audit-event.entity';
+import { queryRows } from '../../database/query';
+import { Listed, pageWindow } from '../../common/pagination/pagination';
+import type { AppAbility } from '../../permissions/ability';
+import { scopeToAbility } from '../../permissions/ability-to-sql';
+import type { AuditQuery } from './audit-event.dto';
 
 export interface AuditEntry {
   action: string;
@@ -20,10 +25,30 @@ const EVENTS_PER_INSERT = 5000;
 /** audit_events.ip is varchar(64). Behind TRUST_PROXY the address is what X-Forwarded-For says, any length. */
 const IP_MAX = 64;
 
-/** Writes audit events; pass the transaction so the event commits (or not) with the change it records. */
+/** Writes audit events (pass the transaction so the event commits, or not, with the change it records) and lists them. */
 @Injectable()
 export class AuditService {
   constructor(@InjectRepository(AuditEvent) private readonly events: Repository<AuditEvent>) {}
+
+  /** The events the ability may read, newest first, filtered as the query asks; scoped in SQL. */
+  async list(ability: AppAbility, q: AuditQuery): Promise<Listed<AuditEvent>> {
+    const { offset, pageSize } = pageWindow(q);
+    const qb = this.events
+      .createQueryBuilder('e')
+      .orderBy('e.occurred_at', 'DESC')
+      .addOrderBy('e.id', 'DESC')
+      .skip(offset)
+      .take(pageSize);
+    scopeToAbility(qb, ability, 'read', 'AuditEvent', 'e');
+    if (q.action) qb.andWhere('e.action = :action', { action: q.action });
+    if (q.organization) qb.andWhere('e.organization_id = :org', { org: q.organization });
+    if (q.actor) qb.andWhere('e.actor_id = :actor', { actor: q.actor });
+    if (q.subject_type) qb.andWhere('e.subject_type = :st', { st: q.subject_type });
+    if (q.subject_id) qb.andWhere('e.subject_id = :sid', { sid: q.subject_id });
+    if (q.since) qb.andWhere('e.occurred_at >= :since', { since: q.since });
+    if (q.until) qb.andWhere('e.occurred_at < :until', { until: q.until });
+    return qb.getManyAndCount();
+  }
 
   async record(entry: AuditEntry, tx?: EntityManager): Promise<void> {
     await this.recordMany([entry], tx);
@@ -52,7 +77,8 @@ export class AuditService {
       );
       return `(${Array.from({ length: 8 }, (_, i) => `$${at + i + 1}`).join(', ')})`;
     });
-    await (tx ?? this.events.manager).query(
+    await queryRows(
+      tx ?? this.events.manager,
       `INSERT INTO audit_events (action, actor_type, actor_id, subject_type, subject_id, organization_id, data, ip) VALUES ${rows.join(', ')}`,
       params,
     );

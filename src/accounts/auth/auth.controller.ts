@@ -39,6 +39,7 @@ export class AuthController {
   // Responses carrying tokens are never cached (RFC 6749 §5.1).
   @Public()
   @Post('login')
+  @ApiOperation({ summary: 'Log in with a username and password: an access token and a refresh token' })
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
@@ -51,6 +52,7 @@ export class AuthController {
 
   @Public()
   @Post('refresh')
+  @ApiOperation({ summary: 'Exchange a refresh token for a new token pair (the old one is rotated out)' })
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
@@ -61,6 +63,7 @@ export class AuthController {
 
   @Public()
   @Post('logout')
+  @ApiOperation({ summary: "Revoke a refresh token's session" })
   @HttpCode(204)
   async logout(@Body() dto: RefreshDto): Promise<void> {
     await this.auth.logout(dto.refresh_token);
@@ -93,6 +96,7 @@ export class AuthController {
   }
 
   @Post('dashboard-session')
+  @ApiOperation({ summary: 'Staff: a cookie that opens the queue dashboard at /admin/queues' })
   @HttpCode(204)
   // The answer sets a cookie holding a token: no cache may keep it.
   @Header('Cache-Control', 'no-store')
@@ -119,6 +123,7 @@ export class AuthController {
   }
 
   @Get('me')
+  @ApiOperation({ summary: 'Who the caller is' })
   @ApiBearerAuth()
   @RequirePermission('read', 'Self')
   @ApiOkResponse({ type: MeView })
@@ -128,22 +133,6 @@ export class AuthController {
     const ids = [
       ...new Set([...(who.organizationId ? [who.organizationId] : []), ...grants.map((g) => g.organizationId)]),
     ];
-    const orgs = await this.organizations.summaries(ids);
-    return {
-      type: who.type,
-      id: who.id,
-      name: who.name,
-      token_kind: who.tokenKind,
-      is_staff: who.isStaff,
-      is_support: who.isSupport,
-      scopes: who.scopes,
-      organizations: orgs,
-      roles: grants.map((g) => ({
-        role: g.role,
-        scope_type: g.scopeType,
-        scope_id: g.scopeId,
-        organization: g.organizationId,
-      })),
-    };
+    return MeView.of(who, await this.organizations.summaries(ids), grants);
   }
 }

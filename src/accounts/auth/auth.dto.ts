@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsOptional, IsString, Length, ValidateIf } from 'class-validator';
+import type { Principal } from '../../common/auth/principal';
+import type { Grant } from '../../permissions/ability';
 
 export class LoginDto {
   @ApiPropertyOptional({ description: 'Username (or use email).' })
@@ -56,4 +58,24 @@ export class MeView {
     description: 'Live roles from unexpired group memberships: { role, scope_type, scope_id, organization }.',
   })
   roles: Record<string, unknown>[];
+
+  /** The caller, the organizations it belongs to and holds roles in, and its live grants. */
+  static of(who: Principal, organizations: MeView['organizations'], grants: readonly Grant[]): MeView {
+    return {
+      type: who.type,
+      id: who.id,
+      name: who.name,
+      token_kind: who.tokenKind,
+      is_staff: who.isStaff,
+      is_support: who.isSupport,
+      scopes: who.scopes,
+      organizations,
+      roles: grants.map((g) => ({
+        role: g.role,
+        scope_type: g.scopeType,
+        scope_id: g.scopeId,
+        organization: g.organizationId,
+      })),
+    };
+  }
 }

@@ -14,6 +14,8 @@ import { RateLimiter } from './rate-limiter';
 import { RefreshToken } from './refresh-token.entity';
 import { randomSecret, sha256Hex } from './secrets';
 import { IssuedToken, TokenIssuer } from './token-issuer.service';
+import { CommonError } from '../../common/errors/common.errors';
+import { TransactionRunner } from '../../database/transaction';
 
 export interface TokenPair {
   access_token: string;
@@ -39,6 +41,7 @@ export class AuthService {
     private readonly audit: AuditService,
     private readonly limiter: RateLimiter,
     @InjectSettings() private readonly settings: Settings,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   private async issuePair(user: User, familyId: string, tx: EntityManager): Promise<TokenPair> {
@@ -59,7 +62,7 @@ export class AuthService {
    */
   dashboardSession(who: Principal): Promise<IssuedToken> {
     if (who.type !== 'user' || !who.isStaff)
-      throw new AccountsError('forbidden', 'Only staff may open the staff dashboards.');
+      throw new CommonError('forbidden', 'Only staff may open the staff dashboards.');
     // The authentication guard has just checked that the user is active; a principal's name is its username.
     return this.issuer.userAccessToken(who.id, who.name);
   }
@@ -83,7 +86,7 @@ export class AuthService {
       });
       throw new AccountsError('invalid_credentials', BAD_LOGIN);
     }
-    return this.dataSource.transaction(async (tx) => {
+    return this.transactions.run(async (tx) => {
       const pair = await this.issuePair(user, randomUUID(), tx);
       await tx.update(User, { id: user.id }, { lastLoginAt: new Date() });
       await this.audit.record(
@@ -109,7 +112,7 @@ export class AuthService {
    */
   async changePassword(who: Principal, current: string, next: string, ip: string): Promise<TokenPair> {
     if (who.type !== 'user' || who.tokenKind !== 'user') {
-      throw new AccountsError(
+      throw new CommonError(
         'forbidden',
         'Only users who log in with a password can change it; service accounts rotate their secret.',
       );
@@ -134,7 +137,7 @@ export class AuthService {
     }
     if (current === next) throw new AccountsError('password_unchanged', 'The new password is the current one.');
     const hash = await hashPassword(next);
-    return this.dataSource.transaction(async (tx) => {
+    return this.transactions.run(async (tx) => {
       // Locked: a deactivation, or another change, either comes first and is seen here, or waits. NO KEY:
       // a rotation holding a family lock must still insert its token (a foreign key to this row).
       const [user] = await tx.query('SELECT is_active, password_hash FROM users WHERE id = $1 FOR NO KEY UPDATE', [
@@ -171,7 +174,7 @@ export class AuthService {
    */
   async refresh(token: string, ip: string): Promise<TokenPair> {
     const hash = sha256Hex(token);
-    const outcome = await this.dataSource.transaction(async (tx) => {
+    const outcome = await this.transactions.run(async (tx) => {
       if (!(await lockFamilyOf(tx, hash))) return { error: 'invalid' as const };
       const row = await tx
         .createQueryBuilder(RefreshToken, 'r')
@@ -237,7 +240,7 @@ export class AuthService {
   /** Revokes the token's whole family (this login on every device that shares it). */
   async logout(token: string): Promise<void> {
     const hash = sha256Hex(token);
-    await this.dataSource.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       const familyId = await lockFamilyOf(tx, hash);
       if (!familyId) return;
       await tx.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = $1`, [

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import type { Principal, PrincipalGrant, PrincipalType } from '../../common/auth/principal';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
-import { plainQuery, statementName } from '../../database/plain-query';
+import { plainQuery, statementName } from '../../database/query';
 import { principalGrantsJsonSql } from '../../permissions/ability.factory';
 
 export interface PrincipalUserRow {

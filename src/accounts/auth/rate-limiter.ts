@@ -4,13 +4,13 @@ import { setBounded } from '../../common/collections/bounded-map';
 import { redisKey } from '../../common/redis/redis-key';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
-import { AccountsError } from '../accounts.errors';
+import { CommonError } from '../../common/errors/common.errors';
 
 /** Blocked keys remembered per replica at most; expired ones are dropped first when it fills up. */
 const MAX_BLOCKED_KEYS = 10_000;
 
 const tooMany = (seconds: number) =>
-  new AccountsError('too_many_requests', 'Too many attempts; try again later.', {
+  new CommonError('too_many_requests', 'Too many attempts; try again later.', {
     retry_after_seconds: Math.max(1, Math.ceil(seconds)),
   });
 

@@ -12,6 +12,8 @@ import { USERNAME } from '../users/user.dto';
 import { UsersService } from '../users/users.service';
 import { ExternalIdentity } from './external-identity.entity';
 import { TrustedIssuerConfig } from './trusted-issuers';
+import { queryRows } from '../../database/query';
+import { TransactionRunner } from '../../database/transaction';
 
 /** Column sizes in characters (external_identities.subject, users.email, users.first_name/last_name). */
 const SUBJECT_MAX = 255;
@@ -41,6 +43,7 @@ export class ExternalUsersService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly users: UsersService,
     private readonly audit: AuditService,
+    private readonly transactions: TransactionRunner,
   ) {}
 
   /**
@@ -78,9 +81,9 @@ export class ExternalUsersService {
     claimed: Record<ProfileField, string | undefined>,
     payload: JWTPayload,
   ): Promise<User> {
-    return this.dataSource.transaction(async (tx) => {
+    return this.transactions.run(async (tx) => {
       // Serialize first sightings of the same (issuer, sub) across requests and replicas.
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`external:${issuer.issuer}:${sub}`]);
+      await queryRows(tx, 'SELECT pg_advisory_xact_lock(hashtext($1))', [`external:${issuer.issuer}:${sub}`]);
       const identity = await tx.findOneBy(ExternalIdentity, { issuer: issuer.issuer, subject: sub });
       if (identity) {
         const user = await tx.findOneByOrFail(User, { id: identity.userId });
@@ -121,7 +124,7 @@ export class ExternalUsersService {
         preferred && USERNAME.test(preferred)
           ? preferred
           : `ext-${sub.replace(/[^A-Za-z0-9._@+-]/g, '').slice(0, 40) || 'user'}`;
-      const taken = await tx.query('SELECT 1 FROM users WHERE lower(username) = lower($1)', [username]);
+      const taken = await queryRows(tx, 'SELECT 1 FROM users WHERE lower(username) = lower($1)', [username]);
       if (taken.length) username = `${username.slice(0, 130)}-${randomBytes(4).toString('hex')}`;
       // No claim can make an external user staff or support.
       const user = await this.users.insert(

@@ -10,6 +10,8 @@ import { AuditService } from '../audit/audit.service';
 import { KeyEncryption } from './key-encryption';
 import { resolveKeyEncryptionSecret } from './key-encryption-secret';
 import { SigningKey } from './signing-key.entity';
+import { queryRows } from '../../database/query';
+import { TransactionRunner } from '../../database/transaction';
 
 interface ActiveKey {
   kid: string;
@@ -50,6 +52,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
     @InjectSettings() private readonly settings: Settings,
     private readonly audit: AuditService,
     private readonly logger: PinoLogger,
+    private readonly transactions: TransactionRunner,
   ) {
     this.logger.setContext(SigningKeysService.name);
     const resolved = resolveKeyEncryptionSecret(settings);
@@ -116,8 +119,8 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
 
   /** Creates the first key; an advisory lock keeps two replicas starting together from making two. */
   private async ensureActiveKey(): Promise<void> {
-    await this.dataSource.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
+    await this.transactions.run(async (tx) => {
+      await queryRows(tx, 'SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
       const count = await tx.count(SigningKey, { where: { status: 'active' } });
       if (count === 0) {
         const row = await this.createKey(tx);
@@ -142,8 +145,8 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
    * tool that asked (the CLI) in the audit event.
    */
   async rotate(options: { via?: string } = {}): Promise<{ kid: string; retiring: string[]; retireAfter: Date }> {
-    const result = await this.dataSource.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
+    const result = await this.transactions.run(async (tx) => {
+      await queryRows(tx, 'SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
       const previous = await tx.find(SigningKey, { where: { status: 'active' } });
       const retireAfter = new Date(Date.now() + this.retiringSeconds * 1000);
       if (previous.length) {
@@ -178,8 +181,8 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
    * (rotate first); tokens it signed are refused everywhere from each server's next key reload.
    */
   async retire(kid: string, options: { via?: string } = {}): Promise<void> {
-    await this.dataSource.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
+    await this.transactions.run(async (tx) => {
+      await queryRows(tx, 'SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
       const key = await tx.findOneBy(SigningKey, { kid });
       if (!key) throw new Error(`No signing key ${kid}.`);
       if (key.status === 'active')
@@ -224,7 +227,7 @@ export class SigningKeysService implements OnModuleInit, OnModuleDestroy {
   private async load(): Promise<void> {
     this.lastReload = Date.now();
     // Every replica runs this; the one whose UPDATE retires a key records it, in the same transaction.
-    await this.dataSource.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       const expired: { kid: string }[] = (
         await tx
           .createQueryBuilder()

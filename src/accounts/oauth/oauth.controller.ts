@@ -1,5 +1,5 @@
 import { All, Body, Controller, Get, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
-import { ApiConsumes, ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiExcludeEndpoint, ApiOkResponse, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Public } from '../../common/decorators/public.decorator';
 import { SigningKeysService } from '../keys/signing-keys.service';
@@ -31,6 +31,7 @@ export class OAuthController {
   @Public()
   @UseFilters(TokenEndpointExceptionFilter)
   @Post('oauth/token')
+  @ApiOperation({ summary: 'OAuth2 token endpoint: client_credentials and new-user-credentials grants' })
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
@@ -62,6 +63,7 @@ export class OAuthController {
 
   @Public()
   @Get('.well-known/jwks.json')
+  @ApiOperation({ summary: 'The public keys our tokens are signed with (JWKS)' })
   @Header('Cache-Control', 'public, max-age=300')
   jwks() {
     return this.keys.jwks();
@@ -69,6 +71,7 @@ export class OAuthController {
 
   @Public()
   @Get('.well-known/oauth-authorization-server')
+  @ApiOperation({ summary: 'OAuth2 authorization server metadata (RFC 8414)' })
   @Header('Cache-Control', 'public, max-age=300')
   /**
    * RFC 8414 metadata of what we actually support. There is no authorization endpoint, so no response type

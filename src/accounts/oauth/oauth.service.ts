@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
-import { AccountsError } from '../accounts.errors';
+import { CommonError } from '../../common/errors/common.errors';
 import { ActivationService } from '../activation/activation.service';
 import { AuditService } from '../audit/audit.service';
 import { TokenIssuanceAudit } from '../audit/token-issuance-audit';
@@ -133,7 +133,7 @@ export class OAuthService {
     try {
       await check();
     } catch (e) {
-      if (e instanceof AccountsError)
+      if (e instanceof CommonError && e.code === 'too_many_requests')
         throw new OAuthError('invalid_request', 'Too many requests; try again later.', 429, {
           'Retry-After': String(e.details?.retry_after_seconds ?? 60),
         });

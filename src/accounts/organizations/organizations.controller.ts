@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
@@ -17,6 +17,7 @@ export class OrganizationsController {
   constructor(private readonly organizations: OrganizationsService) {}
 
   @Get()
+  @ApiOperation({ summary: 'Organizations the caller may read' })
   @RequirePermission('read', 'Organization')
   async list(
     @CurrentAbility() ability: AppAbility,
@@ -28,12 +29,14 @@ export class OrganizationsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'An organization' })
   @RequirePermission('read', 'Organization')
   async get(@CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<OrganizationView> {
     return OrganizationView.of(await this.organizations.get(ability, id));
   }
 
   @Post()
+  @ApiOperation({ summary: 'Staff: create an organization' })
   @RequirePermission('create', 'Organization')
   async create(
     @CurrentPrincipal() who: Principal,
@@ -44,6 +47,7 @@ export class OrganizationsController {
   }
 
   @Patch(':id')
+  @ApiOperation({ summary: 'Change an organization' })
   @RequirePermission('update', 'Organization')
   async update(
     @CurrentPrincipal() who: Principal,
@@ -55,6 +59,7 @@ export class OrganizationsController {
   }
 
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete an empty organization' })
   @HttpCode(204)
   @RequirePermission('delete', 'Organization')
   async remove(

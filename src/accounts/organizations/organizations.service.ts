@@ -9,12 +9,14 @@ import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { asSubject } from '../../permissions/ability';
 import { scopeToAbility } from '../../permissions/ability-to-sql';
-import { checkedForChange } from '../access';
+import { OrganizationsRepository } from './organizations.repository';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { CreateOrganizationDto, OrganizationQuery, UpdateOrganizationDto } from './organization.dto';
 import { Organization } from './organization.entity';
 import { pageWindow } from '../../common/pagination/pagination';
+import { CommonError } from '../../common/errors/common.errors';
+import { queryRows } from '../../database/query';
 
 export interface OrganizationSummary {
   id: string;
@@ -33,6 +35,7 @@ export class OrganizationsService {
     @InjectRepository(Organization) private readonly orgs: Repository<Organization>,
     private readonly tx: TransactionRunner,
     private readonly audit: AuditService,
+    private readonly rows: OrganizationsRepository,
   ) {}
 
   async list(ability: AppAbility, q: OrganizationQuery): Promise<[Organization[], number]> {
@@ -53,7 +56,8 @@ export class OrganizationsService {
     const now = Date.now();
     const missing = ids.filter((id) => (this.summaryCache.get(id)?.expires ?? 0) <= now);
     if (missing.length) {
-      const rows: OrganizationSummary[] = await this.orgs.query(
+      const rows: OrganizationSummary[] = await queryRows(
+        this.orgs.manager,
         'SELECT id, key, name FROM organizations WHERE id = ANY($1)',
         [missing],
       );
@@ -72,7 +76,7 @@ export class OrganizationsService {
 
   async create(who: Principal, ability: AppAbility, dto: CreateOrganizationDto): Promise<Organization> {
     if (!ability.can('create', asSubject('Organization', {})))
-      throw new AccountsError('forbidden', 'You may not create organizations.');
+      throw new CommonError('forbidden', 'You may not create organizations.');
     try {
       return await this.tx.run(async (tx) => {
         const org = await tx.save(Organization, tx.create(Organization, dto));
@@ -99,7 +103,7 @@ export class OrganizationsService {
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateOrganizationDto): Promise<Organization> {
     try {
       return await this.tx.run(async (tx) => {
-        const org = await checkedForChange(tx, Organization, { id }, ability, 'update', 'Organization');
+        const org = requireAccess(ability, 'update', 'Organization', await this.rows.lockForUpdate(tx, id));
         // null leaves a field as it is, as in the other PATCH routes; the columns are NOT NULL.
         const saved = await tx.save(Organization, { ...org, key: dto.key ?? org.key, name: dto.name ?? org.name });
         this.summaryCache.delete(id);
@@ -127,8 +131,9 @@ export class OrganizationsService {
     await this.tx.run(async (tx) => {
       // Locked first, so of concurrent deletes one deletes (and is audited) and the others find it gone,
       // and a project or service account being added meanwhile is either counted or refused.
-      const org = await checkedForChange(tx, Organization, { id }, ability, 'delete', 'Organization');
-      const [{ count }] = await tx.query(
+      const org = requireAccess(ability, 'delete', 'Organization', await this.rows.lockForUpdate(tx, id));
+      const [{ count }] = await queryRows<{ count: string }>(
+        tx,
         `SELECT (SELECT count(*) FROM projects WHERE organization_id = $1)
               + (SELECT count(*) FROM service_accounts WHERE organization_id = $1) AS count`,
         [id],

@@ -9,6 +9,7 @@ import {
   SCOPE_RESOLVER,
   ScopeResolver,
 } from '../../permissions/scope-resolver';
+import { queryRows } from '../../database/query';
 
 /** Answers the permissions module's questions about organizations, projects and principals. */
 @Injectable()
@@ -16,12 +17,15 @@ export class AccountsScopeResolver implements ScopeResolver {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async resolveOrganization(id: string): Promise<ResolvedOrganization | null> {
-    const [row] = await this.dataSource.query('SELECT id FROM organizations WHERE id = $1', [id]);
+    const [row] = await queryRows<ResolvedOrganization>(this.dataSource, 'SELECT id FROM organizations WHERE id = $1', [
+      id,
+    ]);
     return row ?? null;
   }
 
   async resolveProject(id: string, tx?: EntityManager): Promise<ResolvedProject | null> {
-    const [row] = await (tx ?? this.dataSource).query(
+    const [row] = await queryRows<ResolvedProject>(
+      tx ?? this.dataSource,
       `SELECT id, organization_id AS "organizationId" FROM projects WHERE id = $1 AND deleted_at IS NULL${tx ? ' FOR SHARE' : ''}`,
       [id],
     );
@@ -30,7 +34,8 @@ export class AccountsScopeResolver implements ScopeResolver {
 
   async resolvePrincipal(type: PrincipalType, id: string): Promise<ResolvedPrincipal | null> {
     const table = type === 'user' ? 'users' : 'service_accounts';
-    const [row] = await this.dataSource.query(
+    const [row] = await queryRows<ResolvedPrincipal>(
+      this.dataSource,
       `SELECT id, organization_id AS "organizationId" FROM ${table} WHERE id = $1 AND is_active`,
       [id],
     );

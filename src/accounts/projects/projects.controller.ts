@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
@@ -17,6 +17,7 @@ export class ProjectsController {
   constructor(private readonly projects: ProjectsService) {}
 
   @Get()
+  @ApiOperation({ summary: 'Projects the caller may read' })
   @RequirePermission('read', 'Project')
   async list(
     @CurrentAbility() ability: AppAbility,
@@ -28,12 +29,14 @@ export class ProjectsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'A project' })
   @RequirePermission('read', 'Project')
   async get(@CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<ProjectView> {
     return ProjectView.of(await this.projects.get(ability, id));
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create a project in an organization' })
   @RequirePermission('create', 'Project')
   async create(
     @CurrentPrincipal() who: Principal,
@@ -44,6 +47,7 @@ export class ProjectsController {
   }
 
   @Patch(':id')
+  @ApiOperation({ summary: 'Change a project' })
   @RequirePermission('update', 'Project')
   async update(
     @CurrentPrincipal() who: Principal,
@@ -55,6 +59,7 @@ export class ProjectsController {
   }
 
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete a project (its course accounts are closed by a job)' })
   @HttpCode(204)
   @RequirePermission('delete', 'Project')
   async remove(

@@ -11,7 +11,7 @@ import { pageWindow } from '../../common/pagination/pagination';
 import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { scopeToAbility } from '../../permissions/ability-to-sql';
-import { checkedForChange } from '../access';
+import { ProjectsRepository } from './projects.repository';
 import { GroupsService } from '../../permissions/groups/groups.service';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
@@ -20,6 +20,7 @@ import { CreateProjectDto, ProjectQuery, UpdateProjectDto } from './project.dto'
 import { Project } from './project.entity';
 import { PROJECT_DELETED, ProjectDeletedEvent } from './project.events';
 import type { ProjectKind, ProjectSummary } from './project.types';
+import { CommonError } from '../../common/errors/common.errors';
 
 const SUMMARY_COLUMNS = [
   'id',
@@ -62,6 +63,7 @@ export class ProjectsService {
     private readonly audit: AuditService,
     private readonly events: EventEmitter2,
     private readonly groups: GroupsService,
+    private readonly rows: ProjectsRepository,
   ) {}
 
   async list(ability: AppAbility, q: ProjectQuery): Promise<[Project[], number]> {
@@ -81,16 +83,16 @@ export class ProjectsService {
   }
 
   /**
-   * A project for the course-accounts module, deleted or not, with no access check: the caller
-   * checks its ability and the project's kind, dates and deletion itself. Reads in `tx` when given.
+   * A project's summary, deleted or not, with no access check: the caller checks its ability and
+   * the project's kind, dates and deletion itself. Reads in `tx` when given.
    */
-  async findForCourseAccounts(id: string, tx?: EntityManager): Promise<ProjectSummary | null> {
-    const [found] = await this.findManyForCourseAccounts([id], tx);
+  async findSummary(id: string, tx?: EntityManager): Promise<ProjectSummary | null> {
+    const [found] = await this.findSummaries([id], tx);
     return found ?? null;
   }
 
-  /** Several projects as findForCourseAccounts does, in one query; unknown ids are left out. */
-  async findManyForCourseAccounts(ids: readonly string[], tx?: EntityManager): Promise<ProjectSummary[]> {
+  /** Several projects as findSummary reads one, in one query; unknown ids are left out. */
+  async findSummaries(ids: readonly string[], tx?: EntityManager): Promise<ProjectSummary[]> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return [];
     const rows = await (tx ?? this.projects.manager).find(Project, {
@@ -101,16 +103,31 @@ export class ProjectsService {
   }
 
   /**
-   * As findForCourseAccounts, read in `tx` and locked (FOR SHARE) until it ends: a deletion of the
-   * project waits for the caller's transaction, so what it creates there is seen by the deletion.
+   * As findSummary, read in `tx` and locked (FOR SHARE) until it ends: a deletion of the project
+   * waits for the caller's transaction, so what it creates there is seen by the deletion.
    */
-  async lockForCourseAccounts(id: string, tx: EntityManager): Promise<ProjectSummary | null> {
+  async lockForShare(id: string, tx: EntityManager): Promise<ProjectSummary | null> {
     const found = await tx.findOne(Project, {
       select: [...SUMMARY_COLUMNS],
       where: { id },
       lock: { mode: 'pessimistic_read' },
     });
     return found ? summary(found) : null;
+  }
+
+  /**
+   * SQL for a query of another module that must stay one statement: the project column `column`
+   * of the project whose id is the SQL expression `projectId` (a correlated subquery). The
+   * `projects` table is named only here, in the module that owns it.
+   */
+  columnSql(column: 'start_date' | 'end_date', projectId: string): string {
+    return `(SELECT p.${column} FROM projects p WHERE p.id = ${projectId})`;
+  }
+
+  /** SQL, as columnSql: true when the project `projectId` is deleted or its end date has passed at `at` (a parameter). */
+  closedAtSql(projectId: string, at: string): string {
+    return `EXISTS (SELECT 1 FROM projects p WHERE p.id = ${projectId}
+              AND (p.deleted_at IS NOT NULL OR ((p.end_date + 1)::timestamp AT TIME ZONE 'UTC') <= ${at}))`;
   }
 
   /** A live (not deleted) project the caller can see, else 404. */
@@ -160,7 +177,7 @@ export class ProjectsService {
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateProjectDto): Promise<Project> {
     return this.tx.run(async (tx) => {
-      const p = await checkedForChange(tx, Project, { id, deletedAt: IsNull() }, ability, 'update', 'Project');
+      const p = requireAccess(ability, 'update', 'Project', await this.rows.lockForUpdate(tx, id));
       const next = {
         ...p,
         name: dto.name ?? p.name,
@@ -211,7 +228,7 @@ export class ProjectsService {
       }
       return r.affected ?? 0;
     });
-    if (!moved) throw new AccountsError('not_found', 'Project not found.');
+    if (!moved) throw new CommonError('not_found', 'Project not found.');
     const event: ProjectDeletedEvent = {
       projectId: id,
       organizationId: p.organizationId,

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
@@ -28,6 +28,7 @@ export class ServiceAccountsController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'Service accounts the caller may read' })
   @RequirePermission('read', 'ServiceAccount')
   async list(
     @CurrentAbility() ability: AppAbility,
@@ -50,6 +51,7 @@ export class ServiceAccountsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'A service account' })
   @RequirePermission('read', 'ServiceAccount')
   async get(
     @CurrentAbility() ability: AppAbility,
@@ -59,6 +61,7 @@ export class ServiceAccountsController {
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create a service account; its client secret is shown once' })
   @RequirePermission('create', 'ServiceAccount')
   async create(
     @CurrentPrincipal() who: Principal,
@@ -70,6 +73,7 @@ export class ServiceAccountsController {
   }
 
   @Patch(':id')
+  @ApiOperation({ summary: 'Change a service account' })
   @RequirePermission('update', 'ServiceAccount')
   async update(
     @CurrentPrincipal() who: Principal,
@@ -81,6 +85,7 @@ export class ServiceAccountsController {
   }
 
   @Post(':id/rotate-secret')
+  @ApiOperation({ summary: "Rotate a service account's secret; the previous one stays valid for the overlap" })
   @HttpCode(200)
   @RequirePermission('rotate_secret', 'ServiceAccount')
   async rotate(
@@ -93,6 +98,7 @@ export class ServiceAccountsController {
   }
 
   @Post(':id/deactivate')
+  @ApiOperation({ summary: 'Deactivate a service account' })
   @HttpCode(200)
   @RequirePermission('update', 'ServiceAccount')
   async deactivate(

@@ -12,13 +12,14 @@ import { Settings } from '../../config/settings.schema';
 import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { scopeToAbility } from '../../permissions/ability-to-sql';
-import { checkedForChange } from '../access';
+import { ServiceAccountsRepository } from './service-accounts.repository';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { digestsEqual, randomSecret, sha256Hex } from '../auth/secrets';
 import { Organization } from '../organizations/organization.entity';
 import { CreateServiceAccountDto, ServiceAccountQuery, UpdateServiceAccountDto } from './service-account.dto';
 import { ServiceAccount, ServiceAccountSecret } from './service-account.entity';
+import { queryRows } from '../../database/query';
 
 const PREFIX_LENGTH = 8;
 
@@ -47,6 +48,7 @@ export class ServiceAccountsService {
     private readonly tx: TransactionRunner,
     private readonly audit: AuditService,
     @InjectSettings() private readonly settings: Settings,
+    private readonly rows: ServiceAccountsRepository,
   ) {}
 
   private async addSecret(tx: EntityManager, accountId: string): Promise<string> {
@@ -124,7 +126,7 @@ export class ServiceAccountsService {
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateServiceAccountDto): Promise<ServiceAccount> {
     const result = await this.tx.run(async (tx) => {
-      const a = await checkedForChange(tx, ServiceAccount, { id }, ability, 'update', 'ServiceAccount');
+      const a = requireAccess(ability, 'update', 'ServiceAccount', await this.rows.lockForUpdate(tx, id));
       const saved = await tx.save(ServiceAccount, {
         ...a,
         name: dto.name ?? a.name,
@@ -163,7 +165,7 @@ export class ServiceAccountsService {
     const result = await this.tx.run(async (tx) => {
       // Locked first, so rotations of one account (and a deactivation) run one after the other: each
       // sees the secrets the previous one left, and none adds a secret to a deactivated account.
-      const a = await checkedForChange(tx, ServiceAccount, { id }, ability, 'rotate_secret', 'ServiceAccount');
+      const a = requireAccess(ability, 'rotate_secret', 'ServiceAccount', await this.rows.lockForUpdate(tx, id));
       if (!a.isActive) throw new AccountsError('inactive', 'The service account is deactivated.');
       await tx
         .createQueryBuilder()
@@ -243,16 +245,16 @@ export class ServiceAccountsService {
       if (client) return client;
     }
     const generation = this.cacheGeneration;
-    const rows: (AuthenticatedClient & { secretHash: string | null; expiresAt: Date | null })[] =
-      await this.accounts.query(
-        `SELECT a.id, a.client_id AS "clientId", a.organization_id AS "organizationId", a.allowed_scopes AS "allowedScopes",
+    const rows: (AuthenticatedClient & { secretHash: string | null; expiresAt: Date | null })[] = await queryRows(
+      this.accounts.manager,
+      `SELECT a.id, a.client_id AS "clientId", a.organization_id AS "organizationId", a.allowed_scopes AS "allowedScopes",
               s.secret_hash AS "secretHash", s.expires_at AS "expiresAt"
          FROM service_accounts a
          LEFT JOIN service_account_secrets s
            ON s.service_account_id = a.id AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > now())
         WHERE a.client_id = $1 AND a.is_active`,
-        [clientId],
-      );
+      [clientId],
+    );
     if (!rows.length) {
       digestsEqual(presented, NO_MATCH);
       this.clientCache.delete(clientId);

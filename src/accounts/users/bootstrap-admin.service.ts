@@ -7,6 +7,8 @@ import { Settings } from '../../config/settings.schema';
 import { AuditService } from '../audit/audit.service';
 import { randomSecret } from '../auth/secrets';
 import { UsersService } from './users.service';
+import { queryRows } from '../../database/query';
+import { TransactionRunner } from '../../database/transaction';
 
 /** On first start (no user at all) creates a staff admin, so a fresh install can be logged into. */
 @Injectable()
@@ -17,6 +19,7 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
     private readonly audit: AuditService,
     @InjectSettings() private readonly settings: Settings,
     private readonly logger: PinoLogger,
+    private readonly transactions: TransactionRunner,
   ) {
     this.logger.setContext(BootstrapAdminService.name);
   }
@@ -26,9 +29,9 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
     if (this.settings.NODE_ENV === 'test' && !this.settings.BOOTSTRAP_ADMIN_PASSWORD) return;
     if ((await this.users.count()) > 0) return;
     // Replicas starting together on an empty database: one creates the admin, the others see it.
-    await this.dataSource.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['campus-access:bootstrap-admin']);
-      const [{ any }] = await tx.query('SELECT EXISTS (SELECT 1 FROM users) AS any');
+    await this.transactions.run(async (tx) => {
+      await queryRows(tx, 'SELECT pg_advisory_xact_lock(hashtext($1))', ['campus-access:bootstrap-admin']);
+      const [{ any }] = await queryRows<{ any: boolean }>(tx, 'SELECT EXISTS (SELECT 1 FROM users) AS any');
       if (any) return;
       await this.createAdmin(this.settings.BOOTSTRAP_ADMIN_USERNAME, this.settings.BOOTSTRAP_ADMIN_PASSWORD, tx);
     });

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags, ApiOperation } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
@@ -17,6 +17,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
+  @ApiOperation({ summary: 'Users the caller may read' })
   @RequirePermission('read', 'User')
   async list(
     @CurrentAbility() ability: AppAbility,
@@ -28,12 +29,14 @@ export class UsersController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'A user' })
   @RequirePermission('read', 'User')
   async get(@CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<UserView> {
     return UserView.of(await this.users.get(ability, id));
   }
 
   @Post()
+  @ApiOperation({ summary: 'Create a user' })
   @RequirePermission('create', 'User')
   async create(
     @CurrentPrincipal() who: Principal,
@@ -44,6 +47,7 @@ export class UsersController {
   }
 
   @Patch(':id')
+  @ApiOperation({ summary: 'Change a user' })
   @RequirePermission('update', 'User')
   async update(
     @CurrentPrincipal() who: Principal,

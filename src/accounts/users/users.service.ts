@@ -11,7 +11,7 @@ import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { scopeToAbility } from '../../permissions/ability-to-sql';
 import { asSubject } from '../../permissions/ability';
-import { checkedForChange } from '../access';
+import { UsersRepository } from './users.repository';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { Organization } from '../organizations/organization.entity';
@@ -19,6 +19,7 @@ import { hashPassword } from './passwords';
 import { CreateUserDto, UpdateUserDto, UserQuery } from './user.dto';
 import { User } from './user.entity';
 import type { NewUser } from './user.types';
+import { CommonError } from '../../common/errors/common.errors';
 
 export type { NewUser };
 
@@ -53,6 +54,7 @@ export class UsersService {
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly tx: TransactionRunner,
     private readonly audit: AuditService,
+    private readonly rows: UsersRepository,
   ) {}
 
   /** Inserts a user (used by admins, the bootstrap, external issuers, course accounts and LTI). */
@@ -189,12 +191,12 @@ export class UsersService {
 
   async create(who: Principal, ability: AppAbility, dto: CreateUserDto): Promise<User> {
     if ((dto.is_staff || dto.is_support) && !who.isStaff)
-      throw new AccountsError('forbidden', 'Only staff may create staff or support users.');
+      throw new CommonError('forbidden', 'Only staff may create staff or support users.');
     if (dto.organization) {
       const org = await this.users.manager.findOneBy(Organization, { id: dto.organization });
       requireCreateIn(ability, 'User', dto.organization, Boolean(org));
     } else if (!ability.can('create', asSubject('User', { organizationId: null }))) {
-      throw new AccountsError('forbidden', 'Only staff may create users outside an organization.');
+      throw new CommonError('forbidden', 'Only staff may create users outside an organization.');
     }
     return this.tx.run(async (tx) => {
       const user = await this.insert(
@@ -227,13 +229,13 @@ export class UsersService {
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateUserDto): Promise<User> {
     return this.tx.run(async (tx) => {
-      const u = await checkedForChange(tx, User, { id }, ability, 'update', 'User');
+      const u = requireAccess(ability, 'update', 'User', await this.rows.lockForUpdate(tx, id));
       if ((dto.is_staff !== undefined || dto.is_support !== undefined) && !who.isStaff) {
-        throw new AccountsError('forbidden', 'Only staff may change staff or support flags.');
+        throw new CommonError('forbidden', 'Only staff may change staff or support flags.');
       }
       // An organization role must not reach users who hold global rights (no lock-out of staff).
       if ((u.isStaff || u.isSupport) && !who.isStaff) {
-        throw new AccountsError('forbidden', 'Only staff may change staff or support users.');
+        throw new CommonError('forbidden', 'Only staff may change staff or support users.');
       }
       const saved = await tx.save(User, {
         ...u,

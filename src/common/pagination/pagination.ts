@@ -34,6 +34,12 @@ export interface Page<T> {
   results: T[];
 }
 
+/**
+ * What every service's list method returns: one page of rows and the total count (TypeORM's
+ * `getManyAndCount()`). The controller maps the rows to views and hands both to `toPage`.
+ */
+export type Listed<T> = [rows: T[], count: number];
+
 export function pageWindow(q: PageQuery): { page: number; pageSize: number; offset: number } {
   const page = q.page ?? 1;
   const pageSize = q.page_size ?? DEFAULT_PAGE_SIZE;

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { selectRows } from '../course-accounts.sql';
+import { MicroBatcher } from '../../common/batching/micro-batcher';
+import { queryRows } from '../../database/query';
 import {
   BackendAccount,
   BackendAccountRequest,
@@ -8,39 +9,6 @@ import {
   CourseAccountBackend,
   CourseAccountBackendError,
 } from './course-account-backend';
-
-/** Items submitted while a statement runs go together in the next one. */
-class Batch<T, R> {
-  private waiting: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
-  private running = false;
-
-  constructor(private readonly run: (items: T[]) => Promise<R[]>) {}
-
-  submit(item: T): Promise<R> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
-      void this.drain();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      while (this.waiting.length > 0) {
-        const batch = this.waiting.splice(0, 200);
-        try {
-          const results = await this.run(batch.map((b) => b.item));
-          batch.forEach((b, i) => b.resolve(results[i]));
-        } catch (e) {
-          batch.forEach((b) => b.reject(e));
-        }
-      }
-    } finally {
-      this.running = false;
-    }
-  }
-}
 
 /**
  * The same idempotency key always gives the same username: the project's key (shortened) and a
@@ -62,11 +30,14 @@ export class MockCourseAccountBackend implements CourseAccountBackend {
   constructor(private readonly db: DataSource) {}
 
   /** Concurrent creations share one statement (and one commit), as a bulk job makes them. */
-  private readonly creations = new Batch<{ account: BackendAccountRequest; project: BackendProject }, BackendAccount>(
+  private readonly creations = new MicroBatcher<
+    { account: BackendAccountRequest; project: BackendProject },
+    BackendAccount
+  >(
     async (items) => {
       // One row per key: a key twice in a batch is one account.
       const unique = [...new Map(items.map((i) => [i.account.idempotencyKey, i])).values()];
-      const rows = await selectRows<{ username: string; backend_id: string; idempotency_key: string }>(
+      const rows = await queryRows<{ username: string; backend_id: string; idempotency_key: string }>(
         this.db,
         `INSERT INTO course_account_mock_backend (username, backend_id, idempotency_key, email, scope_slug, valid_to)
        SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::date[])
@@ -84,19 +55,21 @@ export class MockCourseAccountBackend implements CourseAccountBackend {
       const byKey = new Map(rows.map((r) => [r.idempotency_key, { username: r.username, backendId: r.backend_id }]));
       return items.map((i) => byKey.get(i.account.idempotencyKey)!);
     },
+    200,
+    1,
   );
 
   async create(account: BackendAccountRequest, project: BackendProject): Promise<BackendAccount> {
-    return this.creations.submit({ account, project });
+    return this.creations.add({ account, project });
   }
 
   async get(username: string): Promise<boolean> {
-    const rows = await selectRows(this.db, `SELECT 1 FROM course_account_mock_backend WHERE username = $1`, [username]);
+    const rows = await queryRows(this.db, `SELECT 1 FROM course_account_mock_backend WHERE username = $1`, [username]);
     return rows.length > 0;
   }
 
   async close(username: string): Promise<void> {
-    const rows = await selectRows(
+    const rows = await queryRows(
       this.db,
       `UPDATE course_account_mock_backend SET closed_at = COALESCE(closed_at, now()) WHERE username = $1 RETURNING username`,
       [username],

@@ -220,6 +220,10 @@ export class CourseAccountPage {
 export class CourseAccountJobView extends CourseAccountView {
   @ApiProperty({ format: 'uuid', description: 'The job running the retried step (GET /api/v1/jobs/{job_id}).' })
   job_id: string;
+
+  static withJob(account: CourseAccount, project: ProjectSummary, jobId: string): CourseAccountJobView {
+    return { ...CourseAccountView.of(account, project), job_id: jobId };
+  }
 }
 
 export class SkippedRow {
@@ -243,8 +247,25 @@ export class BulkCreateResult {
   @ApiProperty({ type: [CourseAccountView], description: 'The accounts created PENDING, in request order.' })
   course_accounts: CourseAccountView[];
   @ApiProperty({ type: [SkippedRow] }) skipped: SkippedRow[];
+
+  static of(created: {
+    jobId: string | null;
+    accounts: CourseAccount[];
+    project: ProjectSummary;
+    skipped: SkippedRow[];
+  }): BulkCreateResult {
+    return {
+      job_id: created.jobId,
+      course_accounts: created.accounts.map((a) => CourseAccountView.of(a, created.project)),
+      skipped: created.skipped,
+    };
+  }
 }
 
 export class JobStarted {
   @ApiProperty({ format: 'uuid' }) job_id: string;
+
+  static of(jobId: string): JobStarted {
+    return { job_id: jobId };
+  }
 }

@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
 import type { ProjectSummary } from '../../accounts/projects/project.types';
 import { ProjectsService } from '../../accounts/projects/projects.service';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
-import type { AbandonedJob, JobContext } from '../../jobs/processors/job-processor';
+import { forEachBounded } from '../../common/concurrency/for-each-bounded';
+import { type AbandonedJob, JobCanceledSignal, type JobContext } from '../../jobs/processors/job-processor';
+import { ProgressReporter } from '../../jobs/processors/progress-reporter';
 import { CourseAccountBackendError } from '../backends/course-account-backend';
 import { CourseAccount } from '../course-account.entity';
 import {
@@ -16,8 +16,10 @@ import {
   Outcome,
 } from '../course-account.provisioner';
 import { CourseAccountStateMachine } from '../course-account.state-machine';
-import { selectRows } from '../course-accounts.sql';
-import { defaultExpiry } from '../course-accounts.service';
+import { CourseAccountsRepository } from '../course-accounts.repository';
+import { CourseAccountError } from '../course-accounts.errors';
+import { MicroBatcher } from '../../common/batching/micro-batcher';
+import { defaultExpiry } from '../course-project';
 import type {
   CloseExpiredCourseAccountsPayload,
   CloseProjectCourseAccountsPayload,
@@ -25,58 +27,14 @@ import type {
   ReconcileCourseAccountsPayload,
   RetryCourseAccountsPayload,
 } from './course-account.jobs';
-import {
-  forEachBounded,
-  GroupCommit,
-  isJobCanceled,
-  jobActor,
-  MAX_LISTED_FAILURES,
-  ProgressReporter,
-} from './job-helpers';
+import { jobActor } from './job-actor';
+import { LifecycleResult, Tally } from './lifecycle-result';
 
 const CANCELED_BEFORE_DONE = 'The job was canceled before this account was done.';
 /** How many accounts the close and reconcile jobs load at a time. */
 const BATCH = 500;
 /** Lanes with the mock backend (see `concurrency`). */
 const MOCK_LANES = 64;
-
-export interface AccountFailure {
-  id: string;
-  email: string | null;
-  username: string | null;
-  error: string;
-}
-
-/** What a job reports as its `result` artifact. */
-export interface LifecycleResult {
-  accounts: number;
-  ok?: number;
-  erred?: number;
-  closed?: number;
-  missing?: number;
-  failed: AccountFailure[];
-  failed_count: number;
-}
-
-class Tally {
-  readonly counts: Record<string, number> = {};
-  readonly failed: AccountFailure[] = [];
-  failedCount = 0;
-
-  add(key: string, n = 1): void {
-    this.counts[key] = (this.counts[key] ?? 0) + n;
-  }
-
-  fail(a: Pick<CourseAccount, 'id' | 'email' | 'username'>, error: string): void {
-    this.failedCount++;
-    if (this.failed.length < MAX_LISTED_FAILURES)
-      this.failed.push({ id: a.id, email: a.email, username: a.username, error });
-  }
-
-  result(accounts: number): LifecycleResult {
-    return { accounts, ...this.counts, failed: this.failed, failed_count: this.failedCount };
-  }
-}
 
 function projectClosedReason(project: ProjectSummary): string | null {
   if (project.deletedAt) return 'The project was deleted before the account was created.';
@@ -96,7 +54,7 @@ export class CourseAccountLifecycle {
   private readonly logger = new Logger('CourseAccounts');
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly accounts: CourseAccountsRepository,
     private readonly provisioner: CourseAccountProvisioner,
     private readonly machine: CourseAccountStateMachine,
     private readonly projects: ProjectsService,
@@ -116,99 +74,131 @@ export class CourseAccountLifecycle {
   async createAccounts(
     ctx: JobContext<CreateCourseAccountsPayload | RetryCourseAccountsPayload>,
   ): Promise<LifecycleResult> {
+    const { accountIds } = ctx.payload;
+    const run = await this.startCreation(ctx);
+    try {
+      const work = await this.stopBlocked(run);
+      const { tokenFailure, untried } = await this.createEach(run, work);
+      if (tokenFailure && untried.length) await this.failUntried(run, untried, tokenFailure);
+    } catch (e) {
+      if (e instanceof JobCanceledSignal)
+        await this.abandonPending(accountIds, run.closeAfter, run.op.actor, CANCELED_BEFORE_DONE);
+      throw e;
+    }
+    await run.progress.finish();
+    return run.tally.result(accountIds.length);
+  }
+
+  /** The job's accounts still to do (PENDING, or OK with a close to run again), their projects, and the run's bookkeeping. */
+  private async startCreation(
+    ctx: JobContext<CreateCourseAccountsPayload | RetryCourseAccountsPayload>,
+  ): Promise<CreationRun> {
     const { accountIds, ownerUsername } = ctx.payload;
     const closeAfter = new Set('closeIds' in ctx.payload ? ctx.payload.closeIds : []);
     const actor = jobActor(ctx);
-    const created = new GroupCommit<CreatedAccount, CourseAccount>(async (items) => {
-      const moved = new Map((await this.machine.markCreated(items, actor)).map((a) => [a.id, a]));
-      return items.map((c) => moved.get(c.id));
-    });
+    // OK moves of concurrent creations commit together; one flush at a time, the next one gathers what came meanwhile.
+    const created = new MicroBatcher<CreatedAccount, CourseAccount | undefined>(
+      async (items) => {
+        const moved = new Map((await this.machine.markCreated(items, actor)).map((a) => [a.id, a]));
+        return items.map((c) => moved.get(c.id));
+      },
+      100,
+      1,
+    );
     // No abort signal: a canceled or stopping job lets the calls in flight finish (each bounded by
     // COURSE_ACCOUNTS_TIMEOUT_MS) and records what they did, so nothing exists upstream unrecorded.
-    const op: OperationContext = { actor, ownerUsername, commitCreated: (c) => created.submit(c) };
-    const accounts = await this.db
-      .getRepository(CourseAccount)
-      .find({ where: { id: In(accountIds) }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const op: OperationContext = { actor, ownerUsername, commitCreated: (c) => created.add(c) };
+    const accounts = await this.accounts.findByIds(accountIds);
     const projects = new Map(
-      (await this.projects.findManyForCourseAccounts(accounts.map((a) => a.projectId))).map((p) => [p.id, p]),
+      (await this.projects.findSummaries(accounts.map((a) => a.projectId))).map((p) => [p.id, p]),
     );
-    const projectOf = (a: CourseAccount) => projects.get(a.projectId)!;
     const todo = accounts.filter((a) => a.state === 'PENDING' || (a.state === 'OK' && closeAfter.has(a.id)));
-    const tally = new Tally();
     const progress = new ProgressReporter(ctx, accountIds.length, accountIds.length - todo.length);
     await progress.start();
+    return { op, closeAfter, todo, projectOf: (a) => projects.get(a.projectId)!, tally: new Tally(), progress };
+  }
 
-    // Accounts of a project deleted (or ended) meanwhile are not created.
-    const blocked = todo.filter(
-      (a) => a.state === 'PENDING' && !closeAfter.has(a.id) && projectClosedReason(projectOf(a)),
-    );
+  /** Accounts of a project deleted (or ended) meanwhile are not created: ERRED. Returns the accounts left to do. */
+  private async stopBlocked(run: CreationRun): Promise<CourseAccount[]> {
+    const reason = (a: CourseAccount) =>
+      a.state === 'PENDING' && !run.closeAfter.has(a.id) ? projectClosedReason(run.projectOf(a)) : null;
+    const blocked = run.todo.filter((a) => reason(a));
     for (const a of blocked) {
       await this.machine.transitionMany([a.id], {
         from: 'PENDING',
         to: 'ERRED',
-        actor: op.actor,
-        changes: { errorMessage: projectClosedReason(projectOf(a))!, failedOperation: 'create' },
+        actor: run.op.actor,
+        changes: { errorMessage: reason(a)!, failedOperation: 'create' },
       });
-      tally.add('erred');
-      tally.fail(a, projectClosedReason(projectOf(a))!);
+      run.tally.add('erred');
+      run.tally.fail(a, reason(a)!);
     }
-    await progress.step(blocked.length);
-    const work = todo.filter((a) => !blocked.includes(a));
+    await run.progress.step(blocked.length);
+    return run.todo.filter((a) => !blocked.includes(a));
+  }
 
-    // Without a token no creation can succeed: the rows not yet tried end ERRED with the token error.
+  /**
+   * Creates (and, for retried closes, closes) each account, COURSE_ACCOUNTS_CONCURRENCY at once.
+   * Without a token no creation can succeed: after a token failure the PENDING accounts not yet
+   * tried are returned untried.
+   */
+  private async createEach(
+    run: CreationRun,
+    work: CourseAccount[],
+  ): Promise<{ tokenFailure?: CourseAccountBackendError; untried: CourseAccount[] }> {
     let tokenFailure: CourseAccountBackendError | undefined;
     const untried: CourseAccount[] = [];
-    try {
-      await forEachBounded(work, this.concurrency, async (account) => {
-        if (tokenFailure && account.state === 'PENDING') {
-          untried.push(account);
-          return;
-        }
-        let outcome: Outcome = { account };
-        if (account.state === 'PENDING' && closeAfter.has(account.id) && account.username) {
-          // A retried close: the account was made upstream before; back to OK without creating
-          // anything, and the close below finds out whether it is still there.
-          const [moved] = await this.machine.markCreated(
-            [{ id: account.id, username: account.username, backendId: account.backendId ?? account.username }],
-            op.actor,
-          );
-          outcome = { account: moved ?? (await this.db.manager.findOneByOrFail(CourseAccount, { id: account.id })) };
-        } else if (account.state === 'PENDING') {
-          outcome = await this.provisioner.create(account, backendProject(projectOf(account)), op);
-          if (outcome.error?.details.stage === 'token') tokenFailure ??= outcome.error;
-        }
-        if (!outcome.error && outcome.account.state === 'OK' && closeAfter.has(account.id)) {
-          outcome = await this.provisioner.close(outcome.account, op);
-        }
-        this.count(tally, outcome);
-        await progress.step();
-      });
-      if (tokenFailure && untried.length) {
-        const moved = await this.machine.transitionMany(
-          untried.map((a) => a.id),
-          {
-            from: 'PENDING',
-            to: 'ERRED',
-            actor: op.actor,
-            changes: {
-              errorMessage: tokenFailure.message,
-              errorTraceback: tokenFailure.traceback,
-              failedOperation: 'create',
-            },
-          },
-        );
-        for (const a of moved) {
-          tally.add('erred');
-          tally.fail(a, tokenFailure.message);
-        }
-        await progress.step(untried.length);
+    await forEachBounded(work, this.concurrency, async (account) => {
+      if (tokenFailure && account.state === 'PENDING') {
+        untried.push(account);
+        return;
       }
-    } catch (e) {
-      if (isJobCanceled(e)) await this.abandonPending(accountIds, closeAfter, op.actor, CANCELED_BEFORE_DONE);
-      throw e;
+      let outcome: Outcome = { account };
+      if (account.state === 'PENDING' && run.closeAfter.has(account.id) && account.username) {
+        // A retried close: the account was made upstream before; back to OK without creating
+        // anything, and the close below finds out whether it is still there.
+        const [moved] = await this.machine.markCreated(
+          [{ id: account.id, username: account.username, backendId: account.backendId ?? account.username }],
+          run.op.actor,
+        );
+        outcome = { account: moved ?? (await this.accounts.getById(account.id)) };
+      } else if (account.state === 'PENDING') {
+        outcome = await this.provisioner.create(account, backendProject(run.projectOf(account)), run.op);
+        if (outcome.error?.details.stage === 'token') tokenFailure ??= outcome.error;
+      }
+      if (!outcome.error && outcome.account.state === 'OK' && run.closeAfter.has(account.id)) {
+        outcome = await this.provisioner.close(outcome.account, run.op);
+      }
+      run.tally.count(outcome.account, outcome.error);
+      await run.progress.step();
+    });
+    return { tokenFailure, untried };
+  }
+
+  /** The accounts a token failure left untried end ERRED with that error instead of asking again per row. */
+  private async failUntried(
+    run: CreationRun,
+    untried: CourseAccount[],
+    tokenFailure: CourseAccountBackendError,
+  ): Promise<void> {
+    const moved = await this.machine.transitionMany(
+      untried.map((a) => a.id),
+      {
+        from: 'PENDING',
+        to: 'ERRED',
+        actor: run.op.actor,
+        changes: {
+          errorMessage: tokenFailure.message,
+          errorTraceback: tokenFailure.traceback,
+          failedOperation: 'create',
+        },
+      },
+    );
+    for (const a of moved) {
+      run.tally.add('erred');
+      run.tally.fail(a, tokenFailure.message);
     }
-    await progress.finish();
-    return tally.result(accountIds.length);
+    await run.progress.step(untried.length);
   }
 
   /** Closes every OK or ERRED account past its expiry or its project's end, or left open in a deleted project. */
@@ -217,9 +207,7 @@ export class CourseAccountLifecycle {
     return this.closeWhere(
       ctx,
       // The project's end date counts too: an account never outlives it, even after the date moved earlier.
-      `ca.state IN ('OK', 'ERRED') AND (ca.expires_at <= $1 OR EXISTS (
-         SELECT 1 FROM projects p WHERE p.id = ca.project_id
-            AND (p.deleted_at IS NOT NULL OR ((p.end_date + 1)::timestamp AT TIME ZONE 'UTC') <= $1)))`,
+      `ca.state IN ('OK', 'ERRED') AND (ca.expires_at <= $1 OR ${this.projects.closedAtSql('ca.project_id', '$1')})`,
       [before],
     );
   }
@@ -227,20 +215,12 @@ export class CourseAccountLifecycle {
   /** Closes every live account of a deleted project; accounts still PENDING are stopped first. */
   async closeProject(ctx: JobContext<CloseProjectCourseAccountsPayload>): Promise<LifecycleResult> {
     const { projectId } = ctx.payload;
-    const pending = await selectRows<{ id: string }>(
-      this.db,
-      `SELECT id FROM course_accounts WHERE project_id = $1 AND state = 'PENDING'`,
-      [projectId],
-    );
-    await this.machine.transitionMany(
-      pending.map((r) => r.id),
-      {
-        from: 'PENDING',
-        to: 'ERRED',
-        actor: jobActor(ctx),
-        changes: { errorMessage: 'The project was deleted before the account was created.', failedOperation: 'create' },
-      },
-    );
+    await this.machine.transitionMany(await this.accounts.pendingIdsOf(projectId), {
+      from: 'PENDING',
+      to: 'ERRED',
+      actor: jobActor(ctx),
+      changes: { errorMessage: 'The project was deleted before the account was created.', failedOperation: 'create' },
+    });
     return this.closeWhere(ctx, `ca.project_id = $1 AND ca.state IN ('OK', 'ERRED')`, [projectId]);
   }
 
@@ -272,10 +252,10 @@ export class CourseAccountLifecycle {
     const total = await this.eachBatch(ctx, where, params, async (account, progress) => {
       try {
         const outcome = await this.provisioner.close(account, op);
-        this.count(tally, outcome);
+        tally.count(outcome.account, outcome.error);
       } catch (e) {
         // Moved by someone else meanwhile (closed by a user, retried): nothing left to do here.
-        if (!(e instanceof Error && 'code' in e && e.code === 'invalid_transition')) throw e;
+        if (!(e instanceof CourseAccountError && e.code === 'invalid_transition')) throw e;
       }
       await progress.step();
     });
@@ -292,35 +272,19 @@ export class CourseAccountLifecycle {
     params: unknown[],
     work: (account: CourseAccount, progress: ProgressReporter) => Promise<void>,
   ): Promise<number> {
-    const [{ n }] = await selectRows<{ n: number }>(
-      this.db,
-      `SELECT count(*)::int AS n FROM course_accounts ca WHERE ${where}`,
-      params,
-    );
+    const n = await this.accounts.count(where, params);
     const progress = new ProgressReporter(ctx, n);
     await progress.start();
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
-      const ids = await selectRows<{ id: string }>(
-        this.db,
-        `SELECT ca.id FROM course_accounts ca WHERE ${where} AND ca.id > $${params.length + 1} ORDER BY ca.id LIMIT ${BATCH}`,
-        [...params, after],
-      );
+      const ids = await this.accounts.idsAfter(where, params, after, BATCH);
       if (ids.length === 0) break;
-      after = ids[ids.length - 1].id;
-      const accounts = await this.db
-        .getRepository(CourseAccount)
-        .find({ where: { id: In(ids.map((r) => r.id)) }, order: { id: 'ASC' } });
+      after = ids[ids.length - 1];
+      const accounts = await this.accounts.findByIds(ids, 'id');
       await forEachBounded(accounts, this.concurrency, (account) => work(account, progress));
     }
     await progress.finish();
     return n;
-  }
-
-  private count(tally: Tally, outcome: Outcome): void {
-    const state = outcome.account.state;
-    tally.add(state === 'OK' ? 'ok' : state === 'CLOSED' ? 'closed' : state === 'ERRED' ? 'erred' : 'pending');
-    if (outcome.error) tally.fail(outcome.account, outcome.error.message);
   }
 
   /**
@@ -362,4 +326,15 @@ export class CourseAccountLifecycle {
       this.logger.warn(`Could not mark the accounts of a stopped creation ERRED: ${(e as Error).message}`);
     }
   }
+}
+
+/** One creation job's run: what it works on and what it has done so far. */
+interface CreationRun {
+  op: OperationContext;
+  /** Accounts whose failed close is run again once they are OK. */
+  closeAfter: Set<string>;
+  todo: CourseAccount[];
+  projectOf: (account: CourseAccount) => ProjectSummary;
+  tally: Tally;
+  progress: ProgressReporter;
 }

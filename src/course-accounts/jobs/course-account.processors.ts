@@ -1,77 +1,78 @@
+import { Inject, Type } from '@nestjs/common';
+import type { JobDefinition } from '../../jobs/processors/job-definition';
 import { AbandonedJob, JobContext, JobProcessor, ProcessesJob } from '../../jobs/processors/job-processor';
 import {
   CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB,
   CLOSE_PROJECT_COURSE_ACCOUNTS_JOB,
-  CloseExpiredCourseAccountsPayload,
-  CloseProjectCourseAccountsPayload,
   CREATE_COURSE_ACCOUNTS_JOB,
-  CreateCourseAccountsPayload,
   RECONCILE_COURSE_ACCOUNTS_JOB,
-  ReconcileCourseAccountsPayload,
   RETRY_COURSE_ACCOUNTS_JOB,
-  RetryCourseAccountsPayload,
 } from './course-account.jobs';
-import { CourseAccountLifecycle, LifecycleResult } from './course-account.lifecycle';
+import { CourseAccountLifecycle } from './course-account.lifecycle';
+import type { LifecycleResult } from './lifecycle-result';
 
-async function writeResult(ctx: JobContext<object>, result: LifecycleResult): Promise<void> {
-  await ctx.writeArtifact('result', JSON.stringify(result), { contentType: 'application/json' });
+/**
+ * The processor of one course-account job: runs its lifecycle step and writes what it did as the
+ * job's `result` artifact. Every course-account job is one of these, so they differ only in the step.
+ */
+function lifecycleProcessor<P extends object>(
+  name: string,
+  job: JobDefinition<P>,
+  step: (lifecycle: CourseAccountLifecycle, ctx: JobContext<P>) => Promise<LifecycleResult>,
+  abandoned?: (lifecycle: CourseAccountLifecycle, job: AbandonedJob<P>) => Promise<void>,
+): Type<JobProcessor<P>> {
+  @ProcessesJob(job as JobDefinition<object>)
+  class LifecycleProcessor implements JobProcessor<P> {
+    constructor(@Inject(CourseAccountLifecycle) private readonly lifecycle: CourseAccountLifecycle) {}
+
+    async process(ctx: JobContext<P>): Promise<void> {
+      const result = await step(this.lifecycle, ctx);
+      await ctx.writeArtifact('result', JSON.stringify(result), { contentType: 'application/json' });
+    }
+
+    /** Out of attempts, or canceled before it ran: what the step left unfinished is released (creation jobs). */
+    async abandoned(stopped: AbandonedJob<P>): Promise<void> {
+      await abandoned?.(this.lifecycle, stopped);
+    }
+  }
+  Object.defineProperty(LifecycleProcessor, 'name', { value: name });
+  return LifecycleProcessor;
 }
 
 /** Bulk creation (and recovery of accounts stuck PENDING): each account ends OK or ERRED. */
-@ProcessesJob(CREATE_COURSE_ACCOUNTS_JOB)
-export class CreateCourseAccountsProcessor implements JobProcessor<CreateCourseAccountsPayload> {
-  constructor(private readonly lifecycle: CourseAccountLifecycle) {}
+export const CreateCourseAccountsProcessor = lifecycleProcessor(
+  'CreateCourseAccountsProcessor',
+  CREATE_COURSE_ACCOUNTS_JOB,
+  (lifecycle, ctx) => lifecycle.createAccounts(ctx),
+  // Out of attempts, or canceled before it ran: its accounts still PENDING end ERRED with the reason.
+  (lifecycle, job) => lifecycle.releaseAbandoned(job),
+);
 
-  async process(ctx: JobContext<CreateCourseAccountsPayload>): Promise<void> {
-    await writeResult(ctx, await this.lifecycle.createAccounts(ctx));
-  }
-
-  /** Out of attempts, or canceled before it ran: its accounts still PENDING end ERRED with the reason. */
-  abandoned(job: AbandonedJob<CreateCourseAccountsPayload>): Promise<void> {
-    return this.lifecycle.releaseAbandoned(job);
-  }
-}
-
-/** A retried account: its failed step (create, or close) runs again. */
-@ProcessesJob(RETRY_COURSE_ACCOUNTS_JOB)
-export class RetryCourseAccountsProcessor implements JobProcessor<RetryCourseAccountsPayload> {
-  constructor(private readonly lifecycle: CourseAccountLifecycle) {}
-
-  async process(ctx: JobContext<RetryCourseAccountsPayload>): Promise<void> {
-    await writeResult(ctx, await this.lifecycle.createAccounts(ctx));
-  }
-
-  abandoned(job: AbandonedJob<RetryCourseAccountsPayload>): Promise<void> {
-    return this.lifecycle.releaseAbandoned(job);
-  }
-}
+/** A retried account: its failed step (create, or close) runs again — the creation's code, with closes after. */
+export const RetryCourseAccountsProcessor = lifecycleProcessor(
+  'RetryCourseAccountsProcessor',
+  RETRY_COURSE_ACCOUNTS_JOB,
+  (lifecycle, ctx) => lifecycle.createAccounts(ctx),
+  (lifecycle, job) => lifecycle.releaseAbandoned(job),
+);
 
 /** Daily, and on demand for staff: closes expired accounts. */
-@ProcessesJob(CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB)
-export class CloseExpiredCourseAccountsProcessor implements JobProcessor<CloseExpiredCourseAccountsPayload> {
-  constructor(private readonly lifecycle: CourseAccountLifecycle) {}
-
-  async process(ctx: JobContext<CloseExpiredCourseAccountsPayload>): Promise<void> {
-    await writeResult(ctx, await this.lifecycle.closeExpired(ctx));
-  }
-}
+export const CloseExpiredCourseAccountsProcessor = lifecycleProcessor(
+  'CloseExpiredCourseAccountsProcessor',
+  CLOSE_EXPIRED_COURSE_ACCOUNTS_JOB,
+  (lifecycle, ctx) => lifecycle.closeExpired(ctx),
+);
 
 /** After `project.deleted`: closes every live account of the project. */
-@ProcessesJob(CLOSE_PROJECT_COURSE_ACCOUNTS_JOB)
-export class CloseProjectCourseAccountsProcessor implements JobProcessor<CloseProjectCourseAccountsPayload> {
-  constructor(private readonly lifecycle: CourseAccountLifecycle) {}
-
-  async process(ctx: JobContext<CloseProjectCourseAccountsPayload>): Promise<void> {
-    await writeResult(ctx, await this.lifecycle.closeProject(ctx));
-  }
-}
+export const CloseProjectCourseAccountsProcessor = lifecycleProcessor(
+  'CloseProjectCourseAccountsProcessor',
+  CLOSE_PROJECT_COURSE_ACCOUNTS_JOB,
+  (lifecycle, ctx) => lifecycle.closeProject(ctx),
+);
 
 /** Staff, on demand: OK accounts missing upstream become ERRED. */
-@ProcessesJob(RECONCILE_COURSE_ACCOUNTS_JOB)
-export class ReconcileCourseAccountsProcessor implements JobProcessor<ReconcileCourseAccountsPayload> {
-  constructor(private readonly lifecycle: CourseAccountLifecycle) {}
-
-  async process(ctx: JobContext<ReconcileCourseAccountsPayload>): Promise<void> {
-    await writeResult(ctx, await this.lifecycle.reconcile(ctx));
-  }
-}
+export const ReconcileCourseAccountsProcessor = lifecycleProcessor(
+  'ReconcileCourseAccountsProcessor',
+  RECONCILE_COURSE_ACCOUNTS_JOB,
+  (lifecycle, ctx) => lifecycle.reconcile(ctx),
+);

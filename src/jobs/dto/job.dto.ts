@@ -1,9 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageQuery } from '../../common/pagination/pagination';
-import { JOB_STATES, JobState } from '../job.entity';
+import type { JobArtifact } from '../job-artifact.entity';
+import { Job, JOB_STATES, JobState } from '../job.entity';
 
-export class JobArtifactDto {
+/** The artifact whose inline text is shown as the job's `text`. */
+export const RESULT_ARTIFACT = 'result';
+
+export class JobArtifactView {
   @ApiProperty({ example: 'users.csv' })
   name: string;
 
@@ -17,7 +21,7 @@ export class JobArtifactDto {
   size: number;
 }
 
-export class JobDto {
+export class JobView {
   @ApiProperty({ format: 'uuid' })
   job_id: string;
 
@@ -45,8 +49,8 @@ export class JobDto {
   @ApiProperty({ type: String, nullable: true, description: 'Last failure; always set when the state is Failed.' })
   error: string | null;
 
-  @ApiProperty({ type: [JobArtifactDto] })
-  artifacts: JobArtifactDto[];
+  @ApiProperty({ type: [JobArtifactView] })
+  artifacts: JobArtifactView[];
 
   @ApiProperty({
     type: String,
@@ -54,9 +58,31 @@ export class JobDto {
     description: 'Short text result (the inline `result` artifact), if any.',
   })
   text: string | null;
+
+  /** A job with its artifacts (in name order), their download links under `apiBase`. */
+  static of(job: Job, artifacts: JobArtifact[], apiBase: string): JobView {
+    return {
+      job_id: job.id,
+      name: job.name,
+      state: job.state,
+      created: job.createdAt.toISOString(),
+      modified: job.updatedAt.toISOString(),
+      completed_steps: job.completedSteps,
+      total_steps: job.totalSteps,
+      attempts: job.attempts,
+      error: job.error,
+      artifacts: artifacts.map((a) => ({
+        name: a.name,
+        url: `${apiBase}/jobs/${job.id}/artifacts/${encodeURIComponent(a.name)}`,
+        content_type: a.contentType,
+        size: a.size,
+      })),
+      text: artifacts.find((a) => a.name === RESULT_ARTIFACT)?.text ?? null,
+    };
+  }
 }
 
-export class JobPageDto {
+export class JobPage {
   @ApiProperty()
   count: number;
 
@@ -66,8 +92,8 @@ export class JobPageDto {
   @ApiProperty({ type: String, nullable: true })
   previous: string | null;
 
-  @ApiProperty({ type: [JobDto] })
-  results: JobDto[];
+  @ApiProperty({ type: [JobView] })
+  results: JobView[];
 }
 
 export class ListJobsQuery extends PageQuery {

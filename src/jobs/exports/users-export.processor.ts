@@ -2,7 +2,7 @@ import { pipeline, Readable } from 'node:stream';
 import { UsersService } from '../../accounts/users/users.service';
 import { csvWriter } from '../../common/csv/csv-writer';
 import { JobContext, JobProcessor, ProcessesJob } from '../processors/job-processor';
-import { RESULT_ARTIFACT } from '../jobs.service';
+import { RESULT_ARTIFACT } from '../dto/job.dto';
 import { USERS_EXPORT, USERS_EXPORT_COLUMNS, UsersExportPayload } from './users-export.job';
 
 const PAGE_SIZE = 1000;

@@ -48,6 +48,14 @@ export interface JobContext<P extends object> {
  * is gone): thrown by a processor, it ends the job Failed at once with this message as its error,
  * whatever attempts remain.
  */
+/** Thrown into a processor to end the run as Canceled; a processor that cleans up on a cancel tests `instanceof`. */
+export class JobCanceledSignal extends Error {
+  constructor() {
+    super('The job was canceled');
+    this.name = 'JobCanceledSignal';
+  }
+}
+
 export class UnrecoverableJobError extends Error {
   constructor(message: string) {
     super(message);

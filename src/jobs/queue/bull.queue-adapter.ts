@@ -1,6 +1,6 @@
 import Bull from 'bull';
 import Redis, { type RedisOptions } from 'ioredis';
-import { MicroBatcher } from '../jobs.batcher';
+import { MicroBatcher } from '../../common/batching/micro-batcher';
 import { Delivery, QueueAdapter } from './queue-adapter';
 
 export interface BullQueueAdapterOptions {

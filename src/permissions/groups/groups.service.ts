@@ -18,6 +18,8 @@ import { CreateGroupDto, GroupQuery, UpdateGroupDto } from './dto/group.dto';
 import { AddMemberDto, MemberQuery } from './dto/membership.dto';
 import { GroupMembership } from './group-membership.entity';
 import { Group } from './group.entity';
+import { CommonError } from '../../common/errors/common.errors';
+import { queryRows } from '../../database/query';
 
 const scopeOf = (g: Group): Scope => ({ type: g.scopeType, id: g.scopeId, organizationId: g.organizationId });
 const groupFields = (g: Group) => ({
@@ -63,7 +65,7 @@ export class GroupsService implements OnModuleInit {
 
   async get(ability: AppAbility, id: string): Promise<Group> {
     const group = await this.groups.findOneBy({ id });
-    if (!group) throw new PermissionsError('not_found', 'Group not found.');
+    if (!group) throw new CommonError('not_found', 'Group not found.');
     requireAccess(ability, 'read', 'Group', groupFields(group));
     return group;
   }
@@ -81,7 +83,7 @@ export class GroupsService implements OnModuleInit {
       });
     }
     if (!ability.can('create', candidate))
-      throw new PermissionsError('forbidden', `You may not create groups in this ${scope.type}.`);
+      throw new CommonError('forbidden', `You may not create groups in this ${scope.type}.`);
     this.assertHoldsRole(ability, role, scope);
     return this.transactions.run(async (tx) => {
       // A project is read again, locked: one deleted meanwhile gets no group, and a deletion that
@@ -241,7 +243,7 @@ export class GroupsService implements OnModuleInit {
       const group = await this.lockForChange(tx, ability, id, 'manage_members');
       const repo = tx.getRepository(GroupMembership);
       const membership = await repo.findOneBy({ groupId: id, principalType, principalId });
-      if (!membership) throw new PermissionsError('not_found', 'Membership not found.');
+      if (!membership) throw new CommonError('not_found', 'Membership not found.');
       const expiresAt = expiresAtIso === null ? null : new Date(expiresAtIso);
       const from = membership.expiresAt;
       if ((from?.getTime() ?? null) === (expiresAt?.getTime() ?? null)) return membership;
@@ -277,7 +279,7 @@ export class GroupsService implements OnModuleInit {
         })
         .returning('*')
         .execute();
-      if (!deleted.affected) throw new PermissionsError('not_found', 'Membership not found.');
+      if (!deleted.affected) throw new CommonError('not_found', 'Membership not found.');
       await this.audit(tx, who, 'group.member_removed', group, {
         principal_type: principalType,
         principal_id: principalId,
@@ -298,6 +300,23 @@ export class GroupsService implements OnModuleInit {
   }
 
   /** Loads the group FOR UPDATE (so concurrent role changes and grants serialize) and checks the caller may change it. */
+  /** Of these principals, those holding a membership of a group outside `organizationId` (expired ones too). */
+  async membersOutside(
+    principalType: PrincipalType,
+    principalIds: string[],
+    organizationId: string,
+    tx?: EntityManager,
+  ): Promise<Set<string>> {
+    if (principalIds.length === 0) return new Set();
+    const rows = await queryRows<{ id: string }>(
+      tx ?? this.groups.manager,
+      `SELECT DISTINCT m.principal_id AS id FROM group_memberships m JOIN groups g ON g.id = m.group_id
+        WHERE m.principal_type = $1 AND m.principal_id = ANY($2::uuid[]) AND g.organization_id <> $3`,
+      [principalType, principalIds, organizationId],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
   private async lockForChange(tx: EntityManager, ability: AppAbility, id: string, action: Action): Promise<Group> {
     const group = await tx
       .getRepository(Group)
@@ -305,7 +324,7 @@ export class GroupsService implements OnModuleInit {
       .setLock('pessimistic_write')
       .where('g.id = :id', { id })
       .getOne();
-    if (!group) throw new PermissionsError('not_found', 'Group not found.');
+    if (!group) throw new CommonError('not_found', 'Group not found.');
     requireAccess(ability, action, 'Group', groupFields(group));
     const role = findRole(group.role);
     if (role) this.assertHoldsRole(ability, role, scopeOf(group));

@@ -1,6 +1,19 @@
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { Settings } from '../config/settings.schema';
+
+/**
+ * The rows of one SQL statement, run through TypeORM (so inside `tx` when given an EntityManager).
+ * The one way to run hand-written SQL; TypeORM answers UPDATE/DELETE … RETURNING with
+ * `[rows, count]` on PostgreSQL and everything else with `rows`, and this always gives `rows`.
+ */
+export async function queryRows<T>(db: DataSource | EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
+  const result: unknown = await db.query(sql, params);
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
+    return result[0] as T[];
+  }
+  return result as T[];
+}
 
 /** `name` when DATABASE_PREPARED_STATEMENTS is on, for plainQuery's `preparedAs`. */
 export function statementName(

@@ -1,0 +1,145 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { Listed, PageQuery, pageWindow } from '../common/pagination/pagination';
+import { MicroBatcher } from '../common/batching/micro-batcher';
+import { InjectSettings } from '../config/settings.module';
+import { Settings } from '../config/settings.schema';
+import { plainQuery, queryRows, statementName } from '../database/query';
+import type { AppAbility } from '../permissions/ability';
+import { scopeToAbility } from '../permissions/ability-to-sql';
+import { JobArtifact } from './job-artifact.entity';
+import { Job, JobOwnerType, JobState } from './job.entity';
+
+/** A job row as enqueue writes it (Pending). */
+export interface NewJobRow {
+  id: string;
+  name: string;
+  ownerType: JobOwnerType;
+  ownerId: string;
+  organizationId: string | null;
+  payload: string;
+  totalSteps: number | null;
+  maxAttempts: number;
+}
+
+export interface JobListFilter extends PageQuery {
+  state?: JobState;
+  name?: string;
+}
+
+const INSERT_COLUMNS = 'id, name, owner_type, owner_id, organization_id, payload, total_steps, max_attempts';
+
+/**
+ * The statements JobsService makes on `jobs` and `job_artifacts`: inserting jobs, the owner's reads
+ * and the cancel. The runner, sweeper and retention keep the machinery's own statements (claims,
+ * fenced outcomes, sweeps, purges) beside the code whose guarantees they carry.
+ */
+@Injectable()
+export class JobsRepository {
+  /** Jobs inserted outside a transaction at the same time go in one statement. */
+  private readonly inserts = new MicroBatcher<NewJobRow, void>(async (rows) => {
+    // Straight on the pool: these inserts are never part of a caller's transaction.
+    await plainQuery(
+      this.db,
+      `INSERT INTO jobs (${INSERT_COLUMNS})
+       SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::uuid[], $5::uuid[], $6::jsonb[], $7::int[], $8::int[])`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.name),
+        rows.map((r) => r.ownerType),
+        rows.map((r) => r.ownerId),
+        rows.map((r) => r.organizationId),
+        rows.map((r) => r.payload),
+        rows.map((r) => r.totalSteps),
+        rows.map((r) => r.maxAttempts),
+      ],
+      statementName(this.settings, 'campus_access_jobs_insert'),
+    );
+    return rows.map(() => undefined);
+  });
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @InjectSettings() private readonly settings: Settings,
+  ) {}
+
+  /** Inserts a Pending job: in `tx` when given, else batched with concurrent inserts and committed at once. */
+  async insert(row: NewJobRow, tx?: EntityManager): Promise<void> {
+    if (!tx) return this.inserts.add(row);
+    await queryRows(tx, `INSERT INTO jobs (${INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
+      row.id,
+      row.name,
+      row.ownerType,
+      row.ownerId,
+      row.organizationId,
+      row.payload,
+      row.totalSteps,
+      row.maxAttempts,
+    ]);
+  }
+
+  findById(id: string): Promise<Job | null> {
+    return this.db.getRepository(Job).findOneBy({ id });
+  }
+
+  /** One page of the jobs the ability may read, newest first; scoped in SQL. */
+  page(ability: AppAbility, filter: JobListFilter): Promise<Listed<Job>> {
+    const { offset, pageSize } = pageWindow(filter);
+    const qb = this.db.getRepository(Job).createQueryBuilder('job');
+    scopeToAbility(qb, ability, 'read', 'Job', 'job');
+    if (filter.state) qb.andWhere('job.state = :state', { state: filter.state });
+    if (filter.name) qb.andWhere('job.name = :name', { name: filter.name });
+    qb.orderBy('job.created_at', 'DESC').addOrderBy('job.id', 'DESC').offset(offset).limit(pageSize);
+    return qb.getManyAndCount();
+  }
+
+  /** The artifacts of these jobs, in name order. */
+  artifactsOf(jobIds: string[]): Promise<JobArtifact[]> {
+    if (jobIds.length === 0) return Promise.resolve([]);
+    return this.db.getRepository(JobArtifact).find({ where: { jobId: In(jobIds) }, order: { name: 'ASC' } });
+  }
+
+  findArtifact(jobId: string, name: string): Promise<JobArtifact | null> {
+    return this.db.getRepository(JobArtifact).findOneBy({ jobId, name });
+  }
+
+  /** When the latest job of this name was created (whoever owns it), or null when there is none. */
+  async latestCreatedAt(name: string): Promise<Date | null> {
+    const latest = await this.db.getRepository(Job).findOne({ where: { name }, order: { createdAt: 'DESC' } });
+    return latest?.createdAt ?? null;
+  }
+
+  /**
+   * Pending/Retrying → Canceled at once; In Progress → cancel requested. One guarded statement, so a
+   * racing worker cannot be overtaken. Null when the job is finished: then its state.
+   */
+  async requestCancel(id: string): Promise<{ state: JobState; refused: boolean }> {
+    const rows = await queryRows<{ id: string; state: JobState }>(
+      this.db,
+      `UPDATE jobs SET
+              state = (CASE WHEN state IN ('Pending', 'Retrying') THEN 'Canceled' ELSE state END)::job_state,
+              finished_at = CASE WHEN state IN ('Pending', 'Retrying') THEN now() ELSE finished_at END,
+              cancel_requested_at = COALESCE(cancel_requested_at, now()),
+              updated_at = now()
+        WHERE id = $1 AND state IN ('Pending', 'Retrying', 'In Progress')
+        RETURNING id, state`,
+      [id],
+    );
+    if (rows.length > 0) return { state: rows[0].state, refused: false };
+    return { state: (await this.db.getRepository(Job).findOneByOrFail({ id })).state, refused: true };
+  }
+
+  /** Which of `values` a live job (Pending, Retrying, In Progress) of these names lists in its payload's array `key`. */
+  async listedInLiveJobs(names: string[], key: string, values: string[], tx?: EntityManager): Promise<Set<string>> {
+    if (values.length === 0) return new Set();
+    const rows = await queryRows<{ value: string }>(
+      tx ?? this.db,
+      `SELECT DISTINCT v.value FROM jobs j, jsonb_array_elements_text(j.payload -> $2) AS v(value)
+        WHERE j.state IN ('Pending', 'Retrying', 'In Progress') AND j.name = ANY($1::text[])
+          AND jsonb_typeof(j.payload -> $2) = 'array' AND v.value = ANY($3::text[])`,
+      [names, key, values],
+    );
+    return new Set(rows.map((r) => r.value));
+  }
+}
