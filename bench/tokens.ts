@@ -348,7 +348,6 @@ async function main(): Promise<void> {
       aud: issuer.audience,
       sub: account.id,
       client_id: account.clientId,
-      scope: '',
       kind: 'service',
       org: org.id,
     };

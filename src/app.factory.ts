@@ -7,7 +7,11 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { TOKEN_ENDPOINT_PATHS, tokenEndpointBodyErrors } from './accounts/oauth/token-endpoint-errors';
+import {
+  assertDecodableForm,
+  TOKEN_ENDPOINT_PATHS,
+  tokenEndpointBodyErrors,
+} from './accounts/oauth/token-endpoint-errors';
 import { AppModule, AppModuleOptions } from './app.module';
 import { bodyParserErrors } from './common/http/body-parser-errors.middleware';
 import { answerClientErrors } from './common/http/client-errors';
@@ -39,6 +43,7 @@ const UNPREFIXED = [
   'token',
   '.well-known/jwks.json',
   '.well-known/oauth-authorization-server',
+  '.well-known/oauth-authorization-server/*path',
   // The staff queue dashboard (JobQueuesModule, with REDIS_URL), its assets and API.
   'admin/queues',
   'admin/queues/*path',
@@ -88,6 +93,8 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   );
   const limit = settings.BODY_LIMIT_BYTES;
   app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
+  // The OAuth endpoints refuse a form that does not percent-decode; the general parser then skips their bodies.
+  app.use(TOKEN_ENDPOINT_PATHS, express.urlencoded({ extended: false, limit, verify: assertDecodableForm }));
   app.use(express.urlencoded({ extended: false, limit }));
   app.use(checkParsedBody);
   // The token endpoint answers even unreadable bodies in RFC 6749's error shape.

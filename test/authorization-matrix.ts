@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 72 routes × 12 callers = 864 cells (CELL_COUNT, checked by the runner). The runner,
+ * 73 routes × 12 callers = 876 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -32,7 +32,7 @@ import { unique } from './factories/accounts';
 import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 
-export const CELL_COUNT = 864;
+export const CELL_COUNT = 876;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -101,6 +101,12 @@ export const MATRIX: MatrixRoute[] = [
     route: 'GET /.well-known/oauth-authorization-server',
     request: () => at('/.well-known/oauth-authorization-server'),
     expect: everyone(200),
+  },
+  {
+    // Only the issuer's own path answers (RFC 8414 §3.1); the matrix's issuer has none, so 404 for everyone.
+    route: 'GET /.well-known/oauth-authorization-server/*path',
+    request: () => at('/.well-known/oauth-authorization-server/campus'),
+    expect: everyone(404),
   },
   {
     // A user with a password (the only Argon2 hash of the run); the caller's bearer token plays no part.

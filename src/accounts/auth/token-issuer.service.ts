@@ -51,8 +51,17 @@ export class TokenIssuer {
     extra: Record<string, unknown> = {},
   ): Promise<IssuedToken> {
     const ttl = this.lifetimeSeconds(kind);
+    // RFC 6749 §3.3 has no empty scope: a token granting none carries no `scope` claim.
     const token = await this.keys.sign(
-      { ...extra, iss: this.issuer, aud: this.audience, sub, client_id: clientId, scope: scope.join(' '), kind },
+      {
+        ...extra,
+        iss: this.issuer,
+        aud: this.audience,
+        sub,
+        client_id: clientId,
+        ...(scope.length ? { scope: scope.join(' ') } : {}),
+        kind,
+      },
       ttl,
     );
     return { token, expiresIn: ttl };

@@ -1,7 +1,9 @@
 import { All, Body, Controller, Get, Header, HttpCode, Post, Req, UseFilters } from '@nestjs/common';
-import { ApiConsumes, ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Public } from '../../common/decorators/public.decorator';
+import { CommonError } from '../../common/errors/common.errors';
+import { publicUrl } from '../../config/load-settings';
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { TokenIssuer } from '../auth/token-issuer.service';
 import { InjectSettings } from '../../config/settings.module';
@@ -70,21 +72,43 @@ export class OAuthController {
   @Public()
   @Get('.well-known/oauth-authorization-server')
   @Header('Cache-Control', 'public, max-age=300')
-  /**
-   * RFC 8414 metadata of what we actually support. There is no authorization endpoint, so no response type
-   * (RFC 9700 forbids the implicit grant's `token` anyway); clients authenticate with secrets only, so no
-   * `token_endpoint_auth_signing_alg_values_supported`, which is for JWT client authentication.
-   */
+  @ApiOperation({ summary: 'OAuth 2.0 authorization server metadata (RFC 8414)' })
   metadata() {
-    const iss = this.issuer.issuer;
+    return this.metadataDocument();
+  }
+
+  /**
+   * RFC 8414 §3.1: the metadata of an issuer with a path (`https://example.edu/campus`) is at
+   * `/.well-known/oauth-authorization-server/campus`; any other path here is 404.
+   */
+  @Public()
+  @Get('.well-known/oauth-authorization-server/*path')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOperation({ summary: "Metadata of an issuer with a path (RFC 8414 §3.1), at the issuer's path" })
+  pathIssuerMetadata(@Req() req: Request) {
+    const issuerPath = new URL(this.issuer.issuer).pathname.replace(/\/+$/, '');
+    const asked = req.path.slice('/.well-known/oauth-authorization-server'.length);
+    if (!issuerPath || asked !== issuerPath) throw new CommonError('not_found', 'No such route.');
+    return this.metadataDocument();
+  }
+
+  /**
+   * What we actually support. There is no authorization endpoint, so no response type (RFC 9700 forbids the
+   * implicit grant's `token` anyway). The endpoints are where the server is reached (PUBLIC_URL), which is
+   * not the issuer when the issuer has a path the server is not mounted at.
+   */
+  private metadataDocument() {
+    const base = publicUrl(this.settings);
     return {
-      issuer: iss,
-      token_endpoint: `${iss}/oauth/token`,
-      jwks_uri: `${iss}/.well-known/jwks.json`,
+      issuer: this.issuer.issuer,
+      token_endpoint: `${base}/oauth/token`,
+      jwks_uri: `${base}/.well-known/jwks.json`,
       grant_types_supported: ['client_credentials', ...this.settings.NEW_USER_GRANT_TYPES],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       response_types_supported: [],
-      ...(this.settings.DOCS_ENABLED ? { service_documentation: `${iss}/docs` } : {}),
+      ...(this.settings.DOCS_ENABLED ? { service_documentation: `${base}/docs` } : {}),
+      // Not RFC 8414: where clients of the activation flow that predate /oauth/token post the same requests.
+      campus_access_token_endpoint_alias: `${base}/token`,
     };
   }
 }

@@ -147,7 +147,7 @@ export class OAuthService {
     if (grantType === 'client_credentials') return this.clientCredentialsGrant(authorization, body, ip);
     if (this.settings.NEW_USER_GRANT_TYPES.includes(grantType))
       return this.newUserCredentialsGrant(authorization, body, ip);
-    throw new OAuthError('unsupported_grant_type', `Grant type ${grantType.slice(0, 100)} is not supported.`);
+    throw new OAuthError('unsupported_grant_type', 'The grant type is not supported.');
   }
 
   private async clientCredentialsGrant(
@@ -168,7 +168,7 @@ export class OAuthService {
       if (!asked.length || asked.some((s) => !SCOPE_TOKEN.test(s)))
         throw new OAuthError('invalid_scope', 'scope is malformed.');
       const extra = asked.filter((s) => !account.allowedScopes.includes(s));
-      if (extra.length) throw new OAuthError('invalid_scope', `Scopes not allowed for this client: ${extra.join(' ')}`);
+      if (extra.length) throw new OAuthError('invalid_scope', 'A requested scope is not allowed for this client.');
       scopes = [...new Set(asked)];
     }
     const issued = await this.issuer.serviceToken(account.id, account.clientId, scopes, account.organizationId);
