@@ -9,7 +9,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import {
   assertDecodableForm,
-  TOKEN_ENDPOINT_PATHS,
+  OAUTH_ENDPOINT_PATHS,
   tokenEndpointBodyErrors,
 } from './accounts/oauth/token-endpoint-errors';
 import { AppModule, AppModuleOptions } from './app.module';
@@ -41,6 +41,8 @@ const UNPREFIXED = [
   'metrics',
   'oauth/token',
   'token',
+  'oauth/revoke',
+  'oauth/introspect',
   '.well-known/jwks.json',
   '.well-known/oauth-authorization-server',
   '.well-known/oauth-authorization-server/*path',
@@ -94,11 +96,11 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   const limit = settings.BODY_LIMIT_BYTES;
   app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
   // The OAuth endpoints refuse a form that does not percent-decode; the general parser then skips their bodies.
-  app.use(TOKEN_ENDPOINT_PATHS, express.urlencoded({ extended: false, limit, verify: assertDecodableForm }));
+  app.use(OAUTH_ENDPOINT_PATHS, express.urlencoded({ extended: false, limit, verify: assertDecodableForm }));
   app.use(express.urlencoded({ extended: false, limit }));
   app.use(checkParsedBody);
   // The token endpoint answers even unreadable bodies in RFC 6749's error shape.
-  app.use(TOKEN_ENDPOINT_PATHS, tokenEndpointBodyErrors);
+  app.use(OAUTH_ENDPOINT_PATHS, tokenEndpointBodyErrors);
   app.use(bodyParserErrors);
   if (settings.CORS_ORIGINS.length > 0) {
     const any = settings.CORS_ORIGINS.includes('*');

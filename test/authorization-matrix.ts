@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 73 routes × 12 callers = 876 cells (CELL_COUNT, checked by the runner). The runner,
+ * 76 routes × 12 callers = 912 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -32,7 +32,7 @@ import { unique } from './factories/accounts';
 import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 
-export const CELL_COUNT = 876;
+export const CELL_COUNT = 912;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -141,8 +141,18 @@ export const MATRIX: MatrixRoute[] = [
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(200, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
   },
+  {
+    // As at the token endpoint, a bearer token in the Authorization header is not client authentication
+    // (400 invalid_request). Anonymous is the first-party public client revoking the user's session.
+    route: 'POST /oauth/revoke',
+    fresh: true,
+    request: async (s) => ({ path: '/oauth/revoke', form: { token: await s.refreshToken() } }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(200, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
+  },
   { route: 'ALL /oauth/token', request: () => at('/oauth/token'), expect: everyone(405) },
   { route: 'ALL /token', request: () => at('/token'), expect: everyone(405) },
+  { route: 'ALL /oauth/revoke', request: () => at('/oauth/revoke'), expect: everyone(405) },
 
   // ─── The caller itself ──────────────────────────────────────────────────────────────────────
   { route: 'GET /api/v1/auth/me', request: () => at('/api/v1/auth/me'), expect: signedIn(200) },
@@ -335,6 +345,13 @@ export const MATRIX: MatrixRoute[] = [
     route: 'POST /api/v1/service-accounts/:id/rotate-secret',
     fresh: true,
     request: async (s) => at(`/api/v1/service-accounts/${(await s.serviceAccount()).id}/rotate-secret`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'POST /api/v1/service-accounts/:id/revoke-tokens',
+    fresh: true,
+    request: async (s) => at(`/api/v1/service-accounts/${(await s.serviceAccount()).id}/revoke-tokens`),
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
   },

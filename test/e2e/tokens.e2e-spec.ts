@@ -248,6 +248,8 @@ describe('Our access tokens', () => {
         'urn:campus-access:params:oauth:grant-type:new-user-credentials',
       ],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint: `${iss}/oauth/revoke`,
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       response_types_supported: [],
       service_documentation: `${iss}/docs`,
       campus_access_token_endpoint_alias: `${iss}/token`,
@@ -272,6 +274,8 @@ describe('Our access tokens', () => {
         jwks_uri: 'https://api.example.edu/.well-known/jwks.json',
         grant_types_supported: ['client_credentials', 'urn:example:params:oauth:grant-type:activate'],
         token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        revocation_endpoint: 'https://api.example.edu/oauth/revoke',
+        revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
         response_types_supported: [],
         campus_access_token_endpoint_alias: 'https://api.example.edu/token',
       });

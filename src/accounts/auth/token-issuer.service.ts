@@ -67,8 +67,12 @@ export class TokenIssuer {
     return { token, expiresIn: ttl };
   }
 
-  userAccessToken(userId: string, username: string): Promise<IssuedToken> {
-    return this.issue('user', userId, FIRST_PARTY_CLIENT_ID, [], { preferred_username: username });
+  /** With `sessionId` (the refresh-token family), the token carries it as `sid`: revoking the session denies it. */
+  userAccessToken(userId: string, username: string, sessionId?: string): Promise<IssuedToken> {
+    return this.issue('user', userId, FIRST_PARTY_CLIENT_ID, [], {
+      preferred_username: username,
+      ...(sessionId ? { sid: sessionId } : {}),
+    });
   }
 
   serviceToken(

@@ -12,6 +12,12 @@ import { OAuthError } from './oauth-error';
 import { OAuthService, TokenResponse } from './oauth.service';
 import { TokenEndpointExceptionFilter } from './token-endpoint-errors';
 
+/** The OAuth endpoints take form-encoded bodies only (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1). */
+function assertForm(req: Request): void {
+  if (!req.is('application/x-www-form-urlencoded'))
+    throw new OAuthError('invalid_request', 'This endpoint accepts application/x-www-form-urlencoded only.');
+}
+
 /** OAuth2 token endpoint (RFC 6749) and discovery documents (RFC 8414, RFC 7517). */
 @ApiTags('oauth')
 @Controller()
@@ -24,9 +30,7 @@ export class OAuthController {
   ) {}
 
   private async issue(req: Request, body: Record<string, unknown>): Promise<TokenResponse> {
-    if (!req.is('application/x-www-form-urlencoded')) {
-      throw new OAuthError('invalid_request', 'The token endpoint accepts application/x-www-form-urlencoded only.');
-    }
+    assertForm(req);
     return this.oauth.token(req.headers.authorization, body ?? {}, req.ip ?? 'unknown');
   }
 
@@ -54,9 +58,31 @@ export class OAuthController {
     return this.issue(req, body);
   }
 
+  /**
+   * RFC 7009. Public as a route: the client authenticates in the request itself (as at /oauth/token), or is
+   * the first-party public client revoking a user's own session or access token.
+   */
   @Public()
   @UseFilters(TokenEndpointExceptionFilter)
-  @All(['oauth/token', 'token'])
+  @Post('oauth/revoke')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiOperation({
+    summary: 'Revoke a token (RFC 7009)',
+    description:
+      '`token` (an access token or a refresh token) and optional `token_type_hint`. A refresh token ends its session and the access tokens issued in it; an access token is refused from now on. 200 with an empty body, also for unknown, expired or already revoked tokens.',
+  })
+  @ApiOkResponse({ description: 'Empty body.' })
+  async revoke(@Req() req: Request, @Body() body: Record<string, unknown>): Promise<void> {
+    assertForm(req);
+    await this.oauth.revoke(req.headers.authorization, body ?? {}, req.ip ?? 'unknown');
+  }
+
+  @Public()
+  @UseFilters(TokenEndpointExceptionFilter)
+  @All(['oauth/token', 'token', 'oauth/revoke'])
   @ApiExcludeEndpoint()
   wrongMethod(): never {
     throw new OAuthError('invalid_request', 'Use POST.', 405, { Allow: 'POST' });
@@ -105,6 +131,9 @@ export class OAuthController {
       jwks_uri: `${base}/.well-known/jwks.json`,
       grant_types_supported: ['client_credentials', ...this.settings.NEW_USER_GRANT_TYPES],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint: `${base}/oauth/revoke`,
+      // `none`: the first-party public client revokes a user's own session without credentials.
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       response_types_supported: [],
       ...(this.settings.DOCS_ENABLED ? { service_documentation: `${base}/docs` } : {}),
       // Not RFC 8414: where clients of the activation flow that predate /oauth/token post the same requests.

@@ -6,10 +6,11 @@ import { ActivationService } from '../activation/activation.service';
 import { AuditService } from '../audit/audit.service';
 import { TokenIssuanceAudit } from '../audit/token-issuance-audit';
 import { RateLimiter } from '../auth/rate-limiter';
-import { TokenIssuer } from '../auth/token-issuer.service';
+import { FIRST_PARTY_CLIENT_ID, TokenIssuer } from '../auth/token-issuer.service';
 import { SCOPE_TOKEN } from '../service-accounts/service-account.dto';
 import { AuthenticatedClient, ServiceAccountsService } from '../service-accounts/service-accounts.service';
 import { OAuthError } from './oauth-error';
+import { TokenRevocation } from './token-revocation.service';
 
 export interface TokenResponse {
   access_token: string;
@@ -51,6 +52,7 @@ export class OAuthService {
     private readonly audit: AuditService,
     private readonly issuance: TokenIssuanceAudit,
     private readonly limiter: RateLimiter,
+    private readonly revocation: TokenRevocation,
     @InjectSettings() private readonly settings: Settings,
   ) {}
 
@@ -106,7 +108,11 @@ export class OAuthService {
    * sent under a client's id would use up its budget. Successful requests are not limited per IP: many
    * services may share one address behind NAT.
    */
-  private async authenticateClient(creds: ClientCredentials, ip: string): Promise<AuthenticatedClient> {
+  private async authenticateClient(
+    creds: ClientCredentials,
+    ip: string,
+    tokenBudget = true,
+  ): Promise<AuthenticatedClient> {
     const failureKeys = [`token-fail:ip:${ip}`];
     await this.limitOr429(async () => this.limiter.assertNotBlocked(failureKeys));
     const account = await this.serviceAccounts.authenticate(creds.clientId, creds.secret);
@@ -125,8 +131,49 @@ export class OAuthService {
         creds.viaBasic ? { 'WWW-Authenticate': 'Basic realm="campus-access"' } : {},
       );
     }
-    await this.limitOr429(() => this.limiter.hit([`token:client:${account.clientId}`], this.settings.TOKEN_RATE_LIMIT));
+    if (tokenBudget)
+      await this.limitOr429(() =>
+        this.limiter.hit([`token:client:${account.clientId}`], this.settings.TOKEN_RATE_LIMIT),
+      );
     return account;
+  }
+
+  /**
+   * The client of a revocation or introspection request (RFC 7009 §2.1, RFC 7662 §2.1), authenticated as
+   * at the token endpoint; failures count per IP the same way. Without credentials it is the first-party
+   * public client (`campus-access`, which holds user sessions), named by `client_id` or not at all; any
+   * other client_id without credentials is a confidential client that did not authenticate.
+   * These requests do not spend the client's token budget (TOKEN_RATE_LIMIT).
+   */
+  async endpointClient(
+    authorization: string | undefined,
+    body: Record<string, unknown>,
+    ip: string,
+  ): Promise<{ client?: AuthenticatedClient; clientId: string }> {
+    const creds = this.clientCredentials(authorization, body);
+    if (creds) {
+      const client = await this.authenticateClient(creds, ip, false);
+      return { client, clientId: client.clientId };
+    }
+    const named = single(body, 'client_id');
+    if (named !== undefined && named !== FIRST_PARTY_CLIENT_ID)
+      throw new OAuthError('invalid_client', 'Client authentication is required.', 401, {
+        'WWW-Authenticate': 'Basic realm="campus-access"',
+      });
+    return { clientId: FIRST_PARTY_CLIENT_ID };
+  }
+
+  /** RFC 7009 §2.1: `token` (required) and `token_type_hint` (optional; our token types tell themselves apart). */
+  async revoke(authorization: string | undefined, body: Record<string, unknown>, ip: string): Promise<void> {
+    const token = single(body, 'token');
+    single(body, 'token_type_hint');
+    const { client, clientId } = await this.endpointClient(authorization, body, ip);
+    if (!token) throw new OAuthError('invalid_request', 'token is required.');
+    await this.revocation.revoke(
+      token,
+      { clientId, serviceAccountId: client?.id, organizationId: client?.organizationId },
+      ip,
+    );
   }
 
   private async limitOr429(check: () => Promise<void>): Promise<void> {

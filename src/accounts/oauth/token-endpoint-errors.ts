@@ -6,8 +6,11 @@ import { isDatabaseUnavailable, isUnstorableText } from '../../common/errors/dat
 import { bodyParserError } from '../../common/http/body-parser-errors.middleware';
 import { OAuthError } from './oauth-error';
 
-/** Where the token endpoint answers; both keep RFC 6749's error shape for every error. */
-export const TOKEN_ENDPOINT_PATHS = ['/oauth/token', '/token'];
+/**
+ * Where the OAuth endpoints answer: the token endpoint (and its `/token` alias), revocation (RFC 7009) and
+ * introspection (RFC 7662). All keep RFC 6749's error shape for every error.
+ */
+export const OAUTH_ENDPOINT_PATHS = ['/oauth/token', '/token', '/oauth/revoke', '/oauth/introspect'];
 
 /** Seconds a client should wait before retrying while the database is unreachable (as elsewhere in the API). */
 const RETRY_AFTER_SECONDS = '5';
@@ -35,7 +38,7 @@ export function assertDecodableForm(_req: unknown, _res: unknown, body: Buffer):
 /**
  * body-parser's errors at the token endpoint (malformed, oversized or undecodable bodies) as RFC 6749 §5.2
  * errors: 400 `invalid_request`, but 413 for a body over BODY_LIMIT_BYTES. They happen before any route
- * runs, so a route's filter never sees them; mounted on TOKEN_ENDPOINT_PATHS after the body parsers.
+ * runs, so a route's filter never sees them; mounted on OAUTH_ENDPOINT_PATHS after the body parsers.
  */
 export function tokenEndpointBodyErrors(err: unknown, _req: Request, _res: Response, next: NextFunction): void {
   if ((err as { type?: string } | undefined)?.type === UNDECODABLE_FORM)

@@ -25,6 +25,10 @@ export class ServiceAccount extends BaseEntity {
 
   @Column({ type: 'boolean', default: true })
   isActive: boolean;
+
+  /** Tokens issued before this (their `iat`, in whole seconds) are refused: an admin revoked them all. */
+  @Column({ type: 'timestamptz', nullable: true })
+  tokensValidAfter: Date | null;
 }
 
 /** One secret of a service account. Several can be live at once while a rotation overlaps. */

@@ -216,6 +216,32 @@ export class ServiceAccountsService {
   }
 
   /**
+   * Revokes every token issued to the account until now (RFC 7009's effect, by an admin): the principal
+   * lookup of every request refuses a token whose `iat` is before the cut-off, on every replica at once.
+   * Tokens issued in the same second as the revocation are refused too (`iat` has whole seconds).
+   */
+  async revokeTokens(who: Principal, ability: AppAbility, id: string): Promise<ServiceAccount> {
+    return this.tx.run(async (tx) => {
+      const a = await checkedForChange(tx, ServiceAccount, { id }, ability, 'update', 'ServiceAccount');
+      await tx.query('UPDATE service_accounts SET tokens_valid_after = now() WHERE id = $1', [id]);
+      // now() is the transaction's start, the value just written.
+      const [{ at }]: { at: Date }[] = await tx.query('SELECT now() AS at');
+      await this.audit.record(
+        {
+          action: 'service_account.tokens_revoked',
+          actor: who,
+          subjectType: 'ServiceAccount',
+          subjectId: id,
+          organizationId: a.organizationId,
+          data: { tokens_valid_after: at.toISOString() },
+        },
+        tx,
+      );
+      return { ...a, tokensValidAfter: at };
+    });
+  }
+
+  /**
    * Client authentication for /oauth/token: constant-time against every live secret of the client.
    *
    * Clients that authenticated recently are kept in memory for CLIENT_CACHE_SECONDS, so a busy client costs
