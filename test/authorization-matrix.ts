@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 76 routes × 12 callers = 912 cells (CELL_COUNT, checked by the runner). The runner,
+ * 78 routes × 12 callers = 936 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -32,7 +32,7 @@ import { unique } from './factories/accounts';
 import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 
-export const CELL_COUNT = 912;
+export const CELL_COUNT = 936;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -150,9 +150,18 @@ export const MATRIX: MatrixRoute[] = [
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(200, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
   },
+  {
+    // Client-authenticated in the request; the scene's client is not allowed the introspection scope
+    // (403 unauthorized_client). Callers sending a bearer token are 400 invalid_request, as above.
+    route: 'POST /oauth/introspect',
+    request: (s) => ({ path: '/oauth/introspect', form: { ...s.clientCredentialsForm(), token: 'x' } }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(403, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
+  },
   { route: 'ALL /oauth/token', request: () => at('/oauth/token'), expect: everyone(405) },
   { route: 'ALL /token', request: () => at('/token'), expect: everyone(405) },
   { route: 'ALL /oauth/revoke', request: () => at('/oauth/revoke'), expect: everyone(405) },
+  { route: 'ALL /oauth/introspect', request: () => at('/oauth/introspect'), expect: everyone(405) },
 
   // ─── The caller itself ──────────────────────────────────────────────────────────────────────
   { route: 'GET /api/v1/auth/me', request: () => at('/api/v1/auth/me'), expect: signedIn(200) },

@@ -29,6 +29,7 @@ import { SigningKey } from './keys/signing-key.entity';
 import { SigningKeysService } from './keys/signing-keys.service';
 import { OAuthController } from './oauth/oauth.controller';
 import { OAuthService } from './oauth/oauth.service';
+import { TokenIntrospection } from './oauth/token-introspection.service';
 import { TokenRevocation } from './oauth/token-revocation.service';
 import { Organization } from './organizations/organization.entity';
 import { OrganizationsController } from './organizations/organizations.controller';
@@ -101,6 +102,7 @@ import { UsersService } from './users/users.service';
     AuthService,
     OAuthService,
     TokenRevocation,
+    TokenIntrospection,
     ActivationService,
     BootstrapAdminService,
     PermissionsAuditListener,

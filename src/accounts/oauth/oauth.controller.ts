@@ -5,11 +5,12 @@ import { Public } from '../../common/decorators/public.decorator';
 import { CommonError } from '../../common/errors/common.errors';
 import { publicUrl } from '../../config/load-settings';
 import { SigningKeysService } from '../keys/signing-keys.service';
-import { TokenIssuer } from '../auth/token-issuer.service';
+import { ACTIVATION_SCOPE, TokenIssuer } from '../auth/token-issuer.service';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { OAuthError } from './oauth-error';
 import { OAuthService, TokenResponse } from './oauth.service';
+import { INTROSPECT_SCOPE, IntrospectionResponse } from './token-introspection.service';
 import { TokenEndpointExceptionFilter } from './token-endpoint-errors';
 
 /** The OAuth endpoints take form-encoded bodies only (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1). */
@@ -80,9 +81,27 @@ export class OAuthController {
     await this.oauth.revoke(req.headers.authorization, body ?? {}, req.ip ?? 'unknown');
   }
 
+  /** RFC 7662. Public as a route: the client authenticates in the request itself and needs the introspection scope. */
   @Public()
   @UseFilters(TokenEndpointExceptionFilter)
-  @All(['oauth/token', 'token', 'oauth/revoke'])
+  @Post('oauth/introspect')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiOperation({
+    summary: 'Introspect an access token (RFC 7662)',
+    description: `\`token\` and optional \`token_type_hint\`. Only service accounts allowed the \`${INTROSPECT_SCOPE}\` scope (granted by staff) may ask. \`{ active: false }\` for anything expired, revoked, unknown or of a principal deactivated since; otherwise \`active: true\` with \`scope\`, \`client_id\`, \`username\`, \`token_type\`, \`exp\`, \`iat\`, \`sub\`, \`aud\`, \`iss\`, \`jti\`.`,
+  })
+  @ApiOkResponse({ description: '`{ active, … }`' })
+  introspect(@Req() req: Request, @Body() body: Record<string, unknown>): Promise<IntrospectionResponse> {
+    assertForm(req);
+    return this.oauth.introspect(req.headers.authorization, body ?? {}, req.ip ?? 'unknown');
+  }
+
+  @Public()
+  @UseFilters(TokenEndpointExceptionFilter)
+  @All(['oauth/token', 'token', 'oauth/revoke', 'oauth/introspect'])
   @ApiExcludeEndpoint()
   wrongMethod(): never {
     throw new OAuthError('invalid_request', 'Use POST.', 405, { Allow: 'POST' });
@@ -134,6 +153,10 @@ export class OAuthController {
       revocation_endpoint: `${base}/oauth/revoke`,
       // `none`: the first-party public client revokes a user's own session without credentials.
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      introspection_endpoint: `${base}/oauth/introspect`,
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      // The scopes the server itself defines; every other scope is a client's own (its allowed scopes).
+      scopes_supported: [ACTIVATION_SCOPE, INTROSPECT_SCOPE],
       response_types_supported: [],
       ...(this.settings.DOCS_ENABLED ? { service_documentation: `${base}/docs` } : {}),
       // Not RFC 8414: where clients of the activation flow that predate /oauth/token post the same requests.

@@ -10,6 +10,7 @@ import { FIRST_PARTY_CLIENT_ID, TokenIssuer } from '../auth/token-issuer.service
 import { SCOPE_TOKEN } from '../service-accounts/service-account.dto';
 import { AuthenticatedClient, ServiceAccountsService } from '../service-accounts/service-accounts.service';
 import { OAuthError } from './oauth-error';
+import { INTROSPECT_SCOPE, IntrospectionResponse, TokenIntrospection } from './token-introspection.service';
 import { TokenRevocation } from './token-revocation.service';
 
 export interface TokenResponse {
@@ -53,6 +54,7 @@ export class OAuthService {
     private readonly issuance: TokenIssuanceAudit,
     private readonly limiter: RateLimiter,
     private readonly revocation: TokenRevocation,
+    private readonly introspection: TokenIntrospection,
     @InjectSettings() private readonly settings: Settings,
   ) {}
 
@@ -161,6 +163,28 @@ export class OAuthService {
         'WWW-Authenticate': 'Basic realm="campus-access"',
       });
     return { clientId: FIRST_PARTY_CLIENT_ID };
+  }
+
+  /**
+   * RFC 7662 §2.1: `token` (required) and `token_type_hint` (optional). Only an authenticated service
+   * account whose allowed scopes hold INTROSPECT_SCOPE may ask (403 `unauthorized_client` for any other).
+   */
+  async introspect(
+    authorization: string | undefined,
+    body: Record<string, unknown>,
+    ip: string,
+  ): Promise<IntrospectionResponse> {
+    const token = single(body, 'token');
+    single(body, 'token_type_hint');
+    const { client } = await this.endpointClient(authorization, body, ip);
+    if (!client)
+      throw new OAuthError('invalid_client', 'Client authentication is required.', 401, {
+        'WWW-Authenticate': 'Basic realm="campus-access"',
+      });
+    if (!client.allowedScopes.includes(INTROSPECT_SCOPE))
+      throw new OAuthError('unauthorized_client', 'This client may not introspect tokens.', 403);
+    if (!token) throw new OAuthError('invalid_request', 'token is required.');
+    return this.introspection.introspect(token);
   }
 
   /** RFC 7009 §2.1: `token` (required) and `token_type_hint` (optional; our token types tell themselves apart). */

@@ -19,6 +19,7 @@ import { digestsEqual, randomSecret, sha256Hex } from '../auth/secrets';
 import { Organization } from '../organizations/organization.entity';
 import { CreateServiceAccountDto, ServiceAccountQuery, UpdateServiceAccountDto } from './service-account.dto';
 import { ServiceAccount, ServiceAccountSecret } from './service-account.entity';
+import { INTROSPECT_SCOPE } from './introspect-scope';
 
 const PREFIX_LENGTH = 8;
 
@@ -93,6 +94,7 @@ export class ServiceAccountsService {
     ability: AppAbility,
     dto: CreateServiceAccountDto,
   ): Promise<{ account: ServiceAccount; secret: string }> {
+    assertMayGrantScopes(who, dto.allowed_scopes);
     const org = await this.accounts.manager.findOneBy(Organization, { id: dto.organization });
     requireCreateIn(ability, 'ServiceAccount', dto.organization, Boolean(org));
     return this.tx.run(async (tx) => {
@@ -123,6 +125,7 @@ export class ServiceAccountsService {
   }
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateServiceAccountDto): Promise<ServiceAccount> {
+    assertMayGrantScopes(who, dto.allowed_scopes);
     const result = await this.tx.run(async (tx) => {
       const a = await checkedForChange(tx, ServiceAccount, { id }, ability, 'update', 'ServiceAccount');
       const saved = await tx.save(ServiceAccount, {
@@ -291,6 +294,15 @@ export class ServiceAccountsService {
     this.cacheGeneration++;
     this.clientCache.delete(clientId);
   }
+}
+
+/**
+ * The introspection scope lets a client read what any token of any organization grants (RFC 7662), so
+ * only staff may put it in a client's allowed scopes; organization admins manage every other scope.
+ */
+function assertMayGrantScopes(who: Principal, scopes: string[] | undefined): void {
+  if (scopes?.includes(INTROSPECT_SCOPE) && !who.isStaff)
+    throw new AccountsError('forbidden', `Only staff may allow the ${INTROSPECT_SCOPE} scope.`);
 }
 
 interface CachedSecret {
