@@ -312,9 +312,11 @@ async function main(): Promise<void> {
       isStaff: true,
       isSupport: false,
     };
-    const { account, secret } = await app
+    const { account, secret: created } = await app
       .get(ServiceAccountsService)
       .create(staff, await app.get(AbilityFactory).for(staff), { organization: org.id, name: 'bench client' });
+    // Registered without keys, so it has a secret.
+    const secret = created!;
     const user = await app
       .get(UsersService)
       .insert({ username: `bench-${randomBytes(4).toString('hex')}`, organizationId: org.id });

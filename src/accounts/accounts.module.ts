@@ -27,6 +27,8 @@ import { ExternalIdentity } from './external/external-identity.entity';
 import { ExternalUsersService } from './external/external-users.service';
 import { SigningKey } from './keys/signing-key.entity';
 import { SigningKeysService } from './keys/signing-keys.service';
+import { ClientAssertionJti } from './oauth/client-assertion-jti.entity';
+import { ClientAssertionVerifier } from './oauth/client-assertion.service';
 import { OAuthController } from './oauth/oauth.controller';
 import { OAuthService } from './oauth/oauth.service';
 import { TokenIntrospection } from './oauth/token-introspection.service';
@@ -63,6 +65,7 @@ import { UsersService } from './users/users.service';
       SigningKey,
       RefreshToken,
       RevokedAccessToken,
+      ClientAssertionJti,
       ActivationRecord,
       AuditEvent,
     ]),
@@ -103,6 +106,7 @@ import { UsersService } from './users/users.service';
     OAuthService,
     TokenRevocation,
     TokenIntrospection,
+    ClientAssertionVerifier,
     ActivationService,
     BootstrapAdminService,
     PermissionsAuditListener,

@@ -8,10 +8,14 @@ import { SigningKeysService } from '../keys/signing-keys.service';
 import { ACTIVATION_SCOPE, TokenIssuer } from '../auth/token-issuer.service';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
+import { CLIENT_ASSERTION_ALGORITHMS } from '../service-accounts/client-keys';
 import { OAuthError } from './oauth-error';
 import { OAuthService, TokenResponse } from './oauth.service';
 import { INTROSPECT_SCOPE, IntrospectionResponse } from './token-introspection.service';
 import { TokenEndpointExceptionFilter } from './token-endpoint-errors';
+
+/** How service accounts authenticate: with a secret (Basic or in the body), or with a key they registered (RFC 7523). */
+const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 
 /** The OAuth endpoints take form-encoded bodies only (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1). */
 function assertForm(req: Request): void {
@@ -149,12 +153,15 @@ export class OAuthController {
       token_endpoint: `${base}/oauth/token`,
       jwks_uri: `${base}/.well-known/jwks.json`,
       grant_types_supported: ['client_credentials', ...this.settings.NEW_USER_GRANT_TYPES],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+      token_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
       revocation_endpoint: `${base}/oauth/revoke`,
       // `none`: the first-party public client revokes a user's own session without credentials.
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS, 'none'],
+      revocation_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
       introspection_endpoint: `${base}/oauth/introspect`,
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+      introspection_endpoint_auth_signing_alg_values_supported: CLIENT_ASSERTION_ALGORITHMS,
       // The scopes the server itself defines; every other scope is a client's own (its allowed scopes).
       scopes_supported: [ACTIVATION_SCOPE, INTROSPECT_SCOPE],
       response_types_supported: [],

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { publicUrl } from '../../config/load-settings';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { AccountsError } from '../accounts.errors';
@@ -9,6 +10,7 @@ import { RateLimiter } from '../auth/rate-limiter';
 import { FIRST_PARTY_CLIENT_ID, TokenIssuer } from '../auth/token-issuer.service';
 import { SCOPE_TOKEN } from '../service-accounts/service-account.dto';
 import { AuthenticatedClient, ServiceAccountsService } from '../service-accounts/service-accounts.service';
+import { ClientAssertionVerifier, JWT_BEARER_ASSERTION_TYPE } from './client-assertion.service';
 import { OAuthError } from './oauth-error';
 import { INTROSPECT_SCOPE, IntrospectionResponse, TokenIntrospection } from './token-introspection.service';
 import { TokenRevocation } from './token-revocation.service';
@@ -20,11 +22,13 @@ export interface TokenResponse {
   scope?: string;
 }
 
-interface ClientCredentials {
-  clientId: string;
-  secret: string;
-  viaBasic: boolean;
-}
+type ClientCredentials =
+  | { clientId: string; secret: string; viaBasic: boolean }
+  /** private_key_jwt (RFC 7523 §2.2); `clientId` is the body's client_id, when sent. */
+  | { assertion: string; clientId?: string; viaBasic: false };
+
+/** The endpoints a client authenticates at; a client assertion may name any of them, or the issuer. */
+export type OAuthEndpoint = 'oauth/token' | 'oauth/revoke' | 'oauth/introspect';
 
 const FULL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -55,16 +59,30 @@ export class OAuthService {
     private readonly limiter: RateLimiter,
     private readonly revocation: TokenRevocation,
     private readonly introspection: TokenIntrospection,
+    private readonly assertions: ClientAssertionVerifier,
     @InjectSettings() private readonly settings: Settings,
   ) {}
 
-  /** Client credentials from HTTP Basic (RFC 6749 §2.3.1, form-encoded parts) or the body; never both. */
+  /**
+   * Client credentials from HTTP Basic (RFC 6749 §2.3.1, form-encoded parts), the body, or a client
+   * assertion (private_key_jwt); exactly one method.
+   */
   private clientCredentials(
     authorization: string | undefined,
     body: Record<string, unknown>,
   ): ClientCredentials | undefined {
     const bodyId = single(body, 'client_id');
     const bodySecret = single(body, 'client_secret');
+    const assertionType = single(body, 'client_assertion_type');
+    const assertion = single(body, 'client_assertion');
+    if (assertionType !== undefined || assertion !== undefined) {
+      if (authorization || bodySecret !== undefined)
+        throw new OAuthError('invalid_request', 'Use one client authentication method, not both.');
+      if (assertionType !== JWT_BEARER_ASSERTION_TYPE)
+        throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION_TYPE}.`);
+      if (!assertion) throw new OAuthError('invalid_request', 'client_assertion is required.');
+      return { assertion, clientId: bodyId, viaBasic: false };
+    }
     const basic =
       authorization && /^Basic\s+/i.test(authorization) ? authorization.replace(/^Basic\s+/i, '') : undefined;
     if (authorization && !basic)
@@ -113,16 +131,31 @@ export class OAuthService {
   private async authenticateClient(
     creds: ClientCredentials,
     ip: string,
+    endpoint: OAuthEndpoint,
     tokenBudget = true,
   ): Promise<AuthenticatedClient> {
     const failureKeys = [`token-fail:ip:${ip}`];
     await this.limitOr429(async () => this.limiter.assertNotBlocked(failureKeys));
-    const account = await this.serviceAccounts.authenticate(creds.clientId, creds.secret);
+    let account: AuthenticatedClient | null;
+    let failure: Record<string, string> = {};
+    if ('assertion' in creds) {
+      const verified = await this.assertions.verify(creds.assertion, this.assertionAudiences(endpoint));
+      account = 'client' in verified ? verified.client : null;
+      if (account && creds.clientId !== undefined && creds.clientId !== account.clientId) account = null;
+      failure = {
+        method: 'private_key_jwt',
+        reason: 'failure' in verified ? verified.failure : 'client_id_mismatch',
+        client_id: this.assertions.claimedClientId(creds.assertion) ?? '',
+      };
+    } else {
+      account = await this.serviceAccounts.authenticate(creds.clientId, creds.secret);
+      failure = { client_id: creds.clientId.slice(0, 64) };
+    }
     if (!account) {
       await this.audit.record({
         action: 'oauth.client_auth_failed',
         actor: { type: 'anonymous' },
-        data: { client_id: creds.clientId.slice(0, 64) },
+        data: failure,
         ip,
       });
       await this.limitOr429(() => this.limiter.hit(failureKeys));
@@ -141,6 +174,15 @@ export class OAuthService {
   }
 
   /**
+   * What a client assertion's `aud` may name (RFC 7523 §3): our issuer, or the endpoint it is sent to
+   * (the token endpoint also by its `/token` alias), as reached at PUBLIC_URL.
+   */
+  private assertionAudiences(endpoint: OAuthEndpoint): string[] {
+    const base = publicUrl(this.settings);
+    return [this.issuer.issuer, `${base}/${endpoint}`, ...(endpoint === 'oauth/token' ? [`${base}/token`] : [])];
+  }
+
+  /**
    * The client of a revocation or introspection request (RFC 7009 §2.1, RFC 7662 §2.1), authenticated as
    * at the token endpoint; failures count per IP the same way. Without credentials it is the first-party
    * public client (`campus-access`, which holds user sessions), named by `client_id` or not at all; any
@@ -151,10 +193,11 @@ export class OAuthService {
     authorization: string | undefined,
     body: Record<string, unknown>,
     ip: string,
+    endpoint: OAuthEndpoint,
   ): Promise<{ client?: AuthenticatedClient; clientId: string }> {
     const creds = this.clientCredentials(authorization, body);
     if (creds) {
-      const client = await this.authenticateClient(creds, ip, false);
+      const client = await this.authenticateClient(creds, ip, endpoint, false);
       return { client, clientId: client.clientId };
     }
     const named = single(body, 'client_id');
@@ -176,7 +219,7 @@ export class OAuthService {
   ): Promise<IntrospectionResponse> {
     const token = single(body, 'token');
     single(body, 'token_type_hint');
-    const { client } = await this.endpointClient(authorization, body, ip);
+    const { client } = await this.endpointClient(authorization, body, ip, 'oauth/introspect');
     if (!client)
       throw new OAuthError('invalid_client', 'Client authentication is required.', 401, {
         'WWW-Authenticate': 'Basic realm="campus-access"',
@@ -191,7 +234,7 @@ export class OAuthService {
   async revoke(authorization: string | undefined, body: Record<string, unknown>, ip: string): Promise<void> {
     const token = single(body, 'token');
     single(body, 'token_type_hint');
-    const { client, clientId } = await this.endpointClient(authorization, body, ip);
+    const { client, clientId } = await this.endpointClient(authorization, body, ip, 'oauth/revoke');
     if (!token) throw new OAuthError('invalid_request', 'token is required.');
     await this.revocation.revoke(
       token,
@@ -232,7 +275,7 @@ export class OAuthService {
         'WWW-Authenticate': 'Basic realm="campus-access"',
       });
     const requested = single(body, 'scope');
-    const account = await this.authenticateClient(creds, ip);
+    const account = await this.authenticateClient(creds, ip, 'oauth/token');
     let scopes = account.allowedScopes;
     if (requested !== undefined) {
       const asked = requested.split(' ').filter(Boolean);
@@ -263,7 +306,7 @@ export class OAuthService {
     ip: string,
   ): Promise<TokenResponse> {
     const creds = this.clientCredentials(authorization, body);
-    const client = creds ? await this.authenticateClient(creds, ip) : undefined;
+    const client = creds ? await this.authenticateClient(creds, ip, 'oauth/token') : undefined;
     const crsid = single(body, 'crsid');
     const lastName = single(body, 'last_name');
     const dateOfBirth = single(body, 'date_of_birth');
