@@ -7,7 +7,11 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { TOKEN_ENDPOINT_PATHS, tokenEndpointBodyErrors } from './accounts/oauth/token-endpoint-errors';
+import {
+  assertDecodableForm,
+  OAUTH_ENDPOINT_PATHS,
+  tokenEndpointBodyErrors,
+} from './accounts/oauth/token-endpoint-errors';
 import { AppModule, AppModuleOptions } from './app.module';
 import { bodyParserErrors } from './common/http/body-parser-errors.middleware';
 import { answerClientErrors } from './common/http/client-errors';
@@ -37,8 +41,11 @@ const UNPREFIXED = [
   'metrics',
   'oauth/token',
   'token',
+  'oauth/revoke',
+  'oauth/introspect',
   '.well-known/jwks.json',
   '.well-known/oauth-authorization-server',
+  '.well-known/oauth-authorization-server/*path',
   // The staff queue dashboard (JobQueuesModule, with REDIS_URL), its assets and API.
   'admin/queues',
   'admin/queues/*path',
@@ -88,10 +95,12 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   );
   const limit = settings.BODY_LIMIT_BYTES;
   app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
+  // The OAuth endpoints refuse a form that does not percent-decode; the general parser then skips their bodies.
+  app.use(OAUTH_ENDPOINT_PATHS, express.urlencoded({ extended: false, limit, verify: assertDecodableForm }));
   app.use(express.urlencoded({ extended: false, limit }));
   app.use(checkParsedBody);
   // The token endpoint answers even unreadable bodies in RFC 6749's error shape.
-  app.use(TOKEN_ENDPOINT_PATHS, tokenEndpointBodyErrors);
+  app.use(OAUTH_ENDPOINT_PATHS, tokenEndpointBodyErrors);
   app.use(bodyParserErrors);
   if (settings.CORS_ORIGINS.length > 0) {
     const any = settings.CORS_ORIGINS.includes('*');

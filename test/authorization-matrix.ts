@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 72 routes × 12 callers = 864 cells (CELL_COUNT, checked by the runner). The runner,
+ * 78 routes × 12 callers = 936 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -32,7 +32,7 @@ import { unique } from './factories/accounts';
 import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 
-export const CELL_COUNT = 864;
+export const CELL_COUNT = 936;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -103,6 +103,12 @@ export const MATRIX: MatrixRoute[] = [
     expect: everyone(200),
   },
   {
+    // Only the issuer's own path answers (RFC 8414 §3.1); the matrix's issuer has none, so 404 for everyone.
+    route: 'GET /.well-known/oauth-authorization-server/*path',
+    request: () => at('/.well-known/oauth-authorization-server/campus'),
+    expect: everyone(404),
+  },
+  {
     // A user with a password (the only Argon2 hash of the run); the caller's bearer token plays no part.
     route: 'POST /api/v1/auth/login',
     request: (s) => ({ path: '/api/v1/auth/login', body: s.loginCredentials() }),
@@ -135,8 +141,27 @@ export const MATRIX: MatrixRoute[] = [
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(200, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
   },
+  {
+    // As at the token endpoint, a bearer token in the Authorization header is not client authentication
+    // (400 invalid_request). Anonymous is the first-party public client revoking the user's session.
+    route: 'POST /oauth/revoke',
+    fresh: true,
+    request: async (s) => ({ path: '/oauth/revoke', form: { token: await s.refreshToken() } }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(200, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
+  },
+  {
+    // Client-authenticated in the request; the scene's client is not allowed the introspection scope
+    // (403 unauthorized_client). Callers sending a bearer token are 400 invalid_request, as above.
+    route: 'POST /oauth/introspect',
+    request: (s) => ({ path: '/oauth/introspect', form: { ...s.clientCredentialsForm(), token: 'x' } }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(403, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
+  },
   { route: 'ALL /oauth/token', request: () => at('/oauth/token'), expect: everyone(405) },
   { route: 'ALL /token', request: () => at('/token'), expect: everyone(405) },
+  { route: 'ALL /oauth/revoke', request: () => at('/oauth/revoke'), expect: everyone(405) },
+  { route: 'ALL /oauth/introspect', request: () => at('/oauth/introspect'), expect: everyone(405) },
 
   // ─── The caller itself ──────────────────────────────────────────────────────────────────────
   { route: 'GET /api/v1/auth/me', request: () => at('/api/v1/auth/me'), expect: signedIn(200) },
@@ -329,6 +354,13 @@ export const MATRIX: MatrixRoute[] = [
     route: 'POST /api/v1/service-accounts/:id/rotate-secret',
     fresh: true,
     request: async (s) => at(`/api/v1/service-accounts/${(await s.serviceAccount()).id}/rotate-secret`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'POST /api/v1/service-accounts/:id/revoke-tokens',
+    fresh: true,
+    request: async (s) => at(`/api/v1/service-accounts/${(await s.serviceAccount()).id}/revoke-tokens`),
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
   },

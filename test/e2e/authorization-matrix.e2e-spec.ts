@@ -19,10 +19,13 @@ interface CellResult {
 
 const cellKey = (route: string, caller: CallerName) => `${route} | ${caller}`;
 
-/** `/api/v1/projects/:id` → a RegExp matching the concrete paths of that pattern. */
+/** `/api/v1/projects/:id` (or a wildcard, `/x/*path`) → a RegExp matching the concrete paths of that pattern. */
 function patternOf(route: string): RegExp {
   const path = route.slice(route.indexOf(' ') + 1);
-  const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z]+/g, '[^/]+');
+  const escaped = path
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/:[A-Za-z]+/g, '[^/]+')
+    .replace(/\\\*[A-Za-z]+/g, '.+');
   return new RegExp(`^${escaped}$`);
 }
 

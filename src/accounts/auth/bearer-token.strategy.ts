@@ -6,7 +6,7 @@ import { ExtractJwt } from 'passport-jwt';
 import type { Principal } from '../../common/auth/principal';
 import { ExternalUsersService } from '../external/external-users.service';
 import { BearerError } from './bearer-errors';
-import { PrincipalLookup, serviceAccountPrincipal, userPrincipal } from './principal-lookup';
+import { PrincipalLookup, serviceAccountPrincipal, tokenIdentity, userPrincipal } from './principal-lookup';
 import { ACTIVATION_SCOPE } from './token-issuer.service';
 import { TokenVerifier } from './token-verifier.service';
 
@@ -91,12 +91,15 @@ export class BearerTokenStrategy extends PassportStrategy(BearerJwtStrategy, BEA
       };
     }
     const scopes = typeof p.scope === 'string' && p.scope ? p.scope.split(' ') : [];
+    const identity = tokenIdentity(p);
     if (verified.kind === 'service') {
-      const sa = await this.principals.activeServiceAccount(String(p.sub));
+      const sa = await this.principals.activeServiceAccount(String(p.sub), identity);
       if (!sa || sa.clientId !== p.client_id) throw new BearerError(401, 'invalid_token', 'The client is deactivated.');
+      if (sa.revoked) throw new BearerError(401, 'invalid_token', 'The token has been revoked.');
       return serviceAccountPrincipal(sa, scopes);
     }
-    const user = await this.principals.user(String(p.sub));
+    const user = await this.principals.user(String(p.sub), identity);
+    if (user?.revoked) throw new BearerError(401, 'invalid_token', 'The token has been revoked.');
     if (verified.kind === 'activation') {
       if (!user || scopes.join(' ') !== ACTIVATION_SCOPE)
         throw new BearerError(401, 'invalid_token', 'The activation token is not valid.');

@@ -51,15 +51,28 @@ export class TokenIssuer {
     extra: Record<string, unknown> = {},
   ): Promise<IssuedToken> {
     const ttl = this.lifetimeSeconds(kind);
+    // RFC 6749 §3.3 has no empty scope: a token granting none carries no `scope` claim.
     const token = await this.keys.sign(
-      { ...extra, iss: this.issuer, aud: this.audience, sub, client_id: clientId, scope: scope.join(' '), kind },
+      {
+        ...extra,
+        iss: this.issuer,
+        aud: this.audience,
+        sub,
+        client_id: clientId,
+        ...(scope.length ? { scope: scope.join(' ') } : {}),
+        kind,
+      },
       ttl,
     );
     return { token, expiresIn: ttl };
   }
 
-  userAccessToken(userId: string, username: string): Promise<IssuedToken> {
-    return this.issue('user', userId, FIRST_PARTY_CLIENT_ID, [], { preferred_username: username });
+  /** With `sessionId` (the refresh-token family), the token carries it as `sid`: revoking the session denies it. */
+  userAccessToken(userId: string, username: string, sessionId?: string): Promise<IssuedToken> {
+    return this.issue('user', userId, FIRST_PARTY_CLIENT_ID, [], {
+      preferred_username: username,
+      ...(sessionId ? { sid: sessionId } : {}),
+    });
   }
 
   serviceToken(
