@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 72 routes × 12 callers = 864 cells (CELL_COUNT, checked by the runner). The runner,
+ * 88 routes × 12 callers = 1056 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -32,7 +32,7 @@ import { unique } from './factories/accounts';
 import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 
-export const CELL_COUNT = 864;
+export const CELL_COUNT = 1056;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -558,7 +558,119 @@ export const MATRIX: MatrixRoute[] = [
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(401, 204, 403, 204, 404, 204, 403, 403, 404, 404, 204, 404),
   },
+
+  // ─── Programs (native API; the program belongs to the object's organization) ─────────────────
+  {
+    route: 'GET /api/v1/programs',
+    request: () => at('/api/v1/programs'),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 200, 403, 403, 403, 403, 403, 200, 403),
+  },
+  {
+    route: 'POST /api/v1/programs',
+    fresh: true,
+    request: async (s) => ({
+      path: '/api/v1/programs',
+      body: { organization: (await s.org()).id, key: unique('masters'), title: 'New program' },
+    }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 201, 403, 201, 404, 403, 403, 403, 403, 403, 201, 403),
+  },
+  {
+    route: 'GET /api/v1/programs/:id',
+    request: async (s) => at(`/api/v1/programs/${(await s.program()).id}`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'PATCH /api/v1/programs/:id',
+    fresh: true,
+    request: async (s) => ({ path: `/api/v1/programs/${(await s.program()).id}`, body: { title: 'Renamed' } }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'DELETE /api/v1/programs/:id',
+    fresh: true,
+    request: async (s) => at(`/api/v1/programs/${(await s.emptyProgram()).id}`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 204, 403, 204, 404, 404, 404, 404, 404, 404, 204, 404),
+  },
+  {
+    route: 'GET /api/v1/programs/:id/courses',
+    request: async (s) => at(`/api/v1/programs/${(await s.program()).id}/courses`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'POST /api/v1/programs/:id/courses',
+    fresh: true,
+    request: async (s) => ({
+      path: `/api/v1/programs/${(await s.program()).id}/courses`,
+      body: { course_id: `course-v1:NewX+${unique('c')}+Fall`, title: 'New course' },
+    }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 201, 403, 201, 404, 404, 404, 404, 404, 404, 201, 404),
+  },
+  {
+    route: 'PATCH /api/v1/programs/:id/courses/:courseId',
+    fresh: true,
+    request: async (s) => {
+      const p = await s.program();
+      return { path: `/api/v1/programs/${p.id}/courses/${p.courseRowId}`, body: { title: 'Renamed course' } };
+    },
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'DELETE /api/v1/programs/:id/courses/:courseId',
+    fresh: true,
+    request: async (s) => {
+      const p = await s.emptyProgram();
+      return at(`/api/v1/programs/${p.id}/courses/${p.courseRowId}`);
+    },
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 204, 403, 204, 404, 404, 404, 404, 404, 404, 204, 404),
+  },
+  ...registrarRows(),
 ];
+
+/**
+ * The Registrar-compatible API: v1 and v2 are the same routes under two bases. Callers without any
+ * program right get 403 from the program list and 404 for a program (it is invisible to them).
+ */
+function registrarRows(): MatrixRoute[] {
+  const rows: MatrixRoute[] = [];
+  for (const base of ['/registrar/api/v1', '/registrar/api/v2']) {
+    rows.push(
+      {
+        route: `GET ${base}/programs`,
+        request: () => at(`${base}/programs`),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 200, 200, 200, 403, 403, 403, 403, 403, 200, 403),
+      },
+      {
+        route: `GET ${base}/programs/:programKey`,
+        request: async (s) => at(`${base}/programs/${(await s.program()).key}`),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+      },
+      {
+        route: `GET ${base}/programs/:programKey/courses`,
+        request: async (s) => at(`${base}/programs/${(await s.program()).key}/courses`),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+      },
+    );
+  }
+  rows.push({
+    route: 'GET /registrar/api/v3/programs',
+    request: () => at('/registrar/api/v3/programs'),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 200, 403, 403, 403, 403, 403, 200, 403),
+  });
+  return rows;
+}
 
 /** Cells whose real answer breaks the rules; the table above holds the correct status. */
 export const KNOWN_ISSUES: KnownIssue[] = [];

@@ -114,6 +114,7 @@ describe('Authorization matrix: every route × every caller', () => {
       world.group(),
       world.job(),
       world.courseAccount(),
+      world.program(),
     ]);
     for (const caller of CALLERS) await world.headers(caller);
     const setUp = Date.now();

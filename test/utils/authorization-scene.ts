@@ -15,6 +15,7 @@ import {
 } from '../factories/accounts';
 import { grantRole, orgScope, projectScope } from '../permissions/grants';
 import { createCourse } from './course-accounts';
+import { createProgram, createProgramCourse } from '../factories/registrar';
 import type { TestApp } from './test-app';
 
 /**
@@ -196,6 +197,32 @@ export class Scene {
     if (res.status !== 201 || res.body.state !== 'OK')
       throw new Error(`course account not created: ${res.status} ${JSON.stringify(res.body)}`);
     return { id: res.body.id as string };
+  }
+
+  /** A program of the organization with one course (`course-v1:…`, external key `EXT-1`) and one learner. */
+  program(): Promise<{ id: string; key: string; courseId: string; courseRowId: string }> {
+    return this.once('program', async () => {
+      const program = await createProgram(this.t, (await this.org()).id);
+      const course = await createProgramCourse(this.t, program.id, { externalCourseKey: 'EXT-1' });
+      const [enrollment] = await this.db.query(
+        `INSERT INTO program_enrollments (program_id, student_key, status) VALUES ($1, 'learner-1', 'enrolled') RETURNING id`,
+        [program.id],
+      );
+      await this.db.query(
+        `INSERT INTO course_enrollments (program_course_id, program_enrollment_id, status) VALUES ($1, $2, 'active')`,
+        [course.id, enrollment.id],
+      );
+      return { id: program.id, key: program.key, courseId: course.courseId, courseRowId: course.id };
+    });
+  }
+
+  /** A program of the organization without learners, for routes that delete it. */
+  emptyProgram(): Promise<{ id: string; key: string; courseRowId: string }> {
+    return this.once('emptyProgram', async () => {
+      const program = await createProgram(this.t, (await this.org()).id);
+      const course = await createProgramCourse(this.t, program.id);
+      return { id: program.id, key: program.key, courseRowId: course.id };
+    });
   }
 
   /** A live refresh token of the scene's user, made straight in the database (no password, no Argon2). */

@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AccountsModule } from '../accounts/accounts.module';
+import { JobsModule } from '../jobs/jobs.module';
+import { PermissionsModule } from '../permissions/permissions.module';
+import { CourseEnrollment } from './course-enrollment.entity';
+import { EnrollmentsRepository } from './enrollments.repository';
+import { ProgramCourse } from './program-course.entity';
+import { ProgramEnrollment } from './program-enrollment.entity';
+import { ProgramReport } from './program-report.entity';
+import { Program } from './program.entity';
+import { ProgramsController } from './programs.controller';
+import { ProgramsRepository } from './programs.repository';
+import { ProgramsService } from './programs.service';
+import { RegistrarProgramsController, RegistrarProgramsV3Controller } from './registrar.controller';
+import { RegistrarSubjects } from './registrar.subjects';
+
+/** Programs, program courses and enrollments, and the Open edX Registrar-compatible API. See README.md here. */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([Program, ProgramCourse, ProgramEnrollment, CourseEnrollment, ProgramReport]),
+    AccountsModule,
+    PermissionsModule,
+    JobsModule,
+  ],
+  controllers: [ProgramsController, RegistrarProgramsController, RegistrarProgramsV3Controller],
+  providers: [RegistrarSubjects, ProgramsRepository, EnrollmentsRepository, ProgramsService],
+  exports: [ProgramsService],
+})
+export class RegistrarModule {}
