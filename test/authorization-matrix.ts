@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 88 routes × 12 callers = 1056 cells (CELL_COUNT, checked by the runner). The runner,
+ * 96 routes × 12 callers = 1152 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -32,7 +32,7 @@ import { unique } from './factories/accounts';
 import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 
-export const CELL_COUNT = 1056;
+export const CELL_COUNT = 1152;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -660,6 +660,50 @@ function registrarRows(): MatrixRoute[] {
         request: async (s) => at(`${base}/programs/${(await s.program()).key}/courses`),
         //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
         expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+      },
+      // Writes: support reads the program but may not write (403); everyone else who cannot see it, 404.
+      {
+        route: `POST ${base}/programs/:programKey/enrollments`,
+        fresh: true,
+        request: async (s) => ({
+          path: `${base}/programs/${(await s.program()).key}/enrollments`,
+          body: [{ student_key: 'new-learner', status: 'pending' }],
+        }),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+      },
+      {
+        route: `PATCH ${base}/programs/:programKey/enrollments`,
+        fresh: true,
+        request: async (s) => ({
+          path: `${base}/programs/${(await s.program()).key}/enrollments`,
+          body: [{ student_key: 'learner-1', status: 'suspended' }],
+        }),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+      },
+      {
+        route: `POST ${base}/programs/:programKey/courses/:courseId/enrollments`,
+        fresh: true,
+        request: async (s) => {
+          const p = await s.program();
+          return {
+            path: `${base}/programs/${p.key}/courses/${p.courseId}/enrollments`,
+            body: [{ student_key: 'learner-2', status: 'active' }],
+          };
+        },
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+      },
+      {
+        route: `PATCH ${base}/programs/:programKey/courses/:courseId/enrollments`,
+        fresh: true,
+        request: async (s) => ({
+          path: `${base}/programs/${(await s.program()).key}/courses/EXT-1/enrollments`,
+          body: [{ student_key: 'learner-1', status: 'inactive' }],
+        }),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
       },
     );
   }

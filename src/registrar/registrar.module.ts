@@ -14,6 +14,8 @@ import { ProgramsRepository } from './programs.repository';
 import { ProgramsService } from './programs.service';
 import { RegistrarProgramsController, RegistrarProgramsV3Controller } from './registrar.controller';
 import { RegistrarSubjects } from './registrar.subjects';
+import { RegistrarEnrollmentsController } from './registrar-enrollments.controller';
+import { EnrollmentsService } from './enrollments.service';
 
 /** Programs, program courses and enrollments, and the Open edX Registrar-compatible API. See README.md here. */
 @Module({
@@ -23,8 +25,13 @@ import { RegistrarSubjects } from './registrar.subjects';
     PermissionsModule,
     JobsModule,
   ],
-  controllers: [ProgramsController, RegistrarProgramsController, RegistrarProgramsV3Controller],
-  providers: [RegistrarSubjects, ProgramsRepository, EnrollmentsRepository, ProgramsService],
+  controllers: [
+    ProgramsController,
+    RegistrarProgramsController,
+    RegistrarProgramsV3Controller,
+    RegistrarEnrollmentsController,
+  ],
+  providers: [RegistrarSubjects, ProgramsRepository, EnrollmentsRepository, ProgramsService, EnrollmentsService],
   exports: [ProgramsService],
 })
 export class RegistrarModule {}

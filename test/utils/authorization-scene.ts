@@ -199,13 +199,20 @@ export class Scene {
     return { id: res.body.id as string };
   }
 
-  /** A program of the organization with one course (`course-v1:…`, external key `EXT-1`) and one learner. */
+  /**
+   * A program of the organization with one course (`course-v1:…`, external key `EXT-1`), a learner
+   * `learner-1` enrolled in it and a learner `learner-2` in the program only.
+   */
   program(): Promise<{ id: string; key: string; courseId: string; courseRowId: string }> {
     return this.once('program', async () => {
       const program = await createProgram(this.t, (await this.org()).id);
       const course = await createProgramCourse(this.t, program.id, { externalCourseKey: 'EXT-1' });
       const [enrollment] = await this.db.query(
         `INSERT INTO program_enrollments (program_id, student_key, status) VALUES ($1, 'learner-1', 'enrolled') RETURNING id`,
+        [program.id],
+      );
+      await this.db.query(
+        `INSERT INTO program_enrollments (program_id, student_key, status) VALUES ($1, 'learner-2', 'enrolled')`,
         [program.id],
       );
       await this.db.query(
