@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 96 routes × 12 callers = 1152 cells (CELL_COUNT, checked by the runner). The runner,
+ * 109 routes × 12 callers = 1308 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -32,7 +32,7 @@ import { unique } from './factories/accounts';
 import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 
-export const CELL_COUNT = 1152;
+export const CELL_COUNT = 1308;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -705,8 +705,38 @@ function registrarRows(): MatrixRoute[] {
         //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
         expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
       },
+      // Reads run as jobs: 202 for whoever may read the program's enrollments (support included).
+      ...[
+        (p: { key: string }) => `${base}/programs/${p.key}/enrollments`,
+        (p: { key: string }) => `${base}/programs/${p.key}/course_enrollments`,
+        (p: { key: string; courseId: string }) => `${base}/programs/${p.key}/courses/${p.courseId}/enrollments`,
+        (p: { key: string }) => `${base}/programs/${p.key}/courses/EXT-1/grades`,
+      ].map((path, i): MatrixRoute => ({
+        route: `GET ${base}/programs/:programKey/${['enrollments', 'course_enrollments', 'courses/:courseId/enrollments', 'courses/:courseId/grades'][i]}`,
+        request: async (s) => at(path(await s.program())),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 202, 202, 202, 404, 404, 404, 404, 404, 404, 202, 404),
+      })),
+      { route: `GET ${base}/jobs`, request: () => at(`${base}/jobs`), expect: signedIn(200) },
+      {
+        route: `GET ${base}/jobs/:jobId`,
+        request: async (s) => at(`${base}/jobs/${(await s.job()).id}`),
+        // As /api/v1/jobs/:id: the owner's (and staff's; support reads); organization roles do not reach it.
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+      },
     );
   }
+  // A signed link needs no credentials: everyone gets the file.
+  rows.push({
+    route: 'GET /registrar/job-results/:file',
+    request: async (s) => {
+      const link = await s.registrarResultLink();
+      const url = new URL(link, 'http://x');
+      return { path: url.pathname, query: Object.fromEntries(url.searchParams) };
+    },
+    expect: everyone(200),
+  });
   rows.push({
     route: 'GET /registrar/api/v3/programs',
     request: () => at('/registrar/api/v3/programs'),

@@ -228,4 +228,23 @@ export class EnrollmentsRepository {
       [programCourseId, after, limit],
     );
   }
+
+  async countProgramEnrollments(programId: string): Promise<number> {
+    const [row] = await rowsOf<{ n: number }>(
+      this.db,
+      'SELECT count(*)::int AS n FROM program_enrollments WHERE program_id = $1',
+      [programId],
+    );
+    return row.n;
+  }
+
+  async countCourseEnrollments(programId: string, programCourseId: string | null): Promise<number> {
+    const [row] = await rowsOf<{ n: number }>(
+      this.db,
+      `SELECT count(*)::int AS n FROM course_enrollments ce JOIN program_courses c ON c.id = ce.program_course_id
+        WHERE c.program_id = $1 AND ($2::uuid IS NULL OR c.id = $2)`,
+      [programId, programCourseId],
+    );
+    return row.n;
+  }
 }

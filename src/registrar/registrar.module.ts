@@ -16,8 +16,20 @@ import { RegistrarProgramsController, RegistrarProgramsV3Controller } from './re
 import { RegistrarSubjects } from './registrar.subjects';
 import { RegistrarEnrollmentsController } from './registrar-enrollments.controller';
 import { EnrollmentsService } from './enrollments.service';
+import { RegistrarGrades } from './grades';
+import {
+  CourseEnrollmentsReadProcessor,
+  CourseGradesReadProcessor,
+  ProgramEnrollmentsReadProcessor,
+} from './jobs/enrollment-exports.processors';
+import { REGISTRAR_QUEUE } from './jobs/registrar.jobs';
+import { RegistrarJobResultsController, RegistrarJobsController } from './registrar-jobs.controller';
+import { RegistrarJobsService } from './registrar-jobs.service';
+import { SignedUrls } from './signed-urls';
+import { DeclaresJobQueues } from '../jobs/queue/job-queues';
 
 /** Programs, program courses and enrollments, and the Open edX Registrar-compatible API. See README.md here. */
+@DeclaresJobQueues(REGISTRAR_QUEUE)
 @Module({
   imports: [
     TypeOrmModule.forFeature([Program, ProgramCourse, ProgramEnrollment, CourseEnrollment, ProgramReport]),
@@ -30,8 +42,22 @@ import { EnrollmentsService } from './enrollments.service';
     RegistrarProgramsController,
     RegistrarProgramsV3Controller,
     RegistrarEnrollmentsController,
+    RegistrarJobsController,
+    RegistrarJobResultsController,
   ],
-  providers: [RegistrarSubjects, ProgramsRepository, EnrollmentsRepository, ProgramsService, EnrollmentsService],
-  exports: [ProgramsService],
+  providers: [
+    RegistrarSubjects,
+    ProgramsRepository,
+    EnrollmentsRepository,
+    ProgramsService,
+    EnrollmentsService,
+    SignedUrls,
+    RegistrarGrades,
+    RegistrarJobsService,
+    ProgramEnrollmentsReadProcessor,
+    CourseEnrollmentsReadProcessor,
+    CourseGradesReadProcessor,
+  ],
+  exports: [ProgramsService, RegistrarGrades],
 })
 export class RegistrarModule {}

@@ -16,6 +16,7 @@ import {
 import { grantRole, orgScope, projectScope } from '../permissions/grants';
 import { createCourse } from './course-accounts';
 import { createProgram, createProgramCourse } from '../factories/registrar';
+import { SignedUrls } from '../../src/registrar/signed-urls';
 import type { TestApp } from './test-app';
 
 /**
@@ -220,6 +221,31 @@ export class Scene {
         [course.id, enrollment.id],
       );
       return { id: program.id, key: program.key, courseId: course.courseId, courseRowId: course.id };
+    });
+  }
+
+  /**
+   * The signed result URL (path and query) of a finished Registrar read of the scene's program, owned
+   * by staff: a link that works without credentials.
+   */
+  registrarResultLink(): Promise<string> {
+    return this.once('registrarResultLink', async () => {
+      const program = await this.program();
+      const [{ id }] = await this.db.query(
+        `INSERT INTO jobs (name, owner_type, owner_id, organization_id, payload, state, finished_at)
+         VALUES ('registrar.program-enrollments.read', 'user', $1, $2, $3, 'Succeeded', now()) RETURNING id`,
+        [
+          this.kit.staff.row.id,
+          (await this.org()).id,
+          JSON.stringify({ programId: program.id, organizationId: (await this.org()).id, format: 'json' }),
+        ],
+      );
+      await this.db.query(
+        `INSERT INTO job_artifacts (job_id, name, content_type, size, text) VALUES ($1, 'result.json', 'application/json; charset=utf-8', 2, '[]')`,
+        [id],
+      );
+      const url = new URL(this.t.app.get(SignedUrls).sign(`/registrar/job-results/${id}.json`));
+      return `${url.pathname}${url.search}`;
     });
   }
 
