@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 109 routes × 12 callers = 1308 cells (CELL_COUNT, checked by the runner). The runner,
+ * 113 routes × 12 callers = 1356 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -32,7 +32,7 @@ import { unique } from './factories/accounts';
 import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 
-export const CELL_COUNT = 1308;
+export const CELL_COUNT = 1356;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -42,6 +42,8 @@ export interface MatrixRequest {
   body?: object;
   /** An application/x-www-form-urlencoded body. */
   form?: Record<string, string>;
+  /** A multipart/form-data body with one file part. */
+  file?: { field: string; name: string; content: string };
 }
 
 export interface MatrixRoute {
@@ -705,6 +707,24 @@ function registrarRows(): MatrixRoute[] {
         //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
         expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
       },
+      // Uploads start a job: 202 for whoever may write the program's enrollments.
+      ...(['enrollments', 'course_enrollments'] as const).map((kind): MatrixRoute => ({
+        route: `POST ${base}/programs/:programKey/${kind}/upload`,
+        fresh: true,
+        request: async (s) => ({
+          path: `${base}/programs/${(await s.program()).key}/${kind}/upload`,
+          file: {
+            field: 'file',
+            name: 'enrollments.csv',
+            content:
+              kind === 'enrollments'
+                ? 'student_key,status\nlearner-3,pending\n'
+                : 'student_key,course_id,status\nlearner-2,EXT-1,active\n',
+          },
+        }),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 202, 403, 202, 404, 404, 404, 404, 404, 404, 202, 404),
+      })),
       // Reads run as jobs: 202 for whoever may read the program's enrollments (support included).
       ...[
         (p: { key: string }) => `${base}/programs/${p.key}/enrollments`,

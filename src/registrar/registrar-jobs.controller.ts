@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Query, StreamableFile } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Req, StreamableFile } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -7,6 +7,9 @@ import {
   ApiProduces,
   ApiQuery,
   ApiTags,
+  ApiBody,
+  ApiConflictResponse,
+  ApiConsumes,
 } from '@nestjs/swagger';
 import type { Principal } from '../common/auth/principal';
 import { CurrentPrincipal } from '../common/decorators/current-principal.decorator';
@@ -18,6 +21,8 @@ import { RequirePermission } from '../permissions/require-permission.decorator';
 import { RegistrarJobStarted, RegistrarJobView } from './dto/registrar.dto';
 import { RESULT_FORMATS } from './jobs/registrar.jobs';
 import { RegistrarJobsService } from './registrar-jobs.service';
+import { UploadsService } from './uploads.service';
+import type { Request } from 'express';
 
 /** A malformed id names no job: 404 like any other unknown id. */
 const JobId = new ParseUUIDPipe({ exceptionFactory: () => new CommonError('not_found', 'No such job.') });
@@ -28,12 +33,23 @@ const FMT = {
   description: 'json (default) or csv; anything else is 404.',
 };
 
+const UPLOAD_BODY = {
+  schema: {
+    type: 'object',
+    required: ['file'],
+    properties: { file: { type: 'string', format: 'binary', description: 'UTF-8 CSV with a header row.' } },
+  },
+};
+
 /** Registrar API reads that run as jobs (202 `{ job_id, job_url }`), and the jobs themselves. */
 @ApiTags('registrar')
 @ApiBearerAuth()
 @Controller(['registrar/api/v1', 'registrar/api/v2'])
 export class RegistrarJobsController {
-  constructor(private readonly registrarJobs: RegistrarJobsService) {}
+  constructor(
+    private readonly registrarJobs: RegistrarJobsService,
+    private readonly uploads: UploadsService,
+  ) {}
 
   @Get('programs/:programKey/enrollments')
   @RequirePermission('read_enrollments', 'Program')
@@ -95,6 +111,46 @@ export class RegistrarJobsController {
     @Query('fmt') fmt?: string,
   ): Promise<RegistrarJobStarted> {
     return this.registrarJobs.readGrades(who, ability, key, courseId, fmt);
+  }
+
+  @Post('programs/:programKey/enrollments/upload')
+  @RequirePermission('write_enrollments', 'Program')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Registrar: upload a CSV `student_key,status` that creates or updates program enrollments (a job)',
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody(UPLOAD_BODY)
+  @ApiAcceptedResponse({ type: RegistrarJobStarted })
+  @ApiConflictResponse({ description: 'An upload of the program is still being processed.' })
+  uploadProgramEnrollments(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Param('programKey') key: string,
+    // The multipart body is read as a stream from the request itself, never buffered.
+    @Req() req: Request,
+  ): Promise<RegistrarJobStarted> {
+    return this.uploads.upload(who, ability, key, 'program', req);
+  }
+
+  @Post('programs/:programKey/course_enrollments/upload')
+  @RequirePermission('write_enrollments', 'Program')
+  @HttpCode(202)
+  @ApiOperation({
+    summary:
+      'Registrar: upload a CSV `student_key,course_id,status` that creates or updates course enrollments (a job)',
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody(UPLOAD_BODY)
+  @ApiAcceptedResponse({ type: RegistrarJobStarted })
+  @ApiConflictResponse({ description: 'An upload of the program is still being processed.' })
+  uploadCourseEnrollments(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Param('programKey') key: string,
+    @Req() req: Request,
+  ): Promise<RegistrarJobStarted> {
+    return this.uploads.upload(who, ability, key, 'course', req);
   }
 
   @Get('jobs')

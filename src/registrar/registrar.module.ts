@@ -26,13 +26,26 @@ import { REGISTRAR_QUEUE } from './jobs/registrar.jobs';
 import { RegistrarJobResultsController, RegistrarJobsController } from './registrar-jobs.controller';
 import { RegistrarJobsService } from './registrar-jobs.service';
 import { SignedUrls } from './signed-urls';
+import { UploadsRepository } from './uploads.repository';
+import { UploadsService } from './uploads.service';
+import { EnrollmentsUploadProcessor } from './jobs/enrollments-upload.processor';
+import { ProgramUpload } from './program-upload.entity';
+import { ProgramUploadRow } from './program-upload-row.entity';
 import { DeclaresJobQueues } from '../jobs/queue/job-queues';
 
 /** Programs, program courses and enrollments, and the Open edX Registrar-compatible API. See README.md here. */
 @DeclaresJobQueues(REGISTRAR_QUEUE)
 @Module({
   imports: [
-    TypeOrmModule.forFeature([Program, ProgramCourse, ProgramEnrollment, CourseEnrollment, ProgramReport]),
+    TypeOrmModule.forFeature([
+      Program,
+      ProgramCourse,
+      ProgramEnrollment,
+      CourseEnrollment,
+      ProgramReport,
+      ProgramUpload,
+      ProgramUploadRow,
+    ]),
     AccountsModule,
     PermissionsModule,
     JobsModule,
@@ -57,6 +70,9 @@ import { DeclaresJobQueues } from '../jobs/queue/job-queues';
     ProgramEnrollmentsReadProcessor,
     CourseEnrollmentsReadProcessor,
     CourseGradesReadProcessor,
+    UploadsRepository,
+    UploadsService,
+    EnrollmentsUploadProcessor,
   ],
   exports: [ProgramsService, RegistrarGrades],
 })

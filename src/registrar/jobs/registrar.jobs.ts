@@ -49,3 +49,24 @@ export const CONTENT_TYPES: Record<ResultFormat, string> = {
   json: 'application/json; charset=utf-8',
   csv: 'text/csv; charset=utf-8',
 };
+
+export interface UploadJobPayload {
+  uploadId: string;
+  programId: string;
+  organizationId: string;
+  kind: 'program' | 'course';
+}
+
+/**
+ * Applies a staged CSV upload (create or update every row); its result lists each row's outcome and
+ * its text is the overall code: 200 every row written, 207 some, 422 none, 204 no rows.
+ */
+export const ENROLLMENTS_UPLOAD = defineJob<UploadJobPayload>('registrar.enrollments.upload', {
+  queue: REGISTRAR_QUEUE,
+  requires: ({ programId, organizationId }) => ({
+    action: 'write_enrollments',
+    subject: 'Program',
+    object: { id: programId, organizationId },
+    description: "change this program's enrollments",
+  }),
+});
