@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 113 routes × 12 callers = 1356 cells (CELL_COUNT, checked by the runner). The runner,
+ * 117 routes × 12 callers = 1404 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -32,7 +32,7 @@ import { unique } from './factories/accounts';
 import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 
-export const CELL_COUNT = 1356;
+export const CELL_COUNT = 1404;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -634,6 +634,16 @@ export const MATRIX: MatrixRoute[] = [
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(401, 204, 403, 204, 404, 404, 404, 404, 404, 404, 204, 404),
   },
+  {
+    route: 'POST /api/v1/programs/:id/reports',
+    fresh: true,
+    request: async (s) => ({
+      path: `/api/v1/programs/${(await s.program()).id}/reports`,
+      body: { name: 'aggregate_report__2026-01-01', content: 'data' },
+    }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 201, 403, 201, 404, 404, 404, 404, 404, 404, 201, 404),
+  },
   ...registrarRows(),
 ];
 
@@ -660,6 +670,12 @@ function registrarRows(): MatrixRoute[] {
       {
         route: `GET ${base}/programs/:programKey/courses`,
         request: async (s) => at(`${base}/programs/${(await s.program()).key}/courses`),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+      },
+      {
+        route: `GET ${base}/programs/:programKey/reports`,
+        request: async (s) => at(`${base}/programs/${(await s.program()).key}/reports`),
         //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
         expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
       },
@@ -747,7 +763,15 @@ function registrarRows(): MatrixRoute[] {
       },
     );
   }
-  // A signed link needs no credentials: everyone gets the file.
+  // Signed links need no credentials: everyone gets the file.
+  rows.push({
+    route: 'GET /registrar/program-reports/:reportId',
+    request: async (s) => {
+      const url = new URL(await s.reportLink(), 'http://x');
+      return { path: url.pathname, query: Object.fromEntries(url.searchParams) };
+    },
+    expect: everyone(200),
+  });
   rows.push({
     route: 'GET /registrar/job-results/:file',
     request: async (s) => {

@@ -24,13 +24,18 @@ import {
   UpdateProgramDto,
 } from './dto/program.dto';
 import { ProgramsService } from './programs.service';
+import { PlaceReportDto, ReportView } from './dto/report.dto';
+import { ReportsService } from './reports.service';
 
 /** Programs and their courses, managed by organization admins and staff (native API, `/api/v1/programs`). */
 @ApiTags('programs')
 @ApiBearerAuth()
 @Controller('programs')
 export class ProgramsController {
-  constructor(private readonly programs: ProgramsService) {}
+  constructor(
+    private readonly programs: ProgramsService,
+    private readonly reports: ReportsService,
+  ) {}
 
   @Get()
   @RequirePermission('read', 'Program')
@@ -143,5 +148,18 @@ export class ProgramsController {
     @Param('courseId', ParseUUIDPipe) courseId: string,
   ): Promise<void> {
     await this.programs.removeCourse(who, ability, id, courseId);
+  }
+
+  @Post(':id/reports')
+  @RequirePermission('update', 'Program')
+  @ApiOperation({ summary: 'Place a report file of a program (listed by the Registrar API); same name replaces' })
+  @ApiCreatedResponse({ type: ReportView })
+  placeReport(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: PlaceReportDto,
+  ): Promise<ReportView> {
+    return this.reports.place(who, ability, id, dto);
   }
 }

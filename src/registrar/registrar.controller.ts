@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query, Req } from '@nestjs/common';
+import { Controller, Get, Param, Query, Req, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Page, pageWindow, toPage } from '../common/pagination/pagination';
@@ -12,6 +12,11 @@ import {
   RegistrarProgramView,
 } from './dto/registrar.dto';
 import { ProgramsService } from './programs.service';
+import { ReportsQuery } from './dto/report.dto';
+import { ReportsService } from './reports.service';
+import { Public } from '../common/decorators/public.decorator';
+import { ApiProduces } from '@nestjs/swagger';
+import { RegistrarReportView } from './dto/registrar.dto';
 
 /** Page size of `/registrar/api/v3/programs`, as upstream's. */
 const V3_PAGE_SIZE = 100;
@@ -24,7 +29,22 @@ const V3_PAGE_SIZE = 100;
 @ApiBearerAuth()
 @Controller(['registrar/api/v1', 'registrar/api/v2'])
 export class RegistrarProgramsController {
-  constructor(private readonly programs: ProgramsService) {}
+  constructor(
+    private readonly programs: ProgramsService,
+    private readonly reports: ReportsService,
+  ) {}
+
+  @Get('programs/:programKey/reports')
+  @RequirePermission('read_reports', 'Program')
+  @ApiOperation({ summary: "Registrar: the program's report files, each with a signed expiring download URL" })
+  @ApiOkResponse({ type: RegistrarReportView, isArray: true })
+  listReports(
+    @CurrentAbility() ability: AppAbility,
+    @Param('programKey') key: string,
+    @Query() q: ReportsQuery,
+  ): Promise<RegistrarReportView[]> {
+    return this.reports.list(ability, key, q.min_created_date);
+  }
 
   @Get('programs')
   @RequirePermission('read', 'Program')
@@ -92,5 +112,29 @@ export class RegistrarProgramsV3Controller {
       rows.map((p) => RegistrarProgramView.of(p, ability)),
       count,
     );
+  }
+}
+
+/** Report files behind signed links: no credentials, the signature and its expiry are the access. */
+@ApiTags('registrar')
+@Controller('registrar/program-reports')
+export class RegistrarReportFilesController {
+  constructor(private readonly reports: ReportsService) {}
+
+  @Get(':reportId')
+  @Public()
+  @ApiOperation({ summary: 'Registrar: a report file through its signed URL (403 when not valid or expired)' })
+  @ApiProduces('application/octet-stream')
+  async download(
+    @Param('reportId') id: string,
+    @Query('expires') expires?: string,
+    @Query('signature') signature?: string,
+  ): Promise<StreamableFile> {
+    const report = await this.reports.open(id, expires, signature);
+    return new StreamableFile(report.content, {
+      type: report.contentType,
+      disposition: `attachment; filename="${report.name}"`,
+      length: report.size,
+    });
   }
 }

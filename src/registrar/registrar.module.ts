@@ -12,7 +12,12 @@ import { Program } from './program.entity';
 import { ProgramsController } from './programs.controller';
 import { ProgramsRepository } from './programs.repository';
 import { ProgramsService } from './programs.service';
-import { RegistrarProgramsController, RegistrarProgramsV3Controller } from './registrar.controller';
+import {
+  RegistrarProgramsController,
+  RegistrarProgramsV3Controller,
+  RegistrarReportFilesController,
+} from './registrar.controller';
+import { ReportsService } from './reports.service';
 import { RegistrarSubjects } from './registrar.subjects';
 import { RegistrarEnrollmentsController } from './registrar-enrollments.controller';
 import { EnrollmentsService } from './enrollments.service';
@@ -57,6 +62,7 @@ import { DeclaresJobQueues } from '../jobs/queue/job-queues';
     RegistrarEnrollmentsController,
     RegistrarJobsController,
     RegistrarJobResultsController,
+    RegistrarReportFilesController,
   ],
   providers: [
     RegistrarSubjects,
@@ -73,6 +79,7 @@ import { DeclaresJobQueues } from '../jobs/queue/job-queues';
     UploadsRepository,
     UploadsService,
     EnrollmentsUploadProcessor,
+    ReportsService,
   ],
   exports: [ProgramsService, RegistrarGrades],
 })

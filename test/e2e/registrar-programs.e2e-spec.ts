@@ -184,6 +184,36 @@ describe('Registrar: programs and program courses', () => {
     });
   });
 
+  describe('a Registrar client', () => {
+    it('gets a token with token_type=jwt and sends it as Authorization: JWT', async () => {
+      const org = await createOrganization(t);
+      const program = await createProgram(t, org.id);
+      const client = await createServiceAccount(t, org.id);
+      await grantRole(t, client.principal, 'organization_read_metadata', orgScope(org));
+      const token = await t.http.post('/oauth/token').type('form').send({
+        grant_type: 'client_credentials',
+        client_id: client.row.clientId,
+        client_secret: client.clientSecret,
+        token_type: 'jwt',
+      });
+      expect(token.status).toBe(200);
+      expect(token.body).toMatchObject({ token_type: 'JWT', expires_in: expect.any(Number) });
+      const res = await t.http
+        .get(`/registrar/api/v1/programs/${program.key}`)
+        .set('Authorization', `JWT ${token.body.access_token}`);
+      expect(res.status).toBe(200);
+      expect(res.body.program_key).toBe(program.key);
+      const bad = await t.http.post('/oauth/token').type('form').send({
+        grant_type: 'client_credentials',
+        client_id: client.row.clientId,
+        client_secret: client.clientSecret,
+        token_type: 'mac',
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error).toBe('invalid_request');
+    });
+  });
+
   describe('Registrar API reads', () => {
     it('lists programs with the caller’s permissions on each, as upstream', async () => {
       const org = await createOrganization(t);
@@ -338,6 +368,66 @@ describe('Registrar: programs and program courses', () => {
       expect(page.body.next).toContain('page=2');
       const whole = await t.http.get('/registrar/api/v3/programs').query({ org: org.key }).set(jwt(reader.auth));
       expect(whole.body).toMatchObject({ count: 3, next: null, previous: null });
+    });
+  });
+
+  describe('reports', () => {
+    it('lists placed reports with signed links, filtered by min_created_date; read_reports only', async () => {
+      const { org, admin } = await orgAdmin();
+      const program = await createProgram(t, org.id);
+      const place = (name: string, created_date: string, content = 'data') =>
+        t.http.post(`/api/v1/programs/${program.id}/reports`).set(admin.auth).send({ name, created_date, content });
+      const placed = await place('individual_report__2019-12-18.csv', '2019-12-18', 'student_key,grade\r\nabc,A\r\n');
+      expect(placed.status).toBe(201);
+      expect(placed.body).toMatchObject({
+        name: 'individual_report__2019-12-18.csv',
+        created_date: '2019-12-18',
+        size: 26,
+      });
+      await place('aggregate_report__2019-12-17', '2019-12-17');
+      await place('aggregate_report__2019-12-18', '2019-12-18');
+
+      const reader = await createServiceAccount(t, org.id);
+      await grantRole(t, reader.principal, 'organization_read_reports', orgScope(org));
+      const all = await t.http.get(`/registrar/api/v1/programs/${program.key}/reports`).set(jwt(reader.auth));
+      expect(all.status).toBe(200);
+      expect(all.body.map((r: { name: string; created_date: string }) => [r.name, r.created_date])).toEqual([
+        ['aggregate_report__2019-12-17', '2019-12-17'],
+        ['aggregate_report__2019-12-18', '2019-12-18'],
+        ['individual_report__2019-12-18.csv', '2019-12-18'],
+      ]);
+      const recent = await t.http
+        .get(`/registrar/api/v1/programs/${program.key}/reports`)
+        .query({ min_created_date: '2019-12-18' })
+        .set(jwt(reader.auth));
+      expect(recent.body.map((r: { name: string }) => r.name)).toEqual([
+        'aggregate_report__2019-12-18',
+        'individual_report__2019-12-18.csv',
+      ]);
+      // The link works without credentials; a tampered one does not.
+      const link = new URL(recent.body[1].download_url);
+      const file = await t.http.get(`${link.pathname}${link.search}`);
+      expect(file.status).toBe(200);
+      expect(file.text).toBe('student_key,grade\r\nabc,A\r\n');
+      expect(
+        (await t.http.get(`${link.pathname}?expires=${link.searchParams.get('expires')}&signature=x`)).status,
+      ).toBe(403);
+
+      const bad = await t.http
+        .get(`/registrar/api/v1/programs/${program.key}/reports`)
+        .query({ min_created_date: '2019-25-25' })
+        .set(jwt(reader.auth));
+      expect(bad.status).toBe(400);
+      const enrollmentsOnly = await createServiceAccount(t, org.id);
+      await grantRole(t, enrollmentsOnly.principal, 'organization_read_write_enrollments', orgScope(org));
+      expect(
+        (await t.http.get(`/registrar/api/v1/programs/${program.key}/reports`).set(jwt(enrollmentsOnly.auth))).status,
+      ).toBe(403);
+      const placeByReader = await t.http
+        .post(`/api/v1/programs/${program.id}/reports`)
+        .set(reader.auth)
+        .send({ name: 'x', content: 'y' });
+      expect(placeByReader.status).toBe(403);
     });
   });
 });

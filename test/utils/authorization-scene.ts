@@ -249,6 +249,20 @@ export class Scene {
     });
   }
 
+  /** The signed download URL (path and query) of a report of the scene's program. */
+  reportLink(): Promise<string> {
+    return this.once('reportLink', async () => {
+      const program = await this.program();
+      const [{ id }] = await this.db.query(
+        `INSERT INTO program_reports (program_id, name, created_date, content_type, content, size)
+         VALUES ($1, 'report__2026-01-01', '2026-01-01', 'text/plain', 'data', 4) RETURNING id`,
+        [program.id],
+      );
+      const url = new URL(this.t.app.get(SignedUrls).sign(`/registrar/program-reports/${id}`));
+      return `${url.pathname}${url.search}`;
+    });
+  }
+
   /** A program of the organization without learners, for routes that delete it. */
   emptyProgram(): Promise<{ id: string; key: string; courseRowId: string }> {
     return this.once('emptyProgram', async () => {
