@@ -49,6 +49,8 @@ const UNPREFIXED = [
   // The staff queue dashboard (JobQueuesModule, with REDIS_URL), its assets and API.
   'admin/queues',
   'admin/queues/*path',
+  // The Open edX Registrar-compatible API (registrar module) keeps upstream's paths under its own base.
+  'registrar/*path',
 ];
 
 /** Mounts routes under /api/v1 except the well-known ones; scripts/write-openapi.ts applies the same rule. */

@@ -17,6 +17,7 @@ import { declaredJobQueues } from './jobs/queue/job-queues';
 import { JobQueuesModule } from './jobs/queue/job-queues.module';
 import { AuthorizationModule } from './permissions/authorization.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { RegistrarModule } from './registrar/registrar.module';
 
 export interface AppModuleOptions {
   settings: Settings;
@@ -44,9 +45,13 @@ export class AppModule {
         AccountsModule,
         // After AccountsModule: global guards run in registration order, authentication first.
         AuthorizationModule,
-        JobQueuesModule.forRoot(settings, declaredJobQueues([JobsModule, CourseAccountsModule, ...extra])),
+        JobQueuesModule.forRoot(
+          settings,
+          declaredJobQueues([JobsModule, CourseAccountsModule, RegistrarModule, ...extra]),
+        ),
         JobsModule,
         CourseAccountsModule,
+        RegistrarModule,
         ...(settings.METRICS_ENABLED ? [MetricsModule] : []),
         ...extra,
       ],

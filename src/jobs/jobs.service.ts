@@ -13,7 +13,7 @@ import { JobArtifactDto, JobDto } from './dto/job.dto';
 import type { AppAbility } from '../permissions/ability';
 import { AbilityFactory } from '../permissions/ability.factory';
 import { JobArtifact } from './job-artifact.entity';
-import { allowsJob } from './job-owner-rights';
+import { allowsJob, JobOwnerRights } from './job-owner-rights';
 import { Job, JobOwnerType, JobState } from './job.entity';
 import { MicroBatcher } from './jobs.batcher';
 import { JobDispatcher } from './jobs.dispatcher';
@@ -100,6 +100,7 @@ export class JobsService {
     private readonly store: ArtifactStore,
     private readonly abilities: AbilityFactory,
     @InjectSettings() private readonly settings: Settings,
+    private readonly ownerRights: JobOwnerRights,
   ) {
     this.apiBase = `${publicUrl(settings)}/api/v1`;
   }
@@ -238,6 +239,59 @@ export class JobsService {
         { job_id: id },
       );
     }
+    return this.openStoredArtifact(id, name);
+  }
+
+  /** Whether the caller sees the job and may read its artifacts (the checks of openArtifact, without opening one). */
+  async mayReadArtifacts(who: Principal, id: string, ability?: AppAbility): Promise<boolean> {
+    const job = await this.findVisible(who, id);
+    const permission = this.registry.requiredPermission(job.name, job.payload);
+    return !permission || this.seesAll(who) || allowsJob(ability ?? (await this.abilities.for(who)), permission);
+  }
+
+  /**
+   * An artifact for whoever holds a link the application signed for it (no principal): allowed only
+   * while the job's owner still holds the permission the job requires. 404 for an unknown job.
+   */
+  async openArtifactForOwner(id: string, name: string): Promise<ArtifactDownload> {
+    const job = await this.db.getRepository(Job).findOneBy({ id });
+    if (!job) throw new JobsError('not_found', 'No such job.', { job_id: id });
+    const permission = this.registry.requiredPermission(job.name, job.payload);
+    if (permission && !(await this.ownerRights.hold({ type: job.ownerType, id: job.ownerId }, permission))) {
+      throw new JobsError('forbidden', `The job's owner may no longer ${permission.description}.`, { job_id: id });
+    }
+    return this.openStoredArtifact(id, name);
+  }
+
+  /** The caller's jobs still waiting or running (Pending, In Progress, Retrying), newest first, at most `limit`. */
+  async listUnfinished(who: Principal, limit = 500): Promise<JobDto[]> {
+    const jobs = await this.db.getRepository(Job).find({
+      where: { ownerType: who.type, ownerId: who.id, state: In(['Pending', 'In Progress', 'Retrying']) },
+      order: { createdAt: 'DESC', id: 'DESC' },
+      take: limit,
+    });
+    const artifacts = jobs.length
+      ? await this.db.getRepository(JobArtifact).find({ where: { jobId: In(jobs.map((j) => j.id)) } })
+      : [];
+    return jobs.map((j) =>
+      this.toDto(
+        j,
+        artifacts.filter((a) => a.jobId === j.id),
+      ),
+    );
+  }
+
+  /** Of these job ids, those whose job is not finished (Pending, In Progress or Retrying). */
+  async unfinished(ids: string[], tx?: EntityManager): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await (tx ?? this.db.manager).find(Job, {
+      select: ['id'],
+      where: { id: In(ids), state: In(['Pending', 'In Progress', 'Retrying']) },
+    });
+    return rows.map((r) => r.id);
+  }
+
+  private async openStoredArtifact(id: string, name: string): Promise<ArtifactDownload> {
     const artifact = await this.db.getRepository(JobArtifact).findOneBy({ jobId: id, name });
     if (!artifact)
       throw new JobsError('artifact_not_found', 'The job has no artifact of that name.', { job_id: id, name });

@@ -12,12 +12,19 @@ import { TokenVerifier } from './token-verifier.service';
 
 const BEARER_STRATEGY = 'campus-access-bearer';
 
-const extractBearer = ExtractJwt.fromAuthHeaderAsBearerToken();
+/**
+ * `Authorization: Bearer <token>`, or `Authorization: JWT <token>` as Open edX clients (Registrar's
+ * among them) send it: the same token, verified the same way.
+ */
+const extractBearer = ExtractJwt.fromExtractors([
+  ExtractJwt.fromAuthHeaderAsBearerToken(),
+  ExtractJwt.fromAuthHeaderWithScheme('JWT'),
+]);
 
 type Verify = (token: string, done: (err: unknown, principal?: Principal) => void) => void;
 
 /**
- * A Passport strategy for `Authorization: Bearer` JWTs: passport-jwt's extractor takes the token from the
+ * A Passport strategy for `Authorization: Bearer` (or `JWT`) JWTs: passport-jwt's extractor takes the token from the
  * request and hands it to `verify`, which does all the JOSE work with jose (TokenVerifier). A request
  * without a token fails with 401 `unauthorized`; a refused token, with the verifier's BearerError.
  */

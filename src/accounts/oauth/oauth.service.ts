@@ -17,7 +17,8 @@ import { TokenRevocation } from './token-revocation.service';
 
 export interface TokenResponse {
   access_token: string;
-  token_type: 'bearer';
+  /** `JWT` when the client asked with `token_type=jwt`, as Open edX clients (Registrar's among them) do. */
+  token_type: 'bearer' | 'JWT';
   expires_in: number;
   scope?: string;
 }
@@ -275,6 +276,11 @@ export class OAuthService {
         'WWW-Authenticate': 'Basic realm="campus-access"',
       });
     const requested = single(body, 'scope');
+    // Open edX clients ask for `token_type=jwt` and then send `Authorization: JWT …`; our access
+    // tokens are JWTs either way, so the parameter only names the type in the answer.
+    const tokenType = single(body, 'token_type')?.toLowerCase();
+    if (tokenType !== undefined && tokenType !== 'jwt' && tokenType !== 'bearer')
+      throw new OAuthError('invalid_request', 'token_type must be jwt or bearer.');
     const account = await this.authenticateClient(creds, ip, 'oauth/token');
     let scopes = account.allowedScopes;
     if (requested !== undefined) {
@@ -294,7 +300,7 @@ export class OAuthService {
     });
     return {
       access_token: issued.token,
-      token_type: 'bearer',
+      token_type: tokenType === 'jwt' ? 'JWT' : 'bearer',
       expires_in: issued.expiresIn,
       ...(scopes.length ? { scope: scopes.join(' ') } : {}),
     };
