@@ -59,8 +59,11 @@ export interface LmsBrowserPlatform {
   jwksUrl: string;
   key: IssuerKey;
   server: LocalHttpServer;
-  /** The course page that launches `launch` into the tool. */
-  coursePage(launch: LmsLaunch): string;
+  /**
+   * The course page that launches `launch` into the tool; `storage: false` leaves out the storage
+   * frame and `lti_storage_target`, as a platform without postMessage storage does.
+   */
+  coursePage(launch: LmsLaunch, options?: { storage?: boolean }): string;
   /**
    * The parameters of a third-party initiated login for `launch` (what the course page posts to the
    * tool), for clients that are not a browser; `storageTarget` adds `lti_storage_target`.
@@ -79,6 +82,8 @@ export interface LmsBrowserPlatformOptions {
   /** The tool's URLs, when known before the platform starts; else `registerTool()` later. */
   tool?: ToolUrls;
   host?: string;
+  /** Default: a free port. */
+  port?: number;
   clientId?: string;
   deploymentId?: string;
 }
@@ -142,19 +147,24 @@ export async function startLmsBrowserPlatform(options: LmsBrowserPlatformOptions
   };
 
   const coursePageBody = ({ launch, login }: PendingLaunch) => {
+    const storage = login.lti_storage_target !== undefined;
     const inputs = Object.entries(login)
       .map(([name, value]) => `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`)
       .join('');
     return `<h1>${escapeHtml(launch.context?.title ?? 'Course')}</h1>
 <p>${escapeHtml(launch.resourceLink.title ?? launch.resourceLink.id)}</p>
-<iframe name="${STORAGE_FRAME}" src="/storage" hidden></iframe>
+${storage ? `<iframe name="${STORAGE_FRAME}" src="/storage" hidden></iframe>` : ''}
 <iframe name="${TOOL_FRAME}" title="Campus Access" style="width: 100%; height: 420px; border: 1px solid #888"
   allow="storage-access"></iframe>
 <form id="login" method="post" target="${TOOL_FRAME}" action="${escapeHtml(toolUrls().loginUrl)}">${inputs}</form>
-<script>${storageScript(false)}
+<script>${
+      storage
+        ? `${storageScript(false)}
 document.querySelector('iframe[name=${STORAGE_FRAME}]').addEventListener('load', function () {
   document.getElementById('login').submit();
-});</script>`;
+});`
+        : `document.getElementById('login').submit();`
+    }</script>`;
   };
 
   const authenticate = async (params: Record<string, string>, res: ServerResponse) => {
@@ -224,7 +234,7 @@ document.querySelector('iframe[name=${STORAGE_FRAME}]').addEventListener('load',
     return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' }).sign(key.privateKey);
   };
 
-  const server = await startLocalHttpServer(handler, { host: options.host ?? '127.0.0.2' });
+  const server = await startLocalHttpServer(handler, { host: options.host ?? '127.0.0.2', port: options.port });
   origin = server.origin;
   return {
     origin,
@@ -236,8 +246,8 @@ document.querySelector('iframe[name=${STORAGE_FRAME}]').addEventListener('load',
     jwksUrl: `${origin}/jwks.json`,
     key,
     server,
-    coursePage(launch) {
-      return `${origin}/course?launch=${register(launch, true).login.login_hint}`;
+    coursePage(launch, { storage = true } = {}) {
+      return `${origin}/course?launch=${register(launch, storage).login.login_hint}`;
     },
     loginInitiation: (launch, { storageTarget = false } = {}) => ({ ...register(launch, storageTarget).login }),
     registerTool: (urls) => void (tool = urls),
