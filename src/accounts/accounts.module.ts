@@ -25,7 +25,7 @@ import { TokenVerifier } from './auth/token-verifier.service';
 import { ExternalIdentity } from './external/external-identity.entity';
 import { ExternalUsersService } from './external/external-users.service';
 import { SigningKey } from './keys/signing-key.entity';
-import { SigningKeysService } from './keys/signing-keys.service';
+import { SigningKeyRings, SigningKeysService } from './keys/signing-keys.service';
 import { OAuthController } from './oauth/oauth.controller';
 import { OAuthService } from './oauth/oauth.service';
 import { Organization } from './organizations/organization.entity';
@@ -84,6 +84,7 @@ import { UsersService } from './users/users.service';
     AuditEventsController,
   ],
   providers: [
+    SigningKeyRings,
     SigningKeysService,
     TokenIssuer,
     TokenVerifier,
@@ -112,6 +113,7 @@ import { UsersService } from './users/users.service';
     ServiceAccountsService,
     AuditService,
     SigningKeysService,
+    SigningKeyRings,
     TokenIssuer,
     TokenVerifier,
     BootstrapAdminService,
