@@ -178,6 +178,8 @@ export function sendAppPage(res: Response, exchangePath: string): void {
     `<main><h1>Campus Access</h1><p id="status">Signing in…</p></main>` +
       `<script type="application/json" id="lti-config">${scriptJson({ exchangePath })}</script>` +
       `<script nonce="${nonce}">
+// In a function: a global \`var status\` would be window.status, which turns the element into a string.
+(function () {
 var cfg = JSON.parse(document.getElementById('lti-config').textContent);
 var status = document.getElementById('status');
 var launchId = new URLSearchParams(window.location.search).get('launch_id');
@@ -195,6 +197,7 @@ else {
     })
     .catch(function () { status.textContent = 'Sign-in failed.'; status.dataset.state = 'failed'; });
 }
+})();
 </script>`,
     nonce,
     true,
