@@ -74,9 +74,9 @@ function cpuSample(pid: number, database: string): { tool: number; postgres: num
   let postgres = 0;
   for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      // A backend's title: "postgres: <user> <database> <client> <state>".
+      // A backend's title: "postgres: [<cluster>: ]<user> <database> <client> <state>".
       const title = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-      if (title.startsWith('postgres: ') && title.split(' ')[2] === database) postgres += ticks(p);
+      if (title.startsWith('postgres: ') && title.includes(` ${database} `)) postgres += ticks(p);
     } catch {
       // The process ended between listing and reading.
     }
