@@ -46,6 +46,11 @@ const UNPREFIXED = [
   '.well-known/jwks.json',
   '.well-known/oauth-authorization-server',
   '.well-known/oauth-authorization-server/*path',
+  // The LTI tool's browser endpoints and keyset, at the URLs LMS administrators register.
+  'lti/login',
+  'lti/launch',
+  'lti/jwks.json',
+  'lti/app',
   // The staff queue dashboard (JobQueuesModule, with REDIS_URL), its assets and API.
   'admin/queues',
   'admin/queues/*path',

@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 123 routes × 12 callers = 1476 cells (CELL_COUNT, checked by the runner). The runner,
+ * 134 routes × 12 callers = 1608 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -32,7 +32,7 @@ import { unique } from './factories/accounts';
 import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 
-export const CELL_COUNT = 1476;
+export const CELL_COUNT = 1608;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -677,6 +677,69 @@ export const MATRIX: MatrixRoute[] = [
     expect: row(401, 201, 403, 201, 404, 404, 404, 404, 404, 404, 201, 404),
   },
   ...registrarRows(),
+  // ─── LTI 1.3 tool: browser endpoints and keyset are public; registration is organization admins' ───
+  { route: 'GET /lti/jwks.json', request: () => at('/lti/jwks.json'), expect: everyone(200) },
+  {
+    // A valid third-party login for the scene's platform: a redirect to the platform, whoever asks.
+    route: 'GET /lti/login',
+    request: async (s) => ({ path: '/lti/login', query: await s.ltiLoginParams() }),
+    expect: everyone(302),
+  },
+  {
+    route: 'POST /lti/login',
+    request: async (s) => ({ path: '/lti/login', form: await s.ltiLoginParams() }),
+    expect: everyone(302),
+  },
+  {
+    // A launch needs a platform's signed id_token; without one every caller gets the 400 page
+    // (missing_id_token): the caller's bearer token plays no part.
+    route: 'POST /lti/launch',
+    request: () => ({ path: '/lti/launch', form: { state: 'no-such-state' } }),
+    expect: everyone(400),
+  },
+  { route: 'GET /lti/app', request: () => at('/lti/app'), expect: everyone(200) },
+  {
+    // The launch id is the credential: an unknown one is 404 for everyone.
+    route: 'POST /api/v1/lti/launches/:launchId/exchange',
+    request: () => at('/api/v1/lti/launches/00000000-0000-4000-8000-000000000000/exchange'),
+    expect: everyone(404),
+  },
+  {
+    route: 'GET /api/v1/lti/platforms',
+    request: () => at('/api/v1/lti/platforms'),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 200, 403, 403, 403, 403, 403, 200, 403),
+  },
+  {
+    route: 'POST /api/v1/lti/platforms',
+    fresh: true,
+    request: async (s) => ({ path: '/api/v1/lti/platforms', body: s.ltiPlatformBody((await s.org()).id) }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 201, 403, 201, 404, 403, 403, 403, 403, 403, 201, 403),
+  },
+  {
+    route: 'GET /api/v1/lti/platforms/:id',
+    request: async (s) => at(`/api/v1/lti/platforms/${(await s.ltiPlatform()).id}`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'PATCH /api/v1/lti/platforms/:id',
+    fresh: true,
+    request: async (s) => ({
+      path: `/api/v1/lti/platforms/${(await s.ltiPlatform()).id}`,
+      body: { name: 'Renamed LMS' },
+    }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'DELETE /api/v1/lti/platforms/:id',
+    fresh: true,
+    request: async (s) => at(`/api/v1/lti/platforms/${(await s.ltiPlatform()).id}`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 204, 403, 204, 404, 404, 404, 404, 404, 404, 204, 404),
+  },
 ];
 
 /**

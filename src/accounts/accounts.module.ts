@@ -26,7 +26,7 @@ import { TokenVerifier } from './auth/token-verifier.service';
 import { ExternalIdentity } from './external/external-identity.entity';
 import { ExternalUsersService } from './external/external-users.service';
 import { SigningKey } from './keys/signing-key.entity';
-import { SigningKeysService } from './keys/signing-keys.service';
+import { SigningKeyRings, SigningKeysService } from './keys/signing-keys.service';
 import { ClientAssertionJti } from './oauth/client-assertion-jti.entity';
 import { ClientAssertionVerifier } from './oauth/client-assertion.service';
 import { OAuthController } from './oauth/oauth.controller';
@@ -91,6 +91,7 @@ import { UsersService } from './users/users.service';
     AuditEventsController,
   ],
   providers: [
+    SigningKeyRings,
     SigningKeysService,
     TokenIssuer,
     TokenVerifier,
@@ -122,6 +123,7 @@ import { UsersService } from './users/users.service';
     ServiceAccountsService,
     AuditService,
     SigningKeysService,
+    SigningKeyRings,
     TokenIssuer,
     TokenVerifier,
     BootstrapAdminService,

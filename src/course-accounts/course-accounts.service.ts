@@ -3,7 +3,7 @@ import { requireAccess } from '../permissions/access';
 import { containsPattern } from '../common/sql/contains-pattern';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { AuditService } from '../accounts/audit/audit.service';
 import type { ProjectSummary } from '../accounts/projects/project.types';
 import { ProjectsService } from '../accounts/projects/projects.service';
@@ -52,6 +52,29 @@ export function defaultExpiry(endDate: string): Date {
 export interface AccountWithProject {
   account: CourseAccount;
   project: ProjectSummary;
+}
+
+/** What another module may show of a course account. */
+export interface CourseAccountSummary {
+  id: string;
+  projectId: string;
+  state: CourseAccount['state'];
+  username: string | null;
+  email: string | null;
+  errorMessage: string | null;
+  expiresAt: Date;
+}
+
+function summaryOf(a: CourseAccount): CourseAccountSummary {
+  return {
+    id: a.id,
+    projectId: a.projectId,
+    state: a.state,
+    username: a.username,
+    email: a.email,
+    errorMessage: a.errorMessage,
+    expiresAt: a.expiresAt,
+  };
 }
 
 export interface BulkCreated {
@@ -219,6 +242,81 @@ export class CourseAccountsService {
       );
       return { jobId, accounts, project, skipped };
     });
+  }
+
+  /** Why a project cannot hold course accounts now (deleted, not a course, no end date, ended), or null when it can. */
+  projectProblem(project: ProjectSummary): string | null {
+    try {
+      this.assertProjectOpen(project);
+      return null;
+    } catch (e) {
+      if (e instanceof CourseAccountError) return e.code;
+      throw e;
+    }
+  }
+
+  /**
+   * A course account for someone in a project, with no access check (the caller decided: an LMS
+   * launch whose platform provisions accounts), in `tx`: the project's live account with this
+   * e-mail when there is one, else a new PENDING account (and its user), audited as
+   * `course_account.requested` by `actor`. Creating it upstream is `completeCreation`, after commit.
+   */
+  async requestInProject(
+    project: ProjectSummary,
+    request: { email: string | null; description: string },
+    actor: Principal | { type: 'system' },
+    tx: EntityManager,
+  ): Promise<{ id: string; state: CourseAccount['state'] }> {
+    await this.lockProject(tx, project.id);
+    await this.assertStillOpen(tx, project.id);
+    if (request.email) {
+      const [existing] = await selectRows<{ id: string; state: CourseAccount['state'] }>(
+        tx,
+        `SELECT id, state FROM course_accounts WHERE project_id = $1 AND state <> 'CLOSED' AND lower(email) = lower($2)`,
+        [project.id, request.email],
+      );
+      if (existing) return existing;
+    }
+    const [created] = await this.insertAccounts(tx, project, [request], defaultExpiry(project.endDate!));
+    await this.audit.record(
+      {
+        action: 'course_account.requested',
+        actor,
+        subjectType: 'CourseAccount',
+        subjectId: created.id,
+        organizationId: project.organizationId,
+        data: { project: project.id, email: request.email },
+      },
+      tx,
+    );
+    return { id: created.id, state: created.state };
+  }
+
+  /**
+   * Creates a PENDING account upstream (`requestInProject` made it): OK, or ERRED with the backend's
+   * error. An account no longer PENDING is answered as it is. Never throws for a backend failure.
+   */
+  async completeCreation(
+    id: string,
+    actor: Principal | { type: 'system' },
+    ownerUsername: string,
+  ): Promise<CourseAccountSummary | null> {
+    const account = await this.db.getRepository(CourseAccount).findOneBy({ id });
+    if (!account) return null;
+    if (account.state !== 'PENDING') return summaryOf(account);
+    const [project] = await this.projects.findManyForCourseAccounts([account.projectId]);
+    const { account: after } = await this.provisioner.create(account, backendProject(project), {
+      actor,
+      ownerUsername,
+    });
+    return summaryOf(after);
+  }
+
+  /** Course accounts by id, with no access check (the caller shows a user its own), in one query. */
+  async findSummaries(ids: readonly string[]): Promise<CourseAccountSummary[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.getRepository(CourseAccount).findBy({ id: In([...ids]) });
+    return rows.map(summaryOf);
   }
 
   /** Closes upstream, deactivates the user: CLOSED. A refused close leaves the account ERRED and answers 502. */

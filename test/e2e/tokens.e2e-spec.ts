@@ -387,6 +387,7 @@ describe('Signing key rotation', () => {
       s.ACCESS_TOKEN_TTL_SECONDS,
       s.SERVICE_TOKEN_TTL_SECONDS,
       s.ACTIVATION_TOKEN_TTL_SECONDS,
+      s.LTI_SESSION_TTL_SECONDS,
     );
     const seconds = s.SIGNING_KEYS_RELOAD_SECONDS + longestToken + s.JWT_CLOCK_SKEW_SECONDS;
     expect(row.retire_after.getTime()).toBeGreaterThanOrEqual(rotatedAt + seconds * 1000);
@@ -418,7 +419,9 @@ describe('Signing key rotation', () => {
   });
 
   it('records the key created at first start in the audit log', async () => {
-    const [first] = await db().query<{ kid: string }[]>('SELECT kid FROM signing_keys ORDER BY created_at LIMIT 1');
+    const [first] = await db().query<{ kid: string }[]>(
+      "SELECT kid FROM signing_keys WHERE purpose = 'access_token' ORDER BY created_at LIMIT 1",
+    );
     const staff = await createStaff(t);
     const res = await t.http
       .get(`/api/v1/audit-events?action=signing_key.created&subject_id=${first.kid}`)

@@ -172,6 +172,44 @@ export class Scene {
     });
   }
 
+  /** A registration body for an LTI platform of `organizationId` (a made-up LMS: nothing is fetched from it). */
+  ltiPlatformBody(organizationId: string): Record<string, unknown> {
+    const lms = `https://${unique('lms')}.example.edu`;
+    return {
+      organization: organizationId,
+      issuer: lms,
+      client_id: unique('client'),
+      auth_login_url: `${lms}/auth`,
+      auth_token_url: `${lms}/token`,
+      jwks_url: `${lms}/jwks`,
+      deployment_ids: ['deployment-1'],
+    };
+  }
+
+  /** An LTI platform of the organization, registered through the API. */
+  ltiPlatform(): Promise<{ id: string; issuer: string; clientId: string }> {
+    return this.once('ltiPlatform', async () => {
+      const res = await this.t.http
+        .post('/api/v1/lti/platforms')
+        .set(this.kit.staff.auth)
+        .send(this.ltiPlatformBody((await this.org()).id));
+      if (res.status !== 201) throw new Error(`LTI platform not created: ${res.status} ${JSON.stringify(res.body)}`);
+      return { id: res.body.id as string, issuer: res.body.issuer as string, clientId: res.body.client_id as string };
+    });
+  }
+
+  /** Valid third-party login parameters for the organization's LTI platform. */
+  async ltiLoginParams(): Promise<Record<string, string>> {
+    const platform = await this.ltiPlatform();
+    const tool = this.t.settings.PUBLIC_URL ?? `http://localhost:${this.t.settings.PORT}`;
+    return {
+      iss: platform.issuer,
+      client_id: platform.clientId,
+      login_hint: 'someone',
+      target_link_uri: `${tool.replace(/\/+$/, '')}/lti/app`,
+    };
+  }
+
   /** A course account of the project, created through the API (mock backend): state OK. */
   courseAccount(): Promise<{ id: string }> {
     return this.once('courseAccount', () => this.createCourseAccount());

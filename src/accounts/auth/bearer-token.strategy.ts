@@ -122,6 +122,7 @@ export class BearerTokenStrategy extends PassportStrategy(BearerJwtStrategy, BEA
       };
     }
     if (!user || !user.isActive) throw new BearerError(401, 'invalid_token', 'The user is deactivated.');
-    return userPrincipal(user, scopes);
+    // An LTI session is the user's own rights; only its kind differs (no password change with it).
+    return verified.kind === 'lti' ? { ...userPrincipal(user, scopes), tokenKind: 'lti' } : userPrincipal(user, scopes);
   }
 }
