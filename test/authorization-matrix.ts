@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 70 routes × 12 callers = 840 cells (CELL_COUNT, checked by the runner). The runner,
+ * 132 routes × 12 callers = 1584 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -32,7 +32,7 @@ import { unique } from './factories/accounts';
 import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 
-export const CELL_COUNT = 840;
+export const CELL_COUNT = 1584;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -42,6 +42,8 @@ export interface MatrixRequest {
   body?: object;
   /** An application/x-www-form-urlencoded body. */
   form?: Record<string, string>;
+  /** A multipart/form-data body with one file part. */
+  file?: { field: string; name: string; content: string };
 }
 
 export interface MatrixRoute {
@@ -103,6 +105,12 @@ export const MATRIX: MatrixRoute[] = [
     expect: everyone(200),
   },
   {
+    // Only the issuer's own path answers (RFC 8414 §3.1); the matrix's issuer has none, so 404 for everyone.
+    route: 'GET /.well-known/oauth-authorization-server/*path',
+    request: () => at('/.well-known/oauth-authorization-server/campus'),
+    expect: everyone(404),
+  },
+  {
     // A user with a password (the only Argon2 hash of the run); the caller's bearer token plays no part.
     route: 'POST /api/v1/auth/login',
     request: (s) => ({ path: '/api/v1/auth/login', body: s.loginCredentials() }),
@@ -135,8 +143,27 @@ export const MATRIX: MatrixRoute[] = [
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(200, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
   },
+  {
+    // As at the token endpoint, a bearer token in the Authorization header is not client authentication
+    // (400 invalid_request). Anonymous is the first-party public client revoking the user's session.
+    route: 'POST /oauth/revoke',
+    fresh: true,
+    request: async (s) => ({ path: '/oauth/revoke', form: { token: await s.refreshToken() } }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(200, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
+  },
+  {
+    // Client-authenticated in the request; the scene's client is not allowed the introspection scope
+    // (403 unauthorized_client). Callers sending a bearer token are 400 invalid_request, as above.
+    route: 'POST /oauth/introspect',
+    request: (s) => ({ path: '/oauth/introspect', form: { ...s.clientCredentialsForm(), token: 'x' } }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(403, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
+  },
   { route: 'ALL /oauth/token', request: () => at('/oauth/token'), expect: everyone(405) },
   { route: 'ALL /token', request: () => at('/token'), expect: everyone(405) },
+  { route: 'ALL /oauth/revoke', request: () => at('/oauth/revoke'), expect: everyone(405) },
+  { route: 'ALL /oauth/introspect', request: () => at('/oauth/introspect'), expect: everyone(405) },
 
   // ─── The caller itself ──────────────────────────────────────────────────────────────────────
   { route: 'GET /api/v1/auth/me', request: () => at('/api/v1/auth/me'), expect: signedIn(200) },
@@ -329,6 +356,13 @@ export const MATRIX: MatrixRoute[] = [
     route: 'POST /api/v1/service-accounts/:id/rotate-secret',
     fresh: true,
     request: async (s) => at(`/api/v1/service-accounts/${(await s.serviceAccount()).id}/rotate-secret`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'POST /api/v1/service-accounts/:id/revoke-tokens',
+    fresh: true,
+    request: async (s) => at(`/api/v1/service-accounts/${(await s.serviceAccount()).id}/revoke-tokens`),
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
   },
@@ -538,7 +572,298 @@ export const MATRIX: MatrixRoute[] = [
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(401, 204, 403, 204, 404, 204, 403, 403, 404, 404, 204, 404),
   },
+
+  // ─── Programs (native API; the program belongs to the object's organization) ─────────────────
+  {
+    route: 'GET /api/v1/programs',
+    request: () => at('/api/v1/programs'),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 200, 403, 403, 403, 403, 403, 200, 403),
+  },
+  {
+    route: 'POST /api/v1/programs',
+    fresh: true,
+    request: async (s) => ({
+      path: '/api/v1/programs',
+      body: { organization: (await s.org()).id, key: unique('masters'), title: 'New program' },
+    }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 201, 403, 201, 404, 403, 403, 403, 403, 403, 201, 403),
+  },
+  {
+    route: 'GET /api/v1/programs/:id',
+    request: async (s) => at(`/api/v1/programs/${(await s.program()).id}`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'PATCH /api/v1/programs/:id',
+    fresh: true,
+    request: async (s) => ({ path: `/api/v1/programs/${(await s.program()).id}`, body: { title: 'Renamed' } }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'DELETE /api/v1/programs/:id',
+    fresh: true,
+    request: async (s) => at(`/api/v1/programs/${(await s.emptyProgram()).id}`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 204, 403, 204, 404, 404, 404, 404, 404, 404, 204, 404),
+  },
+  {
+    route: 'GET /api/v1/programs/:id/courses',
+    request: async (s) => at(`/api/v1/programs/${(await s.program()).id}/courses`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'POST /api/v1/programs/:id/courses',
+    fresh: true,
+    request: async (s) => ({
+      path: `/api/v1/programs/${(await s.program()).id}/courses`,
+      body: { course_id: `course-v1:NewX+${unique('c')}+Fall`, title: 'New course' },
+    }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 201, 403, 201, 404, 404, 404, 404, 404, 404, 201, 404),
+  },
+  {
+    route: 'PATCH /api/v1/programs/:id/courses/:courseId',
+    fresh: true,
+    request: async (s) => {
+      const p = await s.program();
+      return { path: `/api/v1/programs/${p.id}/courses/${p.courseRowId}`, body: { title: 'Renamed course' } };
+    },
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'DELETE /api/v1/programs/:id/courses/:courseId',
+    fresh: true,
+    request: async (s) => {
+      const p = await s.emptyProgram();
+      return at(`/api/v1/programs/${p.id}/courses/${p.courseRowId}`);
+    },
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 204, 403, 204, 404, 404, 404, 404, 404, 404, 204, 404),
+  },
+  {
+    route: 'POST /api/v1/programs/:id/reports',
+    fresh: true,
+    request: async (s) => ({
+      path: `/api/v1/programs/${(await s.program()).id}/reports`,
+      body: { name: 'aggregate_report__2026-01-01', content: 'data' },
+    }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 201, 403, 201, 404, 404, 404, 404, 404, 404, 201, 404),
+  },
+  ...registrarRows(),
+  // ─── LTI 1.3 tool: browser endpoints and keyset are public; registration is organization admins' ───
+  { route: 'GET /lti/jwks.json', request: () => at('/lti/jwks.json'), expect: everyone(200) },
+  {
+    // A valid third-party login for the scene's platform: a redirect to the platform, whoever asks.
+    route: 'GET /lti/login',
+    request: async (s) => ({ path: '/lti/login', query: await s.ltiLoginParams() }),
+    expect: everyone(302),
+  },
+  {
+    route: 'POST /lti/login',
+    request: async (s) => ({ path: '/lti/login', form: await s.ltiLoginParams() }),
+    expect: everyone(302),
+  },
+  {
+    // A launch needs a platform's signed id_token; without one every caller gets the 400 page
+    // (missing_id_token): the caller's bearer token plays no part.
+    route: 'POST /lti/launch',
+    request: () => ({ path: '/lti/launch', form: { state: 'no-such-state' } }),
+    expect: everyone(400),
+  },
+  { route: 'GET /lti/app', request: () => at('/lti/app'), expect: everyone(200) },
+  {
+    // The launch id is the credential: an unknown one is 404 for everyone.
+    route: 'POST /api/v1/lti/launches/:launchId/exchange',
+    request: () => at('/api/v1/lti/launches/00000000-0000-4000-8000-000000000000/exchange'),
+    expect: everyone(404),
+  },
+  {
+    route: 'GET /api/v1/lti/platforms',
+    request: () => at('/api/v1/lti/platforms'),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 200, 403, 403, 403, 403, 403, 200, 403),
+  },
+  {
+    route: 'POST /api/v1/lti/platforms',
+    fresh: true,
+    request: async (s) => ({ path: '/api/v1/lti/platforms', body: s.ltiPlatformBody((await s.org()).id) }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 201, 403, 201, 404, 403, 403, 403, 403, 403, 201, 403),
+  },
+  {
+    route: 'GET /api/v1/lti/platforms/:id',
+    request: async (s) => at(`/api/v1/lti/platforms/${(await s.ltiPlatform()).id}`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'PATCH /api/v1/lti/platforms/:id',
+    fresh: true,
+    request: async (s) => ({
+      path: `/api/v1/lti/platforms/${(await s.ltiPlatform()).id}`,
+      body: { name: 'Renamed LMS' },
+    }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'DELETE /api/v1/lti/platforms/:id',
+    fresh: true,
+    request: async (s) => at(`/api/v1/lti/platforms/${(await s.ltiPlatform()).id}`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 204, 403, 204, 404, 404, 404, 404, 404, 404, 204, 404),
+  },
 ];
+
+/**
+ * The Registrar-compatible API: v1 and v2 are the same routes under two bases. Callers without any
+ * program right get 403 from the program list and 404 for a program (it is invisible to them).
+ */
+function registrarRows(): MatrixRoute[] {
+  const rows: MatrixRoute[] = [];
+  for (const base of ['/registrar/api/v1', '/registrar/api/v2']) {
+    rows.push(
+      {
+        route: `GET ${base}/programs`,
+        request: () => at(`${base}/programs`),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 200, 200, 200, 403, 403, 403, 403, 403, 200, 403),
+      },
+      {
+        route: `GET ${base}/programs/:programKey`,
+        request: async (s) => at(`${base}/programs/${(await s.program()).key}`),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+      },
+      {
+        route: `GET ${base}/programs/:programKey/courses`,
+        request: async (s) => at(`${base}/programs/${(await s.program()).key}/courses`),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+      },
+      {
+        route: `GET ${base}/programs/:programKey/reports`,
+        request: async (s) => at(`${base}/programs/${(await s.program()).key}/reports`),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+      },
+      // Writes: support reads the program but may not write (403); everyone else who cannot see it, 404.
+      {
+        route: `POST ${base}/programs/:programKey/enrollments`,
+        fresh: true,
+        request: async (s) => ({
+          path: `${base}/programs/${(await s.program()).key}/enrollments`,
+          body: [{ student_key: 'new-learner', status: 'pending' }],
+        }),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+      },
+      {
+        route: `PATCH ${base}/programs/:programKey/enrollments`,
+        fresh: true,
+        request: async (s) => ({
+          path: `${base}/programs/${(await s.program()).key}/enrollments`,
+          body: [{ student_key: 'learner-1', status: 'suspended' }],
+        }),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+      },
+      {
+        route: `POST ${base}/programs/:programKey/courses/:courseId/enrollments`,
+        fresh: true,
+        request: async (s) => {
+          const p = await s.program();
+          return {
+            path: `${base}/programs/${p.key}/courses/${p.courseId}/enrollments`,
+            body: [{ student_key: 'learner-2', status: 'active' }],
+          };
+        },
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+      },
+      {
+        route: `PATCH ${base}/programs/:programKey/courses/:courseId/enrollments`,
+        fresh: true,
+        request: async (s) => ({
+          path: `${base}/programs/${(await s.program()).key}/courses/EXT-1/enrollments`,
+          body: [{ student_key: 'learner-1', status: 'inactive' }],
+        }),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+      },
+      // Uploads start a job: 202 for whoever may write the program's enrollments.
+      ...(['enrollments', 'course_enrollments'] as const).map((kind): MatrixRoute => ({
+        route: `POST ${base}/programs/:programKey/${kind}/upload`,
+        fresh: true,
+        request: async (s) => ({
+          path: `${base}/programs/${(await s.program()).key}/${kind}/upload`,
+          file: {
+            field: 'file',
+            name: 'enrollments.csv',
+            content:
+              kind === 'enrollments'
+                ? 'student_key,status\nlearner-3,pending\n'
+                : 'student_key,course_id,status\nlearner-2,EXT-1,active\n',
+          },
+        }),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 202, 403, 202, 404, 404, 404, 404, 404, 404, 202, 404),
+      })),
+      // Reads run as jobs: 202 for whoever may read the program's enrollments (support included).
+      ...[
+        (p: { key: string }) => `${base}/programs/${p.key}/enrollments`,
+        (p: { key: string }) => `${base}/programs/${p.key}/course_enrollments`,
+        (p: { key: string; courseId: string }) => `${base}/programs/${p.key}/courses/${p.courseId}/enrollments`,
+        (p: { key: string }) => `${base}/programs/${p.key}/courses/EXT-1/grades`,
+      ].map((path, i): MatrixRoute => ({
+        route: `GET ${base}/programs/:programKey/${['enrollments', 'course_enrollments', 'courses/:courseId/enrollments', 'courses/:courseId/grades'][i]}`,
+        request: async (s) => at(path(await s.program())),
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 202, 202, 202, 404, 404, 404, 404, 404, 404, 202, 404),
+      })),
+      { route: `GET ${base}/jobs`, request: () => at(`${base}/jobs`), expect: signedIn(200) },
+      {
+        route: `GET ${base}/jobs/:jobId`,
+        request: async (s) => at(`${base}/jobs/${(await s.job()).id}`),
+        // As /api/v1/jobs/:id: the owner's (and staff's; support reads); organization roles do not reach it.
+        //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+        expect: row(401, 200, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+      },
+    );
+  }
+  // Signed links need no credentials: everyone gets the file.
+  rows.push({
+    route: 'GET /registrar/program-reports/:reportId',
+    request: async (s) => {
+      const url = new URL(await s.reportLink(), 'http://x');
+      return { path: url.pathname, query: Object.fromEntries(url.searchParams) };
+    },
+    expect: everyone(200),
+  });
+  rows.push({
+    route: 'GET /registrar/job-results/:file',
+    request: async (s) => {
+      const link = await s.registrarResultLink();
+      const url = new URL(link, 'http://x');
+      return { path: url.pathname, query: Object.fromEntries(url.searchParams) };
+    },
+    expect: everyone(200),
+  });
+  rows.push({
+    route: 'GET /registrar/api/v3/programs',
+    request: () => at('/registrar/api/v3/programs'),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 200, 403, 403, 403, 403, 403, 200, 403),
+  });
+  return rows;
+}
 
 /** Cells whose real answer breaks the rules; the table above holds the correct status. */
 export const KNOWN_ISSUES: KnownIssue[] = [];

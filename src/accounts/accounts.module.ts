@@ -21,14 +21,19 @@ import { BearerTokenStrategy } from './auth/bearer-token.strategy';
 import { PrincipalLookup } from './auth/principal-lookup';
 import { RateLimiter } from './auth/rate-limiter';
 import { RefreshToken } from './auth/refresh-token.entity';
+import { RevokedAccessToken } from './auth/revoked-access-token.entity';
 import { TokenIssuer } from './auth/token-issuer.service';
 import { TokenVerifier } from './auth/token-verifier.service';
 import { ExternalIdentity } from './external/external-identity.entity';
 import { ExternalUsersService } from './external/external-users.service';
 import { SigningKey } from './keys/signing-key.entity';
-import { SigningKeysService } from './keys/signing-keys.service';
+import { SigningKeyRings, SigningKeysService } from './keys/signing-keys.service';
+import { ClientAssertionJti } from './oauth/client-assertion-jti.entity';
+import { ClientAssertionVerifier } from './oauth/client-assertion.service';
 import { OAuthController } from './oauth/oauth.controller';
 import { OAuthService } from './oauth/oauth.service';
+import { TokenIntrospection } from './oauth/token-introspection.service';
+import { TokenRevocation } from './oauth/token-revocation.service';
 import { Organization } from './organizations/organization.entity';
 import { OrganizationsController } from './organizations/organizations.controller';
 import { OrganizationsService } from './organizations/organizations.service';
@@ -64,6 +69,8 @@ import { UsersService } from './users/users.service';
       ServiceAccountSecret,
       SigningKey,
       RefreshToken,
+      RevokedAccessToken,
+      ClientAssertionJti,
       ActivationRecord,
       AuditEvent,
     ]),
@@ -93,6 +100,7 @@ import { UsersService } from './users/users.service';
     ProjectsRepository,
     ServiceAccountsRepository,
     UsersRepository,
+    SigningKeyRings,
     SigningKeysService,
     TokenIssuer,
     TokenVerifier,
@@ -106,6 +114,9 @@ import { UsersService } from './users/users.service';
     ExternalUsersService,
     AuthService,
     OAuthService,
+    TokenRevocation,
+    TokenIntrospection,
+    ClientAssertionVerifier,
     ActivationService,
     ActivationCodesService,
     BootstrapAdminService,
@@ -122,6 +133,7 @@ import { UsersService } from './users/users.service';
     ServiceAccountsService,
     AuditService,
     SigningKeysService,
+    SigningKeyRings,
     TokenIssuer,
     TokenVerifier,
     BootstrapAdminService,

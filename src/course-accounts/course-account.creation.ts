@@ -155,6 +155,38 @@ export class CourseAccountCreation {
     });
   }
   /**
+   * A course account for someone in a project, with no access check (the caller decided: an LMS
+   * launch whose platform provisions accounts), in `tx`: the project's live account with this
+   * e-mail when there is one, else a new PENDING account (and its user), audited as
+   * `course_account.requested` by `actor`. Creating it upstream is `completeCreation`, after commit.
+   */
+  async requestInProject(
+    project: ProjectSummary,
+    request: { email: string | null; description: string },
+    actor: Principal | { type: 'system' },
+    tx: EntityManager,
+  ): Promise<{ id: string; state: CourseAccount['state'] }> {
+    await this.lockProject(tx, project.id);
+    await this.assertStillOpen(tx, project.id);
+    if (request.email) {
+      const [existing] = await this.accounts.liveWithEmails(tx, project.id, await foldCase(tx, [request.email]));
+      if (existing) return { id: existing.id, state: existing.state };
+    }
+    const [created] = await this.insertAccounts(tx, project, [request], defaultExpiry(project.endDate!));
+    await this.audit.record(
+      {
+        action: 'course_account.requested',
+        actor,
+        subjectType: 'CourseAccount',
+        subjectId: created.id,
+        organizationId: project.organizationId,
+        data: { project: project.id, email: request.email },
+      },
+      tx,
+    );
+    return { id: created.id, state: created.state };
+  }
+  /**
    * The project for a new account: 404 when the caller cannot see it, 403 when it may not create
    * accounts in it, 400 when it cannot hold accounts (not a course, no end date, ended, deleted).
    */

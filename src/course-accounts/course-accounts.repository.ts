@@ -73,11 +73,15 @@ export class CourseAccountsRepository {
   }
 
   /** The project's accounts that are not CLOSED and whose e-mail folds (foldCase) to one of `keys`, in `tx`. */
-  liveWithEmails(tx: EntityManager, projectId: string, keys: string[]): Promise<{ id: string; key: string }[]> {
+  liveWithEmails(
+    tx: EntityManager,
+    projectId: string,
+    keys: string[],
+  ): Promise<{ id: string; key: string; state: CourseAccount['state'] }[]> {
     if (keys.length === 0) return Promise.resolve([]);
     return queryRows(
       tx,
-      `SELECT id, lower(email) AS key FROM course_accounts WHERE project_id = $1 AND state <> 'CLOSED' AND lower(email) = ANY($2::text[])`,
+      `SELECT id, state, lower(email) AS key FROM course_accounts WHERE project_id = $1 AND state <> 'CLOSED' AND lower(email) = ANY($2::text[])`,
       [projectId, keys],
     );
   }

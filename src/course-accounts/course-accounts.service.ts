@@ -12,7 +12,8 @@ import type { AppAbility } from '../permissions/ability';
 import { requireAccess, requireEverywhere } from '../permissions/access';
 import type { Action } from '../permissions/subjects';
 import { CourseAccount } from './course-account.entity';
-import { CourseAccountProvisioner } from './course-account.provisioner';
+import { CourseAccountCreation } from './course-account.creation';
+import { backendProject, CourseAccountProvisioner } from './course-account.provisioner';
 import { CourseAccountRecovery, STALLED_CREATION } from './course-account.recovery';
 import { CourseAccountStateMachine } from './course-account.state-machine';
 import { CourseAccountError } from './course-accounts.errors';
@@ -24,6 +25,29 @@ import {
   RECONCILE_COURSE_ACCOUNTS_JOB,
   RETRY_COURSE_ACCOUNTS_JOB,
 } from './jobs/course-account.jobs';
+
+/** What another module may show of a course account. */
+export interface CourseAccountSummary {
+  id: string;
+  projectId: string;
+  state: CourseAccount['state'];
+  username: string | null;
+  email: string | null;
+  errorMessage: string | null;
+  expiresAt: Date;
+}
+
+function summaryOf(a: CourseAccount): CourseAccountSummary {
+  return {
+    id: a.id,
+    projectId: a.projectId,
+    state: a.state,
+    username: a.username,
+    email: a.email,
+    errorMessage: a.errorMessage,
+    expiresAt: a.expiresAt,
+  };
+}
 
 /**
  * Course accounts as callers see them: object checks with the request's ability, lists scoped in
@@ -40,6 +64,7 @@ export class CourseAccountsService {
     private readonly provisioner: CourseAccountProvisioner,
     private readonly transactions: TransactionRunner,
     private readonly recovery: CourseAccountRecovery,
+    private readonly creation: CourseAccountCreation,
     @InjectSettings() private readonly settings: Settings,
   ) {}
 
@@ -54,6 +79,58 @@ export class CourseAccountsService {
     const account = await this.accessible(ability, 'read', id);
     const [found] = await this.withProjects([account]);
     return found;
+  }
+
+  /** Why a project cannot hold course accounts now (deleted, not a course, no end date, ended), or null when it can. */
+  projectProblem(project: ProjectSummary): string | null {
+    try {
+      assertProjectOpen(project);
+      return null;
+    } catch (e) {
+      if (e instanceof CourseAccountError) return e.code;
+      throw e;
+    }
+  }
+
+  /**
+   * A course account for someone in a project, with no access check (the caller decided: an LMS
+   * launch whose platform provisions accounts), in `tx`: the project's live account with this
+   * e-mail when there is one, else a new PENDING account (and its user), audited as
+   * `course_account.requested` by `actor`. Creating it upstream is `completeCreation`, after commit.
+   */
+  requestInProject(
+    project: ProjectSummary,
+    request: { email: string | null; description: string },
+    actor: Principal | { type: 'system' },
+    tx: EntityManager,
+  ): Promise<{ id: string; state: CourseAccount['state'] }> {
+    return this.creation.requestInProject(project, request, actor, tx);
+  }
+
+  /**
+   * Creates a PENDING account upstream (`requestInProject` made it): OK, or ERRED with the backend's
+   * error. An account no longer PENDING is answered as it is. Never throws for a backend failure.
+   */
+  async completeCreation(
+    id: string,
+    actor: Principal | { type: 'system' },
+    ownerUsername: string,
+  ): Promise<CourseAccountSummary | null> {
+    const account = await this.accounts.findById(id);
+    if (!account) return null;
+    if (account.state !== 'PENDING') return summaryOf(account);
+    const [{ project }] = await this.withProjects([account]);
+    const { account: after } = await this.provisioner.create(account, backendProject(project), {
+      actor,
+      ownerUsername,
+    });
+    return summaryOf(after);
+  }
+
+  /** Course accounts by id, with no access check (the caller shows a user its own), in one query. */
+  async findSummaries(ids: readonly string[]): Promise<CourseAccountSummary[]> {
+    if (ids.length === 0) return [];
+    return (await this.accounts.findByIds([...ids])).map(summaryOf);
   }
 
   /**

@@ -28,6 +28,8 @@ export interface JobListFilter extends PageQuery {
   name?: string;
 }
 
+const UNFINISHED: JobState[] = ['Pending', 'In Progress', 'Retrying'];
+
 const INSERT_COLUMNS = 'id, name, owner_type, owner_id, organization_id, payload, total_steps, max_attempts';
 
 /**
@@ -102,6 +104,25 @@ export class JobsRepository {
 
   findArtifact(jobId: string, name: string): Promise<JobArtifact | null> {
     return this.db.getRepository(JobArtifact).findOneBy({ jobId, name });
+  }
+
+  /** The owner's jobs still waiting or running (Pending, In Progress, Retrying), newest first, at most `limit`. */
+  unfinishedOf(owner: { type: JobOwnerType; id: string }, limit: number): Promise<Job[]> {
+    return this.db.getRepository(Job).find({
+      where: { ownerType: owner.type, ownerId: owner.id, state: In(UNFINISHED) },
+      order: { createdAt: 'DESC', id: 'DESC' },
+      take: limit,
+    });
+  }
+
+  /** Of these job ids, those whose job is not finished (Pending, In Progress or Retrying). */
+  async unfinishedAmong(ids: string[], tx?: EntityManager): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await (tx ?? this.db.manager).find(Job, {
+      select: ['id'],
+      where: { id: In(ids), state: In(UNFINISHED) },
+    });
+    return rows.map((r) => r.id);
   }
 
   /** When the latest job of this name was created (whoever owns it), or null when there is none. */

@@ -11,7 +11,7 @@ import { Settings } from '../config/settings.schema';
 import { allowsEverywhere, AppAbility } from '../permissions/ability';
 import { requireAccess } from '../permissions/access';
 import { JobView } from './dto/job.dto';
-import { allowsJob } from './job-owner-rights';
+import { allowsJob, JobOwnerRights } from './job-owner-rights';
 import { JobOwnerType } from './job.entity';
 import { JobDispatcher } from './jobs.dispatcher';
 import { JobsError } from './jobs.errors';
@@ -60,6 +60,7 @@ export class JobsService {
     private readonly dispatcher: JobDispatcher,
     private readonly store: ArtifactStore,
     @InjectSettings() private readonly settings: Settings,
+    private readonly ownerRights: JobOwnerRights,
   ) {
     this.apiBase = `${publicUrl(settings)}/api/v1`;
   }
@@ -197,6 +198,49 @@ export class JobsService {
         { job_id: id },
       );
     }
+    return this.openStoredArtifact(id, name);
+  }
+
+  /** Whether the caller sees the job and may read its artifacts (the checks of openArtifact, without opening one). */
+  async mayReadArtifacts(ability: AppAbility, id: string): Promise<boolean> {
+    const job = requireAccess(ability, 'read', 'Job', await this.jobs.findById(id), JOB_NOT_FOUND(id));
+    const permission = this.registry.requiredPermission(job.name, job.payload);
+    return !permission || allowsEverywhere(ability, 'read', 'Job') || allowsJob(ability, permission);
+  }
+
+  /**
+   * An artifact for whoever holds a link the application signed for it (no principal): allowed only
+   * while the job's owner still holds the permission the job requires. 404 for an unknown job.
+   */
+  async openArtifactForOwner(id: string, name: string): Promise<ArtifactDownload> {
+    const job = await this.jobs.findById(id);
+    if (!job) throw new CommonError('not_found', 'No such job.', { job_id: id });
+    const permission = this.registry.requiredPermission(job.name, job.payload);
+    if (permission && !(await this.ownerRights.hold({ type: job.ownerType, id: job.ownerId }, permission))) {
+      throw new CommonError('forbidden', `The job's owner may no longer ${permission.description}.`, { job_id: id });
+    }
+    return this.openStoredArtifact(id, name);
+  }
+
+  /** The caller's jobs still waiting or running (Pending, In Progress, Retrying), newest first, at most `limit`. */
+  async listUnfinished(who: Principal, limit = 500): Promise<JobView[]> {
+    const jobs = await this.jobs.unfinishedOf({ type: who.type, id: who.id }, limit);
+    const artifacts = await this.jobs.artifactsOf(jobs.map((j) => j.id));
+    return jobs.map((j) =>
+      JobView.of(
+        j,
+        artifacts.filter((a) => a.jobId === j.id),
+        this.apiBase,
+      ),
+    );
+  }
+
+  /** Of these job ids, those whose job is not finished (Pending, In Progress or Retrying). */
+  unfinished(ids: string[], tx?: EntityManager): Promise<string[]> {
+    return this.jobs.unfinishedAmong(ids, tx);
+  }
+
+  private async openStoredArtifact(id: string, name: string): Promise<ArtifactDownload> {
     const artifact = await this.jobs.findArtifact(id, name);
     if (!artifact)
       throw new JobsError('artifact_not_found', 'The job has no artifact of that name.', { job_id: id, name });

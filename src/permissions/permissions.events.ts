@@ -12,9 +12,12 @@ export type PermissionsAuditAction =
   | 'group.member_removed'
   | 'group.member_expiry_changed';
 
+/** Who made a change: a caller, or the system itself (changes made on behalf of an outside source). */
+export type AuditActor = Principal | { type: 'system' };
+
 export interface PermissionsAuditEvent {
   action: PermissionsAuditAction;
-  actor: Principal;
+  actor: AuditActor;
   subjectType: 'Group';
   subjectId: string;
   organizationId: string;

@@ -16,6 +16,8 @@ export interface SubjectFields {
   Job: { ownerType: string; ownerId: string; organizationId: string | null };
   CourseAccount: { id: string; organizationId: string; projectId: string };
   Program: { id: string; organizationId: string };
+  /** An LMS registered as an LTI 1.3 platform of an organization. */
+  LtiPlatform: { id: string; organizationId: string };
   /** The caller itself: its identity (`/auth/me`), its activation, its own permissions. Never conditioned. */
   Self: Record<string, never>;
 }
@@ -33,6 +35,7 @@ export const SUBJECT_TYPES = [
   'Job',
   'CourseAccount',
   'Program',
+  'LtiPlatform',
   'Self',
 ] as const satisfies readonly SubjectType[];
 
@@ -83,6 +86,7 @@ export const SUBJECT_ACTIONS: Record<SubjectType, readonly Action[]> = {
   Job: ['read', 'create', 'delete', 'cancel', 'retry'],
   CourseAccount: [...CRUD, 'retry', 'close', 'export'],
   Program: [...CRUD, 'read_metadata', 'read_enrollments', 'write_enrollments', 'read_reports', 'export'],
+  LtiPlatform: CRUD,
   Self: ['read', 'update', 'activate'],
 };
 
@@ -128,6 +132,7 @@ export const SCOPE_LINKS: Record<SubjectType, Partial<Record<ScopeType, ScopeLin
   Job: {},
   CourseAccount: { organization: { field: 'organizationId' }, project: { field: 'projectId' } },
   Program: { organization: { field: 'organizationId' }, program: { field: 'id' } },
+  LtiPlatform: { organization: { field: 'organizationId' } },
   Self: {},
 };
 

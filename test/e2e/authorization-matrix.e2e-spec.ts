@@ -19,10 +19,13 @@ interface CellResult {
 
 const cellKey = (route: string, caller: CallerName) => `${route} | ${caller}`;
 
-/** `/api/v1/projects/:id` → a RegExp matching the concrete paths of that pattern. */
+/** `/api/v1/projects/:id` (or a wildcard, `/x/*path`) → a RegExp matching the concrete paths of that pattern. */
 function patternOf(route: string): RegExp {
   const path = route.slice(route.indexOf(' ') + 1);
-  const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z]+/g, '[^/]+');
+  const escaped = path
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/:[A-Za-z]+/g, '[^/]+')
+    .replace(/\\\*[A-Za-z]+/g, '.+');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -48,7 +51,8 @@ async function runCell(kit: SceneKit, world: Scene, entry: MatrixRoute, caller: 
     let test = open[method](req.path);
     test = test.set(headers);
     if (req.query) test = test.query(req.query);
-    if (req.form) test = test.type('form').send(req.form);
+    if (req.file) test = test.attach(req.file.field, Buffer.from(req.file.content, 'utf8'), req.file.name);
+    else if (req.form) test = test.type('form').send(req.form);
     else if (req.body !== undefined) test = test.send(req.body);
     const res = await test;
     const code = res.body && typeof res.body === 'object' ? (res.body as { error?: unknown }).error : undefined;
@@ -114,6 +118,7 @@ describe('Authorization matrix: every route × every caller', () => {
       world.group(),
       world.job(),
       world.courseAccount(),
+      world.program(),
     ]);
     for (const caller of CALLERS) await world.headers(caller);
     const setUp = Date.now();

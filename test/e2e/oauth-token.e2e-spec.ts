@@ -314,6 +314,58 @@ describe('POST /oauth/token', () => {
     );
   });
 
+  it('leaves the scope claim out of a token that grants no scope (RFC 6749 §3.3), client or user', async () => {
+    const { clientId, secret } = await client();
+    const res = await tokenRequest(
+      t,
+      { grant_type: 'client_credentials' },
+      { authorization: basicAuth(clientId, secret) },
+    ).expect(200);
+    expect(res.body).not.toHaveProperty('scope');
+    expect(decodeJwt(res.body.access_token)).not.toHaveProperty('scope');
+    const staff = await createStaff(t);
+    expect(decodeJwt(staff.token)).not.toHaveProperty('scope');
+    const me = await t.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${res.body.access_token}`).expect(200);
+    expect(me.body.scopes).toEqual([]);
+  });
+
+  it('describes errors without echoing what the client sent, in the characters RFC 6749 §5.2 allows', async () => {
+    const { clientId, secret } = await client(['courses:read']);
+    const auth = { authorization: basicAuth(clientId, secret) };
+    const allowed = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
+    const grant = await tokenRequest(t, { grant_type: 'x"y\\é' }, auth);
+    expectOAuthError(grant, 400, 'unsupported_grant_type');
+    const scope = await tokenRequest(t, { grant_type: 'client_credentials', scope: 'courses:read zz\\top' }, auth);
+    expectOAuthError(scope, 400, 'invalid_scope');
+    const extra = await tokenRequest(t, { grant_type: 'client_credentials', scope: 'courses:read secret-scope' }, auth);
+    expectOAuthError(extra, 400, 'invalid_scope');
+    for (const res of [grant, scope, extra]) {
+      expect(res.body.error_description).toMatch(allowed);
+      for (const echoed of ['x"y', 'zz', 'secret-scope']) expect(res.body.error_description).not.toContain(echoed);
+    }
+  });
+
+  it('answers a form that does not percent-decode with invalid_request, at both paths', async () => {
+    const { clientId, secret } = await client(['courses:read']);
+    for (const path of ['/oauth/token', '/token'])
+      for (const body of [
+        'grant_type=client_credentials&scope=%zz',
+        'grant_type=client_credentials&scope=%ff',
+        'grant_type=%',
+      ]) {
+        const res = await t.http.post(path).type('form').set('Authorization', basicAuth(clientId, secret)).send(body);
+        expectOAuthError(res, 400, 'invalid_request');
+      }
+    // Well-formed escapes still decode.
+    const ok = await t.http
+      .post('/oauth/token')
+      .type('form')
+      .set('Authorization', basicAuth(clientId, secret))
+      .send('grant_type=client_credentials&scope=courses%3Aread')
+      .expect(200);
+    expect(ok.body.scope).toBe('courses:read');
+  });
+
   it('refuses a repeated parameter and a client_credentials request without client authentication', async () => {
     const { clientId, secret } = await client();
     const repeated = await t.http

@@ -322,7 +322,7 @@ describe("The principal lookup's prepared statement", () => {
       expect((await lookup.user(me.id))?.grants).toHaveLength(50);
       // One connection in the pool: the statement was prepared on the connection EXPLAIN uses.
       const plan: { 'QUERY PLAN': string }[] = await ds.query(
-        `EXPLAIN EXECUTE campus_access_principal_user_grants('${me.id}')`,
+        `EXPLAIN EXECUTE campus_access_principal_user_grants_denied('${me.id}', NULL, NULL)`,
       );
       const text = plan.map((row) => row['QUERY PLAN']).join('\n');
       expect(text).toMatch(/Index Scan using \S+ on groups/);

@@ -31,12 +31,15 @@ function walkRoutes(t: TestApp): WalkedRoute[] {
   for (const wrapper of discovery.getControllers()) {
     const controller = wrapper.metatype as (new (...args: unknown[]) => object) | undefined;
     if (!controller) continue;
+    // A controller may serve its routes under several bases (the Registrar API's v1 and v2).
+    const bases = [(Reflect.getMetadata(PATH_METADATA, controller) as string | string[] | undefined) ?? '/'].flat();
     for (const name of scanner.getAllMethodNames(controller.prototype)) {
       const handler = (controller.prototype as Record<string, object>)[name];
       const paths = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
       if (paths === undefined) continue;
       const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
-      for (const path of [paths].flat()) {
+      const labels = [paths].flat().flatMap((p) => (bases.length > 1 ? bases.map((base) => `${base}/${p}`) : [p]));
+      for (const path of labels) {
         routes.push({
           route: `${method} ${controller.name}.${name} (${path})`,
           declared: routeDeclaration(reflector, handler, controller) !== null,

@@ -247,9 +247,23 @@ describe('Our access tokens', () => {
         'urn:devops.uis.cam.ac.uk:params:oauth:grant-type:new-user-credentials',
         'urn:campus-access:params:oauth:grant-type:new-user-credentials',
       ],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['RS256', 'ES256'],
+      revocation_endpoint: `${iss}/oauth/revoke`,
+      revocation_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+        'none',
+      ],
+      revocation_endpoint_auth_signing_alg_values_supported: ['RS256', 'ES256'],
+      introspection_endpoint: `${iss}/oauth/introspect`,
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      introspection_endpoint_auth_signing_alg_values_supported: ['RS256', 'ES256'],
+      scopes_supported: ['account:activate', 'token:introspect'],
       response_types_supported: [],
       service_documentation: `${iss}/docs`,
+      campus_access_token_endpoint_alias: `${iss}/token`,
     });
   });
 
@@ -259,21 +273,76 @@ describe('Our access tokens', () => {
         DOCS_ENABLED: 'false',
         NEW_USER_GRANT_TYPES: 'urn:example:params:oauth:grant-type:activate',
         JWT_ISSUER: 'https://id.example.edu',
+        PUBLIC_URL: 'https://api.example.edu',
       },
     });
     try {
       const res = await other.http.get('/.well-known/oauth-authorization-server').expect(200);
+      // The endpoints are where the server is reached (PUBLIC_URL), whatever the issuer.
       expect(res.body).toEqual({
         issuer: 'https://id.example.edu',
-        token_endpoint: 'https://id.example.edu/oauth/token',
-        jwks_uri: 'https://id.example.edu/.well-known/jwks.json',
+        token_endpoint: 'https://api.example.edu/oauth/token',
+        jwks_uri: 'https://api.example.edu/.well-known/jwks.json',
         grant_types_supported: ['client_credentials', 'urn:example:params:oauth:grant-type:activate'],
-        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+        token_endpoint_auth_signing_alg_values_supported: ['RS256', 'ES256'],
+        revocation_endpoint: 'https://api.example.edu/oauth/revoke',
+        revocation_endpoint_auth_methods_supported: [
+          'client_secret_basic',
+          'client_secret_post',
+          'private_key_jwt',
+          'none',
+        ],
+        revocation_endpoint_auth_signing_alg_values_supported: ['RS256', 'ES256'],
+        introspection_endpoint: 'https://api.example.edu/oauth/introspect',
+        introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+        introspection_endpoint_auth_signing_alg_values_supported: ['RS256', 'ES256'],
+        scopes_supported: ['account:activate', 'token:introspect'],
         response_types_supported: [],
+        campus_access_token_endpoint_alias: 'https://api.example.edu/token',
       });
       await other.http.get('/docs').expect(404);
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('An issuer with a path (RFC 8414 §3.1)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({
+      settings: { JWT_ISSUER: 'https://example.edu/campus', PUBLIC_URL: 'https://api.example.edu' },
+    });
+  });
+  afterAll(() => t.close());
+
+  it('serves the metadata at /.well-known/oauth-authorization-server/<issuer path>, endpoints at PUBLIC_URL', async () => {
+    const res = await t.http.get('/.well-known/oauth-authorization-server/campus').expect(200);
+    expect(res.headers['cache-control']).toBe('public, max-age=300');
+    expect(res.body).toMatchObject({
+      issuer: 'https://example.edu/campus',
+      token_endpoint: 'https://api.example.edu/oauth/token',
+      jwks_uri: 'https://api.example.edu/.well-known/jwks.json',
+    });
+    // Nothing advertised under the issuer's path, where no route answers.
+    expect(JSON.stringify(res.body)).not.toContain('example.edu/campus/');
+  });
+
+  it('answers 404 at another path, and the issuer of its tokens is the one with the path', async () => {
+    for (const path of ['/other', '/campus/x', '/campusx'])
+      await t.http.get(`/.well-known/oauth-authorization-server${path}`).expect(404);
+    const user = await createUser(t);
+    expect(decodeJwt(user.token).iss).toBe('https://example.edu/campus');
+    await t.http.get('/api/v1/auth/me').set('Authorization', `Bearer ${user.token}`).expect(200);
+  });
+
+  it('answers 404 at a sub-path when the issuer has no path', async () => {
+    const plain = await createTestApp({ settings: { JWT_ISSUER: 'https://id.example.edu' } });
+    try {
+      await plain.http.get('/.well-known/oauth-authorization-server/campus').expect(404);
+    } finally {
+      await plain.close();
     }
   });
 });
@@ -318,6 +387,7 @@ describe('Signing key rotation', () => {
       s.ACCESS_TOKEN_TTL_SECONDS,
       s.SERVICE_TOKEN_TTL_SECONDS,
       s.ACTIVATION_TOKEN_TTL_SECONDS,
+      s.LTI_SESSION_TTL_SECONDS,
     );
     const seconds = s.SIGNING_KEYS_RELOAD_SECONDS + longestToken + s.JWT_CLOCK_SKEW_SECONDS;
     expect(row.retire_after.getTime()).toBeGreaterThanOrEqual(rotatedAt + seconds * 1000);
@@ -349,7 +419,9 @@ describe('Signing key rotation', () => {
   });
 
   it('records the key created at first start in the audit log', async () => {
-    const [first] = await db().query<{ kid: string }[]>('SELECT kid FROM signing_keys ORDER BY created_at LIMIT 1');
+    const [first] = await db().query<{ kid: string }[]>(
+      "SELECT kid FROM signing_keys WHERE purpose = 'access_token' ORDER BY created_at LIMIT 1",
+    );
     const staff = await createStaff(t);
     const res = await t.http
       .get(`/api/v1/audit-events?action=signing_key.created&subject_id=${first.kid}`)

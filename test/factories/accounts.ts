@@ -117,7 +117,8 @@ export async function createServiceAccount(
     .serviceToken(account.id, account.clientId, account.allowedScopes, organizationId);
   return {
     row: account,
-    clientSecret: secret,
+    // Created without keys, so it has a secret.
+    clientSecret: secret!,
     token,
     auth: { Authorization: `Bearer ${token}` },
     principal: {

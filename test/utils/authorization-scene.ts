@@ -15,6 +15,8 @@ import {
 } from '../factories/accounts';
 import { grantRole, orgScope, projectScope } from '../permissions/grants';
 import { createCourse } from './course-accounts';
+import { createProgram, createProgramCourse } from '../factories/registrar';
+import { SignedUrls } from '../../src/registrar/signed-urls';
 import type { TestApp } from './test-app';
 
 /**
@@ -170,6 +172,44 @@ export class Scene {
     });
   }
 
+  /** A registration body for an LTI platform of `organizationId` (a made-up LMS: nothing is fetched from it). */
+  ltiPlatformBody(organizationId: string): Record<string, unknown> {
+    const lms = `https://${unique('lms')}.example.edu`;
+    return {
+      organization: organizationId,
+      issuer: lms,
+      client_id: unique('client'),
+      auth_login_url: `${lms}/auth`,
+      auth_token_url: `${lms}/token`,
+      jwks_url: `${lms}/jwks`,
+      deployment_ids: ['deployment-1'],
+    };
+  }
+
+  /** An LTI platform of the organization, registered through the API. */
+  ltiPlatform(): Promise<{ id: string; issuer: string; clientId: string }> {
+    return this.once('ltiPlatform', async () => {
+      const res = await this.t.http
+        .post('/api/v1/lti/platforms')
+        .set(this.kit.staff.auth)
+        .send(this.ltiPlatformBody((await this.org()).id));
+      if (res.status !== 201) throw new Error(`LTI platform not created: ${res.status} ${JSON.stringify(res.body)}`);
+      return { id: res.body.id as string, issuer: res.body.issuer as string, clientId: res.body.client_id as string };
+    });
+  }
+
+  /** Valid third-party login parameters for the organization's LTI platform. */
+  async ltiLoginParams(): Promise<Record<string, string>> {
+    const platform = await this.ltiPlatform();
+    const tool = this.t.settings.PUBLIC_URL ?? `http://localhost:${this.t.settings.PORT}`;
+    return {
+      iss: platform.issuer,
+      client_id: platform.clientId,
+      login_hint: 'someone',
+      target_link_uri: `${tool.replace(/\/+$/, '')}/lti/app`,
+    };
+  }
+
   /** A course account of the project, created through the API (mock backend): state OK. */
   courseAccount(): Promise<{ id: string }> {
     return this.once('courseAccount', () => this.createCourseAccount());
@@ -196,6 +236,78 @@ export class Scene {
     if (res.status !== 201 || res.body.state !== 'OK')
       throw new Error(`course account not created: ${res.status} ${JSON.stringify(res.body)}`);
     return { id: res.body.id as string };
+  }
+
+  /**
+   * A program of the organization with one course (`course-v1:…`, external key `EXT-1`), a learner
+   * `learner-1` enrolled in it and a learner `learner-2` in the program only.
+   */
+  program(): Promise<{ id: string; key: string; courseId: string; courseRowId: string }> {
+    return this.once('program', async () => {
+      const program = await createProgram(this.t, (await this.org()).id);
+      const course = await createProgramCourse(this.t, program.id, { externalCourseKey: 'EXT-1' });
+      const [enrollment] = await this.db.query(
+        `INSERT INTO program_enrollments (program_id, student_key, status) VALUES ($1, 'learner-1', 'enrolled') RETURNING id`,
+        [program.id],
+      );
+      await this.db.query(
+        `INSERT INTO program_enrollments (program_id, student_key, status) VALUES ($1, 'learner-2', 'enrolled')`,
+        [program.id],
+      );
+      await this.db.query(
+        `INSERT INTO course_enrollments (program_course_id, program_enrollment_id, status) VALUES ($1, $2, 'active')`,
+        [course.id, enrollment.id],
+      );
+      return { id: program.id, key: program.key, courseId: course.courseId, courseRowId: course.id };
+    });
+  }
+
+  /**
+   * The signed result URL (path and query) of a finished Registrar read of the scene's program, owned
+   * by staff: a link that works without credentials.
+   */
+  registrarResultLink(): Promise<string> {
+    return this.once('registrarResultLink', async () => {
+      const program = await this.program();
+      const [{ id }] = await this.db.query(
+        `INSERT INTO jobs (name, owner_type, owner_id, organization_id, payload, state, finished_at)
+         VALUES ('registrar.program-enrollments.read', 'user', $1, $2, $3, 'Succeeded', now()) RETURNING id`,
+        [
+          this.kit.staff.row.id,
+          (await this.org()).id,
+          JSON.stringify({ programId: program.id, organizationId: (await this.org()).id, format: 'json' }),
+        ],
+      );
+      await this.db.query(
+        `INSERT INTO job_artifacts (job_id, name, content_type, size, text) VALUES ($1, 'result.json', 'application/json; charset=utf-8', 2, '[]')`,
+        [id],
+      );
+      const url = new URL(this.t.app.get(SignedUrls).sign(`/registrar/job-results/${id}.json`));
+      return `${url.pathname}${url.search}`;
+    });
+  }
+
+  /** The signed download URL (path and query) of a report of the scene's program. */
+  reportLink(): Promise<string> {
+    return this.once('reportLink', async () => {
+      const program = await this.program();
+      const [{ id }] = await this.db.query(
+        `INSERT INTO program_reports (program_id, name, created_date, content_type, content, size)
+         VALUES ($1, 'report__2026-01-01', '2026-01-01', 'text/plain', 'data', 4) RETURNING id`,
+        [program.id],
+      );
+      const url = new URL(this.t.app.get(SignedUrls).sign(`/registrar/program-reports/${id}`));
+      return `${url.pathname}${url.search}`;
+    });
+  }
+
+  /** A program of the organization without learners, for routes that delete it. */
+  emptyProgram(): Promise<{ id: string; key: string; courseRowId: string }> {
+    return this.once('emptyProgram', async () => {
+      const program = await createProgram(this.t, (await this.org()).id);
+      const course = await createProgramCourse(this.t, program.id);
+      return { id: program.id, key: program.key, courseRowId: course.id };
+    });
   }
 
   /** A live refresh token of the scene's user, made straight in the database (no password, no Argon2). */

@@ -9,16 +9,21 @@ export interface RecordedRequest {
 
 export interface LocalHttpServer {
   port: number;
-  /** `http://127.0.0.1:<port>` */
+  /** `http://<host>:<port>` */
   origin: string;
   /** Every request received, in order. */
   requests: RecordedRequest[];
   close(): Promise<void>;
 }
 
-/** A plain HTTP server on 127.0.0.1 and a free port; `close()` also cuts connections still open. */
+/**
+ * A plain HTTP server on a loopback address (127.0.0.1 unless `host` names another of 127.0.0.0/8,
+ * which a browser treats as another site) and a free port (or `port`); `close()` also cuts connections
+ * still open.
+ */
 export async function startLocalHttpServer(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
+  { host = '127.0.0.1', port = 0 }: { host?: string; port?: number } = {},
 ): Promise<LocalHttpServer> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
@@ -27,12 +32,12 @@ export async function startLocalHttpServer(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, host, () => resolve());
   });
-  const { port } = server.address() as { port: number };
+  const { port: bound } = server.address() as { port: number };
   return {
-    port,
-    origin: `http://127.0.0.1:${port}`,
+    port: bound,
+    origin: `http://${host}:${bound}`,
     requests,
     close: () =>
       new Promise<void>((resolve) => {

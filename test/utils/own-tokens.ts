@@ -21,7 +21,7 @@ export async function activeSigningKey(t: TestApp): Promise<OwnSigningKey> {
   const [row] = await t.app
     .get(DataSource)
     .query<{ kid: string; alg: string; private_key_encrypted: string }[]>(
-      "SELECT kid, alg, private_key_encrypted FROM signing_keys WHERE status = 'active' ORDER BY created_at DESC LIMIT 1",
+      "SELECT kid, alg, private_key_encrypted FROM signing_keys WHERE status = 'active' AND purpose = 'access_token' ORDER BY created_at DESC LIMIT 1",
     );
   const pem = new KeyEncryption(resolveKeyEncryptionSecret(t.settings).secret).decrypt(row.private_key_encrypted);
   return { kid: row.kid, alg: row.alg, privateKey: await importPKCS8(pem, row.alg) };

@@ -10,6 +10,7 @@ import { AuditService } from '../audit/audit.service';
 import { hashPassword, verifyPassword } from '../users/passwords';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
+import { denyAccessTokens } from './access-token-deny-list';
 import { RateLimiter } from './rate-limiter';
 import { RefreshToken } from './refresh-token.entity';
 import { randomSecret, sha256Hex } from './secrets';
@@ -52,7 +53,7 @@ export class AuthService {
       userId: user.id,
       expiresAt: new Date(Date.now() + this.settings.REFRESH_TOKEN_TTL_SECONDS * 1000),
     });
-    const access = await this.issuer.userAccessToken(user.id, user.username);
+    const access = await this.issuer.userAccessToken(user.id, user.username, familyId);
     return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, refresh_token: refresh };
   }
 
@@ -248,6 +249,31 @@ export class AuthService {
       ]);
     });
   }
+}
+
+/**
+ * RFC 7009 revocation of a refresh token: its whole family (the session) ends, and the access tokens
+ * issued in that session, which carry the family as `sid`, go on the deny list until the last of them
+ * expires. Null for a token we do not know. Takes the family's lock, as rotations and logouts do.
+ */
+export async function revokeRefreshTokenFamily(
+  tx: EntityManager,
+  token: string,
+  accessTokenTtlSeconds: number,
+): Promise<{ familyId: string; userId: string; revoked: number } | null> {
+  const familyId = await lockFamilyOf(tx, sha256Hex(token));
+  if (!familyId) return null;
+  const [family]: { user_id: string; live: string }[] = await tx.query(
+    `SELECT min(user_id::text) AS user_id, count(*) FILTER (WHERE revoked_at IS NULL) AS live
+       FROM refresh_tokens WHERE family_id = $1`,
+    [familyId],
+  );
+  if (Number(family.live) > 0)
+    await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL', [
+      familyId,
+    ]);
+  await denyAccessTokens(tx, [familyId], new Date(Date.now() + accessTokenTtlSeconds * 1000));
+  return { familyId, userId: family.user_id, revoked: Number(family.live) };
 }
 
 /**

@@ -6,18 +6,25 @@ import { ExtractJwt } from 'passport-jwt';
 import type { Principal } from '../../common/auth/principal';
 import { ExternalUsersService } from '../external/external-users.service';
 import { BearerError } from './bearer-errors';
-import { PrincipalLookup, serviceAccountPrincipal, userPrincipal } from './principal-lookup';
+import { PrincipalLookup, serviceAccountPrincipal, tokenIdentity, userPrincipal } from './principal-lookup';
 import { ACTIVATION_SCOPE } from './token-issuer.service';
 import { TokenVerifier } from './token-verifier.service';
 
 const BEARER_STRATEGY = 'campus-access-bearer';
 
-const extractBearer = ExtractJwt.fromAuthHeaderAsBearerToken();
+/**
+ * `Authorization: Bearer <token>`, or `Authorization: JWT <token>` as Open edX clients (Registrar's
+ * among them) send it: the same token, verified the same way.
+ */
+const extractBearer = ExtractJwt.fromExtractors([
+  ExtractJwt.fromAuthHeaderAsBearerToken(),
+  ExtractJwt.fromAuthHeaderWithScheme('JWT'),
+]);
 
 type Verify = (token: string, done: (err: unknown, principal?: Principal) => void) => void;
 
 /**
- * A Passport strategy for `Authorization: Bearer` JWTs: passport-jwt's extractor takes the token from the
+ * A Passport strategy for `Authorization: Bearer` (or `JWT`) JWTs: passport-jwt's extractor takes the token from the
  * request and hands it to `verify`, which does all the JOSE work with jose (TokenVerifier). A request
  * without a token fails with 401 `unauthorized`; a refused token, with the verifier's BearerError.
  */
@@ -91,12 +98,15 @@ export class BearerTokenStrategy extends PassportStrategy(BearerJwtStrategy, BEA
       };
     }
     const scopes = typeof p.scope === 'string' && p.scope ? p.scope.split(' ') : [];
+    const identity = tokenIdentity(p);
     if (verified.kind === 'service') {
-      const sa = await this.principals.activeServiceAccount(String(p.sub));
+      const sa = await this.principals.activeServiceAccount(String(p.sub), identity);
       if (!sa || sa.clientId !== p.client_id) throw new BearerError(401, 'invalid_token', 'The client is deactivated.');
+      if (sa.revoked) throw new BearerError(401, 'invalid_token', 'The token has been revoked.');
       return serviceAccountPrincipal(sa, scopes);
     }
-    const user = await this.principals.user(String(p.sub));
+    const user = await this.principals.user(String(p.sub), identity);
+    if (user?.revoked) throw new BearerError(401, 'invalid_token', 'The token has been revoked.');
     if (verified.kind === 'activation') {
       if (!user || scopes.join(' ') !== ACTIVATION_SCOPE)
         throw new BearerError(401, 'invalid_token', 'The activation token is not valid.');
@@ -112,6 +122,7 @@ export class BearerTokenStrategy extends PassportStrategy(BearerJwtStrategy, BEA
       };
     }
     if (!user || !user.isActive) throw new BearerError(401, 'invalid_token', 'The user is deactivated.');
-    return userPrincipal(user, scopes);
+    // An LTI session is the user's own rights; only its kind differs (no password change with it).
+    return verified.kind === 'lti' ? { ...userPrincipal(user, scopes), tokenKind: 'lti' } : userPrincipal(user, scopes);
   }
 }

@@ -5,7 +5,7 @@ import { Settings } from '../../config/settings.schema';
 import { SigningKeysService } from '../keys/signing-keys.service';
 
 /** Claim `kind` tells our verifier which checks and reach a token has. */
-export type OwnTokenKind = 'user' | 'service' | 'activation';
+export type OwnTokenKind = 'user' | 'service' | 'activation' | 'lti';
 
 export const ACTIVATION_SCOPE = 'account:activate';
 /** client_id carried by tokens issued to people through /auth/login. */
@@ -40,6 +40,8 @@ export class TokenIssuer {
         return this.settings.SERVICE_TOKEN_TTL_SECONDS;
       case 'activation':
         return this.settings.ACTIVATION_TOKEN_TTL_SECONDS;
+      case 'lti':
+        return this.settings.LTI_SESSION_TTL_SECONDS;
     }
   }
 
@@ -51,15 +53,40 @@ export class TokenIssuer {
     extra: Record<string, unknown> = {},
   ): Promise<IssuedToken> {
     const ttl = this.lifetimeSeconds(kind);
+    // RFC 6749 §3.3 has no empty scope: a token granting none carries no `scope` claim.
     const token = await this.keys.sign(
-      { ...extra, iss: this.issuer, aud: this.audience, sub, client_id: clientId, scope: scope.join(' '), kind },
+      {
+        ...extra,
+        iss: this.issuer,
+        aud: this.audience,
+        sub,
+        client_id: clientId,
+        ...(scope.length ? { scope: scope.join(' ') } : {}),
+        kind,
+      },
       ttl,
     );
     return { token, expiresIn: ttl };
   }
 
-  userAccessToken(userId: string, username: string): Promise<IssuedToken> {
-    return this.issue('user', userId, FIRST_PARTY_CLIENT_ID, [], { preferred_username: username });
+  /** With `sessionId` (the refresh-token family), the token carries it as `sid`: revoking the session denies it. */
+  userAccessToken(userId: string, username: string, sessionId?: string): Promise<IssuedToken> {
+    return this.issue('user', userId, FIRST_PARTY_CLIENT_ID, [], {
+      preferred_username: username,
+      ...(sessionId ? { sid: sessionId } : {}),
+    });
+  }
+
+  /**
+   * A user access token of an LTI launch (LTI_SESSION_TTL_SECONDS): the same rights as any of the user's
+   * tokens, with the platform and launch it came from (`lti_platform`, `lti_launch`).
+   */
+  ltiSessionToken(userId: string, username: string, platformId: string, launchId: string): Promise<IssuedToken> {
+    return this.issue('lti', userId, FIRST_PARTY_CLIENT_ID, [], {
+      preferred_username: username,
+      lti_platform: platformId,
+      lti_launch: launchId,
+    });
   }
 
   serviceToken(

@@ -27,7 +27,7 @@ type VerifyKey = Awaited<ReturnType<typeof importJWK>>;
 const OWN_ALGORITHMS = ['RS256', 'ES256'];
 /** Our tokens whose signature and claims were checked recently, kept until they expire; the oldest go first. */
 const VERIFIED_CACHE_MAX = 10_000;
-const OWN_KINDS: readonly string[] = ['user', 'service', 'activation'];
+const OWN_KINDS: readonly string[] = ['user', 'service', 'activation', 'lti'];
 
 function invalid(message: string): BearerError {
   return new BearerError(401, 'invalid_token', message);

@@ -3,7 +3,10 @@ import { BaseEntity } from '../../database/base.entity';
 
 export type SigningKeyStatus = 'active' | 'retiring' | 'retired';
 
-/** A key we sign tokens with. The private part is encrypted at rest with the key-encryption secret. */
+/** What a key signs: our access tokens, or what the LTI tool sends platforms (client assertions, deep-linking answers). */
+export type SigningKeyPurpose = 'access_token' | 'lti_tool';
+
+/** A key we sign tokens with (one ring of keys per purpose). The private part is encrypted at rest with the key-encryption secret. */
 @Entity('signing_keys')
 export class SigningKey extends BaseEntity {
   @Index('uq_signing_keys_kid', { unique: true })
@@ -12,6 +15,9 @@ export class SigningKey extends BaseEntity {
 
   @Column({ type: 'varchar', length: 10 })
   alg: string;
+
+  @Column({ type: 'varchar', length: 16, default: 'access_token' })
+  purpose: SigningKeyPurpose;
 
   @Column({ type: 'jsonb' })
   publicJwk: Record<string, unknown>;

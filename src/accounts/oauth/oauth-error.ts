@@ -11,6 +11,14 @@ export type OAuthErrorCode =
   | 'temporarily_unavailable'
   | 'server_error';
 
+/**
+ * RFC 6749 §5.2 allows only `%x20-21 / %x23-5B / %x5D-7E` in `error_description`: descriptions never echo
+ * what the client sent, and any other character that slips in (a message from a lower layer) becomes `?`.
+ */
+export function oauthDescription(message: string): string {
+  return message.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '?');
+}
+
 /** RFC 6749 §5.2 error response: `{ error, error_description }`, never cached. */
 export class OAuthError extends Error implements SelfRenderingError {
   constructor(
@@ -30,7 +38,7 @@ export class OAuthError extends Error implements SelfRenderingError {
 
   render() {
     return {
-      body: { error: this.code, error_description: this.message },
+      body: { error: this.code, error_description: oauthDescription(this.message) },
       headers: { 'Cache-Control': 'no-store', Pragma: 'no-cache', ...this.extraHeaders },
     };
   }

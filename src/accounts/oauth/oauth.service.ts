@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { publicUrl } from '../../config/load-settings';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { CommonError } from '../../common/errors/common.errors';
@@ -6,23 +7,29 @@ import { ActivationService } from '../activation/activation.service';
 import { AuditService } from '../audit/audit.service';
 import { TokenIssuanceAudit } from '../audit/token-issuance-audit';
 import { RateLimiter } from '../auth/rate-limiter';
-import { TokenIssuer } from '../auth/token-issuer.service';
+import { FIRST_PARTY_CLIENT_ID, TokenIssuer } from '../auth/token-issuer.service';
 import { SCOPE_TOKEN } from '../service-accounts/service-account.dto';
 import { AuthenticatedClient, ServiceAccountsService } from '../service-accounts/service-accounts.service';
+import { ClientAssertionVerifier, JWT_BEARER_ASSERTION_TYPE } from './client-assertion.service';
 import { OAuthError } from './oauth-error';
+import { INTROSPECT_SCOPE, IntrospectionResponse, TokenIntrospection } from './token-introspection.service';
+import { TokenRevocation } from './token-revocation.service';
 
 export interface TokenResponse {
   access_token: string;
-  token_type: 'bearer';
+  /** `JWT` when the client asked with `token_type=jwt`, as Open edX clients (Registrar's among them) do. */
+  token_type: 'bearer' | 'JWT';
   expires_in: number;
   scope?: string;
 }
 
-interface ClientCredentials {
-  clientId: string;
-  secret: string;
-  viaBasic: boolean;
-}
+type ClientCredentials =
+  | { clientId: string; secret: string; viaBasic: boolean }
+  /** private_key_jwt (RFC 7523 §2.2); `clientId` is the body's client_id, when sent. */
+  | { assertion: string; clientId?: string; viaBasic: false };
+
+/** The endpoints a client authenticates at; a client assertion may name any of them, or the issuer. */
+export type OAuthEndpoint = 'oauth/token' | 'oauth/revoke' | 'oauth/introspect';
 
 const FULL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -51,16 +58,32 @@ export class OAuthService {
     private readonly audit: AuditService,
     private readonly issuance: TokenIssuanceAudit,
     private readonly limiter: RateLimiter,
+    private readonly revocation: TokenRevocation,
+    private readonly introspection: TokenIntrospection,
+    private readonly assertions: ClientAssertionVerifier,
     @InjectSettings() private readonly settings: Settings,
   ) {}
 
-  /** Client credentials from HTTP Basic (RFC 6749 §2.3.1, form-encoded parts) or the body; never both. */
+  /**
+   * Client credentials from HTTP Basic (RFC 6749 §2.3.1, form-encoded parts), the body, or a client
+   * assertion (private_key_jwt); exactly one method.
+   */
   private clientCredentials(
     authorization: string | undefined,
     body: Record<string, unknown>,
   ): ClientCredentials | undefined {
     const bodyId = single(body, 'client_id');
     const bodySecret = single(body, 'client_secret');
+    const assertionType = single(body, 'client_assertion_type');
+    const assertion = single(body, 'client_assertion');
+    if (assertionType !== undefined || assertion !== undefined) {
+      if (authorization || bodySecret !== undefined)
+        throw new OAuthError('invalid_request', 'Use one client authentication method, not both.');
+      if (assertionType !== JWT_BEARER_ASSERTION_TYPE)
+        throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION_TYPE}.`);
+      if (!assertion) throw new OAuthError('invalid_request', 'client_assertion is required.');
+      return { assertion, clientId: bodyId, viaBasic: false };
+    }
     const basic =
       authorization && /^Basic\s+/i.test(authorization) ? authorization.replace(/^Basic\s+/i, '') : undefined;
     if (authorization && !basic)
@@ -106,15 +129,34 @@ export class OAuthService {
    * sent under a client's id would use up its budget. Successful requests are not limited per IP: many
    * services may share one address behind NAT.
    */
-  private async authenticateClient(creds: ClientCredentials, ip: string): Promise<AuthenticatedClient> {
+  private async authenticateClient(
+    creds: ClientCredentials,
+    ip: string,
+    endpoint: OAuthEndpoint,
+    tokenBudget = true,
+  ): Promise<AuthenticatedClient> {
     const failureKeys = [`token-fail:ip:${ip}`];
     await this.limitOr429(async () => this.limiter.assertNotBlocked(failureKeys));
-    const account = await this.serviceAccounts.authenticate(creds.clientId, creds.secret);
+    let account: AuthenticatedClient | null;
+    let failure: Record<string, string> = {};
+    if ('assertion' in creds) {
+      const verified = await this.assertions.verify(creds.assertion, this.assertionAudiences(endpoint));
+      account = 'client' in verified ? verified.client : null;
+      if (account && creds.clientId !== undefined && creds.clientId !== account.clientId) account = null;
+      failure = {
+        method: 'private_key_jwt',
+        reason: 'failure' in verified ? verified.failure : 'client_id_mismatch',
+        client_id: this.assertions.claimedClientId(creds.assertion) ?? '',
+      };
+    } else {
+      account = await this.serviceAccounts.authenticate(creds.clientId, creds.secret);
+      failure = { client_id: creds.clientId.slice(0, 64) };
+    }
     if (!account) {
       await this.audit.record({
         action: 'oauth.client_auth_failed',
         actor: { type: 'anonymous' },
-        data: { client_id: creds.clientId.slice(0, 64) },
+        data: failure,
         ip,
       });
       await this.limitOr429(() => this.limiter.hit(failureKeys));
@@ -125,8 +167,81 @@ export class OAuthService {
         creds.viaBasic ? { 'WWW-Authenticate': 'Basic realm="campus-access"' } : {},
       );
     }
-    await this.limitOr429(() => this.limiter.hit([`token:client:${account.clientId}`], this.settings.TOKEN_RATE_LIMIT));
+    if (tokenBudget)
+      await this.limitOr429(() =>
+        this.limiter.hit([`token:client:${account.clientId}`], this.settings.TOKEN_RATE_LIMIT),
+      );
     return account;
+  }
+
+  /**
+   * What a client assertion's `aud` may name (RFC 7523 §3): our issuer, or the endpoint it is sent to
+   * (the token endpoint also by its `/token` alias), as reached at PUBLIC_URL.
+   */
+  private assertionAudiences(endpoint: OAuthEndpoint): string[] {
+    const base = publicUrl(this.settings);
+    return [this.issuer.issuer, `${base}/${endpoint}`, ...(endpoint === 'oauth/token' ? [`${base}/token`] : [])];
+  }
+
+  /**
+   * The client of a revocation or introspection request (RFC 7009 §2.1, RFC 7662 §2.1), authenticated as
+   * at the token endpoint; failures count per IP the same way. Without credentials it is the first-party
+   * public client (`campus-access`, which holds user sessions), named by `client_id` or not at all; any
+   * other client_id without credentials is a confidential client that did not authenticate.
+   * These requests do not spend the client's token budget (TOKEN_RATE_LIMIT).
+   */
+  async endpointClient(
+    authorization: string | undefined,
+    body: Record<string, unknown>,
+    ip: string,
+    endpoint: OAuthEndpoint,
+  ): Promise<{ client?: AuthenticatedClient; clientId: string }> {
+    const creds = this.clientCredentials(authorization, body);
+    if (creds) {
+      const client = await this.authenticateClient(creds, ip, endpoint, false);
+      return { client, clientId: client.clientId };
+    }
+    const named = single(body, 'client_id');
+    if (named !== undefined && named !== FIRST_PARTY_CLIENT_ID)
+      throw new OAuthError('invalid_client', 'Client authentication is required.', 401, {
+        'WWW-Authenticate': 'Basic realm="campus-access"',
+      });
+    return { clientId: FIRST_PARTY_CLIENT_ID };
+  }
+
+  /**
+   * RFC 7662 §2.1: `token` (required) and `token_type_hint` (optional). Only an authenticated service
+   * account whose allowed scopes hold INTROSPECT_SCOPE may ask (403 `unauthorized_client` for any other).
+   */
+  async introspect(
+    authorization: string | undefined,
+    body: Record<string, unknown>,
+    ip: string,
+  ): Promise<IntrospectionResponse> {
+    const token = single(body, 'token');
+    single(body, 'token_type_hint');
+    const { client } = await this.endpointClient(authorization, body, ip, 'oauth/introspect');
+    if (!client)
+      throw new OAuthError('invalid_client', 'Client authentication is required.', 401, {
+        'WWW-Authenticate': 'Basic realm="campus-access"',
+      });
+    if (!client.allowedScopes.includes(INTROSPECT_SCOPE))
+      throw new OAuthError('unauthorized_client', 'This client may not introspect tokens.', 403);
+    if (!token) throw new OAuthError('invalid_request', 'token is required.');
+    return this.introspection.introspect(token);
+  }
+
+  /** RFC 7009 §2.1: `token` (required) and `token_type_hint` (optional; our token types tell themselves apart). */
+  async revoke(authorization: string | undefined, body: Record<string, unknown>, ip: string): Promise<void> {
+    const token = single(body, 'token');
+    single(body, 'token_type_hint');
+    const { client, clientId } = await this.endpointClient(authorization, body, ip, 'oauth/revoke');
+    if (!token) throw new OAuthError('invalid_request', 'token is required.');
+    await this.revocation.revoke(
+      token,
+      { clientId, serviceAccountId: client?.id, organizationId: client?.organizationId },
+      ip,
+    );
   }
 
   private async limitOr429(check: () => Promise<void>): Promise<void> {
@@ -147,7 +262,7 @@ export class OAuthService {
     if (grantType === 'client_credentials') return this.clientCredentialsGrant(authorization, body, ip);
     if (this.settings.NEW_USER_GRANT_TYPES.includes(grantType))
       return this.newUserCredentialsGrant(authorization, body, ip);
-    throw new OAuthError('unsupported_grant_type', `Grant type ${grantType.slice(0, 100)} is not supported.`);
+    throw new OAuthError('unsupported_grant_type', 'The grant type is not supported.');
   }
 
   private async clientCredentialsGrant(
@@ -161,14 +276,19 @@ export class OAuthService {
         'WWW-Authenticate': 'Basic realm="campus-access"',
       });
     const requested = single(body, 'scope');
-    const account = await this.authenticateClient(creds, ip);
+    // Open edX clients ask for `token_type=jwt` and then send `Authorization: JWT …`; our access
+    // tokens are JWTs either way, so the parameter only names the type in the answer.
+    const tokenType = single(body, 'token_type')?.toLowerCase();
+    if (tokenType !== undefined && tokenType !== 'jwt' && tokenType !== 'bearer')
+      throw new OAuthError('invalid_request', 'token_type must be jwt or bearer.');
+    const account = await this.authenticateClient(creds, ip, 'oauth/token');
     let scopes = account.allowedScopes;
     if (requested !== undefined) {
       const asked = requested.split(' ').filter(Boolean);
       if (!asked.length || asked.some((s) => !SCOPE_TOKEN.test(s)))
         throw new OAuthError('invalid_scope', 'scope is malformed.');
       const extra = asked.filter((s) => !account.allowedScopes.includes(s));
-      if (extra.length) throw new OAuthError('invalid_scope', `Scopes not allowed for this client: ${extra.join(' ')}`);
+      if (extra.length) throw new OAuthError('invalid_scope', 'A requested scope is not allowed for this client.');
       scopes = [...new Set(asked)];
     }
     const issued = await this.issuer.serviceToken(account.id, account.clientId, scopes, account.organizationId);
@@ -180,7 +300,7 @@ export class OAuthService {
     });
     return {
       access_token: issued.token,
-      token_type: 'bearer',
+      token_type: tokenType === 'jwt' ? 'JWT' : 'bearer',
       expires_in: issued.expiresIn,
       ...(scopes.length ? { scope: scopes.join(' ') } : {}),
     };
@@ -192,7 +312,7 @@ export class OAuthService {
     ip: string,
   ): Promise<TokenResponse> {
     const creds = this.clientCredentials(authorization, body);
-    const client = creds ? await this.authenticateClient(creds, ip) : undefined;
+    const client = creds ? await this.authenticateClient(creds, ip, 'oauth/token') : undefined;
     const crsid = single(body, 'crsid');
     const lastName = single(body, 'last_name');
     const dateOfBirth = single(body, 'date_of_birth');

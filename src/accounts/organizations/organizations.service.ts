@@ -70,6 +70,12 @@ export class OrganizationsService {
     });
   }
 
+  /** The organization with this key (keys are unique), without an access check; null when there is none. */
+  async findByKey(key: string): Promise<OrganizationSummary | null> {
+    const found = await this.orgs.findOne({ select: ['id', 'key', 'name'], where: { key } });
+    return found ? { id: found.id, key: found.key, name: found.name } : null;
+  }
+
   async get(ability: AppAbility, id: string): Promise<Organization> {
     return requireAccess(ability, 'read', 'Organization', await this.orgs.findOneBy({ id }));
   }

@@ -130,6 +130,86 @@ export class ProjectsService {
               AND (p.deleted_at IS NOT NULL OR ((p.end_date + 1)::timestamp AT TIME ZONE 'UTC') <= ${at}))`;
   }
 
+  /**
+   * Inserts a project with no access check, in `tx`, audited as `project.created` by `actor`: for
+   * projects made on someone's behalf by the system (an LMS course's first launch). A course needs
+   * an end date, as through the API. A taken key is 409 `duplicate_key`.
+   */
+  async insert(
+    data: {
+      organizationId: string;
+      key: string;
+      name: string;
+      kind: ProjectKind;
+      startDate?: string;
+      endDate?: string;
+    },
+    actor: Principal | { type: 'system' },
+    tx: EntityManager,
+    auditData: Record<string, unknown> = {},
+  ): Promise<ProjectSummary> {
+    checkDates(data.kind, data.startDate ?? null, data.endDate ?? null);
+    const inserted: { id: string }[] = (
+      await tx
+        .createQueryBuilder()
+        .insert()
+        .into(Project)
+        .values({
+          organizationId: data.organizationId,
+          key: data.key,
+          name: data.name,
+          kind: data.kind,
+          startDate: data.startDate ?? null,
+          endDate: data.endDate ?? null,
+        })
+        .orIgnore()
+        .returning(['id'])
+        .execute()
+    ).raw;
+    const row = inserted[0];
+    if (!row?.id)
+      throw new AccountsError('duplicate_key', `A project with key "${data.key}" exists in this organization.`, {
+        key: data.key,
+      });
+    const project = await tx.findOneByOrFail(Project, { id: row.id });
+    await this.audit.record(
+      {
+        action: 'project.created',
+        actor,
+        subjectType: 'Project',
+        subjectId: project.id,
+        organizationId: project.organizationId,
+        data: { key: project.key, kind: project.kind, ...auditData },
+      },
+      tx,
+    );
+    return summary(project);
+  }
+
+  /** Renames a project with no access check, in `tx`, audited as `project.updated` by `actor` (an LMS course renamed). */
+  async rename(
+    id: string,
+    name: string,
+    actor: Principal | { type: 'system' },
+    tx: EntityManager,
+    auditData: Record<string, unknown> = {},
+  ): Promise<void> {
+    const r = await tx.update(Project, { id }, { name });
+    if (!r.affected) return;
+    const [p] = await this.findSummaries([id], tx);
+    await this.audit.record(
+      {
+        action: 'project.updated',
+        actor,
+        subjectType: 'Project',
+        subjectId: id,
+        organizationId: p?.organizationId ?? null,
+        data: { name, ...auditData },
+      },
+      tx,
+    );
+  }
+
   /** A live (not deleted) project the caller can see, else 404. */
   async get(ability: AppAbility, id: string, action: Action = 'read'): Promise<Project> {
     return requireAccess(ability, action, 'Project', await this.projects.findOneBy({ id, deletedAt: IsNull() }));

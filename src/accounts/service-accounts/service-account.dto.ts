@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsObject, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { PageQuery } from '../../common/pagination/pagination';
 import { ServiceAccount, ServiceAccountSecret } from './service-account.entity';
 
@@ -16,6 +16,27 @@ export class CreateServiceAccountDto {
   @ArrayMaxSize(50)
   @Matches(SCOPE_TOKEN, { each: true, message: 'each scope must be an RFC 6749 scope token' })
   allowed_scopes?: string[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description:
+      'A JWK Set (`{ "keys": [...] }`, 1–10 public RSA or P-256 keys) the client signs its client assertions with (private_key_jwt, RFC 7523). With keys, the client authenticates with them only, never with a secret.',
+  })
+  @IsOptional()
+  @IsObject()
+  jwks?: { keys: Record<string, unknown>[] } | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'Instead of `jwks`: the https URL where the client publishes its JWK Set.',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 2048)
+  jwks_uri?: string | null;
 }
 
 export class UpdateServiceAccountDto {
@@ -27,6 +48,27 @@ export class UpdateServiceAccountDto {
   @ArrayMaxSize(50)
   @Matches(SCOPE_TOKEN, { each: true, message: 'each scope must be an RFC 6749 scope token' })
   allowed_scopes?: string[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description:
+      'A JWK Set (`{ "keys": [...] }`, 1–10 public RSA or P-256 keys) the client signs its client assertions with; `null` removes them (private_key_jwt, RFC 7523). With keys, the client authenticates with them only, never with a secret.',
+  })
+  @IsOptional()
+  @IsObject()
+  jwks?: { keys: Record<string, unknown>[] } | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'Instead of `jwks`: the https URL where the client publishes its JWK Set.',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 2048)
+  jwks_uri?: string | null;
 }
 
 export class ServiceAccountQuery extends PageQuery {
@@ -57,6 +99,9 @@ export class ServiceAccountView {
   @ApiProperty() description: string;
   @ApiProperty({ type: [String] }) allowed_scopes: string[];
   @ApiProperty() is_active: boolean;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'Registered public keys.' })
+  jwks: { keys: Record<string, unknown>[] } | null;
+  @ApiProperty({ type: String, nullable: true }) jwks_uri: string | null;
   @ApiProperty({ type: [SecretView], description: 'Live secrets (never their values).' }) secrets: SecretView[];
   @ApiProperty() created: string;
 
@@ -69,6 +114,8 @@ export class ServiceAccountView {
       description: a.description,
       allowed_scopes: a.allowedScopes,
       is_active: a.isActive,
+      jwks: a.jwks ?? null,
+      jwks_uri: a.jwksUri ?? null,
       secrets: secrets.map(SecretView.of),
       created: a.createdAt.toISOString(),
     };
@@ -76,5 +123,8 @@ export class ServiceAccountView {
 }
 
 export class ServiceAccountWithSecretView extends ServiceAccountView {
-  @ApiProperty({ description: 'Shown once; store it now. Only its SHA-256 hash is kept.' }) client_secret: string;
+  @ApiPropertyOptional({
+    description: 'Shown once; store it now. Only its SHA-256 hash is kept. None for a client created with keys.',
+  })
+  client_secret?: string;
 }

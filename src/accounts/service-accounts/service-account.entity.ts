@@ -25,6 +25,21 @@ export class ServiceAccount extends BaseEntity {
 
   @Column({ type: 'boolean', default: true })
   isActive: boolean;
+
+  /**
+   * Public keys (a JWK Set) the client signs its client assertions with (private_key_jwt, RFC 7523 §2.2).
+   * With keys (here or at `jwksUri`) the client authenticates with them only, never with a secret.
+   */
+  @Column({ type: 'jsonb', nullable: true })
+  jwks: { keys: Record<string, unknown>[] } | null;
+
+  /** Where the client publishes its JWK Set instead (https). */
+  @Column({ type: 'varchar', length: 2048, nullable: true })
+  jwksUri: string | null;
+
+  /** Tokens issued before this (their `iat`, in whole seconds) are refused: an admin revoked them all. */
+  @Column({ type: 'timestamptz', nullable: true })
+  tokensValidAfter: Date | null;
 }
 
 /** One secret of a service account. Several can be live at once while a rotation overlaps. */

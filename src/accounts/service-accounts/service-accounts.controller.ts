@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags, ApiOperation } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Principal } from '../../common/auth/principal';
 import { CurrentPrincipal } from '../../common/decorators/current-principal.decorator';
@@ -95,6 +95,22 @@ export class ServiceAccountsController {
   ): Promise<ServiceAccountWithSecretView> {
     const { account, secret } = await this.accounts.rotateSecret(who, ability, id);
     return { ...(await this.view(account)), client_secret: secret };
+  }
+
+  @Post(':id/revoke-tokens')
+  @HttpCode(200)
+  @RequirePermission('update', 'ServiceAccount')
+  @ApiOperation({
+    summary: "Revoke all of a service account's tokens",
+    description:
+      'Every access token issued to the account until now is refused from now on, on every replica; it can ask for new ones a second later. Audited as `service_account.tokens_revoked`.',
+  })
+  async revokeTokens(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<ServiceAccountView> {
+    return this.view(await this.accounts.revokeTokens(who, ability, id));
   }
 
   @Post(':id/deactivate')

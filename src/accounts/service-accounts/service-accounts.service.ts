@@ -20,6 +20,9 @@ import { Organization } from '../organizations/organization.entity';
 import { CreateServiceAccountDto, ServiceAccountQuery, UpdateServiceAccountDto } from './service-account.dto';
 import { ServiceAccount, ServiceAccountSecret } from './service-account.entity';
 import { queryRows } from '../../database/query';
+import { CommonError } from '../../common/errors/common.errors';
+import { checkedClientKeys } from './client-keys';
+import { INTROSPECT_SCOPE } from './introspect-scope';
 
 const PREFIX_LENGTH = 8;
 
@@ -94,7 +97,9 @@ export class ServiceAccountsService {
     who: Principal,
     ability: AppAbility,
     dto: CreateServiceAccountDto,
-  ): Promise<{ account: ServiceAccount; secret: string }> {
+  ): Promise<{ account: ServiceAccount; secret?: string }> {
+    assertMayGrantScopes(who, dto.allowed_scopes);
+    const keys = await checkedClientKeys(dto.jwks, dto.jwks_uri, this.keyOptions());
     const org = await this.accounts.manager.findOneBy(Organization, { id: dto.organization });
     requireCreateIn(ability, 'ServiceAccount', dto.organization, Boolean(org));
     return this.tx.run(async (tx) => {
@@ -106,9 +111,12 @@ export class ServiceAccountsService {
           name: dto.name,
           description: dto.description ?? '',
           allowedScopes: dto.allowed_scopes ?? [],
+          jwks: keys.jwks,
+          jwksUri: keys.jwksUri,
         }),
       );
-      const secret = await this.addSecret(tx, account.id);
+      // A client registering keys authenticates with them instead of a secret.
+      const secret = keys.jwks || keys.jwksUri ? undefined : await this.addSecret(tx, account.id);
       await this.audit.record(
         {
           action: 'service_account.created',
@@ -125,6 +133,11 @@ export class ServiceAccountsService {
   }
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateServiceAccountDto): Promise<ServiceAccount> {
+    assertMayGrantScopes(who, dto.allowed_scopes);
+    const keys =
+      dto.jwks !== undefined || dto.jwks_uri !== undefined
+        ? await checkedClientKeys(dto.jwks, dto.jwks_uri, this.keyOptions())
+        : undefined;
     const result = await this.tx.run(async (tx) => {
       const a = requireAccess(ability, 'update', 'ServiceAccount', await this.rows.lockForUpdate(tx, id));
       const saved = await tx.save(ServiceAccount, {
@@ -132,6 +145,7 @@ export class ServiceAccountsService {
         name: dto.name ?? a.name,
         description: dto.description ?? a.description,
         allowedScopes: dto.allowed_scopes ?? a.allowedScopes,
+        ...(keys ? { jwks: keys.jwks, jwksUri: keys.jwksUri } : {}),
       });
       await this.audit.record(
         {
@@ -140,7 +154,7 @@ export class ServiceAccountsService {
           subjectType: 'ServiceAccount',
           subjectId: id,
           organizationId: a.organizationId,
-          data: { ...dto },
+          data: { ...dto, ...(dto.jwks ? { jwks: { keys: dto.jwks.keys?.length } } : {}) },
         },
         tx,
       );
@@ -227,6 +241,56 @@ export class ServiceAccountsService {
     return result;
   }
 
+  private keyOptions() {
+    return { allowLoopbackHttp: this.settings.NODE_ENV !== 'production' };
+  }
+
+  /**
+   * An active client that authenticates with private_key_jwt, with its registered keys; null when there
+   * is no such active client or it has no keys.
+   */
+  async assertionClient(
+    clientId: string,
+  ): Promise<{ client: AuthenticatedClient; jwks: ServiceAccount['jwks']; jwksUri: string | null } | null> {
+    const [row] = await queryRows<AuthenticatedClient & { jwks: ServiceAccount['jwks']; jwksUri: string | null }>(
+      this.accounts.manager,
+      `SELECT id, client_id AS "clientId", organization_id AS "organizationId", allowed_scopes AS "allowedScopes",
+                jwks, jwks_uri AS "jwksUri"
+           FROM service_accounts
+          WHERE client_id = $1 AND is_active AND (jwks IS NOT NULL OR jwks_uri IS NOT NULL)`,
+      [clientId],
+    );
+    if (!row) return null;
+    const { jwks, jwksUri, ...client } = row;
+    return { client, jwks, jwksUri };
+  }
+
+  /**
+   * Revokes every token issued to the account until now (RFC 7009's effect, by an admin): the principal
+   * lookup of every request refuses a token whose `iat` is before the cut-off, on every replica at once.
+   * Tokens issued in the same second as the revocation are refused too (`iat` has whole seconds).
+   */
+  async revokeTokens(who: Principal, ability: AppAbility, id: string): Promise<ServiceAccount> {
+    return this.tx.run(async (tx) => {
+      const a = requireAccess(ability, 'update', 'ServiceAccount', await this.rows.lockForUpdate(tx, id));
+      await queryRows(tx, 'UPDATE service_accounts SET tokens_valid_after = now() WHERE id = $1', [id]);
+      // now() is the transaction's start, the value just written.
+      const [{ at }] = await queryRows<{ at: Date }>(tx, 'SELECT now() AS at');
+      await this.audit.record(
+        {
+          action: 'service_account.tokens_revoked',
+          actor: who,
+          subjectType: 'ServiceAccount',
+          subjectId: id,
+          organizationId: a.organizationId,
+          data: { tokens_valid_after: at.toISOString() },
+        },
+        tx,
+      );
+      return { ...a, tokensValidAfter: at };
+    });
+  }
+
   /**
    * Client authentication for /oauth/token: constant-time against every live secret of the client.
    *
@@ -252,7 +316,7 @@ export class ServiceAccountsService {
          FROM service_accounts a
          LEFT JOIN service_account_secrets s
            ON s.service_account_id = a.id AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > now())
-        WHERE a.client_id = $1 AND a.is_active`,
+        WHERE a.client_id = $1 AND a.is_active AND a.jwks IS NULL AND a.jwks_uri IS NULL`,
       [clientId],
     );
     if (!rows.length) {
@@ -277,6 +341,15 @@ export class ServiceAccountsService {
     this.cacheGeneration++;
     this.clientCache.delete(clientId);
   }
+}
+
+/**
+ * The introspection scope lets a client read what any token of any organization grants (RFC 7662), so
+ * only staff may put it in a client's allowed scopes; organization admins manage every other scope.
+ */
+function assertMayGrantScopes(who: Principal, scopes: string[] | undefined): void {
+  if (scopes?.includes(INTROSPECT_SCOPE) && !who.isStaff)
+    throw new CommonError('forbidden', `Only staff may allow the ${INTROSPECT_SCOPE} scope.`);
 }
 
 interface CachedSecret {

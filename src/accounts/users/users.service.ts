@@ -125,6 +125,82 @@ export class UsersService {
       .getOne();
   }
 
+  /** The first of `candidates` no user has (usernames compare case-insensitively), in one query; null when all are taken. */
+  async freeUsername(candidates: readonly string[], tx?: EntityManager): Promise<string | null> {
+    if (candidates.length === 0) return null;
+    const taken: { name: string }[] = await (tx ?? this.users.manager).query(
+      'SELECT lower(username) AS name FROM users WHERE lower(username) = ANY($1::text[])',
+      [candidates.map((c) => c.toLowerCase())],
+    );
+    const names = new Set(taken.map((t) => t.name));
+    return candidates.find((c) => !names.has(c.toLowerCase())) ?? null;
+  }
+
+  /**
+   * Brings a user's e-mail and names in line with what its identity provider says, in one statement:
+   * `undefined` fields are left as they are. Never touches the flags (staff, support, active). Returns
+   * the user's state after the change and the fields that changed (API names), or null for no such
+   * user. The caller audits the change (it knows where it came from).
+   */
+  async syncProfile(
+    id: string,
+    profile: { email?: string | null; firstName?: string; lastName?: string },
+    tx?: EntityManager,
+  ): Promise<{
+    user: Pick<User, 'id' | 'username' | 'email' | 'firstName' | 'lastName' | 'isActive'>;
+    changed: string[];
+  } | null> {
+    const rows: {
+      id: string;
+      username: string;
+      email: string | null;
+      first_name: string;
+      last_name: string;
+      is_active: boolean;
+      old_email: string | null;
+      old_first_name: string;
+      old_last_name: string;
+    }[] = await (tx ?? this.users.manager).query(
+      `WITH old AS (SELECT id, username, email, first_name, last_name, is_active FROM users WHERE id = $1),
+       next AS (
+         SELECT old.*,
+                CASE WHEN $2::boolean THEN $3::varchar ELSE old.email END AS new_email,
+                COALESCE($4::varchar, old.first_name) AS new_first_name,
+                COALESCE($5::varchar, old.last_name) AS new_last_name
+         FROM old),
+       upd AS (
+         UPDATE users u SET email = next.new_email, first_name = next.new_first_name,
+                            last_name = next.new_last_name, updated_at = now()
+         FROM next
+         WHERE u.id = next.id AND (next.new_email IS DISTINCT FROM next.email
+                                   OR next.new_first_name <> next.first_name OR next.new_last_name <> next.last_name)
+         RETURNING u.id)
+       SELECT next.id, next.username, next.new_email AS email, next.new_first_name AS first_name,
+              next.new_last_name AS last_name, next.is_active,
+              next.email AS old_email, next.first_name AS old_first_name, next.last_name AS old_last_name
+       FROM next`,
+      [id, profile.email !== undefined, profile.email ?? null, profile.firstName ?? null, profile.lastName ?? null],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const changed = [
+      row.email !== row.old_email ? 'email' : null,
+      row.first_name !== row.old_first_name ? 'first_name' : null,
+      row.last_name !== row.old_last_name ? 'last_name' : null,
+    ].filter((f): f is string => f !== null);
+    return {
+      user: {
+        id: row.id,
+        username: row.username,
+        email: row.email,
+        firstName: row.first_name,
+        lastName: row.last_name,
+        isActive: row.is_active,
+      },
+      changed,
+    };
+  }
+
   findById(id: string): Promise<User | null> {
     return this.users.findOneBy({ id });
   }

@@ -2,7 +2,7 @@
 export type PrincipalType = 'user' | 'service_account';
 
 /** Which kind of token proved it: each kind has its own checks and reach. */
-export type TokenKind = 'user' | 'service' | 'activation' | 'external';
+export type TokenKind = 'user' | 'service' | 'activation' | 'external' | 'lti';
 
 export interface Principal {
   type: PrincipalType;

@@ -3,14 +3,19 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { requireAccess } from '../access';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
+import { EntityManager, In, Repository, SelectQueryBuilder } from 'typeorm';
 import type { Principal, PrincipalType } from '../../common/auth/principal';
 import { pageWindow } from '../../common/pagination/pagination';
 import { TransactionRunner } from '../../database/transaction';
 import { AppAbility, asSubject, missingForRole, Scope } from '../ability';
 import { scopeToAbility } from '../ability-to-sql';
 import { PermissionsError } from '../permissions.errors';
-import { PERMISSIONS_AUDIT_EVENT, PermissionsAuditAction, PermissionsAuditEvent } from '../permissions.events';
+import {
+  AuditActor,
+  PERMISSIONS_AUDIT_EVENT,
+  PermissionsAuditAction,
+  PermissionsAuditEvent,
+} from '../permissions.events';
 import { findRole, Role, ROLES } from '../roles';
 import { SubjectDirectory } from '../subject-directory.service';
 import { scopeToUserHasPerm } from '../user-has-perm';
@@ -176,6 +181,83 @@ export class GroupsService implements OnModuleInit {
       });
     }
     return groups.length;
+  }
+
+  /**
+   * Creates groups at a scope with no access check, in `tx`: for groups the system makes on its own
+   * (the role groups of a course project an LMS launch created). Each is audited as `group.created`
+   * by `actor`. Returns their ids in the order given.
+   */
+  async createScopeGroups(
+    scope: Scope,
+    groups: readonly { name: string; role: string; description?: string }[],
+    actor: AuditActor,
+    tx: EntityManager,
+  ): Promise<string[]> {
+    const ids: string[] = [];
+    for (const g of groups) {
+      this.roleFor(g.role, scope.type);
+      const group = await tx.save(
+        Group,
+        tx.create(Group, {
+          organizationId: scope.organizationId,
+          scopeType: scope.type,
+          scopeId: scope.id,
+          name: g.name,
+          role: g.role,
+          description: g.description ?? '',
+        }),
+      );
+      await this.audit(tx, actor, 'group.created', group, { name: group.name });
+      ids.push(group.id);
+    }
+    return ids;
+  }
+
+  /**
+   * Makes a principal a member (without expiry) of exactly `target` among `groupIds`, in one
+   * statement: its memberships of the other groups are removed, and `target` (null: none) is added or
+   * its expiry cleared. Nothing is written when it is already so. No access check: for memberships the
+   * system keeps in line with another source (an LMS's roles). Each change is audited by `actor`.
+   */
+  async setMembershipAmong(
+    principal: { type: PrincipalType; id: string },
+    groupIds: readonly string[],
+    target: string | null,
+    actor: AuditActor,
+    tx: EntityManager,
+  ): Promise<{ added: string | null; removed: string[] }> {
+    const rows: { kind: 'added' | 'removed'; group_id: string }[] = await tx.query(
+      `WITH removed AS (
+         DELETE FROM group_memberships
+         WHERE principal_type = $1 AND principal_id = $2 AND group_id = ANY($3::uuid[])
+           AND group_id IS DISTINCT FROM $4::uuid
+         RETURNING group_id),
+       added AS (
+         INSERT INTO group_memberships (group_id, principal_type, principal_id, expires_at)
+         SELECT $4::uuid, $1, $2, NULL WHERE $4::uuid IS NOT NULL
+         ON CONFLICT (group_id, principal_type, principal_id)
+           DO UPDATE SET expires_at = NULL, updated_at = now() WHERE group_memberships.expires_at IS NOT NULL
+         RETURNING group_id)
+       SELECT 'removed' AS kind, group_id FROM removed
+       UNION ALL SELECT 'added' AS kind, group_id FROM added`,
+      [principal.type, principal.id, [...groupIds], target],
+    );
+    const added = rows.find((r) => r.kind === 'added')?.group_id ?? null;
+    const removed = rows.filter((r) => r.kind === 'removed').map((r) => r.group_id);
+    if (rows.length > 0) {
+      const groups = new Map(
+        (await tx.getRepository(Group).findBy({ id: In(rows.map((r) => r.group_id)) })).map((g) => [g.id, g]),
+      );
+      const member = { principal_type: principal.type, principal_id: principal.id };
+      for (const id of removed) {
+        const group = groups.get(id);
+        if (group) await this.audit(tx, actor, 'group.member_removed', group, { ...member, expires_at: null });
+      }
+      const group = added ? groups.get(added) : undefined;
+      if (group) await this.audit(tx, actor, 'group.member_added', group, { ...member, expires_at: null });
+    }
+    return { added, removed };
   }
 
   async members(ability: AppAbility, id: string, q: MemberQuery): Promise<[GroupMembership[], number]> {
@@ -366,7 +448,7 @@ export class GroupsService implements OnModuleInit {
 
   private async audit(
     tx: EntityManager,
-    actor: Principal,
+    actor: AuditActor,
     action: PermissionsAuditAction,
     group: Group,
     data: Record<string, unknown>,

@@ -1,0 +1,64 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AccountsModule } from '../accounts/accounts.module';
+import { CourseAccountsModule } from '../course-accounts/course-accounts.module';
+import { PermissionsModule } from '../permissions/permissions.module';
+import { LtiToolKeysService } from './keys/lti-tool-keys.service';
+import { IdTokenValidator } from './launch/id-token.validator';
+import { LtiLogin } from './launch/lti-login.entity';
+import { LtiLoginsRepository } from './launch/lti-logins.repository';
+import { LtiLoginsPurge } from './launch/lti-logins.purge';
+import { LtiToolController } from './launch/lti-tool.controller';
+import { LtiToolService } from './launch/lti-tool.service';
+import { PlatformKeys } from './launch/platform-keys';
+import { LtiSubjects } from './lti.subjects';
+import { LtiPlatform } from './platforms/lti-platform.entity';
+import { LtiPlatformsController } from './platforms/lti-platforms.controller';
+import { LtiPlatformsRepository } from './platforms/lti-platforms.repository';
+import { LtiPlatformsService } from './platforms/lti-platforms.service';
+import { LtiContext } from './provisioning/lti-context.entity';
+import { LtiIdentity } from './provisioning/lti-identity.entity';
+import { LtiMembership } from './provisioning/lti-membership.entity';
+import { LtiProvisioner } from './provisioning/lti-provisioner';
+import { LtiProvisioningRepository } from './provisioning/lti-provisioning.repository';
+import { LtiResourceLink } from './provisioning/lti-resource-link.entity';
+import { LtiLaunch } from './sessions/lti-launch.entity';
+import { LtiLaunchesRepository } from './sessions/lti-launches.repository';
+import { LtiSessionsController } from './sessions/lti-sessions.controller';
+import { LtiSessionsService } from './sessions/lti-sessions.service';
+
+/** The LTI 1.3 tool: platform registration, tool keys, OIDC login and launch, provisioning, sessions. See README.md here. */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([
+      LtiPlatform,
+      LtiLogin,
+      LtiIdentity,
+      LtiContext,
+      LtiResourceLink,
+      LtiMembership,
+      LtiLaunch,
+    ]),
+    AccountsModule,
+    PermissionsModule,
+    CourseAccountsModule,
+  ],
+  controllers: [LtiPlatformsController, LtiToolController, LtiSessionsController],
+  providers: [
+    LtiSubjects,
+    LtiToolKeysService,
+    LtiPlatformsRepository,
+    LtiPlatformsService,
+    LtiLoginsRepository,
+    LtiLoginsPurge,
+    PlatformKeys,
+    IdTokenValidator,
+    LtiProvisioningRepository,
+    LtiLaunchesRepository,
+    LtiProvisioner,
+    LtiToolService,
+    LtiSessionsService,
+  ],
+  exports: [LtiToolKeysService, LtiPlatformsService],
+})
+export class LtiModule {}

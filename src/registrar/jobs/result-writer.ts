@@ -1,0 +1,56 @@
+import { pipeline, Readable } from 'node:stream';
+import type { JobContext } from '../../jobs/processors/job-processor';
+import { registrarCsv } from '../registrar-csv';
+import { CONTENT_TYPES, resultArtifact, ResultFormat } from './registrar.jobs';
+
+/**
+ * Streams pages of rows into the job's result file (`result.json`, a JSON array, or `result.csv`
+ * with a header row), recording progress after each page: memory stays flat whatever the row count.
+ */
+export async function writeResultFile<P extends object>(
+  ctx: JobContext<P>,
+  format: ResultFormat,
+  columns: readonly string[],
+  pages: AsyncIterable<Record<string, unknown>[]>,
+  total: number,
+): Promise<number> {
+  let written = 0;
+  const progress = async (n: number) => {
+    written += n;
+    await ctx.progress(written, Math.max(total, written));
+  };
+  let body: Readable;
+  if (format === 'json') {
+    body = Readable.from(
+      (async function* () {
+        yield '[';
+        for await (const page of pages) {
+          yield page.map((row, i) => (written + i === 0 ? '' : ',') + JSON.stringify(row)).join('');
+          await progress(page.length);
+        }
+        yield ']';
+      })(),
+    );
+  } else {
+    const rows = Readable.from(
+      (async function* () {
+        for await (const page of pages) {
+          for (const row of page) yield row;
+          await progress(page.length);
+        }
+      })(),
+      { objectMode: true },
+    );
+    const csv = registrarCsv(columns);
+    // As the users export: pipeline hears an error of the rows (a cancel seen at a progress report)
+    // at any time and destroys the CSV stream with it, so the artifact write fails with it.
+    pipeline(rows, csv, () => undefined);
+    body = csv;
+  }
+  try {
+    await ctx.writeArtifact(resultArtifact(format), body, { contentType: CONTENT_TYPES[format] });
+  } finally {
+    body.destroy();
+  }
+  return written;
+}
