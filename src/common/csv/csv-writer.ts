@@ -14,20 +14,32 @@ export function neutralizeFormula(cell: string): string {
   return FORMULA_START.test(cell) ? `'${cell}` : cell;
 }
 
+/** What differs between the CSV dialects the application writes. */
+export interface CsvDialect {
+  /** How booleans are written: `[true, false]`; default `['true', 'false']`. */
+  booleans?: readonly [string, string];
+  /** Line end; default `\n`. */
+  recordDelimiter?: string;
+}
+
 /**
  * The one CSV writer: every CSV the application writes (exports, reports) goes through it. A
  * csv-stringify stream (RFC 4180 quoting, a header row of `columns`) whose text cells are passed
  * through neutralizeFormula(), so values users control (names from an identity provider or an LMS)
  * cannot run as formulas. Booleans are `true`/`false`, dates ISO 8601; numbers are written as they
- * are (a negative number is a number, not a formula).
+ * are (a negative number is a number, not a formula). `dialect` sets the booleans and line ends
+ * (the Registrar API's files: `True`/`False`, CRLF).
  */
-export function csvWriter(columns: readonly string[]): Stringifier {
+export function csvWriter(columns: readonly string[], dialect: CsvDialect = {}): Stringifier {
+  const [yes, no] = dialect.booleans ?? ['true', 'false'];
   return stringify({
     header: true,
     columns: columns.map(neutralizeFormula),
+    ...(dialect.recordDelimiter ? { record_delimiter: dialect.recordDelimiter } : {}),
+    bom: false,
     cast: {
       string: neutralizeFormula,
-      boolean: (b) => (b ? 'true' : 'false'),
+      boolean: (b) => (b ? yes : no),
       date: (d) => d.toISOString(),
     },
   });
