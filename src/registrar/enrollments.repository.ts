@@ -1,17 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { queryRows } from '../database/query';
 import type { CourseEnrollmentStatus } from './course-enrollment.entity';
 import type { ProgramEnrollmentStatus } from './program-enrollment.entity';
-
-/** Rows of a query: TypeORM answers UPDATE … RETURNING with `[rows, count]` on PostgreSQL. */
-async function rowsOf<T>(db: DataSource | EntityManager, sql: string, params: unknown[]): Promise<T[]> {
-  const result: unknown = await db.query(sql, params);
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
-    return result[0] as T[];
-  }
-  return result as T[];
-}
 
 export interface ExistingProgramEnrollment {
   studentKey: string;
@@ -56,7 +48,7 @@ export class EnrollmentsRepository {
 
   /** The program's enrollments of these students, locked (FOR UPDATE) until `tx` ends. */
   lockProgramEnrollments(tx: EntityManager, programId: string, keys: string[]): Promise<ExistingProgramEnrollment[]> {
-    return rowsOf(
+    return queryRows(
       tx,
       `SELECT student_key AS "studentKey", status FROM program_enrollments
         WHERE program_id = $1 AND student_key = ANY($2::varchar[]) FOR UPDATE`,
@@ -71,7 +63,7 @@ export class EnrollmentsRepository {
     rows: { studentKey: string; status: ProgramEnrollmentStatus }[],
   ): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
-    const done = await rowsOf<{ student_key: string }>(
+    const done = await queryRows<{ student_key: string }>(
       tx,
       `INSERT INTO program_enrollments (program_id, student_key, status)
        SELECT $1, k, s FROM unnest($2::varchar[], $3::varchar[]) AS v(k, s)
@@ -89,7 +81,7 @@ export class EnrollmentsRepository {
     rows: { studentKey: string; status: ProgramEnrollmentStatus }[],
   ): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
-    const done = await rowsOf<{ student_key: string }>(
+    const done = await queryRows<{ student_key: string }>(
       tx,
       `UPDATE program_enrollments e SET status = v.s, updated_at = now()
          FROM unnest($2::varchar[], $3::varchar[]) AS v(k, s)
@@ -110,7 +102,7 @@ export class EnrollmentsRepository {
     programCourseId: string,
     keys: string[],
   ): Promise<ExistingLearner[]> {
-    return rowsOf(
+    return queryRows(
       tx,
       `SELECT pe.student_key AS "studentKey", pe.id AS "programEnrollmentId", pe.status AS "programStatus",
               ce.status AS "courseStatus"
@@ -128,7 +120,7 @@ export class EnrollmentsRepository {
     rows: { programEnrollmentId: string; status: CourseEnrollmentStatus; courseStaff: boolean | null }[],
   ): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
-    const done = await rowsOf<{ program_enrollment_id: string }>(
+    const done = await queryRows<{ program_enrollment_id: string }>(
       tx,
       `INSERT INTO course_enrollments (program_course_id, program_enrollment_id, status, course_staff)
        SELECT $1, e, s, COALESCE(c, false) FROM unnest($2::uuid[], $3::varchar[], $4::boolean[]) AS v(e, s, c)
@@ -151,7 +143,7 @@ export class EnrollmentsRepository {
     rows: { programEnrollmentId: string; status: CourseEnrollmentStatus; courseStaff: boolean | null }[],
   ): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
-    const done = await rowsOf<{ program_enrollment_id: string }>(
+    const done = await queryRows<{ program_enrollment_id: string }>(
       tx,
       `UPDATE course_enrollments ce SET status = v.s, course_staff = COALESCE(v.c, ce.course_staff), updated_at = now()
          FROM unnest($2::uuid[], $3::varchar[], $4::boolean[]) AS v(e, s, c)
@@ -169,12 +161,12 @@ export class EnrollmentsRepository {
 
   /** Whether the program has any enrollment (a program with learners is not deleted). */
   async programHasEnrollments(tx: EntityManager, programId: string): Promise<boolean> {
-    const rows = await rowsOf(tx, 'SELECT 1 FROM program_enrollments WHERE program_id = $1 LIMIT 1', [programId]);
+    const rows = await queryRows(tx, 'SELECT 1 FROM program_enrollments WHERE program_id = $1 LIMIT 1', [programId]);
     return rows.length > 0;
   }
 
   async courseHasEnrollments(tx: EntityManager, programCourseId: string): Promise<boolean> {
-    const rows = await rowsOf(tx, 'SELECT 1 FROM course_enrollments WHERE program_course_id = $1 LIMIT 1', [
+    const rows = await queryRows(tx, 'SELECT 1 FROM course_enrollments WHERE program_course_id = $1 LIMIT 1', [
       programCourseId,
     ]);
     return rows.length > 0;
@@ -182,7 +174,7 @@ export class EnrollmentsRepository {
 
   /** One page of the program's enrollments by student key, after `after` (keyset). */
   programEnrollmentPage(programId: string, after: string | null, limit: number): Promise<ProgramEnrollmentRow[]> {
-    return rowsOf(
+    return queryRows(
       this.db,
       `SELECT student_key, status, user_id IS NOT NULL AS account_exists
          FROM program_enrollments
@@ -203,7 +195,7 @@ export class EnrollmentsRepository {
     after: { course: string; studentKey: string } | null,
     limit: number,
   ): Promise<CourseEnrollmentRow[]> {
-    return rowsOf(
+    return queryRows(
       this.db,
       `SELECT COALESCE(c.external_course_key, c.course_id) AS course_id, pe.student_key, ce.status,
               pe.user_id IS NOT NULL AS account_exists, c.course_id AS sort_course
@@ -219,7 +211,7 @@ export class EnrollmentsRepository {
 
   /** One page of a course's learners (student key and user), by student key after `after`. */
   courseLearnerPage(programCourseId: string, after: string | null, limit: number): Promise<CourseLearner[]> {
-    return rowsOf(
+    return queryRows(
       this.db,
       `SELECT pe.student_key AS "studentKey", pe.user_id AS "userId"
          FROM course_enrollments ce JOIN program_enrollments pe ON pe.id = ce.program_enrollment_id
@@ -230,7 +222,7 @@ export class EnrollmentsRepository {
   }
 
   async countProgramEnrollments(programId: string): Promise<number> {
-    const [row] = await rowsOf<{ n: number }>(
+    const [row] = await queryRows<{ n: number }>(
       this.db,
       'SELECT count(*)::int AS n FROM program_enrollments WHERE program_id = $1',
       [programId],
@@ -239,7 +231,7 @@ export class EnrollmentsRepository {
   }
 
   async countCourseEnrollments(programId: string, programCourseId: string | null): Promise<number> {
-    const [row] = await rowsOf<{ n: number }>(
+    const [row] = await queryRows<{ n: number }>(
       this.db,
       `SELECT count(*)::int AS n FROM course_enrollments ce JOIN program_courses c ON c.id = ce.program_course_id
         WHERE c.program_id = $1 AND ($2::uuid IS NULL OR c.id = $2)`,

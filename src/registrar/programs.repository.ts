@@ -8,6 +8,7 @@ import type { Action } from '../permissions/subjects';
 import { ProgramCourse } from './program-course.entity';
 import { Program } from './program.entity';
 import { ProgramReport } from './program-report.entity';
+import { queryRows } from '../database/query';
 
 export interface ProgramFilter {
   organizationId?: string;
@@ -140,7 +141,8 @@ export class ProgramsRepository {
     tx: EntityManager,
     report: Pick<ProgramReport, 'programId' | 'name' | 'createdDate' | 'contentType' | 'content'>,
   ): Promise<ReportSummary> {
-    const [row] = (await tx.query(
+    const [row] = (await queryRows(
+      tx,
       `INSERT INTO program_reports (program_id, name, created_date, content_type, content, size)
        VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (program_id, name) DO UPDATE

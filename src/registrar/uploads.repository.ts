@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { queryRows } from '../database/query';
+import { TransactionRunner } from '../database/transaction';
 import type { UploadKind } from './program-upload.entity';
 
 export interface StagedRow {
@@ -15,25 +17,20 @@ export interface StagedRowWithFlags extends StagedRow {
   outcome: string | null;
 }
 
-async function rowsOf<T>(db: DataSource | EntityManager, sql: string, params: unknown[]): Promise<T[]> {
-  const result: unknown = await db.query(sql, params);
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
-    return result[0] as T[];
-  }
-  return result as T[];
-}
-
 /** The program_uploads and program_upload_rows tables. */
 @Injectable()
 export class UploadsRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly transactions: TransactionRunner,
+  ) {}
 
   /**
    * Takes the program's upload lock until `tx` ends, without waiting: false when another request
    * holds it (that request is receiving an upload of the program right now).
    */
   async tryLockProgram(tx: EntityManager, programId: string): Promise<boolean> {
-    const [row] = await rowsOf<{ locked: boolean }>(
+    const [row] = await queryRows<{ locked: boolean }>(
       tx,
       `SELECT pg_try_advisory_xact_lock(hashtextextended('campus-access registrar upload ' || $1::text, 0)) AS locked`,
       [programId],
@@ -43,7 +40,7 @@ export class UploadsRepository {
 
   /** Jobs of the program's uploads not marked done (their jobs may have finished nonetheless). */
   async openUploadJobs(tx: EntityManager, programId: string): Promise<string[]> {
-    const rows = await rowsOf<{ job_id: string }>(
+    const rows = await queryRows<{ job_id: string }>(
       tx,
       'SELECT job_id FROM program_uploads WHERE program_id = $1 AND NOT done',
       [programId],
@@ -52,7 +49,7 @@ export class UploadsRepository {
   }
 
   async insertUpload(tx: EntityManager, upload: { id: string; programId: string; jobId: string; kind: UploadKind }) {
-    await tx.query('INSERT INTO program_uploads (id, program_id, job_id, kind) VALUES ($1, $2, $3, $4)', [
+    await queryRows(tx, 'INSERT INTO program_uploads (id, program_id, job_id, kind) VALUES ($1, $2, $3, $4)', [
       upload.id,
       upload.programId,
       upload.jobId,
@@ -63,7 +60,8 @@ export class UploadsRepository {
   /** Stages rows in one statement (callers keep batches well under the bind-parameter limit: 4 arrays). */
   async stageRows(tx: EntityManager, uploadId: string, rows: StagedRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await tx.query(
+    await queryRows(
+      tx,
       `INSERT INTO program_upload_rows (upload_id, line, student_key, course_key, status)
        SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[])`,
       [
@@ -77,7 +75,7 @@ export class UploadsRepository {
   }
 
   async isDone(uploadId: string): Promise<boolean | null> {
-    const [row] = await rowsOf<{ done: boolean }>(this.db, 'SELECT done FROM program_uploads WHERE id = $1', [
+    const [row] = await queryRows<{ done: boolean }>(this.db, 'SELECT done FROM program_uploads WHERE id = $1', [
       uploadId,
     ]);
     return row ? row.done : null;
@@ -85,7 +83,8 @@ export class UploadsRepository {
 
   /** Flags every row whose learner (and course) appears on more than one line. Idempotent. */
   async flagDuplicates(uploadId: string): Promise<void> {
-    await this.db.query(
+    await queryRows(
+      this.db,
       `UPDATE program_upload_rows r SET duplicated = true
          FROM (SELECT student_key, course_key FROM program_upload_rows WHERE upload_id = $1
                 GROUP BY student_key, course_key HAVING count(*) > 1) d
@@ -96,7 +95,7 @@ export class UploadsRepository {
   }
 
   async countRows(uploadId: string): Promise<number> {
-    const [row] = await rowsOf<{ n: number }>(
+    const [row] = await queryRows<{ n: number }>(
       this.db,
       'SELECT count(*)::int AS n FROM program_upload_rows WHERE upload_id = $1',
       [uploadId],
@@ -106,7 +105,7 @@ export class UploadsRepository {
 
   /** The next page of rows not applied yet, by line. */
   pendingRows(uploadId: string, limit: number): Promise<StagedRowWithFlags[]> {
-    return rowsOf(
+    return queryRows(
       this.db,
       `SELECT line, student_key AS "studentKey", course_key AS "courseKey", status, duplicated, outcome
          FROM program_upload_rows WHERE upload_id = $1 AND outcome IS NULL ORDER BY line LIMIT $2`,
@@ -116,7 +115,7 @@ export class UploadsRepository {
 
   /** A page of applied rows after line `after`, by line. */
   outcomes(uploadId: string, after: number, limit: number): Promise<StagedRowWithFlags[]> {
-    return rowsOf(
+    return queryRows(
       this.db,
       `SELECT line, student_key AS "studentKey", course_key AS "courseKey", status, duplicated, outcome
          FROM program_upload_rows WHERE upload_id = $1 AND line > $2 ORDER BY line LIMIT $3`,
@@ -126,7 +125,8 @@ export class UploadsRepository {
 
   async setOutcomes(tx: EntityManager, uploadId: string, outcomes: { line: number; outcome: string }[]): Promise<void> {
     if (outcomes.length === 0) return;
-    await tx.query(
+    await queryRows(
+      tx,
       `UPDATE program_upload_rows r SET outcome = v.o FROM unnest($2::int[], $3::varchar[]) AS v(l, o)
         WHERE r.upload_id = $1 AND r.line = v.l`,
       [uploadId, outcomes.map((o) => o.line), outcomes.map((o) => o.outcome)],
@@ -135,7 +135,7 @@ export class UploadsRepository {
 
   /** How many rows ended with one of `statuses`, and how many rows there are. */
   async tally(uploadId: string, statuses: readonly string[]): Promise<{ ok: number; total: number }> {
-    const [row] = await rowsOf<{ ok: number; total: number }>(
+    const [row] = await queryRows<{ ok: number; total: number }>(
       this.db,
       `SELECT count(*) FILTER (WHERE outcome = ANY($2::varchar[]))::int AS ok, count(*)::int AS total
          FROM program_upload_rows WHERE upload_id = $1`,
@@ -146,9 +146,9 @@ export class UploadsRepository {
 
   /** The upload is done: its staged rows go. */
   async finish(uploadId: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.query('DELETE FROM program_upload_rows WHERE upload_id = $1', [uploadId]);
-      await tx.query('UPDATE program_uploads SET done = true, updated_at = now() WHERE id = $1', [uploadId]);
+    await this.transactions.run(async (tx) => {
+      await queryRows(tx, 'DELETE FROM program_upload_rows WHERE upload_id = $1', [uploadId]);
+      await queryRows(tx, 'UPDATE program_uploads SET done = true, updated_at = now() WHERE id = $1', [uploadId]);
     });
   }
 }

@@ -7,6 +7,7 @@ import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { CLIENT_ASSERTION_ALGORITHMS } from '../service-accounts/client-keys';
 import { AuthenticatedClient, ServiceAccountsService } from '../service-accounts/service-accounts.service';
+import { queryRows } from '../../database/query';
 
 export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -91,11 +92,13 @@ export class ClientAssertionVerifier {
 
   /** Records the jti; false when it was used before. Drops a batch of expired ones on the way. */
   private async useJti(clientId: string, jti: string, until: number): Promise<boolean> {
-    await this.dataSource.query(
+    await queryRows(
+      this.dataSource,
       `DELETE FROM client_assertion_jtis WHERE id IN
          (SELECT id FROM client_assertion_jtis WHERE expires_at < now() ORDER BY expires_at LIMIT ${PURGE_BATCH})`,
     );
-    const rows: unknown[] = await this.dataSource.query(
+    const rows: unknown[] = await queryRows(
+      this.dataSource,
       `INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3))
        ON CONFLICT (client_id, jti) DO NOTHING RETURNING id`,
       [clientId, jti, until],

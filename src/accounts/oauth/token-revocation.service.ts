@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { AuditService } from '../audit/audit.service';
@@ -10,6 +8,8 @@ import { sha256Hex } from '../auth/secrets';
 import { FIRST_PARTY_CLIENT_ID } from '../auth/token-issuer.service';
 import { TokenVerifier } from '../auth/token-verifier.service';
 import { OAuthError } from './oauth-error';
+import { queryRows } from '../../database/query';
+import { TransactionRunner } from '../../database/transaction';
 
 /** Who asks for a revocation: a service account that authenticated, or the first-party public client. */
 export interface RevokingClient {
@@ -31,7 +31,7 @@ export const looksLikeJwt = (token: string) => token.split('.').length === 3;
 @Injectable()
 export class TokenRevocation {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: TransactionRunner,
     private readonly verifier: TokenVerifier,
     private readonly audit: AuditService,
     @InjectSettings() private readonly settings: Settings,
@@ -49,7 +49,7 @@ export class TokenRevocation {
     const p = verified.payload;
     if (p.client_id !== client.clientId) throw notYours();
     const expiresAt = new Date((Number(p.exp) + this.settings.JWT_CLOCK_SKEW_SECONDS) * 1000);
-    await this.dataSource.transaction(async (tx) => {
+    await this.transactions.run(async (tx) => {
       if (!(await denyAccessTokens(tx, [String(p.jti)], expiresAt))) return;
       await this.audit.record(
         {
@@ -67,8 +67,8 @@ export class TokenRevocation {
   }
 
   private async revokeRefreshToken(token: string, client: RevokingClient, ip: string): Promise<void> {
-    await this.dataSource.transaction(async (tx) => {
-      const [known]: unknown[] = await tx.query('SELECT 1 FROM refresh_tokens WHERE token_hash = $1', [
+    await this.transactions.run(async (tx) => {
+      const [known]: unknown[] = await queryRows(tx, 'SELECT 1 FROM refresh_tokens WHERE token_hash = $1', [
         sha256Hex(token),
       ]);
       if (!known) return;

@@ -5,6 +5,7 @@ import { LtiContext } from './lti-context.entity';
 import { LtiIdentity } from './lti-identity.entity';
 import { LtiMembership } from './lti-membership.entity';
 import type { ProjectRoleName } from './lti-roles';
+import { queryRows } from '../../database/query';
 
 /** The tables a launch provisions into: identities, contexts, resource links and memberships. Every call runs in the launch's transaction. */
 @Injectable()
@@ -18,10 +19,10 @@ export class LtiProvisioningRepository {
    */
   async lock(tx: EntityManager, platformId: string, subject: string, contextId: string | null): Promise<void> {
     if (contextId === null) {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`lti:identity:${platformId}:${subject}`]);
+      await queryRows(tx, 'SELECT pg_advisory_xact_lock(hashtext($1))', [`lti:identity:${platformId}:${subject}`]);
       return;
     }
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1)), pg_advisory_xact_lock(hashtext($2))', [
+    await queryRows(tx, 'SELECT pg_advisory_xact_lock(hashtext($1)), pg_advisory_xact_lock(hashtext($2))', [
       `lti:identity:${platformId}:${subject}`,
       `lti:context:${platformId}:${contextId}`,
     ]);
@@ -40,7 +41,8 @@ export class LtiProvisioningRepository {
 
   /** Whether the user's e-mail, as this platform knows the user, counts as verified. */
   async emailVerified(platformId: string, userId: string): Promise<boolean> {
-    const [row]: { email_verified: boolean }[] = await this.db.query(
+    const [row]: { email_verified: boolean }[] = await queryRows(
+      this.db,
       'SELECT email_verified FROM lti_identities WHERE platform_id = $1 AND user_id = $2 LIMIT 1',
       [platformId, userId],
     );
@@ -82,7 +84,8 @@ export class LtiProvisioningRepository {
     },
   ): Promise<string> {
     // Unchanged, the conditional update writes (and returns) nothing: the row is then read in the same statement.
-    const rows: { id: string }[] = await tx.query(
+    const rows: { id: string }[] = await queryRows(
+      tx,
       `WITH written AS (
          INSERT INTO lti_resource_links (platform_id, resource_link_id, context_ref, title, ags_endpoint)
          VALUES ($1, $2, $3, $4, $5::jsonb)
@@ -113,7 +116,8 @@ export class LtiProvisioningRepository {
     tx: EntityManager,
     values: { contextRef: string; userId: string; roles: string[]; projectRole: ProjectRoleName },
   ): Promise<Pick<LtiMembership, 'id' | 'courseAccountId'>> {
-    const rows: { id: string; course_account_id: string | null }[] = await tx.query(
+    const rows: { id: string; course_account_id: string | null }[] = await queryRows(
+      tx,
       `INSERT INTO lti_memberships (context_ref, user_id, roles, project_role)
        VALUES ($1, $2, $3::text[], $4)
        ON CONFLICT (context_ref, user_id) DO UPDATE

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { LtiLaunch } from './lti-launch.entity';
+import { queryRows } from '../../database/query';
 
 /** How long a launch id may be exchanged for a session. */
 export const EXCHANGE_WINDOW_SECONDS = 60;
@@ -15,7 +16,8 @@ export class LtiLaunchesRepository {
     tx: EntityManager,
     values: Omit<LtiLaunch, 'id' | 'createdAt' | 'updatedAt' | 'exchangedAt'>,
   ): Promise<string> {
-    const rows: { id: string }[] = await tx.query(
+    const rows: { id: string }[] = await queryRows(
+      tx,
       `INSERT INTO lti_launches (platform_id, deployment_id, user_id, context_ref, resource_link_ref, project_id,
                                  message_type, roles, project_role, target_link_uri, claims, course_account_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10, $11::jsonb, $12) RETURNING id`,
