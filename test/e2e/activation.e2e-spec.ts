@@ -184,6 +184,25 @@ describe('Activation', () => {
       expect(tooMany.body.error).toBe('validation_failed');
     }, 120_000);
 
+    it("answers an organization admin's row naming another organization's user as it answers a refused user of its own", async () => {
+      const org = await createOrganization(t);
+      const other = await createOrganization(t);
+      const admin = await createUser(t, { organizationId: org.id });
+      await grantRole(t, admin.principal, 'organization_admin', orgScope(org));
+      const theirs = await createUser(t, { organizationId: other.id });
+      const ownStaff = await createUser(t, { organizationId: org.id, isStaff: true });
+      const rows = [theirs, ownStaff].map((u) => activationRow({ crsid: u.row.username }));
+
+      const res = await postActivationRecords(t, admin.auth, org.id, rows).expect(201);
+      const [forTheirs, forStaff] = res.body.results as { status: string; error: string; message: string }[];
+      expect(forTheirs).toEqual({ ...forStaff, row: 0 });
+      expect(forTheirs).toMatchObject({ status: 'error', error: 'forbidden' });
+      expect(JSON.stringify(res.body)).not.toMatch(/another organization|belongs/);
+      // Staff still hear why.
+      const byStaff = await postActivationRecords(t, staff, org.id, rows.slice(0, 1)).expect(201);
+      expect(byStaff.body.results[0]).toMatchObject({ error: 'duplicate_username' });
+    });
+
     it("refuses an organization admin's row naming a staff or support user of the organization", async () => {
       const org = await createOrganization(t);
       const admin = await createUser(t, { organizationId: org.id });

@@ -338,6 +338,44 @@ describe('Groups API', () => {
     expect({ status: changed.status, error: changed.body.error }).toEqual({ status: 400, error: 'validation_failed' });
   });
 
+  it("refuses an organization admin adding another organization's user exactly as an unknown id, and lets staff add them", async () => {
+    const org = await createOrganization(t);
+    const admin = await createUser(t, { organizationId: org.id });
+    await grantRole(t, admin.principal, 'organization_admin', orgScope(org));
+    const group = (
+      await t.http
+        .post('/api/v1/groups')
+        .set(admin.auth)
+        .send({ name: 'org group', scope_type: 'organization', scope_id: org.id, role: 'organization_admin' })
+        .expect(201)
+    ).body;
+    const outsider = await createUser(t, { organizationId: (await createOrganization(t)).id });
+    const add = (principalId: string, auth: Record<string, string>) =>
+      t.http
+        .post(`/api/v1/groups/${group.id}/members`)
+        .set(auth)
+        .send({ principal_type: 'user', principal_id: principalId });
+    const foreign = await add(outsider.row.id, admin.auth).expect(400);
+    const ghostId = '00000000-0000-4000-8000-00000000abcd';
+    const ghost = await add(ghostId, admin.auth).expect(400);
+    expect(foreign.body.error).toBe('unknown_principal');
+    expect({
+      ...foreign.body,
+      message: foreign.body.message.replace(outsider.row.id, 'ID'),
+      details: undefined,
+    }).toEqual({
+      ...ghost.body,
+      message: ghost.body.message.replace(ghostId, 'ID'),
+      details: undefined,
+    });
+    const [{ n }] = await t.app
+      .get(DataSource)
+      .query('SELECT count(*)::int AS n FROM group_memberships WHERE principal_id = $1', [outsider.row.id]);
+    expect(n).toBe(0);
+    const staff = await createStaff(t);
+    await add(outsider.row.id, staff.auth).expect(201);
+  });
+
   it('lets a service account manage groups only through its own roles, and only with its organization’s accounts', async () => {
     const org = await createOrganization(t);
     const project = await createProject(t, org.id);
@@ -353,7 +391,7 @@ describe('Groups API', () => {
       .set(sa.auth)
       .send({ principal_type: 'service_account', principal_id: foreign.row.id })
       .expect(400);
-    expect(res.body.error).toBe('principal_outside_organization');
+    expect(res.body.error).toBe('unknown_principal');
     const local = await createServiceAccount(t, org.id);
     await t.http
       .post(`/api/v1/groups/${group.id}/members`)

@@ -60,11 +60,12 @@ export async function jobResult<T = Record<string, unknown>>(t: TestApp, id: str
   return JSON.parse(row.text) as T;
 }
 
+/** Audit events of one subject in the order they were written (events of one transaction share occurred_at; the table is append-only, so ctid follows insertion). */
 export async function auditActions(
   t: TestApp,
   subjectId: string,
 ): Promise<{ action: string; data: Record<string, unknown> }[]> {
-  return ds(t).query(`SELECT action, data FROM audit_events WHERE subject_id = $1 ORDER BY occurred_at, id`, [
+  return ds(t).query(`SELECT action, data FROM audit_events WHERE subject_id = $1 ORDER BY occurred_at, ctid`, [
     subjectId,
   ]);
 }

@@ -160,6 +160,11 @@ export class ActivationCodesService {
     const records: NewRecord[] = [];
     for (const [row, input] of rows.entries()) {
       const user = users.get(usernames[row])!;
+      if (!who.isStaff && user.organizationId !== organizationId) {
+        // Answered as the refusals below are: nothing says the username is another organization's.
+        results.push({ row, status: 'error', ...UNAVAILABLE_TO_ORGANIZATION_ADMINS });
+        continue;
+      }
       if (user.organizationId !== organizationId) {
         results.push({
           row,
@@ -217,6 +222,12 @@ interface CodeTarget {
   rightsElsewhere: boolean;
 }
 
+/** What an organization admin hears for a username it may not issue a code to, whatever the reason. */
+const UNAVAILABLE_TO_ORGANIZATION_ADMINS = {
+  error: 'forbidden',
+  message: 'Only staff may issue an activation code to this username.',
+} as const;
+
 /**
  * Why an organization admin may not issue a code to this user, if it may not. A code sets the password
  * of the user it names: as for any other change to them, an organization role does not reach users who
@@ -227,25 +238,11 @@ function refusedToOrganizationAdmins(
   user: Partial<CodeTarget>,
   username: string,
 ): { error: string; message: string } | undefined {
-  if (user.privileged)
-    return {
-      error: 'forbidden',
-      message: `Only staff may issue activation codes to staff or support users ("${username}").`,
-    };
-  if (user.person === false)
-    return {
-      error: 'forbidden',
-      message: `The account "${username}" signs in another way (not a person account); only staff may issue it a code.`,
-    };
+  if (user.privileged || user.person === false || user.rightsElsewhere) return UNAVAILABLE_TO_ORGANIZATION_ADMINS;
   if (user.activated)
     return {
       error: 'already_activated',
       message: `The account "${username}" is already activated; only staff may issue it a new code.`,
-    };
-  if (user.rightsElsewhere)
-    return {
-      error: 'forbidden',
-      message: `The account "${username}" holds roles in another organization; only staff may issue it a code.`,
     };
   return undefined;
 }

@@ -275,11 +275,21 @@ export class GroupsService implements OnModuleInit {
     const principal = await this.directory.accounts().resolvePrincipal(dto.principal_type, dto.principal_id);
     return this.transactions.run(async (tx) => {
       const group = await this.lockForChange(tx, ability, id, 'manage_members');
-      if (!principal) {
-        throw new PermissionsError('unknown_principal', `No ${dto.principal_type} ${dto.principal_id}.`, {
-          principal_type: dto.principal_type,
-          principal_id: dto.principal_id,
-        });
+      // Outside staff, a principal of another organization (users of none may join) is refused exactly
+      // as one that does not exist: the answer tells nothing about other organizations, and nobody is pulled into a
+      // group of an organization they do not belong to.
+      if (
+        !principal ||
+        (!who.isStaff && principal.organizationId !== null && principal.organizationId !== group.organizationId)
+      ) {
+        throw new PermissionsError(
+          'unknown_principal',
+          `No ${dto.principal_type} ${dto.principal_id} in this organization.`,
+          {
+            principal_type: dto.principal_type,
+            principal_id: dto.principal_id,
+          },
+        );
       }
       if (dto.principal_type === 'service_account' && principal.organizationId !== group.organizationId) {
         throw new PermissionsError(
