@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { TransactionRunner } from '../../src/database/transaction';
 import { ActivationService } from '../../src/accounts/activation/activation.service';
-import { sha256Hex } from '../../src/accounts/auth/secrets';
+import { sha256Hex } from '../../src/common/crypto/secrets';
 import type { Settings } from '../../src/config/settings.schema';
 import { CountingLogger, countingDataSource } from '../permissions/counting-logger';
 import { createTestDatabase } from '../utils/test-databases';

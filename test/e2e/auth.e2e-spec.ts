@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { sha256Hex } from '../../src/accounts/auth/secrets';
+import { sha256Hex } from '../../src/common/crypto/secrets';
 import { createOrganization, createServiceAccount, createStaff, createUser, unique } from '../factories/accounts';
 import { listeningUrl, lockWaitersReach, whileHeld } from '../utils/held-rows';
 import { createTestApp, TestApp } from '../utils/test-app';

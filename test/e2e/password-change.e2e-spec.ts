@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { sha256Hex } from '../../src/accounts/auth/secrets';
+import { sha256Hex } from '../../src/common/crypto/secrets';
 import { createOrganization, createServiceAccount, createStaff, createUser } from '../factories/accounts';
 import { activationToken, newActivation } from '../utils/activation';
 import { listeningUrl, lockWaitersReach, whileHeld } from '../utils/held-rows';

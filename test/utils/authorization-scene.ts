@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { randomSecret, sha256Hex } from '../../src/accounts/auth/secrets';
+import { randomSecret, sha256Hex } from '../../src/common/crypto/secrets';
 import { Organization } from '../../src/accounts/organizations/organization.entity';
 import { Project } from '../../src/accounts/projects/project.entity';
 import { ServiceAccount } from '../../src/accounts/service-accounts/service-account.entity';

@@ -13,7 +13,7 @@ import { requireCreateIn } from '../../permissions/access';
 import { GroupsService } from '../../permissions/groups/groups.service';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
-import { sha256Hex } from '../auth/secrets';
+import { sha256Hex } from '../../common/crypto/secrets';
 import { Organization } from '../organizations/organization.entity';
 import { UsersService } from '../users/users.service';
 import { ActivationRecord } from './activation-record.entity';

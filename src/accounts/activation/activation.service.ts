@@ -8,7 +8,7 @@ import { Settings } from '../../config/settings.schema';
 import { revokeSessionsOf } from '../auth/auth.service';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
-import { digestsEqual, sha256Hex } from '../auth/secrets';
+import { digestsEqual, sha256Hex } from '../../common/crypto/secrets';
 import { UsersService } from '../users/users.service';
 import { ActivationRecord } from './activation-record.entity';
 import { queryRows } from '../../database/query';

@@ -13,7 +13,7 @@ import { UsersService } from '../users/users.service';
 import { denyAccessTokens } from './access-token-deny-list';
 import { RateLimiter } from './rate-limiter';
 import { RefreshToken } from './refresh-token.entity';
-import { randomSecret, sha256Hex } from './secrets';
+import { randomSecret, sha256Hex } from '../../common/crypto/secrets';
 import { IssuedToken, TokenIssuer } from './token-issuer.service';
 import { CommonError } from '../../common/errors/common.errors';
 import { TransactionRunner } from '../../database/transaction';

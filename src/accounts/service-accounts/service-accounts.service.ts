@@ -15,7 +15,7 @@ import { scopeToAbility } from '../../permissions/ability-to-sql';
 import { ServiceAccountsRepository } from './service-accounts.repository';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
-import { digestsEqual, randomSecret, sha256Hex } from '../auth/secrets';
+import { digestsEqual, randomSecret, sha256Hex } from '../../common/crypto/secrets';
 import { Organization } from '../organizations/organization.entity';
 import { CreateServiceAccountDto, ServiceAccountQuery, UpdateServiceAccountDto } from './service-account.dto';
 import { ServiceAccount, ServiceAccountSecret } from './service-account.entity';

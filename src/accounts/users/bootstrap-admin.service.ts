@@ -5,7 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { AuditService } from '../audit/audit.service';
-import { randomSecret } from '../auth/secrets';
+import { randomSecret } from '../../common/crypto/secrets';
 import { UsersService } from './users.service';
 import { queryRows } from '../../database/query';
 import { TransactionRunner } from '../../database/transaction';

@@ -8,7 +8,7 @@ import { CLAIM, HANDLED_MESSAGE_TYPES, HandledMessageType, LaunchClaims, RECORDE
 import { LtiLaunchError, LtiReason } from './lti-launch-error';
 import type { LtiLogin } from './lti-login.entity';
 import { PlatformKeys } from './platform-keys';
-import { sameHash, sha256 } from './secrets';
+import { digestsEqual, sha256Hex } from '../../common/crypto/secrets';
 
 const ALGORITHMS = ['RS256', 'ES256'];
 const MAX_ID = 255;
@@ -97,8 +97,8 @@ export class IdTokenValidator {
     if (p.iat - skew > now) throw new LtiLaunchError('iat_in_future', { iat: p.iat });
 
     if (typeof p.nonce !== 'string' || !p.nonce) throw new LtiLaunchError('missing_nonce');
-    const nonceHash = sha256(p.nonce);
-    if (!sameHash(nonceHash, login.nonceHash)) {
+    const nonceHash = sha256Hex(p.nonce);
+    if (!digestsEqual(nonceHash, login.nonceHash)) {
       throw new LtiLaunchError(
         (await nonceIssuedElsewhere(nonceHash)) ? 'nonce_not_bound_to_state' : 'nonce_not_issued',
       );

@@ -10,7 +10,7 @@ import { LtiProvisioner } from '../provisioning/lti-provisioner';
 import { IdTokenValidator } from './id-token.validator';
 import { LtiLaunchError } from './lti-launch-error';
 import { LtiLoginsRepository } from './lti-logins.repository';
-import { randomToken, sameHash, sha256 } from './secrets';
+import { digestsEqual, randomSecret, sha256Hex } from '../../common/crypto/secrets';
 
 /** Name of the cookie that binds a login's state to the browser that started it. */
 export const stateCookieName = (state: string) => `lti_state_${state}`;
@@ -109,14 +109,14 @@ export class LtiToolService {
     if (storageTarget !== undefined && !STORAGE_TARGET.test(storageTarget))
       throw new LtiLaunchError('invalid_parameter', { parameter: 'lti_storage_target' });
 
-    const state = randomToken();
-    const nonce = randomToken();
-    const binding = randomToken();
+    const state = randomSecret();
+    const nonce = randomSecret();
+    const binding = randomSecret();
     const ttl = this.settings.LTI_STATE_TTL_SECONDS;
     await this.logins.insert({
-      stateHash: sha256(state),
-      nonceHash: sha256(nonce),
-      bindingHash: sha256(binding),
+      stateHash: sha256Hex(state),
+      nonceHash: sha256Hex(nonce),
+      bindingHash: sha256Hex(binding),
       platformId: platform.id,
       deploymentId: deploymentId ?? null,
       targetLinkUri,
@@ -156,7 +156,7 @@ export class LtiToolService {
     const state = param(body, 'state', 255);
     if (!idToken) throw new LtiLaunchError('missing_id_token');
     if (!state) throw new LtiLaunchError('missing_state');
-    const login = await this.logins.findByState(sha256(state));
+    const login = await this.logins.findByState(sha256Hex(state));
     if (!login) throw new LtiLaunchError('unknown_state');
     if (login.usedAt) throw new LtiLaunchError('state_used', { login: login.id });
     if (login.expiresAt.getTime() <= Date.now()) throw new LtiLaunchError('state_expired', { login: login.id });
@@ -167,13 +167,13 @@ export class LtiToolService {
     const fromCookie = cookies(req).get(stateCookieName(state));
     const fromStorage = body.lti_storage_value;
     if (fromCookie !== undefined) {
-      if (!sameHash(sha256(fromCookie), login.bindingHash)) throw new LtiLaunchError('state_cookie_mismatch');
+      if (!digestsEqual(sha256Hex(fromCookie), login.bindingHash)) throw new LtiLaunchError('state_cookie_mismatch');
     } else if (fromStorage !== undefined) {
       // Only our own launch page posts this field: a form another site makes the browser send is cross-site.
       const site = req.headers['sec-fetch-site'];
       const sameOrigin = site === undefined ? req.headers.origin === this.urls.origin : site === 'same-origin';
       if (!sameOrigin) throw new LtiLaunchError('storage_cross_site', { sec_fetch_site: site ?? null });
-      if (typeof fromStorage !== 'string' || !fromStorage || !sameHash(sha256(fromStorage), login.bindingHash))
+      if (typeof fromStorage !== 'string' || !fromStorage || !digestsEqual(sha256Hex(fromStorage), login.bindingHash))
         throw new LtiLaunchError('storage_value_mismatch');
     } else if (storageTarget && STORAGE_TARGET.test(storageTarget)) {
       const fields: Record<string, string> = { id_token: idToken, state, lti_storage_target: storageTarget };
