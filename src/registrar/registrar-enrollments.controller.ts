@@ -1,4 +1,4 @@
-import { Body, Controller, Param, Patch, Post, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Param, Patch, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { Principal } from '../common/auth/principal';
@@ -22,12 +22,17 @@ const ROWS_BODY = {
     },
   },
 };
-const OUTCOMES = {
-  200: { description: 'Every row written: `{ student_key: status }`.' },
-  207: { description: 'Some rows written; the others carry their error (`duplicated`, `conflict`, …).' },
-  422: { description: 'No row written.' },
-  413: { description: 'More rows than REGISTRAR_ENROLLMENT_WRITE_MAX_ROWS.' },
-};
+/** What every write takes and may answer: the status depends on the rows. */
+const ROWS_AND_OUTCOMES = applyDecorators(
+  ApiBody(ROWS_BODY),
+  ApiResponse({ status: 200, description: 'Every row written: `{ student_key: status }`.' }),
+  ApiResponse({
+    status: 207,
+    description: 'Some rows written; the others carry their error (`duplicated`, `conflict`, …).',
+  }),
+  ApiResponse({ status: 422, description: 'No row written.' }),
+  ApiResponse({ status: 413, description: 'More rows than REGISTRAR_ENROLLMENT_WRITE_MAX_ROWS.' }),
+);
 
 /** The status depends on the rows (200, 207, 422), so the handler answers itself. */
 function answer(res: Response, result: WriteResult): void {
@@ -44,8 +49,7 @@ export class RegistrarEnrollmentsController {
   @Post('programs/:programKey/enrollments')
   @RequirePermission('write_enrollments', 'Program')
   @ApiOperation({ summary: 'Registrar: enroll learners in a program (an existing enrollment is a `conflict`)' })
-  @ApiBody(ROWS_BODY)
-  @ApiResponse(OUTCOMES[200])
+  @ROWS_AND_OUTCOMES
   async createProgramEnrollments(
     @CurrentPrincipal() who: Principal,
     @CurrentAbility() ability: AppAbility,
@@ -59,8 +63,7 @@ export class RegistrarEnrollmentsController {
   @Patch('programs/:programKey/enrollments')
   @RequirePermission('write_enrollments', 'Program')
   @ApiOperation({ summary: "Registrar: change learners' program enrollment status (a missing one is `not-found`)" })
-  @ApiBody(ROWS_BODY)
-  @ApiResponse(OUTCOMES[207])
+  @ROWS_AND_OUTCOMES
   async updateProgramEnrollments(
     @CurrentPrincipal() who: Principal,
     @CurrentAbility() ability: AppAbility,
@@ -74,8 +77,7 @@ export class RegistrarEnrollmentsController {
   @Post('programs/:programKey/courses/:courseId/enrollments')
   @RequirePermission('write_enrollments', 'Program')
   @ApiOperation({ summary: 'Registrar: enroll program learners in a course (by run key or external key)' })
-  @ApiBody(ROWS_BODY)
-  @ApiResponse(OUTCOMES[422])
+  @ROWS_AND_OUTCOMES
   async createCourseEnrollments(
     @CurrentPrincipal() who: Principal,
     @CurrentAbility() ability: AppAbility,
@@ -90,8 +92,7 @@ export class RegistrarEnrollmentsController {
   @Patch('programs/:programKey/courses/:courseId/enrollments')
   @RequirePermission('write_enrollments', 'Program')
   @ApiOperation({ summary: "Registrar: change program learners' course enrollment status" })
-  @ApiBody(ROWS_BODY)
-  @ApiResponse(OUTCOMES[413])
+  @ROWS_AND_OUTCOMES
   async updateCourseEnrollments(
     @CurrentPrincipal() who: Principal,
     @CurrentAbility() ability: AppAbility,
