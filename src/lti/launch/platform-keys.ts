@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createRemoteJWKSet, RemoteJWKSet } from 'jose';
+import { setBounded } from '../../common/collections/bounded-map';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 
@@ -27,9 +28,7 @@ export class PlatformKeys {
       timeoutDuration: this.settings.LTI_JWKS_TIMEOUT_MS,
       headers: { accept: 'application/json' },
     });
-    this.sets.delete(platform.id);
-    if (this.sets.size >= MAX_PLATFORMS) this.sets.delete(this.sets.keys().next().value!);
-    this.sets.set(platform.id, { url: platform.jwksUrl, set });
+    setBounded(this.sets, platform.id, { url: platform.jwksUrl, set }, MAX_PLATFORMS);
     return set;
   }
 }
