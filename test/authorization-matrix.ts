@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 132 routes × 12 callers = 1584 cells (CELL_COUNT, checked by the runner). The runner,
+ * 133 routes × 12 callers = 1596 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -32,7 +32,7 @@ import { unique } from './factories/accounts';
 import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 
-export const CELL_COUNT = 1584;
+export const CELL_COUNT = 1596;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -492,6 +492,17 @@ export const MATRIX: MatrixRoute[] = [
     request: async (s) => at(`/api/v1/course-accounts/${(await s.erredCourseAccount()).id}/retry`),
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(401, 202, 403, 202, 404, 202, 202, 403, 404, 404, 202, 404),
+  },
+  {
+    // Staff only (documented): holders of `update CourseAccount` pass the guard and the service refuses them.
+    route: 'POST /api/v1/course-accounts/:id/set-ok',
+    fresh: true,
+    request: async (s) => ({
+      path: `/api/v1/course-accounts/${(await s.erredCourseAccount()).id}/set-ok`,
+      body: { reason: 'fixed upstream' },
+    }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 403, 403, 404, 403, 403, 403, 404, 404, 403, 404),
   },
 
   // ─── Groups and memberships (the group is a project_member group of the object's project) ───

@@ -118,6 +118,49 @@ export class CourseAccountProvisioner {
     return { account: moved };
   }
 
+  /**
+   * ERRED → OK once the backend confirms it has the account (staff recovery). 409 `not_on_backend`
+   * when it has none (or the account was never made there), 502 `backend_error` when it cannot say.
+   */
+  async recover(
+    account: CourseAccount,
+    reason: string,
+    ctx: Omit<OperationContext, 'ownerUsername'>,
+  ): Promise<CourseAccount> {
+    const notOnBackend = () =>
+      new CourseAccountError(
+        'not_on_backend',
+        'The backend has no such account: retry the account to create it there.',
+        {
+          id: account.id,
+          username: account.username,
+        },
+      );
+    if (!account.username) throw notOnBackend();
+    let exists: boolean;
+    try {
+      exists = await this.backend.get(account.username, { signal: ctx.signal });
+    } catch (e) {
+      const error = asBackendError(e);
+      if (!error) throw e;
+      throw new CourseAccountError(
+        'backend_error',
+        `The backend could not be asked about the account: ${error.message}`,
+        {
+          id: account.id,
+          upstream_status: error.details.status ?? null,
+        },
+      );
+    }
+    if (!exists) throw notOnBackend();
+    return this.machine.transition(account.id, {
+      from: 'ERRED',
+      to: 'OK',
+      actor: ctx.actor,
+      data: { reason, recovered_from: account.errorMessage },
+    });
+  }
+
   /** Whether an OK account still exists upstream; one that does not becomes ERRED "missing on backend". */
   async reconcile(
     account: CourseAccount,

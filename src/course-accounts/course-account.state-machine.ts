@@ -12,12 +12,12 @@ import { TransactionRunner } from '../database/transaction';
 /**
  * The allowed moves. PENDING → OK/ERRED (created upstream, or not); OK → CLOSED, or ERRED when the
  * close failed (the account may still work upstream, so it must not look closed); ERRED → PENDING
- * (retry) or CLOSED. CLOSED is final.
+ * (retry), CLOSED, or OK (staff recovery, once the backend confirms the account exists). CLOSED is final.
  */
 export const ALLOWED_TRANSITIONS: Readonly<Record<CourseAccountState, readonly CourseAccountState[]>> = {
   PENDING: ['OK', 'ERRED'],
   OK: ['CLOSED', 'ERRED'],
-  ERRED: ['PENDING', 'CLOSED'],
+  ERRED: ['PENDING', 'CLOSED', 'OK'],
   CLOSED: [],
 };
 
@@ -315,6 +315,12 @@ export class CourseAccountStateMachine {
     if (moved.length === 0) return moved;
     if (t.to === 'CLOSED')
       await this.users.deactivate(
+        moved.map((a) => a.userId),
+        m,
+      );
+    // Staff recovery brings an account back to use: its user works again.
+    if (t.from === 'ERRED' && t.to === 'OK')
+      await this.users.reactivate(
         moved.map((a) => a.userId),
         m,
       );

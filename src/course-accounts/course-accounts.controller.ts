@@ -27,6 +27,7 @@ import {
   CourseAccountView,
   CreateCourseAccountDto,
   JobStarted,
+  SetOkDto,
 } from './dto/course-account.dto';
 
 @ApiTags('course-accounts')
@@ -156,5 +157,24 @@ export class CourseAccountsController {
   ): Promise<CourseAccountJobView> {
     const { account, project, jobId } = await this.courseAccounts.retry(who, ability, id);
     return CourseAccountJobView.withJob(account, project, jobId);
+  }
+
+  @Post(':id/set-ok')
+  @HttpCode(200)
+  @RequirePermission('update', 'CourseAccount')
+  @ApiOperation({
+    summary: 'Staff: bring an ERRED course account back to OK once the backend has it',
+    description:
+      'The backend is asked first: 409 `not_on_backend` when it has no such account (retry the account instead), 409 `invalid_transition` when the account is not ERRED. The move is audited with the reason, clears the error and reactivates the user.',
+  })
+  @ApiOkResponse({ type: CourseAccountView })
+  async setOk(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: SetOkDto,
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+  ): Promise<CourseAccountView> {
+    const { account, project } = await this.courseAccounts.setOk(who, ability, id, dto.reason);
+    return CourseAccountView.of(account, project);
   }
 }

@@ -13,6 +13,7 @@ export const CourseAccountError = defineErrors('CourseAccountError', {
   invalid_expiry: HttpStatus.BAD_REQUEST,
   invalid_rows: HttpStatus.BAD_REQUEST,
   backend_error: HttpStatus.BAD_GATEWAY,
+  not_on_backend: HttpStatus.CONFLICT,
 });
 
 export type CourseAccountErrorCode = ConstructorParameters<typeof CourseAccountError>[0];

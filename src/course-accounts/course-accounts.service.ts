@@ -229,6 +229,31 @@ export class CourseAccountsService {
     );
   }
 
+  /**
+   * Staff recovery of an ERRED account whose upstream problem was fixed by hand: the backend is asked
+   * first, and only an account it has becomes OK (409 `not_on_backend` otherwise: retry it instead).
+   * The move is audited with the reason, forgets the error and reactivates the account's user.
+   */
+  async setOk(who: Principal, ability: AppAbility, id: string, reason: string): Promise<AccountWithProject> {
+    const account = await this.accessible(ability, 'read', id);
+    requireEverywhere(ability, 'update', 'CourseAccount', 'set a course account OK');
+    if (account.state !== 'ERRED') {
+      throw new CourseAccountError(
+        'invalid_transition',
+        `The course account is ${account.state}, not ERRED: it cannot go to OK.`,
+        {
+          id,
+          state: account.state,
+          from: 'ERRED',
+          to: 'OK',
+        },
+      );
+    }
+    const moved = await this.provisioner.recover(account, reason, { actor: who });
+    const [found] = await this.withProjects([moved]);
+    return found;
+  }
+
   /** Closes expired accounts now instead of at the next daily run: it closes accounts of every organization, so staff only. */
   async startCloseExpired(who: Principal, ability: AppAbility): Promise<string> {
     requireEverywhere(ability, 'close', 'CourseAccount', 'close every expired course account');

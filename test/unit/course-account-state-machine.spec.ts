@@ -22,6 +22,7 @@ const EDGES: [CourseAccountState, CourseAccountState][] = [
   ['OK', 'ERRED'],
   ['ERRED', 'PENDING'],
   ['ERRED', 'CLOSED'],
+  ['ERRED', 'OK'],
 ];
 
 const state = fc.constantFrom(...COURSE_ACCOUNT_STATES);

@@ -108,6 +108,17 @@ export class UsersService {
       .execute();
   }
 
+  /** Active again (a course account brought back by staff); in `tx` when given. */
+  async reactivate(ids: readonly string[], tx?: EntityManager): Promise<void> {
+    if (ids.length === 0) return;
+    await (tx ?? this.users.manager)
+      .createQueryBuilder()
+      .update(User)
+      .set({ isActive: true })
+      .where('id = ANY(:ids)', { ids: [...ids] })
+      .execute();
+  }
+
   /**
    * For password login: by username or e-mail, case-insensitively, with the password hash. Accounts
    * that have a password come first, so an account without one (an external or LTI user whose

@@ -63,6 +63,18 @@ export class CreateCourseAccountDto {
   expires_at?: string;
 }
 
+export class SetOkDto {
+  @ApiProperty({
+    description: 'Why the account is OK again (kept in the audit log).',
+    example: 'Fixed upstream by hand',
+  })
+  @Transform(trim)
+  @IsString()
+  @Matches(/\S/, { message: 'reason must not be empty' })
+  @MaxLength(1000)
+  reason: string;
+}
+
 export class BulkCourseAccountRow {
   @ApiProperty({ example: 'student@example.edu' })
   @Transform(trim)
