@@ -1,6 +1,6 @@
 /**
- * Module boundaries (ARCHITECTURE.md): config → database → common → permissions → accounts → jobs →
- * course-accounts → registrar → lti. A module imports only modules to its left, and only through
+ * Module boundaries (ARCHITECTURE.md): config → database → common → permissions → events → accounts →
+ * jobs → course-accounts → mail → webhooks → registrar → lti. A module imports only modules to its left, and only through
  * their exported services and types: never another module's entities or repositories.
  */
 const ORDER = [
@@ -8,9 +8,12 @@ const ORDER = [
   'database',
   'common',
   'permissions',
+  'events',
   'accounts',
   'jobs',
   'course-accounts',
+  'mail',
+  'webhooks',
   'registrar',
   'lti',
 ];

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
@@ -60,6 +61,7 @@ import { UsersService } from './users/users.service';
   imports: [
     AccountsScopeResolverModule,
     PermissionsModule,
+    EventsModule,
     TypeOrmModule.forFeature([
       Organization,
       Project,

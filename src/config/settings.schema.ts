@@ -482,6 +482,94 @@ export const SETTINGS_SCHEMA = {
     description:
       'How often each process looks for stalled PENDING course accounts (see COURSE_ACCOUNTS_PENDING_TIMEOUT_MS); the first look comes 5 s after start, or sooner with a shorter interval (0 = never; users can still retry or close them).',
   },
+  COURSE_ACCOUNTS_BATCH_SIZE: {
+    kind: 'int',
+    default: '1',
+    min: 1,
+    max: 500,
+    description:
+      'Accounts the `http` backend creates per call: 1 POSTs one account object per call; above 1, creation jobs POST arrays of up to this many accounts and map the answer back by e-mail and idempotency key.',
+  },
+  COURSE_ACCOUNTS_EXPIRY_NOTICE_DAYS: {
+    kind: 'int',
+    default: '7',
+    min: 0,
+    max: 365,
+    description:
+      'Participants get an e-mail this many days before their course account expires (0 = no notice).',
+  },
+  OUTBOX_RELAY_INTERVAL_MS: {
+    kind: 'duration_ms',
+    default: '1000',
+    min: 0,
+    description:
+      'How often each process looks for committed events to hand to webhooks and e-mails (a process also relays right after its own commits; 0 = only then).',
+  },
+  OUTBOX_RETENTION_DAYS: {
+    kind: 'int',
+    default: '30',
+    min: 1,
+    description: 'Relayed events older than this are purged from the outbox.',
+  },
+  WEBHOOK_TIMEOUT_MS: {
+    kind: 'duration_ms',
+    default: '10000',
+    min: 100,
+    description: 'Time a webhook receiver has to answer one delivery attempt (connecting included).',
+  },
+  WEBHOOK_RETRY_BACKOFF_MS: {
+    kind: 'duration_ms',
+    default: '10000',
+    min: 0,
+    description:
+      'Delay before the second attempt of a failed webhook delivery; it doubles with each attempt, up to one hour.',
+  },
+  WEBHOOK_RETRY_WINDOW_MS: {
+    kind: 'duration_ms',
+    default: '86400000',
+    min: 0,
+    description:
+      'How long a webhook delivery is retried (network errors, 5xx, 429) after its first attempt; then it fails, and its subscription is disabled and its organization admins told.',
+  },
+  WEBHOOK_ALLOW_PRIVATE_ADDRESSES: {
+    kind: 'bool',
+    default: 'false',
+    description:
+      'Let webhooks reach loopback, private and link-local addresses (checked after DNS resolution). Off in production: a subscription must not reach internal services.',
+  },
+  WEBHOOK_ALLOW_HTTP: {
+    kind: 'bool',
+    default: 'false',
+    description: 'Accept `http://` webhook URLs for any host (without it, `http` only for loopback hosts; else `https`).',
+  },
+  WEBHOOK_SECRET_OVERLAP_SECONDS: {
+    kind: 'int',
+    default: '86400',
+    min: 0,
+    description:
+      'After a webhook signing secret is rotated, deliveries are signed with the old secret too for this long, so receivers can switch over.',
+  },
+  SMTP_URL: {
+    kind: 'string',
+    secret: true,
+    description:
+      'SMTP server for participant e-mails, e.g. `smtp://user:pass@mail.example.edu:587` or `smtps://…:465`. Unset: e-mails are written as .eml files under DATA_DIR/outbox and logged.',
+  },
+  SMTP_FROM: {
+    kind: 'string',
+    default: 'Campus Access <no-reply@localhost>',
+    description: 'From address of participant e-mails.',
+  },
+  SMTP_REQUIRE_TLS: {
+    kind: 'bool',
+    default: 'false',
+    description: 'Refuse to send unless the SMTP connection is upgraded with STARTTLS (smtp://) or is TLS (smtps://).',
+  },
+  SMTP_TLS_REJECT_UNAUTHORIZED: {
+    kind: 'bool',
+    default: 'true',
+    description: "Verify the SMTP server's TLS certificate. Turn off only for a test server.",
+  },
   REGISTRAR_ENROLLMENT_WRITE_MAX_ROWS: {
     kind: 'int',
     default: '25',

@@ -92,7 +92,10 @@ export class CourseAccountProvisioner {
    * Closes an OK or ERRED account: upstream first (when it was ever created there), then CLOSED.
    * A close the backend refuses leaves the account ERRED with the error, never looking closed.
    */
-  async close(account: CourseAccount, ctx: Omit<OperationContext, 'ownerUsername'>): Promise<Outcome> {
+  async close(
+    account: CourseAccount,
+    ctx: Omit<OperationContext, 'ownerUsername'> & { deleted?: boolean },
+  ): Promise<Outcome> {
     if (account.state !== 'OK' && account.state !== 'ERRED') {
       // Let the state machine say why (409).
       await this.machine.transition(account.id, { from: account.state, to: 'CLOSED', actor: ctx.actor });
@@ -114,6 +117,7 @@ export class CourseAccountProvisioner {
       to: 'CLOSED',
       actor: ctx.actor,
       data: { upstream },
+      deleted: ctx.deleted,
     });
     return { account: moved };
   }

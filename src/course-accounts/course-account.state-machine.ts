@@ -8,6 +8,8 @@ import { CourseAccountError } from './course-accounts.errors';
 import { queryRows } from '../database/query';
 import { CommonError } from '../common/errors/common.errors';
 import { TransactionRunner } from '../database/transaction';
+import { EventOutbox } from '../events/event-outbox';
+import type { NewEvent } from '../events/event-types';
 
 /**
  * The allowed moves. PENDING → OK/ERRED (created upstream, or not); OK → CLOSED, or ERRED when the
@@ -45,6 +47,34 @@ export interface Transition {
   changes?: TransitionChanges;
   /** Recorded with the audit event; a function gets the account as moved. */
   data?: Record<string, unknown> | ((moved: CourseAccount) => Record<string, unknown>);
+  /** A close asked for with DELETE: also written as the event `course_account.deleted`. */
+  deleted?: boolean;
+}
+
+/** What events say of a course account: no secrets, nothing of the backend's credentials. */
+export function courseAccountEventPayload(a: CourseAccount): Record<string, unknown> {
+  return {
+    id: a.id,
+    project: a.projectId,
+    organization: a.organizationId,
+    user: a.userId,
+    state: a.state,
+    username: a.username,
+    email: a.email,
+    description: a.description,
+    expires_at: a.expiresAt instanceof Date ? a.expiresAt.toISOString() : a.expiresAt,
+    closed_at: a.closedAt instanceof Date ? a.closedAt.toISOString() : (a.closedAt ?? null),
+  };
+}
+
+function accountEvent(type: NewEvent['type'], a: CourseAccount, extra: Record<string, unknown> = {}): NewEvent {
+  return {
+    type,
+    organizationId: a.organizationId,
+    subjectType: 'CourseAccount',
+    subjectId: a.id,
+    payload: { ...courseAccountEventPayload(a), ...extra },
+  };
 }
 
 const COLUMNS: Record<keyof CourseAccount, string> = {
@@ -126,6 +156,7 @@ export class CourseAccountStateMachine {
     private readonly audit: AuditService,
     private readonly users: UsersService,
     private readonly transactions: TransactionRunner,
+    private readonly outbox: EventOutbox,
   ) {}
 
   /** Moves one account or throws 409 `invalid_transition` (404 `not_found` when there is no such account). */
@@ -203,6 +234,10 @@ export class CourseAccountStateMachine {
         .values(accounts.slice(i, i + INSERT_CHUNK))
         .execute();
     }
+    await this.outbox.append(
+      tx,
+      accounts.map((a) => accountEvent('course_account.created', a)),
+    );
   }
 
   /**
@@ -326,6 +361,11 @@ export class CourseAccountStateMachine {
       );
     const data = t.data;
     await this.recordMoves(m, moved, t, typeof data === 'function' ? data : () => data ?? {});
+    if (t.deleted && t.to === 'CLOSED')
+      await this.outbox.append(
+        m,
+        moved.map((a) => accountEvent('course_account.deleted', a)),
+      );
     return moved;
   }
 
@@ -335,6 +375,13 @@ export class CourseAccountStateMachine {
     t: Pick<Transition, 'from' | 'to' | 'actor'>,
     data: (a: CourseAccount) => Record<string, unknown>,
   ): Promise<void> {
+    const events: NewEvent[] = [];
+    for (const account of moved) {
+      const error = t.to === 'ERRED' ? account.errorMessage : null;
+      events.push(accountEvent('course_account.state_changed', account, { from: t.from, to: t.to, error }));
+      if (t.to === 'CLOSED') events.push(accountEvent('course_account.closed', account));
+    }
+    await this.outbox.append(m, events);
     for (const account of moved) {
       await this.audit.record(
         {

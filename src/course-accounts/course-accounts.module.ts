@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from '../accounts/accounts.module';
+import { EventsModule } from '../events/events.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { DeclaresJobQueues } from '../jobs/queue/job-queues';
 import { PermissionsModule } from '../permissions/permissions.module';
@@ -33,6 +34,7 @@ import { COURSE_ACCOUNTS_QUEUE } from './jobs/course-account.jobs';
   imports: [
     TypeOrmModule.forFeature([CourseAccount, MockBackendAccount]),
     AccountsModule,
+    EventsModule,
     PermissionsModule,
     JobsModule,
   ],

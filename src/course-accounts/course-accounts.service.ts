@@ -152,7 +152,7 @@ export class CourseAccountsService {
         return this.runFailedStepAgain(tx, who, id, project);
       });
     }
-    const { error } = await this.provisioner.close(account, { actor: who });
+    const { error } = await this.provisioner.close(account, { actor: who, deleted: true });
     if (error) {
       throw new CourseAccountError('backend_error', `The backend could not close the account: ${error.message}`, {
         id,

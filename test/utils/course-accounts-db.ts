@@ -13,6 +13,7 @@ import { CourseAccountStateMachine } from '../../src/course-accounts/course-acco
 import { MockBackendAccount } from '../../src/course-accounts/backends/mock-backend-account.entity';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { TransactionRunner } from '../../src/database/transaction';
+import { EventOutbox } from '../../src/events/event-outbox';
 import { databaseUrl, withAdminClient } from './test-databases';
 
 /**
@@ -42,6 +43,7 @@ export async function createStateMachineDatabase(poolSize = 20): Promise<{
     audit,
     new UsersService(ds.getRepository(User), new TransactionRunner(ds), audit, new UsersRepository()),
     new TransactionRunner(ds),
+    new EventOutbox(ds),
   );
   return {
     ds,

@@ -21,6 +21,32 @@ import { Project } from './project.entity';
 import { PROJECT_DELETED, ProjectDeletedEvent } from './project.events';
 import type { ProjectKind, ProjectSummary } from './project.types';
 import { CommonError } from '../../common/errors/common.errors';
+import { EventOutbox } from '../../events/event-outbox';
+import type { NewEvent } from '../../events/event-types';
+
+/** What events say of a project. */
+function projectEvent(
+  type: 'project.created' | 'project.updated' | 'project.deleted',
+  p: Pick<Project, 'id' | 'organizationId' | 'key' | 'name' | 'kind' | 'startDate' | 'endDate'>,
+  extra = {},
+): NewEvent {
+  return {
+    type,
+    organizationId: p.organizationId,
+    subjectType: 'Project',
+    subjectId: p.id,
+    payload: {
+      id: p.id,
+      organization: p.organizationId,
+      key: p.key,
+      name: p.name,
+      kind: p.kind,
+      start_date: p.startDate,
+      end_date: p.endDate,
+      ...extra,
+    },
+  };
+}
 
 const SUMMARY_COLUMNS = [
   'id',
@@ -64,6 +90,7 @@ export class ProjectsService {
     private readonly events: EventEmitter2,
     private readonly groups: GroupsService,
     private readonly rows: ProjectsRepository,
+    private readonly outbox: EventOutbox,
   ) {}
 
   async list(ability: AppAbility, q: ProjectQuery): Promise<[Project[], number]> {
@@ -183,6 +210,7 @@ export class ProjectsService {
       },
       tx,
     );
+    await this.outbox.append(tx, [projectEvent('project.created', project)]);
     return summary(project);
   }
 
@@ -208,6 +236,7 @@ export class ProjectsService {
       },
       tx,
     );
+    if (p) await this.outbox.append(tx, [projectEvent('project.updated', p, { changes: ['name'] })]);
   }
 
   /** A live (not deleted) project the caller can see, else 404. */
@@ -244,6 +273,7 @@ export class ProjectsService {
           },
           tx,
         );
+        await this.outbox.append(tx, [projectEvent('project.created', p)]);
         return p;
       });
     } catch (e) {
@@ -278,6 +308,7 @@ export class ProjectsService {
         },
         tx,
       );
+      await this.outbox.append(tx, [projectEvent('project.updated', saved, { changes: Object.keys(dto) })]);
       return saved;
     });
   }
@@ -303,6 +334,7 @@ export class ProjectsService {
           },
           tx,
         );
+        await this.outbox.append(tx, [projectEvent('project.deleted', p)]);
         // Its groups go with it, so no membership keeps rights on a deleted project.
         await this.groups.removeScopeGroups(who, 'project', id, tx);
       }
