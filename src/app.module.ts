@@ -19,6 +19,7 @@ import { JobQueuesModule } from './jobs/queue/job-queues.module';
 import { AuthorizationModule } from './permissions/authorization.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RegistrarModule } from './registrar/registrar.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 export interface AppModuleOptions {
   settings: Settings;
@@ -48,10 +49,11 @@ export class AppModule {
         AuthorizationModule,
         JobQueuesModule.forRoot(
           settings,
-          declaredJobQueues([JobsModule, CourseAccountsModule, RegistrarModule, ...extra]),
+          declaredJobQueues([JobsModule, CourseAccountsModule, WebhooksModule, RegistrarModule, ...extra]),
         ),
         JobsModule,
         CourseAccountsModule,
+        WebhooksModule,
         RegistrarModule,
         LtiModule,
         ...(settings.METRICS_ENABLED ? [MetricsModule] : []),

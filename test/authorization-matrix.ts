@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 133 routes × 12 callers = 1596 cells (CELL_COUNT, checked by the runner). The runner,
+ * 142 routes × 12 callers = 1704 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -32,7 +32,7 @@ import { unique } from './factories/accounts';
 import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 
-export const CELL_COUNT = 1596;
+export const CELL_COUNT = 1704;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -730,6 +730,74 @@ export const MATRIX: MatrixRoute[] = [
     request: async (s) => at(`/api/v1/lti/platforms/${(await s.ltiPlatform()).id}`),
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(401, 204, 403, 204, 404, 404, 404, 404, 404, 404, 204, 404),
+  },
+
+  // ─── Webhooks (organization admins of the subscription's organization, or staff; support reads) ───
+  {
+    route: 'GET /api/v1/webhooks',
+    request: () => at('/api/v1/webhooks'),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 200, 403, 403, 403, 403, 403, 200, 403),
+  },
+  {
+    route: 'POST /api/v1/webhooks',
+    fresh: true,
+    request: async (s) => ({
+      path: '/api/v1/webhooks',
+      body: { organization: (await s.org()).id, url: 'https://agent.example.invalid/hook', event_types: ['project.*'] },
+    }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 201, 403, 201, 404, 403, 403, 403, 403, 403, 201, 403),
+  },
+  {
+    route: 'GET /api/v1/webhooks/:id',
+    request: async (s) => at(`/api/v1/webhooks/${(await s.webhook()).id}`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'PATCH /api/v1/webhooks/:id',
+    fresh: true,
+    request: async (s) => ({ path: `/api/v1/webhooks/${(await s.webhook()).id}`, body: { description: 'changed' } }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'DELETE /api/v1/webhooks/:id',
+    fresh: true,
+    request: async (s) => at(`/api/v1/webhooks/${(await s.webhook()).id}`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 204, 403, 204, 404, 404, 404, 404, 404, 404, 204, 404),
+  },
+  {
+    route: 'POST /api/v1/webhooks/:id/rotate-secret',
+    fresh: true,
+    request: async (s) => at(`/api/v1/webhooks/${(await s.webhook()).id}/rotate-secret`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'GET /api/v1/webhooks/:id/deliveries',
+    request: async (s) => at(`/api/v1/webhooks/${(await s.webhook()).id}/deliveries`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'POST /api/v1/webhooks/:id/deliveries/:deliveryId/redeliver',
+    fresh: true,
+    request: async (s) => {
+      const d = await s.webhookDelivery();
+      return at(`/api/v1/webhooks/${d.webhookId}/deliveries/${d.id}/redeliver`);
+    },
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 202, 403, 202, 404, 404, 404, 404, 404, 404, 202, 404),
+  },
+  {
+    route: 'POST /api/v1/webhooks/:id/ping',
+    fresh: true,
+    request: async (s) => at(`/api/v1/webhooks/${(await s.webhook()).id}/ping`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 202, 403, 202, 404, 404, 404, 404, 404, 404, 202, 404),
   },
 ];
 

@@ -495,8 +495,7 @@ export const SETTINGS_SCHEMA = {
     default: '7',
     min: 0,
     max: 365,
-    description:
-      'Participants get an e-mail this many days before their course account expires (0 = no notice).',
+    description: 'Participants get an e-mail this many days before their course account expires (0 = no notice).',
   },
   OUTBOX_RELAY_INTERVAL_MS: {
     kind: 'duration_ms',
@@ -540,7 +539,8 @@ export const SETTINGS_SCHEMA = {
   WEBHOOK_ALLOW_HTTP: {
     kind: 'bool',
     default: 'false',
-    description: 'Accept `http://` webhook URLs for any host (without it, `http` only for loopback hosts; else `https`).',
+    description:
+      'Accept `http://` webhook URLs for any host (without it, `http` only for loopback hosts; else `https`).',
   },
   WEBHOOK_SECRET_OVERLAP_SECONDS: {
     kind: 'int',

@@ -10,7 +10,7 @@ import { MicroBatcher } from '../common/batching/micro-batcher';
 import { JobDispatcher } from './jobs.dispatcher';
 import { JobOwnerRights } from './job-owner-rights';
 import type { JobPermission } from './processors/job-definition';
-import { JobCanceledSignal, UnrecoverableJobError } from './processors/job-processor';
+import { JobCanceledSignal, RetryLaterError, UnrecoverableJobError } from './processors/job-processor';
 import { JobProcessorRegistry } from './processors/job-processor.registry';
 import { ArtifactStore } from './storage/artifact-store';
 
@@ -198,7 +198,10 @@ export class JobRunner {
   private async fail(job: ClaimedJob, e: unknown): Promise<void> {
     const message = errorText(e);
     const final = e instanceof UnrecoverableJobError;
-    const backoff = retryBackoffMs(this.settings.JOB_RETRY_BACKOFF_MS, job.attempts);
+    const backoff =
+      e instanceof RetryLaterError
+        ? Math.max(0, e.delayMs)
+        : retryBackoffMs(this.settings.JOB_RETRY_BACKOFF_MS, job.attempts);
     const [row] = await queryRows<{ state: JobState }>(
       this.db,
       `UPDATE jobs SET

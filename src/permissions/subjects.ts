@@ -18,6 +18,8 @@ export interface SubjectFields {
   Program: { id: string; organizationId: string };
   /** An LMS registered as an LTI 1.3 platform of an organization. */
   LtiPlatform: { id: string; organizationId: string };
+  /** A webhook subscription of an organization (site agents hear of its events). */
+  Webhook: { id: string; organizationId: string };
   /** The caller itself: its identity (`/auth/me`), its activation, its own permissions. Never conditioned. */
   Self: Record<string, never>;
 }
@@ -36,6 +38,7 @@ export const SUBJECT_TYPES = [
   'CourseAccount',
   'Program',
   'LtiPlatform',
+  'Webhook',
   'Self',
 ] as const satisfies readonly SubjectType[];
 
@@ -87,6 +90,7 @@ export const SUBJECT_ACTIONS: Record<SubjectType, readonly Action[]> = {
   CourseAccount: [...CRUD, 'retry', 'close', 'export'],
   Program: [...CRUD, 'read_metadata', 'read_enrollments', 'write_enrollments', 'read_reports', 'export'],
   LtiPlatform: CRUD,
+  Webhook: [...CRUD, 'rotate_secret'],
   Self: ['read', 'update', 'activate'],
 };
 
@@ -133,6 +137,7 @@ export const SCOPE_LINKS: Record<SubjectType, Partial<Record<ScopeType, ScopeLin
   CourseAccount: { organization: { field: 'organizationId' }, project: { field: 'projectId' } },
   Program: { organization: { field: 'organizationId' }, program: { field: 'id' } },
   LtiPlatform: { organization: { field: 'organizationId' } },
+  Webhook: { organization: { field: 'organizationId' } },
   Self: {},
 };
 

@@ -186,6 +186,35 @@ export class Scene {
     };
   }
 
+  /** A webhook subscription of the organization, made through the API (its URL never resolves). */
+  webhook(): Promise<{ id: string }> {
+    return this.once('webhook', async () => {
+      const res = await this.t.http
+        .post('/api/v1/webhooks')
+        .set(this.kit.staff.auth)
+        .send({
+          organization: (await this.org()).id,
+          url: 'https://agent.example.invalid/hook',
+          event_types: ['membership.removed'],
+        });
+      if (res.status !== 201) throw new Error(`webhook not created: ${res.status} ${JSON.stringify(res.body)}`);
+      return { id: res.body.id as string };
+    });
+  }
+
+  /** A failed delivery of the scene's webhook (written straight in the database), for redelivery. */
+  webhookDelivery(): Promise<{ webhookId: string; id: string }> {
+    return this.once('webhookDelivery', async () => {
+      const { id: webhookId } = await this.webhook();
+      const [row] = await this.db.query(
+        `INSERT INTO webhook_deliveries (subscription_id, event_id, event_type, subject_id, seq, body, state, attempts, error)
+         VALUES ($1, gen_random_uuid(), 'ping', $1, 0, '{}', 'failed', 1, 'HTTP 500') RETURNING id`,
+        [webhookId],
+      );
+      return { webhookId, id: row.id as string };
+    });
+  }
+
   /** An LTI platform of the organization, registered through the API. */
   ltiPlatform(): Promise<{ id: string; issuer: string; clientId: string }> {
     return this.once('ltiPlatform', async () => {

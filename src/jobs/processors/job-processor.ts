@@ -63,6 +63,20 @@ export class UnrecoverableJobError extends Error {
   }
 }
 
+/**
+ * A failed run that should be retried after `delayMs` rather than the default backoff (a webhook
+ * delivery keeps its own schedule). Counts as an attempt like any thrown error.
+ */
+export class RetryLaterError extends Error {
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+    this.name = 'RetryLaterError';
+  }
+}
+
 /** A job that ended Failed or Canceled without its processor finishing the work. */
 export interface AbandonedJob<P extends object> {
   readonly jobId: string;
