@@ -20,6 +20,7 @@ import { AuthorizationModule } from './permissions/authorization.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RegistrarModule } from './registrar/registrar.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { MailModule } from './mail/mail.module';
 
 export interface AppModuleOptions {
   settings: Settings;
@@ -49,10 +50,11 @@ export class AppModule {
         AuthorizationModule,
         JobQueuesModule.forRoot(
           settings,
-          declaredJobQueues([JobsModule, CourseAccountsModule, WebhooksModule, RegistrarModule, ...extra]),
+          declaredJobQueues([JobsModule, CourseAccountsModule, MailModule, WebhooksModule, RegistrarModule, ...extra]),
         ),
         JobsModule,
         CourseAccountsModule,
+        MailModule,
         WebhooksModule,
         RegistrarModule,
         LtiModule,

@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 142 routes × 12 callers = 1704 cells (CELL_COUNT, checked by the runner). The runner,
+ * 146 routes × 12 callers = 1752 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -32,7 +32,7 @@ import { unique } from './factories/accounts';
 import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 
-export const CELL_COUNT = 1704;
+export const CELL_COUNT = 1752;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -728,6 +728,38 @@ export const MATRIX: MatrixRoute[] = [
     route: 'DELETE /api/v1/lti/platforms/:id',
     fresh: true,
     request: async (s) => at(`/api/v1/lti/platforms/${(await s.ltiPlatform()).id}`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 204, 403, 204, 404, 404, 404, 404, 404, 404, 204, 404),
+  },
+
+  // ─── Participant e-mails ─────────────────────────────────────────────────────────────────────
+  {
+    // Who reads the account reads its e-mails.
+    route: 'GET /api/v1/course-accounts/:id/emails',
+    request: async (s) => at(`/api/v1/course-accounts/${(await s.courseAccount()).id}/emails`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 404, 200, 200, 200, 404, 404, 200, 404),
+  },
+  {
+    route: 'GET /api/v1/organizations/:id/mail-templates',
+    request: async (s) => at(`/api/v1/organizations/${(await s.org()).id}/mail-templates`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'PUT /api/v1/organizations/:id/mail-templates/:kind',
+    fresh: true,
+    request: async (s) => ({
+      path: `/api/v1/organizations/${(await s.org()).id}/mail-templates/welcome`,
+      body: { subject: 'Welcome to {{course}}', text: 'Hello {{username}}', html: '<p>Hello {{username}}</p>' },
+    }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 204, 403, 204, 404, 404, 404, 404, 404, 404, 204, 404),
+  },
+  {
+    route: 'DELETE /api/v1/organizations/:id/mail-templates/:kind',
+    fresh: true,
+    request: async (s) => at(`/api/v1/organizations/${(await s.org()).id}/mail-templates/welcome`),
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(401, 204, 403, 204, 404, 404, 404, 404, 404, 404, 204, 404),
   },

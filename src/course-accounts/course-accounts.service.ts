@@ -127,6 +127,24 @@ export class CourseAccountsService {
     return summaryOf(after);
   }
 
+  /**
+   * Ids of OK accounts with an e-mail that expire before `before` (and have not yet), up to `limit`
+   * after `after` in id order, with no access check: for the expiry notices.
+   */
+  expiringIds(before: Date, after: string, limit: number): Promise<string[]> {
+    return this.accounts.idsAfter(
+      `ca.state = 'OK' AND ca.email IS NOT NULL AND ca.expires_at > now() AND ca.expires_at <= $1`,
+      [before],
+      after,
+      limit,
+    );
+  }
+
+  /** The course account's organization and project for an access check by another module: 404 when hidden. */
+  async requireReadable(ability: AppAbility, id: string): Promise<CourseAccountSummary> {
+    return summaryOf(await this.accessible(ability, 'read', id));
+  }
+
   /** Course accounts by id, with no access check (the caller shows a user its own), in one query. */
   async findSummaries(ids: readonly string[]): Promise<CourseAccountSummary[]> {
     if (ids.length === 0) return [];

@@ -1,0 +1,12 @@
+import { defineJob } from '../jobs/processors/job-definition';
+
+export const MAIL_QUEUE = 'mail';
+
+export interface SendParticipantEmailPayload {
+  emailId: string;
+}
+
+export const SEND_PARTICIPANT_EMAIL_JOB = defineJob<SendParticipantEmailPayload>('mail.send', { queue: MAIL_QUEUE });
+
+/** Owner of the e-mail jobs the application starts by itself (seen by staff). */
+export const MAIL_JOB_OWNER = { type: 'user' as const, id: '00000000-0000-0000-0000-000000000000' };
