@@ -7,7 +7,8 @@
  *     the job; then the job creating each upstream with its guarded move and audit event) until all
  *     are OK, accounts per second — the goal is at least 50 % of the bare job rate;
  *   - HTTP backend: the same against the local fake temporary-accounts API answering every call
- *     after 20 ms; bounded concurrency must keep it well under N × 20 ms.
+ *     after 20 ms; bounded concurrency must keep it well under N × 20 ms;
+ *   - HTTP backend with COURSE_ACCOUNTS_BATCH_SIZE=50: the same through array creations.
  *
  *   npm run bench:course-accounts
  *
@@ -42,6 +43,8 @@ import { databaseUrl, TEST_DATABASE_URL, withAdminClient } from '../test/utils/t
 const ACCOUNTS = Math.min(1000, Math.max(10, Number(process.env.BENCH_ACCOUNTS ?? 1000) || 1000));
 const HTTP_DELAY_MS = Math.max(0, Number(process.env.BENCH_HTTP_DELAY_MS ?? 20) || 20);
 const PRODUCERS = 16;
+/** COURSE_ACCOUNTS_BATCH_SIZE of the second HTTP run (the first sends one account per call). */
+const BATCH = 50;
 
 /** A no-op job on the course-accounts queue: the same queue, runner and concurrency as the bulk job. */
 const BENCH_NOOP = defineJob<Record<string, never>>('bench.course-accounts-noop', { queue: 'course-accounts' });
@@ -217,7 +220,29 @@ async function main(): Promise<void> {
     );
     const concurrency = (await loadSettings({ env: {}, envFile: '/nonexistent/.env' })).COURSE_ACCOUNTS_CONCURRENCY;
     const onHttp = await bulkRun(http.app);
+    const httpCounts = { ...fake.counts };
     const serial = (ACCOUNTS * HTTP_DELAY_MS) / 1000;
+    await http.app.close();
+    cleanups.length = 0;
+    rmSync(http.artifacts, { recursive: true, force: true });
+
+    // The same through array creations of up to BATCH accounts per call.
+    fake.reset();
+    fake.fail = { delayMs: HTTP_DELAY_MS };
+    const batched = await boot(
+      url,
+      fake.settings({
+        COURSE_ACCOUNTS_TIMEOUT_MS: '10000',
+        COURSE_ACCOUNTS_BATCH_SIZE: String(BATCH),
+      }) as Partial<Record<SettingName, string>>,
+    );
+    cleanups.push(
+      () => batched.app.close(),
+      () => rmSync(batched.artifacts, { recursive: true, force: true }),
+    );
+    const onBatch = await bulkRun(batched.app);
+    const batchCounts = { ...fake.counts };
+    const sizes = fake.batchSizes;
 
     const ratio = onMock.perSecond / bare;
     table([
@@ -241,7 +266,7 @@ async function main(): Promise<void> {
       [
         'HTTP backend: until all OK',
         `${onHttp.totalS.toFixed(2)} s`,
-        `${onHttp.ok} OK; ${fake.counts.creations} created upstream, ${fake.counts.tokenRequests} token request(s)`,
+        `${onHttp.ok} OK; ${httpCounts.creations} created upstream in ${httpCounts.createRequests} calls, ${httpCounts.tokenRequests} token request(s)`,
       ],
       [
         'HTTP backend: accounts/s',
@@ -253,10 +278,20 @@ async function main(): Promise<void> {
         `${((onHttp.totalS / serial) * 100).toFixed(0)} %`,
         `of ${ACCOUNTS} × ${HTTP_DELAY_MS} ms = ${serial.toFixed(1)} s`,
       ],
+      [
+        `HTTP backend, batch size ${BATCH}: until all OK`,
+        `${onBatch.totalS.toFixed(2)} s`,
+        `${onBatch.ok} OK; ${batchCounts.creations} created upstream in ${batchCounts.createRequests} calls (largest ${Math.max(...sizes, 0)}, mean ${(sizes.reduce((a, b) => a + b, 0) / Math.max(1, sizes.length)).toFixed(1)})`,
+      ],
+      [
+        `HTTP backend, batch size ${BATCH}: accounts/s`,
+        `${onBatch.perSecond.toFixed(0)} accounts/s`,
+        `${(onBatch.perSecond / onHttp.perSecond).toFixed(1)}× batch size 1`,
+      ],
     ]);
-    await http.app.close();
+    await batched.app.close();
     cleanups.length = 0;
-    rmSync(http.artifacts, { recursive: true, force: true });
+    rmSync(batched.artifacts, { recursive: true, force: true });
   } finally {
     for (const c of cleanups) await c();
     await fake?.close();

@@ -24,6 +24,8 @@ export interface FakeFailures {
   delayMs?: number;
   /** Closes wait for this before they do anything (counted and recorded as they arrive). */
   closeGate?: Promise<void>;
+  /** Array creations leave the accounts of these e-mails out of their answer (made, but not answered). */
+  omitFromBatch?: string[];
 }
 
 export interface FakeTempAccount {
@@ -59,6 +61,8 @@ export class FakeCourseBackend {
   fail: FakeFailures = {};
   tokenTtlSeconds = 3600;
   counts = { tokenRequests: 0, createRequests: 0, creations: 0, gets: 0, closes: 0, unauthorized: 0 };
+  /** Items of each array creation, in arrival order. */
+  batchSizes: number[] = [];
   private readonly byKey = new Map<string, string>();
   private validTokens = new Set<string>();
   private sequence = 0;
@@ -119,6 +123,7 @@ export class FakeCourseBackend {
   reset(): void {
     this.fail = {};
     this.counts = { tokenRequests: 0, createRequests: 0, creations: 0, gets: 0, closes: 0, unauthorized: 0 };
+    this.batchSizes = [];
     this.requests.length = 0;
   }
 
@@ -193,12 +198,39 @@ export class FakeCourseBackend {
     }
     if (this.fail.createStatus && consume(this.fail, 'createTimes'))
       return send(res, this.fail.createStatus, { detail: 'Upstream directory is unavailable.' });
-    let data: Record<string, unknown>;
+    let parsed: unknown;
     try {
-      data = JSON.parse(body) as Record<string, unknown>;
+      parsed = JSON.parse(body);
     } catch {
       return send(res, 400, { detail: 'JSON parse error.' });
     }
+    const header = typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : null;
+    if (Array.isArray(parsed)) {
+      // An array creation: each item carries its own idempotency key; the answer lists the items made.
+      this.batchSizes.push(parsed.length);
+      const answers: unknown[] = [];
+      for (const item of parsed as Record<string, unknown>[]) {
+        const key = typeof item.idempotencyKey === 'string' ? item.idempotencyKey : null;
+        const made = this.make(item, key);
+        if (typeof made === 'string') return send(res, 400, { detail: made });
+        if (this.fail.omitFromBatch?.includes(made.email)) continue;
+        answers.push({ idempotencyKey: key, email: made.email, tempAccount: made });
+      }
+      return send(res, 201, answers);
+    }
+    const made = this.make(parsed as Record<string, unknown>, header);
+    if (typeof made === 'string') return send(res, 400, { detail: made });
+    if (this.fail.loseCreateAnswers && this.fail.loseCreateAnswers > 0) {
+      this.fail.loseCreateAnswers--;
+      this.hanging.add(res);
+      res.once('close', () => this.hanging.delete(res));
+      return;
+    }
+    send(res, 201, { tempAccount: made });
+  }
+
+  /** Makes (or finds, by idempotency key) one account; a string says why the item is invalid. */
+  private make(data: Record<string, unknown>, key: string | null): FakeTempAccount | string {
     const required = [
       'ownerUsername',
       'email',
@@ -212,11 +244,10 @@ export class FakeCourseBackend {
     ];
     const missing = required.filter((k) => !(k in data));
     if (missing.length || data.scopeType !== 'project' || !Array.isArray(data.scopeOfferingSlugs)) {
-      return send(res, 400, { detail: `Invalid body: ${missing.join(', ') || 'scopeType/scopeOfferingSlugs'}` });
+      return `Invalid body: ${missing.join(', ') || 'scopeType/scopeOfferingSlugs'}`;
     }
-    const key = typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : null;
     const existing = key ? this.byKey.get(key) : undefined;
-    if (existing && this.accounts.has(existing)) return send(res, 201, { tempAccount: this.accounts.get(existing) });
+    if (existing && this.accounts.has(existing)) return this.accounts.get(existing)!;
     const account: FakeTempAccount = {
       username: `tmp${String(++this.sequence).padStart(5, '0')}`,
       uuid: randomUUID(),
@@ -231,13 +262,7 @@ export class FakeCourseBackend {
     this.accounts.set(account.username, account);
     if (key) this.byKey.set(key, account.username);
     this.counts.creations++;
-    if (this.fail.loseCreateAnswers && this.fail.loseCreateAnswers > 0) {
-      this.fail.loseCreateAnswers--;
-      this.hanging.add(res);
-      res.once('close', () => this.hanging.delete(res));
-      return;
-    }
-    send(res, 201, { tempAccount: account });
+    return account;
   }
 }
 

@@ -28,6 +28,7 @@ export function createCourseAccountBackend(settings: Settings, db: DataSource): 
     timeoutMs: settings.COURSE_ACCOUNTS_TIMEOUT_MS,
     retries: settings.COURSE_ACCOUNTS_RETRIES,
     retryBackoffMs: settings.COURSE_ACCOUNTS_RETRY_BACKOFF_MS,
+    batchSize: settings.COURSE_ACCOUNTS_BATCH_SIZE,
   });
 }
 

@@ -8,6 +8,7 @@ import {
   CourseAccountBackendError,
 } from './course-account-backend';
 import { HttpAnswer, HttpCaller, HttpCallerOptions, redact } from './http-caller';
+import { MicroBatcher } from '../../common/batching/micro-batcher';
 
 export interface HttpBackendOptions extends HttpCallerOptions {
   /** The temporary-accounts collection: POST creates, GET /{username} reads, PUT /{username}/close closes. */
@@ -17,6 +18,14 @@ export interface HttpBackendOptions extends HttpCallerOptions {
   clientSecret: string;
   /** Offerings the accounts may use (`scopeOfferingSlugs`). */
   offeringSlugs: string[];
+  /** Accounts per creation call (COURSE_ACCOUNTS_BATCH_SIZE): above 1, concurrent creations go as one array POST. */
+  batchSize?: number;
+}
+
+interface BatchItem {
+  account: BackendAccountRequest;
+  project: BackendProject;
+  signal?: AbortSignal;
 }
 
 /** What the API answers to a creation. */
@@ -38,9 +47,13 @@ export class HttpCourseAccountBackend implements CourseAccountBackend {
   readonly tokens: ClientCredentialsToken;
   private readonly http: HttpCaller;
 
+  private readonly batches?: MicroBatcher<BatchItem, BackendAccount | CourseAccountBackendError>;
+
   constructor(private readonly options: HttpBackendOptions) {
     this.http = new HttpCaller(options);
     this.tokens = new ClientCredentialsToken(options, this.http);
+    const size = options.batchSize ?? 1;
+    if (size > 1) this.batches = new MicroBatcher((items) => this.createBatch(items), size, 2);
   }
 
   async create(
@@ -48,7 +61,106 @@ export class HttpCourseAccountBackend implements CourseAccountBackend {
     project: BackendProject,
     options: BackendCallOptions = {},
   ): Promise<BackendAccount> {
-    const body = {
+    if (this.batches) {
+      const made = await this.batches.add({ account, project, signal: options.signal });
+      if (made instanceof CourseAccountBackendError) throw made;
+      return made;
+    }
+    const body = this.creationBody(account, project);
+    const url = this.options.apiUrl;
+    const res = await this.send('POST', url, options, {
+      body: JSON.stringify(body),
+      idempotencyKey: account.idempotencyKey,
+    });
+    if (res.status < 200 || res.status >= 300) throw this.failure('create the account', 'POST', url, res);
+    const made = tempAccountOf((res.json as CreatedTempAccount | undefined)?.tempAccount);
+    if (!made) {
+      throw new CourseAccountBackendError('The backend answered a creation without tempAccount.username', {
+        stage: 'request',
+        method: 'POST',
+        url: redact(url),
+        status: res.status,
+        body: res.excerpt,
+        attempts: res.attempts,
+      });
+    }
+    return made;
+  }
+
+  /**
+   * One array POST for several accounts, each item with its `idempotencyKey`. The answer's items
+   * (an array, or `{ tempAccounts: [...] }`) are matched back by idempotency key, else by e-mail
+   * when it names one account of the batch. A failed call fails every item; an item missing from
+   * the answer fails alone (its account ends ERRED, retryable under the same key).
+   */
+  private async createBatch(items: BatchItem[]): Promise<(BackendAccount | CourseAccountBackendError)[]> {
+    const url = this.options.apiUrl;
+    const body = items.map((i) => ({
+      ...this.creationBody(i.account, i.project),
+      idempotencyKey: i.account.idempotencyKey,
+    }));
+    let res: HttpAnswer;
+    try {
+      // One signal for the call: a canceled job's own items only wait; the others' call goes on.
+      res = await this.send('POST', url, {}, { body: JSON.stringify(body) });
+    } catch (e) {
+      if (e instanceof CourseAccountBackendError) return items.map(() => e);
+      throw e;
+    }
+    if (res.status < 200 || res.status >= 300) {
+      const error = this.failure(`create ${items.length} accounts`, 'POST', url, res);
+      return items.map(() => error);
+    }
+    const json = res.json as unknown;
+    const answered: unknown[] = Array.isArray(json)
+      ? json
+      : Array.isArray((json as { tempAccounts?: unknown })?.tempAccounts)
+        ? (json as { tempAccounts: unknown[] }).tempAccounts
+        : [];
+    const byKey = new Map<string, BackendAccount>();
+    const byEmail = new Map<string, BackendAccount | null>();
+    for (const raw of answered) {
+      const entry = raw as { idempotencyKey?: unknown; email?: unknown; tempAccount?: unknown };
+      const temp = (entry.tempAccount ?? entry) as { email?: unknown; idempotencyKey?: unknown };
+      const made = tempAccountOf(temp as CreatedTempAccount['tempAccount']);
+      if (!made) continue;
+      const key = entry.idempotencyKey ?? temp.idempotencyKey;
+      if (typeof key === 'string' && key) byKey.set(key, made);
+      const email = entry.email ?? temp.email;
+      if (typeof email === 'string' && email) {
+        const lower = email.toLowerCase();
+        byEmail.set(lower, byEmail.has(lower) ? null : made);
+      }
+    }
+    const emailsInBatch = new Map<string, number>();
+    for (const i of items) {
+      const lower = (i.account.email ?? '').toLowerCase();
+      if (lower) emailsInBatch.set(lower, (emailsInBatch.get(lower) ?? 0) + 1);
+    }
+    return items.map((i) => {
+      const lower = (i.account.email ?? '').toLowerCase();
+      const found =
+        byKey.get(i.account.idempotencyKey) ??
+        (lower && emailsInBatch.get(lower) === 1 ? (byEmail.get(lower) ?? undefined) : undefined);
+      return (
+        found ??
+        new CourseAccountBackendError(
+          `The backend's answer to a creation of ${items.length} accounts did not include this one`,
+          {
+            stage: 'request',
+            method: 'POST',
+            url: redact(url),
+            status: res.status,
+            body: res.excerpt,
+            attempts: res.attempts,
+          },
+        )
+      );
+    });
+  }
+
+  private creationBody(account: BackendAccountRequest, project: BackendProject): Record<string, unknown> {
+    return {
       ownerUsername: account.ownerUsername,
       email: account.email ?? '',
       description: account.description,
@@ -59,30 +171,6 @@ export class HttpCourseAccountBackend implements CourseAccountBackend {
       scopeValidFrom: project.startDate ?? new Date().toISOString().slice(0, 10),
       scopeValidTo: account.validTo,
     };
-    const url = this.options.apiUrl;
-    const res = await this.send('POST', url, options, {
-      body: JSON.stringify(body),
-      idempotencyKey: account.idempotencyKey,
-    });
-    if (res.status < 200 || res.status >= 300) throw this.failure('create the account', 'POST', url, res);
-    const temp = (res.json as CreatedTempAccount | undefined)?.tempAccount;
-    if (!temp || typeof temp.username !== 'string' || !temp.username) {
-      throw new CourseAccountBackendError('The backend answered a creation without tempAccount.username', {
-        stage: 'request',
-        method: 'POST',
-        url: redact(url),
-        status: res.status,
-        body: res.excerpt,
-        attempts: res.attempts,
-      });
-    }
-    const id =
-      typeof temp.uuid === 'string'
-        ? temp.uuid
-        : typeof temp.id === 'string' || typeof temp.id === 'number'
-          ? String(temp.id)
-          : temp.username;
-    return { username: temp.username, backendId: id };
   }
 
   async get(username: string, options: BackendCallOptions = {}): Promise<boolean> {
@@ -130,6 +218,18 @@ export class HttpCourseAccountBackend implements CourseAccountBackend {
       },
     );
   }
+}
+
+/** The upstream identity in a creation's answer, or null when it names no username. */
+function tempAccountOf(temp: CreatedTempAccount['tempAccount']): BackendAccount | null {
+  if (!temp || typeof temp.username !== 'string' || !temp.username) return null;
+  const id =
+    typeof temp.uuid === 'string'
+      ? temp.uuid
+      : typeof temp.id === 'string' || typeof temp.id === 'number'
+        ? String(temp.id)
+        : temp.username;
+  return { username: temp.username, backendId: id };
 }
 
 function oneLine(text: string): string {

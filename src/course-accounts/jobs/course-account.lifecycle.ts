@@ -67,7 +67,10 @@ export class CourseAccountLifecycle {
    */
   private get concurrency(): number {
     const configured = this.settings.COURSE_ACCOUNTS_CONCURRENCY;
-    return this.provisioner.backend.kind === 'mock' ? Math.max(configured, MOCK_LANES) : configured;
+    if (this.provisioner.backend.kind === 'mock') return Math.max(configured, MOCK_LANES);
+    // Array creations: enough accounts in flight to fill two calls of COURSE_ACCOUNTS_BATCH_SIZE.
+    const batch = this.settings.COURSE_ACCOUNTS_BATCH_SIZE;
+    return batch > 1 ? Math.max(configured, 2 * batch) : configured;
   }
 
   /** Creates the job's PENDING accounts upstream; for retries, then closes those whose close had failed. */
