@@ -15,7 +15,7 @@
  * which launches the tool in an iframe.
  */
 import { parseArgs } from 'node:util';
-import { LmsBrowserPlatform, LmsLaunch, startLmsBrowserPlatform } from '../test/utils/lti-browser-platform';
+import { LmsBrowserPlatform, LmsLaunch, startLmsBrowserPlatform } from '../test/utils/lti-platform';
 import { launchOverHttp } from '../test/utils/lti-http-launch';
 import {
   createOrganization,

@@ -10,7 +10,7 @@ import {
   startLmsBrowserPlatform,
   STORAGE_FRAME,
   TOOL_FRAME,
-} from '../utils/lti-browser-platform';
+} from '../utils/lti-platform';
 import { LaunchExchange } from '../utils/lti-http-launch';
 import { ToolBlock, toolUrlsOf } from '../utils/lti-registration';
 import { REPO_ROOT } from '../utils/server-process';
