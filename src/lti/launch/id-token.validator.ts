@@ -55,7 +55,7 @@ export class IdTokenValidator {
     token: string,
     platform: LtiPlatform,
     login: LtiLogin,
-    nonceIssuedElsewhere: (nonceHash: string) => Promise<boolean>,
+    nonceIssuedElsewhere: (nonceHash: string) => Promise<'used' | 'issued' | null>,
   ): Promise<LaunchClaims> {
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
@@ -99,8 +99,9 @@ export class IdTokenValidator {
     if (typeof p.nonce !== 'string' || !p.nonce) throw new LtiLaunchError('missing_nonce');
     const nonceHash = sha256Hex(p.nonce);
     if (!digestsEqual(nonceHash, login.nonceHash)) {
+      const elsewhere = await nonceIssuedElsewhere(nonceHash);
       throw new LtiLaunchError(
-        (await nonceIssuedElsewhere(nonceHash)) ? 'nonce_not_bound_to_state' : 'nonce_not_issued',
+        elsewhere === 'used' ? 'nonce_used' : elsewhere === 'issued' ? 'nonce_not_bound_to_state' : 'nonce_not_issued',
       );
     }
 

@@ -43,6 +43,7 @@ export const LTI_REASONS = {
   missing_nonce: [401, 'The id_token has no nonce.'],
   nonce_not_issued: [401, 'The id_token nonce was not issued by this tool.'],
   nonce_not_bound_to_state: [401, 'The id_token nonce belongs to another login than this state.'],
+  nonce_used: [401, 'The id_token nonce was already used by a launch: an id_token is good for one launch.'],
   missing_deployment_id: [400, 'The id_token has no deployment_id.'],
   deployment_mismatch: [400, 'The id_token deployment_id is not the one the login named.'],
   wrong_version: [400, 'The LTI version is not 1.3.0.'],
