@@ -511,6 +511,12 @@ export const SETTINGS_SCHEMA = {
     description:
       'Accept plain http:// login, token and JWKS URLs of LTI platforms on any host. Off: http is accepted only for loopback hosts (a local LMS); https everywhere else.',
   },
+  LTI_FRAME_ANCESTORS: {
+    kind: 'list',
+    default: '',
+    description:
+      "Comma-separated CSP sources (origins, or hosts with a leading `*.`, e.g. `https://*.instructure.com`) that may frame the tool's LTI pages besides the origins of the registered platforms' issuer and login URL: for an LMS whose course pages are on another host.",
+  },
   LTI_CLOCK_SKEW_SECONDS: {
     kind: 'int',
     default: '60',

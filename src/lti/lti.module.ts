@@ -5,6 +5,7 @@ import { CourseAccountsModule } from '../course-accounts/course-accounts.module'
 import { PermissionsModule } from '../permissions/permissions.module';
 import { LtiToolKeysService } from './keys/lti-tool-keys.service';
 import { IdTokenValidator } from './launch/id-token.validator';
+import { LtiFrameAncestors } from './launch/lti-frame-ancestors';
 import { LtiLogin } from './launch/lti-login.entity';
 import { LtiLoginsRepository } from './launch/lti-logins.repository';
 import { LtiLoginsPurge } from './launch/lti-logins.purge';
@@ -52,6 +53,7 @@ import { LtiSessionsService } from './sessions/lti-sessions.service';
     LtiLoginsRepository,
     LtiLoginsPurge,
     PlatformKeys,
+    LtiFrameAncestors,
     IdTokenValidator,
     LtiProvisioningRepository,
     LtiLaunchesRepository,
@@ -59,6 +61,6 @@ import { LtiSessionsService } from './sessions/lti-sessions.service';
     LtiToolService,
     LtiSessionsService,
   ],
-  exports: [LtiToolKeysService, LtiPlatformsService],
+  exports: [LtiToolKeysService, LtiPlatformsService, LtiFrameAncestors],
 })
 export class LtiModule {}

@@ -45,6 +45,16 @@ export class LtiPlatformsRepository {
   }
 
   /** The live platforms of an issuer (one per client id). */
+  /** The issuer and OIDC login URL of every live platform (for the origins that may frame the tool). */
+  async liveOrigins(): Promise<string[]> {
+    const rows = await this.platforms.find({
+      select: { issuer: true, authLoginUrl: true },
+      where: { deletedAt: IsNull() },
+      take: 10_000,
+    });
+    return rows.flatMap((r) => [r.issuer, r.authLoginUrl]);
+  }
+
   findByIssuer(issuer: string): Promise<LtiPlatform[]> {
     return this.platforms.find({ where: { issuer, deletedAt: IsNull() }, order: { createdAt: 'ASC' }, take: 100 });
   }
