@@ -143,6 +143,8 @@ export interface LtiPlatformOptions {
   deploymentId?: string;
   /** The tool's URLs, when known before the platform starts; else `registerTool()` later. */
   tool?: ToolUrls;
+  /** The signing key to start with (default: a new one of `alg`), e.g. one kept across runs. */
+  key?: PlatformKey;
 }
 
 export interface LtiPlatformSimulator {
@@ -215,7 +217,7 @@ const defined = (o: Record<string, string | undefined>) =>
   Object.fromEntries(Object.entries(o).filter((e): e is [string, string] => e[1] !== undefined));
 
 export async function startLtiPlatform(options: LtiPlatformOptions = {}): Promise<LtiPlatformSimulator> {
-  let keys: PlatformKey[] = [await newPlatformKey(options.alg ?? 'RS256')];
+  let keys: PlatformKey[] = [options.key ?? (await newPlatformKey(options.alg ?? 'RS256'))];
   const pending = new Map<string, Pending>();
   const routes = new Map<string, RouteHandler>();
   const clientId = options.clientId ?? `client-${randomBytes(6).toString('hex')}`;
