@@ -95,6 +95,8 @@ async function main(): Promise<void> {
         KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url'),
         BOOTSTRAP_ADMIN_PASSWORD: randomBytes(24).toString('base64url'),
         REGISTRAR_UPLOAD_MAX_BYTES: String(UPLOAD_MAX_BYTES),
+        // A request that carries a million rows takes longer to arrive than the default 30 s allows.
+        HTTP_REQUEST_TIMEOUT_MS: '600000',
         JOB_CONCURRENCY: '2',
       },
     });

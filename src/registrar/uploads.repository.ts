@@ -103,13 +103,17 @@ export class UploadsRepository {
     return row.n;
   }
 
-  /** The next page of rows not applied yet, by line. */
-  pendingRows(uploadId: string, limit: number): Promise<StagedRowWithFlags[]> {
+  /**
+   * The next page of rows not applied yet after line `after`, by line. The caller moves `after` to
+   * the last line it got, so each page starts where the last ended instead of stepping over every
+   * row applied before it (which made a large upload quadratic).
+   */
+  pendingRows(uploadId: string, after: number, limit: number): Promise<StagedRowWithFlags[]> {
     return queryRows(
       this.db,
       `SELECT line, student_key AS "studentKey", course_key AS "courseKey", status, duplicated, outcome
-         FROM program_upload_rows WHERE upload_id = $1 AND outcome IS NULL ORDER BY line LIMIT $2`,
-      [uploadId, limit],
+         FROM program_upload_rows WHERE upload_id = $1 AND line > $2 AND outcome IS NULL ORDER BY line LIMIT $3`,
+      [uploadId, after, limit],
     );
   }
 

@@ -30,6 +30,14 @@ export class ProgramEnrollmentsReadProcessor implements JobProcessor<ProgramJobP
       (async function* () {
         let after: string | null = null;
         for (;;) {
+          if (format === 'json') {
+            // Serialized by PostgreSQL, the same objects in the same order.
+            const page = await enrollments.programEnrollmentJsonPage(programId, after, PAGE);
+            if (!page) return;
+            yield page;
+            after = page.last;
+            continue;
+          }
           const page = await enrollments.programEnrollmentPage(programId, after, PAGE);
           if (page.length === 0) return;
           yield page.map((r) => ({ student_key: r.student_key, status: r.status, account_exists: r.account_exists }));

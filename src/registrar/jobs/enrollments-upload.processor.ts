@@ -12,7 +12,7 @@ import { ENROLLMENTS_UPLOAD, UploadJobPayload } from './registrar.jobs';
 import { writeResultFile } from './result-writer';
 
 /** Rows applied per transaction. */
-const CHUNK = 1000;
+const CHUNK = 5000;
 
 /**
  * Applies an upload's staged rows a chunk at a time, each chunk in one transaction that also records
@@ -38,9 +38,11 @@ export class EnrollmentsUploadProcessor implements JobProcessor<UploadJobPayload
     await this.uploads.flagDuplicates(uploadId);
     const total = await this.uploads.countRows(uploadId);
     let applied = 0;
+    let lastLine = 0;
     for (;;) {
-      const page = await this.uploads.pendingRows(uploadId, CHUNK);
+      const page = await this.uploads.pendingRows(uploadId, lastLine, CHUNK);
       if (page.length === 0) break;
+      lastLine = page[page.length - 1].line;
       await this.tx.run(async (tx) => {
         const outcomes =
           kind === 'program' ? await this.programChunk(tx, program, page) : await this.courseChunk(tx, program, page);

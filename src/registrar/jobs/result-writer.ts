@@ -3,6 +3,15 @@ import type { JobContext } from '../../jobs/processors/job-processor';
 import { registrarCsv } from '../registrar-csv';
 import { CONTENT_TYPES, resultArtifact, ResultFormat } from './registrar.jobs';
 
+/** A page of a JSON result already serialized: the objects joined by commas, and how many there are. */
+export interface SerializedPage {
+  json: string;
+  count: number;
+}
+
+/** Rows as objects (either format), or, for a JSON result only, already serialized. */
+export type ResultPage = Record<string, unknown>[] | SerializedPage;
+
 /**
  * Streams pages of rows into the job's result file (`result.json`, a JSON array, or `result.csv`
  * with a header row), recording progress after each page: memory stays flat whatever the row count.
@@ -11,7 +20,7 @@ export async function writeResultFile<P extends object>(
   ctx: JobContext<P>,
   format: ResultFormat,
   columns: readonly string[],
-  pages: AsyncIterable<Record<string, unknown>[]>,
+  pages: AsyncIterable<ResultPage>,
   total: number,
 ): Promise<number> {
   let written = 0;
@@ -25,8 +34,13 @@ export async function writeResultFile<P extends object>(
       (async function* () {
         yield '[';
         for await (const page of pages) {
-          yield page.map((row, i) => (written + i === 0 ? '' : ',') + JSON.stringify(row)).join('');
-          await progress(page.length);
+          if (Array.isArray(page)) {
+            yield page.map((row, i) => (written + i === 0 ? '' : ',') + JSON.stringify(row)).join('');
+            await progress(page.length);
+          } else if (page.count > 0) {
+            yield (written === 0 ? '' : ',') + page.json;
+            await progress(page.count);
+          }
         }
         yield ']';
       })(),
@@ -35,6 +49,7 @@ export async function writeResultFile<P extends object>(
     const rows = Readable.from(
       (async function* () {
         for await (const page of pages) {
+          if (!Array.isArray(page)) throw new Error('A CSV result is written from rows, not serialized JSON.');
           for (const row of page) yield row;
           await progress(page.length);
         }
