@@ -29,15 +29,20 @@ export class ProgramEnrollmentsReadProcessor implements JobProcessor<ProgramJobP
       ['student_key', 'status', 'account_exists'],
       (async function* () {
         let after: string | null = null;
-        for (;;) {
-          if (format === 'json') {
-            // Serialized by PostgreSQL, the same objects in the same order.
-            const page = await enrollments.programEnrollmentJsonPage(programId, after, PAGE);
+        if (format === 'json') {
+          // Serialized by PostgreSQL, the same objects in the same order; the next page is read while
+          // this one is written.
+          let next = enrollments.programEnrollmentJsonPage(programId, null, PAGE);
+          for (;;) {
+            const page = await next;
             if (!page) return;
+            next = enrollments.programEnrollmentJsonPage(programId, page.last, PAGE);
+            // A failed read of the next page surfaces when it is awaited, not as an unhandled rejection.
+            next.catch(() => undefined);
             yield page;
-            after = page.last;
-            continue;
           }
+        }
+        for (;;) {
           const page = await enrollments.programEnrollmentPage(programId, after, PAGE);
           if (page.length === 0) return;
           yield page.map((r) => ({ student_key: r.student_key, status: r.status, account_exists: r.account_exists }));

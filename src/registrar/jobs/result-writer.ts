@@ -3,6 +3,9 @@ import type { JobContext } from '../../jobs/processors/job-processor';
 import { registrarCsv } from '../registrar-csv';
 import { CONTENT_TYPES, resultArtifact, ResultFormat } from './registrar.jobs';
 
+/** Least time between two progress reports of a result file. */
+const PROGRESS_EVERY_MS = 250;
+
 /** A page of a JSON result already serialized: the objects joined by commas, and how many there are. */
 export interface SerializedPage {
   json: string;
@@ -24,8 +27,12 @@ export async function writeResultFile<P extends object>(
   total: number,
 ): Promise<number> {
   let written = 0;
+  let reported = 0;
   const progress = async (n: number) => {
     written += n;
+    // Each report is a committed write (and the cancel check): at most a few a second, not one a page.
+    if (Date.now() - reported < PROGRESS_EVERY_MS) return;
+    reported = Date.now();
     await ctx.progress(written, Math.max(total, written));
   };
   let body: Readable;
