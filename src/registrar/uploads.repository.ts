@@ -94,6 +94,15 @@ export class UploadsRepository {
     );
   }
 
+  /**
+   * Refreshes the planner's statistics of the staging table. A large upload lands in one
+   * transaction, before autovacuum has looked: without this the planner takes the table for small
+   * and joins each chunk's outcomes against every staged row.
+   */
+  async analyze(): Promise<void> {
+    await queryRows(this.db, 'ANALYZE program_upload_rows');
+  }
+
   async countRows(uploadId: string): Promise<number> {
     const [row] = await queryRows<{ n: number }>(
       this.db,

@@ -11,6 +11,8 @@ import { EntityManager } from 'typeorm';
 import { ENROLLMENTS_UPLOAD, UploadJobPayload } from './registrar.jobs';
 import { writeResultFile } from './result-writer';
 
+/** Staged rows from which the job refreshes the staging table's statistics before applying them. */
+const ANALYZE_FROM_ROWS = 20_000;
 /** Rows applied per transaction. */
 const CHUNK = 5000;
 
@@ -37,6 +39,7 @@ export class EnrollmentsUploadProcessor implements JobProcessor<UploadJobPayload
     if (!program) throw new UnrecoverableJobError('The program no longer exists.');
     await this.uploads.flagDuplicates(uploadId);
     const total = await this.uploads.countRows(uploadId);
+    if (total >= ANALYZE_FROM_ROWS) await this.uploads.analyze();
     let applied = 0;
     let lastLine = 0;
     for (;;) {
