@@ -198,6 +198,20 @@ describe('Registrar: enrollment reads and grades as jobs (Bull on Redis)', () =>
     expect(JSON.parse(nobody.text)).toEqual([]);
   });
 
+  it('writes keys with quotes, backslashes, control characters and non-ASCII letters as valid JSON, in key order', async () => {
+    const w = await world();
+    const keys = ['say "hi"', 'back\\slash', 'tab\there', 'é-ü-日本', 'line\nbreak'];
+    await enroll(
+      t,
+      w.program.id,
+      keys.map((k) => [k, 'enrolled']),
+    );
+    const json = await readThroughJob(`/registrar/api/v1/programs/${w.program.key}/enrollments`, w.auth);
+    const rows = JSON.parse(json.text) as { student_key: string }[];
+    expect(rows.map((r) => r.student_key).sort()).toEqual([...keys].sort());
+    expect(rows.map((r) => Object.keys(r))).toEqual(keys.map(() => ['student_key', 'status', 'account_exists']));
+  });
+
   it('neutralizes spreadsheet formulas in CSV cells', async () => {
     const w = await world();
     await enroll(t, w.program.id, [
