@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { Listed, PageQuery, pageWindow } from '../common/pagination/pagination';
+import { Listed, pageOf } from '../common/pagination/pagination';
 import { MicroBatcher } from '../common/batching/micro-batcher';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import { plainQuery, queryRows, statementName } from '../database/query';
 import type { AppAbility } from '../permissions/ability';
-import { scopeToAbility } from '../permissions/ability-to-sql';
+import { scopeList, UserHasPermQuery } from '../permissions/user-has-perm';
 import { JobArtifact } from './job-artifact.entity';
 import { Job, JobOwnerType, JobState } from './job.entity';
 
@@ -23,7 +23,7 @@ export interface NewJobRow {
   maxAttempts: number;
 }
 
-export interface JobListFilter extends PageQuery {
+export interface JobListFilter extends UserHasPermQuery {
   state?: JobState;
   name?: string;
 }
@@ -87,13 +87,12 @@ export class JobsRepository {
 
   /** One page of the jobs the ability may read, newest first; scoped in SQL. */
   page(ability: AppAbility, filter: JobListFilter): Promise<Listed<Job>> {
-    const { offset, pageSize } = pageWindow(filter);
     const qb = this.db.getRepository(Job).createQueryBuilder('job');
-    scopeToAbility(qb, ability, 'read', 'Job', 'job');
+    scopeList(qb, ability, filter.user_has_perm, 'Job', 'job');
     if (filter.state) qb.andWhere('job.state = :state', { state: filter.state });
     if (filter.name) qb.andWhere('job.name = :name', { name: filter.name });
-    qb.orderBy('job.created_at', 'DESC').addOrderBy('job.id', 'DESC').offset(offset).limit(pageSize);
-    return qb.getManyAndCount();
+    qb.orderBy('job.created_at', 'DESC').addOrderBy('job.id', 'DESC');
+    return pageOf(qb, filter);
   }
 
   /** The artifacts of these jobs, in name order. */

@@ -6,10 +6,10 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { isUniqueViolation } from '../../common/errors/database-errors';
-import { pageWindow } from '../../common/pagination/pagination';
+import { pageOf } from '../../common/pagination/pagination';
 import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
-import { scopeToAbility } from '../../permissions/ability-to-sql';
+import { scopeList } from '../../permissions/user-has-perm';
 import { asSubject } from '../../permissions/ability';
 import { UsersRepository } from './users.repository';
 import { AccountsError } from '../accounts.errors';
@@ -243,14 +243,8 @@ export class UsersService {
   }
 
   async list(ability: AppAbility, q: UserQuery): Promise<[User[], number]> {
-    const { offset, pageSize } = pageWindow(q);
-    const qb = this.users
-      .createQueryBuilder('u')
-      .orderBy('lower(u.username)', 'ASC')
-      .addOrderBy('u.id', 'ASC')
-      .offset(offset)
-      .limit(pageSize);
-    scopeToAbility(qb, ability, 'read', 'User', 'u');
+    const qb = this.users.createQueryBuilder('u').orderBy('lower(u.username)', 'ASC').addOrderBy('u.id', 'ASC');
+    scopeList(qb, ability, q.user_has_perm, 'User', 'u');
     if (q.organization) qb.andWhere('u.organization_id = :org', { org: q.organization });
     if (q.kind) qb.andWhere('u.kind = :kind', { kind: q.kind });
     if (q.search) {
@@ -258,7 +252,7 @@ export class UsersService {
         s: containsPattern(q.search),
       });
     }
-    return qb.getManyAndCount();
+    return pageOf(qb, q);
   }
 
   async get(ability: AppAbility, id: string): Promise<User> {

@@ -3,12 +3,11 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { requireAccess } from '../access';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, In, Repository, SelectQueryBuilder } from 'typeorm';
+import { EntityManager, In, Repository } from 'typeorm';
 import type { Principal, PrincipalType } from '../../common/auth/principal';
-import { pageWindow } from '../../common/pagination/pagination';
+import { pageOf } from '../../common/pagination/pagination';
 import { TransactionRunner } from '../../database/transaction';
 import { AppAbility, asSubject, missingForRole, Scope } from '../ability';
-import { scopeToAbility } from '../ability-to-sql';
 import { PermissionsError } from '../permissions.errors';
 import {
   AuditActor,
@@ -18,7 +17,7 @@ import {
 } from '../permissions.events';
 import { findRole, Role, ROLES } from '../roles';
 import { SubjectDirectory } from '../subject-directory.service';
-import { scopeToUserHasPerm } from '../user-has-perm';
+import { scopeList } from '../user-has-perm';
 import { CreateGroupDto, GroupQuery, UpdateGroupDto } from './dto/group.dto';
 import { AddMemberDto, MemberQuery } from './dto/membership.dto';
 import { GroupMembership } from './group-membership.entity';
@@ -58,14 +57,13 @@ export class GroupsService implements OnModuleInit {
 
   async list(ability: AppAbility, q: GroupQuery): Promise<[Group[], number]> {
     const qb = this.groups.createQueryBuilder('g');
-    scopeToAbility(qb, ability, 'read', 'Group', 'g');
-    scopeToUserHasPerm(qb, ability, q.user_has_perm, 'Group', 'g');
+    scopeList(qb, ability, q.user_has_perm, 'Group', 'g');
     if (q.organization) qb.andWhere('g.organization_id = :organization', { organization: q.organization });
     if (q.scope_type) qb.andWhere('g.scope_type = :scopeType', { scopeType: q.scope_type });
     if (q.scope_id) qb.andWhere('g.scope_id = :scopeId', { scopeId: q.scope_id });
     if (q.role) qb.andWhere('g.role = :role', { role: q.role });
     qb.orderBy('g.created_at', 'ASC').addOrderBy('g.id', 'ASC');
-    return pageWithCount(qb, q);
+    return pageOf(qb, q);
   }
 
   async get(ability: AppAbility, id: string): Promise<Group> {
@@ -268,7 +266,7 @@ export class GroupsService implements OnModuleInit {
       .where('m.group_id = :id', { id })
       .orderBy('m.created_at', 'ASC')
       .addOrderBy('m.id', 'ASC');
-    return pageWithCount(qb, q);
+    return pageOf(qb, q);
   }
 
   async addMember(who: Principal, ability: AppAbility, id: string, dto: AddMemberDto): Promise<GroupMembership> {
@@ -474,20 +472,4 @@ export class GroupsService implements OnModuleInit {
     };
     await this.events.emitAsync(PERMISSIONS_AUDIT_EVENT, event);
   }
-}
-
-/** One page and the total in one query (a window count); a page past the end costs a second, counting query. */
-async function pageWithCount<T extends object>(
-  qb: SelectQueryBuilder<T>,
-  q: { page?: number; page_size?: number },
-): Promise<[T[], number]> {
-  const { offset, pageSize } = pageWindow(q);
-  const { entities, raw } = await qb
-    .clone()
-    .addSelect('count(*) OVER()', 'total_count')
-    .offset(offset)
-    .limit(pageSize)
-    .getRawAndEntities();
-  if (raw.length > 0) return [entities, Number((raw[0] as { total_count: string }).total_count)];
-  return [[], offset === 0 ? 0 : await qb.clone().getCount()];
 }
