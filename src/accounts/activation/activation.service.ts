@@ -40,7 +40,10 @@ export class ActivationService {
 
   /**
    * Finds the unused, unexpired, unlocked record matching the identity and code. A wrong code on a
-   * matching identity counts an attempt and locks the record after ACTIVATION_MAX_ATTEMPTS.
+   * record whose identity (crsid, or last name) and date of birth both match counts an attempt and
+   * locks the record after ACTIVATION_MAX_ATTEMPTS; any other failure counts only against the
+   * caller's address (the token endpoint's per-IP limit), so a stranger who knows a crsid cannot
+   * lock its owner out.
    *
    * A failure does the same work whichever field was wrong, so its timing does not tell a wrong code
    * (the person and date of birth exist) from a wrong identity: the same statements run, the attempt
