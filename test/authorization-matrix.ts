@@ -237,14 +237,13 @@ export const MATRIX: MatrixRoute[] = [
     expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
   },
   {
-    // Only the callers' own scene objects are in the organization, so it is empty for staff and
-    // its admin; the service account caller is itself one of the organization's service accounts,
-    // so it gets the 409 organization_not_empty that comes after the permission check (deliberate).
+    // Staff only: deleting an organization ends every member's access, so its admins (and the
+    // service account holding organization_admin) may rename it but not delete it.
     route: 'DELETE /api/v1/organizations/:id',
     fresh: true,
     request: async (s) => at(`/api/v1/organizations/${(await s.org()).id}`),
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
-    expect: row(401, 204, 403, 204, 404, 404, 404, 404, 404, 404, 409, 404),
+    expect: row(401, 204, 403, 403, 404, 404, 404, 404, 404, 404, 403, 404),
   },
 
   // ─── Projects ───────────────────────────────────────────────────────────────────────────────

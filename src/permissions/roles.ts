@@ -16,6 +16,11 @@ export interface Role {
   description: string;
   scopeType: ScopeType;
   permissions: readonly Permission[];
+  /**
+   * Permissions that `permissions` would cover (through `manage` or `all`) and the role does not
+   * grant: CASL `cannot` rules at the role's scope, for the destructive acts kept for staff.
+   */
+  except?: readonly Permission[];
 }
 
 const p = (action: Action, ...subjects: (SubjectType | typeof ALL)[]): Permission[] =>
@@ -63,9 +68,11 @@ export const ROLES: readonly Role[] = [
   {
     name: 'organization_admin',
     description:
-      'Does everything in the organization: projects, users, service accounts, groups, course accounts, programs.',
+      'Does everything in the organization: projects, users, service accounts, groups, course accounts, programs; renames it, but only staff delete it.',
     scopeType: 'organization',
     permissions: p('manage', ALL),
+    // Deleting an organization ends every member's access: staff only.
+    except: p('delete', 'Organization'),
   },
   {
     name: 'course_account_manager',
@@ -128,7 +135,7 @@ export function roleProblems(roles: readonly Role[] = ROLES): string[] {
     if (!role.description.trim() || role.description.includes('\n'))
       problems.push(`${role.name}: needs a one-line description`);
     if (role.permissions.length === 0) problems.push(`${role.name}: grants nothing`);
-    for (const { action, subject } of role.permissions) {
+    for (const { action, subject } of [...role.permissions, ...(role.except ?? [])]) {
       if (subject !== ALL && !SCOPE_LINKS[subject][role.scopeType]) {
         problems.push(`${role.name}: ${action} ${subject} — a ${subject} does not live in a ${role.scopeType} scope`);
       }
