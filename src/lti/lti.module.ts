@@ -59,6 +59,12 @@ import { LtiSessionsService } from './sessions/lti-sessions.service';
     LtiToolService,
     LtiSessionsService,
   ],
-  exports: [LtiToolKeysService, LtiPlatformsService],
+  exports: [
+    LtiToolKeysService,
+    LtiPlatformsService,
+    LtiPlatformsRepository,
+    LtiProvisioningRepository,
+    LtiLaunchesRepository,
+  ],
 })
 export class LtiModule {}

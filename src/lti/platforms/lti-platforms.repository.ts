@@ -44,9 +44,13 @@ export class LtiPlatformsRepository {
     return this.platforms.findOneBy({ id });
   }
 
-  /** The live platforms of an issuer (one per client id). */
+  /** The live, approved platforms of an issuer (one per client id). */
   findByIssuer(issuer: string): Promise<LtiPlatform[]> {
-    return this.platforms.find({ where: { issuer, deletedAt: IsNull() }, order: { createdAt: 'ASC' }, take: 100 });
+    return this.platforms.find({
+      where: { issuer, deletedAt: IsNull(), approved: true },
+      order: { createdAt: 'ASC' },
+      take: 100,
+    });
   }
 
   insert(values: Partial<LtiPlatform>, tx: EntityManager): Promise<LtiPlatform> {
