@@ -13,6 +13,8 @@ export interface RosterSyncPayload {
   contextRef: string;
   organizationId: string;
   projectId: string;
+  /** NRPS filters: one role, or the members of one resource link (the platform's id). */
+  filter?: { role?: string; rlid?: string };
 }
 
 /** Delivers one score to the LMS gradebook; retried on network errors, 5xx and 429. */
@@ -35,4 +37,9 @@ export const ROSTER_SYNC_JOB = defineJob<RosterSyncPayload>('lti.roster.sync', {
     object: { id: contextRef, organizationId, projectId },
     description: "sync this course's roster with its LMS",
   }),
+});
+
+/** The same sync started by the schedule (LTI_ROSTER_SYNC_INTERVAL_MS), owned by the system: no owner's right to check. */
+export const SCHEDULED_ROSTER_SYNC_JOB = defineJob<RosterSyncPayload>('lti.roster.sync-scheduled', {
+  queue: LTI_QUEUE,
 });

@@ -19,6 +19,12 @@ import { LtiRegistrationLink } from './dynamic-registration/lti-registration-lin
 import { LTI_QUEUE } from './lti-services.jobs';
 import { LtiServiceSubjects } from './lti-service-subjects';
 import { PlatformTokens } from './platform-tokens/platform-tokens.service';
+import { LtiContextsController } from './nrps/lti-contexts.controller';
+import { LtiRosterRepository } from './nrps/lti-roster.repository';
+import { NrpsClient } from './nrps/nrps.client';
+import { RosterSync } from './nrps/roster-sync';
+import { RosterSyncProcessor, ScheduledRosterSyncProcessor } from './nrps/roster-sync.processor';
+import { RosterSyncService } from './nrps/roster-sync.service';
 
 /**
  * LTI Advantage: platform access tokens, grades (AGS), rosters (NRPS), deep linking and dynamic
@@ -34,7 +40,7 @@ import { PlatformTokens } from './platform-tokens/platform-tokens.service';
     RegistrarModule,
     LtiModule,
   ],
-  controllers: [LtiScoresController],
+  controllers: [LtiScoresController, LtiContextsController],
   providers: [
     LtiServiceSubjects,
     PlatformTokens,
@@ -43,6 +49,12 @@ import { PlatformTokens } from './platform-tokens/platform-tokens.service';
     LtiScoresService,
     PostScoreProcessor,
     LtiGradeSource,
+    NrpsClient,
+    LtiRosterRepository,
+    RosterSync,
+    RosterSyncService,
+    RosterSyncProcessor,
+    ScheduledRosterSyncProcessor,
   ],
   exports: [PlatformTokens],
 })
