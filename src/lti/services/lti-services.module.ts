@@ -14,6 +14,13 @@ import { LtiScore } from './ags/lti-score.entity';
 import { LtiScoresController } from './ags/lti-scores.controller';
 import { LtiScoresService } from './ags/lti-scores.service';
 import { PostScoreProcessor } from './ags/post-score.processor';
+import { DeepLinkingApiController, DeepLinkingPageController } from './deep-linking/deep-linking.controller';
+import { DeepLinkingService } from './deep-linking/deep-linking.service';
+import {
+  RegistrationLinksController,
+  RegistrationPageController,
+} from './dynamic-registration/dynamic-registration.controller';
+import { DynamicRegistrationService } from './dynamic-registration/dynamic-registration.service';
 import { LtiDeepLinkResponse } from './deep-linking/lti-deep-link-response.entity';
 import { LtiRegistrationLink } from './dynamic-registration/lti-registration-link.entity';
 import { LTI_QUEUE } from './lti-services.jobs';
@@ -40,7 +47,14 @@ import { RosterSyncService } from './nrps/roster-sync.service';
     RegistrarModule,
     LtiModule,
   ],
-  controllers: [LtiScoresController, LtiContextsController],
+  controllers: [
+    LtiScoresController,
+    LtiContextsController,
+    DeepLinkingApiController,
+    DeepLinkingPageController,
+    RegistrationLinksController,
+    RegistrationPageController,
+  ],
   providers: [
     LtiServiceSubjects,
     PlatformTokens,
@@ -55,6 +69,8 @@ import { RosterSyncService } from './nrps/roster-sync.service';
     RosterSyncService,
     RosterSyncProcessor,
     ScheduledRosterSyncProcessor,
+    DeepLinkingService,
+    DynamicRegistrationService,
   ],
   exports: [PlatformTokens],
 })
