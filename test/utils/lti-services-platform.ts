@@ -103,6 +103,8 @@ export async function startLtiServicesPlatform(options: {
   tokenTtlSeconds?: number;
   /** Largest memberships page (the tool may ask for less with ?limit=). */
   pageSize?: number;
+  /** Refuse a score older than the user's last one (default true); off, such a score is kept anyway (benches). */
+  rejectOlderScores?: boolean;
 }): Promise<LtiServicesPlatform> {
   const host = options.host ?? '127.0.0.1';
   const tokens = new Map<string, { scopes: string[]; expiresAt: number }>();
@@ -256,7 +258,8 @@ export async function startLtiServicesPlatform(options: {
     }
     if (s.comment !== undefined && typeof s.comment !== 'string') return 'comment must be text';
     const last = item.scores.filter((x) => x.userId === s.userId).at(-1);
-    if (last && (last.timestamp as string) > s.timestamp) return 'timestamp older than the last score';
+    if (options.rejectOlderScores !== false && last && (last.timestamp as string) > s.timestamp)
+      return 'timestamp older than the last score';
     item.scores.push(s);
     return null;
   }
