@@ -52,6 +52,8 @@ const UNPREFIXED = [
   'lti/launch',
   'lti/jwks.json',
   'lti/app',
+  'lti/deep-linking',
+  'lti/register',
   // The staff queue dashboard (JobQueuesModule, with REDIS_URL), its assets and API.
   'admin/queues',
   'admin/queues/*path',

@@ -14,6 +14,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LtiModule } from './lti/lti.module';
+import { LtiServicesModule } from './lti/services/lti-services.module';
 import { declaredJobQueues } from './jobs/queue/job-queues';
 import { JobQueuesModule } from './jobs/queue/job-queues.module';
 import { AuthorizationModule } from './permissions/authorization.module';
@@ -48,12 +49,13 @@ export class AppModule {
         AuthorizationModule,
         JobQueuesModule.forRoot(
           settings,
-          declaredJobQueues([JobsModule, CourseAccountsModule, RegistrarModule, ...extra]),
+          declaredJobQueues([JobsModule, CourseAccountsModule, RegistrarModule, LtiServicesModule, ...extra]),
         ),
         JobsModule,
         CourseAccountsModule,
         RegistrarModule,
         LtiModule,
+        LtiServicesModule,
         ...(settings.METRICS_ENABLED ? [MetricsModule] : []),
         ...extra,
       ],

@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 133 routes × 12 callers = 1596 cells (CELL_COUNT, checked by the runner). The runner,
+ * 146 routes × 12 callers = 1752 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -31,8 +31,9 @@
 import { unique } from './factories/accounts';
 import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
+import { ltiServicesObjects } from './utils/lti-services-scene';
 
-export const CELL_COUNT = 1596;
+export const CELL_COUNT = 1752;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -729,6 +730,113 @@ export const MATRIX: MatrixRoute[] = [
     request: async (s) => at(`/api/v1/lti/platforms/${(await s.ltiPlatform()).id}`),
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(401, 204, 403, 204, 404, 404, 404, 404, 404, 404, 204, 404),
+  },
+  // ─── LTI Advantage: grades (project managers and contributors), rosters (project managers), ───
+  // ─── deep linking (the launch's own user), dynamic registration (organization admins)        ───
+  {
+    // 202: the job that posts the score fails later against the closed port, which is not this route's answer.
+    route: 'POST /api/v1/lti/links/:id/scores',
+    fresh: true,
+    request: async (s) => {
+      const o = await ltiServicesObjects(s);
+      return {
+        path: `/api/v1/lti/links/${o.linkId}/scores`,
+        body: {
+          user: o.userId,
+          score_given: 1,
+          score_maximum: 2,
+          activity_progress: 'Completed',
+          grading_progress: 'FullyGraded',
+        },
+      };
+    },
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 202, 403, 202, 404, 202, 202, 404, 404, 404, 202, 404),
+  },
+  {
+    route: 'GET /api/v1/lti/scores/:id',
+    request: async (s) => at(`/api/v1/lti/scores/${(await ltiServicesObjects(s)).scoreId}`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 404, 200, 200, 404, 404, 404, 200, 404),
+  },
+  {
+    // The link's AGS claim names one line item and no container: listing it calls nobody.
+    route: 'GET /api/v1/lti/links/:id/line-items',
+    request: async (s) => at(`/api/v1/lti/links/${(await ltiServicesObjects(s)).linkId}/line-items`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 404, 200, 200, 404, 404, 404, 200, 404),
+  },
+  {
+    // Allowed callers get 422 no_grade_service: the LMS granted this link its one line item, no container to add to.
+    route: 'POST /api/v1/lti/links/:id/line-items',
+    request: async (s) => ({
+      path: `/api/v1/lti/links/${(await ltiServicesObjects(s)).linkId}/line-items`,
+      body: { label: 'Quiz', score_maximum: 10 },
+    }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 422, 403, 422, 404, 422, 422, 404, 404, 404, 422, 404),
+  },
+  {
+    // Allowed callers get 502 platform_error: the scene's LMS is a closed port.
+    route: 'GET /api/v1/lti/links/:id/results',
+    request: async (s) => at(`/api/v1/lti/links/${(await ltiServicesObjects(s)).linkId}/results`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 502, 502, 502, 404, 502, 502, 404, 404, 404, 502, 404),
+  },
+  {
+    route: 'POST /api/v1/lti/contexts/:id/sync',
+    fresh: true,
+    request: async (s) => ({ path: `/api/v1/lti/contexts/${(await ltiServicesObjects(s)).contextRef}/sync`, body: {} }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 202, 403, 202, 404, 202, 404, 404, 404, 404, 202, 404),
+  },
+  {
+    // Only the launch's own user (its exchanged session) sees its picker; no caller here is that user.
+    route: 'GET /api/v1/lti/deep-linking/:launchId/items',
+    request: () => at('/api/v1/lti/deep-linking/00000000-0000-4000-8000-000000000000/items'),
+    expect: signedIn(404),
+  },
+  {
+    route: 'POST /api/v1/lti/deep-linking/:launchId/response',
+    request: () => ({
+      path: '/api/v1/lti/deep-linking/00000000-0000-4000-8000-000000000000/response',
+      body: { items: [] },
+    }),
+    expect: signedIn(404),
+  },
+  {
+    // The picker page and its form: the launch id is the credential; an unknown one is a 404 page for everyone.
+    route: 'GET /lti/deep-linking',
+    request: () => ({ path: '/lti/deep-linking', query: { launch_id: '00000000-0000-4000-8000-000000000000' } }),
+    expect: everyone(404),
+  },
+  {
+    route: 'POST /lti/deep-linking',
+    request: () => ({ path: '/lti/deep-linking', form: { launch_id: '00000000-0000-4000-8000-000000000000' } }),
+    expect: everyone(404),
+  },
+  {
+    route: 'POST /api/v1/lti/registration-links',
+    fresh: true,
+    request: async (s) => ({ path: '/api/v1/lti/registration-links', body: { organization: (await s.org()).id } }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 201, 403, 201, 404, 403, 403, 403, 403, 403, 201, 403),
+  },
+  {
+    route: 'POST /api/v1/lti/platforms/:id/approve',
+    fresh: true,
+    request: async (s) => at(`/api/v1/lti/platforms/${(await ltiServicesObjects(s)).pendingPlatformId}/approve`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    // The registration URL's one-time token is the credential: without one, a 400 page for everyone.
+    route: 'GET /lti/register',
+    request: () => ({
+      path: '/lti/register',
+      query: { openid_configuration: 'https://lms.example.edu/.well-known/openid-configuration' },
+    }),
+    expect: everyone(400),
   },
 ];
 

@@ -61,6 +61,13 @@ import { LtiSessionsService } from './sessions/lti-sessions.service';
     LtiToolService,
     LtiSessionsService,
   ],
-  exports: [LtiToolKeysService, LtiPlatformsService, LtiFrameAncestors],
+  exports: [
+    LtiToolKeysService,
+    LtiPlatformsService,
+    LtiFrameAncestors,
+    LtiPlatformsRepository,
+    LtiProvisioningRepository,
+    LtiLaunchesRepository,
+  ],
 })
 export class LtiModule {}

@@ -80,13 +80,24 @@ export const ROLES: readonly Role[] = [
     scopeType: 'organization',
     permissions: [...p('read', 'Organization', 'Project'), ...p('manage', 'CourseAccount')],
   },
+  {
+    name: 'organization_lti_grades',
+    description: 'Posts scores to the LMS gradebooks (LTI AGS) of every course project of the organization.',
+    scopeType: 'organization',
+    permissions: [...p('read', 'Organization', 'Project', 'LtiScore'), ...p('create', 'LtiScore')],
+  },
   ...registrarRoles('organization'),
   ...registrarRoles('program'),
   {
     name: 'project_manager',
-    description: 'Manages the project: its details, its groups and members, its course accounts.',
+    description:
+      'Manages the project: its details, its groups and members, its course accounts, its LMS grades and roster sync.',
     scopeType: 'project',
-    permissions: [...p('read', 'Project'), ...p('update', 'Project'), ...p('manage', 'Group', 'CourseAccount')],
+    permissions: [
+      ...p('read', 'Project', 'LtiContext'),
+      ...p('update', 'Project', 'LtiContext'),
+      ...p('manage', 'Group', 'CourseAccount', 'LtiScore'),
+    ],
   },
   {
     name: 'project_course_account_manager',
@@ -96,11 +107,12 @@ export const ROLES: readonly Role[] = [
   },
   {
     name: 'project_contributor',
-    description: 'Reads the project and its groups; creates, updates and retries its course accounts.',
+    description:
+      'Reads the project and its groups; creates, updates and retries its course accounts; posts its LMS grades.',
     scopeType: 'project',
     permissions: [
-      ...p('read', 'Project', 'Group', 'CourseAccount'),
-      ...p('create', 'CourseAccount'),
+      ...p('read', 'Project', 'Group', 'CourseAccount', 'LtiScore'),
+      ...p('create', 'CourseAccount', 'LtiScore'),
       ...p('update', 'CourseAccount'),
       ...p('retry', 'CourseAccount'),
     ],

@@ -18,6 +18,10 @@ export interface SubjectFields {
   Program: { id: string; organizationId: string };
   /** An LMS registered as an LTI 1.3 platform of an organization. */
   LtiPlatform: { id: string; organizationId: string };
+  /** A score posted to an LMS gradebook (LTI AGS) for a resource link of a course project. */
+  LtiScore: { organizationId: string; projectId: string };
+  /** An LMS course (LTI context) and its course project: its roster sync (LTI NRPS). */
+  LtiContext: { id: string; organizationId: string; projectId: string };
   /** The caller itself: its identity (`/auth/me`), its activation, its own permissions. Never conditioned. */
   Self: Record<string, never>;
 }
@@ -36,6 +40,8 @@ export const SUBJECT_TYPES = [
   'CourseAccount',
   'Program',
   'LtiPlatform',
+  'LtiScore',
+  'LtiContext',
   'Self',
 ] as const satisfies readonly SubjectType[];
 
@@ -87,6 +93,8 @@ export const SUBJECT_ACTIONS: Record<SubjectType, readonly Action[]> = {
   CourseAccount: [...CRUD, 'retry', 'close', 'export'],
   Program: [...CRUD, 'read_metadata', 'read_enrollments', 'write_enrollments', 'read_reports', 'export'],
   LtiPlatform: CRUD,
+  LtiScore: ['read', 'create'],
+  LtiContext: ['read', 'update'],
   Self: ['read', 'update', 'activate'],
 };
 
@@ -133,6 +141,8 @@ export const SCOPE_LINKS: Record<SubjectType, Partial<Record<ScopeType, ScopeLin
   CourseAccount: { organization: { field: 'organizationId' }, project: { field: 'projectId' } },
   Program: { organization: { field: 'organizationId' }, program: { field: 'id' } },
   LtiPlatform: { organization: { field: 'organizationId' } },
+  LtiScore: { organization: { field: 'organizationId' }, project: { field: 'projectId' } },
+  LtiContext: { organization: { field: 'organizationId' }, project: { field: 'projectId' } },
   Self: {},
 };
 

@@ -89,6 +89,11 @@ export class Scene {
     return this.kit.t;
   }
 
+  /** The application, for scene helpers kept in files of their own (test/utils/lti-services-scene.ts). */
+  testApp(): TestApp {
+    return this.kit.t;
+  }
+
   private get db(): DataSource {
     return this.kit.t.app.get(DataSource);
   }

@@ -68,4 +68,45 @@ export const LTI_SETTINGS = {
     description:
       'How long the previous LTI tool key stays published at /lti/jwks.json after a rotation, so platforms that cached our JWKS still verify what it signed.',
   },
+  LTI_SERVICE_TIMEOUT_MS: {
+    kind: 'duration_ms',
+    default: '10000',
+    min: 100,
+    description:
+      "Timeout of one call to an LTI platform's services (token endpoint, grades, rosters, OpenID configuration and registration).",
+  },
+  LTI_SCORE_MAX_ATTEMPTS: {
+    kind: 'int',
+    default: '6',
+    min: 1,
+    max: 20,
+    description:
+      'Tries of the job posting one score to an LMS gradebook: network errors, 5xx and 429 answers are retried with the job backoff (JOB_RETRY_BACKOFF_MS, doubling).',
+  },
+  LTI_ROSTER_SYNC_INTERVAL_MS: {
+    kind: 'duration_ms',
+    default: '0',
+    min: 0,
+    description:
+      'How often every LMS course with a roster service (NRPS) is synced with its LMS by a job (0 = never; on demand with POST /api/v1/lti/contexts/{id}/sync).',
+  },
+  LTI_REGISTRATION_APPROVAL: {
+    kind: 'bool',
+    default: 'true',
+    description:
+      'A platform that registers itself through a dynamic registration URL waits for an organization admin to approve it (POST /api/v1/lti/platforms/{id}/approve) before it may launch.',
+  },
+  LTI_REGISTRATION_LINK_TTL_SECONDS: {
+    kind: 'int',
+    default: '604800',
+    min: 60,
+    description: 'How long a dynamic registration URL (POST /api/v1/lti/registration-links) may be used, once.',
+  },
+  LTI_DEEP_LINKING_TTL_SECONDS: {
+    kind: 'int',
+    default: '3600',
+    min: 60,
+    max: 86400,
+    description: 'How long after a deep-linking launch its content picker may answer the LMS (once).',
+  },
 } as const satisfies Record<string, SettingSpec>;

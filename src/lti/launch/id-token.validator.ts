@@ -123,8 +123,22 @@ export class IdTokenValidator {
     if (target !== login.targetLinkUri) throw new LtiLaunchError('target_link_uri_mismatch');
 
     const link = p[CLAIM.resourceLink];
-    if (!isObject(link) || typeof link.id !== 'string' || !link.id) throw new LtiLaunchError('missing_resource_link');
-    if (!storable(link.id)) throw new LtiLaunchError('invalid_claim', { claim: 'resource_link.id' });
+    const deepLinking = messageType === 'LtiDeepLinkingRequest';
+    if (deepLinking) {
+      // A deep-linking launch picks content: it needs the settings saying where to answer, and has no resource link.
+      const settings = p[CLAIM.deepLinkingSettings];
+      if (!isObject(settings)) throw new LtiLaunchError('missing_deep_linking_settings');
+      if (
+        typeof settings.deep_link_return_url !== 'string' ||
+        !/^https?:\/\//.test(settings.deep_link_return_url) ||
+        settings.deep_link_return_url.length > 2048 ||
+        !Array.isArray(settings.accept_types)
+      )
+        throw new LtiLaunchError('invalid_claim', { claim: 'deep_linking_settings' });
+    } else {
+      if (!isObject(link) || typeof link.id !== 'string' || !link.id) throw new LtiLaunchError('missing_resource_link');
+      if (!storable(link.id)) throw new LtiLaunchError('invalid_claim', { claim: 'resource_link.id' });
+    }
 
     const roles = p[CLAIM.roles];
     if (roles === undefined) throw new LtiLaunchError('missing_roles');
@@ -154,7 +168,10 @@ export class IdTokenValidator {
       context: isObject(context)
         ? { id: context.id as string, title: text(context.title), label: text(context.label), type: context.type }
         : null,
-      resourceLink: { id: link.id, title: text(link.title), description: text(link.description, 4000) },
+      resourceLink:
+        !deepLinking && isObject(link)
+          ? { id: link.id as string, title: text(link.title), description: text(link.description, 4000) }
+          : null,
       email: text(p.email, 254),
       givenName: text(p.given_name, 150),
       familyName: text(p.family_name, 150),

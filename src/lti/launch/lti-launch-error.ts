@@ -50,6 +50,10 @@ export const LTI_REASONS = {
   unsupported_message_type: [400, 'This tool does not handle this LTI message type.'],
   target_link_uri_mismatch: [400, 'The id_token target_link_uri is not the one the login named.'],
   missing_resource_link: [400, 'A resource-link launch needs resource_link.id.'],
+  missing_deep_linking_settings: [
+    400,
+    'A deep-linking launch needs the deep_linking_settings claim (deep_link_return_url, accept_types).',
+  ],
   missing_roles: [400, 'The id_token has no roles claim (an empty list is fine).'],
   missing_sub: [400, 'The id_token has no sub: anonymous launches are refused.'],
   invalid_claim: [400, 'A claim has the wrong type or is too long.'],

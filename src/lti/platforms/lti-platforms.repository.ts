@@ -39,7 +39,6 @@ export class LtiPlatformsRepository {
     return this.platforms.findOneBy({ id });
   }
 
-  /** The live platforms of an issuer (one per client id). */
   /** The issuer and OIDC login URL of every live platform (for the origins that may frame the tool). */
   async liveOrigins(): Promise<string[]> {
     const rows = await this.platforms.find({
@@ -50,8 +49,13 @@ export class LtiPlatformsRepository {
     return rows.flatMap((r) => [r.issuer, r.authLoginUrl]);
   }
 
+  /** The live, approved platforms of an issuer (one per client id). */
   findByIssuer(issuer: string): Promise<LtiPlatform[]> {
-    return this.platforms.find({ where: { issuer, deletedAt: IsNull() }, order: { createdAt: 'ASC' }, take: 100 });
+    return this.platforms.find({
+      where: { issuer, deletedAt: IsNull(), approved: true },
+      order: { createdAt: 'ASC' },
+      take: 100,
+    });
   }
 
   insert(values: Partial<LtiPlatform>, tx: EntityManager): Promise<LtiPlatform> {

@@ -27,4 +27,8 @@ export class LtiContext extends BaseEntity {
   /** The project's groups launches keep members in line with: project role → group id. */
   @Column({ type: 'jsonb' })
   groupIds: Record<ProjectRoleName, string>;
+
+  /** When the roster (NRPS) was last brought in line with the LMS. */
+  @Column({ type: 'timestamptz', nullable: true })
+  rosterSyncedAt: Date | null;
 }

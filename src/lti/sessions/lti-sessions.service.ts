@@ -60,6 +60,8 @@ export class LtiSessionsService {
           ? { id: project.id, organization: project.organizationId, key: project.key, name: project.name }
           : null,
       role: launch.projectRole,
+      link: launch.resourceLinkRef,
+      context: launch.contextRef,
       claims: {
         launch_id: launch.id,
         message_type: launch.messageType,

@@ -100,7 +100,7 @@ export class CourseGradesReadProcessor implements JobProcessor<CourseJobPayload>
   ) {}
 
   async process(ctx: JobContext<CourseJobPayload>): Promise<void> {
-    const { programId, programCourseId, format } = ctx.payload;
+    const { programId, programCourseId, format, organizationId } = ctx.payload;
     const course = programCourseId ? await this.programs.findCourseById(programId, programCourseId) : null;
     const enrollments = this.enrollments;
     const grades = this.grades;
@@ -118,7 +118,7 @@ export class CourseGradesReadProcessor implements JobProcessor<CourseJobPayload>
           const learners = await enrollments.courseLearnerPage(course.id, after, PAGE);
           if (learners.length === 0) return;
           const found = await grades.gradesFor(
-            { programId, programCourseId: course.id, courseId: course.courseId },
+            { organizationId, programId, programCourseId: course.id, courseId: course.courseId },
             learners,
           );
           yield learners.map((l) => {
