@@ -52,6 +52,7 @@ const UNPREFIXED = [
   'lti/launch',
   'lti/jwks.json',
   'lti/app',
+  'lti/1.1/launch',
   // The staff queue dashboard (JobQueuesModule, with REDIS_URL), its assets and API.
   'admin/queues',
   'admin/queues/*path',

@@ -9,4 +9,6 @@ export const LtiError = defineErrors('LtiError', {
   launch_expired: HttpStatus.BAD_REQUEST,
   launch_already_exchanged: HttpStatus.BAD_REQUEST,
   user_deactivated: HttpStatus.BAD_REQUEST,
+  duplicate_consumer: HttpStatus.CONFLICT,
+  consumer_deleted: HttpStatus.CONFLICT,
 });

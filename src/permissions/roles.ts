@@ -77,9 +77,13 @@ export const ROLES: readonly Role[] = [
   ...registrarRoles('program'),
   {
     name: 'project_manager',
-    description: 'Manages the project: its details, its groups and members, its course accounts.',
+    description: 'Manages the project: its details, its groups and members, its course accounts, its LTI grades.',
     scopeType: 'project',
-    permissions: [...p('read', 'Project'), ...p('update', 'Project'), ...p('manage', 'Group', 'CourseAccount')],
+    permissions: [
+      ...p('read', 'Project', 'LtiAssignment'),
+      ...p('update', 'Project', 'LtiAssignment'),
+      ...p('manage', 'Group', 'CourseAccount'),
+    ],
   },
   {
     name: 'project_course_account_manager',
@@ -89,10 +93,11 @@ export const ROLES: readonly Role[] = [
   },
   {
     name: 'project_contributor',
-    description: 'Reads the project and its groups; creates, updates and retries its course accounts.',
+    description: 'Reads the project and its groups; creates, updates and retries its course accounts; sends LTI grades.',
     scopeType: 'project',
     permissions: [
-      ...p('read', 'Project', 'Group', 'CourseAccount'),
+      ...p('read', 'Project', 'Group', 'CourseAccount', 'LtiAssignment'),
+      ...p('update', 'LtiAssignment'),
       ...p('create', 'CourseAccount'),
       ...p('update', 'CourseAccount'),
       ...p('retry', 'CourseAccount'),

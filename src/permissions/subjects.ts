@@ -18,6 +18,10 @@ export interface SubjectFields {
   Program: { id: string; organizationId: string };
   /** An LMS registered as an LTI 1.3 platform of an organization. */
   LtiPlatform: { id: string; organizationId: string };
+  /** An LMS registered as an LTI 1.1 consumer (key and shared secret) of an organization. */
+  LtiConsumer: { id: string; organizationId: string };
+  /** An LTI 1.1 graded assignment (a gradebook cell of a consumer), in a course project when its launch had a context. */
+  LtiAssignment: { id: string; organizationId: string; projectId: string | null };
   /** The caller itself: its identity (`/auth/me`), its activation, its own permissions. Never conditioned. */
   Self: Record<string, never>;
 }
@@ -36,6 +40,8 @@ export const SUBJECT_TYPES = [
   'CourseAccount',
   'Program',
   'LtiPlatform',
+  'LtiConsumer',
+  'LtiAssignment',
   'Self',
 ] as const satisfies readonly SubjectType[];
 
@@ -87,6 +93,8 @@ export const SUBJECT_ACTIONS: Record<SubjectType, readonly Action[]> = {
   CourseAccount: [...CRUD, 'retry', 'close', 'export'],
   Program: [...CRUD, 'read_metadata', 'read_enrollments', 'write_enrollments', 'read_reports', 'export'],
   LtiPlatform: CRUD,
+  LtiConsumer: [...CRUD, 'rotate_secret'],
+  LtiAssignment: ['read', 'update'],
   Self: ['read', 'update', 'activate'],
 };
 
@@ -133,6 +141,8 @@ export const SCOPE_LINKS: Record<SubjectType, Partial<Record<ScopeType, ScopeLin
   CourseAccount: { organization: { field: 'organizationId' }, project: { field: 'projectId' } },
   Program: { organization: { field: 'organizationId' }, program: { field: 'id' } },
   LtiPlatform: { organization: { field: 'organizationId' } },
+  LtiConsumer: { organization: { field: 'organizationId' } },
+  LtiAssignment: { organization: { field: 'organizationId' }, project: { field: 'projectId' } },
   Self: {},
 };
 
