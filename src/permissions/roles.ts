@@ -93,7 +93,8 @@ export const ROLES: readonly Role[] = [
   },
   {
     name: 'project_contributor',
-    description: 'Reads the project and its groups; creates, updates and retries its course accounts; sends LTI grades.',
+    description:
+      'Reads the project and its groups; creates, updates and retries its course accounts; sends LTI grades.',
     scopeType: 'project',
     permissions: [
       ...p('read', 'Project', 'Group', 'CourseAccount', 'LtiAssignment'),

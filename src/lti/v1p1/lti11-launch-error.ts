@@ -1,7 +1,7 @@
 /**
  * Why an LTI 1.1 launch was refused. Each reason is logged and shown on the page the browser gets
  * (400 for a request that is malformed or names something unknown, 401 for one whose proof fails),
- * never a 500 and never a launch. The table is also src/lti/README.md's.
+ * never a 500 and never a launch. The table is also src/lti/v1p1/README.md's.
  */
 export const LTI11_REASONS = {
   not_form_encoded: [400, 'The launch is not an application/x-www-form-urlencoded POST.'],
