@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { createOrganization, createStaff, createUser } from '../factories/accounts';
 import { jobSettings, waitFor } from '../utils/jobs-helpers';
 import { reasonOf, TARGET, TOOL_URL } from '../utils/lti-launch';
 import { FakeOutcomeService, formBody, signLaunch, SignOptions, startOutcomeService } from '../utils/lti11-consumer';
 import { createTestApp, TestApp } from '../utils/test-app';
+import { TEST_REDIS_URL } from '../utils/test-databases';
 import { OutcomesClient } from '../../src/lti/v1p1/outcomes/outcomes.client';
 
 const LAUNCH_URL = `${TOOL_URL}/lti/1.1/launch`;
@@ -505,5 +508,57 @@ describe('LTI 1.1 provider', () => {
       );
       expect(same).toEqual([expect.objectContaining({ id: assignment.id, user: learner.user.id })]);
     });
+  });
+});
+
+describe('LTI 1.1 nonces in Redis (REDIS_URL set)', () => {
+  let t: TestApp;
+  const prefix = `ca-test-${randomUUID()}`;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      settings: { PUBLIC_URL: TOOL_URL, ...jobSettings('bull', { REDIS_KEY_PREFIX: prefix }) },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('refuses a replay, keeps the nonce as a Redis key with a TTL, and writes no nonce row', async () => {
+    const staff = await createStaff(t);
+    const org = await createOrganization(t);
+    const created = await t.http
+      .post('/api/v1/lti/consumers')
+      .set(staff.auth)
+      .send({ organization: org.id, consumer_name: 'Redis LMS' });
+    const c = created.body as { id: string; consumer_key: string; consumer_secret: string };
+    const form = signLaunch(
+      LAUNCH_URL,
+      Object.entries({
+        lti_message_type: 'basic-lti-launch-request',
+        lti_version: 'LTI-1p0',
+        resource_link_id: 'rl',
+        user_id: 'u-redis',
+      }),
+      c.consumer_key,
+      c.consumer_secret,
+    );
+    const send = () =>
+      t.http.post('/lti/1.1/launch').set('Content-Type', 'application/x-www-form-urlencoded').send(formBody(form));
+    expect((await send()).status).toBe(303);
+    const replay = await send();
+    expect({ status: replay.status, reason: reasonOf(replay) }).toEqual({ status: 401, reason: 'nonce_replayed' });
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const keys = await redis.keys(`${prefix}:lti11:nonce:${c.id}:*`);
+      expect(keys).toHaveLength(1);
+      const ttl = await redis.pttl(keys[0]);
+      expect(ttl).toBeGreaterThan(200_000);
+      expect(ttl).toBeLessThanOrEqual(300_000);
+    } finally {
+      redis.disconnect();
+    }
+    const [{ n }] = await t.app.get(DataSource).query('SELECT count(*)::int AS n FROM lti_oauth_nonces');
+    expect(n).toBe(0);
   });
 });

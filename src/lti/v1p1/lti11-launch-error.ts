@@ -16,6 +16,7 @@ export const LTI11_REASONS = {
   timestamp_out_of_window: [401, 'The oauth_timestamp is more than 300 seconds from now: check the LMS clock.'],
   bad_signature: [401, 'The OAuth signature does not verify with the consumer’s shared secret.'],
   nonce_replayed: [401, 'This oauth_nonce was already used: the launch is a replay.'],
+  nonce_store_unavailable: [401, 'The replay check could not be made (Redis unavailable): open the link again.'],
   unsupported_message_type: [400, 'The lti_message_type is not basic-lti-launch-request.'],
   wrong_lti_version: [400, 'The lti_version is not LTI-1p0.'],
   missing_resource_link_id: [400, 'The launch has no resource_link_id.'],

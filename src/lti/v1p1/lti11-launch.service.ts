@@ -12,7 +12,7 @@ import { consumerSource, LtiConsumersService, lti11LaunchUrl } from './lti-consu
 import { LtiConsumersRepository } from './lti-consumers.repository';
 import { Lti11AssignmentsRepository } from './lti11-assignments.repository';
 import { Lti11LaunchError } from './lti11-launch-error';
-import { Lti11NoncesRepository } from './lti11-nonces.repository';
+import { Lti11NoncesRepository, NonceStoreUnavailable } from './lti11-nonces.repository';
 import { lti11Roles } from './lti11-roles';
 import { OAuthParam, signatureMatches, SIGNATURE_METHOD } from './oauth1';
 
@@ -119,8 +119,15 @@ export class Lti11LaunchService {
     if (!this.verifies(signature, signedUrl, all, consumer))
       throw new Lti11LaunchError('bad_signature', { lti_consumer: consumer.id });
     const nonceExpiry = new Date((timestamp + TIMESTAMP_WINDOW_SECONDS) * 1000);
-    if (!(await this.nonces.spend(consumer.id, nonce, nonceExpiry)))
-      throw new Lti11LaunchError('nonce_replayed', { lti_consumer: consumer.id });
+    let fresh: boolean;
+    try {
+      fresh = await this.nonces.spend(consumer.id, nonce, nonceExpiry);
+    } catch (e) {
+      if (e instanceof NonceStoreUnavailable)
+        throw new Lti11LaunchError('nonce_store_unavailable', { lti_consumer: consumer.id });
+      throw e;
+    }
+    if (!fresh) throw new Lti11LaunchError('nonce_replayed', { lti_consumer: consumer.id });
 
     if (get('lti_message_type') !== 'basic-lti-launch-request')
       throw new Lti11LaunchError('unsupported_message_type', { message_type: get('lti_message_type')?.slice(0, 64) });
