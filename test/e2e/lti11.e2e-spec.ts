@@ -474,6 +474,14 @@ describe('LTI 1.1 provider', () => {
         });
         expect(strict.received[0]).toMatchObject({ bodyHashOk: true, signatureOk: false });
         expect(failed.last_error).toContain('failure');
+        // The consumer deleted: no more grades to it.
+        expect((await t.http.delete(`/api/v1/lti/consumers/${c.id}`).set(staff.auth)).status).toBe(204);
+        const gone = await t.http
+          .post(`/api/v1/lti/assignments/${id}/score`)
+          .set('Authorization', `Bearer ${teacher.access_token}`)
+          .send({ score: 0.5 });
+        expect(gone.status).toBe(409);
+        expect(gone.body.error).toBe('consumer_deleted');
       } finally {
         await strict.close();
       }
