@@ -232,6 +232,16 @@ describe('LTI 1.1 provider', () => {
       expect((await exchange(res.headers.location as string)).role).toBe('project_contributor');
     });
 
+    it('10 concurrent first launches of the same user into the same course make one user and one project', async () => {
+      const fields = params({ user_id: uid('crowd'), context_id: uid('ctx'), roles: 'Instructor' });
+      const answers = await Promise.all(Array.from({ length: 10 }, () => launch(fields)));
+      expect(answers.map((r) => r.status)).toEqual(Array(10).fill(303));
+      const sessions = await Promise.all(answers.map((r) => exchange(r.headers.location as string)));
+      expect(new Set(sessions.map((x) => x.user.id)).size).toBe(1);
+      expect(new Set(sessions.map((x) => x.project!.id)).size).toBe(1);
+      expect(new Set(sessions.map((x) => x.role))).toEqual(new Set(['project_manager']));
+    });
+
     it('a launch without context signs in with no course role', async () => {
       const session = await launchAndExchange(params().filter(([k]) => !k.startsWith('context_')));
       expect(session).toMatchObject({ project: null, role: null });
