@@ -54,6 +54,7 @@ const UNPREFIXED = [
   'lti/app',
   'lti/deep-linking',
   'lti/register',
+  'lti/1.1/launch',
   // The staff queue dashboard (JobQueuesModule, with REDIS_URL), its assets and API.
   'admin/queues',
   'admin/queues/*path',

@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 146 routes × 12 callers = 1752 cells (CELL_COUNT, checked by the runner). The runner,
+ * 157 routes × 12 callers = 1884 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -33,7 +33,7 @@ import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 import { ltiServicesObjects } from './utils/lti-services-scene';
 
-export const CELL_COUNT = 1752;
+export const CELL_COUNT = 1884;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -826,6 +826,43 @@ export const MATRIX: MatrixRoute[] = [
     route: 'POST /api/v1/lti/platforms/:id/approve',
     fresh: true,
     request: async (s) => at(`/api/v1/lti/platforms/${(await ltiServicesObjects(s)).pendingPlatformId}/approve`),
+  // ─── LTI 1.1 provider: the launch is public (the OAuth signature is the credential), consumers are organization admins' ───
+  {
+    // A launch needs a consumer's signature; without one every caller gets the 400 page
+    // (missing_consumer_key): the caller's bearer token plays no part.
+    route: 'POST /lti/1.1/launch',
+    request: () => ({ path: '/lti/1.1/launch', form: { lti_message_type: 'basic-lti-launch-request' } }),
+    expect: everyone(400),
+  },
+  {
+    route: 'GET /api/v1/lti/consumers',
+    request: () => at('/api/v1/lti/consumers'),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 200, 403, 403, 403, 403, 403, 200, 403),
+  },
+  {
+    route: 'POST /api/v1/lti/consumers',
+    fresh: true,
+    request: async (s) => ({
+      path: '/api/v1/lti/consumers',
+      body: { organization: (await s.org()).id, consumer_name: unique('consumer') },
+    }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 201, 403, 201, 404, 403, 403, 403, 403, 403, 201, 403),
+  },
+  {
+    route: 'GET /api/v1/lti/consumers/:id',
+    request: async (s) => at(`/api/v1/lti/consumers/${(await s.ltiConsumer()).id}`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'PATCH /api/v1/lti/consumers/:id',
+    fresh: true,
+    request: async (s) => ({
+      path: `/api/v1/lti/consumers/${(await s.ltiConsumer()).id}`,
+      body: { consumer_name: unique('renamed') },
+    }),
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
   },
@@ -837,6 +874,48 @@ export const MATRIX: MatrixRoute[] = [
       query: { openid_configuration: 'https://lms.example.edu/.well-known/openid-configuration' },
     }),
     expect: everyone(400),
+    route: 'POST /api/v1/lti/consumers/:id/rotate-secret',
+    fresh: true,
+    request: async (s) => at(`/api/v1/lti/consumers/${(await s.ltiConsumer()).id}/rotate-secret`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'DELETE /api/v1/lti/consumers/:id',
+    fresh: true,
+    request: async (s) => at(`/api/v1/lti/consumers/${(await s.ltiConsumer()).id}`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 204, 403, 204, 404, 404, 404, 404, 404, 404, 204, 404),
+  },
+  // ─── LTI 1.1 grades: course staff (project managers and contributors) of the assignment's project ───
+  {
+    route: 'GET /api/v1/lti/assignments',
+    request: () => at('/api/v1/lti/assignments'),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 200, 200, 200, 403, 200, 403, 200, 403),
+  },
+  {
+    route: 'GET /api/v1/lti/assignments/:id',
+    request: async (s) => at(`/api/v1/lti/assignments/${(await s.ltiAssignment()).id}`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 404, 200, 200, 404, 404, 404, 200, 404),
+  },
+  {
+    route: 'POST /api/v1/lti/assignments/:id/score',
+    fresh: true,
+    request: async (s) => ({
+      path: `/api/v1/lti/assignments/${(await s.ltiAssignment()).id}/score`,
+      body: { score: 0.5 },
+    }),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 202, 403, 202, 404, 202, 202, 404, 404, 404, 202, 404),
+  },
+  {
+    route: 'DELETE /api/v1/lti/assignments/:id/score',
+    fresh: true,
+    request: async (s) => at(`/api/v1/lti/assignments/${(await s.ltiAssignment()).id}/score`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 202, 403, 202, 404, 202, 202, 404, 404, 404, 202, 404),
   },
 ];
 

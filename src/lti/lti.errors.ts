@@ -20,4 +20,6 @@ export const LtiError = defineErrors('LtiError', {
   content_not_accepted: HttpStatus.UNPROCESSABLE_ENTITY,
   registration_link_invalid: HttpStatus.BAD_REQUEST,
   already_approved: HttpStatus.CONFLICT,
+  duplicate_consumer: HttpStatus.CONFLICT,
+  consumer_deleted: HttpStatus.CONFLICT,
 });

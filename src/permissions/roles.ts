@@ -91,11 +91,11 @@ export const ROLES: readonly Role[] = [
   {
     name: 'project_manager',
     description:
-      'Manages the project: its details, its groups and members, its course accounts, its LMS grades and roster sync.',
+      'Manages the project: its details, its groups and members, its course accounts, its LMS grades (LTI 1.3 scores, LTI 1.1 assignments) and roster sync.',
     scopeType: 'project',
     permissions: [
-      ...p('read', 'Project', 'LtiContext'),
-      ...p('update', 'Project', 'LtiContext'),
+      ...p('read', 'Project', 'LtiContext', 'LtiAssignment'),
+      ...p('update', 'Project', 'LtiContext', 'LtiAssignment'),
       ...p('manage', 'Group', 'CourseAccount', 'LtiScore'),
     ],
   },
@@ -111,7 +111,8 @@ export const ROLES: readonly Role[] = [
       'Reads the project and its groups; creates, updates and retries its course accounts; posts its LMS grades.',
     scopeType: 'project',
     permissions: [
-      ...p('read', 'Project', 'Group', 'CourseAccount', 'LtiScore'),
+      ...p('read', 'Project', 'Group', 'CourseAccount', 'LtiScore', 'LtiAssignment'),
+      ...p('update', 'LtiAssignment'),
       ...p('create', 'CourseAccount', 'LtiScore'),
       ...p('update', 'CourseAccount'),
       ...p('retry', 'CourseAccount'),

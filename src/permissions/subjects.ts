@@ -22,6 +22,10 @@ export interface SubjectFields {
   LtiScore: { organizationId: string; projectId: string };
   /** An LMS course (LTI context) and its course project: its roster sync (LTI NRPS). */
   LtiContext: { id: string; organizationId: string; projectId: string };
+  /** An LMS registered as an LTI 1.1 consumer (key and shared secret) of an organization. */
+  LtiConsumer: { id: string; organizationId: string };
+  /** An LTI 1.1 graded assignment (a gradebook cell of a consumer), in a course project when its launch had a context. */
+  LtiAssignment: { id: string; organizationId: string; projectId: string | null };
   /** The caller itself: its identity (`/auth/me`), its activation, its own permissions. Never conditioned. */
   Self: Record<string, never>;
 }
@@ -42,6 +46,8 @@ export const SUBJECT_TYPES = [
   'LtiPlatform',
   'LtiScore',
   'LtiContext',
+  'LtiConsumer',
+  'LtiAssignment',
   'Self',
 ] as const satisfies readonly SubjectType[];
 
@@ -95,6 +101,8 @@ export const SUBJECT_ACTIONS: Record<SubjectType, readonly Action[]> = {
   LtiPlatform: CRUD,
   LtiScore: ['read', 'create'],
   LtiContext: ['read', 'update'],
+  LtiConsumer: [...CRUD, 'rotate_secret'],
+  LtiAssignment: ['read', 'update'],
   Self: ['read', 'update', 'activate'],
 };
 
@@ -143,6 +151,8 @@ export const SCOPE_LINKS: Record<SubjectType, Partial<Record<ScopeType, ScopeLin
   LtiPlatform: { organization: { field: 'organizationId' } },
   LtiScore: { organization: { field: 'organizationId' }, project: { field: 'projectId' } },
   LtiContext: { organization: { field: 'organizationId' }, project: { field: 'projectId' } },
+  LtiConsumer: { organization: { field: 'organizationId' } },
+  LtiAssignment: { organization: { field: 'organizationId' }, project: { field: 'projectId' } },
   Self: {},
 };
 

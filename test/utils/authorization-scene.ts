@@ -215,6 +215,38 @@ export class Scene {
     };
   }
 
+  /** An LTI 1.1 consumer of the organization, registered through the API. */
+  ltiConsumer(): Promise<{ id: string }> {
+    return this.once('ltiConsumer', async () => {
+      const res = await this.t.http
+        .post('/api/v1/lti/consumers')
+        .set(this.kit.staff.auth)
+        .send({ organization: (await this.org()).id, consumer_name: unique('consumer') });
+      if (res.status !== 201) throw new Error(`LTI consumer not created: ${res.status} ${JSON.stringify(res.body)}`);
+      return { id: res.body.id as string };
+    });
+  }
+
+  /**
+   * An LTI 1.1 graded assignment of the scene's user in the project, as a launch records it. Its
+   * outcome service is a closed loopback port: a score sent there is retried, never delivered.
+   */
+  ltiAssignment(): Promise<{ id: string }> {
+    return this.once('ltiAssignment', async () => {
+      const consumer = await this.ltiConsumer();
+      const [service] = await this.db.query(
+        `INSERT INTO lti_outcome_services (consumer_id, lis_outcome_service_url) VALUES ($1, 'http://127.0.0.1:9/outcomes') RETURNING id`,
+        [consumer.id],
+      );
+      const [assignment] = await this.db.query(
+        `INSERT INTO lti_graded_assignments (organization_id, project_id, user_id, outcome_service_id, lis_result_sourcedid, resource_link_id)
+         VALUES ($1, $2, $3, $4, $5, 'rl-1') RETURNING id`,
+        [(await this.org()).id, (await this.project()).id, (await this.user()).id, service.id, unique('sourced')],
+      );
+      return { id: assignment.id as string };
+    });
+  }
+
   /** A course account of the project, created through the API (mock backend): state OK. */
   courseAccount(): Promise<{ id: string }> {
     return this.once('courseAccount', () => this.createCourseAccount());

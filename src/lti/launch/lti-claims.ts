@@ -26,7 +26,9 @@ export type HandledMessageType = (typeof HANDLED_MESSAGE_TYPES)[number];
 export interface LaunchClaims {
   sub: string;
   exp: number;
-  messageType: HandledMessageType;
+  /** LTI 1.1 launches are `basic-lti-launch-request`. */
+  messageType: HandledMessageType | 'basic-lti-launch-request';
+  /** Empty for an LTI 1.1 launch. */
   deploymentId: string;
   targetLinkUri: string;
   roles: string[];
