@@ -826,6 +826,18 @@ export const MATRIX: MatrixRoute[] = [
     route: 'POST /api/v1/lti/platforms/:id/approve',
     fresh: true,
     request: async (s) => at(`/api/v1/lti/platforms/${(await ltiServicesObjects(s)).pendingPlatformId}/approve`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    // The registration URL's one-time token is the credential: without one, a 400 page for everyone.
+    route: 'GET /lti/register',
+    request: () => ({
+      path: '/lti/register',
+      query: { openid_configuration: 'https://lms.example.edu/.well-known/openid-configuration' },
+    }),
+    expect: everyone(400),
+  },
   // ─── LTI 1.1 provider: the launch is public (the OAuth signature is the credential), consumers are organization admins' ───
   {
     // A launch needs a consumer's signature; without one every caller gets the 400 page
@@ -867,13 +879,6 @@ export const MATRIX: MatrixRoute[] = [
     expect: row(401, 200, 403, 200, 404, 404, 404, 404, 404, 404, 200, 404),
   },
   {
-    // The registration URL's one-time token is the credential: without one, a 400 page for everyone.
-    route: 'GET /lti/register',
-    request: () => ({
-      path: '/lti/register',
-      query: { openid_configuration: 'https://lms.example.edu/.well-known/openid-configuration' },
-    }),
-    expect: everyone(400),
     route: 'POST /api/v1/lti/consumers/:id/rotate-secret',
     fresh: true,
     request: async (s) => at(`/api/v1/lti/consumers/${(await s.ltiConsumer()).id}/rotate-secret`),

@@ -75,7 +75,9 @@ export class DeepLinkingService {
     const launch = await this.launches.findById(launchId);
     if (!launch || (userId !== undefined && launch.userId !== userId))
       throw new CommonError('not_found', 'No such launch.', { launch_id: launchId });
-    if (launch.messageType !== 'LtiDeepLinkingRequest')
+    const platformId = launch.platformId;
+    // Deep linking is an LTI 1.3 message: a launch of an LTI 1.1 consumer has no platform.
+    if (launch.messageType !== 'LtiDeepLinkingRequest' || platformId === null)
       throw new LtiError('not_deep_linking', 'This launch is not a deep-linking launch.');
     if (launch.createdAt.getTime() + this.settings.LTI_DEEP_LINKING_TTL_SECONDS * 1000 < Date.now())
       throw new LtiError('deep_linking_expired', 'This content picker is too old: open it from the LMS again.');
@@ -107,7 +109,7 @@ export class DeepLinkingService {
       accept_lineitem: isTrue(s.accept_lineitem),
       return_url: s.deep_link_return_url as string,
       title: typeof s.title === 'string' ? s.title : null,
-      launch,
+      launch: { ...launch, platformId },
     };
   }
 
