@@ -14,6 +14,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LtiModule } from './lti/lti.module';
+import { ConsoleModule } from './console/console.module';
 import { declaredJobQueues } from './jobs/queue/job-queues';
 import { JobQueuesModule } from './jobs/queue/job-queues.module';
 import { AuthorizationModule } from './permissions/authorization.module';
@@ -54,6 +55,7 @@ export class AppModule {
         CourseAccountsModule,
         RegistrarModule,
         LtiModule,
+        ConsoleModule,
         ...(settings.METRICS_ENABLED ? [MetricsModule] : []),
         ...extra,
       ],

@@ -40,6 +40,16 @@ export class LtiPlatformsRepository {
   }
 
   /** Deleted or not: a launch whose login began before a deletion must learn that it happened. */
+  /** Issuer and login URLs of every live platform (frame-ancestors of the tool's pages). */
+  liveUrls(limit: number): Promise<Pick<LtiPlatform, 'issuer' | 'authLoginUrl'>[]> {
+    return this.platforms.find({
+      select: { issuer: true, authLoginUrl: true },
+      where: { deletedAt: IsNull() },
+      order: { createdAt: 'ASC' },
+      take: limit,
+    });
+  }
+
   findAnyById(id: string): Promise<LtiPlatform | null> {
     return this.platforms.findOneBy({ id });
   }

@@ -132,6 +132,25 @@ export class LtiPlatformsService {
     });
   }
 
+  /**
+   * The origins of the registered platforms (issuer and login URL), which may frame the tool's
+   * pages: the LMS page that embeds a launch is on one of them. At most 1,000 platforms.
+   */
+  async frameOrigins(): Promise<string[]> {
+    const origins = new Set<string>();
+    for (const p of await this.platforms.liveUrls(1000)) {
+      for (const value of [p.issuer, p.authLoginUrl]) {
+        try {
+          const url = new URL(value);
+          if (url.protocol === 'https:' || url.protocol === 'http:') origins.add(url.origin);
+        } catch {
+          // an issuer need not be a URL; it then names no origin
+        }
+      }
+    }
+    return [...origins];
+  }
+
   /** The values an LMS administrator pastes into the LMS, all from PUBLIC_URL. */
   async toolConfig(): Promise<LtiToolConfigView> {
     const urls = toolUrls(this.settings);
