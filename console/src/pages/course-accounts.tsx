@@ -54,7 +54,8 @@ export function CourseAccountsPage({ projectId }: { projectId: string }) {
   // The rights on one account of the project stand for all of them (roles are per project).
   const sample = list.data?.results[0]?.id ?? null;
   const accountActions = useActions('CourseAccount', sample);
-  const mayCreate = sample ? can(accountActions, 'create') : can(projectActions, 'update');
+  const mayCreate = sample && accountActions !== null ? can(accountActions, 'create') : can(projectActions, 'update');
+  const [bulkAnswer, setBulkAnswer] = useState<BulkAnswer | null>(null);
   const [recoveryRoute, setRecoveryRoute] = useState(false);
   useEffect(() => {
     if (!me?.is_staff || !sample) return;
@@ -193,17 +194,45 @@ export function CourseAccountsPage({ projectId }: { projectId: string }) {
         <Loading />
       )}
       {list.data ? <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} onPage={setPage} /> : null}
-      {mayCreate ? <BulkCreate projectId={projectId} onCreated={list.reload} /> : null}
+      {bulkAnswer ? <BulkResult answer={bulkAnswer} onFinished={list.reload} /> : null}
+      {mayCreate ? (
+        <BulkCreate
+          projectId={projectId}
+          onCreated={(answer) => {
+            setBulkAnswer(answer);
+            list.reload();
+          }}
+        />
+      ) : null}
     </div>
   );
 }
 
-function BulkCreate({ projectId, onCreated }: { projectId: string; onCreated: () => void }) {
+/** What a bulk creation did, and its job's live progress. */
+function BulkResult({ answer, onFinished }: { answer: BulkAnswer; onFinished: () => void }) {
+  return (
+    <Section title="Bulk creation" id="bulk-result">
+      <p>
+        {answer.course_accounts.length} created PENDING
+        {answer.skipped.length ? `, ${answer.skipped.length} skipped (already there or repeated)` : ''}.
+      </p>
+      {answer.job_id ? (
+        <>
+          <LiveJob key={answer.job_id} jobId={answer.job_id} onFinished={onFinished} />
+          <p>
+            <Link to={`/jobs/${answer.job_id}`}>Open the job</Link>
+          </p>
+        </>
+      ) : null}
+    </Section>
+  );
+}
+
+function BulkCreate({ projectId, onCreated }: { projectId: string; onCreated: (answer: BulkAnswer) => void }) {
   const api = useApi();
   const [text, setText] = useState('');
   const [parsed, setParsed] = useState<ParsedRows>({ rows: [], problems: [] });
   const [error, setError] = useState<unknown>(null);
-  const [answer, setAnswer] = useState<BulkAnswer | null>(null);
   const update = (value: string) => {
     setText(value);
     setParsed(parseAccountRows(value));
@@ -220,9 +249,8 @@ function BulkCreate({ projectId, onCreated }: { projectId: string; onCreated: ()
               project: projectId,
               course_accounts: parsed.rows,
             });
-            setAnswer(result);
             update('');
-            onCreated();
+            onCreated(result);
           } catch (err) {
             setError(err);
           }
@@ -258,22 +286,6 @@ function BulkCreate({ projectId, onCreated }: { projectId: string; onCreated: ()
           Create {parsed.rows.length || ''} course accounts
         </button>
       </form>
-      {answer ? (
-        <div class="bulk-answer">
-          <p>
-            {answer.course_accounts.length} created PENDING
-            {answer.skipped.length ? `, ${answer.skipped.length} skipped (already there or repeated)` : ''}.
-          </p>
-          {answer.job_id ? (
-            <>
-              <LiveJob jobId={answer.job_id} onFinished={onCreated} />
-              <p>
-                <Link to={`/jobs/${answer.job_id}`}>Open the job</Link>
-              </p>
-            </>
-          ) : null}
-        </div>
-      ) : null}
     </Section>
   );
 }

@@ -119,7 +119,12 @@ function LaunchSummary({ session }: { session: LaunchSession }) {
         </dd>
       </dl>
       {account ? (
-        <div class="card course-account" data-testid="lti-course-account" data-state={account.state}>
+        <div
+          class="card course-account"
+          data-testid="lti-course-account"
+          data-state={account.state}
+          data-account-id={account.id}
+        >
           <h3>Your course account</h3>
           <dl class="facts">
             <dt>Username</dt>
