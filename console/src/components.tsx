@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useId, useState } from 'preact/hooks';
 import { ApiError } from './api';
 import { useApi, useInterval, useLoad } from './hooks';
 
@@ -48,7 +48,7 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
 /** A value to paste elsewhere, with a button that copies it. */
 export function CopyValue({ label, value, secret = false }: { label: string; value: string; secret?: boolean }) {
   const [copied, setCopied] = useState(false);
-  const id = `copy-${label.replace(/\W+/g, '-').toLowerCase()}`;
+  const id = `copy-${useId()}`;
   return (
     <div class="copy-value">
       <label for={id}>{label}</label>

@@ -239,6 +239,94 @@ describeWithChromium('The web console in Chromium', () => {
     await browser.context.clearCookies();
   });
 
+  it('service accounts, group members, LTI platforms and the password page work and are accessible', async () => {
+    const org = await createOrganization(t);
+    const project = await t.http
+      .post('/api/v1/projects')
+      .set(admin.auth)
+      .send({ organization: org.id, key: unique('p'), name: 'Networks', kind: 'course', end_date: '2099-01-31' })
+      .expect(201);
+    const group = await t.http
+      .post('/api/v1/groups')
+      .set(admin.auth)
+      .send({ name: 'Tutors', scope_type: 'project', scope_id: project.body.id, role: 'project_contributor' })
+      .expect(201);
+    const tutor = await createUser(t, { organizationId: org.id });
+    const page = await newPage();
+    await browser.context.clearCookies();
+    await signIn(page, admin.row.username);
+
+    // A service account: its secret is shown once, with a copy button; rotating shows the new one.
+    await page.goto(`${base}/console/organizations/${org.id}/service-accounts`);
+    await page.getByLabel('Name').fill('Grader');
+    await page.getByLabel('Allowed scopes (space separated)').fill('course-accounts:read');
+    await page.getByRole('button', { name: 'Create service account' }).click();
+    const once = page.getByTestId('secret-once');
+    await once.waitFor({ timeout: TIMEOUT });
+    const secret = await once.getByRole('textbox', { name: 'Client secret' }).inputValue();
+    expect(secret.length).toBeGreaterThan(20);
+    expect(await once.getByRole('button', { name: 'Copy Client secret' }).count()).toBe(1);
+    await checkPage(page, 'service-accounts');
+    await once.getByRole('button', { name: 'I stored it' }).click();
+    expect(await page.getByTestId('secret-once').count()).toBe(0);
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    const rotated = await page.getByTestId('secret-once').getByRole('textbox', { name: 'Client secret' }).inputValue();
+    expect(rotated).not.toBe(secret);
+
+    // Group members: added with an expiry, then removed.
+    await page.goto(`${base}/console/groups/${group.body.id}`);
+    await page.getByLabel('Username or e-mail').fill(tutor.row.username);
+    await page.getByLabel('Expires (empty: never)').fill('2099-05-01T12:00');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    const memberRow = page.locator('tr', { hasText: tutor.row.username });
+    await memberRow.waitFor({ timeout: TIMEOUT });
+    expect(await memberRow.textContent()).toContain('2099');
+    const members = await t.http.get(`/api/v1/groups/${group.body.id}/members`).set(admin.auth).expect(200);
+    expect(members.body.results).toEqual([
+      expect.objectContaining({ principal_id: tutor.row.id, expires_at: expect.stringMatching(/^2099-05-01/) }),
+    ]);
+    await checkPage(page, 'group');
+    await memberRow.getByRole('button', { name: 'Remove' }).click();
+    await page.getByText('No member yet.').waitFor({ timeout: TIMEOUT });
+
+    // LTI platforms: the register form, and a platform's tool values with copy buttons.
+    await page.goto(`${base}/console/lti-platforms?organization=${org.id}`);
+    await page.getByRole('heading', { name: 'Register an LMS' }).waitFor({ timeout: TIMEOUT });
+    await page.getByLabel('Name', { exact: true }).fill('Moodle');
+    await page.getByLabel('Issuer').fill('http://127.0.0.9:9000');
+    await page.getByLabel('Client id (given by the LMS)').fill(unique('client'));
+    await page.getByLabel('OIDC authorization URL').fill('http://127.0.0.9:9000/auth');
+    await page.getByLabel('Access token URL').fill('http://127.0.0.9:9000/token');
+    await page.getByLabel('Platform keyset (JWKS) URL').fill('http://127.0.0.9:9000/jwks');
+    await page.getByLabel('Deployment ids (comma separated)').fill('1');
+    await checkPage(page, 'lti-platforms');
+    await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByRole('heading', { name: 'Tool values for the LMS' }).waitFor({ timeout: TIMEOUT });
+    expect(await page.getByRole('textbox', { name: 'Target link URL' }).inputValue()).toBe(`${base}/console/lti`);
+    expect(await page.getByRole('button', { name: /^Copy / }).count()).toBeGreaterThanOrEqual(5);
+    await checkPage(page, 'lti-platform');
+    await page.close();
+
+    // Change password: every session ends, then sign in with the new one.
+    const changer = await createUser(t, { password: PASSWORD });
+    const own = await newPage();
+    await browser.context.clearCookies();
+    await signIn(own, changer.row.username);
+    await own.getByRole('link', { name: 'Change password' }).click();
+    await own.getByLabel('Current password').fill(PASSWORD);
+    await own.getByLabel('New password (12 characters or more)').fill('a brand new passphrase');
+    await own.getByLabel('New password again').fill('a brand new passphrase');
+    await checkPage(own, 'password');
+    await own.getByRole('button', { name: 'Change password' }).click();
+    await own.getByRole('button', { name: 'Sign in with the new password' }).click();
+    await own.getByLabel('Username or e-mail').fill(changer.row.username);
+    await own.getByLabel('Password').fill('a brand new passphrase');
+    await own.getByRole('button', { name: 'Sign in' }).click();
+    await own.getByTestId('signed-in-as').waitFor({ timeout: TIMEOUT });
+    await own.close();
+    await browser.context.clearCookies();
+  });
+
   it('a 401 the refresh cannot cure returns to sign-in, and comes back to the page after it', async () => {
     const user = await createUser(t, { isStaff: true, password: PASSWORD });
     const page = await newPage();
@@ -314,7 +402,11 @@ describeWithChromium('The web console in Chromium', () => {
     lms.registerTool(toolUrlsOf(tool));
     // The landing page may be framed by the registered platforms only.
     const landing = await t.http.get('/console/lti').expect(200);
-    expect(landing.headers['content-security-policy']).toContain(`frame-ancestors ${new URL(lms.issuer).origin}`);
+    const ancestors = /frame-ancestors ([^;]+)/
+      .exec(landing.headers['content-security-policy'] as string)![1]
+      .split(' ');
+    expect(ancestors).toContain(new URL(lms.issuer).origin);
+    expect(ancestors).not.toContain('*');
     expect(landing.headers['x-frame-options']).toBeUndefined();
 
     const isolated = await launchChromium({ blockThirdPartyCookies: [{ site: base, embeddedIn: lms.origin }] });
