@@ -1,6 +1,6 @@
 /**
  * Module boundaries (ARCHITECTURE.md): config → database → common → permissions → accounts → jobs →
- * course-accounts → registrar → lti. A module imports only modules to its left, and only through
+ * course-accounts → registrar → lti → console. A module imports only modules to its left, and only through
  * their exported services and types: never another module's entities or repositories.
  */
 const ORDER = [
@@ -13,6 +13,7 @@ const ORDER = [
   'course-accounts',
   'registrar',
   'lti',
+  'console',
 ];
 
 const forbidden = ORDER.map((mod, i) => ({

@@ -55,6 +55,9 @@ const UNPREFIXED = [
   'lti/deep-linking',
   'lti/register',
   'lti/1.1/launch',
+  // The web console (console module): its pages and files.
+  'console',
+  'console/*path',
   // The staff queue dashboard (JobQueuesModule, with REDIS_URL), its assets and API.
   'admin/queues',
   'admin/queues/*path',

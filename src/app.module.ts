@@ -15,6 +15,7 @@ import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LtiModule } from './lti/lti.module';
 import { LtiServicesModule } from './lti/services/lti-services.module';
+import { ConsoleModule } from './console/console.module';
 import { declaredJobQueues } from './jobs/queue/job-queues';
 import { JobQueuesModule } from './jobs/queue/job-queues.module';
 import { AuthorizationModule } from './permissions/authorization.module';
@@ -56,6 +57,7 @@ export class AppModule {
         RegistrarModule,
         LtiModule,
         LtiServicesModule,
+        ConsoleModule,
         ...(settings.METRICS_ENABLED ? [MetricsModule] : []),
         ...extra,
       ],

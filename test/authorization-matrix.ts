@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 157 routes × 12 callers = 1884 cells (CELL_COUNT, checked by the runner). The runner,
+ * 162 routes × 12 callers = 1944 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -33,7 +33,7 @@ import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 import { ltiServicesObjects } from './utils/lti-services-scene';
 
-export const CELL_COUNT = 1884;
+export const CELL_COUNT = 1944;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -45,6 +45,8 @@ export interface MatrixRequest {
   form?: Record<string, string>;
   /** A multipart/form-data body with one file part. */
   file?: { field: string; name: string; content: string };
+  /** Headers besides the caller's Authorization (the browser session routes' Origin, marker and cookie). */
+  headers?: Record<string, string>;
 }
 
 export interface MatrixRoute {
@@ -127,6 +129,35 @@ export const MATRIX: MatrixRoute[] = [
     route: 'POST /api/v1/auth/logout',
     fresh: true,
     request: async (s) => ({ path: '/api/v1/auth/logout', body: { refresh_token: await s.refreshToken() } }),
+    expect: everyone(204),
+  },
+  {
+    // The browser session routes (the console's sign-in): public, behind their CSRF check, which
+    // the console's headers pass; the caller's bearer token plays no part.
+    route: 'POST /api/v1/auth/session/login',
+    request: (s) => ({
+      path: '/api/v1/auth/session/login',
+      body: s.loginCredentials(),
+      headers: s.browserSessionHeaders(),
+    }),
+    expect: everyone(200),
+  },
+  {
+    route: 'POST /api/v1/auth/session/refresh',
+    fresh: true, // rotates the token
+    request: async (s) => ({
+      path: '/api/v1/auth/session/refresh',
+      headers: s.browserSessionHeaders(await s.refreshToken()),
+    }),
+    expect: everyone(200),
+  },
+  {
+    route: 'POST /api/v1/auth/session/logout',
+    fresh: true,
+    request: async (s) => ({
+      path: '/api/v1/auth/session/logout',
+      headers: s.browserSessionHeaders(await s.refreshToken()),
+    }),
     expect: everyone(204),
   },
   {
@@ -689,6 +720,9 @@ export const MATRIX: MatrixRoute[] = [
     expect: everyone(400),
   },
   { route: 'GET /lti/app', request: () => at('/lti/app'), expect: everyone(200) },
+  // The web console's pages and files: public (the pages call the API with the signed-in user's token).
+  { route: 'GET /console', request: () => at('/console'), expect: everyone(200) },
+  { route: 'GET /console/*path', request: () => at('/console/organizations'), expect: everyone(200) },
   {
     // The launch id is the credential: an unknown one is 404 for everyone.
     route: 'POST /api/v1/lti/launches/:launchId/exchange',

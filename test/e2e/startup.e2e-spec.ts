@@ -199,6 +199,13 @@ describe('start-up', () => {
       const openapi = await getStatus(`${base}/openapi.json`);
       expect(openapi.status).toBe(200);
       expect(JSON.parse(openapi.body)).toMatchObject({ info: { title: 'Campus Access' } });
+      // The web console's URL is printed next to the API's, and it answers.
+      expect(first.stdout()).toContain(`Console: ${base}/console`);
+      const consolePage = await getStatus(`${base}/console`);
+      expect({ status: consolePage.status, type: consolePage.type }).toEqual({
+        status: 200,
+        type: expect.stringMatching(/text\/html/),
+      });
 
       const client = await embeddedClient(dataDir, embeddedPort(first));
       try {

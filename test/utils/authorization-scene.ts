@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { randomSecret, sha256Hex } from '../../src/common/crypto/secrets';
 import { Organization } from '../../src/accounts/organizations/organization.entity';
@@ -357,6 +358,19 @@ export class Scene {
       );
       return token;
     });
+  }
+
+  /**
+   * The headers a console page sends to the browser session routes: the CSRF marker, its own
+   * Origin (the matrix app has no PUBLIC_URL: the origin it is reached on), and the session cookie.
+   */
+  browserSessionHeaders(refreshToken?: string): Record<string, string> {
+    const { port } = this.t.app.getHttpServer().address() as AddressInfo;
+    return {
+      'X-Requested-With': 'campus-access-console',
+      Origin: `http://127.0.0.1:${port}`,
+      ...(refreshToken ? { Cookie: `campus_access_session=${encodeURIComponent(refreshToken)}` } : {}),
+    };
   }
 
   loginCredentials(): { username: string; password: string } {
