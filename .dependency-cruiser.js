@@ -1,6 +1,6 @@
 /**
  * Module boundaries (ARCHITECTURE.md): config → database → common → permissions → events → accounts →
- * jobs → course-accounts → mail → webhooks → registrar → lti. A module imports only modules to its left, and only through
+ * jobs → course-accounts → mail → webhooks → registrar → lti → console. A module imports only modules to its left, and only through
  * their exported services and types: never another module's entities or repositories.
  */
 const ORDER = [
@@ -16,6 +16,7 @@ const ORDER = [
   'webhooks',
   'registrar',
   'lti',
+  'console',
 ];
 
 const forbidden = ORDER.map((mod, i) => ({

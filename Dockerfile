@@ -11,6 +11,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY nest-cli.json tsconfig.json tsconfig.build.json tsconfig.migrations.json ./
 COPY src ./src
 COPY migrations ./migrations
+# The web console (Vite, a devDependency here), built into dist/console-app and served by the API.
+COPY console ./console
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime

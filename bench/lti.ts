@@ -32,7 +32,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { LmsBrowserPlatform, LmsLaunch, startLmsBrowserPlatform, ToolUrls } from '../test/utils/lti-browser-platform';
+import { LmsBrowserPlatform, LmsLaunch, startLtiPlatform, ToolUrls } from '../test/utils/lti-platform';
 import { LaunchExchange, launchOverHttp } from '../test/utils/lti-http-launch';
 import { createOrganization, passwordLogin, registerPlatform, toolUrlsOf } from '../test/utils/lti-registration';
 import { closedPort } from '../test/utils/local-http';
@@ -225,7 +225,7 @@ async function main(): Promise<void> {
 
   try {
     const sides: Side[] = ONLY === 'app' || ONLY === 'minimal' ? [ONLY] : ['app', 'minimal'];
-    platform = await startLmsBrowserPlatform({ host: '127.0.0.1' });
+    platform = await startLtiPlatform({ host: '127.0.0.1' });
     const tools: Partial<Record<Side, { pid: number; urls: ToolUrls; database: string }>> = {};
 
     if (sides.includes('app')) {

@@ -14,8 +14,17 @@
  * project and the role. With --serve it keeps running and prints a course page to open in a browser,
  * which launches the tool in an iframe.
  */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LmsBrowserPlatform, LmsLaunch, startLmsBrowserPlatform } from '../test/utils/lti-browser-platform';
+import { CryptoKey, exportJWK, exportSPKI, importJWK, JWK } from 'jose';
+import {
+  LmsBrowserPlatform,
+  LmsLaunch,
+  newPlatformKey,
+  PlatformKey,
+  startLmsBrowserPlatform,
+} from '../test/utils/lti-platform';
 import { launchOverHttp } from '../test/utils/lti-http-launch';
 import {
   createOrganization,
@@ -50,6 +59,10 @@ async function main(): Promise<void> {
       organization: { type: 'string' },
       port: { type: 'string', default: '3101' },
       serve: { type: 'boolean', default: false },
+      'key-file': {
+        type: 'string',
+        default: process.env.LTI_SIMULATOR_KEY_FILE ?? join('.data', 'lti-simulator-key.json'),
+      },
     },
   });
   const base = values.url.replace(/\/+$/, '');
@@ -58,6 +71,7 @@ async function main(): Promise<void> {
     port: Number(values.port),
     clientId: CLIENT_ID,
     deploymentId: DEPLOYMENT_ID,
+    key: await simulatorKey(values['key-file']),
   });
   console.log(`LMS simulator at ${platform.origin} (issuer ${platform.issuer})`);
   try {
@@ -99,6 +113,35 @@ async function main(): Promise<void> {
     }
   } finally {
     await platform.close();
+  }
+}
+
+/**
+ * The simulator's signing key, kept in `file` across runs like its issuer and client id: a tool that
+ * cached the simulator's JWKS keeps verifying it, instead of refusing a new key's `kid` until its
+ * refetch interval (LTI_JWKS_REFETCH_INTERVAL_SECONDS) has passed since the last run.
+ */
+async function simulatorKey(file: string): Promise<PlatformKey> {
+  try {
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { kid: string; privateJwk: JWK; publicJwk: JWK };
+    const privateKey = (await importJWK(saved.privateJwk, 'RS256', { extractable: true })) as CryptoKey;
+    const publicKey = (await importJWK(saved.publicJwk, 'RS256', { extractable: true })) as CryptoKey;
+    return {
+      kid: saved.kid,
+      alg: 'RS256',
+      privateKey,
+      publicJwk: saved.publicJwk,
+      publicKeyPem: await exportSPKI(publicKey),
+    };
+  } catch {
+    const key = await newPlatformKey('RS256');
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(
+      file,
+      JSON.stringify({ kid: key.kid, privateJwk: await exportJWK(key.privateKey), publicJwk: key.publicJwk }),
+      { mode: 0o600 },
+    );
+    return key;
   }
 }
 

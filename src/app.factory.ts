@@ -52,6 +52,12 @@ const UNPREFIXED = [
   'lti/launch',
   'lti/jwks.json',
   'lti/app',
+  'lti/deep-linking',
+  'lti/register',
+  'lti/1.1/launch',
+  // The web console (console module): its pages and files.
+  'console',
+  'console/*path',
   // The staff queue dashboard (JobQueuesModule, with REDIS_URL), its assets and API.
   'admin/queues',
   'admin/queues/*path',

@@ -14,6 +14,8 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LtiModule } from './lti/lti.module';
+import { LtiServicesModule } from './lti/services/lti-services.module';
+import { ConsoleModule } from './console/console.module';
 import { declaredJobQueues } from './jobs/queue/job-queues';
 import { JobQueuesModule } from './jobs/queue/job-queues.module';
 import { AuthorizationModule } from './permissions/authorization.module';
@@ -50,7 +52,15 @@ export class AppModule {
         AuthorizationModule,
         JobQueuesModule.forRoot(
           settings,
-          declaredJobQueues([JobsModule, CourseAccountsModule, MailModule, WebhooksModule, RegistrarModule, ...extra]),
+          declaredJobQueues([
+            JobsModule,
+            CourseAccountsModule,
+            MailModule,
+            WebhooksModule,
+            RegistrarModule,
+            LtiServicesModule,
+            ...extra,
+          ]),
         ),
         JobsModule,
         CourseAccountsModule,
@@ -58,6 +68,8 @@ export class AppModule {
         WebhooksModule,
         RegistrarModule,
         LtiModule,
+        LtiServicesModule,
+        ConsoleModule,
         ...(settings.METRICS_ENABLED ? [MetricsModule] : []),
         ...extra,
       ],

@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     [
       '',
       `Campus Access is running at ${base}`,
+      `  Console: ${base}/console  (sign in with the admin below)`,
       `  API:    ${base}/api/v1`,
       `  Docs:   ${base}/docs  (OpenAPI JSON: ${base}/openapi.json)`,
       `  Health: ${base}/health/ready`,

@@ -4,6 +4,7 @@ import { defineErrors } from '../common/errors/app-error';
 export const AccountsError = defineErrors('AccountsError', {
   invalid_credentials: HttpStatus.UNAUTHORIZED,
   invalid_refresh_token: HttpStatus.UNAUTHORIZED,
+  csrf_check_failed: HttpStatus.FORBIDDEN,
   duplicate_key: HttpStatus.CONFLICT,
   duplicate_username: HttpStatus.CONFLICT,
   invalid_dates: HttpStatus.BAD_REQUEST,

@@ -16,6 +16,7 @@ import { AuditEventsController } from './audit/audit-events.controller';
 import { AuditService } from './audit/audit.service';
 import { TokenIssuanceAudit } from './audit/token-issuance-audit';
 import { AuthController } from './auth/auth.controller';
+import { AuthSessionController } from './auth/auth-session.controller';
 import { AuthService } from './auth/auth.service';
 import { AuthenticationGuard } from './auth/authentication.guard';
 import { BearerTokenStrategy } from './auth/bearer-token.strategy';
@@ -89,6 +90,7 @@ import { UsersService } from './users/users.service';
   ],
   controllers: [
     AuthController,
+    AuthSessionController,
     OAuthController,
     OrganizationsController,
     ProjectsController,

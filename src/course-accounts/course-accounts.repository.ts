@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { ProjectsService } from '../accounts/projects/projects.service';
-import { Listed, pageWindow } from '../common/pagination/pagination';
+import { Listed, pageOf } from '../common/pagination/pagination';
 import { containsPattern } from '../common/sql/contains-pattern';
 import { queryRows } from '../database/query';
 import type { AppAbility } from '../permissions/ability';
-import { scopeToAbility } from '../permissions/ability-to-sql';
+import { scopeList } from '../permissions/user-has-perm';
 import { CourseAccount } from './course-account.entity';
 import type { CourseAccountQuery } from './dto/course-account.dto';
 
@@ -48,12 +48,11 @@ export class CourseAccountsRepository {
 
   /** One page of the accounts the ability may read, filtered and ordered as the query asks; scoped in SQL. */
   page(ability: AppAbility, q: CourseAccountQuery): Promise<Listed<CourseAccount>> {
-    const { offset, pageSize } = pageWindow(q);
     // The project's dates filter and order in the same statement.
     const startDate = this.projects.columnSql('start_date', 'ca.project_id');
     const endDate = this.projects.columnSql('end_date', 'ca.project_id');
     const qb = this.db.getRepository(CourseAccount).createQueryBuilder('ca');
-    scopeToAbility(qb, ability, 'read', 'CourseAccount', 'ca');
+    scopeList(qb, ability, q.user_has_perm, 'CourseAccount', 'ca');
     if (q.username) qb.andWhere(`ca.username ILIKE :username`, { username: containsPattern(q.username) });
     if (q.email) qb.andWhere(`ca.email ILIKE :email`, { email: containsPattern(q.email) });
     if (q.state?.length) qb.andWhere('ca.state IN (:...states)', { states: q.state });
@@ -69,7 +68,7 @@ export class CourseAccountsRepository {
     const direction = ordering.startsWith('-') ? 'DESC' : 'ASC';
     const column = ORDER_COLUMNS[ordering.replace(/^-/, '') as keyof typeof ORDER_COLUMNS] ?? endDate;
     qb.orderBy(column, direction, direction === 'ASC' ? 'NULLS LAST' : 'NULLS FIRST').addOrderBy('ca.id', direction);
-    return qb.offset(offset).limit(pageSize).getManyAndCount();
+    return pageOf(qb, q);
   }
 
   /** The project's accounts that are not CLOSED and whose e-mail folds (foldCase) to one of `keys`, in `tx`. */

@@ -1,8 +1,7 @@
 import { Readable } from 'node:stream';
-import type { DataSource } from 'typeorm';
 import type { ArtifactStorageKind } from './job-artifact.entity';
 import type { JobOwnerType } from './job.entity';
-import { queryRows } from '../database/query';
+import type { ClaimedJob, JobRunsRepository, RunStatus } from './job-runs.repository';
 import {
   type ArtifactInfo,
   JobCanceledSignal,
@@ -12,20 +11,7 @@ import {
 import { ARTIFACT_NAME } from './storage/artifact-storage';
 import type { ArtifactStore } from './storage/artifact-store';
 
-/** A claimed job as the runner loaded it. */
-export interface ClaimedJob {
-  id: string;
-  name: string;
-  payload: Record<string, unknown>;
-  attempts: number;
-  /** This run's number; fences its writes. */
-  lease: number;
-  max_attempts: number;
-  owner_type: JobOwnerType;
-  owner_id: string;
-  organization_id: string | null;
-  total_steps: number | null;
-}
+export type { ClaimedJob };
 
 /** This run no longer owns the job (the sweeper gave it to another run); it must stop without writing. */
 export class JobLostSignal extends Error {
@@ -58,7 +44,7 @@ export class JobRunContext<P extends object> implements JobContext<P> {
 
   constructor(
     private readonly job: ClaimedJob,
-    private readonly db: DataSource,
+    private readonly runs: JobRunsRepository,
     private readonly store: ArtifactStore,
     private readonly inlineMaxBytes: number,
   ) {}
@@ -125,32 +111,20 @@ export class JobRunContext<P extends object> implements JobContext<P> {
 
   async progress(completedSteps: number, totalSteps?: number): Promise<void> {
     this.throwIfStopped();
-    const rows = await queryRows<{ cancel_requested_at: Date | null }>(
-      this.db,
-      `UPDATE jobs SET completed_steps = $3, total_steps = COALESCE($4, total_steps), heartbeat_at = now(), updated_at = now()
-        WHERE id = $1 AND lease = $2 AND state = 'In Progress'
-        RETURNING cancel_requested_at`,
-      [this.job.id, this.job.lease, Math.max(0, Math.floor(completedSteps)), totalSteps ?? null],
-    );
-    this.check(rows);
+    this.check(await this.runs.progress(this.job, Math.max(0, Math.floor(completedSteps)), totalSteps ?? null));
   }
 
   async throwIfCanceled(): Promise<void> {
     this.throwIfStopped();
-    const rows = await queryRows<{ cancel_requested_at: Date | null }>(
-      this.db,
-      `SELECT cancel_requested_at FROM jobs WHERE id = $1 AND lease = $2 AND state = 'In Progress'`,
-      [this.job.id, this.job.lease],
-    );
-    this.check(rows);
+    this.check(await this.runs.cancelCheck(this.job));
   }
 
-  private check(rows: { cancel_requested_at: Date | null }[]): void {
-    if (rows.length === 0) {
+  private check(status: RunStatus): void {
+    if (!status) {
       this.markLost();
       throw new JobLostSignal();
     }
-    if (rows[0].cancel_requested_at) {
+    if (status.cancelRequestedAt) {
       this.markCancelRequested();
       throw new JobCanceledSignal();
     }
@@ -186,25 +160,7 @@ export class JobRunContext<P extends object> implements JobContext<P> {
       ({ size } = await writer.write(key, stream, contentType));
       storage = writer.kind;
     }
-    const [row] = await queryRows<{
-      id: string | null;
-      old_storage: ArtifactStorageKind | null;
-      old_key: string | null;
-    }>(
-      this.db,
-      `WITH previous AS (SELECT storage, key FROM job_artifacts WHERE job_id = $1 AND name = $2),
-            written AS (
-              INSERT INTO job_artifacts (job_id, name, storage, key, content_type, size, text)
-              SELECT $1, $2, $3, $4, $5, $6, $7
-               WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND lease = $8 AND state = 'In Progress')
-              ON CONFLICT (job_id, name) DO UPDATE
-                SET storage = EXCLUDED.storage, key = EXCLUDED.key, content_type = EXCLUDED.content_type,
-                    size = EXCLUDED.size, text = EXCLUDED.text, updated_at = now()
-              RETURNING id)
-       SELECT (SELECT id FROM written) AS id, previous.storage AS old_storage, previous.key AS old_key
-         FROM (SELECT 1) AS one LEFT JOIN previous ON true`,
-      [this.job.id, name, storage, key, contentType, size, text, this.job.lease],
-    );
+    const row = await this.runs.writeArtifact(this.job, { name, storage, key, contentType, size, text });
     if (!row.id) {
       // The job is no longer this run's: its bytes go, the current run's stay. Unless this run had
       // recorded an artifact at this very key before it lost the job: the row still points there.

@@ -13,6 +13,7 @@ import { JobsRetention } from './jobs.retention';
 import { JobOwnerRights } from './job-owner-rights';
 import { JobRunner } from './jobs.runner';
 import { JobsRepository } from './jobs.repository';
+import { JobRunsRepository } from './job-runs.repository';
 import { JobsService } from './jobs.service';
 import { JobSubjects } from './jobs.subjects';
 import { JobsSweeper } from './jobs.sweeper';
@@ -38,6 +39,7 @@ import { ArtifactStore } from './storage/artifact-store';
     JobRunner,
     JobOwnerRights,
     JobsRepository,
+    JobRunsRepository,
     JobsService,
     JobsSweeper,
     JobsRetention,

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { Listed, PageQuery, pageWindow } from '../common/pagination/pagination';
+import { Listed, pageOf } from '../common/pagination/pagination';
 import { MicroBatcher } from '../common/batching/micro-batcher';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import { plainQuery, queryRows, statementName } from '../database/query';
 import type { AppAbility } from '../permissions/ability';
-import { scopeToAbility } from '../permissions/ability-to-sql';
+import { scopeList, UserHasPermQuery } from '../permissions/user-has-perm';
 import { JobArtifact } from './job-artifact.entity';
 import { Job, JobOwnerType, JobState } from './job.entity';
 
@@ -23,9 +23,23 @@ export interface NewJobRow {
   maxAttempts: number;
 }
 
-export interface JobListFilter extends PageQuery {
+export interface JobListFilter extends UserHasPermQuery {
   state?: JobState;
   name?: string;
+}
+
+/** A run the sweeper took back, as its row is now. */
+export interface AbandonedRun {
+  id: string;
+  name: string;
+  state: JobState;
+  attempts: number;
+  lease: number;
+  backoff_ms: number;
+  payload: Record<string, unknown>;
+  owner_type: JobOwnerType;
+  owner_id: string;
+  error: string | null;
 }
 
 const UNFINISHED: JobState[] = ['Pending', 'In Progress', 'Retrying'];
@@ -87,13 +101,12 @@ export class JobsRepository {
 
   /** One page of the jobs the ability may read, newest first; scoped in SQL. */
   page(ability: AppAbility, filter: JobListFilter): Promise<Listed<Job>> {
-    const { offset, pageSize } = pageWindow(filter);
     const qb = this.db.getRepository(Job).createQueryBuilder('job');
-    scopeToAbility(qb, ability, 'read', 'Job', 'job');
+    scopeList(qb, ability, filter.user_has_perm, 'Job', 'job');
     if (filter.state) qb.andWhere('job.state = :state', { state: filter.state });
     if (filter.name) qb.andWhere('job.name = :name', { name: filter.name });
-    qb.orderBy('job.created_at', 'DESC').addOrderBy('job.id', 'DESC').offset(offset).limit(pageSize);
-    return qb.getManyAndCount();
+    qb.orderBy('job.created_at', 'DESC').addOrderBy('job.id', 'DESC');
+    return pageOf(qb, filter);
   }
 
   /** The artifacts of these jobs, in name order. */
@@ -162,5 +175,84 @@ export class JobsRepository {
       [names, key, values],
     );
     return new Set(rows.map((r) => r.value));
+  }
+
+  /**
+   * Takes back up to `limit` runs whose worker stopped heartbeating `timeoutMs` ago, in one
+   * transaction: Retrying after the backoff `backoffMs(attempts)` gives, Failed when out of attempts,
+   * Canceled when a cancel was asked. SKIP LOCKED, so sweepers never fight.
+   */
+  async recoverAbandoned(
+    tx: EntityManager,
+    timeoutMs: number,
+    limit: number,
+    backoffMs: (attempts: number) => number,
+  ): Promise<AbandonedRun[]> {
+    const stale = await queryRows<{ id: string; attempts: number }>(
+      tx,
+      `SELECT id, attempts FROM jobs
+          WHERE state = 'In Progress' AND heartbeat_at < now() - $1 * interval '1 millisecond'
+          ORDER BY heartbeat_at LIMIT ${Math.floor(limit)} FOR UPDATE SKIP LOCKED`,
+      [timeoutMs],
+    );
+    if (stale.length === 0) return [];
+    return queryRows<AbandonedRun>(
+      tx,
+      `UPDATE jobs j SET
+                state = (CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'Canceled'
+                              WHEN j.attempts < j.max_attempts THEN 'Retrying' ELSE 'Failed' END)::job_state,
+                error = CASE WHEN j.cancel_requested_at IS NOT NULL THEN j.error
+                             ELSE 'The worker running attempt ' || j.attempts || ' stopped responding (no heartbeat since '
+                                  || to_char(j.heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ')' END,
+                finished_at = CASE WHEN j.cancel_requested_at IS NULL AND j.attempts < j.max_attempts THEN NULL ELSE now() END,
+                available_at = now() + r.backoff_ms * interval '1 millisecond', heartbeat_at = NULL, updated_at = now()
+           FROM unnest($1::uuid[], $2::int[]) AS r(id, backoff_ms)
+          WHERE j.id = r.id
+          RETURNING j.id, j.name, j.state, j.attempts, j.lease, r.backoff_ms, j.payload, j.owner_type, j.owner_id, j.error`,
+      [stale.map((r) => r.id), stale.map((r) => backoffMs(r.attempts))],
+    );
+  }
+
+  /** Up to `limit` jobs waiting longer than `afterMs` past their time, made available now (to dispatch again). */
+  redispatchDue(afterMs: number, limit: number): Promise<{ id: string; name: string; lease: number }[]> {
+    return queryRows<{ id: string; name: string; lease: number }>(
+      this.db,
+      `UPDATE jobs j SET available_at = now()
+         FROM (SELECT id FROM jobs
+                WHERE state IN ('Pending', 'Retrying') AND available_at < now() - $1 * interval '1 millisecond'
+                ORDER BY available_at LIMIT ${Math.floor(limit)} FOR UPDATE SKIP LOCKED) due
+        WHERE j.id = due.id
+        RETURNING j.id, j.name, j.lease`,
+      [afterMs],
+    );
+  }
+
+  /**
+   * Up to `limit` jobs not running that finished (or were created) before `cutoff`, in (created_at, id)
+   * order after `after`; created_at as text so no microsecond is lost.
+   */
+  purgeCandidates(
+    cutoff: Date,
+    after: { createdAt: string; id: string } | undefined,
+    limit: number,
+  ): Promise<{ id: string; created_at: string; ran: boolean }[]> {
+    return queryRows<{ id: string; created_at: string; ran: boolean }>(
+      this.db,
+      `SELECT id, created_at::text AS created_at, lease > 0 AS ran FROM jobs
+        WHERE state <> 'In Progress' AND COALESCE(finished_at, created_at) < $1
+          AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
+        ORDER BY created_at, id LIMIT ${Math.floor(limit)}`,
+      [cutoff, after?.createdAt ?? null, after?.id ?? null],
+    );
+  }
+
+  /** Deletes these jobs (their artifact rows with them, ON DELETE CASCADE) if still past `cutoff` and not running. */
+  async purge(ids: string[], cutoff: Date): Promise<number> {
+    const deleted = await queryRows<{ id: string }>(
+      this.db,
+      `DELETE FROM jobs WHERE id = ANY($1::uuid[]) AND state <> 'In Progress' AND COALESCE(finished_at, created_at) < $2 RETURNING id`,
+      [ids, cutoff],
+    );
+    return deleted.length;
   }
 }

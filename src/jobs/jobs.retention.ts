@@ -1,11 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
 import { errorText } from './jobs.runner';
-import { queryRows } from '../database/query';
+import { JobsRepository } from './jobs.repository';
 import { ArtifactStore } from './storage/artifact-store';
 
 const BATCH = 500;
@@ -24,7 +22,7 @@ export class JobsRetention {
   private readonly logger = new Logger('Jobs');
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly jobs: JobsRepository,
     private readonly store: ArtifactStore,
     @InjectSettings() private readonly settings: Settings,
   ) {}
@@ -55,14 +53,7 @@ export class JobsRetention {
     // purge could not clear are not read again in the same purge.
     let after: { createdAt: string; id: string } | undefined;
     for (;;) {
-      const doomed = await queryRows<{ id: string; created_at: string; ran: boolean }>(
-        this.db,
-        `SELECT id, created_at::text AS created_at, lease > 0 AS ran FROM jobs
-          WHERE state <> 'In Progress' AND COALESCE(finished_at, created_at) < $1
-            AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
-          ORDER BY created_at, id LIMIT ${BATCH}`,
-        [cutoff, after?.createdAt ?? null, after?.id ?? null],
-      );
+      const doomed = await this.jobs.purgeCandidates(cutoff, after, BATCH);
       if (doomed.length === 0) return total;
       const cleared: string[] = [];
       for (const job of doomed) {
@@ -78,12 +69,7 @@ export class JobsRetention {
       }
       if (cleared.length > 0) {
         // Their artifact rows go with them (ON DELETE CASCADE).
-        const deleted = await queryRows<{ id: string }>(
-          this.db,
-          `DELETE FROM jobs WHERE id = ANY($1::uuid[]) AND state <> 'In Progress' AND COALESCE(finished_at, created_at) < $2 RETURNING id`,
-          [cleared, cutoff],
-        );
-        total += deleted.length;
+        total += await this.jobs.purge(cleared, cutoff);
       }
       const end = doomed[doomed.length - 1];
       after = { createdAt: end.created_at, id: end.id };

@@ -1,10 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
-import { plainQuery, queryRows } from '../database/query';
-import { ClaimedJob, JobInterruptedSignal, JobLostSignal, JobRunContext } from './job-run-context';
+import { JobInterruptedSignal, JobLostSignal, JobRunContext } from './job-run-context';
+import { ClaimedJob, JobRunsRepository } from './job-runs.repository';
 import type { JobState } from './job.entity';
 import { MicroBatcher } from '../common/batching/micro-batcher';
 import { JobDispatcher } from './jobs.dispatcher';
@@ -57,35 +55,14 @@ export class JobRunner {
   private stopping = false;
 
   /**
-   * Claims of deliveries arriving together share one statement. Rows lock in id order and skip rows
-   * another process is claiming (it will run them), so claimers never deadlock or wait. A claim takes
-   * the job's next lease, which fences every write of the run, and counts an attempt. A job still
-   * waiting out its retry delay is not claimed: a stale or early delivery cannot skip the backoff.
-   *
-   * `state::text` keeps the planner on the primary key: written plainly, the state test matches the
-   * predicate of the partial index ix_jobs_waiting, and with statistics that lag a burst of new jobs the
-   * planner ANDs in a scan of every waiting job's entry to claim a handful.
-   *
-   * Not a prepared statement, unlike the insert: a plan for `id = ANY($1)` made once per connection is
-   * made against the table as it was then. Made while the table was small, it is a sequential scan, and
-   * every later claim and outcome would read the whole table. Planned afresh, each statement uses the
-   * primary key. Figures: bench/README.md, `bench:jobs`.
+   * Claims of deliveries arriving together share one statement (JobRunsRepository.claim): a job
+   * delivered twice runs once. A claim takes the job's next lease, which fences every write of the
+   * run, and counts an attempt. A job still waiting out its retry delay is not claimed: a stale or
+   * early delivery cannot skip the backoff.
    */
   private readonly claims = new MicroBatcher<string, ClaimedJob | undefined>(
     async (ids) => {
-      // Straight on the pool: one statement outside any transaction, run for every delivery.
-      const rows = await plainQuery<ClaimedJob>(
-        this.db,
-        `UPDATE jobs j SET state = 'In Progress', attempts = j.attempts + 1, lease = j.lease + 1,
-              started_at = COALESCE(j.started_at, now()), heartbeat_at = now(), updated_at = now()
-         FROM (SELECT id FROM jobs WHERE id = ANY($1::uuid[]) AND state::text IN ('Pending', 'Retrying')
-                 AND available_at <= now() + $2 * interval '1 millisecond'
-                ORDER BY id FOR UPDATE SKIP LOCKED) claimable
-        WHERE j.id = claimable.id
-        RETURNING j.id, j.name, j.payload, j.attempts, j.lease, j.max_attempts, j.owner_type, j.owner_id, j.organization_id, j.total_steps`,
-        [[...new Set(ids)], EARLY_DELIVERY_TOLERANCE_MS],
-      );
-      const byId = new Map(rows.map((r) => [r.id, r]));
+      const byId = new Map((await this.runs.claim(ids, EARLY_DELIVERY_TOLERANCE_MS)).map((r) => [r.id, r]));
       // A job delivered twice in one batch goes to the first delivery only.
       return ids.map((id) => {
         const row = byId.get(id);
@@ -97,18 +74,10 @@ export class JobRunner {
     FLUSHES_IN_FLIGHT,
   );
 
-  /** Successful runs finishing together share one statement (and one commit); planned afresh, as claims are. */
+  /** Successful runs finishing together share one statement (and one commit). */
   private readonly successes = new MicroBatcher<ClaimedJob, void>(
     async (jobs) => {
-      await plainQuery(
-        this.db,
-        `WITH locked AS (SELECT id FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
-       UPDATE jobs j SET state = 'Succeeded', error = NULL, completed_steps = COALESCE(j.total_steps, j.completed_steps),
-              finished_at = now(), heartbeat_at = NULL, updated_at = now()
-         FROM unnest($1::uuid[], $2::int[]) AS r(id, lease), locked
-        WHERE j.id = r.id AND locked.id = r.id AND j.lease = r.lease AND j.state = 'In Progress'`,
-        [jobs.map((j) => j.id), jobs.map((j) => j.lease)],
-      );
+      await this.runs.succeed(jobs);
       return jobs.map(() => undefined);
     },
     200,
@@ -116,7 +85,7 @@ export class JobRunner {
   );
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly runs: JobRunsRepository,
     private readonly registry: JobProcessorRegistry,
     private readonly store: ArtifactStore,
     private readonly dispatcher: JobDispatcher,
@@ -136,7 +105,7 @@ export class JobRunner {
     }
     // Someone else ran it, or it was canceled: the row says so.
     if (!job) return;
-    const context = new JobRunContext<object>(job, this.db, this.store, this.settings.JOB_ARTIFACT_INLINE_MAX_BYTES);
+    const context = new JobRunContext<object>(job, this.runs, this.store, this.settings.JOB_ARTIFACT_INLINE_MAX_BYTES);
     let processed!: () => void;
     const released = new Promise<void>((resolve) => (processed = resolve));
     const done = this.execute(job, context, processed).finally(() => {
@@ -183,12 +152,7 @@ export class JobRunner {
 
   private async finish(job: ClaimedJob, state: Extract<JobState, 'Succeeded' | 'Canceled'>): Promise<void> {
     if (state === 'Succeeded') return this.successes.add(job);
-    await queryRows(
-      this.db,
-      `UPDATE jobs SET state = 'Canceled', finished_at = now(), heartbeat_at = NULL, updated_at = now()
-        WHERE id = $1 AND lease = $2 AND state = 'In Progress'`,
-      [job.id, job.lease],
-    );
+    await this.runs.cancel(job);
   }
 
   /**
@@ -202,24 +166,12 @@ export class JobRunner {
       e instanceof RetryLaterError
         ? Math.max(0, e.delayMs)
         : retryBackoffMs(this.settings.JOB_RETRY_BACKOFF_MS, job.attempts);
-    const [row] = await queryRows<{ state: JobState }>(
-      this.db,
-      `UPDATE jobs SET
-              state = (CASE WHEN cancel_requested_at IS NOT NULL THEN 'Canceled'
-                            WHEN attempts < max_attempts AND NOT $5::boolean THEN 'Retrying' ELSE 'Failed' END)::job_state,
-              error = $3,
-              available_at = now() + $4 * interval '1 millisecond',
-              finished_at = CASE WHEN cancel_requested_at IS NULL AND attempts < max_attempts AND NOT $5::boolean THEN NULL ELSE now() END,
-              heartbeat_at = NULL, updated_at = now()
-        WHERE id = $1 AND lease = $2 AND state = 'In Progress'
-        RETURNING state`,
-      [job.id, job.lease, message, backoff, final],
-    );
-    if (!row) return;
+    const state = await this.runs.fail(job, message, backoff, final);
+    if (!state) return;
     this.logger.warn(
-      `Job ${job.id} (${job.name}) attempt ${job.attempts}/${job.max_attempts} failed: ${message} → ${row.state}`,
+      `Job ${job.id} (${job.name}) attempt ${job.attempts}/${job.max_attempts} failed: ${message} → ${state}`,
     );
-    if (row.state === 'Retrying') {
+    if (state === 'Retrying') {
       const queue = this.registry.get(job.name)?.definition.queue;
       if (queue) await this.dispatcher.dispatch(queue, { jobId: job.id, lease: job.lease }, backoff);
     } else {
@@ -229,8 +181,8 @@ export class JobRunner {
           name: job.name,
           payload: job.payload,
           owner: { type: job.owner_type, id: job.owner_id },
-          state: row.state as 'Failed' | 'Canceled',
-          error: row.state === 'Failed' ? message : null,
+          state: state as 'Failed' | 'Canceled',
+          error: state === 'Failed' ? message : null,
         },
       ]);
     }
@@ -241,12 +193,7 @@ export class JobRunner {
    * restart of workers costs a job none of its retries. The sweeper dispatches it again.
    */
   private async release(job: ClaimedJob): Promise<void> {
-    await queryRows(
-      this.db,
-      `UPDATE jobs SET state = 'Pending', attempts = attempts - 1, heartbeat_at = NULL, available_at = now(), updated_at = now()
-        WHERE id = $1 AND lease = $2 AND state = 'In Progress'`,
-      [job.id, job.lease],
-    );
+    await this.runs.release(job);
   }
 
   private startHeartbeat(): void {
@@ -269,15 +216,7 @@ export class JobRunner {
     const runs = [...this.running.values()];
     if (runs.length === 0) return;
     try {
-      const rows = await queryRows<{ id: string; cancel_requested_at: Date | null }>(
-        this.db,
-        `WITH locked AS (SELECT id FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE)
-         UPDATE jobs j SET heartbeat_at = now()
-           FROM unnest($1::uuid[], $2::int[]) AS r(id, lease), locked
-          WHERE j.id = r.id AND locked.id = r.id AND j.lease = r.lease AND j.state = 'In Progress'
-          RETURNING j.id, j.cancel_requested_at`,
-        [runs.map((r) => r.job.id), runs.map((r) => r.job.lease)],
-      );
+      const rows = await this.runs.heartbeat(runs.map((r) => r.job));
       const alive = new Map(rows.map((r) => [r.id, r]));
       for (const run of runs) {
         const row = alive.get(run.job.id);

@@ -1,12 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { InjectSettings } from '../config/settings.module';
 import { Settings } from '../config/settings.schema';
-import type { JobOwnerType, JobState } from './job.entity';
+import type { JobState } from './job.entity';
+import { JobsRepository } from './jobs.repository';
 import { JobDispatcher } from './jobs.dispatcher';
 import { errorText, retryBackoffMs } from './jobs.runner';
-import { queryRows } from '../database/query';
 import { JobProcessorRegistry } from './processors/job-processor.registry';
 import { TransactionRunner } from '../database/transaction';
 
@@ -32,7 +30,7 @@ export class JobsSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private sweeping?: Promise<SweepResult>;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly jobs: JobsRepository,
     private readonly dispatcher: JobDispatcher,
     private readonly registry: JobProcessorRegistry,
     @InjectSettings() private readonly settings: Settings,
@@ -72,42 +70,11 @@ export class JobsSweeper implements OnApplicationBootstrap, OnModuleDestroy {
    * at once on the next one.
    */
   private async recoverAbandoned(): Promise<Partial<Record<JobState, number>>> {
-    const rows = await this.transactions.run(async (tx) => {
-      const stale = await queryRows<{ id: string; attempts: number }>(
-        tx,
-        `SELECT id, attempts FROM jobs
-          WHERE state = 'In Progress' AND heartbeat_at < now() - $1 * interval '1 millisecond'
-          ORDER BY heartbeat_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
-        [this.settings.JOB_HEARTBEAT_TIMEOUT_MS],
-      );
-      if (stale.length === 0) return [];
-      return queryRows<{
-        id: string;
-        name: string;
-        state: JobState;
-        attempts: number;
-        lease: number;
-        backoff_ms: number;
-        payload: Record<string, unknown>;
-        owner_type: JobOwnerType;
-        owner_id: string;
-        error: string | null;
-      }>(
-        tx,
-        `UPDATE jobs j SET
-                state = (CASE WHEN j.cancel_requested_at IS NOT NULL THEN 'Canceled'
-                              WHEN j.attempts < j.max_attempts THEN 'Retrying' ELSE 'Failed' END)::job_state,
-                error = CASE WHEN j.cancel_requested_at IS NOT NULL THEN j.error
-                             ELSE 'The worker running attempt ' || j.attempts || ' stopped responding (no heartbeat since '
-                                  || to_char(j.heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ')' END,
-                finished_at = CASE WHEN j.cancel_requested_at IS NULL AND j.attempts < j.max_attempts THEN NULL ELSE now() END,
-                available_at = now() + r.backoff_ms * interval '1 millisecond', heartbeat_at = NULL, updated_at = now()
-           FROM unnest($1::uuid[], $2::int[]) AS r(id, backoff_ms)
-          WHERE j.id = r.id
-          RETURNING j.id, j.name, j.state, j.attempts, j.lease, r.backoff_ms, j.payload, j.owner_type, j.owner_id, j.error`,
-        [stale.map((r) => r.id), stale.map((r) => retryBackoffMs(this.settings.JOB_RETRY_BACKOFF_MS, r.attempts))],
-      );
-    });
+    const rows = await this.transactions.run((tx) =>
+      this.jobs.recoverAbandoned(tx, this.settings.JOB_HEARTBEAT_TIMEOUT_MS, BATCH, (attempts) =>
+        retryBackoffMs(this.settings.JOB_RETRY_BACKOFF_MS, attempts),
+      ),
+    );
     const counts: Partial<Record<JobState, number>> = {};
     for (const row of rows) {
       counts[row.state] = (counts[row.state] ?? 0) + 1;
@@ -130,16 +97,7 @@ export class JobsSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async redispatchWaiting(): Promise<number> {
-    const rows = await queryRows<{ id: string; name: string; lease: number }>(
-      this.db,
-      `UPDATE jobs j SET available_at = now()
-         FROM (SELECT id FROM jobs
-                WHERE state IN ('Pending', 'Retrying') AND available_at < now() - $1 * interval '1 millisecond'
-                ORDER BY available_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED) due
-        WHERE j.id = due.id
-        RETURNING j.id, j.name, j.lease`,
-      [this.settings.JOB_REDISPATCH_AFTER_MS],
-    );
+    const rows = await this.jobs.redispatchDue(this.settings.JOB_REDISPATCH_AFTER_MS, BATCH);
     let dispatched = 0;
     for (const row of rows) if (await this.dispatch(row)) dispatched++;
     return dispatched;

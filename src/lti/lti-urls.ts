@@ -22,7 +22,7 @@ export function toolUrls(settings: Settings): ToolUrls {
   return {
     login: `${base}/lti/login`,
     launch: `${base}/lti/launch`,
-    target: `${base}/lti/app`,
+    target: `${base}/console/lti`,
     jwks: `${base}/lti/jwks.json`,
     origin: url.origin,
     cookiePath: `${path}/lti/`,

@@ -2,9 +2,11 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from '../accounts/accounts.module';
 import { CourseAccountsModule } from '../course-accounts/course-accounts.module';
+import { JobsModule } from '../jobs/jobs.module';
 import { PermissionsModule } from '../permissions/permissions.module';
 import { LtiToolKeysService } from './keys/lti-tool-keys.service';
 import { IdTokenValidator } from './launch/id-token.validator';
+import { LtiFrameAncestors } from './launch/lti-frame-ancestors';
 import { LtiLogin } from './launch/lti-login.entity';
 import { LtiLoginsRepository } from './launch/lti-logins.repository';
 import { LtiLoginsPurge } from './launch/lti-logins.purge';
@@ -26,8 +28,9 @@ import { LtiLaunch } from './sessions/lti-launch.entity';
 import { LtiLaunchesRepository } from './sessions/lti-launches.repository';
 import { LtiSessionsController } from './sessions/lti-sessions.controller';
 import { LtiSessionsService } from './sessions/lti-sessions.service';
+import { LTI11_ENTITIES, LTI11_CONTROLLERS, LTI11_PROVIDERS } from './v1p1/lti11.parts';
 
-/** The LTI 1.3 tool: platform registration, tool keys, OIDC login and launch, provisioning, sessions. See README.md here. */
+/** The LTI 1.3 tool and LTI 1.1 provider: registration, tool keys, launches, provisioning, sessions, LTI 1.1 outcomes. See README.md here. */
 @Module({
   imports: [
     TypeOrmModule.forFeature([
@@ -38,12 +41,14 @@ import { LtiSessionsService } from './sessions/lti-sessions.service';
       LtiResourceLink,
       LtiMembership,
       LtiLaunch,
+      ...LTI11_ENTITIES,
     ]),
     AccountsModule,
     PermissionsModule,
     CourseAccountsModule,
+    JobsModule,
   ],
-  controllers: [LtiPlatformsController, LtiToolController, LtiSessionsController],
+  controllers: [LtiPlatformsController, LtiToolController, LtiSessionsController, ...LTI11_CONTROLLERS],
   providers: [
     LtiSubjects,
     LtiToolKeysService,
@@ -52,13 +57,22 @@ import { LtiSessionsService } from './sessions/lti-sessions.service';
     LtiLoginsRepository,
     LtiLoginsPurge,
     PlatformKeys,
+    LtiFrameAncestors,
     IdTokenValidator,
     LtiProvisioningRepository,
     LtiLaunchesRepository,
     LtiProvisioner,
     LtiToolService,
     LtiSessionsService,
+    ...LTI11_PROVIDERS,
   ],
-  exports: [LtiToolKeysService, LtiPlatformsService],
+  exports: [
+    LtiToolKeysService,
+    LtiPlatformsService,
+    LtiFrameAncestors,
+    LtiPlatformsRepository,
+    LtiProvisioningRepository,
+    LtiLaunchesRepository,
+  ],
 })
 export class LtiModule {}

@@ -3,8 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { SubjectDirectory } from '../permissions/subject-directory.service';
 import { LtiPlatform } from './platforms/lti-platform.entity';
+import { LtiConsumer } from './v1p1/lti-consumer.entity';
+import { LtiGradedAssignment } from './v1p1/lti-graded-assignment.entity';
 
-/** Tells the permissions module how to look an LTI platform up (introspection of what a caller may do with one). */
+/** Tells the permissions module how to look an LTI platform, consumer or graded assignment up (introspection of what a caller may do with one). */
 @Injectable()
 export class LtiSubjects implements OnModuleInit {
   constructor(
@@ -14,5 +16,7 @@ export class LtiSubjects implements OnModuleInit {
 
   onModuleInit(): void {
     this.subjects.registerEntity('LtiPlatform', this.db, LtiPlatform, ['organizationId']);
+    this.subjects.registerEntity('LtiConsumer', this.db, LtiConsumer, ['organizationId']);
+    this.subjects.registerEntity('LtiAssignment', this.db, LtiGradedAssignment, ['organizationId', 'projectId']);
   }
 }

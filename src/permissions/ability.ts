@@ -90,25 +90,34 @@ function ownRules(principal: Principal): Rule[] {
  * (action, subject), not 50 — and one `IN` in SQL.
  */
 function grantRules(grants: readonly Grant[], resolveRole: (name: string) => Role | undefined): Rule[] {
-  const merged = new Map<string, { action: string; subject: SubjectType; scopeType: ScopeType; ids: Set<string> }>();
-  for (const grant of grants) {
-    const role = resolveRole(grant.role);
-    if (!role || role.scopeType !== grant.scopeType) continue;
-    for (const permission of role.permissions) {
+  type Entry = { action: string; subject: SubjectType; scopeType: ScopeType; ids: Set<string> };
+  const allowed = new Map<string, Entry>();
+  const denied = new Map<string, Entry>();
+  const add = (into: Map<string, Entry>, permissions: readonly Permission[], grant: Grant) => {
+    for (const permission of permissions) {
       for (const subject of subjectsAt(permission.subject, grant.scopeType)) {
         const key = `${permission.action}\u0000${subject}\u0000${grant.scopeType}`;
-        let entry = merged.get(key);
+        let entry = into.get(key);
         if (!entry)
-          merged.set(key, (entry = { action: permission.action, subject, scopeType: grant.scopeType, ids: new Set() }));
+          into.set(key, (entry = { action: permission.action, subject, scopeType: grant.scopeType, ids: new Set() }));
         entry.ids.add(grant.scopeId);
       }
     }
+  };
+  for (const grant of grants) {
+    const role = resolveRole(grant.role);
+    if (!role || role.scopeType !== grant.scopeType) continue;
+    add(allowed, role.permissions, grant);
+    add(denied, role.except ?? [], grant);
   }
-  return [...merged.values()].map(({ action, subject, scopeType, ids }) => ({
+  const rule = ({ action, subject, scopeType, ids }: Entry, inverted: boolean): Rule => ({
     action,
     subject,
     conditions: scopeConditions(subject, scopeType, [...ids].sort()),
-  }));
+    ...(inverted ? { inverted: true } : {}),
+  });
+  // CASL gives later rules priority: a role's exceptions come after every grant.
+  return [...[...allowed.values()].map((e) => rule(e, false)), ...[...denied.values()].map((e) => rule(e, true))];
 }
 
 /**

@@ -44,12 +44,20 @@ class RoleView {
   })
   permissions: string[];
 
+  @ApiProperty({
+    description: '`action subject` pairs the permissions above cover and the role does not grant (staff only).',
+    isArray: true,
+    type: String,
+  })
+  except: string[];
+
   static of(role: Role): RoleView {
     return {
       name: role.name,
       description: role.description,
       scope_type: role.scopeType,
       permissions: role.permissions.map((p) => `${p.action} ${p.subject}`),
+      except: (role.except ?? []).map((p) => `${p.action} ${p.subject}`),
     };
   }
 }

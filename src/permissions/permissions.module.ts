@@ -4,7 +4,9 @@ import { AbilityFactory } from './ability.factory';
 import { GroupMembership } from './groups/group-membership.entity';
 import { Group } from './groups/group.entity';
 import { GroupsController } from './groups/groups.controller';
+import { GroupsRepository } from './groups/groups.repository';
 import { GroupsService } from './groups/groups.service';
+import { MembershipsService } from './groups/memberships.service';
 import { PermissionsController } from './permissions.controller';
 import { SubjectDirectory } from './subject-directory.service';
 
@@ -16,7 +18,7 @@ import { SubjectDirectory } from './subject-directory.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Group, GroupMembership])],
   controllers: [GroupsController, PermissionsController],
-  providers: [AbilityFactory, SubjectDirectory, GroupsService],
+  providers: [AbilityFactory, SubjectDirectory, GroupsRepository, GroupsService, MembershipsService],
   exports: [AbilityFactory, SubjectDirectory, GroupsService],
 })
 export class PermissionsModule {}

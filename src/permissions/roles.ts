@@ -16,6 +16,11 @@ export interface Role {
   description: string;
   scopeType: ScopeType;
   permissions: readonly Permission[];
+  /**
+   * Permissions that `permissions` would cover (through `manage` or `all`) and the role does not
+   * grant: CASL `cannot` rules at the role's scope, for the destructive acts kept for staff.
+   */
+  except?: readonly Permission[];
 }
 
 const p = (action: Action, ...subjects: (SubjectType | typeof ALL)[]): Permission[] =>
@@ -63,9 +68,11 @@ export const ROLES: readonly Role[] = [
   {
     name: 'organization_admin',
     description:
-      'Does everything in the organization: projects, users, service accounts, groups, course accounts, programs.',
+      'Does everything in the organization: projects, users, service accounts, groups, course accounts, programs; renames it, but only staff delete it.',
     scopeType: 'organization',
     permissions: p('manage', ALL),
+    // Deleting an organization ends every member's access: staff only.
+    except: p('delete', 'Organization'),
   },
   {
     name: 'course_account_manager',
@@ -73,13 +80,24 @@ export const ROLES: readonly Role[] = [
     scopeType: 'organization',
     permissions: [...p('read', 'Organization', 'Project'), ...p('manage', 'CourseAccount')],
   },
+  {
+    name: 'organization_lti_grades',
+    description: 'Posts scores to the LMS gradebooks (LTI AGS) of every course project of the organization.',
+    scopeType: 'organization',
+    permissions: [...p('read', 'Organization', 'Project', 'LtiScore'), ...p('create', 'LtiScore')],
+  },
   ...registrarRoles('organization'),
   ...registrarRoles('program'),
   {
     name: 'project_manager',
-    description: 'Manages the project: its details, its groups and members, its course accounts.',
+    description:
+      'Manages the project: its details, its groups and members, its course accounts, its LMS grades (LTI 1.3 scores, LTI 1.1 assignments) and roster sync.',
     scopeType: 'project',
-    permissions: [...p('read', 'Project'), ...p('update', 'Project'), ...p('manage', 'Group', 'CourseAccount')],
+    permissions: [
+      ...p('read', 'Project', 'LtiContext', 'LtiAssignment'),
+      ...p('update', 'Project', 'LtiContext', 'LtiAssignment'),
+      ...p('manage', 'Group', 'CourseAccount', 'LtiScore'),
+    ],
   },
   {
     name: 'project_course_account_manager',
@@ -89,11 +107,13 @@ export const ROLES: readonly Role[] = [
   },
   {
     name: 'project_contributor',
-    description: 'Reads the project and its groups; creates, updates and retries its course accounts.',
+    description:
+      'Reads the project and its groups; creates, updates and retries its course accounts; posts its LMS grades.',
     scopeType: 'project',
     permissions: [
-      ...p('read', 'Project', 'Group', 'CourseAccount'),
-      ...p('create', 'CourseAccount'),
+      ...p('read', 'Project', 'Group', 'CourseAccount', 'LtiScore', 'LtiAssignment'),
+      ...p('update', 'LtiAssignment'),
+      ...p('create', 'CourseAccount', 'LtiScore'),
       ...p('update', 'CourseAccount'),
       ...p('retry', 'CourseAccount'),
     ],
@@ -128,7 +148,7 @@ export function roleProblems(roles: readonly Role[] = ROLES): string[] {
     if (!role.description.trim() || role.description.includes('\n'))
       problems.push(`${role.name}: needs a one-line description`);
     if (role.permissions.length === 0) problems.push(`${role.name}: grants nothing`);
-    for (const { action, subject } of role.permissions) {
+    for (const { action, subject } of [...role.permissions, ...(role.except ?? [])]) {
       if (subject !== ALL && !SCOPE_LINKS[subject][role.scopeType]) {
         problems.push(`${role.name}: ${action} ${subject} — a ${subject} does not live in a ${role.scopeType} scope`);
       }

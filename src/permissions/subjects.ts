@@ -20,6 +20,14 @@ export interface SubjectFields {
   LtiPlatform: { id: string; organizationId: string };
   /** A webhook subscription of an organization (site agents hear of its events). */
   Webhook: { id: string; organizationId: string };
+  /** A score posted to an LMS gradebook (LTI AGS) for a resource link of a course project. */
+  LtiScore: { organizationId: string; projectId: string };
+  /** An LMS course (LTI context) and its course project: its roster sync (LTI NRPS). */
+  LtiContext: { id: string; organizationId: string; projectId: string };
+  /** An LMS registered as an LTI 1.1 consumer (key and shared secret) of an organization. */
+  LtiConsumer: { id: string; organizationId: string };
+  /** An LTI 1.1 graded assignment (a gradebook cell of a consumer), in a course project when its launch had a context. */
+  LtiAssignment: { id: string; organizationId: string; projectId: string | null };
   /** The caller itself: its identity (`/auth/me`), its activation, its own permissions. Never conditioned. */
   Self: Record<string, never>;
 }
@@ -39,6 +47,10 @@ export const SUBJECT_TYPES = [
   'Program',
   'LtiPlatform',
   'Webhook',
+  'LtiScore',
+  'LtiContext',
+  'LtiConsumer',
+  'LtiAssignment',
   'Self',
 ] as const satisfies readonly SubjectType[];
 
@@ -91,6 +103,10 @@ export const SUBJECT_ACTIONS: Record<SubjectType, readonly Action[]> = {
   Program: [...CRUD, 'read_metadata', 'read_enrollments', 'write_enrollments', 'read_reports', 'export'],
   LtiPlatform: CRUD,
   Webhook: [...CRUD, 'rotate_secret'],
+  LtiScore: ['read', 'create'],
+  LtiContext: ['read', 'update'],
+  LtiConsumer: [...CRUD, 'rotate_secret'],
+  LtiAssignment: ['read', 'update'],
   Self: ['read', 'update', 'activate'],
 };
 
@@ -138,6 +154,10 @@ export const SCOPE_LINKS: Record<SubjectType, Partial<Record<ScopeType, ScopeLin
   Program: { organization: { field: 'organizationId' }, program: { field: 'id' } },
   LtiPlatform: { organization: { field: 'organizationId' } },
   Webhook: { organization: { field: 'organizationId' } },
+  LtiScore: { organization: { field: 'organizationId' }, project: { field: 'projectId' } },
+  LtiContext: { organization: { field: 'organizationId' }, project: { field: 'projectId' } },
+  LtiConsumer: { organization: { field: 'organizationId' } },
+  LtiAssignment: { organization: { field: 'organizationId' }, project: { field: 'projectId' } },
   Self: {},
 };
 

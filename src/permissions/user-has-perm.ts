@@ -16,6 +16,23 @@ export class UserHasPermQuery extends PageQuery {
 }
 
 /**
+ * The one scope of a list: the rows the caller may read and, with `?user_has_perm=ACTION`, may also
+ * do that action on. Every scoped list calls it on its query builder:
+ *   scopeList(qb, ability, q.user_has_perm, 'Project', 'p');
+ */
+export function scopeList<Q extends WhereExpressionBuilder>(
+  qb: Q,
+  ability: AppAbility,
+  userHasPerm: string | undefined,
+  subjectType: SubjectType,
+  alias: string,
+  options?: SqlScopeOptions,
+): Q {
+  scopeToAbility(qb, ability, 'read', subjectType, alias, options);
+  return scopeToUserHasPerm(qb, ability, userHasPerm, subjectType, alias, options);
+}
+
+/**
  * Applies `?user_has_perm=ACTION` to a list query already scoped to what the caller may read:
  *   scopeToAbility(qb, ability, 'read', 'Project', 'p');
  *   scopeToUserHasPerm(qb, ability, q.user_has_perm, 'Project', 'p');

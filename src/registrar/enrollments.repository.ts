@@ -172,6 +172,30 @@ export class EnrollmentsRepository {
     return rows.length > 0;
   }
 
+  /**
+   * The same page as programEnrollmentPage, serialized by PostgreSQL: the rows as JSON objects
+   * joined by commas (`{"student_key":…,"status":…,"account_exists":…}`), their count and the last
+   * student key (the next keyset position). The export moves one string per page instead of
+   * parsing rows into objects and serializing them again.
+   */
+  async programEnrollmentJsonPage(
+    programId: string,
+    after: string | null,
+    limit: number,
+  ): Promise<{ json: string; count: number; last: string } | null> {
+    const [page] = await queryRows<{ json: string | null; count: number; last: string }>(
+      this.db,
+      `SELECT string_agg(row_to_json(p)::text, ',' ORDER BY p.student_key) AS json, count(*)::int AS count,
+              max(p.student_key) AS last
+         FROM (SELECT student_key, status, user_id IS NOT NULL AS account_exists
+                 FROM program_enrollments
+                WHERE program_id = $1 AND ($2::varchar IS NULL OR student_key > $2)
+                ORDER BY student_key LIMIT $3) p`,
+      [programId, after, limit],
+    );
+    return page && page.json !== null ? { json: page.json, count: page.count, last: page.last } : null;
+  }
+
   /** One page of the program's enrollments by student key, after `after` (keyset). */
   programEnrollmentPage(programId: string, after: string | null, limit: number): Promise<ProgramEnrollmentRow[]> {
     return queryRows(

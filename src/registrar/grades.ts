@@ -9,6 +9,8 @@ export interface LearnerGrade {
 }
 
 export interface GradedCourse {
+  /** The program's organization: a grade source reads only this organization's grades. */
+  organizationId: string;
   programId: string;
   programCourseId: string;
   /** The course run key. */

@@ -1,13 +1,29 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
   ApiCreatedResponse,
+  ApiResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { Principal } from '../common/auth/principal';
 import { CurrentPrincipal } from '../common/decorators/current-principal.decorator';
 import { Page, PageQuery, pageWindow, toPage } from '../common/pagination/pagination';
@@ -17,6 +33,7 @@ import { RequirePermission } from '../permissions/require-permission.decorator';
 import {
   CreateProgramCourseDto,
   CreateProgramDto,
+  ImportProgramsQuery,
   ProgramCourseView,
   ProgramQuery,
   ProgramView,
@@ -26,6 +43,16 @@ import {
 import { ProgramsService } from './programs.service';
 import { PlaceReportDto, ReportView } from './dto/report.dto';
 import { ReportsService } from './reports.service';
+import { ProgramImportService } from './program-import.service';
+
+const PROGRAM_FIELDS = {
+  key: { type: 'string' },
+  title: { type: 'string' },
+  uuid: { type: 'string', format: 'uuid' },
+  type: { type: 'string' },
+  url: { type: 'string', nullable: true },
+  status: { type: 'string', enum: ['active', 'unpublished', 'retired'] },
+};
 
 /** Programs and their courses, managed by organization admins and staff (native API, `/api/v1/programs`). */
 @ApiTags('programs')
@@ -35,6 +62,7 @@ export class ProgramsController {
   constructor(
     private readonly programs: ProgramsService,
     private readonly reports: ReportsService,
+    private readonly imports: ProgramImportService,
   ) {}
 
   @Get()
@@ -59,6 +87,46 @@ export class ProgramsController {
     @Body() dto: CreateProgramDto,
   ): Promise<ProgramView> {
     return ProgramView.of(await this.programs.create(who, ability, dto));
+  }
+
+  @Post('import')
+  @RequirePermission('create', 'Program')
+  @ApiOperation({
+    summary:
+      'Create or update programs of an organization by key, from a JSON array or a CSV file (`key,title[,uuid,type,url,status]`); each row is reported',
+  })
+  @ApiConsumes('application/json', 'multipart/form-data')
+  @ApiBody({
+    schema: {
+      oneOf: [
+        { type: 'array', items: { type: 'object', required: ['key', 'title'], properties: PROGRAM_FIELDS } },
+        {
+          type: 'object',
+          required: ['file'],
+          properties: { file: { type: 'string', format: 'binary', description: 'UTF-8 CSV with a header row.' } },
+        },
+      ],
+    },
+  })
+  @ApiResponse({ status: 200, description: 'Every row created, updated or unchanged.' })
+  @ApiResponse({ status: 207, description: 'Some rows written; the others carry their error code.' })
+  @ApiResponse({ status: 422, description: 'No row written.' })
+  @ApiResponse({
+    status: 400,
+    description: 'The input is not a JSON array of programs or a CSV of them; nothing written.',
+  })
+  @ApiResponse({ status: 413, description: 'More than 1000 programs, or a file over BODY_LIMIT_BYTES.' })
+  async import(
+    @CurrentPrincipal() who: Principal,
+    @CurrentAbility() ability: AppAbility,
+    @Query() q: ImportProgramsQuery,
+    @Body() body: unknown,
+    // A CSV arrives as multipart/form-data and is read as a stream from the request itself.
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const result = await this.imports.import(who, ability, q.organization, req, body);
+    res.status(result.status).json(result.body);
   }
 
   @Get(':id')

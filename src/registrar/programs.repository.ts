@@ -73,6 +73,11 @@ export class ProgramsRepository {
     return tx.findOne(Program, { where: { id }, lock: { mode: 'pessimistic_write' } });
   }
 
+  /** The program of this key locked (FOR UPDATE) until `tx` ends, whatever its organization. */
+  lockByKey(tx: EntityManager, key: string): Promise<Program | null> {
+    return tx.findOne(Program, { where: { key }, lock: { mode: 'pessimistic_write' } });
+  }
+
   async delete(tx: EntityManager, id: string): Promise<void> {
     await tx.delete(Program, { id });
   }

@@ -47,7 +47,8 @@ export class RegistrarProgramsController {
   }
 
   @Get('programs')
-  @RequirePermission('read', 'Program')
+  // Any signed-in caller may ask, as upstream: the list holds the programs it may see (often none: []).
+  @RequirePermission('read', 'Self')
   @ApiOperation({ summary: 'Registrar: programs the caller has `user_has_perm` on (default read_metadata)' })
   @ApiOkResponse({ type: RegistrarProgramView, isArray: true })
   async list(
@@ -92,7 +93,7 @@ export class RegistrarProgramsV3Controller {
   constructor(private readonly programs: ProgramsService) {}
 
   @Get('programs')
-  @RequirePermission('read', 'Program')
+  @RequirePermission('read', 'Self')
   @ApiOperation({ summary: 'Registrar v3: programs the caller has `user_has_perm` on, paginated' })
   async list(
     @CurrentAbility() ability: AppAbility,

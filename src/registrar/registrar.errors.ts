@@ -12,6 +12,8 @@ export const RegistrarError = defineErrors('RegistrarError', {
   too_many_enrollments: HttpStatus.PAYLOAD_TOO_LARGE,
   upload_too_large: HttpStatus.PAYLOAD_TOO_LARGE,
   invalid_signature: HttpStatus.FORBIDDEN,
+  invalid_import: HttpStatus.BAD_REQUEST,
+  import_too_large: HttpStatus.PAYLOAD_TOO_LARGE,
 });
 
 export type RegistrarErrorCode = ConstructorParameters<typeof RegistrarError>[0];

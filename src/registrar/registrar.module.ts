@@ -18,6 +18,7 @@ import {
   RegistrarReportFilesController,
 } from './registrar.controller';
 import { ReportsService } from './reports.service';
+import { ProgramImportService } from './program-import.service';
 import { RegistrarSubjects } from './registrar.subjects';
 import { RegistrarEnrollmentsController } from './registrar-enrollments.controller';
 import { EnrollmentsService } from './enrollments.service';
@@ -80,6 +81,7 @@ import { DeclaresJobQueues } from '../jobs/queue/job-queues';
     UploadsService,
     EnrollmentsUploadProcessor,
     ReportsService,
+    ProgramImportService,
   ],
   exports: [ProgramsService, RegistrarGrades],
 })

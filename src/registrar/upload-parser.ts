@@ -12,8 +12,10 @@ export interface UploadedRow {
 
 export interface UploadLimits {
   maxBytes: number;
-  /** Columns the header must name (others are ignored). */
+  /** Columns the header must name (others are ignored, unless `optional` is given). */
   required: readonly string[];
+  /** When given, the only other columns the header may name: any further column is a structure error. */
+  optional?: readonly string[];
   /** Rows handed to `onRows` at a time. */
   batchSize: number;
 }
@@ -70,6 +72,18 @@ async function readCsv(
       const missing = limits.required.filter((c) => !names.includes(c));
       if (missing.length > 0) {
         throw invalid(`The header must name the columns ${limits.required.join(', ')}.`, { missing });
+      }
+      if (limits.optional) {
+        const known = new Set([...limits.required, ...limits.optional]);
+        const unknown = names.filter((c) => !known.has(c));
+        if (unknown.length > 0) {
+          throw invalid(`The header names columns this file cannot have: ${unknown.join(', ')}.`, {
+            unknown,
+            allowed: [...known],
+          });
+        }
+        const twice = names.filter((c, i) => names.indexOf(c) !== i);
+        if (twice.length > 0) throw invalid('The header names a column twice.', { duplicated: twice });
       }
       header = names;
       return names;

@@ -17,6 +17,12 @@ export interface StagedRowWithFlags extends StagedRow {
   outcome: string | null;
 }
 
+/**
+ * statement_timeout of the statements that go over a whole upload at once (a million staged rows:
+ * flag duplicates, count, delete), which the API connections' DATABASE_STATEMENT_TIMEOUT_MS would cut.
+ */
+const WHOLE_UPLOAD_TIMEOUT = '15min';
+
 /** The program_uploads and program_upload_rows tables. */
 @Injectable()
 export class UploadsRepository {
@@ -24,6 +30,14 @@ export class UploadsRepository {
     @InjectDataSource() private readonly db: DataSource,
     private readonly transactions: TransactionRunner,
   ) {}
+
+  /** `sql` in a transaction of its own whose statement_timeout fits a statement over a whole upload. */
+  private wholeUpload<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.transactions.run(async (tx) => {
+      await queryRows(tx, `SET LOCAL statement_timeout = '${WHOLE_UPLOAD_TIMEOUT}'`);
+      return queryRows<T>(tx, sql, params);
+    });
+  }
 
   /**
    * Takes the program's upload lock until `tx` ends, without waiting: false when another request
@@ -83,8 +97,7 @@ export class UploadsRepository {
 
   /** Flags every row whose learner (and course) appears on more than one line. Idempotent. */
   async flagDuplicates(uploadId: string): Promise<void> {
-    await queryRows(
-      this.db,
+    await this.wholeUpload(
       `UPDATE program_upload_rows r SET duplicated = true
          FROM (SELECT student_key, course_key FROM program_upload_rows WHERE upload_id = $1
                 GROUP BY student_key, course_key HAVING count(*) > 1) d
@@ -94,22 +107,34 @@ export class UploadsRepository {
     );
   }
 
+  /**
+   * Refreshes the planner's statistics of the staging table. A large upload lands in one
+   * transaction, before autovacuum has looked: without this the planner takes the table for small
+   * and joins each chunk's outcomes against every staged row.
+   */
+  async analyze(): Promise<void> {
+    await this.wholeUpload('ANALYZE program_upload_rows');
+  }
+
   async countRows(uploadId: string): Promise<number> {
-    const [row] = await queryRows<{ n: number }>(
-      this.db,
+    const [row] = await this.wholeUpload<{ n: number }>(
       'SELECT count(*)::int AS n FROM program_upload_rows WHERE upload_id = $1',
       [uploadId],
     );
     return row.n;
   }
 
-  /** The next page of rows not applied yet, by line. */
-  pendingRows(uploadId: string, limit: number): Promise<StagedRowWithFlags[]> {
+  /**
+   * The next page of rows not applied yet after line `after`, by line. The caller moves `after` to
+   * the last line it got, so each page starts where the last ended instead of stepping over every
+   * row applied before it (which made a large upload quadratic).
+   */
+  pendingRows(uploadId: string, after: number, limit: number): Promise<StagedRowWithFlags[]> {
     return queryRows(
       this.db,
       `SELECT line, student_key AS "studentKey", course_key AS "courseKey", status, duplicated, outcome
-         FROM program_upload_rows WHERE upload_id = $1 AND outcome IS NULL ORDER BY line LIMIT $2`,
-      [uploadId, limit],
+         FROM program_upload_rows WHERE upload_id = $1 AND line > $2 AND outcome IS NULL ORDER BY line LIMIT $3`,
+      [uploadId, after, limit],
     );
   }
 
@@ -135,8 +160,7 @@ export class UploadsRepository {
 
   /** How many rows ended with one of `statuses`, and how many rows there are. */
   async tally(uploadId: string, statuses: readonly string[]): Promise<{ ok: number; total: number }> {
-    const [row] = await queryRows<{ ok: number; total: number }>(
-      this.db,
+    const [row] = await this.wholeUpload<{ ok: number; total: number }>(
       `SELECT count(*) FILTER (WHERE outcome = ANY($2::varchar[]))::int AS ok, count(*)::int AS total
          FROM program_upload_rows WHERE upload_id = $1`,
       [uploadId, statuses],
@@ -147,6 +171,7 @@ export class UploadsRepository {
   /** The upload is done: its staged rows go. */
   async finish(uploadId: string): Promise<void> {
     await this.transactions.run(async (tx) => {
+      await queryRows(tx, `SET LOCAL statement_timeout = '${WHOLE_UPLOAD_TIMEOUT}'`);
       await queryRows(tx, 'DELETE FROM program_upload_rows WHERE upload_id = $1', [uploadId]);
       await queryRows(tx, 'UPDATE program_uploads SET done = true, updated_at = now() WHERE id = $1', [uploadId]);
     });

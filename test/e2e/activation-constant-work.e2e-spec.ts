@@ -6,6 +6,7 @@ import { sha256Hex } from '../../src/common/crypto/secrets';
 import type { Settings } from '../../src/config/settings.schema';
 import { CountingLogger, countingDataSource } from '../permissions/counting-logger';
 import { createTestDatabase } from '../utils/test-databases';
+import { UsersRepository } from '../../src/accounts/users/users.repository';
 
 /**
  * The activation grant must not tell, by the work it does, which field of a failed attempt was wrong:
@@ -21,7 +22,14 @@ describe('Activation matching does the same work whichever field was wrong', () 
     ({ ds, log } = await countingDataSource((await createTestDatabase()).url, 2));
     const settings = { ACTIVATION_MAX_ATTEMPTS: 5, ACTIVATION_LOCK_SECONDS: 900 } as Settings;
     // match() reads and writes activation records only; the users and audit services are not involved.
-    activation = new ActivationService(ds, undefined as never, undefined as never, settings, new TransactionRunner(ds));
+    activation = new ActivationService(
+      ds,
+      undefined as never,
+      undefined as never,
+      settings,
+      new TransactionRunner(ds),
+      new UsersRepository(),
+    );
   });
   afterAll(() => ds?.destroy());
 

@@ -443,6 +443,39 @@ describe('Activation', () => {
         await activationGrant(t, byCrsid(target, { code: 'ABCDEFGHJKMN' })).expect(400);
       await activationGrant(t, byCrsid(bystander)).expect(200);
     });
+
+    it('counts a failure against a record only when its identity and date of birth match: a stranger knowing a crsid or a last name cannot lock its owner out', async () => {
+      const org = await createOrganization(t);
+      const owner = await newActivation(t, staff, org.id);
+      const otherDob = owner.dateOfBirth === '1990-01-01' ? '1990-01-02' : '1990-01-01';
+      const attempts = async () =>
+        (
+          await t.app
+            .get(DataSource)
+            .query('SELECT failed_attempts, locked_until FROM activation_records WHERE id = $1', [owner.recordId])
+        )[0] as { failed_attempts: number; locked_until: Date | null };
+      // Wrong date of birth, with a wrong code or the right one, by crsid and by last name.
+      for (let i = 0; i < MAX_ATTEMPTS + 2; i++) {
+        expectOAuthError(
+          await activationGrant(t, byCrsid(owner, { date_of_birth: otherDob, code: 'ABCDEFGHJKMN' })),
+          400,
+          'invalid_grant',
+        );
+        expectOAuthError(await activationGrant(t, byCrsid(owner, { date_of_birth: otherDob })), 400, 'invalid_grant');
+        expectOAuthError(
+          await activationGrant(t, { last_name: owner.lastName, date_of_birth: otherDob, code: 'ABCDEFGHJKMN' }),
+          400,
+          'invalid_grant',
+        );
+      }
+      expect(await attempts()).toEqual({ failed_attempts: 0, locked_until: null });
+      // The identity and date of birth matching with a wrong code is what counts.
+      expectOAuthError(await activationGrant(t, byCrsid(owner, { code: 'ABCDEFGHJKMN' })), 400, 'invalid_grant');
+      expect((await attempts()).failed_attempts).toBe(1);
+      // The owner's right code resets the count.
+      await activationGrant(t, byCrsid(owner)).expect(200);
+      expect((await attempts()).failed_attempts).toBe(0);
+    });
   });
 
   describe('POST /api/v1/accounts/activate', () => {

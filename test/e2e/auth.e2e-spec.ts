@@ -343,6 +343,43 @@ describe('organization admins and global users', () => {
     return { admin, staff };
   }
 
+  it('renames its organization but may not delete it: deleting an organization is for staff', async () => {
+    const org = await createOrganization(t);
+    const { admin, staff } = await orgAdmin(org.id);
+    await t.http.patch(`/api/v1/organizations/${org.id}`).set(admin.auth).send({ name: 'Renamed' }).expect(200);
+    const refused = await t.http.delete(`/api/v1/organizations/${org.id}`).set(admin.auth).expect(403);
+    expect(refused.body.error).toBe('forbidden');
+    const perms = await t.http
+      .get('/api/v1/permissions')
+      .query({ object_type: 'Organization', object_id: org.id })
+      .set(admin.auth)
+      .expect(200);
+    expect(perms.body.actions).toEqual(expect.arrayContaining(['read', 'update']));
+    expect(perms.body.actions).not.toContain('delete');
+    const roles = await t.http.get('/api/v1/roles').set(admin.auth).expect(200);
+    expect(roles.body.find((r: { name: string }) => r.name === 'organization_admin').except).toEqual([
+      'delete Organization',
+    ]);
+    // The admin still manages what is in the organization, and may hand its own role out.
+    const project = await t.http
+      .post('/api/v1/projects')
+      .set(admin.auth)
+      .send({ organization: org.id, key: unique('p'), name: 'P' })
+      .expect(201);
+    await t.http.delete(`/api/v1/projects/${project.body.id}`).set(admin.auth).expect(204);
+    await t.http
+      .post('/api/v1/groups')
+      .set(admin.auth)
+      .send({ name: unique('admins'), scope_type: 'organization', scope_id: org.id, role: 'organization_admin' })
+      .expect(201);
+    const listed = await t.http.get('/api/v1/organizations').query({ user_has_perm: 'delete' }).set(admin.auth);
+    expect(listed.body.results).toEqual([]);
+    expect(
+      (await t.http.get('/api/v1/organizations').query({ user_has_perm: 'update' }).set(admin.auth)).body.count,
+    ).toBe(1);
+    await t.http.delete(`/api/v1/organizations/${org.id}`).set(staff.auth).expect(409);
+  });
+
   it('cannot change or deactivate a staff user of its organization', async () => {
     const org = await createOrganization(t);
     const { admin } = await orgAdmin(org.id);

@@ -50,6 +50,7 @@ async function runCell(kit: SceneKit, world: Scene, entry: MatrixRoute, caller: 
     if (!open[method]) return { failure: `no way to send ${method}` };
     let test = open[method](req.path);
     test = test.set(headers);
+    if (req.headers) test = test.set(req.headers);
     if (req.query) test = test.query(req.query);
     if (req.file) test = test.attach(req.file.field, Buffer.from(req.file.content, 'utf8'), req.file.name);
     else if (req.form) test = test.type('form').send(req.form);

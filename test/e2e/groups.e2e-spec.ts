@@ -2,6 +2,7 @@ import { createMongoAbility } from '@casl/ability';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource } from 'typeorm';
 import { GroupsService } from '../../src/permissions/groups/groups.service';
+import { MembershipsService } from '../../src/permissions/groups/memberships.service';
 import { PERMISSIONS_AUDIT_EVENT, PermissionsAuditEvent } from '../../src/permissions/permissions.events';
 import {
   createOrganization,
@@ -532,7 +533,9 @@ describe('Groups API', () => {
     });
     const groupId = await grantRole(t, manager.principal, 'project_contributor', projectScope(project));
     await expect(
-      groups.addMember(manager.principal, ability, groupId, { principal_type: 'user', principal_id: manager.row.id }),
+      t.app
+        .get(MembershipsService)
+        .addMember(manager.principal, ability, groupId, { principal_type: 'user', principal_id: manager.row.id }),
     ).rejects.toMatchObject({
       code: 'role_escalation',
     });

@@ -44,7 +44,7 @@ describe('LTI platform registration', () => {
       tool: {
         login_initiation_url: `${TOOL_URL}/lti/login`,
         redirect_url: `${TOOL_URL}/lti/launch`,
-        target_link_url: `${TOOL_URL}/lti/app`,
+        target_link_url: `${TOOL_URL}/console/lti`,
         jwks_url: `${TOOL_URL}/lti/jwks.json`,
         domain: 'tool.example.test',
       },

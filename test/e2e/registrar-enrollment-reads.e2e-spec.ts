@@ -154,7 +154,7 @@ describe('Registrar: enrollment reads and grades as jobs (Bull on Redis)', () =>
     );
     const path = `/registrar/api/v1/programs/${w.program.key}/courses/${course.courseId}/grades`;
 
-    // No module provides grades: every learner has the error, and the job's text is 422.
+    // No grade source knows these learners (LTI has no results for the course): every learner has the error, and the job's text is 422.
     const none = await readThroughJob(path, w.auth, { fmt: 'csv' });
     expect(none.job.text).toBe('422');
     expect(none.text).toBe(
@@ -166,7 +166,12 @@ describe('Registrar: enrollment reads and grades as jobs (Bull on Redis)', () =>
 
     t.app.get(RegistrarGrades).use({
       gradesFor: async (c, learners) => {
-        expect(c).toEqual({ programId: w.program.id, programCourseId: course.id, courseId: course.courseId });
+        expect(c).toEqual({
+          organizationId: w.program.organizationId,
+          programId: w.program.id,
+          programCourseId: course.id,
+          courseId: course.courseId,
+        });
         const known: Record<string, { letterGrade: string; percent: number; passed: boolean }> = {
           'learner-01': { letterGrade: 'A', percent: 0.95, passed: true },
           'learner-02': { letterGrade: 'F', percent: 0.4, passed: false },
@@ -196,6 +201,20 @@ describe('Registrar: enrollment reads and grades as jobs (Bull on Redis)', () =>
     );
     expect(nobody.job.text).toBe('204');
     expect(JSON.parse(nobody.text)).toEqual([]);
+  });
+
+  it('writes keys with quotes, backslashes, control characters and non-ASCII letters as valid JSON, in key order', async () => {
+    const w = await world();
+    const keys = ['say "hi"', 'back\\slash', 'tab\there', 'é-ü-日本', 'line\nbreak'];
+    await enroll(
+      t,
+      w.program.id,
+      keys.map((k) => [k, 'enrolled']),
+    );
+    const json = await readThroughJob(`/registrar/api/v1/programs/${w.program.key}/enrollments`, w.auth);
+    const rows = JSON.parse(json.text) as { student_key: string }[];
+    expect(rows.map((r) => r.student_key).sort()).toEqual([...keys].sort());
+    expect(rows.map((r) => Object.keys(r))).toEqual(keys.map(() => ['student_key', 'status', 'account_exists']));
   });
 
   it('neutralizes spreadsheet formulas in CSV cells', async () => {

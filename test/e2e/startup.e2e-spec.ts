@@ -146,6 +146,38 @@ describe('start-up', () => {
   );
 
   it(
+    'exits non-zero with one line naming KEY_ENCRYPTION_SECRET when it does not decrypt the stored signing keys',
+    async () => {
+      const database = await createTestDatabase();
+      const env = { DATA_DIR: await newDataDir(), PORT: '0', DATABASE_URL: database.url };
+      const original = `original-${randomUUID()}-secret`;
+      const first = startServer({ ...env, KEY_ENCRYPTION_SECRET: original });
+      await first.waitForStdout(RUNNING_AT, READY_MS);
+      first.child.kill('SIGINT');
+      expect(await first.waitForExit(30_000)).toEqual({ code: 0, signal: null });
+
+      const other = `other-${randomUUID()}-secret`;
+      const second = startServer({ ...env, KEY_ENCRYPTION_SECRET: other });
+      const exit = await second.waitForExit(FAILED_START_MS);
+      expect(exit.code).not.toBe(0);
+      expect(exit.code).not.toBeNull();
+      const line = onlyStderrLine(second);
+      expect(line).toBe(
+        'Campus Access could not start: KEY_ENCRYPTION_SECRET does not match the secret the stored signing keys were encrypted with; set that secret again',
+      );
+      expect(line).not.toContain(other);
+      expect(line).not.toContain(original);
+
+      // The right secret starts it again: nothing was changed by the failed start.
+      const third = startServer({ ...env, KEY_ENCRYPTION_SECRET: original });
+      await third.waitForStdout(RUNNING_AT, READY_MS);
+      third.child.kill('SIGINT');
+      expect(await third.waitForExit(30_000)).toEqual({ code: 0, signal: null });
+    },
+    2 * READY_MS + FAILED_START_MS + 10_000,
+  );
+
+  it(
     'runs on an embedded PostgreSQL with no configuration, stops it on SIGINT and keeps its data',
     async () => {
       const dataDir = await newDataDir();
@@ -167,6 +199,13 @@ describe('start-up', () => {
       const openapi = await getStatus(`${base}/openapi.json`);
       expect(openapi.status).toBe(200);
       expect(JSON.parse(openapi.body)).toMatchObject({ info: { title: 'Campus Access' } });
+      // The web console's URL is printed next to the API's, and it answers.
+      expect(first.stdout()).toContain(`Console: ${base}/console`);
+      const consolePage = await getStatus(`${base}/console`);
+      expect({ status: consolePage.status, type: consolePage.type }).toEqual({
+        status: 200,
+        type: expect.stringMatching(/text\/html/),
+      });
 
       const client = await embeddedClient(dataDir, embeddedPort(first));
       try {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { randomSecret, sha256Hex } from '../../src/common/crypto/secrets';
 import { Organization } from '../../src/accounts/organizations/organization.entity';
@@ -86,6 +87,11 @@ export class Scene {
   constructor(private readonly kit: SceneKit) {}
 
   private get t(): TestApp {
+    return this.kit.t;
+  }
+
+  /** The application, for scene helpers kept in files of their own (test/utils/lti-services-scene.ts). */
+  testApp(): TestApp {
     return this.kit.t;
   }
 
@@ -239,6 +245,38 @@ export class Scene {
     };
   }
 
+  /** An LTI 1.1 consumer of the organization, registered through the API. */
+  ltiConsumer(): Promise<{ id: string }> {
+    return this.once('ltiConsumer', async () => {
+      const res = await this.t.http
+        .post('/api/v1/lti/consumers')
+        .set(this.kit.staff.auth)
+        .send({ organization: (await this.org()).id, consumer_name: unique('consumer') });
+      if (res.status !== 201) throw new Error(`LTI consumer not created: ${res.status} ${JSON.stringify(res.body)}`);
+      return { id: res.body.id as string };
+    });
+  }
+
+  /**
+   * An LTI 1.1 graded assignment of the scene's user in the project, as a launch records it. Its
+   * outcome service is a closed loopback port: a score sent there is retried, never delivered.
+   */
+  ltiAssignment(): Promise<{ id: string }> {
+    return this.once('ltiAssignment', async () => {
+      const consumer = await this.ltiConsumer();
+      const [service] = await this.db.query(
+        `INSERT INTO lti_outcome_services (consumer_id, lis_outcome_service_url) VALUES ($1, 'http://127.0.0.1:9/outcomes') RETURNING id`,
+        [consumer.id],
+      );
+      const [assignment] = await this.db.query(
+        `INSERT INTO lti_graded_assignments (organization_id, project_id, user_id, outcome_service_id, lis_result_sourcedid, resource_link_id)
+         VALUES ($1, $2, $3, $4, $5, 'rl-1') RETURNING id`,
+        [(await this.org()).id, (await this.project()).id, (await this.user()).id, service.id, unique('sourced')],
+      );
+      return { id: assignment.id as string };
+    });
+  }
+
   /** A course account of the project, created through the API (mock backend): state OK. */
   courseAccount(): Promise<{ id: string }> {
     return this.once('courseAccount', () => this.createCourseAccount());
@@ -349,6 +387,19 @@ export class Scene {
       );
       return token;
     });
+  }
+
+  /**
+   * The headers a console page sends to the browser session routes: the CSRF marker, its own
+   * Origin (the matrix app has no PUBLIC_URL: the origin it is reached on), and the session cookie.
+   */
+  browserSessionHeaders(refreshToken?: string): Record<string, string> {
+    const { port } = this.t.app.getHttpServer().address() as AddressInfo;
+    return {
+      'X-Requested-With': 'campus-access-console',
+      Origin: `http://127.0.0.1:${port}`,
+      ...(refreshToken ? { Cookie: `campus_access_session=${encodeURIComponent(refreshToken)}` } : {}),
+    };
   }
 
   loginCredentials(): { username: string; password: string } {

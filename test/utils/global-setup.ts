@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
+import { ensureConsoleBuilt } from './console-build';
 import { databaseUrl, dropDatabases, isStale, newRunId, templateName, withAdminClient } from './test-databases';
 
-/** Creates this run's template database with every migration applied; test files copy it. */
+/** Builds the web console when it is out of date, and creates this run's template database with every migration applied; test files copy it. */
 export default async function globalSetup(): Promise<void> {
+  ensureConsoleBuilt();
   await dropDatabases((name) => isStale(name));
   const runId = newRunId();
   process.env.CA_TEST_RUN_ID = runId;

@@ -1,4 +1,4 @@
-import { LmsBrowserPlatform, LmsLaunch } from './lti-browser-platform';
+import { LmsBrowserPlatform, LmsLaunch } from './lti-platform';
 
 /** The exchange answer of a launch (`POST /api/v1/lti/launches/{launch_id}/exchange`). */
 export interface LaunchExchange {

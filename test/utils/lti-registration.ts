@@ -1,4 +1,4 @@
-import type { LmsBrowserPlatform, ToolUrls } from './lti-browser-platform';
+import type { LmsBrowserPlatform, ToolUrls } from './lti-platform';
 
 /** The `tool` block of a platform registration: what an LMS administrator pastes into the LMS. */
 export interface ToolBlock {

@@ -5,11 +5,12 @@ import { DataSource } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
-import { revokeSessionsOf } from '../auth/auth.service';
+import { revokeSessionsOf } from '../auth/refresh-tokens.repository';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { digestsEqual, sha256Hex } from '../../common/crypto/secrets';
 import { UsersService } from '../users/users.service';
+import { UsersRepository } from '../users/users.repository';
 import { ActivationRecord } from './activation-record.entity';
 import { queryRows } from '../../database/query';
 import { TransactionRunner } from '../../database/transaction';
@@ -36,11 +37,15 @@ export class ActivationService {
     private readonly audit: AuditService,
     @InjectSettings() private readonly settings: Settings,
     private readonly transactions: TransactionRunner,
+    private readonly userRows: UsersRepository,
   ) {}
 
   /**
    * Finds the unused, unexpired, unlocked record matching the identity and code. A wrong code on a
-   * matching identity counts an attempt and locks the record after ACTIVATION_MAX_ATTEMPTS.
+   * record whose identity (crsid, or last name) and date of birth both match counts an attempt and
+   * locks the record after ACTIVATION_MAX_ATTEMPTS; any other failure counts only against the
+   * caller's address (the token endpoint's per-IP limit), so a stranger who knows a crsid cannot
+   * lock its owner out.
    *
    * A failure does the same work whichever field was wrong, so its timing does not tell a wrong code
    * (the person and date of birth exist) from a wrong identity: the same statements run, the attempt
@@ -99,12 +104,8 @@ export class ActivationService {
     await this.transactions.run(async (tx) => {
       // An account that was activated once and then deactivated by an administrator stays
       // deactivated: a leftover code must not switch it back on.
-      const [user] = await queryRows<{ is_active: boolean; activated: boolean }>(
-        tx,
-        'SELECT is_active, password_hash IS NOT NULL AS activated FROM users WHERE id = $1 FOR NO KEY UPDATE',
-        [who.id],
-      );
-      if (user && !user.is_active && user.activated) {
+      const user = await this.userRows.lockStatus(tx, who.id);
+      if (user && !user.isActive && user.passwordHash !== null) {
         throw new AccountsError('inactive', 'This account has been deactivated; ask an administrator.');
       }
       const spent = await tx

@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Length } from 'class-validator';
-import { PageQuery } from '../../common/pagination/pagination';
 import { IsTimestamp } from '../../common/validation/is-timestamp';
 import type { AuditEvent } from './audit-event.entity';
+import { UserHasPermQuery } from '../../permissions/user-has-perm';
 
-export class AuditQuery extends PageQuery {
+export class AuditQuery extends UserHasPermQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 64) action?: string;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() organization?: string;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() actor?: string;

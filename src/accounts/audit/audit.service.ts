@@ -4,9 +4,9 @@ import { EntityManager, Repository } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { AuditEvent } from './audit-event.entity';
 import { queryRows } from '../../database/query';
-import { Listed, pageWindow } from '../../common/pagination/pagination';
+import { Listed, pageOf } from '../../common/pagination/pagination';
 import type { AppAbility } from '../../permissions/ability';
-import { scopeToAbility } from '../../permissions/ability-to-sql';
+import { scopeList } from '../../permissions/user-has-perm';
 import type { AuditQuery } from './audit-event.dto';
 
 export interface AuditEntry {
@@ -32,14 +32,8 @@ export class AuditService {
 
   /** The events the ability may read, newest first, filtered as the query asks; scoped in SQL. */
   async list(ability: AppAbility, q: AuditQuery): Promise<Listed<AuditEvent>> {
-    const { offset, pageSize } = pageWindow(q);
-    const qb = this.events
-      .createQueryBuilder('e')
-      .orderBy('e.occurred_at', 'DESC')
-      .addOrderBy('e.id', 'DESC')
-      .skip(offset)
-      .take(pageSize);
-    scopeToAbility(qb, ability, 'read', 'AuditEvent', 'e');
+    const qb = this.events.createQueryBuilder('e').orderBy('e.occurred_at', 'DESC').addOrderBy('e.id', 'DESC');
+    scopeList(qb, ability, q.user_has_perm, 'AuditEvent', 'e');
     if (q.action) qb.andWhere('e.action = :action', { action: q.action });
     if (q.organization) qb.andWhere('e.organization_id = :org', { org: q.organization });
     if (q.actor) qb.andWhere('e.actor_id = :actor', { actor: q.actor });
@@ -47,7 +41,7 @@ export class AuditService {
     if (q.subject_id) qb.andWhere('e.subject_id = :sid', { sid: q.subject_id });
     if (q.since) qb.andWhere('e.occurred_at >= :since', { since: q.since });
     if (q.until) qb.andWhere('e.occurred_at < :until', { until: q.until });
-    return qb.getManyAndCount();
+    return pageOf(qb, q);
   }
 
   async record(entry: AuditEntry, tx?: EntityManager): Promise<void> {

@@ -10,8 +10,9 @@ import { AuditService } from '../audit/audit.service';
 import { hashPassword, verifyPassword } from '../users/passwords';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
-import { denyAccessTokens } from './access-token-deny-list';
+import { UsersRepository } from '../users/users.repository';
 import { RateLimiter } from './rate-limiter';
+import { lockFamilyOf, revokeFamily, revokeSessionsOf, rotatedWithin } from './refresh-tokens.repository';
 import { RefreshToken } from './refresh-token.entity';
 import { randomSecret, sha256Hex } from '../../common/crypto/secrets';
 import { IssuedToken, TokenIssuer } from './token-issuer.service';
@@ -43,6 +44,7 @@ export class AuthService {
     private readonly limiter: RateLimiter,
     @InjectSettings() private readonly settings: Settings,
     private readonly transactions: TransactionRunner,
+    private readonly userRows: UsersRepository,
   ) {}
 
   private async issuePair(user: User, familyId: string, tx: EntityManager): Promise<TokenPair> {
@@ -141,11 +143,9 @@ export class AuthService {
     return this.transactions.run(async (tx) => {
       // Locked: a deactivation, or another change, either comes first and is seen here, or waits. NO KEY:
       // a rotation holding a family lock must still insert its token (a foreign key to this row).
-      const [user] = await tx.query('SELECT is_active, password_hash FROM users WHERE id = $1 FOR NO KEY UPDATE', [
-        who.id,
-      ]);
-      if (!user?.is_active) throw new AccountsError('inactive', 'The account has been deactivated.');
-      if (user.password_hash !== stored!.passwordHash)
+      const user = await this.userRows.lockStatus(tx, who.id);
+      if (!user?.isActive) throw new AccountsError('inactive', 'The account has been deactivated.');
+      if (user.passwordHash !== stored!.passwordHash)
         throw new AccountsError('wrong_current_password', 'The password was changed meanwhile.');
       await tx.update(User, { id: who.id }, { passwordHash: hash });
       const revoked = await revokeSessionsOf(tx, who.id);
@@ -201,12 +201,7 @@ export class AuthService {
         return { pair: await this.issuePair(user, row.familyId, tx) };
       }
       if (row.rotatedAt) {
-        await tx
-          .createQueryBuilder()
-          .update(RefreshToken)
-          .set({ revokedAt: () => 'now()' })
-          .where('family_id = :f AND revoked_at IS NULL', { f: row.familyId })
-          .execute();
+        await revokeFamily(tx, row.familyId);
         await this.audit.record(
           {
             action: 'auth.refresh_reuse_detected',
@@ -230,12 +225,8 @@ export class AuthService {
     throw new AccountsError('invalid_refresh_token', 'The refresh token is not valid.');
   }
 
-  private async rotatedWithinGrace(tx: EntityManager, id: string): Promise<boolean> {
-    const [{ fresh }]: { fresh: boolean }[] = await tx.query(
-      `SELECT rotated_at > now() - $2 * interval '1 second' AS fresh FROM refresh_tokens WHERE id = $1`,
-      [id, this.settings.REFRESH_TOKEN_REUSE_GRACE_SECONDS],
-    );
-    return fresh;
+  private rotatedWithinGrace(tx: EntityManager, id: string): Promise<boolean> {
+    return rotatedWithin(tx, id, this.settings.REFRESH_TOKEN_REUSE_GRACE_SECONDS);
   }
 
   /** Revokes the token's whole family (this login on every device that shares it). */
@@ -244,70 +235,7 @@ export class AuthService {
     await this.transactions.run(async (tx) => {
       const familyId = await lockFamilyOf(tx, hash);
       if (!familyId) return;
-      await tx.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = $1`, [
-        familyId,
-      ]);
+      await revokeFamily(tx, familyId);
     });
   }
-}
-
-/**
- * RFC 7009 revocation of a refresh token: its whole family (the session) ends, and the access tokens
- * issued in that session, which carry the family as `sid`, go on the deny list until the last of them
- * expires. Null for a token we do not know. Takes the family's lock, as rotations and logouts do.
- */
-export async function revokeRefreshTokenFamily(
-  tx: EntityManager,
-  token: string,
-  accessTokenTtlSeconds: number,
-): Promise<{ familyId: string; userId: string; revoked: number } | null> {
-  const familyId = await lockFamilyOf(tx, sha256Hex(token));
-  if (!familyId) return null;
-  const [family]: { user_id: string; live: string }[] = await tx.query(
-    `SELECT min(user_id::text) AS user_id, count(*) FILTER (WHERE revoked_at IS NULL) AS live
-       FROM refresh_tokens WHERE family_id = $1`,
-    [familyId],
-  );
-  if (Number(family.live) > 0)
-    await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL', [
-      familyId,
-    ]);
-  await denyAccessTokens(tx, [familyId], new Date(Date.now() + accessTokenTtlSeconds * 1000));
-  return { familyId, userId: family.user_id, revoked: Number(family.live) };
-}
-
-/**
- * Revokes every live refresh token of a user, taking each family's lock first (in a fixed order), so
- * a rotation under way commits before and its new token is revoked too. Returns the families revoked.
- */
-export async function revokeSessionsOf(tx: EntityManager, userId: string): Promise<number> {
-  const families: { family_id: string }[] = await tx.query(
-    'SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY family_id',
-    [userId],
-  );
-  for (const { family_id } of families) await lockFamily(tx, family_id);
-  if (families.length > 0)
-    await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
-  return families.length;
-}
-
-/**
- * Takes the lock of the family of the token with this hash, for the rest of the transaction, and
- * returns the family (null for an unknown token). Rotations, reuse revocations and logouts of one
- * family run one after the other, so a revocation also reaches the token that a rotation under way
- * at the same moment hands out.
- */
-async function lockFamilyOf(tx: EntityManager, tokenHash: string): Promise<string | null> {
-  const [found]: { family_id: string }[] = await tx.query(
-    'SELECT family_id FROM refresh_tokens WHERE token_hash = $1',
-    [tokenHash],
-  );
-  if (!found) return null;
-  await lockFamily(tx, found.family_id);
-  return found.family_id;
-}
-
-/** The transaction lock of one refresh-token family (a login and its rotations). */
-async function lockFamily(tx: EntityManager, familyId: string): Promise<void> {
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('refresh_tokens:' || $1))`, [familyId]);
 }

@@ -79,12 +79,18 @@ export class TokenIssuer {
 
   /**
    * A user access token of an LTI launch (LTI_SESSION_TTL_SECONDS): the same rights as any of the user's
-   * tokens, with the platform and launch it came from (`lti_platform`, `lti_launch`).
+   * tokens, with the platform (or LTI 1.1 consumer) and launch it came from (`lti_platform` or
+   * `lti_consumer`, `lti_launch`).
    */
-  ltiSessionToken(userId: string, username: string, platformId: string, launchId: string): Promise<IssuedToken> {
+  ltiSessionToken(
+    userId: string,
+    username: string,
+    source: { lti_platform: string } | { lti_consumer: string },
+    launchId: string,
+  ): Promise<IssuedToken> {
     return this.issue('lti', userId, FIRST_PARTY_CLIENT_ID, [], {
       preferred_username: username,
-      lti_platform: platformId,
+      ...source,
       lti_launch: launchId,
     });
   }

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { SettingsError } from '../../config/setting-values';
 
 /** AES-256-GCM with a key derived (HKDF-SHA256) from the key-encryption secret. */
 export class KeyEncryption {
@@ -15,10 +16,20 @@ export class KeyEncryption {
     return [iv, cipher.getAuthTag(), ct].map((b) => b.toString('base64url')).join('.');
   }
 
+  /**
+   * The plaintext of a value `encrypt` sealed. A value sealed under another secret fails GCM's
+   * authentication: a SettingsError naming the setting, the one line start-up prints.
+   */
   decrypt(sealed: string): string {
     const [iv, tag, ct] = sealed.split('.').map((p) => Buffer.from(p, 'base64url'));
-    const decipher = createDecipheriv('aes-256-gcm', this.key, iv);
-    decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(ct), decipher.final()]).toString('utf8');
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.key, iv);
+      decipher.setAuthTag(tag);
+      return Buffer.concat([decipher.update(ct), decipher.final()]).toString('utf8');
+    } catch {
+      throw new SettingsError(
+        'KEY_ENCRYPTION_SECRET does not match the secret the stored signing keys were encrypted with; set that secret again',
+      );
+    }
   }
 }

@@ -3,7 +3,7 @@ import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { AuditService } from '../audit/audit.service';
 import { denyAccessTokens } from '../auth/access-token-deny-list';
-import { revokeRefreshTokenFamily } from '../auth/auth.service';
+import { revokeRefreshTokenFamily } from '../auth/refresh-tokens.repository';
 import { sha256Hex } from '../../common/crypto/secrets';
 import { FIRST_PARTY_CLIENT_ID } from '../auth/token-issuer.service';
 import { TokenVerifier } from '../auth/token-verifier.service';

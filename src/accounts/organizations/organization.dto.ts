@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
-import { PageQuery } from '../../common/pagination/pagination';
 import { Organization } from './organization.entity';
+import { UserHasPermQuery } from '../../permissions/user-has-perm';
 
 export const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
@@ -19,7 +19,7 @@ export class CreateOrganizationDto {
 
 export class UpdateOrganizationDto extends PartialType(CreateOrganizationDto) {}
 
-export class OrganizationQuery extends PageQuery {
+export class OrganizationQuery extends UserHasPermQuery {
   @ApiPropertyOptional({ description: 'Filter by key or name (case-insensitive contains).' })
   @IsOptional()
   @IsString()

@@ -8,13 +8,13 @@ import { isUniqueViolation } from '../../common/errors/database-errors';
 import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { asSubject } from '../../permissions/ability';
-import { scopeToAbility } from '../../permissions/ability-to-sql';
+import { scopeList } from '../../permissions/user-has-perm';
 import { OrganizationsRepository } from './organizations.repository';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
 import { CreateOrganizationDto, OrganizationQuery, UpdateOrganizationDto } from './organization.dto';
 import { Organization } from './organization.entity';
-import { pageWindow } from '../../common/pagination/pagination';
+import { pageOf } from '../../common/pagination/pagination';
 import { CommonError } from '../../common/errors/common.errors';
 import { queryRows } from '../../database/query';
 
@@ -39,16 +39,10 @@ export class OrganizationsService {
   ) {}
 
   async list(ability: AppAbility, q: OrganizationQuery): Promise<[Organization[], number]> {
-    const { offset, pageSize } = pageWindow(q);
-    const qb = this.orgs
-      .createQueryBuilder('o')
-      .orderBy('o.key', 'ASC')
-      .addOrderBy('o.id', 'ASC')
-      .skip(offset)
-      .take(pageSize);
-    scopeToAbility(qb, ability, 'read', 'Organization', 'o');
+    const qb = this.orgs.createQueryBuilder('o').orderBy('o.key', 'ASC').addOrderBy('o.id', 'ASC');
+    scopeList(qb, ability, q.user_has_perm, 'Organization', 'o');
     if (q.search) qb.andWhere('(o.key ILIKE :s OR o.name ILIKE :s)', { s: containsPattern(q.search) });
-    return qb.getManyAndCount();
+    return pageOf(qb, q);
   }
 
   /** Key and name of organizations by id (cached briefly: `/auth/me` asks on every call). */

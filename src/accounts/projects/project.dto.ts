@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches, ValidateIf } from 'class-validator';
-import { PageQuery } from '../../common/pagination/pagination';
 import { SLUG } from '../organizations/organization.dto';
 import { Project, ProjectKind } from './project.entity';
+import { UserHasPermQuery } from '../../permissions/user-has-perm';
 
 const KINDS: ProjectKind[] = ['default', 'course'];
 const DATE_ONLY = { strict: true, strictSeparator: true };
@@ -60,7 +60,7 @@ export class UpdateProjectDto {
   end_date?: string | null;
 }
 
-export class ProjectQuery extends PageQuery {
+export class ProjectQuery extends UserHasPermQuery {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() organization?: string;
   @ApiPropertyOptional({ enum: KINDS }) @IsOptional() @IsIn(KINDS) kind?: ProjectKind;
   @ApiPropertyOptional() @IsOptional() @IsString() search?: string;

@@ -7,10 +7,10 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, IsNull, Repository } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { isUniqueViolation } from '../../common/errors/database-errors';
-import { pageWindow } from '../../common/pagination/pagination';
+import { pageOf } from '../../common/pagination/pagination';
 import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
-import { scopeToAbility } from '../../permissions/ability-to-sql';
+import { scopeList } from '../../permissions/user-has-perm';
 import { ProjectsRepository } from './projects.repository';
 import { GroupsService } from '../../permissions/groups/groups.service';
 import { AccountsError } from '../accounts.errors';
@@ -94,19 +94,16 @@ export class ProjectsService {
   ) {}
 
   async list(ability: AppAbility, q: ProjectQuery): Promise<[Project[], number]> {
-    const { offset, pageSize } = pageWindow(q);
     const qb = this.projects
       .createQueryBuilder('p')
       .where('p.deleted_at IS NULL')
       .orderBy('p.created_at', 'ASC')
-      .addOrderBy('p.id', 'ASC')
-      .skip(offset)
-      .take(pageSize);
-    scopeToAbility(qb, ability, 'read', 'Project', 'p');
+      .addOrderBy('p.id', 'ASC');
+    scopeList(qb, ability, q.user_has_perm, 'Project', 'p');
     if (q.organization) qb.andWhere('p.organization_id = :org', { org: q.organization });
     if (q.kind) qb.andWhere('p.kind = :kind', { kind: q.kind });
     if (q.search) qb.andWhere('(p.key ILIKE :s OR p.name ILIKE :s)', { s: containsPattern(q.search) });
-    return qb.getManyAndCount();
+    return pageOf(qb, q);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsObject, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
-import { PageQuery } from '../../common/pagination/pagination';
 import { ServiceAccount, ServiceAccountSecret } from './service-account.entity';
+import { UserHasPermQuery } from '../../permissions/user-has-perm';
 
 export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -71,7 +71,7 @@ export class UpdateServiceAccountDto {
   jwks_uri?: string | null;
 }
 
-export class ServiceAccountQuery extends PageQuery {
+export class ServiceAccountQuery extends UserHasPermQuery {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() organization?: string;
 }
 

@@ -6,12 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { Brackets, EntityManager, IsNull, Repository } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { setBounded } from '../../common/collections/bounded-map';
-import { pageWindow } from '../../common/pagination/pagination';
+import { pageOf } from '../../common/pagination/pagination';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
-import { scopeToAbility } from '../../permissions/ability-to-sql';
+import { scopeList } from '../../permissions/user-has-perm';
 import { ServiceAccountsRepository } from './service-accounts.repository';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
@@ -77,16 +77,10 @@ export class ServiceAccountsService {
   }
 
   async list(ability: AppAbility, q: ServiceAccountQuery): Promise<[ServiceAccount[], number]> {
-    const { offset, pageSize } = pageWindow(q);
-    const qb = this.accounts
-      .createQueryBuilder('a')
-      .orderBy('a.created_at', 'ASC')
-      .addOrderBy('a.id', 'ASC')
-      .skip(offset)
-      .take(pageSize);
-    scopeToAbility(qb, ability, 'read', 'ServiceAccount', 'a');
+    const qb = this.accounts.createQueryBuilder('a').orderBy('a.created_at', 'ASC').addOrderBy('a.id', 'ASC');
+    scopeList(qb, ability, q.user_has_perm, 'ServiceAccount', 'a');
     if (q.organization) qb.andWhere('a.organization_id = :org', { org: q.organization });
-    return qb.getManyAndCount();
+    return pageOf(qb, q);
   }
 
   async get(ability: AppAbility, id: string, action: Action = 'read'): Promise<ServiceAccount> {

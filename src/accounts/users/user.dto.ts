@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
-import { PageQuery } from '../../common/pagination/pagination';
 import { User, UserKind } from './user.entity';
+import { UserHasPermQuery } from '../../permissions/user-has-perm';
 
 export const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,149}$/;
 const KINDS: UserKind[] = ['person', 'course_account', 'lti', 'external'];
@@ -45,7 +45,7 @@ export class UpdateUserDto {
   @ApiPropertyOptional({ description: 'Staff only.' }) @IsOptional() @IsBoolean() is_support?: boolean;
 }
 
-export class UserQuery extends PageQuery {
+export class UserQuery extends UserHasPermQuery {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() organization?: string;
   @ApiPropertyOptional({ enum: KINDS }) @IsOptional() @IsIn(KINDS) kind?: UserKind;
   @ApiPropertyOptional({ description: 'username, email or name contains (case-insensitive)' })

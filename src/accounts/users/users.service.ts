@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { requireAccess, requireCreateIn } from '../../permissions/access';
+import { requireAccess, requireCreateIn, requireEverywhere } from '../../permissions/access';
 import { containsPattern } from '../../common/sql/contains-pattern';
 import { randomUUID } from 'node:crypto';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { isUniqueViolation } from '../../common/errors/database-errors';
-import { pageWindow } from '../../common/pagination/pagination';
+import { pageOf } from '../../common/pagination/pagination';
 import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
-import { scopeToAbility } from '../../permissions/ability-to-sql';
+import { scopeList } from '../../permissions/user-has-perm';
 import { asSubject } from '../../permissions/ability';
 import { UsersRepository } from './users.repository';
 import { AccountsError } from '../accounts.errors';
@@ -139,11 +139,10 @@ export class UsersService {
   /** The first of `candidates` no user has (usernames compare case-insensitively), in one query; null when all are taken. */
   async freeUsername(candidates: readonly string[], tx?: EntityManager): Promise<string | null> {
     if (candidates.length === 0) return null;
-    const taken: { name: string }[] = await (tx ?? this.users.manager).query(
-      'SELECT lower(username) AS name FROM users WHERE lower(username) = ANY($1::text[])',
-      [candidates.map((c) => c.toLowerCase())],
+    const names = await this.rows.takenUsernames(
+      tx ?? this.users.manager,
+      candidates.map((c) => c.toLowerCase()),
     );
-    const names = new Set(taken.map((t) => t.name));
     return candidates.find((c) => !names.has(c.toLowerCase())) ?? null;
   }
 
@@ -161,38 +160,14 @@ export class UsersService {
     user: Pick<User, 'id' | 'username' | 'email' | 'firstName' | 'lastName' | 'isActive'>;
     changed: string[];
   } | null> {
-    const rows: {
-      id: string;
-      username: string;
-      email: string | null;
-      first_name: string;
-      last_name: string;
-      is_active: boolean;
-      old_email: string | null;
-      old_first_name: string;
-      old_last_name: string;
-    }[] = await (tx ?? this.users.manager).query(
-      `WITH old AS (SELECT id, username, email, first_name, last_name, is_active FROM users WHERE id = $1),
-       next AS (
-         SELECT old.*,
-                CASE WHEN $2::boolean THEN $3::varchar ELSE old.email END AS new_email,
-                COALESCE($4::varchar, old.first_name) AS new_first_name,
-                COALESCE($5::varchar, old.last_name) AS new_last_name
-         FROM old),
-       upd AS (
-         UPDATE users u SET email = next.new_email, first_name = next.new_first_name,
-                            last_name = next.new_last_name, updated_at = now()
-         FROM next
-         WHERE u.id = next.id AND (next.new_email IS DISTINCT FROM next.email
-                                   OR next.new_first_name <> next.first_name OR next.new_last_name <> next.last_name)
-         RETURNING u.id)
-       SELECT next.id, next.username, next.new_email AS email, next.new_first_name AS first_name,
-              next.new_last_name AS last_name, next.is_active,
-              next.email AS old_email, next.first_name AS old_first_name, next.last_name AS old_last_name
-       FROM next`,
-      [id, profile.email !== undefined, profile.email ?? null, profile.firstName ?? null, profile.lastName ?? null],
+    const row = await this.rows.syncProfile(
+      tx ?? this.users.manager,
+      id,
+      profile.email !== undefined,
+      profile.email ?? null,
+      profile.firstName ?? null,
+      profile.lastName ?? null,
     );
-    const row = rows[0];
     if (!row) return null;
     const changed = [
       row.email !== row.old_email ? 'email' : null,
@@ -254,14 +229,8 @@ export class UsersService {
   }
 
   async list(ability: AppAbility, q: UserQuery): Promise<[User[], number]> {
-    const { offset, pageSize } = pageWindow(q);
-    const qb = this.users
-      .createQueryBuilder('u')
-      .orderBy('lower(u.username)', 'ASC')
-      .addOrderBy('u.id', 'ASC')
-      .offset(offset)
-      .limit(pageSize);
-    scopeToAbility(qb, ability, 'read', 'User', 'u');
+    const qb = this.users.createQueryBuilder('u').orderBy('lower(u.username)', 'ASC').addOrderBy('u.id', 'ASC');
+    scopeList(qb, ability, q.user_has_perm, 'User', 'u');
     if (q.organization) qb.andWhere('u.organization_id = :org', { org: q.organization });
     if (q.kind) qb.andWhere('u.kind = :kind', { kind: q.kind });
     if (q.search) {
@@ -269,7 +238,7 @@ export class UsersService {
         s: containsPattern(q.search),
       });
     }
-    return qb.getManyAndCount();
+    return pageOf(qb, q);
   }
 
   async get(ability: AppAbility, id: string): Promise<User> {
@@ -277,8 +246,8 @@ export class UsersService {
   }
 
   async create(who: Principal, ability: AppAbility, dto: CreateUserDto): Promise<User> {
-    if ((dto.is_staff || dto.is_support) && !who.isStaff)
-      throw new CommonError('forbidden', 'Only staff may create staff or support users.');
+    // Global flags are for whoever may create users everywhere: staff (ability.ts).
+    if (dto.is_staff || dto.is_support) requireEverywhere(ability, 'create', 'User', 'create staff or support users');
     if (dto.organization) {
       const org = await this.users.manager.findOneBy(Organization, { id: dto.organization });
       requireCreateIn(ability, 'User', dto.organization, Boolean(org));
@@ -317,13 +286,10 @@ export class UsersService {
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateUserDto): Promise<User> {
     return this.tx.run(async (tx) => {
       const u = requireAccess(ability, 'update', 'User', await this.rows.lockForUpdate(tx, id));
-      if ((dto.is_staff !== undefined || dto.is_support !== undefined) && !who.isStaff) {
-        throw new CommonError('forbidden', 'Only staff may change staff or support flags.');
-      }
+      if (dto.is_staff !== undefined || dto.is_support !== undefined)
+        requireEverywhere(ability, 'update', 'User', 'change staff or support flags');
       // An organization role must not reach users who hold global rights (no lock-out of staff).
-      if ((u.isStaff || u.isSupport) && !who.isStaff) {
-        throw new CommonError('forbidden', 'Only staff may change staff or support users.');
-      }
+      if (u.isStaff || u.isSupport) requireEverywhere(ability, 'update', 'User', 'change staff or support users');
       const saved = await tx.save(User, {
         ...u,
         email: dto.email ?? u.email,

@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { Request } from 'express';
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 
 export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_PAGE_SIZE = 50;
@@ -39,6 +40,23 @@ export interface Page<T> {
  * `getManyAndCount()`). The controller maps the rows to views and hands both to `toPage`.
  */
 export type Listed<T> = [rows: T[], count: number];
+
+/**
+ * One page of a list query (filtered and ordered by the caller) and the total: one statement with a
+ * window count; a page past the end costs a second, counting statement.
+ *   return pageOf(qb, q);   // Listed<T>
+ */
+export async function pageOf<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, q: PageQuery): Promise<Listed<T>> {
+  const { offset, pageSize } = pageWindow(q);
+  const { entities, raw } = await qb
+    .clone()
+    .addSelect('count(*) OVER()', 'total_count')
+    .offset(offset)
+    .limit(pageSize)
+    .getRawAndEntities();
+  if (raw.length > 0) return [entities, Number((raw[0] as { total_count: string }).total_count)];
+  return [[], offset === 0 ? 0 : await qb.clone().getCount()];
+}
 
 export function pageWindow(q: PageQuery): { page: number; pageSize: number; offset: number } {
   const page = q.page ?? 1;

@@ -16,9 +16,9 @@ import {
   ValidateNested,
 } from 'class-validator';
 import type { ProjectSummary } from '../../accounts/projects/project.types';
-import { PageQuery } from '../../common/pagination/pagination';
 import { IsTimestamp } from '../../common/validation/is-timestamp';
 import { COURSE_ACCOUNT_STATES, CourseAccount, CourseAccountState } from '../course-account.entity';
+import { UserHasPermQuery } from '../../permissions/user-has-perm';
 
 /** Rows a bulk creation may hold. */
 export const BULK_MAX_ROWS = 1000;
@@ -115,7 +115,7 @@ const toArray = ({ value }: { value: unknown }) =>
     ? undefined
     : (Array.isArray(value) ? value : [value]).map((v) => (typeof v === 'string' ? v.toUpperCase() : v));
 
-export class CourseAccountQuery extends PageQuery {
+export class CourseAccountQuery extends UserHasPermQuery {
   @ApiPropertyOptional({ description: 'Username contains (case-insensitive).' })
   @IsOptional()
   @IsString()

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
-import { PageQuery } from '../../common/pagination/pagination';
 import type { JobArtifact } from '../job-artifact.entity';
 import { Job, JOB_STATES, JobState } from '../job.entity';
+import { UserHasPermQuery } from '../../permissions/user-has-perm';
 
 /** The artifact whose inline text is shown as the job's `text`. */
 export const RESULT_ARTIFACT = 'result';
@@ -96,7 +96,7 @@ export class JobPage {
   results: JobView[];
 }
 
-export class ListJobsQuery extends PageQuery {
+export class ListJobsQuery extends UserHasPermQuery {
   @ApiPropertyOptional({ enum: JOB_STATES })
   @IsOptional()
   @IsIn(JOB_STATES)

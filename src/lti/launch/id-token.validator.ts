@@ -55,7 +55,7 @@ export class IdTokenValidator {
     token: string,
     platform: LtiPlatform,
     login: LtiLogin,
-    nonceIssuedElsewhere: (nonceHash: string) => Promise<boolean>,
+    nonceIssuedElsewhere: (nonceHash: string) => Promise<'used' | 'issued' | null>,
   ): Promise<LaunchClaims> {
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
@@ -99,8 +99,9 @@ export class IdTokenValidator {
     if (typeof p.nonce !== 'string' || !p.nonce) throw new LtiLaunchError('missing_nonce');
     const nonceHash = sha256Hex(p.nonce);
     if (!digestsEqual(nonceHash, login.nonceHash)) {
+      const elsewhere = await nonceIssuedElsewhere(nonceHash);
       throw new LtiLaunchError(
-        (await nonceIssuedElsewhere(nonceHash)) ? 'nonce_not_bound_to_state' : 'nonce_not_issued',
+        elsewhere === 'used' ? 'nonce_used' : elsewhere === 'issued' ? 'nonce_not_bound_to_state' : 'nonce_not_issued',
       );
     }
 
@@ -122,8 +123,22 @@ export class IdTokenValidator {
     if (target !== login.targetLinkUri) throw new LtiLaunchError('target_link_uri_mismatch');
 
     const link = p[CLAIM.resourceLink];
-    if (!isObject(link) || typeof link.id !== 'string' || !link.id) throw new LtiLaunchError('missing_resource_link');
-    if (!storable(link.id)) throw new LtiLaunchError('invalid_claim', { claim: 'resource_link.id' });
+    const deepLinking = messageType === 'LtiDeepLinkingRequest';
+    if (deepLinking) {
+      // A deep-linking launch picks content: it needs the settings saying where to answer, and has no resource link.
+      const settings = p[CLAIM.deepLinkingSettings];
+      if (!isObject(settings)) throw new LtiLaunchError('missing_deep_linking_settings');
+      if (
+        typeof settings.deep_link_return_url !== 'string' ||
+        !/^https?:\/\//.test(settings.deep_link_return_url) ||
+        settings.deep_link_return_url.length > 2048 ||
+        !Array.isArray(settings.accept_types)
+      )
+        throw new LtiLaunchError('invalid_claim', { claim: 'deep_linking_settings' });
+    } else {
+      if (!isObject(link) || typeof link.id !== 'string' || !link.id) throw new LtiLaunchError('missing_resource_link');
+      if (!storable(link.id)) throw new LtiLaunchError('invalid_claim', { claim: 'resource_link.id' });
+    }
 
     const roles = p[CLAIM.roles];
     if (roles === undefined) throw new LtiLaunchError('missing_roles');
@@ -153,7 +168,10 @@ export class IdTokenValidator {
       context: isObject(context)
         ? { id: context.id as string, title: text(context.title), label: text(context.label), type: context.type }
         : null,
-      resourceLink: { id: link.id, title: text(link.title), description: text(link.description, 4000) },
+      resourceLink:
+        !deepLinking && isObject(link)
+          ? { id: link.id as string, title: text(link.title), description: text(link.description, 4000) }
+          : null,
       email: text(p.email, 254),
       givenName: text(p.given_name, 150),
       familyName: text(p.family_name, 150),

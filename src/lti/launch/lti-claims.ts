@@ -18,15 +18,17 @@ export const CLAIM = {
   deepLinkingSettings: 'https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings',
 } as const;
 
-/** The message types this tool launches (deep linking comes with the LTI Advantage services). */
-export const HANDLED_MESSAGE_TYPES = ['LtiResourceLinkRequest'] as const;
+/** The message types this tool launches: resource links, and deep linking (the content picker). */
+export const HANDLED_MESSAGE_TYPES = ['LtiResourceLinkRequest', 'LtiDeepLinkingRequest'] as const;
 export type HandledMessageType = (typeof HANDLED_MESSAGE_TYPES)[number];
 
 /** A validated launch, as provisioning and the launch record use it. */
 export interface LaunchClaims {
   sub: string;
   exp: number;
-  messageType: HandledMessageType;
+  /** LTI 1.1 launches are `basic-lti-launch-request`. */
+  messageType: HandledMessageType | 'basic-lti-launch-request';
+  /** Empty for an LTI 1.1 launch. */
   deploymentId: string;
   targetLinkUri: string;
   roles: string[];
@@ -51,4 +53,5 @@ export const RECORDED_CLAIMS: Record<string, string> = {
   role_scope_mentor: CLAIM.roleScopeMentor,
   ags_endpoint: CLAIM.ags,
   nrps: CLAIM.nrps,
+  deep_linking_settings: CLAIM.deepLinkingSettings,
 };

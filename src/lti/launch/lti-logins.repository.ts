@@ -16,9 +16,13 @@ export class LtiLoginsRepository {
     return this.logins.findOneBy({ stateHash });
   }
 
-  /** Whether some login (another one than the caller's) issued this nonce. */
-  async nonceIssued(nonceHash: string): Promise<boolean> {
-    return (await this.logins.countBy({ nonceHash })) > 0;
+  /**
+   * Whether some login (another one than the caller's) issued this nonce: `used` when a launch spent
+   * that login (the row is kept until the spending token's exp), `issued` when it is still unspent.
+   */
+  async nonceIssued(nonceHash: string): Promise<'used' | 'issued' | null> {
+    const found = await this.logins.findOne({ where: { nonceHash }, select: { id: true, usedAt: true } });
+    return found ? (found.usedAt ? 'used' : 'issued') : null;
   }
 
   /**

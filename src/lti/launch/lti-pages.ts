@@ -3,8 +3,10 @@ import type { Response } from 'express';
 
 /**
  * The small HTML pages of the tool's browser endpoints. Each carries a CSP with a fresh nonce (no
- * inline script runs without it, and nothing else is allowed), is never cached, and may be framed by
- * any LMS (the tool runs in an iframe of the platform's page).
+ * inline script runs without it, and nothing else is allowed), is never cached, and may be framed
+ * only by the registered platforms (the tool runs in an iframe of the platform's page): the sender
+ * puts LtiFrameAncestors' sources in `res.locals.ltiFrameAncestors` first (see `withFrameAncestors`),
+ * and a page sent without them may be framed by nobody.
  */
 
 const escapeHtml = (s: string) =>
@@ -32,7 +34,7 @@ function send(res: Response, status: number, title: string, body: string, nonce:
       connectSelf ? "connect-src 'self'" : null,
       "form-action 'self'",
       "base-uri 'none'",
-      'frame-ancestors *',
+      `frame-ancestors ${frameAncestorsOf(res)}`,
     ]
       .filter(Boolean)
       .join('; '),
@@ -46,6 +48,18 @@ function send(res: Response, status: number, title: string, body: string, nonce:
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>` +
         `<style nonce="${nonce}">${STYLE}</style></head><body>${body}</body></html>`,
     );
+}
+
+/** The `frame-ancestors` sources a page is sent with: what the sender set, else `'none'`. */
+function frameAncestorsOf(res: Response): string {
+  const sources: unknown = res.locals?.ltiFrameAncestors;
+  return typeof sources === 'string' && sources ? sources : "'none'";
+}
+
+/** Sets the `frame-ancestors` sources of the pages sent on `res` (e.g. LtiFrameAncestors.sources()). */
+export function withFrameAncestors(res: Response, sources: string): Response {
+  res.locals.ltiFrameAncestors = sources;
+  return res;
 }
 
 const newNonce = () => randomBytes(16).toString('base64');

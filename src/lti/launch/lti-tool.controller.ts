@@ -7,7 +7,14 @@ import { toolUrls } from '../lti-urls';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { LtiLaunchError } from './lti-launch-error';
-import { sendAppPage, sendErrorPage, sendLaunchStoragePage, sendLoginStoragePage } from './lti-pages';
+import { LtiFrameAncestors } from './lti-frame-ancestors';
+import {
+  sendAppPage,
+  sendErrorPage,
+  sendLaunchStoragePage,
+  sendLoginStoragePage,
+  withFrameAncestors,
+} from './lti-pages';
 import { LtiToolService } from './lti-tool.service';
 
 const requestId = (req: Request) => (req as Request & { id?: unknown }).id?.toString();
@@ -22,6 +29,7 @@ export class LtiToolController {
   constructor(
     private readonly tool: LtiToolService,
     private readonly keys: LtiToolKeysService,
+    private readonly frames: LtiFrameAncestors,
     @InjectSettings() private readonly settings: Settings,
   ) {}
 
@@ -70,7 +78,7 @@ export class LtiToolController {
     try {
       const answer = await this.tool.launch(req);
       if (answer.kind === 'storage') {
-        sendLaunchStoragePage(res, { ...answer, launchUrl: toolUrls(this.settings).launch });
+        sendLaunchStoragePage(await this.framed(res), { ...answer, launchUrl: toolUrls(this.settings).launch });
         return;
       }
       res.setHeader('Set-Cookie', answer.clearCookie);
@@ -79,16 +87,16 @@ export class LtiToolController {
     } catch (e) {
       if (!(e instanceof LtiLaunchError)) throw e;
       this.tool.logRefusal('launch', e);
-      sendErrorPage(res, e.status, e.reason, e.message, requestId(req));
+      sendErrorPage(await this.framed(res), e.status, e.reason, e.message, requestId(req));
     }
   }
 
   @Public()
   @Get('app')
   @ApiExcludeEndpoint()
-  app(@Res() res: Response): void {
+  async app(@Res() res: Response): Promise<void> {
     sendAppPage(
-      res,
+      await this.framed(res),
       `${new URL(toolUrls(this.settings).base).pathname.replace(/\/+$/, '')}/api/v1/lti/launches/{launch_id}/exchange`,
     );
   }
@@ -98,7 +106,7 @@ export class LtiToolController {
       const answer = await this.tool.login(params);
       res.setHeader('Set-Cookie', answer.cookie);
       if (answer.kind === 'storage') {
-        sendLoginStoragePage(res, answer);
+        sendLoginStoragePage(await this.framed(res), answer);
         return;
       }
       res.setHeader('Cache-Control', 'no-store');
@@ -106,7 +114,12 @@ export class LtiToolController {
     } catch (e) {
       if (!(e instanceof LtiLaunchError)) throw e;
       this.tool.logRefusal('login', e);
-      sendErrorPage(res, 400, e.reason, e.message, requestId(req));
+      sendErrorPage(await this.framed(res), 400, e.reason, e.message, requestId(req));
     }
+  }
+
+  /** `res` with the frame-ancestors of the registered platforms, for a page (a redirect needs none). */
+  private async framed(res: Response): Promise<Response> {
+    return withFrameAncestors(res, await this.frames.sources());
   }
 }

@@ -190,7 +190,10 @@ export class LtiToolService {
 
     const claims = await this.validator.validate(idToken, platform, login, (hash) => this.logins.nonceIssued(hash));
     const { launchId } = await this.provisioner.launch(platform, login, claims);
-    const target = new URL(claims.targetLinkUri);
+    // A deep-linking launch opens the content picker, whatever its target.
+    const target = new URL(
+      claims.messageType === 'LtiDeepLinkingRequest' ? `${this.urls.base}/lti/deep-linking` : claims.targetLinkUri,
+    );
     target.searchParams.set('launch_id', launchId);
     this.logger.info({ lti_platform: platform.id, lti_launch: launchId }, 'LTI launch');
     return { kind: 'redirect', location: target.toString(), clearCookie: this.cookie(stateCookieName(state), '', 0) };

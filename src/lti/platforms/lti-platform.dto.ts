@@ -163,6 +163,10 @@ export class LtiPlatformView {
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) role_mappings: Record<string, string>;
   @ApiProperty() verifies_email: boolean;
   @ApiProperty({ enum: COURSE_ACCOUNT_POLICIES }) course_accounts_on_launch: CourseAccountPolicy;
+  @ApiProperty({
+    description: 'False for a platform that registered itself and waits for approval: no launch until then.',
+  })
+  approved: boolean;
   @ApiProperty() created: string;
   @ApiProperty() modified: string;
   @ApiProperty({ type: LtiToolConfigView }) tool: LtiToolConfigView;
@@ -181,6 +185,7 @@ export class LtiPlatformView {
       role_mappings: p.roleMappings,
       verifies_email: p.verifiesEmail,
       course_accounts_on_launch: p.courseAccountsOnLaunch,
+      approved: p.approved,
       created: p.createdAt.toISOString(),
       modified: p.updatedAt.toISOString(),
       tool,

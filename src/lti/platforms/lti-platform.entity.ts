@@ -56,4 +56,8 @@ export class LtiPlatform extends BaseEntity {
 
   @Column({ type: 'timestamptz', nullable: true })
   deletedAt: Date | null;
+
+  /** A platform that registered itself (dynamic registration) waits for an organization admin's approval: no launch before. */
+  @Column({ type: 'boolean', default: true })
+  approved: boolean;
 }

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, IsNull, Repository } from 'typeorm';
-import { pageWindow } from '../../common/pagination/pagination';
+import { pageOf } from '../../common/pagination/pagination';
 import type { AppAbility } from '../../permissions/ability';
-import { scopeToAbility } from '../../permissions/ability-to-sql';
-import { scopeToUserHasPerm } from '../../permissions/user-has-perm';
+import { scopeList } from '../../permissions/user-has-perm';
 import { LtiPlatform } from './lti-platform.entity';
 import type { LtiPlatformQuery } from './lti-platform.dto';
 
@@ -15,19 +14,15 @@ export class LtiPlatformsRepository {
 
   /** A page of the live platforms the ability may read (and `user_has_perm` names), scoped in SQL. */
   list(ability: AppAbility, q: LtiPlatformQuery): Promise<[LtiPlatform[], number]> {
-    const { offset, pageSize } = pageWindow(q);
     const qb = this.platforms
       .createQueryBuilder('p')
       .where('p.deleted_at IS NULL')
       .orderBy('p.created_at', 'ASC')
-      .addOrderBy('p.id', 'ASC')
-      .offset(offset)
-      .limit(pageSize);
-    scopeToAbility(qb, ability, 'read', 'LtiPlatform', 'p');
-    scopeToUserHasPerm(qb, ability, q.user_has_perm, 'LtiPlatform', 'p');
+      .addOrderBy('p.id', 'ASC');
+    scopeList(qb, ability, q.user_has_perm, 'LtiPlatform', 'p');
     if (q.organization) qb.andWhere('p.organization_id = :org', { org: q.organization });
     if (q.issuer) qb.andWhere('p.issuer = :issuer', { issuer: q.issuer });
-    return qb.getManyAndCount();
+    return pageOf(qb, q);
   }
 
   findLive(id: string, tx?: EntityManager): Promise<LtiPlatform | null> {
@@ -44,9 +39,23 @@ export class LtiPlatformsRepository {
     return this.platforms.findOneBy({ id });
   }
 
-  /** The live platforms of an issuer (one per client id). */
+  /** The issuer and OIDC login URL of every live platform (for the origins that may frame the tool). */
+  async liveOrigins(): Promise<string[]> {
+    const rows = await this.platforms.find({
+      select: { issuer: true, authLoginUrl: true },
+      where: { deletedAt: IsNull() },
+      take: 10_000,
+    });
+    return rows.flatMap((r) => [r.issuer, r.authLoginUrl]);
+  }
+
+  /** The live, approved platforms of an issuer (one per client id). */
   findByIssuer(issuer: string): Promise<LtiPlatform[]> {
-    return this.platforms.find({ where: { issuer, deletedAt: IsNull() }, order: { createdAt: 'ASC' }, take: 100 });
+    return this.platforms.find({
+      where: { issuer, deletedAt: IsNull(), approved: true },
+      order: { createdAt: 'ASC' },
+      take: 100,
+    });
   }
 
   insert(values: Partial<LtiPlatform>, tx: EntityManager): Promise<LtiPlatform> {

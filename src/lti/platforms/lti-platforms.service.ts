@@ -9,6 +9,7 @@ import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { requireAccess, requireCreateIn } from '../../permissions/access';
 import { LtiToolKeysService } from '../keys/lti-tool-keys.service';
+import { LtiFrameAncestors } from '../launch/lti-frame-ancestors';
 import { LtiError } from '../lti.errors';
 import { platformUrlProblem, toolUrls } from '../lti-urls';
 import { ROLE_MAPPING_TARGETS, RoleMappingTarget, roleMappingKey } from '../provisioning/lti-roles';
@@ -27,6 +28,7 @@ export class LtiPlatformsService {
     private readonly tx: TransactionRunner,
     private readonly audit: AuditService,
     private readonly keys: LtiToolKeysService,
+    private readonly frames: LtiFrameAncestors,
     @InjectSettings() private readonly settings: Settings,
   ) {}
 
@@ -43,7 +45,7 @@ export class LtiPlatformsService {
     requireCreateIn(ability, 'LtiPlatform', dto.organization, Boolean(org));
     this.checkUrls(dto);
     const roleMappings = this.roleMappings(dto.role_mappings ?? {});
-    return this.unique(dto, () =>
+    const platform = await this.unique(dto, () =>
       this.tx.run(async (tx) => {
         const platform = await this.platforms.insert(
           {
@@ -75,12 +77,14 @@ export class LtiPlatformsService {
         return platform;
       }),
     );
+    this.frames.invalidate();
+    return platform;
   }
 
   async update(who: Principal, ability: AppAbility, id: string, dto: UpdateLtiPlatformDto): Promise<LtiPlatform> {
     this.checkUrls(dto);
     const roleMappings = dto.role_mappings ? this.roleMappings(dto.role_mappings) : undefined;
-    return this.unique(dto, () =>
+    const platform = await this.unique(dto, () =>
       this.tx.run(async (tx) => {
         const platform = requireAccess(ability, 'update', 'LtiPlatform', await this.platforms.lockLive(id, tx));
         const next: LtiPlatform = {
@@ -111,6 +115,8 @@ export class LtiPlatformsService {
         return saved;
       }),
     );
+    this.frames.invalidate();
+    return platform;
   }
 
   /** Soft delete: its launches are refused from now on; its users, identities and course projects stay. */
@@ -130,6 +136,7 @@ export class LtiPlatformsService {
         tx,
       );
     });
+    this.frames.invalidate();
   }
 
   /** The values an LMS administrator pastes into the LMS, all from PUBLIC_URL. */

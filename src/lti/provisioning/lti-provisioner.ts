@@ -18,6 +18,7 @@ import type { LtiLogin } from '../launch/lti-login.entity';
 import { LtiLoginsRepository } from '../launch/lti-logins.repository';
 import type { LtiPlatform } from '../platforms/lti-platform.entity';
 import { LtiLaunchesRepository } from '../sessions/lti-launches.repository';
+import { LaunchSource, platformSource, sourceRef, sourceTag } from './launch-source';
 import type { LtiContext } from './lti-context.entity';
 import { LtiProvisioningRepository } from './lti-provisioning.repository';
 import { mapRoles, PROJECT_ROLES, ProjectRoleName } from './lti-roles';
@@ -37,6 +38,8 @@ export const COURSE_ACCOUNT_PARAMETER = 'campus_access_course_account';
 
 export interface ProvisionedLaunch {
   launchId: string;
+  userId: string;
+  projectId: string | null;
   /** A course account created PENDING by this launch, to be created upstream after commit. */
   pendingCourseAccountId: string | null;
   username: string;
@@ -51,7 +54,8 @@ const isTrue = (v: unknown) =>
  * (platform, sub) created or kept in line (names, e-mail; never staff), the context's course project
  * created on its first launch and kept in sync, the user's membership of the project's role groups
  * brought in line with the launch's roles (demotions included), the resource link, optionally the
- * user's course account, and the launch record.
+ * user's course account, and the launch record. LTI 1.3 and LTI 1.1 launches run the same code, keyed
+ * by their source (platform or consumer).
  */
 @Injectable()
 export class LtiProvisioner {
@@ -68,14 +72,36 @@ export class LtiProvisioner {
     @InjectSettings() private readonly settings: Settings,
   ) {}
 
-  async launch(platform: LtiPlatform, login: LtiLogin, claims: LaunchClaims): Promise<ProvisionedLaunch> {
+  /** An LTI 1.3 launch: provisions in the transaction that spends its login. */
+  launch(platform: LtiPlatform, login: LtiLogin, claims: LaunchClaims): Promise<ProvisionedLaunch> {
+    return this.provisionLaunch(platformSource(platform), claims, async (tx) => {
+      const keepUntil = new Date((claims.exp + this.settings.LTI_CLOCK_SKEW_SECONDS) * 1000);
+      if (!(await this.logins.spend(login.id, keepUntil, tx))) throw new LtiLaunchError('state_used');
+    });
+  }
+
+  /**
+   * A validated launch of either version; `first` runs first in the transaction (an LTI 1.3 launch
+   * spends its login), `then` last (an LTI 1.1 launch records its outcome service).
+   */
+  async provisionLaunch(
+    source: LaunchSource,
+    claims: LaunchClaims,
+    first?: (tx: EntityManager) => Promise<void>,
+    then?: (tx: EntityManager, provisioned: ProvisionedLaunch) => Promise<void>,
+  ): Promise<ProvisionedLaunch> {
+    const run = async (tx: EntityManager) => {
+      const provisioned = await this.provision(tx, source, claims, first);
+      if (then) await then(tx, provisioned);
+      return provisioned;
+    };
     let provisioned: ProvisionedLaunch;
     try {
-      provisioned = await this.tx.run((tx) => this.provision(tx, platform, login, claims));
+      provisioned = await this.tx.run(run);
     } catch (e) {
       // Another newcomer took the free username between our look and our insert: once more, now seeing it taken.
       if (!(e instanceof AccountsError && e.code === 'duplicate_username')) throw e;
-      provisioned = await this.tx.run((tx) => this.provision(tx, platform, login, claims));
+      provisioned = await this.tx.run(run);
     }
     if (provisioned.pendingCourseAccountId) {
       await this.courseAccounts.completeCreation(
@@ -89,14 +115,13 @@ export class LtiProvisioner {
 
   private async provision(
     tx: EntityManager,
-    platform: LtiPlatform,
-    login: LtiLogin,
+    source: LaunchSource,
     claims: LaunchClaims,
+    first?: (tx: EntityManager) => Promise<void>,
   ): Promise<ProvisionedLaunch> {
-    const keepUntil = new Date((claims.exp + this.settings.LTI_CLOCK_SKEW_SECONDS) * 1000);
-    if (!(await this.logins.spend(login.id, keepUntil, tx))) throw new LtiLaunchError('state_used');
-    await this.repo.lock(tx, platform.id, claims.sub, claims.context?.id ?? null);
-    const { user, emailVerified } = await this.user(tx, platform, claims);
+    if (first) await first(tx);
+    await this.repo.lock(tx, source.id, claims.sub, claims.context?.id ?? null);
+    const { user, emailVerified } = await this.user(tx, source, claims);
     if (!user.isActive) throw new LtiLaunchError('user_deactivated', { user: user.id });
     const actor: Principal = {
       type: 'user',
@@ -114,8 +139,8 @@ export class LtiProvisioner {
     let courseAccountId: string | null = null;
     let pendingCourseAccountId: string | null = null;
     if (claims.context) {
-      ({ context, project } = await this.context(tx, platform, claims.context));
-      projectRole = mapRoles(claims.roles, platform.roleMappings);
+      ({ context, project } = await this.context(tx, source, claims.context));
+      projectRole = mapRoles(claims.roles, source.roleMappings);
       await this.groups.setMembershipAmong(
         { type: 'user', id: user.id },
         PROJECT_ROLES.map((r) => context!.groupIds[r]),
@@ -130,16 +155,12 @@ export class LtiProvisioner {
         projectRole,
       });
       courseAccountId = membership.courseAccountId;
-      if (
-        !courseAccountId &&
-        this.wantsCourseAccount(platform, claims) &&
-        !this.courseAccounts.projectProblem(project)
-      ) {
+      if (!courseAccountId && this.wantsCourseAccount(source, claims) && !this.courseAccounts.projectProblem(project)) {
         const account = await this.courseAccounts.requestInProject(
           project,
           {
             email: emailVerified ? (user.email ?? null) : null,
-            description: `LTI: ${user.username} (${platform.name || platform.issuer})`,
+            description: `LTI: ${user.username} (${source.name})`,
           },
           actor,
           tx,
@@ -150,8 +171,7 @@ export class LtiProvisioner {
       }
     }
     const resourceLinkRef = claims.resourceLink
-      ? await this.repo.upsertResourceLink(tx, {
-          platformId: platform.id,
+      ? await this.repo.upsertResourceLink(tx, source, {
           resourceLinkId: claims.resourceLink.id,
           contextRef: context?.id ?? null,
           title: claims.resourceLink.title ?? '',
@@ -159,7 +179,7 @@ export class LtiProvisioner {
         })
       : null;
     const launchId = await this.launches.insert(tx, {
-      platformId: platform.id,
+      ...sourceRef(source),
       deploymentId: claims.deploymentId,
       userId: user.id,
       contextRef: context?.id ?? null,
@@ -172,12 +192,19 @@ export class LtiProvisioner {
       claims: claims.record,
       courseAccountId,
     });
-    return { launchId, pendingCourseAccountId, username: user.username, actor };
+    return {
+      launchId,
+      userId: user.id,
+      projectId: project?.id ?? null,
+      pendingCourseAccountId,
+      username: user.username,
+      actor,
+    };
   }
 
-  private wantsCourseAccount(platform: LtiPlatform, claims: LaunchClaims): boolean {
-    if (platform.courseAccountsOnLaunch === 'always') return true;
-    if (platform.courseAccountsOnLaunch !== 'when_link_asks') return false;
+  private wantsCourseAccount(source: LaunchSource, claims: LaunchClaims): boolean {
+    if (source.courseAccountsOnLaunch === 'always') return true;
+    if (source.courseAccountsOnLaunch !== 'when_link_asks') return false;
     const custom = claims.record.custom;
     return (
       typeof custom === 'object' &&
@@ -186,11 +213,11 @@ export class LtiProvisioner {
     );
   }
 
-  /** The person the launch names: identity (platform, sub) → user, created on the first launch, names and e-mail kept current. */
-  private async user(tx: EntityManager, platform: LtiPlatform, claims: LaunchClaims) {
+  /** The person the launch names: identity (platform or consumer, sub) → user, created on the first launch, names and e-mail kept current. */
+  private async user(tx: EntityManager, source: LaunchSource, claims: LaunchClaims) {
     const names = personNames(claims);
-    const emailVerified = Boolean(claims.email && platform.verifiesEmail);
-    const identity = await this.repo.findIdentity(tx, platform.id, claims.sub);
+    const emailVerified = Boolean(claims.email && source.verifiesEmail);
+    const identity = await this.repo.findIdentity(tx, source, claims.sub);
     if (identity) {
       const synced = await this.users.syncProfile(
         identity.userId,
@@ -205,25 +232,25 @@ export class LtiProvisioner {
             actor: { type: 'system' },
             subjectType: 'User',
             subjectId: synced.user.id,
-            organizationId: platform.organizationId,
-            data: { fields: synced.changed, lti_platform: platform.id },
+            organizationId: source.organizationId,
+            data: { fields: synced.changed, ...sourceTag(source) },
           },
           tx,
         );
       }
       // An e-mail a verifying platform sent stays verified until another platform's launch changes it.
       const verified = synced.changed.includes('email') ? emailVerified : identity.emailVerified || emailVerified;
-      if (verified !== identity.emailVerified) await this.repo.setEmailVerified(tx, identity.id, verified);
+      if (verified !== identity.emailVerified) await this.repo.setEmailVerified(tx, source, identity.id, verified);
       return { user: synced.user, emailVerified: verified };
     }
-    const candidates = usernameCandidates(platform.id, claims.sub, {
+    const candidates = usernameCandidates(source.id, claims.sub, {
       email: claims.email,
       givenName: names.firstName,
       familyName: names.lastName,
     });
     const username =
       (await this.users.freeUsername(candidates, tx)) ??
-      `lti_user_${sha(`${platform.id}\n${claims.sub}\n${Date.now()}`).slice(0, 20)}`;
+      `lti_user_${sha(`${source.id}\n${claims.sub}\n${Date.now()}`).slice(0, 20)}`;
     // No claim makes an LTI user staff or support: the flags are never set here.
     const user = await this.users.insert(
       {
@@ -231,14 +258,13 @@ export class LtiProvisioner {
         email: claims.email ?? null,
         firstName: names.firstName ?? '',
         lastName: names.lastName ?? '',
-        organizationId: platform.organizationId,
+        organizationId: source.organizationId,
         kind: 'lti',
-        source: `lti:${platform.id}`,
+        source: source.kind === 'platform' ? `lti:${source.id}` : `lti11:${source.id}`,
       },
       tx,
     );
-    await this.repo.insertIdentity(tx, {
-      platformId: platform.id,
+    await this.repo.insertIdentity(tx, source, {
       subject: claims.sub,
       userId: user.id,
       emailVerified,
@@ -249,8 +275,8 @@ export class LtiProvisioner {
         actor: { type: 'system' },
         subjectType: 'User',
         subjectId: user.id,
-        organizationId: platform.organizationId,
-        data: { lti_platform: platform.id, username },
+        organizationId: source.organizationId,
+        data: { ...sourceTag(source), username },
       },
       tx,
     );
@@ -260,16 +286,16 @@ export class LtiProvisioner {
   /** The context's course project: created on the first launch, renamed when the LMS renames the course, recreated if it was deleted. */
   private async context(
     tx: EntityManager,
-    platform: LtiPlatform,
+    source: LaunchSource,
     claim: NonNullable<LaunchClaims['context']>,
   ): Promise<{ context: LtiContext; project: ProjectSummary }> {
     const title = claim.title ?? claim.label ?? `Course ${claim.id}`;
-    const existing = await this.repo.findContext(tx, platform.id, claim.id);
+    const existing = await this.repo.findContext(tx, source, claim.id);
     if (existing) {
       let project = await this.projects.findSummary(existing.projectId, tx);
       if (!project || project.deletedAt) {
         // Deleting the project removed its groups: the course starts again in a new project.
-        const fresh = await this.newProject(tx, platform, claim.id, title);
+        const fresh = await this.newProject(tx, source, claim.id, title);
         await this.repo.updateContext(tx, existing.id, {
           projectId: fresh.project.id,
           groupIds: fresh.groupIds,
@@ -285,7 +311,7 @@ export class LtiProvisioner {
         await this.repo.updateContext(tx, existing.id, { title: claim.title ?? '', label: claim.label ?? '' });
         if (project.name !== title) {
           await this.projects.rename(project.id, title, { type: 'system' }, tx, {
-            lti_platform: platform.id,
+            ...sourceTag(source),
             lti_context: claim.id,
           });
           project = { ...project, name: title };
@@ -293,9 +319,9 @@ export class LtiProvisioner {
       }
       return { context: existing, project };
     }
-    const { project, groupIds } = await this.newProject(tx, platform, claim.id, title);
+    const { project, groupIds } = await this.newProject(tx, source, claim.id, title);
     const context = await this.repo.insertContext(tx, {
-      platformId: platform.id,
+      ...sourceRef(source),
       contextId: claim.id,
       projectId: project.id,
       title: claim.title ?? '',
@@ -305,12 +331,12 @@ export class LtiProvisioner {
     return { context, project };
   }
 
-  private async newProject(tx: EntityManager, platform: LtiPlatform, contextId: string, title: string) {
+  private async newProject(tx: EntityManager, source: LaunchSource, contextId: string, title: string) {
     const today = new Date();
-    const key = `lti-${sha(`${platform.id}\n${contextId}\n${today.getTime()}`).slice(0, 24)}`;
+    const key = `lti-${sha(`${source.id}\n${contextId}\n${today.getTime()}`).slice(0, 24)}`;
     const project = await this.projects.insert(
       {
-        organizationId: platform.organizationId,
+        organizationId: source.organizationId,
         key,
         name: title.slice(0, 255),
         kind: 'course',
@@ -319,7 +345,7 @@ export class LtiProvisioner {
       },
       { type: 'system' },
       tx,
-      { lti_platform: platform.id, lti_context: contextId },
+      { ...sourceTag(source), lti_context: contextId },
     );
     const ids = await this.groups.createScopeGroups(
       { type: 'project', id: project.id, organizationId: project.organizationId },

@@ -1,13 +1,20 @@
-import { Column, Entity, ForeignKey, Index } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index } from 'typeorm';
 import { BaseEntity } from '../../database/base.entity';
 
 /** A resource link (a placement of the tool in an LMS course), with the grade-service endpoints its launches name. */
 @Entity('lti_resource_links')
 @Index('uq_lti_resource_links_link', ['platformId', 'resourceLinkId'], { unique: true })
+@Index('uq_lti_resource_links_consumer_link', ['consumerId', 'resourceLinkId'], { unique: true })
+@Check('ck_lti_resource_links_source', 'num_nonnulls(platform_id, consumer_id) = 1')
 export class LtiResourceLink extends BaseEntity {
-  @Column({ type: 'uuid' })
+  @Column({ type: 'uuid', nullable: true })
   @ForeignKey('lti_platforms', { name: 'fk_lti_resource_links_platform', onDelete: 'CASCADE' })
-  platformId: string;
+  platformId: string | null;
+
+  /** The LTI 1.1 consumer of the link (then `platformId` is null). */
+  @Column({ type: 'uuid', nullable: true })
+  @ForeignKey('lti_consumers', { name: 'fk_lti_resource_links_consumer', onDelete: 'CASCADE' })
+  consumerId: string | null;
 
   @Column({ type: 'varchar', length: 255 })
   resourceLinkId: string;

@@ -1,19 +1,27 @@
-import { Column, Entity, ForeignKey, Index } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index } from 'typeorm';
 import { BaseEntity } from '../../database/base.entity';
 
 /**
- * A valid launch: who, from which platform and deployment, into which context and resource link,
+ * A valid launch: who, from which platform and deployment (or LTI 1.1 consumer), into which context and resource link,
  * with which roles and claims. Its id is the one-time `launch_id` the browser exchanges for a
  * session (within a minute, once); the record stays for the services that act on launches.
  */
 @Entity('lti_launches')
 @Index('ix_lti_launches_user', ['userId', 'createdAt'])
 @Index('ix_lti_launches_platform', ['platformId', 'createdAt'])
+@Index('ix_lti_launches_consumer', ['consumerId', 'createdAt'])
+@Check('ck_lti_launches_source', 'num_nonnulls(platform_id, consumer_id) = 1')
 export class LtiLaunch extends BaseEntity {
-  @Column({ type: 'uuid' })
+  @Column({ type: 'uuid', nullable: true })
   @ForeignKey('lti_platforms', { name: 'fk_lti_launches_platform', onDelete: 'CASCADE' })
-  platformId: string;
+  platformId: string | null;
 
+  /** The LTI 1.1 consumer of the launch (then `platformId` is null). */
+  @Column({ type: 'uuid', nullable: true })
+  @ForeignKey('lti_consumers', { name: 'fk_lti_launches_consumer', onDelete: 'CASCADE' })
+  consumerId: string | null;
+
+  /** The LTI 1.3 deployment; empty for an LTI 1.1 launch. */
   @Column({ type: 'varchar', length: 255 })
   deploymentId: string;
 

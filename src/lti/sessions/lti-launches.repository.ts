@@ -19,8 +19,9 @@ export class LtiLaunchesRepository {
     const rows: { id: string }[] = await queryRows(
       tx,
       `INSERT INTO lti_launches (platform_id, deployment_id, user_id, context_ref, resource_link_ref, project_id,
-                                 message_type, roles, project_role, target_link_uri, claims, course_account_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10, $11::jsonb, $12) RETURNING id`,
+                                 message_type, roles, project_role, target_link_uri, claims, course_account_id,
+                                 consumer_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10, $11::jsonb, $12, $13) RETURNING id`,
       [
         values.platformId,
         values.deploymentId,
@@ -34,6 +35,7 @@ export class LtiLaunchesRepository {
         values.targetLinkUri,
         JSON.stringify(values.claims),
         values.courseAccountId,
+        values.consumerId,
       ],
     );
     return rows[0].id;
@@ -64,7 +66,8 @@ export class LtiLaunchesRepository {
       id: row.id as string,
       createdAt: row.created_at as Date,
       updatedAt: row.updated_at as Date,
-      platformId: row.platform_id as string,
+      platformId: row.platform_id as string | null,
+      consumerId: row.consumer_id as string | null,
       deploymentId: row.deployment_id as string,
       userId: row.user_id as string,
       contextRef: row.context_ref as string | null,

@@ -45,6 +45,22 @@ export class LtiSessionView {
   })
   role: string | null;
   @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    description:
+      'Our id of the launch’s resource link (for grades: POST /api/v1/lti/links/{id}/scores); null without one.',
+  })
+  link: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    description:
+      'Our id of the launch’s LMS course (for roster sync: POST /api/v1/lti/contexts/{id}/sync); null without one.',
+  })
+  context: string | null;
+  @ApiProperty({
     type: 'object',
     additionalProperties: true,
     description:

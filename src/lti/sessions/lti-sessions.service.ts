@@ -38,10 +38,11 @@ export class LtiSessionsService {
       this.users.findById(launch.userId),
       launch.projectId ? this.projects.findSummary(launch.projectId) : Promise.resolve(null),
       this.courseAccounts.findSummaries(launch.courseAccountId ? [launch.courseAccountId] : []),
-      this.provisioning.emailVerified(launch.platformId, launch.userId),
+      this.provisioning.emailVerified(launch, launch.userId),
     ]);
     if (!user || !user.isActive) throw new LtiError('user_deactivated', 'The account of this user is deactivated.');
-    const token = await this.tokens.ltiSessionToken(user.id, user.username, launch.platformId, launch.id);
+    const source = launch.platformId ? { lti_platform: launch.platformId } : { lti_consumer: launch.consumerId! };
+    const token = await this.tokens.ltiSessionToken(user.id, user.username, source, launch.id);
     const account = accounts[0];
     return {
       access_token: token.token,
@@ -60,6 +61,8 @@ export class LtiSessionsService {
           ? { id: project.id, organization: project.organizationId, key: project.key, name: project.name }
           : null,
       role: launch.projectRole,
+      link: launch.resourceLinkRef,
+      context: launch.contextRef,
       claims: {
         launch_id: launch.id,
         message_type: launch.messageType,

@@ -17,12 +17,16 @@ import { Page, toPage } from '../../common/pagination/pagination';
 import { CreateGroupDto, GroupQuery, GroupView, UpdateGroupDto } from './dto/group.dto';
 import { AddMemberDto, MemberPath, MemberQuery, MemberView, UpdateMemberDto } from './dto/membership.dto';
 import { GroupsService } from './groups.service';
+import { MembershipsService } from './memberships.service';
 
 @ApiTags('groups')
 @ApiBearerAuth()
 @Controller('groups')
 export class GroupsController {
-  constructor(private readonly groups: GroupsService) {}
+  constructor(
+    private readonly groups: GroupsService,
+    private readonly memberships: MembershipsService,
+  ) {}
 
   /** Groups the caller may read, filtered by organization, scope and role. */
   @Get()
@@ -93,7 +97,7 @@ export class GroupsController {
     @CurrentAbility() ability: AppAbility,
     @Req() req: Request,
   ): Promise<Page<MemberView>> {
-    const [rows, count] = await this.groups.members(ability, id, q);
+    const [rows, count] = await this.memberships.members(ability, id, q);
     const now = new Date();
     return toPage(
       req,
@@ -114,7 +118,7 @@ export class GroupsController {
     @Param('id', ParseUUIDPipe) id: string,
     @Body() dto: AddMemberDto,
   ): Promise<MemberView> {
-    return MemberView.of(await this.groups.addMember(who, ability, id, dto));
+    return MemberView.of(await this.memberships.addMember(who, ability, id, dto));
   }
 
   /** Changes when a membership expires (null: never). */
@@ -129,7 +133,7 @@ export class GroupsController {
     @Body() dto: UpdateMemberDto,
   ): Promise<MemberView> {
     return MemberView.of(
-      await this.groups.updateMember(who, ability, path.id, path.principalType, path.principalId, dto.expires_at),
+      await this.memberships.updateMember(who, ability, path.id, path.principalType, path.principalId, dto.expires_at),
     );
   }
 
@@ -143,6 +147,6 @@ export class GroupsController {
     @CurrentAbility() ability: AppAbility,
     @Param() path: MemberPath,
   ): Promise<void> {
-    await this.groups.removeMember(who, ability, path.id, path.principalType, path.principalId);
+    await this.memberships.removeMember(who, ability, path.id, path.principalType, path.principalId);
   }
 }

@@ -74,6 +74,13 @@ export class ProgramQuery extends UserHasPermQuery {
   @ApiPropertyOptional({ description: 'Part of the key or title.' }) @IsOptional() @IsString() search?: string;
 }
 
+/** `POST /programs/import?organization=`: every row of one import goes to this organization. */
+export class ImportProgramsQuery {
+  @ApiProperty({ format: 'uuid', description: 'The organization the programs are created in or belong to.' })
+  @IsUUID()
+  organization: string;
+}
+
 export class ProgramView {
   @ApiProperty() id: string;
   @ApiProperty() organization: string;

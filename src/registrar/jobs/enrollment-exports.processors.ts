@@ -29,6 +29,19 @@ export class ProgramEnrollmentsReadProcessor implements JobProcessor<ProgramJobP
       ['student_key', 'status', 'account_exists'],
       (async function* () {
         let after: string | null = null;
+        if (format === 'json') {
+          // Serialized by PostgreSQL, the same objects in the same order; the next page is read while
+          // this one is written.
+          let next = enrollments.programEnrollmentJsonPage(programId, null, PAGE);
+          for (;;) {
+            const page = await next;
+            if (!page) return;
+            next = enrollments.programEnrollmentJsonPage(programId, page.last, PAGE);
+            // A failed read of the next page surfaces when it is awaited, not as an unhandled rejection.
+            next.catch(() => undefined);
+            yield page;
+          }
+        }
         for (;;) {
           const page = await enrollments.programEnrollmentPage(programId, after, PAGE);
           if (page.length === 0) return;
@@ -87,7 +100,7 @@ export class CourseGradesReadProcessor implements JobProcessor<CourseJobPayload>
   ) {}
 
   async process(ctx: JobContext<CourseJobPayload>): Promise<void> {
-    const { programId, programCourseId, format } = ctx.payload;
+    const { programId, programCourseId, format, organizationId } = ctx.payload;
     const course = programCourseId ? await this.programs.findCourseById(programId, programCourseId) : null;
     const enrollments = this.enrollments;
     const grades = this.grades;
@@ -105,7 +118,7 @@ export class CourseGradesReadProcessor implements JobProcessor<CourseJobPayload>
           const learners = await enrollments.courseLearnerPage(course.id, after, PAGE);
           if (learners.length === 0) return;
           const found = await grades.gradesFor(
-            { programId, programCourseId: course.id, courseId: course.courseId },
+            { organizationId, programId, programCourseId: course.id, courseId: course.courseId },
             learners,
           );
           yield learners.map((l) => {

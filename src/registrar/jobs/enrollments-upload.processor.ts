@@ -11,8 +11,10 @@ import { EntityManager } from 'typeorm';
 import { ENROLLMENTS_UPLOAD, UploadJobPayload } from './registrar.jobs';
 import { writeResultFile } from './result-writer';
 
+/** Staged rows from which the job refreshes the staging table's statistics before applying them. */
+const ANALYZE_FROM_ROWS = 20_000;
 /** Rows applied per transaction. */
-const CHUNK = 1000;
+const CHUNK = 5000;
 
 /**
  * Applies an upload's staged rows a chunk at a time, each chunk in one transaction that also records
@@ -37,10 +39,13 @@ export class EnrollmentsUploadProcessor implements JobProcessor<UploadJobPayload
     if (!program) throw new UnrecoverableJobError('The program no longer exists.');
     await this.uploads.flagDuplicates(uploadId);
     const total = await this.uploads.countRows(uploadId);
+    if (total >= ANALYZE_FROM_ROWS) await this.uploads.analyze();
     let applied = 0;
+    let lastLine = 0;
     for (;;) {
-      const page = await this.uploads.pendingRows(uploadId, CHUNK);
+      const page = await this.uploads.pendingRows(uploadId, lastLine, CHUNK);
       if (page.length === 0) break;
+      lastLine = page[page.length - 1].line;
       await this.tx.run(async (tx) => {
         const outcomes =
           kind === 'program' ? await this.programChunk(tx, program, page) : await this.courseChunk(tx, program, page);

@@ -8,7 +8,10 @@ const README = join(__dirname, '..', '..', '..', 'src', 'permissions', 'README.m
 function rolesTable(): string {
   const rows = ROLES.map(
     (r) =>
-      `| \`${r.name}\` | ${r.scopeType} | ${r.description} | ${r.permissions.map((p) => `${p.action} ${p.subject}`).join(', ')} |`,
+      `| \`${r.name}\` | ${r.scopeType} | ${r.description} | ${[
+        ...r.permissions.map((p) => `${p.action} ${p.subject}`),
+        ...(r.except ?? []).map((p) => `except ${p.action} ${p.subject}`),
+      ].join(', ')} |`,
   );
   return ['| Role | Scope | What it is for | Permissions |', '|---|---|---|---|', ...rows].join('\n');
 }

@@ -1,0 +1,219 @@
+import { useState } from 'preact/hooks';
+import type { Page } from '../api';
+import { CopyValue, ErrorMessage, formatDate, Loading, Section } from '../components';
+import { useActions, useApi, useLoad } from '../hooks';
+import { can } from '../permissions';
+import { Link, navigate } from '../router';
+import { AuditEvent, AuditTable } from './audit';
+import type { Organization } from './organizations';
+
+interface ToolConfig {
+  login_initiation_url: string;
+  redirect_url: string;
+  target_link_url: string;
+  jwks_url: string;
+  public_key_pem: string | null;
+  domain: string;
+}
+
+interface Platform {
+  id: string;
+  organization: string;
+  name: string;
+  issuer: string;
+  client_id: string;
+  auth_login_url: string;
+  auth_token_url: string;
+  jwks_url: string;
+  deployment_ids: string[];
+  course_accounts_on_launch: string;
+  created: string;
+  tool: ToolConfig;
+}
+
+export function ToolValues({ tool }: { tool: ToolConfig }) {
+  return (
+    <div class="tool-values">
+      <p>Paste these values into the LMS’s registration of the tool:</p>
+      <CopyValue label="Login initiation URL" value={tool.login_initiation_url} />
+      <CopyValue label="Redirect (launch) URL" value={tool.redirect_url} />
+      <CopyValue label="Target link URL" value={tool.target_link_url} />
+      <CopyValue label="Public keyset (JWKS) URL" value={tool.jwks_url} />
+      <CopyValue label="Domain" value={tool.domain} />
+      {tool.public_key_pem ? <CopyValue label="Public key (PEM)" value={tool.public_key_pem} /> : null}
+    </div>
+  );
+}
+
+export function LtiPlatformsPage({ organizationId }: { organizationId: string | null }) {
+  const api = useApi();
+  const list = useLoad(
+    () => api.get<Page<Platform>>('/lti/platforms', { organization: organizationId, page_size: 100 }),
+    [organizationId],
+  );
+  const orgs = useLoad(() => api.get<Page<Organization>>('/organizations', { page_size: 200 }), []);
+  return (
+    <div>
+      <h1>LTI platforms</h1>
+      <ErrorMessage error={list.error} />
+      {list.data ? (
+        list.data.results.length === 0 ? (
+          <p>No LMS registered yet.</p>
+        ) : (
+          <ul class="link-list">
+            {list.data.results.map((p) => (
+              <li key={p.id}>
+                <Link to={`/lti-platforms/${p.id}`}>{p.name || p.issuer}</Link>{' '}
+                <span class="muted">
+                  {p.issuer} · client {p.client_id}
+                </span>
+              </li>
+            ))}
+          </ul>
+        )
+      ) : list.error ? null : (
+        <Loading />
+      )}
+      {orgs.data && orgs.data.results.length ? (
+        <RegisterPlatform organizations={orgs.data.results} preset={organizationId} />
+      ) : null}
+    </div>
+  );
+}
+
+function RegisterPlatform({ organizations, preset }: { organizations: Organization[]; preset: string | null }) {
+  const api = useApi();
+  const [organization, setOrganization] = useState(preset ?? organizations[0].id);
+  const actions = useActions('Organization', organization);
+  const [form, setForm] = useState({
+    name: '',
+    issuer: '',
+    client_id: '',
+    auth_login_url: '',
+    auth_token_url: '',
+    jwks_url: '',
+    deployment_ids: '',
+    course_accounts_on_launch: 'never',
+  });
+  const [error, setError] = useState<unknown>(null);
+  const set = (field: keyof typeof form) => (e: { currentTarget: { value: string } }) =>
+    setForm({ ...form, [field]: e.currentTarget.value });
+  const fields: [keyof typeof form, string, string][] = [
+    ['name', 'Name', 'text'],
+    ['issuer', 'Issuer', 'url'],
+    ['client_id', 'Client id (given by the LMS)', 'text'],
+    ['auth_login_url', 'OIDC authorization URL', 'url'],
+    ['auth_token_url', 'Access token URL', 'url'],
+    ['jwks_url', 'Platform keyset (JWKS) URL', 'url'],
+    ['deployment_ids', 'Deployment ids (comma separated)', 'text'],
+  ];
+  return (
+    <Section title="Register an LMS" id="register-platform">
+      <form
+        class="form"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setError(null);
+          try {
+            const platform = await api.post<Platform>('/lti/platforms', {
+              ...form,
+              organization,
+              deployment_ids: form.deployment_ids.split(/[\s,]+/).filter(Boolean),
+            });
+            navigate(`/lti-platforms/${platform.id}`);
+          } catch (err) {
+            setError(err);
+          }
+        }}
+      >
+        <ErrorMessage error={error} />
+        <label for="platform-organization">Organization</label>
+        <select
+          id="platform-organization"
+          value={organization}
+          onChange={(e) => setOrganization(e.currentTarget.value)}
+        >
+          {organizations.map((o) => (
+            <option key={o.id} value={o.id}>
+              {o.name}
+            </option>
+          ))}
+        </select>
+        {fields.map(([field, label, type]) => (
+          <div key={field}>
+            <label for={`platform-${field}`}>{label}</label>
+            <input
+              id={`platform-${field}`}
+              type={type}
+              required={field !== 'name'}
+              value={form[field]}
+              onInput={set(field)}
+            />
+          </div>
+        ))}
+        <label for="platform-course-accounts">Course accounts on launch</label>
+        <select
+          id="platform-course-accounts"
+          value={form.course_accounts_on_launch}
+          onChange={set('course_accounts_on_launch')}
+        >
+          <option value="never">Never</option>
+          <option value="always">Always</option>
+          <option value="when_link_asks">When the link asks (custom parameter)</option>
+        </select>
+        <button type="submit" disabled={actions !== null && !can(actions, 'update')}>
+          Register
+        </button>
+      </form>
+    </Section>
+  );
+}
+
+export function LtiPlatformPage({ id }: { id: string }) {
+  const api = useApi();
+  const platform = useLoad(() => api.get<Platform>(`/lti/platforms/${id}`), [id]);
+  const org = platform.data?.organization;
+  // The API has no list of launches: the audit log has each user a launch provisioned, with its platform.
+  const launches = useLoad(
+    () =>
+      org
+        ? api.get<Page<AuditEvent>>('/audit-events', {
+            organization: org,
+            action: 'user.provisioned_lti',
+            page_size: 200,
+          })
+        : Promise.resolve(undefined),
+    [org],
+  );
+  if (platform.error) return <ErrorMessage error={platform.error} />;
+  if (!platform.data) return <Loading />;
+  const p = platform.data;
+  const ours = (launches.data?.results ?? []).filter((e) => e.data.lti_platform === id);
+  return (
+    <div>
+      <p class="breadcrumbs">
+        <Link to="/lti-platforms">LTI platforms</Link> ›
+      </p>
+      <h1>{p.name || p.issuer}</h1>
+      <dl class="facts">
+        <dt>Issuer</dt>
+        <dd>{p.issuer}</dd>
+        <dt>Client id</dt>
+        <dd>{p.client_id}</dd>
+        <dt>Deployments</dt>
+        <dd>{p.deployment_ids.join(', ')}</dd>
+        <dt>Course accounts on launch</dt>
+        <dd>{p.course_accounts_on_launch}</dd>
+        <dt>Registered</dt>
+        <dd>{formatDate(p.created)}</dd>
+      </dl>
+      <Section title="Tool values for the LMS" id="tool-values">
+        <ToolValues tool={p.tool} />
+      </Section>
+      <Section title="Launches: users provisioned" id="launches">
+        <ErrorMessage error={launches.error} />
+        {launches.data ? <AuditTable events={ours} /> : launches.error ? null : <Loading />}
+      </Section>
+    </div>
+  );
+}
