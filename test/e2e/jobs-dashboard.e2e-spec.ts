@@ -31,7 +31,7 @@ describe('Queue dashboard', () => {
       const staff = await createStaff(t);
       const api = await t.http.get(`${DASHBOARD}/api/queues`).set(staff.auth).expect(200);
       const names = (api.body as { queues: { name: string }[] }).queues.map((q) => q.name).sort();
-      expect(names).toEqual(['course-accounts', 'default', 'exports', 'mail', 'registrar', 'webhooks']);
+      expect(names).toEqual(['course-accounts', 'default', 'exports', 'lti', 'mail', 'registrar', 'webhooks']);
       const adapter = t.app.get<BullQueueAdapter>(QUEUE_ADAPTER);
       expect(adapter).toBeInstanceOf(BullQueueAdapter);
       for (const name of names) expect(adapter.queue(name)).toBe(t.app.get(getQueueToken(name), { strict: false }));
