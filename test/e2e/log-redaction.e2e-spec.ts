@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createOrganization, createStaff, createUser, unique } from '../factories/accounts';
 import { activationGrant, newActivation } from '../utils/activation';
 import { basicAuth, tokenRequest } from '../utils/oauth';
@@ -116,6 +117,16 @@ describe('Log redaction', () => {
       .type('form')
       .send({ grant_type: 'client_credentials' })
       .expect(401);
+    // Values that act as credentials in a URL: an LTI launch id, a signed URL's signature, a registration token.
+    const launchId = keep('LTI launch id in a URL', randomUUID());
+    await t.http.get(`/lti/app?launch_id=${launchId}`);
+    const signature = keep('signed result URL signature', 'c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWc');
+    await t.http.get(`/registrar/job-results/${randomUUID()}.json?expires=1&signature=${signature}`);
+    const registrationToken = keep('dynamic registration token', 'cmVnaXN0cmF0aW9uLXRva2VuLXJlZw');
+    const registrationLink = keep('dynamic registration link token', 'bGluay10b2tlbi1saW5rLXRva2VuLWw');
+    await t.http.get(
+      `/lti/register?link=${registrationLink}&openid_configuration=${encodeURIComponent('https://lms.example.edu/')}&registration_token=${registrationToken}`,
+    );
     const rotated = (
       await t.http.post(`/api/v1/service-accounts/${created.id}/rotate-secret`).set(staff.auth).expect(200)
     ).body;

@@ -86,7 +86,7 @@ describe('LTI deep linking and dynamic registration', () => {
     expect(items).toEqual([
       expect.objectContaining({
         type: 'ltiResourceLink',
-        url: TARGET,
+        url: `${TOOL_URL}/console/lti`, // the tool's default target link
         custom: expect.objectContaining({
           campus_access_course_account: 'true',
           campus_access_project: expect.any(String),
@@ -198,7 +198,7 @@ describe('LTI deep linking and dynamic registration', () => {
       token_endpoint_auth_method: 'private_key_jwt',
       scope: expect.stringContaining('https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly'),
       'https://purl.imsglobal.org/spec/lti-tool-configuration': expect.objectContaining({
-        target_link_uri: TARGET,
+        target_link_uri: `${TOOL_URL}/console/lti`,
         claims: expect.arrayContaining(['sub', 'email']),
         messages: expect.arrayContaining([expect.objectContaining({ type: 'LtiDeepLinkingRequest' })]),
       }),

@@ -6,9 +6,12 @@ import type { DestinationStream } from 'pino';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Query parameters whose values never reach the logs. */
+/**
+ * Query parameters whose values never reach the logs: credentials, and the one-time or signed values that
+ * act as one in a URL (an LTI launch id, a signed result URL's signature, a dynamic registration link or token).
+ */
 const SECRET_QUERY_KEYS =
-  /^(code|token|access_token|refresh_token|id_token|client_secret|password|state|secret|key|oauth_signature)$/i;
+  /^(code|token|access_token|refresh_token|id_token|client_secret|password|state|secret|key|oauth_signature|launch_id|signature|registration_token|link)$/i;
 
 /** Paths pino redacts wherever they appear in a log line. */
 export const REDACT_PATHS = [
