@@ -1,3 +1,4 @@
+import type { NoticeKind } from './mail.jobs';
 import type { MailKind } from './mail-template.entity';
 
 export interface TemplateSet {
@@ -39,5 +40,32 @@ export const DEFAULT_TEMPLATES: Record<MailKind, TemplateSet> = {
     subject: 'Your account for {{course}} is closed',
     text: 'Hello,\n\nYour account {{username}} for {{course}} has been closed.',
     html: '<p>Hello,</p>\n<p>Your account <code>{{username}}</code> for <strong>{{course}}</strong> has been closed.</p>',
+  },
+};
+
+/**
+ * Notices to an organization's admins (not customizable per organization). Variables of
+ * `webhook_disabled`: `organization`, `url`, `description`, `reason`, `subscription_id`.
+ */
+export const NOTICE_TEMPLATES: Record<NoticeKind, TemplateSet> = {
+  webhook_disabled: {
+    subject: 'Webhook disabled for {{organization}}',
+    text: [
+      'Hello,',
+      '',
+      'The webhook subscription {{subscription_id}} of {{organization}} has been disabled: its deliveries kept failing.',
+      '',
+      'URL: {{url}}',
+      'Description: {{description}}',
+      'Last error: {{reason}}',
+      '',
+      'Its waiting deliveries are kept. Fix the receiver, then turn the subscription on again (active: true).',
+    ].join('\n'),
+    html: [
+      '<p>Hello,</p>',
+      '<p>The webhook subscription <code>{{subscription_id}}</code> of <strong>{{organization}}</strong> has been disabled: its deliveries kept failing.</p>',
+      '<p>URL: <code>{{url}}</code><br>Description: {{description}}<br>Last error: {{reason}}</p>',
+      '<p>Its waiting deliveries are kept. Fix the receiver, then turn the subscription on again (<code>active: true</code>).</p>',
+    ].join('\n'),
   },
 };

@@ -11,10 +11,12 @@ import { MAIL_QUEUE } from './mail.jobs';
 import { Mailer } from './mailer';
 import { MailTemplate } from './mail-template.entity';
 import { ParticipantEmail } from './participant-email.entity';
+import { NoticeMailService } from './notice-mail.service';
 import { ParticipantMailService } from './participant-mail.service';
 import { SendParticipantEmailProcessor } from './send-email.processor';
+import { SendNoticeEmailProcessor } from './send-notice.processor';
 
-/** Participant e-mails of course accounts over SMTP. See README.md here. */
+/** Participant e-mails of course accounts, and notices to organization admins, over SMTP. See README.md here. */
 @DeclaresJobQueues(MAIL_QUEUE)
 @Module({
   imports: [
@@ -26,6 +28,13 @@ import { SendParticipantEmailProcessor } from './send-email.processor';
     CourseAccountsModule,
   ],
   controllers: [MailController],
-  providers: [Mailer, ParticipantMailService, SendParticipantEmailProcessor],
+  providers: [
+    Mailer,
+    ParticipantMailService,
+    SendParticipantEmailProcessor,
+    NoticeMailService,
+    SendNoticeEmailProcessor,
+  ],
+  exports: [NoticeMailService],
 })
 export class MailModule {}

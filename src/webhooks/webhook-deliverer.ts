@@ -7,6 +7,7 @@ import { Settings } from '../config/settings.schema';
 import type { StoredEvent } from '../events/event-types';
 import { OutboxRelay } from '../events/outbox-relay';
 import { JobsService } from '../jobs/jobs.service';
+import { NoticeMailService } from '../mail/notice-mail.service';
 import { RetryLaterError } from '../jobs/processors/job-processor';
 import { matchesEventType } from './event-patterns';
 import { safePost } from './safe-http';
@@ -50,6 +51,7 @@ export class WebhookDeliverer implements OnModuleInit {
     private readonly relay: OutboxRelay,
     private readonly secrets: WebhookSecrets,
     private readonly audit: AuditService,
+    private readonly notices: NoticeMailService,
     @InjectSettings() private readonly settings: Settings,
   ) {}
 
@@ -152,7 +154,8 @@ export class WebhookDeliverer implements OnModuleInit {
 
   /**
    * Ends a delivery and hands its lane to the next pending one; a delivery that failed for a whole
-   * retry window also disables its subscription and tells its organization's admins (audit event).
+   * retry window also disables its subscription and tells its organization's admins (audit event and
+   * e-mail).
    */
   async end(
     deliveryId: string,
@@ -182,6 +185,19 @@ export class WebhookDeliverer implements OnModuleInit {
               subjectId: subscription.id,
               organizationId: subscription.organizationId,
               data: { url: subscription.url, reason: error, delivery: deliveryId },
+            },
+            tx,
+          );
+          // And by e-mail, queued in the same transaction: the subscription's URL and description
+          // (escaped in HTML by the template), never its secret.
+          await this.notices.notifyOrganizationAdmins(
+            'webhook_disabled',
+            subscription.organizationId,
+            {
+              subscription_id: subscription.id,
+              url: subscription.url,
+              description: subscription.description,
+              reason: error ?? '',
             },
             tx,
           );

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from '../accounts/accounts.module';
 import { EventsModule } from '../events/events.module';
 import { JobsModule } from '../jobs/jobs.module';
+import { MailModule } from '../mail/mail.module';
 import { DeclaresJobQueues } from '../jobs/queue/job-queues';
 import { PermissionsModule } from '../permissions/permissions.module';
 import { WebhookAttempt } from './webhook-attempt.entity';
@@ -14,6 +15,7 @@ import { WebhookSubscription } from './webhook-subscription.entity';
 import { WEBHOOKS_QUEUE } from './webhook.jobs';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksRepository } from './webhooks.repository';
+import { WebhooksRetention } from './webhooks.retention';
 import { WebhooksService } from './webhooks.service';
 import { WebhookSubjects } from './webhooks.subjects';
 
@@ -26,6 +28,7 @@ import { WebhookSubjects } from './webhooks.subjects';
     PermissionsModule,
     EventsModule,
     JobsModule,
+    MailModule,
   ],
   controllers: [WebhooksController],
   providers: [
@@ -35,6 +38,7 @@ import { WebhookSubjects } from './webhooks.subjects';
     WebhookDeliverer,
     WebhooksService,
     DeliverWebhookProcessor,
+    WebhooksRetention,
   ],
   exports: [WebhooksService],
 })

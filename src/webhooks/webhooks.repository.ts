@@ -181,6 +181,24 @@ export class WebhooksRepository {
     return rows.length > 0;
   }
 
+  /**
+   * Deletes up to `limit` deliveries finished (delivered or failed) before `cutoff`, their attempts
+   * with them (ON DELETE CASCADE); returns how many. Rows being redelivered at the same moment are
+   * skipped (locked) and the state is checked again under the lock.
+   */
+  async purgeFinished(cutoff: Date, limit: number): Promise<number> {
+    const rows = await queryRows(
+      this.db,
+      `DELETE FROM webhook_deliveries WHERE id IN (
+         SELECT id FROM webhook_deliveries
+          WHERE state IN ('delivered', 'failed') AND updated_at < $1
+          LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING id`,
+      [cutoff, limit],
+    );
+    return rows.length;
+  }
+
   /** A delivered or failed delivery pending again (redelivery), its retry window starting afresh. */
   async reopen(tx: EntityManager, id: string): Promise<boolean> {
     const rows = await queryRows(

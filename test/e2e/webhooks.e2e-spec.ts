@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
 import { Webhook } from 'standardwebhooks';
 import { createOrganization, createStaff, createUser } from '../factories/accounts';
 import { createCourse, ds, orgScope, userWithRole } from '../utils/course-accounts';
 import { jobSettings, waitFor } from '../utils/jobs-helpers';
 import { createTestApp, TestApp } from '../utils/test-app';
 import { WebhookReceiver } from '../utils/webhook-receiver';
+import { WebhooksRetention } from '../../src/webhooks/webhooks.retention';
 
 jest.setTimeout(60_000);
 
@@ -13,10 +18,14 @@ const BASE = '/api/v1/webhooks';
 describe('Webhooks', () => {
   let t: TestApp;
   let receiver: WebhookReceiver;
+  // No SMTP_URL: e-mails are written as .eml files under DATA_DIR/outbox.
+  const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-mail-'));
+  const outbox = join(dataDir, 'outbox');
   beforeAll(async () => {
     receiver = await new WebhookReceiver().start();
     t = await createTestApp({
       settings: jobSettings('in-process', {
+        DATA_DIR: dataDir,
         WEBHOOK_ALLOW_PRIVATE_ADDRESSES: 'true',
         WEBHOOK_RETRY_BACKOFF_MS: '50',
         WEBHOOK_TIMEOUT_MS: '500',
@@ -28,7 +37,19 @@ describe('Webhooks', () => {
   afterAll(async () => {
     await t.close();
     await receiver.close();
+    rmSync(dataDir, { recursive: true, force: true });
   });
+
+  /** The e-mails written to the outbox so far that went to `to`. */
+  async function mailsTo(to: string) {
+    if (!existsSync(outbox)) return [];
+    const parsed = await Promise.all(
+      readdirSync(outbox)
+        .filter((f) => f.endsWith('.eml'))
+        .map((f) => simpleParser(readFileSync(join(outbox, f)))),
+    );
+    return parsed.filter((m) => m.to && !Array.isArray(m.to) && m.to.value.some((a) => a.address === to));
+  }
 
   /** An organization with a course project, its admin and a subscription to `types` at a path of its own. */
   async function subscribed(types: string[] = ['course_account.*']) {
@@ -204,6 +225,10 @@ describe('Webhooks', () => {
 
     it('disables a subscription after its retry window of failures and tells its admins; turning it on resumes', async () => {
       const s = await subscribed(['course_account.created']);
+      const otherAdmin = await userWithRole(t, 'organization_admin', orgScope(s.org));
+      const manager = await userWithRole(t, 'course_account_manager', orgScope(s.org));
+      const hostile = '<script>alert(1)</script> & "agent"';
+      await t.http.patch(`${BASE}/${s.id}`).set(s.admin.auth).send({ description: hostile }).expect(200);
       receiver.behave = (path) => (path === s.path ? { status: 500, body: 'down' } : { status: 200 });
       await createAccount(s.admin.auth, s.project.id);
       const sub = await waitFor(
@@ -225,12 +250,68 @@ describe('Webhooks', () => {
         .expect(200);
       expect(audit.body.count).toBe(1);
 
+      // Each organization admin is told by e-mail, once; other members of the organization are not.
+      for (const admin of [s.admin, otherAdmin]) {
+        const [mail, ...more] = await waitFor(
+          async () => {
+            const mails = await mailsTo(admin.row.email!);
+            return mails.length > 0 && mails;
+          },
+          20_000,
+          'the disabled notice',
+        );
+        expect(more).toEqual([]);
+        expect(mail.subject).toMatch(/^Webhook disabled for /);
+        expect(mail.text).toContain(`${receiver.origin}${s.path}`);
+        expect(mail.text).toContain(hostile);
+        expect(mail.text).toContain(s.id);
+        expect(mail.text).toMatch(/HTTP 500/);
+        // Mustache escapes / as &#x2F; too.
+        expect(mail.html).toContain('&lt;script&gt;alert(1)&lt;&#x2F;script&gt; &amp; &quot;agent&quot;');
+        expect(mail.html).not.toContain('<script>');
+        expect(String(mail.html).replace(/&#x2F;/g, '/')).toContain(`${receiver.origin}${s.path}`);
+        for (const body of [mail.text, String(mail.html)]) expect(body).not.toContain(s.secret.replace(/^whsec_/, ''));
+      }
+      expect(await mailsTo(manager.row.email!)).toEqual([]);
+
       // Redelivery once the receiver is fixed.
       receiver.behave = () => ({ status: 200, body: 'ok' });
       await t.http.patch(`${BASE}/${s.id}`).set(s.admin.auth).send({ active: true }).expect(200);
       await t.http.post(`${BASE}/${s.id}/deliveries/${d.id}/redeliver`).set(s.admin.auth).expect(202);
       await waitFor(async () => (await deliveries(s.admin.auth, s.id))[0].state === 'delivered');
       await t.http.post(`${BASE}/${s.id}/deliveries/${randomUUID()}/redeliver`).set(s.admin.auth).expect(404);
+    });
+
+    it('purges finished deliveries older than WEBHOOK_DELIVERY_RETENTION_DAYS with their attempts, keeps pending ones', async () => {
+      const s = await subscribed();
+      const ping = async (status: number, state: string) => {
+        receiver.behave = (path) => (path === s.path ? { status, body: 'x' } : { status: 200 });
+        const id = (await t.http.post(`${BASE}/${s.id}/ping`).set(s.admin.auth).expect(202)).body.id as string;
+        await waitFor(async () => {
+          const d = (await deliveries(s.admin.auth, s.id)).find((x) => x.id === id);
+          return d?.state === state && d.attempt_count > 0;
+        });
+        return id;
+      };
+      const oldDelivered = await ping(200, 'delivered');
+      const oldFailed = await ping(400, 'failed');
+      const recentDelivered = await ping(200, 'delivered');
+      const oldPending = await ping(500, 'pending');
+      receiver.behave = () => ({ status: 200, body: 'ok' });
+      // Time travel: these ended (or last changed) 31 days ago.
+      await ds(t).query(`UPDATE webhook_deliveries SET updated_at = now() - interval '31 days' WHERE id = ANY($1)`, [
+        [oldDelivered, oldFailed, oldPending],
+      ]);
+
+      expect(await t.app.get(WebhooksRetention).purgeExpired()).toBe(2);
+      const left = (await deliveries(s.admin.auth, s.id)).map((d) => d.id).sort();
+      expect(left).toEqual([recentDelivered, oldPending].sort());
+      const attempts = (await ds(t).query(
+        `SELECT count(*)::int AS n FROM webhook_attempts WHERE delivery_id = ANY($1)`,
+        [[oldDelivered, oldFailed]],
+      )) as { n: number }[];
+      expect(attempts[0].n).toBe(0);
+      expect(await t.app.get(WebhooksRetention).purgeExpired()).toBe(0);
     });
 
     it('pings, and signs with both secrets during a rotation’s overlap', async () => {

@@ -191,6 +191,20 @@ export class UsersService {
     return this.users.findOneBy({ id });
   }
 
+  /** The e-mail addresses of the active users among `ids` that have one (no access check: for system notices). */
+  async emailsOf(ids: readonly string[]): Promise<{ id: string; email: string }[]> {
+    if (ids.length === 0) return [];
+    const users = await this.users
+      .createQueryBuilder('u')
+      .select(['u.id', 'u.email'])
+      .where('u.id IN (:...ids)', { ids })
+      .andWhere('u.is_active = true')
+      .andWhere('u.email IS NOT NULL')
+      .orderBy('u.id', 'ASC')
+      .getMany();
+    return users.filter((u) => u.email).map((u) => ({ id: u.id, email: u.email! }));
+  }
+
   count(): Promise<number> {
     return this.users.count();
   }

@@ -144,6 +144,13 @@ export const COURSE_ACCOUNTS_SETTINGS = {
     description:
       'After a webhook signing secret is rotated, deliveries are signed with the old secret too for this long, so receivers can switch over.',
   },
+  WEBHOOK_DELIVERY_RETENTION_DAYS: {
+    kind: 'int',
+    default: '30',
+    min: 1,
+    description:
+      'Webhook deliveries finished (delivered or failed) longer ago than this are purged, with their attempts; pending ones are kept.',
+  },
   SMTP_URL: {
     kind: 'string',
     secret: true,

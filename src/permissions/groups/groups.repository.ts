@@ -200,4 +200,23 @@ export class GroupsRepository {
     );
     return new Set(rows.map((r) => r.id));
   }
+
+  /** Principals of a type holding an unexpired membership of a group with `role` at a scope. */
+  async holdersOf(
+    role: string,
+    scopeType: string,
+    scopeId: string,
+    principalType: PrincipalType,
+    tx?: EntityManager,
+  ): Promise<string[]> {
+    const rows = await queryRows<{ id: string }>(
+      this.manager(tx),
+      `SELECT DISTINCT m.principal_id AS id FROM group_memberships m JOIN groups g ON g.id = m.group_id
+        WHERE g.role = $1 AND g.scope_type = $2 AND g.scope_id = $3 AND m.principal_type = $4
+          AND (m.expires_at IS NULL OR m.expires_at > now())
+        ORDER BY m.principal_id`,
+      [role, scopeType, scopeId, principalType],
+    );
+    return rows.map((r) => r.id);
+  }
 }

@@ -225,6 +225,20 @@ export class GroupsService implements OnModuleInit {
     return this.groups.membersOutside(principalType, principalIds, organizationId, tx);
   }
 
+  /**
+   * The principals of a type holding `role` at a scope through an unexpired membership (e.g. the
+   * users who are organization_admin of an organization). No access check: for notices the system
+   * sends on its own.
+   */
+  holdersOf(
+    role: string,
+    scope: { type: Scope['type']; id: string },
+    principalType: PrincipalType,
+    tx?: EntityManager,
+  ): Promise<string[]> {
+    return this.groups.holdersOf(role, scope.type, scope.id, principalType, tx);
+  }
+
   private async lockForChange(tx: EntityManager, ability: AppAbility, id: string, action: Action): Promise<Group> {
     return lockForChange(this.groups, tx, ability, id, action);
   }
