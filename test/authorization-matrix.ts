@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 176 routes × 12 callers = 2112 cells (CELL_COUNT, checked by the runner). The runner,
+ * 177 routes × 12 callers = 2124 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -33,7 +33,7 @@ import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 import { ltiServicesObjects } from './utils/lti-services-scene';
 
-export const CELL_COUNT = 2112;
+export const CELL_COUNT = 2124;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -756,6 +756,13 @@ export const MATRIX: MatrixRoute[] = [
   {
     route: 'GET /api/v1/lti/platforms/:id',
     request: async (s) => at(`/api/v1/lti/platforms/${(await s.ltiPlatform()).id}`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
+  },
+  {
+    // Who reads the platform reads its launches.
+    route: 'GET /api/v1/lti/platforms/:id/launches',
+    request: async (s) => at(`/api/v1/lti/platforms/${(await s.ltiPlatform()).id}/launches`),
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(401, 200, 200, 200, 404, 404, 404, 404, 404, 404, 200, 404),
   },

@@ -6,6 +6,7 @@ import { ErrorMessage, jobPercent, LiveJob } from '../src/components';
 import { ApiContext, MeContext } from '../src/hooks';
 import { CourseAccountsPage } from '../src/pages/course-accounts';
 import { accountInstructions, isCourseStaff } from '../src/pages/lti-landing';
+import { LtiPlatformPage, PlatformLaunch, roleName } from '../src/pages/lti-platforms';
 import { can } from '../src/permissions';
 import { fakeApi, path } from './fake-api';
 
@@ -168,5 +169,73 @@ describe('small rules', () => {
     expect(isCourseStaff('project_member')).toBe(false);
     expect(accountInstructions('OK')).toMatch(/ready/);
     expect(accountInstructions('PENDING')).toMatch(/being created/);
+  });
+});
+
+describe('the LTI platform page', () => {
+  const PLATFORM = '22222222-2222-4222-8222-222222222222';
+  const launch = (n: number): PlatformLaunch => ({
+    id: `launch-${n}`,
+    created_at: '2026-01-01T00:00:00.000Z',
+    message_type: 'LtiResourceLinkRequest',
+    user: `user-${n}`,
+    deployment_id: 'd1',
+    context: n % 2 ? `ctx-${n}` : null,
+    project: n % 2 ? `project-${n}` : null,
+    resource_link: `link-${n}`,
+    roles: ['http://purl.imsglobal.org/vocab/lis/v2/membership#Learner'],
+  });
+
+  it('lists the platform’s launches from its launches route, page by page', async () => {
+    const { api, calls } = fakeApi((c) => {
+      const p = path(c);
+      if (p === '/api/v1/auth/session/login') return { status: 200, body: { access_token: 't' } };
+      if (p === `/api/v1/lti/platforms/${PLATFORM}`)
+        return {
+          status: 200,
+          body: {
+            id: PLATFORM,
+            organization: 'o',
+            name: 'Moodle',
+            issuer: 'https://moodle.example.edu',
+            client_id: 'c',
+            deployment_ids: ['d1'],
+            course_accounts_on_launch: 'never',
+            created: '2026-01-01T00:00:00.000Z',
+            tool: { login_initiation_url: 'l', redirect_url: 'r', target_link_url: 't', jwks_url: 'j', domain: 'd' },
+          },
+        };
+      if (p === `/api/v1/lti/platforms/${PLATFORM}/launches`) {
+        const page = Number(new URL(c.url, 'http://x').searchParams.get('page') ?? '1');
+        return { status: 200, body: { count: 51, results: page === 1 ? [launch(1), launch(2)] : [launch(51)] } };
+      }
+      return undefined;
+    });
+    await api.signIn('x', 'y');
+    render(
+      <ApiContext.Provider value={api}>
+        <MeContext.Provider value={null}>
+          <LtiPlatformPage id={PLATFORM} />
+        </MeContext.Provider>
+      </ApiContext.Provider>,
+    );
+    await screen.findByText('user-1');
+    const table = screen.getByTestId('platform-launches');
+    expect(within(table).getAllByRole('row')).toHaveLength(3);
+    expect(within(table).getAllByText('Learner')).toHaveLength(2);
+    expect(within(table).getByRole('link', { name: 'Project' }).getAttribute('href')).toContain('/projects/project-1');
+    fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    await screen.findByText('user-51');
+    const asked = calls.filter((c) => path(c) === `/api/v1/lti/platforms/${PLATFORM}/launches`);
+    expect(asked.map((c) => new URL(c.url, 'http://x').searchParams.get('page'))).toEqual(['1', '2']);
+    expect(calls.some((c) => path(c).startsWith('/api/v1/audit-events'))).toBe(false);
+  });
+
+  it('names a role by its last part', () => {
+    expect(roleName('http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor')).toBe('Instructor');
+    expect(roleName('http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant')).toBe(
+      'TeachingAssistant',
+    );
+    expect(roleName('Learner')).toBe('Learner');
   });
 });

@@ -453,5 +453,26 @@ describeWithChromium('The web console in Chromium', () => {
     } finally {
       await isolated.close();
     }
+
+    // The platform's page in the console lists the launch, from the platform's launches.
+    const launches = await t.http
+      .get(`/api/v1/lti/platforms/${registered.body.id}/launches`)
+      .set(admin.auth)
+      .expect(200);
+    expect(launches.body.count).toBe(1);
+    const launch = launches.body.results[0] as { id: string; user: string; project: string };
+    const page = await newPage();
+    await browser.context.clearCookies();
+    await signIn(page, admin.row.username);
+    await page.goto(`${base}/console/lti-platforms/${registered.body.id}`);
+    const row = page.locator(`[data-testid=platform-launches] tr[data-launch-id="${launch.id}"]`);
+    await row.waitFor({ timeout: TIMEOUT });
+    expect(await row.textContent()).toContain(launch.user);
+    expect(await row.textContent()).toContain('Learner');
+    expect(await row.getByRole('link', { name: 'Project' }).getAttribute('href')).toBe(
+      `/console/projects/${launch.project}`,
+    );
+    await checkPage(page, 'lti-platform-launches');
+    await page.close();
   });
 });

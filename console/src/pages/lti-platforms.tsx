@@ -1,10 +1,9 @@
 import { useState } from 'preact/hooks';
 import type { Page } from '../api';
-import { CopyValue, ErrorMessage, formatDate, Loading, Section } from '../components';
+import { CopyValue, ErrorMessage, formatDate, Loading, Pager, Section } from '../components';
 import { useActions, useApi, useLoad } from '../hooks';
 import { can } from '../permissions';
 import { Link, navigate } from '../router';
-import { AuditEvent, AuditTable } from './audit';
 import type { Organization } from './organizations';
 
 interface ToolConfig {
@@ -29,6 +28,27 @@ interface Platform {
   course_accounts_on_launch: string;
   created: string;
   tool: ToolConfig;
+}
+
+/** One launch of the platform (`GET /lti/platforms/{id}/launches`): references, never claims. */
+export interface PlatformLaunch {
+  id: string;
+  created_at: string;
+  message_type: string;
+  user: string;
+  deployment_id: string;
+  context: string | null;
+  project: string | null;
+  resource_link: string | null;
+  roles: string[];
+}
+
+const LAUNCHES_PAGE_SIZE = 50;
+
+/** `http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor` → `Instructor` (sub-roles keep their path). */
+export function roleName(uri: string): string {
+  const hash = uri.lastIndexOf('#');
+  return hash >= 0 ? uri.slice(hash + 1) : uri;
 }
 
 export function ToolValues({ tool }: { tool: ToolConfig }) {
@@ -172,23 +192,9 @@ function RegisterPlatform({ organizations, preset }: { organizations: Organizati
 export function LtiPlatformPage({ id }: { id: string }) {
   const api = useApi();
   const platform = useLoad(() => api.get<Platform>(`/lti/platforms/${id}`), [id]);
-  const org = platform.data?.organization;
-  // The API has no list of launches: the audit log has each user a launch provisioned, with its platform.
-  const launches = useLoad(
-    () =>
-      org
-        ? api.get<Page<AuditEvent>>('/audit-events', {
-            organization: org,
-            action: 'user.provisioned_lti',
-            page_size: 200,
-          })
-        : Promise.resolve(undefined),
-    [org],
-  );
   if (platform.error) return <ErrorMessage error={platform.error} />;
   if (!platform.data) return <Loading />;
   const p = platform.data;
-  const ours = (launches.data?.results ?? []).filter((e) => e.data.lti_platform === id);
   return (
     <div>
       <p class="breadcrumbs">
@@ -210,10 +216,56 @@ export function LtiPlatformPage({ id }: { id: string }) {
       <Section title="Tool values for the LMS" id="tool-values">
         <ToolValues tool={p.tool} />
       </Section>
-      <Section title="Launches: users provisioned" id="launches">
-        <ErrorMessage error={launches.error} />
-        {launches.data ? <AuditTable events={ours} /> : launches.error ? null : <Loading />}
+      <Section title="Launches" id="launches">
+        <PlatformLaunches platformId={id} />
       </Section>
     </div>
+  );
+}
+
+function PlatformLaunches({ platformId }: { platformId: string }) {
+  const api = useApi();
+  const [page, setPage] = useState(1);
+  const launches = useLoad(
+    () =>
+      api.get<Page<PlatformLaunch>>(`/lti/platforms/${platformId}/launches`, { page, page_size: LAUNCHES_PAGE_SIZE }),
+    [platformId, page],
+  );
+  if (launches.error) return <ErrorMessage error={launches.error} />;
+  if (!launches.data) return <Loading />;
+  const { results, count } = launches.data;
+  if (count === 0) return <p>No launch yet.</p>;
+  return (
+    <>
+      <div class="table-wrap">
+        <table data-testid="platform-launches">
+          <thead>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">User</th>
+              <th scope="col">Course project</th>
+              <th scope="col">Deployment</th>
+              <th scope="col">Roles</th>
+              <th scope="col">Message</th>
+            </tr>
+          </thead>
+          <tbody>
+            {results.map((l) => (
+              <tr key={l.id} data-launch-id={l.id}>
+                <td>{formatDate(l.created_at)}</td>
+                <td class="small mono">{l.user}</td>
+                <td>{l.project ? <Link to={`/projects/${l.project}`}>Project</Link> : '—'}</td>
+                <td>{l.deployment_id}</td>
+                <td title={l.roles.join(' ')}>{l.roles.length ? l.roles.map(roleName).join(', ') : '—'}</td>
+                <td>
+                  <code>{l.message_type}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <Pager page={page} pageSize={LAUNCHES_PAGE_SIZE} count={count} onPage={setPage} />
+    </>
   );
 }

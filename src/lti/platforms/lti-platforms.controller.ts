@@ -22,6 +22,7 @@ import {
   UpdateLtiPlatformDto,
 } from './lti-platform.dto';
 import { LtiPlatformsService } from './lti-platforms.service';
+import { LtiLaunchPage, LtiLaunchQuery, LtiLaunchView } from '../sessions/lti-launch.dto';
 
 @ApiTags('lti')
 @ApiBearerAuth()
@@ -70,6 +71,24 @@ export class LtiPlatformsController {
   @ApiOkResponse({ type: LtiPlatformView })
   async get(@CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<LtiPlatformView> {
     return LtiPlatformView.of(await this.platforms.get(ability, id), await this.platforms.toolConfig());
+  }
+
+  @Get(':id/launches')
+  @RequirePermission('read', 'LtiPlatform')
+  @ApiOperation({
+    summary: 'The launches of an LTI 1.3 platform, newest first (`user` and `since` filters)',
+    description:
+      'Who launched, when, from which deployment, into which context, project and resource link, with which roles. The launch claims (custom parameters, service endpoints) are never shown.',
+  })
+  @ApiOkResponse({ type: LtiLaunchPage })
+  async launches(
+    @CurrentAbility() ability: AppAbility,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query() q: LtiLaunchQuery,
+    @Req() req: Request,
+  ): Promise<Page<LtiLaunchView>> {
+    const [rows, count] = await this.platforms.launchesOf(ability, id, q);
+    return toPage(req, q, rows.map(LtiLaunchView.of), count);
   }
 
   @Patch(':id')

@@ -12,6 +12,9 @@ import { LtiToolKeysService } from '../keys/lti-tool-keys.service';
 import { LtiFrameAncestors } from '../launch/lti-frame-ancestors';
 import { LtiError } from '../lti.errors';
 import { platformUrlProblem, toolUrls } from '../lti-urls';
+import { LtiLaunch } from '../sessions/lti-launch.entity';
+import { LtiLaunchesRepository, PlatformLaunchFilter } from '../sessions/lti-launches.repository';
+import { Listed } from '../../common/pagination/pagination';
 import { ROLE_MAPPING_TARGETS, RoleMappingTarget, roleMappingKey } from '../provisioning/lti-roles';
 import { CreateLtiPlatformDto, LtiPlatformQuery, LtiToolConfigView, UpdateLtiPlatformDto } from './lti-platform.dto';
 import { LtiPlatform } from './lti-platform.entity';
@@ -24,6 +27,7 @@ const URL_FIELDS = ['auth_login_url', 'auth_token_url', 'jwks_url'] as const;
 export class LtiPlatformsService {
   constructor(
     private readonly platforms: LtiPlatformsRepository,
+    private readonly launches: LtiLaunchesRepository,
     private readonly organizations: OrganizationsService,
     private readonly tx: TransactionRunner,
     private readonly audit: AuditService,
@@ -38,6 +42,12 @@ export class LtiPlatformsService {
 
   async get(ability: AppAbility, id: string): Promise<LtiPlatform> {
     return requireAccess(ability, 'read', 'LtiPlatform', await this.platforms.findLive(id));
+  }
+
+  /** The launches of a platform the caller may read (a deleted one is not found), newest first. */
+  async launchesOf(ability: AppAbility, id: string, q: PlatformLaunchFilter): Promise<Listed<LtiLaunch>> {
+    const platform = requireAccess(ability, 'read', 'LtiPlatform', await this.platforms.findLive(id));
+    return this.launches.listForPlatform(platform.id, q);
   }
 
   async create(who: Principal, ability: AppAbility, dto: CreateLtiPlatformDto): Promise<LtiPlatform> {

@@ -2,7 +2,29 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { LtiLaunch } from './lti-launch.entity';
+import { Listed, pageOf, PageQuery } from '../../common/pagination/pagination';
 import { queryRows } from '../../database/query';
+
+const LIST_COLUMNS = [
+  'id',
+  'createdAt',
+  'platformId',
+  'deploymentId',
+  'userId',
+  'contextRef',
+  'resourceLinkRef',
+  'projectId',
+  'messageType',
+  'roles',
+] as const satisfies readonly (keyof LtiLaunch)[];
+
+/** The filters of a platform's list of launches. */
+export interface PlatformLaunchFilter extends PageQuery {
+  /** Only this user's launches. */
+  user?: string;
+  /** Only launches at or after this instant. */
+  since?: string;
+}
 
 /** How long a launch id may be exchanged for a session. */
 export const EXCHANGE_WINDOW_SECONDS = 60;
@@ -55,6 +77,20 @@ export class LtiLaunchesRepository {
       .execute();
     const row = (r.raw as Record<string, unknown>[])[0];
     return row ? this.fromRow(row) : null;
+  }
+
+  /** A page of an LTI 1.3 platform's launches, newest first (the `ix_lti_launches_platform` index). */
+  listForPlatform(platformId: string, q: PlatformLaunchFilter): Promise<Listed<LtiLaunch>> {
+    const qb = this.launches
+      .createQueryBuilder('l')
+      // Not the claims: the list shows none of them.
+      .select(LIST_COLUMNS.map((c) => `l.${c}`))
+      .where('l.platform_id = :platformId', { platformId })
+      .orderBy('l.created_at', 'DESC')
+      .addOrderBy('l.id', 'DESC');
+    if (q.user) qb.andWhere('l.user_id = :user', { user: q.user });
+    if (q.since) qb.andWhere('l.created_at >= :since', { since: q.since });
+    return pageOf(qb, q);
   }
 
   findById(id: string): Promise<LtiLaunch | null> {
