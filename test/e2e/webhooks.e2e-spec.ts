@@ -160,7 +160,13 @@ describe('Webhooks', () => {
       });
       expect(got[1].headers['webhook-id']).toBe(changed.id);
       expect(receiver.on(b.path)).toEqual([]);
-      const list = await deliveries(a.admin.auth, a.id);
+      // The receiver's 200 is recorded on the delivery just after the receiver has the message.
+      let list = await deliveries(a.admin.auth, a.id);
+      await waitFor(
+        async () => (list = await deliveries(a.admin.auth, a.id)).every((d) => d.state !== 'pending'),
+        15_000,
+        'deliveries recorded',
+      );
       expect(list.map((d) => [d.event_type, d.state, d.attempt_count])).toEqual([
         ['course_account.state_changed', 'delivered', 1],
         ['course_account.created', 'delivered', 1],
