@@ -1,4 +1,5 @@
 import { publicUrl } from '../config/load-settings';
+import { isLoopback } from '../config/setting-values';
 import type { Settings } from '../config/settings.schema';
 
 /** The URLs the tool hands out, all from PUBLIC_URL (never from Host or X-Forwarded-* headers). */
@@ -43,8 +44,6 @@ export function isToolUri(uri: string, urls: ToolUrls): boolean {
   return parsed.pathname === basePath || parsed.pathname.startsWith(`${basePath}/`);
 }
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
-
 /** Platform URLs are https, or http on a loopback host (a local LMS), or http anywhere when the setting allows it. */
 export function platformUrlProblem(value: string, allowInsecure: boolean): string | null {
   let url: URL;
@@ -56,6 +55,6 @@ export function platformUrlProblem(value: string, allowInsecure: boolean): strin
   if (url.username || url.password) return 'must not carry credentials';
   if (url.protocol === 'https:') return null;
   if (url.protocol !== 'http:') return 'must be https';
-  if (allowInsecure || LOOPBACK.test(url.hostname)) return null;
+  if (allowInsecure || isLoopback(url.hostname)) return null;
   return 'must be https (plain http only for loopback hosts, or with LTI_ALLOW_INSECURE_PLATFORM_URLS)';
 }

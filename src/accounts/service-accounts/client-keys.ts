@@ -1,5 +1,6 @@
 import { importJWK, JWK } from 'jose';
 import { CommonError } from '../../common/errors/common.errors';
+import { isLoopback } from '../../config/setting-values';
 
 /** The algorithms client assertions may be signed with (private_key_jwt). */
 export const CLIENT_ASSERTION_ALGORITHMS = ['RS256', 'ES256'];
@@ -7,7 +8,6 @@ export const CLIENT_ASSERTION_ALGORITHMS = ['RS256', 'ES256'];
 const MAX_KEYS = 10;
 const MAX_JWKS_BYTES = 16_384;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
 export interface ClientKeys {
   jwks: { keys: Record<string, unknown>[] } | null;
@@ -36,7 +36,7 @@ export async function checkedClientKeys(
     } catch {
       return invalid('jwks_uri', 'must be a URL');
     }
-    const loopbackHttp = url.protocol === 'http:' && LOOPBACK.test(url.hostname) && options.allowLoopbackHttp;
+    const loopbackHttp = url.protocol === 'http:' && isLoopback(url.hostname) && options.allowLoopbackHttp;
     if (url.protocol !== 'https:' && !loopbackHttp) invalid('jwks_uri', 'must be an https URL');
     if (url.username || url.password) invalid('jwks_uri', 'must not carry credentials');
     return { jwks: null, jwksUri: url.toString() };
