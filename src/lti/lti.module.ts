@@ -4,6 +4,7 @@ import { AccountsModule } from '../accounts/accounts.module';
 import { CourseAccountsModule } from '../course-accounts/course-accounts.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { PermissionsModule } from '../permissions/permissions.module';
+import { RedisConnection } from '../common/redis/redis-connection';
 import { LtiToolKeysService } from './keys/lti-tool-keys.service';
 import { IdTokenValidator } from './launch/id-token.validator';
 import { LtiFrameAncestors } from './launch/lti-frame-ancestors';
@@ -51,6 +52,7 @@ import { LTI11_ENTITIES, LTI11_CONTROLLERS, LTI11_PROVIDERS } from './v1p1/lti11
   controllers: [LtiPlatformsController, LtiToolController, LtiSessionsController, ...LTI11_CONTROLLERS],
   providers: [
     LtiSubjects,
+    RedisConnection,
     LtiToolKeysService,
     LtiPlatformsRepository,
     LtiPlatformsService,

@@ -202,6 +202,56 @@ describe('LTI launch validation', () => {
       expectRefused(await ltiLaunch(t, fields, null), 'missing_state_cookie');
     });
 
+    it('a platform storage answer posted from another site', async () => {
+      const l = await login();
+      const fields = await lms.authorize(l.location);
+      const res = await t.http
+        .post('/lti/launch')
+        .type('form')
+        .set('Sec-Fetch-Site', 'cross-site')
+        .send({ ...fields, lti_storage_value: 'whatever-the-attacker-says' });
+      expectRefused(res, 'storage_cross_site');
+    });
+
+    it('a platform storage answer that is not this login’s secret', async () => {
+      const l = await login();
+      const fields = await lms.authorize(l.location);
+      const res = await t.http
+        .post('/lti/launch')
+        .type('form')
+        .set('Sec-Fetch-Site', 'same-origin')
+        .send({ ...fields, lti_storage_value: randomBytes(32).toString('base64url') });
+      expectRefused(res, 'storage_value_mismatch');
+    });
+
+    it('an id_token of another of the platform’s deployments than the login named', async () => {
+      const other = await startLtiPlatform();
+      try {
+        const registration = other.registration(organization, { deployment_ids: [other.deploymentId, 'second'] });
+        expect((await t.http.post('/api/v1/lti/platforms').set(staff).send(registration)).status).toBe(201);
+        const l = await ltiLogin(t, other.loginParams(other.prepare({ deploymentId: 'second' }), TARGET));
+        expect(l.res.status).toBe(302);
+        expectRefused(await ltiLaunch(t, await other.authorize(l.location), l.cookie), 'deployment_mismatch');
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('a platform whose JWKS cannot be fetched', async () => {
+      const other = await startLtiPlatform();
+      try {
+        expect(
+          (await t.http.post('/api/v1/lti/platforms').set(staff).send(other.registration(organization))).status,
+        ).toBe(201);
+        other.jwksStatus = 503;
+        const launch = await fullLaunch(t, other);
+        expectRefused(launch.res, 'jwks_unavailable');
+        expect(other.jwksRequests).toBeGreaterThan(0);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('a launch of a platform deleted between the login and the launch', async () => {
       const other = await startLtiPlatform();
       try {
@@ -259,6 +309,27 @@ describe('LTI launch validation', () => {
       expect({ status: res.status, reason: reasonOf(res) }).toEqual({ status: 400, reason });
       expect(res.headers.location).toBeUndefined();
       expect(res.headers['set-cookie']).toBeUndefined();
+    });
+
+    it('an issuer registered under several client ids, without client_id', async () => {
+      const other = await startLtiPlatform();
+      try {
+        for (const client_id of [other.clientId, `${other.clientId}-second`])
+          expect(
+            (
+              await t.http
+                .post('/api/v1/lti/platforms')
+                .set(staff)
+                .send(other.registration(organization, { client_id }))
+            ).status,
+          ).toBe(201);
+        const res = (await ltiLogin(t, other.loginParams(other.prepare({}), TARGET, { client_id: undefined }))).res;
+        expect({ status: res.status, reason: reasonOf(res) }).toEqual({ status: 400, reason: 'client_id_required' });
+        // Naming it picks the registration.
+        expect((await ltiLogin(t, other.loginParams(other.prepare({}), TARGET))).res.status).toBe(302);
+      } finally {
+        await other.close();
+      }
     });
 
     it('the same by POST', async () => {

@@ -47,14 +47,15 @@ export const SERVER_SETTINGS = {
   REDIS_URL: {
     kind: 'url',
     secret: true,
-    description: 'Redis URL for job queues and shared rate limits. Unset: jobs run in process.',
+    description:
+      'Redis URL for job queues, shared rate limits, and LTI login states and nonces. Unset: jobs run in process, LTI logins and nonces are kept in PostgreSQL.',
   },
   REDIS_KEY_PREFIX: {
     kind: 'string',
     default: 'ca',
     pattern: /^[A-Za-z0-9._-]{1,64}$/,
     description:
-      'Prefix of every key the application puts in Redis (job queues under `<prefix>:bull`, rate limits under `<prefix>:rl`, and whatever comes later); deployments (or test runs) sharing a Redis use different prefixes. Letters, digits, `.`, `_`, `-`.',
+      'Prefix of every key the application puts in Redis (job queues under `<prefix>:bull`, rate limits under `<prefix>:rl`, LTI login states and nonces under `<prefix>:lti` and `<prefix>:lti11`); deployments (or test runs) sharing a Redis use different prefixes. Letters, digits, `.`, `_`, `-`.',
   },
   LOG_LEVEL: {
     kind: 'enum',

@@ -6,7 +6,7 @@ import { isToolUri, toolUrls } from '../lti-urls';
 import type { LtiPlatform } from '../platforms/lti-platform.entity';
 import { CLAIM, HANDLED_MESSAGE_TYPES, HandledMessageType, LaunchClaims, RECORDED_CLAIMS } from './lti-claims';
 import { LtiLaunchError, LtiReason } from './lti-launch-error';
-import type { LtiLogin } from './lti-login.entity';
+import type { LoginRecord } from './lti-logins.repository';
 import { PlatformKeys } from './platform-keys';
 import { digestsEqual, sha256Hex } from '../../common/crypto/secrets';
 
@@ -32,6 +32,8 @@ function signatureReason(e: unknown): LtiReason {
   if (e instanceof joseErrors.JWKSTimeout || e instanceof joseErrors.JWKSInvalid) return 'jwks_unavailable';
   if (e instanceof joseErrors.JWSInvalid) return 'malformed_id_token';
   if (e instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad_signature';
+  // jose's remote key set throws the bare JOSEError for a JWKS answer that is not 200 or not JSON.
+  if (e instanceof joseErrors.JOSEError && e.code === joseErrors.JOSEError.code) return 'jwks_unavailable';
   if (e instanceof joseErrors.JOSEError) return 'bad_signature';
   // fetch failures (connection refused, DNS) and non-JSON answers of the JWKS URL.
   return 'jwks_unavailable';
@@ -54,7 +56,7 @@ export class IdTokenValidator {
   async validate(
     token: string,
     platform: LtiPlatform,
-    login: LtiLogin,
+    login: LoginRecord,
     nonceIssuedElsewhere: (nonceHash: string) => Promise<'used' | 'issued' | null>,
   ): Promise<LaunchClaims> {
     let header: ReturnType<typeof decodeProtectedHeader>;

@@ -20,6 +20,7 @@ export const LTI_REASONS = {
   unknown_state: [401, 'The state was not issued by this tool.'],
   state_expired: [401, 'The login took too long: its state expired. Open the link again.'],
   state_used: [401, 'This login was already used for a launch.'],
+  state_store_unavailable: [401, 'The login could not be checked (Redis unavailable): open the link again.'],
   platform_deleted: [401, 'The platform was deleted.'],
   missing_state_cookie: [401, 'The browser did not send the state cookie, and no platform storage holds the state.'],
   state_cookie_mismatch: [401, 'The state cookie does not match the state.'],

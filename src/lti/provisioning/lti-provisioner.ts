@@ -14,8 +14,7 @@ import { TransactionRunner } from '../../database/transaction';
 import { GroupsService } from '../../permissions/groups/groups.service';
 import type { LaunchClaims } from '../launch/lti-claims';
 import { LtiLaunchError } from '../launch/lti-launch-error';
-import type { LtiLogin } from '../launch/lti-login.entity';
-import { LtiLoginsRepository } from '../launch/lti-logins.repository';
+import { LoginRecord, LtiLoginsRepository } from '../launch/lti-logins.repository';
 import type { LtiPlatform } from '../platforms/lti-platform.entity';
 import { LtiLaunchesRepository } from '../sessions/lti-launches.repository';
 import { LaunchSource, platformSource, sourceRef, sourceTag } from './launch-source';
@@ -72,12 +71,12 @@ export class LtiProvisioner {
     @InjectSettings() private readonly settings: Settings,
   ) {}
 
-  /** An LTI 1.3 launch: provisions in the transaction that spends its login. */
-  launch(platform: LtiPlatform, login: LtiLogin, claims: LaunchClaims): Promise<ProvisionedLaunch> {
-    return this.provisionLaunch(platformSource(platform), claims, async (tx) => {
-      const keepUntil = new Date((claims.exp + this.settings.LTI_CLOCK_SKEW_SECONDS) * 1000);
-      if (!(await this.logins.spend(login.id, keepUntil, tx))) throw new LtiLaunchError('state_used');
-    });
+  /** An LTI 1.3 launch: provisions as the one spending of its login (see LtiLoginsRepository.spending). */
+  launch(platform: LtiPlatform, login: LoginRecord, claims: LaunchClaims): Promise<ProvisionedLaunch> {
+    const keepUntil = new Date((claims.exp + this.settings.LTI_CLOCK_SKEW_SECONDS) * 1000);
+    return this.logins.spending(login, keepUntil, (first) =>
+      this.provisionLaunch(platformSource(platform), claims, first),
+    );
   }
 
   /**

@@ -1,10 +1,9 @@
 import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { sha256Hex } from '../../common/crypto/secrets';
-import { redisKey } from '../../common/redis/redis-key';
+import { RedisConnection } from '../../common/redis/redis-connection';
 import { InjectSettings } from '../../config/settings.module';
 import { Settings } from '../../config/settings.schema';
 import { queryRows } from '../../database/query';
@@ -23,12 +22,12 @@ export class NonceStoreUnavailable extends Error {}
 @Injectable()
 export class Lti11NoncesRepository implements OnApplicationBootstrap, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
-  private redis?: Redis;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @InjectSettings() private readonly settings: Settings,
     private readonly logger: PinoLogger,
+    private readonly redis: RedisConnection,
   ) {
     this.logger.setContext('LTI');
   }
@@ -48,11 +47,10 @@ export class Lti11NoncesRepository implements OnApplicationBootstrap, OnModuleDe
   }
 
   private async spendInRedis(consumerId: string, nonce: string, expiresAt: Date): Promise<boolean> {
-    this.redis ??= new Redis(this.settings.REDIS_URL!, { maxRetriesPerRequest: 1, enableOfflineQueue: true });
     const ttl = Math.max(1000, expiresAt.getTime() - Date.now());
     try {
-      const set = await this.redis.set(
-        redisKey(this.settings, 'lti11', 'nonce', consumerId, sha256Hex(nonce)),
+      const set = await this.redis.client.set(
+        this.redis.key('lti11', 'nonce', consumerId, sha256Hex(nonce)),
         '1',
         'PX',
         ttl,
@@ -80,8 +78,7 @@ export class Lti11NoncesRepository implements OnApplicationBootstrap, OnModuleDe
     }, PURGE_INTERVAL_MS).unref();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  onModuleDestroy(): void {
     clearInterval(this.timer);
-    await this.redis?.quit().catch(() => this.redis?.disconnect());
   }
 }
