@@ -16,7 +16,8 @@
  * over BENCH_USERS (1–10,000, default 100) rotating users in BENCH_CONTEXTS (1–100, default 5) courses
  * (user u is in course u mod contexts; every tenth user is an Instructor); BENCH_ROUNDS (1–9, default 3)
  * rounds alternate the two tools and medians are reported; a round also stops after BENCH_MAX_SECONDS
- * (5–300, default 60). BENCH_ONLY=app or minimal runs one side. Each launch of the warm-up is a first
+ * (5–300, default 60). BENCH_ONLY=app or minimal runs one side. BENCH_REDIS=1 gives the app the local Redis
+ * (TEST_REDIS_URL, default redis://127.0.0.1:6379): login states and nonces there instead of PostgreSQL. Each launch of the warm-up is a first
  * launch (user, course and membership created); the measured ones update them, as later clicks do.
  *
  * CPU per launch is read from Linux /proc: the tool process (all its threads) and the PostgreSQL backends
@@ -48,6 +49,7 @@ const CONTEXTS = clamp(process.env.BENCH_CONTEXTS, 1, 100, 5);
 const ROUNDS = clamp(process.env.BENCH_ROUNDS, 1, 9, 3);
 const MAX_SECONDS = clamp(process.env.BENCH_MAX_SECONDS, 5, 300, 60);
 const ONLY = (process.env.BENCH_ONLY ?? '').trim();
+const REDIS = process.env.BENCH_REDIS === '1' ? (process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379') : '';
 const ROOT = join(__dirname, '..');
 /** Linux reports process times in clock ticks of 1/100 s (USER_HZ). */
 const TICK_MS = 10;
@@ -245,6 +247,7 @@ async function main(): Promise<void> {
         KEY_ENCRYPTION_SECRET: randomBytes(32).toString('base64url'),
         BOOTSTRAP_ADMIN_PASSWORD: password,
         DATA_DIR: dataDir,
+        ...(REDIS ? { REDIS_URL: REDIS, REDIS_KEY_PREFIX: `bench-lti-${randomBytes(4).toString('hex')}` } : {}),
       });
       await app.waitForStdout(/Campus Access is running at/, 120_000);
       const token = await passwordLogin(base, 'admin', password);
@@ -297,7 +300,7 @@ async function main(): Promise<void> {
 
     const rows = sides.map((side) => ({ side, ...summarize(rounds.filter((r) => r.side === side)) }));
     const label: Record<Side, string> = {
-      app: 'Campus Access (PostgreSQL)',
+      app: REDIS ? 'Campus Access (PostgreSQL + Redis)' : 'Campus Access (PostgreSQL)',
       minimal: 'minimal node:http tool (memory)',
     };
     const table = [
