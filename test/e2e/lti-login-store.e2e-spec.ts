@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { createOrganization, createStaff, unique } from '../factories/accounts';
 import { fullLaunch, ltiLaunch, ltiLogin, reasonOf, SessionBody, TARGET, TOOL_URL } from '../utils/lti-launch';
 import { LtiPlatformSimulator, startLtiPlatform } from '../utils/lti-platform';
+import { formBody, signLaunch } from '../utils/lti11-consumer';
 import { TcpProxy } from '../utils/tcp-proxy';
 import { createTestApp, TestApp } from '../utils/test-app';
 import { TEST_REDIS_URL } from '../utils/test-databases';
@@ -90,9 +91,10 @@ describe.each([
 });
 
 /** With Redis cut off, logins and launches are refused with their own reason (never a 500, never skipping the check). */
-describe('LTI login store with Redis unavailable', () => {
+describe('LTI stores with Redis unavailable', () => {
   let t: TestApp;
   let lms: LtiPlatformSimulator;
+  let consumer: { consumer_key: string; consumer_secret: string };
   const proxy = TcpProxy.forUrl(TEST_REDIS_URL);
 
   beforeAll(async () => {
@@ -111,12 +113,56 @@ describe('LTI login store with Redis unavailable', () => {
     expect((await t.http.post('/api/v1/lti/platforms').set(staff.auth).send(lms.registration(org.id))).status).toBe(
       201,
     );
+    const created = await t.http
+      .post('/api/v1/lti/consumers')
+      .set(staff.auth)
+      .send({ organization: org.id, consumer_name: 'Legacy LMS' });
+    expect(created.status).toBe(201);
+    consumer = created.body as typeof consumer;
   });
   afterAll(async () => {
     await lms?.close();
     await t?.close();
     await proxy.close();
   });
+
+  it('refuses an LTI 1.1 launch with nonce_store_unavailable rather than skip the replay check', async () => {
+    const launch = () =>
+      t.http
+        .post('/lti/1.1/launch')
+        .type('form')
+        .send(
+          formBody(
+            signLaunch(
+              `${TOOL_URL}/lti/1.1/launch`,
+              Object.entries({
+                lti_message_type: 'basic-lti-launch-request',
+                lti_version: 'LTI-1p0',
+                resource_link_id: 'rl',
+                user_id: unique('u'),
+              }),
+              consumer.consumer_key,
+              consumer.consumer_secret,
+            ),
+          ),
+        );
+    await proxy.cut();
+    try {
+      const refused = await launch();
+      expect({ status: refused.status, reason: reasonOf(refused) }).toEqual({
+        status: 401,
+        reason: 'nonce_store_unavailable',
+      });
+    } finally {
+      await proxy.restore();
+    }
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 303; i++) {
+      status = (await launch()).status;
+      if (status !== 303) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(status).toBe(303);
+  }, 30_000);
 
   it('refuses the login and the launch with state_store_unavailable, then works again once Redis is back', async () => {
     const login = await ltiLogin(t, lms.loginParams(lms.prepare({}), TARGET));
