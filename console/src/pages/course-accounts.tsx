@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Page } from '../api';
 import { ErrorMessage, formatDate, LiveJob, Loading, Pager, Section, StateBadge } from '../components';
 import { parseAccountRows, ParsedRows } from '../csv';
@@ -63,13 +63,16 @@ export function CourseAccountsPage({ projectId }: { projectId: string }) {
   }, [sample, me?.is_staff]);
   const [actionError, setActionError] = useState<unknown>(null);
 
-  const act = async (work: () => Promise<unknown>) => {
+  /** Runs an action on an account, then reads the list again; false (the error shown) when it failed. */
+  const act = async (work: () => Promise<unknown>): Promise<boolean> => {
     setActionError(null);
     try {
       await work();
       list.reload();
+      return true;
     } catch (e) {
       setActionError(e);
+      return false;
     }
   };
 
@@ -162,13 +165,10 @@ export function CourseAccountsPage({ projectId }: { projectId: string }) {
                         </button>
                       ) : null}
                       {a.state === 'ERRED' && recoveryRoute ? (
-                        <button
-                          type="button"
-                          class="button-secondary"
-                          onClick={() => act(() => api.post(`/course-accounts/${a.id}/set-ok`))}
-                        >
-                          Mark OK (staff recovery)
-                        </button>
+                        <StaffRecovery
+                          account={a}
+                          onRecover={(reason) => act(() => api.post(`/course-accounts/${a.id}/set-ok`, { reason }))}
+                        />
                       ) : null}
                       {a.state !== 'CLOSED' && can(accountActions, 'close') ? (
                         <button
@@ -205,6 +205,65 @@ export function CourseAccountsPage({ projectId }: { projectId: string }) {
         />
       ) : null}
     </div>
+  );
+}
+
+/**
+ * Staff recovery of an ERRED account (`POST /course-accounts/{id}/set-ok { reason }`): the button
+ * opens a reason field, the reason goes to the audit log with the move to OK.
+ */
+function StaffRecovery({
+  account,
+  onRecover,
+}: {
+  account: CourseAccount;
+  onRecover: (reason: string) => Promise<boolean>;
+}) {
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState('');
+  const reasonInput = useRef<HTMLInputElement>(null);
+  const opener = useRef<HTMLButtonElement>(null);
+  const wasOpen = useRef(false);
+  useEffect(() => {
+    if (open) reasonInput.current?.focus();
+    else if (wasOpen.current) opener.current?.focus();
+    wasOpen.current = open;
+  }, [open]);
+  const who = account.email ?? account.username ?? account.id;
+  if (!open)
+    return (
+      <button
+        type="button"
+        class="button-secondary"
+        ref={opener}
+        aria-label={`Mark OK (staff recovery) ${who}`}
+        onClick={() => setOpen(true)}
+      >
+        Mark OK (staff recovery)
+      </button>
+    );
+  const inputId = `recovery-reason-${account.id}`;
+  return (
+    <form
+      class="inline-form"
+      aria-label={`Staff recovery of ${who}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void onRecover(reason.trim()).then((done) => done && setOpen(false));
+      }}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') setOpen(false);
+      }}
+    >
+      <label for={inputId}>Why is the account OK now? (kept in the audit log)</label>
+      <input id={inputId} required ref={reasonInput} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+      <button type="submit" disabled={!reason.trim()}>
+        Mark OK
+      </button>
+      <button type="button" class="button-secondary" onClick={() => setOpen(false)}>
+        Cancel
+      </button>
+    </form>
   );
 }
 
