@@ -158,31 +158,33 @@ export function CourseAccountsPage({ projectId }: { projectId: string }) {
                       ) : null}
                     </td>
                     <td>{formatDate(a.closed_at ?? a.expires_at)}</td>
-                    <td class="actions">
-                      {a.state === 'ERRED' && can(accountActions, 'retry') ? (
-                        <button type="button" onClick={() => act(() => api.post(`/course-accounts/${a.id}/retry`))}>
-                          Retry
-                        </button>
-                      ) : null}
-                      {a.state === 'ERRED' && recoveryRoute ? (
-                        <StaffRecovery
-                          account={a}
-                          onRecover={(reason) => act(() => api.post(`/course-accounts/${a.id}/set-ok`, { reason }))}
-                        />
-                      ) : null}
-                      {a.state !== 'CLOSED' && can(accountActions, 'close') ? (
-                        <button
-                          type="button"
-                          class="button-danger"
-                          aria-label={`Close ${a.email ?? a.username ?? a.id}`}
-                          onClick={() => {
-                            if (window.confirm(`Close the course account of ${a.email ?? a.username}?`))
-                              void act(() => api.delete(`/course-accounts/${a.id}`));
-                          }}
-                        >
-                          Close
-                        </button>
-                      ) : null}
+                    <td>
+                      <div class="actions">
+                        {a.state === 'ERRED' && can(accountActions, 'retry') ? (
+                          <button type="button" onClick={() => act(() => api.post(`/course-accounts/${a.id}/retry`))}>
+                            Retry
+                          </button>
+                        ) : null}
+                        {a.state === 'ERRED' && recoveryRoute ? (
+                          <StaffRecovery
+                            account={a}
+                            onRecover={(reason) => act(() => api.post(`/course-accounts/${a.id}/set-ok`, { reason }))}
+                          />
+                        ) : null}
+                        {a.state !== 'CLOSED' && can(accountActions, 'close') ? (
+                          <button
+                            type="button"
+                            class="button-danger"
+                            aria-label={`Close ${a.email ?? a.username ?? a.id}`}
+                            onClick={() => {
+                              if (window.confirm(`Close the course account of ${a.email ?? a.username}?`))
+                                void act(() => api.delete(`/course-accounts/${a.id}`));
+                            }}
+                          >
+                            Close
+                          </button>
+                        ) : null}
+                      </div>
                     </td>
                   </tr>
                 ))}

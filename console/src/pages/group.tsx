@@ -174,37 +174,39 @@ function MemberRow(props: {
       </td>
       <td>{m.active ? 'Yes' : 'Expired'}</td>
       {mayManage ? (
-        <td class="actions">
-          {editing ? null : (
+        <td>
+          <div class="actions">
+            {editing ? null : (
+              <button
+                type="button"
+                class="button-secondary"
+                ref={editButton}
+                aria-label={`Change expiry of ${label}`}
+                onClick={() => {
+                  setExpires(toLocalInput(m.expires_at));
+                  setEditing(true);
+                }}
+              >
+                Change expiry
+              </button>
+            )}
             <button
               type="button"
-              class="button-secondary"
-              ref={editButton}
-              aria-label={`Change expiry of ${label}`}
-              onClick={() => {
-                setExpires(toLocalInput(m.expires_at));
-                setEditing(true);
+              class="button-danger"
+              aria-label={`Remove ${label}`}
+              onClick={async () => {
+                props.onError(null);
+                try {
+                  await api.delete(memberPath);
+                  props.onChanged();
+                } catch (err) {
+                  props.onError(err);
+                }
               }}
             >
-              Change expiry
+              Remove
             </button>
-          )}
-          <button
-            type="button"
-            class="button-danger"
-            aria-label={`Remove ${label}`}
-            onClick={async () => {
-              props.onError(null);
-              try {
-                await api.delete(memberPath);
-                props.onChanged();
-              } catch (err) {
-                props.onError(err);
-              }
-            }}
-          >
-            Remove
-          </button>
+          </div>
         </td>
       ) : null}
     </tr>
