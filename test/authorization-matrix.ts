@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: for every route of the application, the HTTP status each caller gets.
- * 177 routes × 12 callers = 2124 cells (CELL_COUNT, checked by the runner). The runner,
+ * 178 routes × 12 callers = 2136 cells (CELL_COUNT, checked by the runner). The runner,
  * test/e2e/authorization-matrix.e2e-spec.ts, sends every cell over HTTP to the real application and
  * fails when a route of the application is missing here or a route here does not exist.
  *
@@ -33,7 +33,7 @@ import { day } from './utils/course-accounts';
 import { CALLERS, CallerName, Scene } from './utils/authorization-scene';
 import { ltiServicesObjects } from './utils/lti-services-scene';
 
-export const CELL_COUNT = 2124;
+export const CELL_COUNT = 2136;
 
 export interface MatrixRequest {
   /** The concrete path; it must match the route's pattern. */
@@ -290,6 +290,14 @@ export const MATRIX: MatrixRoute[] = [
     request: async (s) => at(`/api/v1/projects/${(await s.project()).id}`),
     //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
     expect: row(401, 200, 200, 200, 404, 200, 200, 200, 404, 404, 200, 404),
+  },
+  {
+    // The roster with names: its managers and contributors, organization admins, staff and support;
+    // a learner reads the project but not its roster (403).
+    route: 'GET /api/v1/projects/:id/members',
+    request: async (s) => at(`/api/v1/projects/${(await s.project()).id}/members`),
+    //          anon staf supp oAdm xAdm pm   pc   pmem xPm  exPm svc  none
+    expect: row(401, 200, 200, 200, 404, 200, 200, 403, 404, 404, 200, 404),
   },
   {
     route: 'POST /api/v1/projects',

@@ -51,6 +51,7 @@ import { PermissionsAuditListener } from './permissions-bridge/permissions-audit
 import { PermissionsModule } from '../permissions/permissions.module';
 import { OrganizationsRepository } from './organizations/organizations.repository';
 import { ProjectsRepository } from './projects/projects.repository';
+import { ProjectMembersRepository } from './projects/project-members.repository';
 import { ServiceAccountsRepository } from './service-accounts/service-accounts.repository';
 import { UsersRepository } from './users/users.repository';
 import { AccountsSubjects } from './accounts.subjects';
@@ -102,6 +103,7 @@ import { UsersService } from './users/users.service';
   providers: [
     OrganizationsRepository,
     ProjectsRepository,
+    ProjectMembersRepository,
     ServiceAccountsRepository,
     UsersRepository,
     SigningKeyRings,

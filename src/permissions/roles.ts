@@ -91,10 +91,11 @@ export const ROLES: readonly Role[] = [
   {
     name: 'project_manager',
     description:
-      'Manages the project: its details, its groups and members, its course accounts, its LMS grades (LTI 1.3 scores, LTI 1.1 assignments) and roster sync.',
+      'Manages the project: its details, its groups and members (its roster with names), its course accounts, its LMS grades (LTI 1.3 scores, LTI 1.1 assignments) and roster sync.',
     scopeType: 'project',
     permissions: [
       ...p('read', 'Project', 'LtiContext', 'LtiAssignment'),
+      ...p('read_members', 'Project'),
       ...p('update', 'Project', 'LtiContext', 'LtiAssignment'),
       ...p('manage', 'Group', 'CourseAccount', 'LtiScore'),
     ],
@@ -108,10 +109,11 @@ export const ROLES: readonly Role[] = [
   {
     name: 'project_contributor',
     description:
-      'Reads the project and its groups; creates, updates and retries its course accounts; posts its LMS grades.',
+      'Reads the project, its groups and its roster with names; creates, updates and retries its course accounts; posts its LMS grades.',
     scopeType: 'project',
     permissions: [
       ...p('read', 'Project', 'Group', 'CourseAccount', 'LtiScore', 'LtiAssignment'),
+      ...p('read_members', 'Project'),
       ...p('update', 'LtiAssignment'),
       ...p('create', 'CourseAccount', 'LtiScore'),
       ...p('update', 'CourseAccount'),

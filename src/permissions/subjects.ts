@@ -74,6 +74,7 @@ export const ACTIONS = [
   'write_enrollments',
   'read_reports',
   'read_metadata',
+  'read_members',
   'activate',
 ] as const;
 
@@ -85,6 +86,7 @@ export const READ_ACTIONS = [
   'read_metadata',
   'read_enrollments',
   'read_reports',
+  'read_members',
 ] as const satisfies readonly Action[];
 
 const CRUD = ['read', 'create', 'update', 'delete'] as const satisfies readonly Action[];
@@ -92,7 +94,7 @@ const CRUD = ['read', 'create', 'update', 'delete'] as const satisfies readonly 
 /** The actions that mean something on each subject; introspection lists only these. */
 export const SUBJECT_ACTIONS: Record<SubjectType, readonly Action[]> = {
   Organization: CRUD,
-  Project: CRUD,
+  Project: [...CRUD, 'read_members'],
   User: CRUD,
   ServiceAccount: [...CRUD, 'rotate_secret'],
   Group: [...CRUD, 'manage_members'],

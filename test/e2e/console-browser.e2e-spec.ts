@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -6,43 +5,24 @@ import { DataSource } from 'typeorm';
 import { createOrganization, createUser, unique } from '../factories/accounts';
 import { Chromium, describeWithChromium, launchChromium } from '../utils/chromium';
 import { jobSettings, waitFor } from '../utils/jobs-helpers';
+import {
+  BROWSER_TIMEOUT,
+  checkPage,
+  CONSOLE_PASSWORD,
+  openPage,
+  SCREENSHOTS,
+  seriousViolations,
+  shot,
+  signIn as signInAt,
+} from '../utils/console-browser';
 import { closedPort } from '../utils/local-http';
 import { LmsBrowserPlatform, startLmsBrowserPlatform, TOOL_FRAME } from '../utils/lti-browser-platform';
 import { ToolBlock, toolUrlsOf } from '../utils/lti-registration';
-import { REPO_ROOT } from '../utils/server-process';
 import { createTestApp, TestApp } from '../utils/test-app';
 
-const SCREENSHOTS = join(REPO_ROOT, 'test-results');
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const PASSWORD = 'console browser password';
+const PASSWORD = CONSOLE_PASSWORD;
 const MEMBERSHIP = 'http://purl.imsglobal.org/vocab/lis/v2/membership#';
-const TIMEOUT = 20_000;
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-/** axe-core run in the page (evaluated over the DevTools protocol: the page's CSP admits no injected script). */
-async function seriousViolations(page: Page): Promise<AxeViolation[]> {
-  await page.evaluate(AXE_SOURCE);
-  const violations = (await page.evaluate(
-    `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))`,
-  )) as AxeViolation[];
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS, `console-${name}.png`), fullPage: true });
-}
-
-/** The page is accessible (no serious or critical axe finding) and gets its screenshot. */
-async function checkPage(page: Page, name: string): Promise<void> {
-  await shot(page, name);
-  expect({ page: name, violations: await seriousViolations(page) }).toEqual({ page: name, violations: [] });
-}
+const TIMEOUT = BROWSER_TIMEOUT;
 
 describeWithChromium('The web console in Chromium', () => {
   let t: TestApp;
@@ -67,22 +47,8 @@ describeWithChromium('The web console in Chromium', () => {
     await t?.close();
   });
 
-  async function newPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
-    const page = await browser.context.newPage();
-    await page.setViewportSize(viewport);
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
-    return page;
-  }
-
-  async function signIn(page: Page, username: string, password = PASSWORD): Promise<void> {
-    await page.goto(`${base}/console/`);
-    await page.getByLabel('Username or e-mail').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('signed-in-as').waitFor({ timeout: TIMEOUT });
-  }
+  const newPage = (viewport?: { width: number; height: number }) => openPage(browser, cspViolations, viewport);
+  const signIn = (page: Page, username: string, password = PASSWORD) => signInAt(page, base, username, password);
 
   it('serves its pages with a strict CSP and no framing, and its files with long caching', async () => {
     const page = await t.http.get('/console/organizations').expect(200);
@@ -379,7 +345,7 @@ describeWithChromium('The web console in Chromium', () => {
     expect(res.headers['x-request-id']).toEqual(expect.any(String));
   });
 
-  it('the LTI landing page, in an iframe of the LMS on another site with third-party cookies blocked, shows the learner’s course account', async () => {
+  it('the LTI landing page, in an iframe of the LMS on another site with third-party cookies blocked, shows the learner’s course account and no roster, and the instructor the roster naming the learner', async () => {
     lms = await startLmsBrowserPlatform({ host: '127.0.0.2' });
     const org = await createOrganization(t);
     const registered = await t.http
@@ -442,25 +408,58 @@ describeWithChromium('The web console in Chromium', () => {
         stored.body.username ?? '(not yet given)',
       );
       expect(await account.getAttribute('data-state')).toBe(stored.body.state);
+      // A learner sees no roster, and the API would not give it one.
+      expect(await frame.locator('[data-testid=lti-roster]').count()).toBe(0);
+      expect(await frame.getByRole('heading', { name: 'Roster' }).count()).toBe(0);
       // No cookie of the tool was stored in this browser, and none was needed.
       expect((await isolated.context.cookies()).filter((c) => c.domain === '127.0.0.1')).toEqual([]);
       await page.screenshot({ path: join(SCREENSHOTS, 'console-lti-landing.png'), fullPage: true });
-      await frame.evaluate(AXE_SOURCE);
-      const violations = (await frame.evaluate(
-        `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id))`,
-      )) as string[];
-      expect(violations).toEqual([]);
+      expect((await seriousViolations(frame)).map((v) => v.id)).toEqual([]);
+
+      // The course's instructor launches from the same course: the roster names the learner.
+      const teacherPage = await isolated.context.newPage();
+      await teacherPage.goto(
+        lms.coursePage({
+          sub: `teacher-${id}`,
+          givenName: 'Ada',
+          familyName: 'Lovelace',
+          name: 'Ada Lovelace',
+          email: `teacher-${id}@example.edu`,
+          roles: [`${MEMBERSHIP}Instructor`],
+          context: { id: `ctx-${id}`, title: `Compilers ${id}`, label: 'CS101' },
+          resourceLink: { id: `link-${id}`, title: 'Lab account' },
+        }),
+      );
+      const teacher = teacherPage.frame({ name: TOOL_FRAME })!;
+      await teacher.waitForSelector('#status[data-state=signed-in]', { timeout: TIMEOUT });
+      expect(await teacher.getAttribute('[data-testid=lti-role]', 'data-role')).toBe('project_manager');
+      const roster = teacher.locator('[data-testid=lti-roster]');
+      await roster.waitFor({ timeout: TIMEOUT });
+      const learnerRow = roster.locator('tbody tr', { hasText: 'Grace Hopper' });
+      await learnerRow.waitFor({ timeout: TIMEOUT });
+      expect(await learnerRow.locator('td').last().textContent()).toBe('Learner');
+      expect(await roster.locator('tbody tr', { hasText: 'Ada Lovelace' }).locator('td').last().textContent()).toBe(
+        'Instructor',
+      );
+      // A project manager does not read the organization's users: the learner's e-mail is not shown.
+      expect(await learnerRow.locator('td').nth(1).textContent()).toBe('—');
+      expect(await learnerRow.textContent()).not.toContain(email);
+      await teacherPage.screenshot({ path: join(SCREENSHOTS, 'console-lti-landing-instructor.png'), fullPage: true });
+      expect((await seriousViolations(teacher)).map((v) => v.id)).toEqual([]);
     } finally {
       await isolated.close();
     }
 
-    // The platform's page in the console lists the launch, from the platform's launches.
+    // The platform's page in the console lists the launches (the learner's, then the instructor's),
+    // from the platform's launches.
     const launches = await t.http
       .get(`/api/v1/lti/platforms/${registered.body.id}/launches`)
       .set(admin.auth)
       .expect(200);
-    expect(launches.body.count).toBe(1);
-    const launch = launches.body.results[0] as { id: string; user: string; project: string };
+    expect(launches.body.count).toBe(2);
+    const launch = (launches.body.results as { id: string; user: string; project: string; roles: string[] }[]).find(
+      (l) => l.roles.includes(`${MEMBERSHIP}Learner`),
+    )!;
     const page = await newPage();
     await browser.context.clearCookies();
     await signIn(page, admin.row.username);

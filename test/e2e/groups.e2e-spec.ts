@@ -565,7 +565,11 @@ describe('Groups API', () => {
       .get(`/api/v1/permissions?object_type=Project&object_id=${project.id}`)
       .set(manager.auth)
       .expect(200);
-    expect(onProject.body).toEqual({ object_type: 'Project', object_id: project.id, actions: ['read', 'update'] });
+    expect(onProject.body).toEqual({
+      object_type: 'Project',
+      object_id: project.id,
+      actions: ['read', 'update', 'read_members'],
+    });
     const groupId = await grantRole(t, (await createUser(t)).principal, 'project_member', projectScope(project));
     const onGroup = await t.http
       .get(`/api/v1/permissions?object_type=Group&object_id=${groupId}`)

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Page } from '../api';
 import { ErrorMessage, formatDate, LiveJob, Loading, Pager, Section, StateBadge } from '../components';
 import { parseAccountRows, ParsedRows } from '../csv';
@@ -63,13 +63,16 @@ export function CourseAccountsPage({ projectId }: { projectId: string }) {
   }, [sample, me?.is_staff]);
   const [actionError, setActionError] = useState<unknown>(null);
 
-  const act = async (work: () => Promise<unknown>) => {
+  /** Runs an action on an account, then reads the list again; false (the error shown) when it failed. */
+  const act = async (work: () => Promise<unknown>): Promise<boolean> => {
     setActionError(null);
     try {
       await work();
       list.reload();
+      return true;
     } catch (e) {
       setActionError(e);
+      return false;
     }
   };
 
@@ -155,34 +158,33 @@ export function CourseAccountsPage({ projectId }: { projectId: string }) {
                       ) : null}
                     </td>
                     <td>{formatDate(a.closed_at ?? a.expires_at)}</td>
-                    <td class="actions">
-                      {a.state === 'ERRED' && can(accountActions, 'retry') ? (
-                        <button type="button" onClick={() => act(() => api.post(`/course-accounts/${a.id}/retry`))}>
-                          Retry
-                        </button>
-                      ) : null}
-                      {a.state === 'ERRED' && recoveryRoute ? (
-                        <button
-                          type="button"
-                          class="button-secondary"
-                          onClick={() => act(() => api.post(`/course-accounts/${a.id}/set-ok`))}
-                        >
-                          Mark OK (staff recovery)
-                        </button>
-                      ) : null}
-                      {a.state !== 'CLOSED' && can(accountActions, 'close') ? (
-                        <button
-                          type="button"
-                          class="button-danger"
-                          aria-label={`Close ${a.email ?? a.username ?? a.id}`}
-                          onClick={() => {
-                            if (window.confirm(`Close the course account of ${a.email ?? a.username}?`))
-                              void act(() => api.delete(`/course-accounts/${a.id}`));
-                          }}
-                        >
-                          Close
-                        </button>
-                      ) : null}
+                    <td>
+                      <div class="actions">
+                        {a.state === 'ERRED' && can(accountActions, 'retry') ? (
+                          <button type="button" onClick={() => act(() => api.post(`/course-accounts/${a.id}/retry`))}>
+                            Retry
+                          </button>
+                        ) : null}
+                        {a.state === 'ERRED' && recoveryRoute ? (
+                          <StaffRecovery
+                            account={a}
+                            onRecover={(reason) => act(() => api.post(`/course-accounts/${a.id}/set-ok`, { reason }))}
+                          />
+                        ) : null}
+                        {a.state !== 'CLOSED' && can(accountActions, 'close') ? (
+                          <button
+                            type="button"
+                            class="button-danger"
+                            aria-label={`Close ${a.email ?? a.username ?? a.id}`}
+                            onClick={() => {
+                              if (window.confirm(`Close the course account of ${a.email ?? a.username}?`))
+                                void act(() => api.delete(`/course-accounts/${a.id}`));
+                            }}
+                          >
+                            Close
+                          </button>
+                        ) : null}
+                      </div>
                     </td>
                   </tr>
                 ))}
@@ -205,6 +207,65 @@ export function CourseAccountsPage({ projectId }: { projectId: string }) {
         />
       ) : null}
     </div>
+  );
+}
+
+/**
+ * Staff recovery of an ERRED account (`POST /course-accounts/{id}/set-ok { reason }`): the button
+ * opens a reason field, the reason goes to the audit log with the move to OK.
+ */
+function StaffRecovery({
+  account,
+  onRecover,
+}: {
+  account: CourseAccount;
+  onRecover: (reason: string) => Promise<boolean>;
+}) {
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState('');
+  const reasonInput = useRef<HTMLInputElement>(null);
+  const opener = useRef<HTMLButtonElement>(null);
+  const wasOpen = useRef(false);
+  useEffect(() => {
+    if (open) reasonInput.current?.focus();
+    else if (wasOpen.current) opener.current?.focus();
+    wasOpen.current = open;
+  }, [open]);
+  const who = account.email ?? account.username ?? account.id;
+  if (!open)
+    return (
+      <button
+        type="button"
+        class="button-secondary"
+        ref={opener}
+        aria-label={`Mark OK (staff recovery) ${who}`}
+        onClick={() => setOpen(true)}
+      >
+        Mark OK (staff recovery)
+      </button>
+    );
+  const inputId = `recovery-reason-${account.id}`;
+  return (
+    <form
+      class="inline-form"
+      aria-label={`Staff recovery of ${who}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void onRecover(reason.trim()).then((done) => done && setOpen(false));
+      }}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') setOpen(false);
+      }}
+    >
+      <label for={inputId}>Why is the account OK now? (kept in the audit log)</label>
+      <input id={inputId} required ref={reasonInput} value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
+      <button type="submit" disabled={!reason.trim()}>
+        Mark OK
+      </button>
+      <button type="button" class="button-secondary" onClick={() => setOpen(false)}>
+        Cancel
+      </button>
+    </form>
   );
 }
 

@@ -1,6 +1,6 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Page } from '../api';
-import { ErrorMessage, formatDate, fromLocalInput, Loading, Section } from '../components';
+import { ErrorMessage, formatDate, fromLocalInput, Loading, Section, toLocalInput } from '../components';
 import { useActions, useApi, useLoad } from '../hooks';
 import { can } from '../permissions';
 import { Link } from '../router';
@@ -22,14 +22,13 @@ interface User {
   last_name: string;
 }
 
-/** A member's name: the user's username, or the service account's name. */
-function PrincipalName({ member }: { member: Member }) {
+/** A member's name: the user's username, or the service account's name (its id until read, or when hidden). */
+function usePrincipalLabel(member: Member): string {
   const api = useApi();
   const path =
     member.principal_type === 'user' ? `/users/${member.principal_id}` : `/service-accounts/${member.principal_id}`;
   const who = useLoad(() => api.get<{ username?: string; name?: string }>(path), [path]);
-  const label = who.data?.username ?? who.data?.name ?? member.principal_id;
-  return <span>{label}</span>;
+  return who.data?.username ?? who.data?.name ?? member.principal_id;
 }
 
 export function GroupPage({ id }: { id: string }) {
@@ -37,7 +36,8 @@ export function GroupPage({ id }: { id: string }) {
   const group = useLoad(() => api.get<Group>(`/groups/${id}`), [id]);
   const members = useLoad(() => api.get<Page<Member>>(`/groups/${id}/members`, { page_size: 200 }), [id]);
   const actions = useActions('Group', id);
-  const mayManage = can(actions, 'manage_members') || can(actions, 'update');
+  // What the members routes (POST, PATCH, DELETE …/members) require.
+  const mayManage = can(actions, 'manage_members');
   const [error, setError] = useState<unknown>(null);
   if (group.error) return <ErrorMessage error={group.error} />;
   if (!group.data) return <Loading />;
@@ -60,7 +60,7 @@ export function GroupPage({ id }: { id: string }) {
             <p>No member yet.</p>
           ) : (
             <div class="table-wrap">
-              <table>
+              <table data-testid="group-members">
                 <thead>
                   <tr>
                     <th scope="col">Member</th>
@@ -72,33 +72,17 @@ export function GroupPage({ id }: { id: string }) {
                 </thead>
                 <tbody>
                   {members.data.results.map((m) => (
-                    <tr key={`${m.principal_type}-${m.principal_id}`}>
-                      <td>
-                        <PrincipalName member={m} />
-                      </td>
-                      <td>{m.principal_type === 'user' ? 'User' : 'Service account'}</td>
-                      <td>{m.expires_at ? formatDate(m.expires_at) : 'Never'}</td>
-                      <td>{m.active ? 'Yes' : 'Expired'}</td>
-                      {mayManage ? (
-                        <td>
-                          <button
-                            type="button"
-                            class="button-danger"
-                            onClick={async () => {
-                              setError(null);
-                              try {
-                                await api.delete(`/groups/${id}/members/${m.principal_type}/${m.principal_id}`);
-                                members.reload();
-                              } catch (err) {
-                                setError(err);
-                              }
-                            }}
-                          >
-                            Remove
-                          </button>
-                        </td>
-                      ) : null}
-                    </tr>
+                    <MemberRow
+                      key={`${m.principal_type}-${m.principal_id}`}
+                      groupId={id}
+                      member={m}
+                      mayManage={mayManage}
+                      onChanged={() => {
+                        setError(null);
+                        members.reload();
+                      }}
+                      onError={setError}
+                    />
                   ))}
                 </tbody>
               </table>
@@ -110,6 +94,122 @@ export function GroupPage({ id }: { id: string }) {
         {mayManage ? <AddMember groupId={id} onAdded={members.reload} /> : null}
       </Section>
     </div>
+  );
+}
+
+/** One member: its expiry, changed in place (PATCH …/members/{type}/{id}), and its removal. */
+function MemberRow(props: {
+  groupId: string;
+  member: Member;
+  mayManage: boolean;
+  onChanged: () => void;
+  onError: (error: unknown) => void;
+}) {
+  const { groupId, member: m, mayManage } = props;
+  const api = useApi();
+  const label = usePrincipalLabel(m);
+  const [editing, setEditing] = useState(false);
+  const [expires, setExpires] = useState('');
+  const [saving, setSaving] = useState(false);
+  const memberPath = `/groups/${groupId}/members/${m.principal_type}/${m.principal_id}`;
+  const inputId = `expiry-${m.principal_type}-${m.principal_id}`;
+  const editButton = useRef<HTMLButtonElement>(null);
+  const dateInput = useRef<HTMLInputElement>(null);
+  const wasEditing = useRef(false);
+  useEffect(() => {
+    // The keyboard follows: into the date when the form opens, back to its button when it closes.
+    if (editing) dateInput.current?.focus();
+    else if (wasEditing.current) editButton.current?.focus();
+    wasEditing.current = editing;
+  }, [editing]);
+  return (
+    <tr data-member-id={m.principal_id}>
+      <td>
+        <span>{label}</span>
+      </td>
+      <td>{m.principal_type === 'user' ? 'User' : 'Service account'}</td>
+      <td data-testid="member-expires" data-expires={m.expires_at ?? ''}>
+        {editing ? (
+          <form
+            class="inline-form"
+            aria-label={`Expiry of ${label}`}
+            onSubmit={async (e) => {
+              e.preventDefault();
+              setSaving(true);
+              props.onError(null);
+              try {
+                await api.patch(memberPath, { expires_at: fromLocalInput(expires) });
+                setEditing(false);
+                props.onChanged();
+              } catch (err) {
+                props.onError(err);
+              } finally {
+                setSaving(false);
+              }
+            }}
+            onKeyDown={(e) => {
+              if (e.key === 'Escape') setEditing(false);
+            }}
+          >
+            <label for={inputId}>New expiry of {label} (empty: never)</label>
+            <input
+              id={inputId}
+              type="datetime-local"
+              value={expires}
+              ref={dateInput}
+              onInput={(e) => setExpires(e.currentTarget.value)}
+            />
+            <button type="submit" disabled={saving}>
+              Save expiry
+            </button>
+            <button type="button" class="button-secondary" onClick={() => setEditing(false)}>
+              Cancel
+            </button>
+          </form>
+        ) : m.expires_at ? (
+          formatDate(m.expires_at)
+        ) : (
+          'Never'
+        )}
+      </td>
+      <td>{m.active ? 'Yes' : 'Expired'}</td>
+      {mayManage ? (
+        <td>
+          <div class="actions">
+            {editing ? null : (
+              <button
+                type="button"
+                class="button-secondary"
+                ref={editButton}
+                aria-label={`Change expiry of ${label}`}
+                onClick={() => {
+                  setExpires(toLocalInput(m.expires_at));
+                  setEditing(true);
+                }}
+              >
+                Change expiry
+              </button>
+            )}
+            <button
+              type="button"
+              class="button-danger"
+              aria-label={`Remove ${label}`}
+              onClick={async () => {
+                props.onError(null);
+                try {
+                  await api.delete(memberPath);
+                  props.onChanged();
+                } catch (err) {
+                  props.onError(err);
+                }
+              }}
+            >
+              Remove
+            </button>
+          </div>
+        </td>
+      ) : null}
+    </tr>
   );
 }
 

@@ -1,9 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, Page } from '../api';
-import { ErrorMessage, formatDate, Loading, Section, StateBadge } from '../components';
+import { ErrorMessage, formatDate, Loading, Pager, Section, StateBadge } from '../components';
 import { useApi, useLoad } from '../hooks';
 import type { CourseAccount } from './course-accounts';
-import type { Group } from './groups-section';
 
 export interface LaunchSession {
   access_token: string;
@@ -150,27 +149,92 @@ function LaunchSummary({ session }: { session: LaunchSession }) {
   );
 }
 
-/** The course's groups with their members, and its course accounts (what an instructor may read). */
+/** A member of the course's roster (`GET /api/v1/projects/{id}/members`). */
+export interface RosterMember {
+  principal_type: 'user' | 'service_account';
+  principal_id: string;
+  username: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  /** Only where the caller may read the user; null otherwise. */
+  email: string | null;
+  /** A service account's name. */
+  name: string | null;
+  roles: { role: string; group: string; group_name: string; expires_at: string | null }[];
+}
+
+const ROSTER_PAGE_SIZE = 100;
+
+/** How a roster member is named: first and last name, else the username, else the service account's name. */
+export function memberName(m: RosterMember): string {
+  const full = [m.first_name, m.last_name].filter(Boolean).join(' ');
+  return full || m.username || m.name || m.principal_id;
+}
+
+/** A member's roles in the course, as people call them, each once, highest first. */
+export function memberRoles(m: RosterMember): string[] {
+  const order = Object.keys(ROLE_LABELS);
+  const roles = [...new Set(m.roles.map((r) => r.role))].sort((a, b) => {
+    const [i, j] = [order.indexOf(a), order.indexOf(b)];
+    return (i < 0 ? order.length : i) - (j < 0 ? order.length : j) || a.localeCompare(b);
+  });
+  return roles.map((r) => ROLE_LABELS[r] ?? r);
+}
+
+/** The course's roster with names and roles, and its course accounts (what an instructor may read). */
 function CourseRoster({ projectId }: { projectId: string }) {
   const api = useApi();
+  const [page, setPage] = useState(1);
+  const roster = useLoad(
+    () => api.get<Page<RosterMember>>(`/projects/${projectId}/members`, { page, page_size: ROSTER_PAGE_SIZE }),
+    [projectId, page],
+  );
   const accounts = useLoad(
     () =>
       api.get<Page<CourseAccount>>('/course-accounts', { project: projectId, page_size: 200, ordering: 'username' }),
     [projectId],
   );
-  const groups = useLoad(
-    () => api.get<Page<Group>>('/groups', { scope_type: 'project', scope_id: projectId, page_size: 50 }),
-    [projectId],
-  );
   return (
     <>
       <Section title="Roster" id="roster">
-        <ErrorMessage error={groups.error} />
-        {groups.data ? (
-          groups.data.results.map((g) => <GroupMembers key={g.id} group={g} />)
-        ) : groups.error ? null : (
+        <ErrorMessage error={roster.error} />
+        {roster.data ? (
+          roster.data.results.length === 0 ? (
+            <p>Nobody is in this course yet.</p>
+          ) : (
+            <div class="table-wrap">
+              <table data-testid="lti-roster">
+                <caption>
+                  People in this course and their roles ({roster.data.count} in all). E-mail addresses show only where
+                  you may see them.
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Username</th>
+                    <th scope="col">E-mail</th>
+                    <th scope="col">Role</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {roster.data.results.map((m) => (
+                    <tr key={`${m.principal_type}-${m.principal_id}`} data-member-id={m.principal_id}>
+                      <th scope="row">{memberName(m)}</th>
+                      <td>{m.principal_type === 'user' ? (m.username ?? '—') : 'Service account'}</td>
+                      <td>{m.email ?? '—'}</td>
+                      <td>{memberRoles(m).join(', ')}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        ) : roster.error ? null : (
           <Loading />
         )}
+        {roster.data ? (
+          <Pager page={page} pageSize={ROSTER_PAGE_SIZE} count={roster.data.count} onPage={setPage} />
+        ) : null}
       </Section>
       <Section title="Course accounts" id="course-accounts">
         <ErrorMessage error={accounts.error} />
@@ -180,6 +244,7 @@ function CourseRoster({ projectId }: { projectId: string }) {
           ) : (
             <div class="table-wrap">
               <table data-testid="lti-roster-accounts">
+                <caption>The course accounts of this course.</caption>
                 <thead>
                   <tr>
                     <th scope="col">E-mail</th>
@@ -206,24 +271,5 @@ function CourseRoster({ projectId }: { projectId: string }) {
         )}
       </Section>
     </>
-  );
-}
-
-function GroupMembers({ group }: { group: Group }) {
-  const api = useApi();
-  const members = useLoad(
-    () =>
-      api.get<Page<{ principal_type: string; principal_id: string; active: boolean }>>(`/groups/${group.id}/members`, {
-        page_size: 200,
-      }),
-    [group.id],
-  );
-  return (
-    <div>
-      <h3>
-        {ROLE_LABELS[group.role] ?? group.role}s <span class="muted">({members.data?.count ?? '…'})</span>
-      </h3>
-      <ErrorMessage error={members.error} />
-    </div>
   );
 }

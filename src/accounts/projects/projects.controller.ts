@@ -8,6 +8,7 @@ import { Page, toPage } from '../../common/pagination/pagination';
 import type { AppAbility } from '../../permissions/ability';
 import { CurrentAbility } from '../../permissions/current-ability.decorator';
 import { CreateProjectDto, ProjectQuery, ProjectView, UpdateProjectDto } from './project.dto';
+import { ProjectMemberQuery, ProjectMemberView } from './project-member.dto';
 import { ProjectsService } from './projects.service';
 
 @ApiTags('projects')
@@ -33,6 +34,23 @@ export class ProjectsController {
   @RequirePermission('read', 'Project')
   async get(@CurrentAbility() ability: AppAbility, @Param('id', ParseUUIDPipe) id: string): Promise<ProjectView> {
     return ProjectView.of(await this.projects.get(ability, id));
+  }
+
+  @Get(':id/members')
+  @ApiOperation({
+    summary: 'The project’s roster: the members of its groups with their names and roles',
+    description:
+      'Every live member of the project’s groups, one entry per user or service account with its roles, ordered by name. For whoever may `read_members` the project (its managers and contributors, organization admins, staff, support); 403 to its other readers, 404 to everyone else. A user’s `email` only where the caller may read that user (as `GET /api/v1/users/{id}`), else null.',
+  })
+  @RequirePermission('read_members', 'Project')
+  async members(
+    @CurrentAbility() ability: AppAbility,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query() q: ProjectMemberQuery,
+    @Req() req: Request,
+  ): Promise<Page<ProjectMemberView>> {
+    const [rows, count] = await this.projects.members(ability, id, q);
+    return toPage(req, q, rows.map(ProjectMemberView.of), count);
   }
 
   @Post()

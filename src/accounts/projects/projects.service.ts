@@ -7,11 +7,14 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, IsNull, Repository } from 'typeorm';
 import type { Principal } from '../../common/auth/principal';
 import { isUniqueViolation } from '../../common/errors/database-errors';
-import { pageOf } from '../../common/pagination/pagination';
+import { Listed, pageOf } from '../../common/pagination/pagination';
 import { TransactionRunner } from '../../database/transaction';
 import type { AppAbility } from '../../permissions/ability';
 import { scopeList } from '../../permissions/user-has-perm';
 import { ProjectsRepository } from './projects.repository';
+import { ProjectMembersRepository, ProjectMemberRow } from './project-members.repository';
+import type { ProjectMemberQuery } from './project-member.dto';
+import { abilityToSql } from '../../permissions/ability-to-sql';
 import { GroupsService } from '../../permissions/groups/groups.service';
 import { AccountsError } from '../accounts.errors';
 import { AuditService } from '../audit/audit.service';
@@ -90,6 +93,7 @@ export class ProjectsService {
     private readonly events: EventEmitter2,
     private readonly groups: GroupsService,
     private readonly rows: ProjectsRepository,
+    private readonly roster: ProjectMembersRepository,
     private readonly outbox: EventOutbox,
   ) {}
 
@@ -239,6 +243,22 @@ export class ProjectsService {
   /** A live (not deleted) project the caller can see, else 404. */
   async get(ability: AppAbility, id: string, action: Action = 'read'): Promise<Project> {
     return requireAccess(ability, action, 'Project', await this.projects.findOneBy({ id, deletedAt: IsNull() }));
+  }
+
+  /**
+   * The project's roster: every live member of its groups, with its roles and its name (a user's
+   * username and names, a service account's name). 404 for a project the caller cannot see, 403
+   * unless it may `read_members` it. A user's e-mail is shown where the caller may read the user, as
+   * `GET /users/{id}` would.
+   */
+  async members(ability: AppAbility, id: string, q: ProjectMemberQuery): Promise<Listed<ProjectMemberRow>> {
+    const project = await this.get(ability, id, 'read_members');
+    return this.roster.page(
+      this.groups.scopeMembershipsSql('project', ':projectId'),
+      project.id,
+      abilityToSql(ability, 'read', 'User', 'u'),
+      q,
+    );
   }
 
   async create(who: Principal, ability: AppAbility, dto: CreateProjectDto): Promise<Project> {

@@ -5,7 +5,7 @@ import type { PrincipalType } from '../../common/auth/principal';
 import { Listed, pageOf, PageQuery } from '../../common/pagination/pagination';
 import { queryRows } from '../../database/query';
 import type { AppAbility } from '../ability';
-import type { ScopeType } from '../subjects';
+import { isScopeType, ScopeType } from '../subjects';
 import { scopeList } from '../user-has-perm';
 import type { GroupQuery } from './dto/group.dto';
 import { GroupMembership } from './group-membership.entity';
@@ -199,6 +199,18 @@ export class GroupsRepository {
       [principalType, principalIds, organizationId],
     );
     return new Set(rows.map((r) => r.id));
+  }
+
+  /**
+   * SQL text of a subquery: the live (unexpired) memberships of the groups at one scope, one row per
+   * membership — `principal_type`, `principal_id`, `role`, `group_id`, `group_name`, `expires_at`.
+   * `scopeId` is an SQL expression (a parameter of the statement it goes into).
+   */
+  scopeMembershipsSql(scopeType: ScopeType, scopeId: string): string {
+    if (!isScopeType(scopeType)) throw new Error(`not a scope type: ${String(scopeType)}`);
+    return `SELECT m.principal_type, m.principal_id, g.role, g.id AS group_id, g.name AS group_name, m.expires_at
+      FROM groups g JOIN group_memberships m ON m.group_id = g.id
+      WHERE g.scope_type = '${scopeType}' AND g.scope_id = ${scopeId} AND (m.expires_at IS NULL OR m.expires_at > now())`;
   }
 
   /** Principals of a type holding an unexpired membership of a group with `role` at a scope. */

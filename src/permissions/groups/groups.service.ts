@@ -1,4 +1,4 @@
-import type { Action } from '../subjects';
+import type { Action, ScopeType } from '../subjects';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { requireAccess } from '../access';
 import { EventEmitter2 } from '@nestjs/event-emitter';
@@ -237,6 +237,18 @@ export class GroupsService implements OnModuleInit {
     tx?: EntityManager,
   ): Promise<string[]> {
     return this.groups.holdersOf(role, scope.type, scope.id, principalType, tx);
+  }
+
+  /**
+   * SQL for a statement of another module that lists a scope's members with rows of its own (a
+   * project's roster with the users' names): a subquery of the live memberships of the groups at the
+   * scope, one row per membership — `principal_type`, `principal_id`, `role`, `group_id`,
+   * `group_name`, `expires_at`. `scopeId` is an SQL expression (a parameter); the `groups` and
+   * `group_memberships` tables are named only in this module. No access check: the caller checks
+   * the scope first.
+   */
+  scopeMembershipsSql(scopeType: ScopeType, scopeId: string): string {
+    return this.groups.scopeMembershipsSql(scopeType, scopeId);
   }
 
   private async lockForChange(tx: EntityManager, ability: AppAbility, id: string, action: Action): Promise<Group> {
