@@ -270,7 +270,8 @@ export class CourseAccountStateMachine {
   /**
    * Takes accounts PENDING for longer than `timeoutMs` since their last change (of `ids` when given,
    * else the longest-stalled up to `limit`), for a new creation job: they stay locked until `tx`
-   * ends (rows other transactions hold are skipped), and each one's `updated_at` is renewed, so the
+   * ends (rows another claim or a move holds are skipped; a row a transaction merely references, as
+   * a participant e-mail's insert does through its foreign key, is not), and each one's `updated_at` is renewed, so the
    * next look does not take it again before that job had its time. Not a move.
    */
   async takeStuckPending(
@@ -284,7 +285,7 @@ export class CourseAccountStateMachine {
         WHERE id IN (SELECT id FROM course_accounts
                       WHERE state = 'PENDING' AND updated_at < now() - $1 * interval '1 millisecond'
                         AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[]))
-                      ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+                      ORDER BY updated_at LIMIT $3 FOR NO KEY UPDATE SKIP LOCKED)
         RETURNING id`,
       [timeoutMs, ids ?? null, limit],
     );

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { CourseAccountsScheduler } from '../../src/course-accounts/course-accounts.scheduler';
 import { JobsSweeper } from '../../src/jobs/jobs.sweeper';
 import { account, auditActions, courseWithManager, ds, jobDone } from '../utils/course-accounts';
@@ -155,6 +156,38 @@ describe('Course accounts whose creating request died (in-process jobs)', () => 
     expect(after.state).toBe('CLOSED');
     const upstream = await upstreamCopies(t, after.idempotencyKey);
     expect(upstream).toEqual([{ username: created.username, closed_at: expect.any(Date) }]);
+  });
+});
+
+describe('A stalled course account another transaction only references', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({
+      settings: jobSettings('in-process', {
+        COURSE_ACCOUNTS_PENDING_TIMEOUT_MS: '1000',
+        COURSE_ACCOUNTS_PENDING_CHECK_INTERVAL_MS: '0',
+      }),
+    });
+  });
+  afterAll(() => t.close());
+
+  it('is still closed: a foreign-key lock (a participant e-mail being written) does not make it look busy', async () => {
+    const { manager, created } = await createOne(t, 'referenced-stalled@example.edu');
+    await stallCreation(t, created.id);
+    // What inserting a row that references the account holds until its transaction ends.
+    const other = new Client({ connectionString: t.database.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM course_accounts WHERE id = $1 FOR KEY SHARE', [created.id]);
+      const closing = await t.http.delete(`${BASE}/${created.id}`).set(manager.auth);
+      expect({ status: closing.status, state: closing.body.state }).toEqual({ status: 202, state: 'PENDING' });
+      await other.query('COMMIT');
+      expect((await jobDone(t, closing.body.job_id)).state).toBe('Succeeded');
+      expect((await account(t, created.id)).state).toBe('CLOSED');
+    } finally {
+      await other.end();
+    }
   });
 });
 
