@@ -157,19 +157,6 @@ describe('Course accounts whose creating request died (in-process jobs)', () => 
     const upstream = await upstreamCopies(t, after.idempotencyKey);
     expect(upstream).toEqual([{ username: created.username, closed_at: expect.any(Date) }]);
   });
-});
-
-describe('A stalled course account another transaction only references', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({
-      settings: jobSettings('in-process', {
-        COURSE_ACCOUNTS_PENDING_TIMEOUT_MS: '1000',
-        COURSE_ACCOUNTS_PENDING_CHECK_INTERVAL_MS: '0',
-      }),
-    });
-  });
-  afterAll(() => t.close());
 
   it('is still closed: a foreign-key lock (a participant e-mail being written) does not make it look busy', async () => {
     const { manager, created } = await createOne(t, 'referenced-stalled@example.edu');
