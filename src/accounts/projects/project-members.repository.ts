@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { PrincipalType } from '../../common/auth/principal';
-import { Listed, pageWindow, PageQuery } from '../../common/pagination/pagination';
+import { Listed, PageQuery, rawPageOf } from '../../common/pagination/pagination';
 import type { SqlCondition } from '../../permissions/ability-to-sql';
 import { ServiceAccount } from '../service-accounts/service-account.entity';
 import { User } from '../users/user.entity';
@@ -26,7 +26,7 @@ export class ProjectMembersRepository {
 
   /**
    * One page of the members, one row per principal with its roles, ordered by last name (or
-   * username, or service account name), first name and id; one statement with a window count.
+   * username, or service account name), first name and id; one statement with a window count (rawPageOf).
    * `memberships` is the permissions module's subquery of the scope's live memberships, taking the
    * parameter `:projectId`; `emailVisible` is the condition (on alias `u`) under which a user's
    * e-mail is shown.
@@ -60,21 +60,6 @@ export class ProjectMembersRepository {
       .orderBy("lower(COALESCE(NULLIF(u.last_name, ''), u.username, sa.name))", 'ASC')
       .addOrderBy("lower(COALESCE(u.first_name, ''))", 'ASC')
       .addOrderBy('pm.principal_id', 'ASC');
-    const { offset, pageSize } = pageWindow(q);
-    const rows = await qb
-      .clone()
-      .addSelect('count(*) OVER()', 'total_count')
-      .offset(offset)
-      .limit(pageSize)
-      .getRawMany<ProjectMemberRow & { total_count: string }>();
-    if (rows.length > 0) return [rows.map(({ total_count: _, ...row }) => row), Number(rows[0].total_count)];
-    if (offset === 0) return [[], 0];
-    const counted = await this.dataSource
-      .createQueryBuilder()
-      .select('count(*)', 'n')
-      .from(grouped, 'pm')
-      .setParameters({ projectId, ...(q.role ? { role: q.role } : {}) })
-      .getRawOne<{ n: string }>();
-    return [[], Number(counted?.n ?? 0)];
+    return rawPageOf<ProjectMemberRow>(qb, q);
   }
 }

@@ -58,6 +58,33 @@ export async function pageOf<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>,
   return [[], offset === 0 ? 0 : await qb.clone().getCount()];
 }
 
+/**
+ * pageOf for a query read as raw rows (selected columns, no entity): one statement for the page and
+ * the total; a page past the end counts the query's rows on its own.
+ */
+export async function rawPageOf<R extends ObjectLiteral>(
+  qb: SelectQueryBuilder<ObjectLiteral>,
+  q: PageQuery,
+): Promise<Listed<R>> {
+  const { offset, pageSize } = pageWindow(q);
+  const rows = await qb
+    .clone()
+    .addSelect('count(*) OVER()', 'total_count')
+    .offset(offset)
+    .limit(pageSize)
+    .getRawMany<R & { total_count: string }>();
+  if (rows.length > 0)
+    return [rows.map(({ total_count: _, ...row }) => row as unknown as R), Number(rows[0].total_count)];
+  if (offset === 0) return [[], 0];
+  const counted = await qb.connection
+    .createQueryBuilder()
+    .select('count(*)', 'n')
+    .from(`(${qb.clone().orderBy().getQuery()})`, 'listed')
+    .setParameters(qb.getParameters())
+    .getRawOne<{ n: string }>();
+  return [[], Number(counted?.n ?? 0)];
+}
+
 export function pageWindow(q: PageQuery): { page: number; pageSize: number; offset: number } {
   const page = q.page ?? 1;
   const pageSize = q.page_size ?? DEFAULT_PAGE_SIZE;
