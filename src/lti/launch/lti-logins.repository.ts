@@ -30,6 +30,9 @@ export type NewLogin = Omit<LoginRecord, 'id' | 'usedAt'>;
  */
 const EXPIRED_GRACE_MS = 10 * 60_000;
 
+/** Until when an unspent login's Redis keys are kept (epoch ms). */
+const unspentUntil = (expiresAt: Date) => expiresAt.getTime() + EXPIRED_GRACE_MS;
+
 /**
  * Spends a login once (KEYS: the login hash, the nonce key; ARGV: now, keep-until, the spender's
  * mark). The first caller wins; the login and its nonce then live until the spending token's exp.
@@ -77,7 +80,7 @@ export class LtiLoginsRepository {
       await this.logins.insert({ ...values, usedAt: null, keepUntil: values.expiresAt });
       return;
     }
-    const keep = values.expiresAt.getTime() + EXPIRED_GRACE_MS;
+    const keep = unspentUntil(values.expiresAt);
     const login = this.loginKey(values.stateHash);
     const nonce = this.nonceKey(values.nonceHash);
     await this.inRedis(() =>
@@ -157,9 +160,8 @@ export class LtiLoginsRepository {
     try {
       return await launch(async () => {});
     } catch (e) {
-      const keep = login.expiresAt.getTime() + EXPIRED_GRACE_MS;
       await this.redis.client
-        .eval(UNSPEND, 2, ...keys, mark, keep)
+        .eval(UNSPEND, 2, ...keys, mark, unspentUntil(login.expiresAt))
         .catch((err: unknown) => this.logger.warn({ err, login: login.id }, 'could not give back an LTI login'));
       throw e;
     }
