@@ -84,3 +84,29 @@ export function useInterval(tick: () => void, ms: number, active: boolean): void
     return () => clearInterval(id);
   }, [ms, active]);
 }
+
+export interface Submission {
+  error: unknown;
+  busy: boolean;
+  /** A form's onSubmit: keeps the page from reloading, runs the action, and keeps its error to show. */
+  onSubmit: (e: Event) => Promise<void>;
+}
+
+/** A form that sends one request: its error (cleared on each try) and whether it is under way. */
+export function useSubmit(action: () => Promise<void>): Submission {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const onSubmit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { error, busy, onSubmit };
+}

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../src/api';
 import { safeNext } from '../src/app';
 import { ErrorMessage, jobPercent, LiveJob } from '../src/components';
-import { ApiContext, MeContext } from '../src/hooks';
+import { ApiContext, MeContext, useSubmit } from '../src/hooks';
 import { CourseAccountsPage } from '../src/pages/course-accounts';
 import { accountInstructions, isCourseStaff } from '../src/pages/lti-landing';
 import { LtiPlatformPage, PlatformLaunch, roleName } from '../src/pages/lti-platforms';
@@ -237,5 +237,37 @@ describe('the LTI platform page', () => {
       'TeachingAssistant',
     );
     expect(roleName('Learner')).toBe('Learner');
+  });
+});
+
+describe('useSubmit', () => {
+  function Form({ action }: { action: () => Promise<void> }) {
+    const submit = useSubmit(action);
+    return (
+      <form onSubmit={submit.onSubmit}>
+        <ErrorMessage error={submit.error} />
+        <button type="submit" disabled={submit.busy}>
+          {submit.busy ? 'Sending…' : 'Send'}
+        </button>
+      </form>
+    );
+  }
+
+  it('shows the failed try’s error, is busy while a try runs, and clears the error on the next one', async () => {
+    let finish: () => void = () => {};
+    const tries = [
+      () => Promise.reject(new ApiError(409, 'conflict', 'Already there.', 'req-1')),
+      () => new Promise<void>((resolve) => (finish = resolve)),
+    ];
+    let n = 0;
+    render(<Form action={() => tries[n++]()} />);
+    fireEvent.click(screen.getByRole('button', { name: 'Send' }));
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toContain('Already there.'));
+    fireEvent.click(screen.getByRole('button', { name: 'Send' }));
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Sending…' })).toHaveProperty('disabled', true));
+    expect(screen.queryByRole('alert')).toBeNull();
+    finish();
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Send' })).toHaveProperty('disabled', false));
+    expect(n).toBe(2);
   });
 });

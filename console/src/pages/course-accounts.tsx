@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Page } from '../api';
 import { ErrorMessage, formatDate, LiveJob, Loading, Pager, Section, StateBadge } from '../components';
 import { parseAccountRows, ParsedRows } from '../csv';
-import { useActions, useApi, useLoad, useMe } from '../hooks';
+import { useActions, useApi, useLoad, useMe, useSubmit } from '../hooks';
 import { can } from '../permissions';
 import { Link } from '../router';
 import type { Project } from './organizations';
@@ -293,31 +293,22 @@ function BulkCreate({ projectId, onCreated }: { projectId: string; onCreated: (a
   const api = useApi();
   const [text, setText] = useState('');
   const [parsed, setParsed] = useState<ParsedRows>({ rows: [], problems: [] });
-  const [error, setError] = useState<unknown>(null);
   const update = (value: string) => {
     setText(value);
     setParsed(parseAccountRows(value));
   };
+  const submit = useSubmit(async () => {
+    const result = await api.post<BulkAnswer>('/course-accounts/bulk', {
+      project: projectId,
+      course_accounts: parsed.rows,
+    });
+    update('');
+    onCreated(result);
+  });
   return (
     <Section title="Create course accounts" id="bulk-create">
-      <form
-        class="form"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          setError(null);
-          try {
-            const result = await api.post<BulkAnswer>('/course-accounts/bulk', {
-              project: projectId,
-              course_accounts: parsed.rows,
-            });
-            update('');
-            onCreated(result);
-          } catch (err) {
-            setError(err);
-          }
-        }}
-      >
-        <ErrorMessage error={error} />
+      <form class="form" onSubmit={submit.onSubmit}>
+        <ErrorMessage error={submit.error} />
         <label for="bulk-list">E-mail addresses, one a line (or CSV: email, description)</label>
         <textarea id="bulk-list" rows={6} value={text} onInput={(e) => update(e.currentTarget.value)} />
         <label for="bulk-file">Or a CSV file</label>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Page } from '../api';
 import { ErrorMessage, Loading, Section } from '../components';
-import { useApi, useLoad } from '../hooks';
+import { useApi, useLoad, useSubmit } from '../hooks';
 import { Link, navigate } from '../router';
 
 export interface Group {
@@ -66,29 +66,20 @@ function CreateGroup({ scopeType, scopeId }: { scopeType: string; scopeId: strin
   const roles = useLoad(() => api.get<Role[]>('/roles'), []);
   const [name, setName] = useState('');
   const [role, setRole] = useState('');
-  const [error, setError] = useState<unknown>(null);
+  const submit = useSubmit(async () => {
+    const group = await api.post<Group>('/groups', {
+      name,
+      scope_type: scopeType,
+      scope_id: scopeId,
+      role: role || choices[0]?.name,
+    });
+    navigate(`/groups/${group.id}`);
+  });
   const choices = (roles.data ?? []).filter((r) => r.scope_type === scopeType);
   return (
-    <form
-      class="form"
-      onSubmit={async (e) => {
-        e.preventDefault();
-        setError(null);
-        try {
-          const group = await api.post<Group>('/groups', {
-            name,
-            scope_type: scopeType,
-            scope_id: scopeId,
-            role: role || choices[0]?.name,
-          });
-          navigate(`/groups/${group.id}`);
-        } catch (err) {
-          setError(err);
-        }
-      }}
-    >
+    <form class="form" onSubmit={submit.onSubmit}>
       <h3>New group</h3>
-      <ErrorMessage error={error} />
+      <ErrorMessage error={submit.error} />
       <label for={`group-name-${scopeId}`}>Name</label>
       <input id={`group-name-${scopeId}`} required value={name} onInput={(e) => setName(e.currentTarget.value)} />
       <label for={`group-role-${scopeId}`}>Role</label>

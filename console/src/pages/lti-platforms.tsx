@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Page } from '../api';
 import { CopyValue, ErrorMessage, formatDate, Loading, Pager, Section } from '../components';
-import { useActions, useApi, useLoad } from '../hooks';
+import { useActions, useApi, useLoad, useSubmit } from '../hooks';
 import { can } from '../permissions';
 import { Link, navigate } from '../router';
 import type { Organization } from './organizations';
@@ -115,7 +115,14 @@ function RegisterPlatform({ organizations, preset }: { organizations: Organizati
     deployment_ids: '',
     course_accounts_on_launch: 'never',
   });
-  const [error, setError] = useState<unknown>(null);
+  const submit = useSubmit(async () => {
+    const platform = await api.post<Platform>('/lti/platforms', {
+      ...form,
+      organization,
+      deployment_ids: form.deployment_ids.split(/[\s,]+/).filter(Boolean),
+    });
+    navigate(`/lti-platforms/${platform.id}`);
+  });
   const set = (field: keyof typeof form) => (e: { currentTarget: { value: string } }) =>
     setForm({ ...form, [field]: e.currentTarget.value });
   const fields: [keyof typeof form, string, string][] = [
@@ -129,24 +136,8 @@ function RegisterPlatform({ organizations, preset }: { organizations: Organizati
   ];
   return (
     <Section title="Register an LMS" id="register-platform">
-      <form
-        class="form"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          setError(null);
-          try {
-            const platform = await api.post<Platform>('/lti/platforms', {
-              ...form,
-              organization,
-              deployment_ids: form.deployment_ids.split(/[\s,]+/).filter(Boolean),
-            });
-            navigate(`/lti-platforms/${platform.id}`);
-          } catch (err) {
-            setError(err);
-          }
-        }}
-      >
-        <ErrorMessage error={error} />
+      <form class="form" onSubmit={submit.onSubmit}>
+        <ErrorMessage error={submit.error} />
         <label for="platform-organization">Organization</label>
         <select
           id="platform-organization"

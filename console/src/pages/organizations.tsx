@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Page } from '../api';
 import { ErrorMessage, formatDate, Loading, Pager, Section } from '../components';
-import { useActions, useApi, useLoad, useMe } from '../hooks';
+import { useActions, useApi, useLoad, useMe, useSubmit } from '../hooks';
 import { can } from '../permissions';
 import { Link, navigate } from '../router';
 import { GroupsSection } from './groups-section';
@@ -76,23 +76,14 @@ function CreateOrganization() {
   const api = useApi();
   const [key, setKey] = useState('');
   const [name, setName] = useState('');
-  const [error, setError] = useState<unknown>(null);
+  const submit = useSubmit(async () => {
+    const org = await api.post<Organization>('/organizations', { key, name });
+    navigate(`/organizations/${org.id}`);
+  });
   return (
     <Section title="New organization" id="new-organization">
-      <form
-        class="form"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          setError(null);
-          try {
-            const org = await api.post<Organization>('/organizations', { key, name });
-            navigate(`/organizations/${org.id}`);
-          } catch (err) {
-            setError(err);
-          }
-        }}
-      >
-        <ErrorMessage error={error} />
+      <form class="form" onSubmit={submit.onSubmit}>
+        <ErrorMessage error={submit.error} />
         <label for="org-name">Name</label>
         <input id="org-name" required value={name} onInput={(e) => setName(e.currentTarget.value)} />
         <label for="org-key">Key (lower-case letters, digits, hyphens)</label>
@@ -185,32 +176,23 @@ export function OrganizationPage({ id }: { id: string }) {
 function CreateProject({ organizationId }: { organizationId: string }) {
   const api = useApi();
   const [form, setForm] = useState({ name: '', key: '', kind: 'course', start_date: '', end_date: '' });
-  const [error, setError] = useState<unknown>(null);
+  const submit = useSubmit(async () => {
+    const project = await api.post<Project>('/projects', {
+      organization: organizationId,
+      name: form.name,
+      key: form.key,
+      kind: form.kind,
+      ...(form.start_date ? { start_date: form.start_date } : {}),
+      ...(form.end_date ? { end_date: form.end_date } : {}),
+    });
+    navigate(`/projects/${project.id}`);
+  });
   const set = (field: keyof typeof form) => (e: { currentTarget: { value: string } }) =>
     setForm({ ...form, [field]: e.currentTarget.value });
   return (
     <Section title="New project" id="new-project">
-      <form
-        class="form"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          setError(null);
-          try {
-            const project = await api.post<Project>('/projects', {
-              organization: organizationId,
-              name: form.name,
-              key: form.key,
-              kind: form.kind,
-              ...(form.start_date ? { start_date: form.start_date } : {}),
-              ...(form.end_date ? { end_date: form.end_date } : {}),
-            });
-            navigate(`/projects/${project.id}`);
-          } catch (err) {
-            setError(err);
-          }
-        }}
-      >
-        <ErrorMessage error={error} />
+      <form class="form" onSubmit={submit.onSubmit}>
+        <ErrorMessage error={submit.error} />
         <label for="project-name">Name</label>
         <input id="project-name" required value={form.name} onInput={set('name')} />
         <label for="project-key">Key</label>

@@ -1,34 +1,21 @@
 import { useState } from 'preact/hooks';
 import { ErrorMessage } from '../components';
-import { useApi } from '../hooks';
+import { useApi, useSubmit } from '../hooks';
 
 export function SignInPage({ onSignedIn }: { onSignedIn: () => Promise<void> | void }) {
   const api = useApi();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const submit = useSubmit(async () => {
+    await api.signIn(username, password);
+    setPassword('');
+    await onSignedIn();
+  });
   return (
     <main id="main" class="narrow">
       <h1>Sign in to Campus Access</h1>
-      <form
-        class="card form"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          setBusy(true);
-          setError(null);
-          try {
-            await api.signIn(username, password);
-            setPassword('');
-            await onSignedIn();
-          } catch (err) {
-            setError(err);
-          } finally {
-            setBusy(false);
-          }
-        }}
-      >
-        <ErrorMessage error={error} />
+      <form class="card form" onSubmit={submit.onSubmit}>
+        <ErrorMessage error={submit.error} />
         <label for="username">Username or e-mail</label>
         <input
           id="username"
@@ -48,8 +35,8 @@ export function SignInPage({ onSignedIn }: { onSignedIn: () => Promise<void> | v
           value={password}
           onInput={(e) => setPassword(e.currentTarget.value)}
         />
-        <button type="submit" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
+        <button type="submit" disabled={submit.busy}>
+          {submit.busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
     </main>
