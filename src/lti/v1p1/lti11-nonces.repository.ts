@@ -4,8 +4,6 @@ import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { sha256Hex } from '../../common/crypto/secrets';
 import { RedisConnection } from '../../common/redis/redis-connection';
-import { InjectSettings } from '../../config/settings.module';
-import { Settings } from '../../config/settings.schema';
 import { queryRows } from '../../database/query';
 
 const PURGE_INTERVAL_MS = 10 * 60_000;
@@ -25,7 +23,6 @@ export class Lti11NoncesRepository implements OnApplicationBootstrap, OnModuleDe
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @InjectSettings() private readonly settings: Settings,
     private readonly logger: PinoLogger,
     private readonly redis: RedisConnection,
   ) {
@@ -34,7 +31,7 @@ export class Lti11NoncesRepository implements OnApplicationBootstrap, OnModuleDe
 
   /** True when the nonce is new for the consumer (and is now spent); false for a replay. */
   async spend(consumerId: string, nonce: string, expiresAt: Date): Promise<boolean> {
-    if (this.settings.REDIS_URL) return this.spendInRedis(consumerId, nonce, expiresAt);
+    if (this.redis.enabled) return this.spendInRedis(consumerId, nonce, expiresAt);
     const rows = await queryRows(
       this.db,
       `INSERT INTO lti_oauth_nonces (consumer_id, nonce, expires_at) VALUES ($1, $2, $3)
@@ -69,7 +66,7 @@ export class Lti11NoncesRepository implements OnApplicationBootstrap, OnModuleDe
   }
 
   onApplicationBootstrap(): void {
-    if (this.settings.REDIS_URL) return;
+    if (this.redis.enabled) return; // Redis expires its keys itself
     this.timer = setInterval(() => {
       this.purge().then(
         (purged) => purged && this.logger.debug({ purged }, 'purged expired LTI 1.1 nonces'),
